@@ -1,0 +1,641 @@
+package topology
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// ErrInvalid is wrapped by every error the loader returns for a file that
+// does not decode or validate; errors.As to *DiagnosticsError gets the details.
+var ErrInvalid = errors.New("invalid environment")
+
+// DiagnosticsError carries the diagnostics of a file that failed to load,
+// with the sources needed to print them with snippets.
+type DiagnosticsError struct {
+	Diags hcl.Diagnostics
+	Files map[string]*hcl.File
+}
+
+func (e *DiagnosticsError) Error() string {
+	return fmt.Sprintf("%v: %s", ErrInvalid, e.Diags.Error())
+}
+
+func (e *DiagnosticsError) Unwrap() error { return ErrInvalid }
+
+// WriteText writes the diagnostics as hcl's text writer does: file:line:col,
+// the summary, the detail and a source snippet.
+func (e *DiagnosticsError) WriteText(w io.Writer, width uint, color bool) error {
+	return hcl.NewDiagnosticTextWriter(w, e.Files, width, color).WriteDiagnostics(e.Diags)
+}
+
+// ImageCatalog answers whether an image of that name exists (images/<name>/).
+type ImageCatalog interface {
+	HasImage(name string) bool
+}
+
+// ImageDir is an ImageCatalog over a directory holding one folder per image.
+type ImageDir string
+
+// HasImage reports whether <dir>/<name> is a directory.
+func (d ImageDir) HasImage(name string) bool {
+	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(string(d), name))
+	return err == nil && fi.IsDir()
+}
+
+// Loader parses and validates environment files.
+type Loader struct {
+	// Images, when set, is checked for every service's image.
+	Images ImageCatalog
+	parser *hclparse.Parser
+}
+
+// LoadFile reads, decodes and validates one environment file.
+func (l *Loader) LoadFile(path string) (*Topology, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read environment: %w", err)
+	}
+	return l.Load(path, src)
+}
+
+// Load decodes and validates an environment from source text; filename is
+// used in diagnostics.
+func (l *Loader) Load(filename string, src []byte) (*Topology, error) {
+	if l.parser == nil {
+		l.parser = hclparse.NewParser()
+	}
+	file, diags := l.parser.ParseHCL(src, filename)
+	if diags.HasErrors() {
+		return nil, &DiagnosticsError{Diags: diags, Files: l.parser.Files()}
+	}
+	d := &decoder{images: l.Images}
+	topo := d.decodeFile(file.Body)
+	topo.File = filename
+	diags = append(diags, d.diags...)
+	if diags.HasErrors() {
+		return nil, &DiagnosticsError{Diags: diags, Files: l.parser.Files()}
+	}
+	return topo, nil
+}
+
+var (
+	fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+		{Type: "environment", LabelNames: []string{"name"}},
+		{Type: "region", LabelNames: []string{"name"}},
+		{Type: "service", LabelNames: []string{"name"}},
+	}}
+	environmentSchema = &hcl.BodySchema{
+		Attributes: []hcl.AttributeSchema{{Name: "target", Required: true}, {Name: "state"}, {Name: "secrets"}},
+		Blocks:     []hcl.BlockHeaderSchema{{Type: "targets"}},
+	}
+	targetsSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+		{Type: string(DisruptionInstance)}, {Type: string(DisruptionZone)},
+		{Type: string(DisruptionRegion)}, {Type: string(DisruptionDatabase)},
+	}}
+	objectiveSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "rto", Required: true}, {Name: "rpo", Required: true}}}
+	regionSchema    = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "primary"}, {Name: "zones"}}}
+	serviceSchema   = &hcl.BodySchema{
+		Attributes: []hcl.AttributeSchema{{Name: "mode", Required: true}, {Name: "image", Required: true}, {Name: "port", Required: true}, {Name: "regions"}},
+		Blocks: []hcl.BlockHeaderSchema{
+			{Type: "capacity"}, {Type: "scaling"}, {Type: "health"}, {Type: "dns"}, {Type: "database"}, {Type: "backup"},
+		},
+	}
+	capacitySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "min", Required: true}, {Name: "desired", Required: true}, {Name: "max", Required: true}}}
+	scalingSchema  = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "target_cpu"}, {Name: "target_requests"}}}
+	healthSchema   = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
+		{Name: "path"}, {Name: "interval"}, {Name: "timeout"}, {Name: "unhealthy_after"}, {Name: "healthy_after"},
+	}}
+	dnsSchema      = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "zone", Required: true}, {Name: "name"}, {Name: "ttl"}}}
+	databaseSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "engine", Required: true}, {Name: "replication"}, {Name: "deletion_protection"}}}
+	backupSchema   = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "every", Required: true}, {Name: "keep", Required: true}, {Name: "copy_to"}}}
+)
+
+var (
+	// nameRE is a name that fits in a stack name, a DNS label and a file name.
+	nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}[a-z0-9]?$`)
+	// awsRegionRE matches AWS region codes such as us-east-1 or us-gov-west-1.
+	awsRegionRE = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
+	// dnsZoneRE is a DNS zone name without the trailing dot.
+	dnsZoneRE  = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	dnsLabelRE = regexp.MustCompile(`^(@|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$`)
+	stateRE    = regexp.MustCompile(`^(file|s3|gs|azblob|https?)://`)
+	secretsRE  = regexp.MustCompile(`^(passphrase|(awskms|gcpkms|azurekeyvault|hashivault)://.+)$`)
+)
+
+// Defaults applied where a file is silent; environments/README.md lists them.
+const (
+	DefaultZones          = 3
+	DefaultHealthPath     = "/healthz"
+	DefaultHealthInterval = 10 * time.Second
+	DefaultHealthTimeout  = 2 * time.Second // or the interval, when shorter
+	DefaultUnhealthyAfter = 3
+	DefaultHealthyAfter   = 2
+	DefaultDNSTTL         = 60 * time.Second
+	DefaultDNSName        = "@"
+	DefaultReplication    = Asynchronous
+)
+
+// reservedRegionNames cannot name a region: they name other stacks.
+var reservedRegionNames = map[string]bool{"global": true}
+
+type decoder struct {
+	images ImageCatalog
+	diags  hcl.Diagnostics
+}
+
+func (d *decoder) errorf(rng *hcl.Range, summary, format string, args ...any) {
+	d.diags = append(d.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagError, Summary: summary, Detail: fmt.Sprintf(format, args...), Subject: rng,
+	})
+}
+
+func (d *decoder) content(body hcl.Body, schema *hcl.BodySchema) *hcl.BodyContent {
+	c, diags := body.Content(schema)
+	d.diags = append(d.diags, diags...)
+	return c
+}
+
+func (d *decoder) decodeFile(body hcl.Body) *Topology {
+	topo := &Topology{}
+	c := d.content(body, fileSchema)
+	var envBlocks []*hcl.Block
+	regionSeen := map[string]*hcl.Range{}
+	serviceSeen := map[string]*hcl.Range{}
+	var serviceBlocks []*hcl.Block
+	for _, b := range c.Blocks {
+		switch b.Type {
+		case "environment":
+			envBlocks = append(envBlocks, b)
+		case "region":
+			r := d.region(b)
+			if prev, dup := regionSeen[r.Name]; dup {
+				d.errorf(&b.LabelRanges[0], "Duplicate region", "Region %q is already declared at %s.", r.Name, prev)
+				continue
+			}
+			regionSeen[r.Name] = b.LabelRanges[0].Ptr()
+			topo.Regions = append(topo.Regions, r)
+		case "service":
+			serviceBlocks = append(serviceBlocks, b)
+		}
+	}
+	switch len(envBlocks) {
+	case 0:
+		d.errorf(&hcl.Range{Filename: body.MissingItemRange().Filename, Start: hcl.InitialPos, End: hcl.InitialPos},
+			"Missing environment block", `An environment file needs one environment "<name>" { target = "local" } block.`)
+	default:
+		for _, b := range envBlocks[1:] {
+			d.errorf(b.DefRange.Ptr(), "Duplicate environment block", "Only one environment block is allowed; the first is at %s.", envBlocks[0].DefRange)
+		}
+		fallthrough
+	case 1:
+		topo.Environment = d.environment(envBlocks[0])
+	}
+	d.checkRegions(topo, c.MissingItemRange)
+	for _, b := range serviceBlocks {
+		s := d.service(b, topo)
+		if prev, dup := serviceSeen[s.Name]; dup {
+			d.errorf(&b.LabelRanges[0], "Duplicate service", "Service %q is already declared at %s.", s.Name, prev)
+			continue
+		}
+		serviceSeen[s.Name] = b.LabelRanges[0].Ptr()
+		topo.Services = append(topo.Services, s)
+	}
+	return topo
+}
+
+func (d *decoder) environment(b *hcl.Block) Environment {
+	env := Environment{Name: b.Labels[0], DeclRange: b.DefRange}
+	d.checkName("environment", b.Labels[0], b.LabelRanges[0])
+	c := d.content(b.Body, environmentSchema)
+	target, rng := d.str(c.Attributes, "target", "")
+	switch Target(target) {
+	case TargetLocal, TargetAWS:
+		env.Target = Target(target)
+	default:
+		if rng != nil {
+			d.errorf(rng, "Invalid target", `target must be "local" or "aws", not %q.`, target)
+		}
+	}
+	if state, rng := d.str(c.Attributes, "state", ""); state != "" && !stateRE.MatchString(state) {
+		d.errorf(rng, "Invalid state backend", "state must be a Pulumi backend URL (file://, s3://, gs://, azblob:// or https:// for Pulumi Cloud), not %q.", state)
+	} else {
+		env.State = state
+	}
+	if secrets, rng := d.str(c.Attributes, "secrets", "passphrase"); !secretsRE.MatchString(secrets) {
+		d.errorf(rng, "Invalid secrets provider", `secrets must be "passphrase" or a KMS URL (awskms://, gcpkms://, azurekeyvault://, hashivault://), not %q.`, secrets)
+	} else {
+		env.Secrets = secrets
+	}
+	seen := map[string]bool{}
+	for _, tb := range c.Blocks {
+		tc := d.content(tb.Body, targetsSchema)
+		for _, ob := range tc.Blocks {
+			if seen[ob.Type] {
+				d.errorf(ob.DefRange.Ptr(), "Duplicate target", "The %s target is already declared.", ob.Type)
+				continue
+			}
+			seen[ob.Type] = true
+			oc := d.content(ob.Body, objectiveSchema)
+			o := Objective{Disruption: Disruption(ob.Type), DeclRange: ob.DefRange}
+			o.RTO, _ = d.duration(oc.Attributes, "rto", 0)
+			o.RPO, _ = d.duration(oc.Attributes, "rpo", 0)
+			env.Objectives = append(env.Objectives, o)
+		}
+	}
+	sort.SliceStable(env.Objectives, func(i, j int) bool {
+		return disruptionOrder(env.Objectives[i].Disruption) < disruptionOrder(env.Objectives[j].Disruption)
+	})
+	return env
+}
+
+func disruptionOrder(x Disruption) int {
+	for i, y := range Disruptions {
+		if x == y {
+			return i
+		}
+	}
+	return len(Disruptions)
+}
+
+func (d *decoder) region(b *hcl.Block) Region {
+	r := Region{Name: b.Labels[0], DeclRange: b.DefRange}
+	c := d.content(b.Body, regionSchema)
+	r.Primary, _ = d.boolean(c.Attributes, "primary", false)
+	zones, rng := d.integer(c.Attributes, "zones", DefaultZones)
+	if zones < 1 || zones > 6 {
+		d.errorf(rng, "Invalid zone count", "zones must be between 1 and 6, not %d.", zones)
+	}
+	r.Zones = zones
+	return r
+}
+
+// checkRegions applies the rules that need every region and the target.
+func (d *decoder) checkRegions(t *Topology, missing hcl.Range) {
+	if len(t.Regions) == 0 {
+		d.errorf(&t.Environment.DeclRange, "No regions", `An environment needs at least one region "<name>" {} block.`)
+		return
+	}
+	var primaries []Region
+	for _, r := range t.Regions {
+		if r.Primary {
+			primaries = append(primaries, r)
+		}
+	}
+	switch {
+	case len(primaries) == 0 && len(t.Regions) == 1:
+		t.Regions[0].Primary = true // one region is the primary, said or not
+	case len(primaries) == 0:
+		d.errorf(&t.Regions[0].DeclRange, "No primary region", "Exactly one region must say primary = true; none does.")
+	case len(primaries) > 1:
+		for _, r := range primaries[1:] {
+			d.errorf(r.DeclRange.Ptr(), "More than one primary region", "Exactly one region must say primary = true; %q already does.", primaries[0].Name)
+		}
+	}
+	for _, r := range t.Regions {
+		rng := r.DeclRange
+		switch {
+		case reservedRegionNames[r.Name]:
+			d.errorf(&rng, "Reserved region name", "%q names the environment's global stack; choose another region name.", r.Name)
+		case t.Environment.Target == TargetAWS && !awsRegionRE.MatchString(r.Name):
+			d.errorf(&rng, "Not an AWS region code", `With target = "aws", region names are AWS region codes such as "us-east-1"; %q is not one.`, r.Name)
+		case !nameRE.MatchString(r.Name):
+			d.errorf(&rng, "Invalid name", "region %q: names are 1-32 lower-case letters, digits and dashes, starting with a letter.", r.Name)
+		}
+	}
+}
+
+func (d *decoder) checkName(kind, name string, rng hcl.Range) {
+	if !nameRE.MatchString(name) {
+		d.errorf(&rng, "Invalid name", "%s %q: names are 1-32 lower-case letters, digits and dashes, starting with a letter.", kind, name)
+	}
+}
+
+func (d *decoder) service(b *hcl.Block, t *Topology) Service {
+	s := Service{Name: b.Labels[0], DeclRange: b.DefRange}
+	d.checkName("service", s.Name, b.LabelRanges[0])
+	c := d.content(b.Body, serviceSchema)
+
+	mode, rng := d.str(c.Attributes, "mode", "")
+	switch Mode(mode) {
+	case ActiveActive, HotStandby:
+		s.Mode = Mode(mode)
+	default:
+		if rng != nil {
+			d.errorf(rng, "Invalid mode", `mode must be "active-active" or "hot-standby", not %q.`, mode)
+		}
+	}
+	var imgRange *hcl.Range
+	s.Image, imgRange = d.str(c.Attributes, "image", "")
+	if imgRange != nil && d.images != nil && !d.images.HasImage(s.Image) {
+		d.errorf(imgRange, "Unknown image", "There is no image %q: expected a folder images/%s/.", s.Image, s.Image)
+	}
+	port, rng := d.integer(c.Attributes, "port", 0)
+	if rng != nil && (port < 1 || port > 65535) {
+		d.errorf(rng, "Invalid port", "port must be between 1 and 65535, not %d.", port)
+	}
+	s.Port = port
+
+	if regions, rng := d.strList(c.Attributes, "regions"); rng != nil {
+		s.Regions = d.regionRefs(t, regions, rng, "regions")
+	} else {
+		s.Regions = t.RegionNames()
+	}
+	if s.Mode == HotStandby && len(s.Regions) < 2 && len(t.Regions) > 0 {
+		d.errorf(c.Attributes["mode"].Range.Ptr(), "Hot standby needs two regions",
+			"Service %q is hot-standby in %d region(s); a standby needs a region to fail over to.", s.Name, len(s.Regions))
+	}
+
+	blocks := map[string]*hcl.Block{}
+	for _, nb := range c.Blocks {
+		if prev, dup := blocks[nb.Type]; dup {
+			d.errorf(nb.DefRange.Ptr(), "Duplicate block", "Only one %s block is allowed; the first is at %s.", nb.Type, prev.DefRange)
+			continue
+		}
+		blocks[nb.Type] = nb
+	}
+	if cb := blocks["capacity"]; cb != nil {
+		s.Capacity = d.capacity(cb)
+	} else {
+		d.errorf(b.DefRange.Ptr(), "Missing capacity block", "Service %q needs capacity { min = 2  desired = 2  max = 4 }.", s.Name)
+	}
+	if sb := blocks["scaling"]; sb != nil {
+		sc := d.content(sb.Body, scalingSchema)
+		s.Scaling.DeclRange = sb.DefRange
+		var r1, r2 *hcl.Range
+		s.Scaling.TargetCPU, r1 = d.integer(sc.Attributes, "target_cpu", 0)
+		s.Scaling.TargetRequests, r2 = d.integer(sc.Attributes, "target_requests", 0)
+		if r1 != nil && (s.Scaling.TargetCPU < 1 || s.Scaling.TargetCPU > 100) {
+			d.errorf(r1, "Invalid scaling target", "target_cpu is a percentage between 1 and 100, not %d.", s.Scaling.TargetCPU)
+		}
+		if r2 != nil && s.Scaling.TargetRequests < 1 {
+			d.errorf(r2, "Invalid scaling target", "target_requests must be at least 1, not %d.", s.Scaling.TargetRequests)
+		}
+		if r1 == nil && r2 == nil {
+			d.errorf(sb.DefRange.Ptr(), "Empty scaling block", "scaling needs target_cpu or target_requests.")
+		}
+	}
+	s.Health = d.health(blocks["health"])
+	if db := blocks["dns"]; db != nil {
+		s.DNS = d.dns(db)
+	} else {
+		d.errorf(b.DefRange.Ptr(), "Missing dns block", `Service %q needs dns { zone = "example.test" } so clients can find its regions.`, s.Name)
+	}
+	if db := blocks["database"]; db != nil {
+		s.Database = d.database(db)
+	}
+	if bb := blocks["backup"]; bb != nil {
+		s.Backup = d.backup(bb, t)
+	}
+	return s
+}
+
+func (d *decoder) capacity(b *hcl.Block) Capacity {
+	c := d.content(b.Body, capacitySchema)
+	cp := Capacity{DeclRange: b.DefRange}
+	var rMin, rDes, rMax *hcl.Range
+	cp.Min, rMin = d.integer(c.Attributes, "min", 0)
+	cp.Desired, rDes = d.integer(c.Attributes, "desired", 0)
+	cp.Max, rMax = d.integer(c.Attributes, "max", 0)
+	if rMin == nil || rDes == nil || rMax == nil {
+		return cp
+	}
+	switch {
+	case cp.Min < 0:
+		d.errorf(rMin, "Invalid capacity", "min must not be negative, not %d.", cp.Min)
+	case cp.Max < 1:
+		d.errorf(rMax, "Invalid capacity", "max must be at least 1, not %d.", cp.Max)
+	case cp.Min > cp.Desired:
+		d.errorf(rMin, "Invalid capacity", "min (%d) is greater than desired (%d); need min <= desired <= max.", cp.Min, cp.Desired)
+	case cp.Desired > cp.Max:
+		d.errorf(rDes, "Invalid capacity", "desired (%d) is greater than max (%d); need min <= desired <= max.", cp.Desired, cp.Max)
+	}
+	return cp
+}
+
+func (d *decoder) health(b *hcl.Block) Health {
+	h := Health{
+		Path: DefaultHealthPath, Interval: DefaultHealthInterval, Timeout: DefaultHealthTimeout,
+		UnhealthyAfter: DefaultUnhealthyAfter, HealthyAfter: DefaultHealthyAfter,
+	}
+	if b == nil {
+		return h
+	}
+	h.DeclRange = b.DefRange
+	c := d.content(b.Body, healthSchema)
+	var rng *hcl.Range
+	if h.Path, rng = d.str(c.Attributes, "path", DefaultHealthPath); !strings.HasPrefix(h.Path, "/") {
+		d.errorf(rng, "Invalid health check path", "path must start with /, not %q.", h.Path)
+	}
+	var rInt, rTimeout *hcl.Range
+	h.Interval, rInt = d.duration(c.Attributes, "interval", DefaultHealthInterval)
+	h.Timeout, rTimeout = d.duration(c.Attributes, "timeout", min(DefaultHealthTimeout, h.Interval))
+	if rInt != nil && h.Interval < 100*time.Millisecond {
+		d.errorf(rInt, "Invalid health check interval", "interval must be at least 100ms, not %s.", h.Interval)
+	}
+	if h.Timeout > h.Interval && h.Interval > 0 {
+		r := rTimeout
+		if r == nil {
+			r = rInt
+		}
+		d.errorf(r, "Invalid health check timeout", "timeout (%s) must not exceed interval (%s).", h.Timeout, h.Interval)
+	}
+	if h.UnhealthyAfter, rng = d.integer(c.Attributes, "unhealthy_after", DefaultUnhealthyAfter); h.UnhealthyAfter < 1 || h.UnhealthyAfter > 10 {
+		d.errorf(rng, "Invalid health check threshold", "unhealthy_after must be between 1 and 10, not %d.", h.UnhealthyAfter)
+	}
+	if h.HealthyAfter, rng = d.integer(c.Attributes, "healthy_after", DefaultHealthyAfter); h.HealthyAfter < 1 || h.HealthyAfter > 10 {
+		d.errorf(rng, "Invalid health check threshold", "healthy_after must be between 1 and 10, not %d.", h.HealthyAfter)
+	}
+	return h
+}
+
+func (d *decoder) dns(b *hcl.Block) DNS {
+	c := d.content(b.Body, dnsSchema)
+	n := DNS{DeclRange: b.DefRange}
+	var rng *hcl.Range
+	if n.Zone, rng = d.str(c.Attributes, "zone", ""); rng != nil && !dnsZoneRE.MatchString(n.Zone) {
+		d.errorf(rng, "Invalid DNS zone", "%q is not a DNS zone name (lower-case labels separated by dots, no trailing dot).", n.Zone)
+	}
+	if n.Name, rng = d.str(c.Attributes, "name", DefaultDNSName); !dnsLabelRE.MatchString(n.Name) {
+		d.errorf(rng, "Invalid DNS name", "%q is not a DNS label (use @ for the zone's apex).", n.Name)
+	}
+	if n.TTL, rng = d.duration(c.Attributes, "ttl", DefaultDNSTTL); n.TTL%time.Second != 0 || n.TTL < time.Second {
+		d.errorf(rng, "Invalid DNS TTL", "ttl is a whole number of seconds, at least 1s, not %s.", n.TTL)
+	}
+	return n
+}
+
+func (d *decoder) database(b *hcl.Block) *Database {
+	c := d.content(b.Body, databaseSchema)
+	db := &Database{DeclRange: b.DefRange}
+	var rng *hcl.Range
+	if db.Engine, rng = d.str(c.Attributes, "engine", ""); rng != nil && db.Engine != "postgres" {
+		d.errorf(rng, "Unsupported database engine", `engine must be "postgres", not %q.`, db.Engine)
+	}
+	repl, rng := d.str(c.Attributes, "replication", string(DefaultReplication))
+	switch Replication(repl) {
+	case Synchronous, Asynchronous:
+		db.Replication = Replication(repl)
+	default:
+		d.errorf(rng, "Invalid replication", `replication must be "sync" or "async", not %q.`, repl)
+	}
+	db.DeletionProtection, _ = d.boolean(c.Attributes, "deletion_protection", false)
+	return db
+}
+
+func (d *decoder) backup(b *hcl.Block, t *Topology) *Backup {
+	c := d.content(b.Body, backupSchema)
+	bk := &Backup{DeclRange: b.DefRange}
+	var rEvery, rKeep *hcl.Range
+	bk.Every, rEvery = d.duration(c.Attributes, "every", 0)
+	bk.Keep, rKeep = d.duration(c.Attributes, "keep", 0)
+	if rEvery != nil && bk.Every < time.Minute {
+		d.errorf(rEvery, "Invalid backup schedule", "every must be at least 1m, not %s.", bk.Every)
+	}
+	if rEvery != nil && rKeep != nil && bk.Keep < bk.Every {
+		d.errorf(rKeep, "Invalid backup retention", "keep (%s) must be at least one backup interval (%s).", bk.Keep, bk.Every)
+	}
+	if list, rng := d.strList(c.Attributes, "copy_to"); rng != nil {
+		bk.CopyTo = d.regionRefs(t, list, rng, "copy_to")
+	}
+	return bk
+}
+
+// regionRefs checks that every name in list is a region of the environment,
+// at most once, and returns them in the environment's region order.
+func (d *decoder) regionRefs(t *Topology, list []string, rng *hcl.Range, attr string) []string {
+	want := map[string]bool{}
+	for _, name := range list {
+		if _, ok := t.Region(name); !ok {
+			d.errorf(rng, "Unknown region", "%s names region %q, which this environment does not declare (it has: %s).",
+				attr, name, strings.Join(t.RegionNames(), ", "))
+			continue
+		}
+		if want[name] {
+			d.errorf(rng, "Duplicate region", "%s names region %q twice.", attr, name)
+		}
+		want[name] = true
+	}
+	var out []string
+	for _, r := range t.Regions {
+		if want[r.Name] {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
+// value evaluates an attribute with no variables or functions and converts it.
+func (d *decoder) value(attrs hcl.Attributes, name string, ty cty.Type) (cty.Value, *hcl.Range) {
+	attr, ok := attrs[name]
+	if !ok {
+		return cty.NilVal, nil
+	}
+	v, diags := attr.Expr.Value(nil)
+	d.diags = append(d.diags, diags...)
+	if diags.HasErrors() {
+		return cty.NilVal, nil
+	}
+	rng := attr.Expr.Range().Ptr()
+	conv, err := convert.Convert(v, ty)
+	if err != nil || conv.IsNull() || !conv.IsWhollyKnown() {
+		d.errorf(rng, "Incorrect attribute value type", "%s must be a %s.", name, ty.FriendlyName())
+		return cty.NilVal, nil
+	}
+	return conv, rng
+}
+
+func (d *decoder) str(attrs hcl.Attributes, name, def string) (string, *hcl.Range) {
+	v, rng := d.value(attrs, name, cty.String)
+	if rng == nil {
+		return def, nil
+	}
+	return v.AsString(), rng
+}
+
+func (d *decoder) integer(attrs hcl.Attributes, name string, def int) (int, *hcl.Range) {
+	v, rng := d.value(attrs, name, cty.Number)
+	if rng == nil {
+		return def, nil
+	}
+	bf := v.AsBigFloat()
+	if !bf.IsInt() {
+		d.errorf(rng, "Incorrect attribute value type", "%s must be a whole number.", name)
+		return def, nil
+	}
+	i, acc := bf.Int64()
+	if acc != 0 || i > 1<<31 || i < -(1<<31) {
+		d.errorf(rng, "Incorrect attribute value type", "%s is out of range.", name)
+		return def, nil
+	}
+	return int(i), rng
+}
+
+func (d *decoder) boolean(attrs hcl.Attributes, name string, def bool) (bool, *hcl.Range) {
+	v, rng := d.value(attrs, name, cty.Bool)
+	if rng == nil {
+		return def, nil
+	}
+	return v.True(), rng
+}
+
+// duration reads a duration string ("30s", "35d"), or a bare number of seconds.
+func (d *decoder) duration(attrs hcl.Attributes, name string, def time.Duration) (time.Duration, *hcl.Range) {
+	if attr, ok := attrs[name]; ok {
+		if v, diags := attr.Expr.Value(nil); !diags.HasErrors() && v.Type() == cty.Number && v.IsKnown() && !v.IsNull() {
+			secs, rng := d.integer(attrs, name, 0)
+			if rng != nil && secs < 0 {
+				d.errorf(rng, "Invalid duration", "%s must not be negative, not %d.", name, secs)
+				return def, nil
+			}
+			if rng == nil {
+				return def, nil
+			}
+			return time.Duration(secs) * time.Second, rng
+		}
+	}
+	s, rng := d.str(attrs, name, "")
+	if s == "" {
+		if rng != nil && attrs[name] != nil {
+			d.errorf(rng, "Invalid duration", "%s must be a duration such as \"30s\", \"5m\" or \"35d\".", name)
+		}
+		return def, rng
+	}
+	dur, err := ParseDuration(s)
+	if err != nil {
+		d.errorf(rng, "Invalid duration", "%s: %v", name, err)
+		return def, nil
+	}
+	return dur, rng
+}
+
+func (d *decoder) strList(attrs hcl.Attributes, name string) ([]string, *hcl.Range) {
+	v, rng := d.value(attrs, name, cty.List(cty.String))
+	if rng == nil {
+		return nil, nil
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, ev := it.Element()
+		if ev.IsNull() {
+			d.errorf(rng, "Incorrect attribute value type", "%s must be a list of strings, without nulls.", name)
+			return nil, nil
+		}
+		out = append(out, ev.AsString())
+	}
+	return out, rng
+}

@@ -1,0 +1,216 @@
+package topology
+
+import (
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Target names where an environment is deployed.
+type Target string
+
+const (
+	// TargetLocal runs every part as a real program on loopback addresses.
+	TargetLocal Target = "local"
+	// TargetAWS is the production target.
+	TargetAWS Target = "aws"
+)
+
+// Mode is how a service uses its regions.
+type Mode string
+
+const (
+	// ActiveActive serves from every region at once.
+	ActiveActive Mode = "active-active"
+	// HotStandby serves from the primary region; the others are ready to take over.
+	HotStandby Mode = "hot-standby"
+)
+
+// Replication is how a data tier copies writes to its other regions.
+type Replication string
+
+const (
+	// Synchronous acknowledges a write once a replica in another region has it.
+	Synchronous Replication = "sync"
+	// Asynchronous acknowledges a write once the primary has it.
+	Asynchronous Replication = "async"
+)
+
+// Disruption names a kind of failure that a resilience target covers.
+type Disruption string
+
+const (
+	DisruptionInstance Disruption = "instance"
+	DisruptionZone     Disruption = "zone"
+	DisruptionRegion   Disruption = "region"
+	DisruptionDatabase Disruption = "database"
+)
+
+// Disruptions lists every disruption in the order reports show them.
+var Disruptions = []Disruption{DisruptionInstance, DisruptionZone, DisruptionRegion, DisruptionDatabase}
+
+// Topology is one environment file, decoded and validated.
+type Topology struct {
+	Environment Environment
+	Regions     []Region  // in file order
+	Services    []Service // in file order
+	// File is the path the topology was loaded from.
+	File string
+}
+
+// Environment is the environment block.
+type Environment struct {
+	Name string
+	// Target is where the environment is deployed.
+	Target Target
+	// State is the Pulumi backend URL; empty means the user's state directory.
+	State string
+	// Secrets is the Pulumi secrets provider: "passphrase" or a KMS URL such as awskms://...
+	Secrets string
+	// Objectives are the declared RTO/RPO targets, one per disruption at most.
+	Objectives []Objective
+	DeclRange  hcl.Range
+}
+
+// Objective is a declared recovery target for one kind of disruption.
+type Objective struct {
+	Disruption Disruption
+	RTO        time.Duration
+	RPO        time.Duration
+	DeclRange  hcl.Range
+}
+
+// Region is one region block. On aws its name is a region code (us-east-1).
+type Region struct {
+	Name      string
+	Primary   bool
+	Zones     int
+	DeclRange hcl.Range
+}
+
+// Service is one service block: what runs, how much of it, and how it is
+// reached, checked, stored and backed up.
+type Service struct {
+	Name  string
+	Mode  Mode
+	Image string
+	Port  int
+	// Regions the service runs in, in the environment's region order.
+	Regions   []string
+	Capacity  Capacity
+	Scaling   Scaling
+	Health    Health
+	DNS       DNS
+	Database  *Database // nil when the service keeps no data
+	Backup    *Backup   // nil when the service declares no backups
+	DeclRange hcl.Range
+}
+
+// Capacity bounds the instances of a service in each region.
+type Capacity struct {
+	Min, Desired, Max int
+	DeclRange         hcl.Range
+}
+
+// Scaling is the autoscaling target. Zero values mean "not set".
+type Scaling struct {
+	TargetCPU      int // percent
+	TargetRequests int // requests per second per instance
+	DeclRange      hcl.Range
+}
+
+// Health is the service's health check, used by the load balancer and DNS.
+type Health struct {
+	Path           string
+	Interval       time.Duration
+	Timeout        time.Duration
+	UnhealthyAfter int // consecutive failures before an instance is out
+	HealthyAfter   int // consecutive successes before it is back in
+	DeclRange      hcl.Range
+}
+
+// DNS is the service's public name: Name.Zone.
+type DNS struct {
+	Zone      string
+	Name      string
+	TTL       time.Duration
+	DeclRange hcl.Range
+}
+
+// FQDN is the service's fully qualified name, without the trailing dot.
+func (d DNS) FQDN() string {
+	if d.Name == "" || d.Name == "@" {
+		return d.Zone
+	}
+	return d.Name + "." + d.Zone
+}
+
+// Database is the service's replicated data tier.
+type Database struct {
+	Engine      string // "postgres"
+	Replication Replication
+	// DeletionProtection refuses to delete the database with its stack.
+	DeletionProtection bool
+	DeclRange          hcl.Range
+}
+
+// Backup is the service's backup plan.
+type Backup struct {
+	Every     time.Duration
+	Keep      time.Duration
+	CopyTo    []string // regions that receive a copy of every backup
+	DeclRange hcl.Range
+}
+
+// Primary returns the primary region.
+func (t *Topology) Primary() Region {
+	for _, r := range t.Regions {
+		if r.Primary {
+			return r
+		}
+	}
+	return Region{}
+}
+
+// Region returns the region with the given name.
+func (t *Topology) Region(name string) (Region, bool) {
+	for _, r := range t.Regions {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Region{}, false
+}
+
+// RegionNames lists the regions in file order.
+func (t *Topology) RegionNames() []string {
+	names := make([]string, len(t.Regions))
+	for i, r := range t.Regions {
+		names[i] = r.Name
+	}
+	return names
+}
+
+// ServicesIn lists the services that run in a region, in file order.
+func (t *Topology) ServicesIn(region string) []Service {
+	var out []Service
+	for _, s := range t.Services {
+		for _, r := range s.Regions {
+			if r == region {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Objective returns the declared target for a disruption.
+func (e Environment) Objective(d Disruption) (Objective, bool) {
+	for _, o := range e.Objectives {
+		if o.Disruption == d {
+			return o, true
+		}
+	}
+	return Objective{}, false
+}

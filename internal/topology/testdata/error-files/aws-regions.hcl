@@ -1,0 +1,16 @@
+environment "prod" {
+  target = "aws"
+}
+region "us-east-1" { primary = true }
+region "east" {} # ERROR: Not an AWS region code
+service "shop" {
+  mode  = "active-active"
+  image = "shop"
+  port  = 8080
+  capacity {
+    min = 1
+    desired = 1
+    max = 2
+  }
+  dns { zone = "shop.test" }
+}

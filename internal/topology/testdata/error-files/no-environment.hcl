@@ -1,0 +1,2 @@
+# ERROR: Missing environment block
+region "east" {}
