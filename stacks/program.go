@@ -1,0 +1,162 @@
+package stacks
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/project"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// Body declares one stack's resources and returns the stack's outputs.
+type Body func(ctx *pulumi.Context) (pulumi.Map, error)
+
+// Build returns the body of one stack of a topology.
+func Build(t *topology.Topology, ref Ref) (Body, error) {
+	if ref.Env != t.Environment.Name {
+		return nil, fmt.Errorf("stack %s: environment file %s declares environment %q", ref, t.File, t.Environment.Name)
+	}
+	if ref.IsGlobal() {
+		return func(ctx *pulumi.Context) (pulumi.Map, error) { return global(ctx, t) }, nil
+	}
+	region, ok := t.Region(ref.Region)
+	if !ok {
+		return nil, fmt.Errorf("stack %s: environment %q has no region %q (it has %v)", ref, t.Environment.Name, ref.Region, t.RegionNames())
+	}
+	return func(ctx *pulumi.Context) (pulumi.Map, error) { return regional(ctx, t, region) }, nil
+}
+
+// Program returns the Pulumi program for one stack: its body, with the
+// outputs exported as stack outputs.
+func Program(t *topology.Topology, ref Ref) (pulumi.RunFunc, error) {
+	body, err := Build(t, ref)
+	if err != nil {
+		return nil, err
+	}
+	return body.Export, nil
+}
+
+// Export runs the body and exports its outputs.
+func (b Body) Export(ctx *pulumi.Context) error {
+	outputs, err := b(ctx)
+	if err != nil {
+		return err
+	}
+	for k, v := range outputs {
+		ctx.Export(k, v)
+	}
+	return nil
+}
+
+// FromStack is the program for `pulumi up -s <env>.<region>` run by a stock
+// Pulumi CLI: it loads environments/<env>.hcl from the project root.
+func FromStack(ctx *pulumi.Context) error {
+	ref, err := ParseRef(ctx.Stack())
+	if err != nil {
+		return err
+	}
+	root := ctx.RootDirectory()
+	if root == "" {
+		if root, err = os.Getwd(); err != nil {
+			return err
+		}
+	}
+	p, err := project.Find(root)
+	if err != nil {
+		return err
+	}
+	t, err := p.LoadEnvironment(ref.Env)
+	if err != nil {
+		return err
+	}
+	run, err := Program(t, ref)
+	if err != nil {
+		return err
+	}
+	return run(ctx)
+}
+
+func regional(ctx *pulumi.Context, t *topology.Topology, r topology.Region) (pulumi.Map, error) {
+	region := &Region{}
+	if err := ctx.RegisterComponentResource(TypeRegion, r.Name, region); err != nil {
+		return nil, fmt.Errorf("region %s: %w", r.Name, err)
+	}
+	services := pulumi.Map{}
+	for _, s := range t.ServicesIn(r.Name) {
+		svc := &Service{}
+		if err := ctx.RegisterComponentResource(TypeService, s.Name, svc, pulumi.Parent(region)); err != nil {
+			return nil, fmt.Errorf("region %s, service %s: %w", r.Name, s.Name, err)
+		}
+		out := serviceOutputs(s)
+		if err := ctx.RegisterResourceOutputs(svc, out); err != nil {
+			return nil, err
+		}
+		services[s.Name] = out
+	}
+	outputs := pulumi.Map{
+		"region":   pulumi.String(r.Name),
+		"primary":  pulumi.Bool(r.Primary),
+		"zones":    pulumi.Int(r.Zones),
+		"services": services,
+	}
+	if err := ctx.RegisterResourceOutputs(region, outputs); err != nil {
+		return nil, err
+	}
+	return outputs, nil
+}
+
+func serviceOutputs(s topology.Service) pulumi.Map {
+	return pulumi.Map{
+		"mode":  pulumi.String(string(s.Mode)),
+		"image": pulumi.String(s.Image),
+		"port":  pulumi.Int(s.Port),
+		"capacity": pulumi.Map{
+			"min": pulumi.Int(s.Capacity.Min), "desired": pulumi.Int(s.Capacity.Desired), "max": pulumi.Int(s.Capacity.Max),
+		},
+		"fqdn": pulumi.String(s.DNS.FQDN()),
+	}
+}
+
+func global(ctx *pulumi.Context, t *topology.Topology) (pulumi.Map, error) {
+	env := &Environment{}
+	if err := ctx.RegisterComponentResource(TypeEnvironment, t.Environment.Name, env); err != nil {
+		return nil, fmt.Errorf("environment %s: %w", t.Environment.Name, err)
+	}
+	regions := pulumi.Map{}
+	for _, r := range t.Regions {
+		name := StackReferenceName(ctx, Ref{Env: t.Environment.Name, Region: r.Name})
+		ref, err := pulumi.NewStackReference(ctx, r.Name, &pulumi.StackReferenceArgs{Name: pulumi.String(name)}, pulumi.Parent(env))
+		if err != nil {
+			return nil, fmt.Errorf("reference to stack %s: %w", name, err)
+		}
+		regions[r.Name] = ref.Outputs
+	}
+	dns := pulumi.Map{}
+	for _, s := range t.Services {
+		dns[s.Name] = pulumi.String(s.DNS.FQDN())
+	}
+	outputs := pulumi.Map{
+		"environment": pulumi.String(t.Environment.Name),
+		"target":      pulumi.String(string(t.Environment.Target)),
+		"primary":     pulumi.String(t.Primary().Name),
+		"regions":     regions,
+		"dns":         dns,
+	}
+	if err := ctx.RegisterResourceOutputs(env, outputs); err != nil {
+		return nil, err
+	}
+	return outputs, nil
+}
+
+// StackReferenceName is the fully qualified name of a sibling stack:
+// <organization>/<project>/<env>.<region>. The file backend's organization
+// is "organization".
+func StackReferenceName(ctx *pulumi.Context, ref Ref) string {
+	org := ctx.Organization()
+	if org == "" {
+		org = "organization"
+	}
+	return org + "/" + ctx.Project() + "/" + ref.String()
+}
