@@ -1,0 +1,13 @@
+// Package engine drives the Pulumi engine for one stack at a time through the
+// Automation API with inline programs: one Runner, one method per verb (Up,
+// Preview, Refresh, Destroy, Outputs, Unlock), ctx first, typed results, as
+// terraform-exec's tfexec and Pulumi's auto.Stack do.
+//
+// It finds the pinned Pulumi CLI the project builds (bin/pulumi), points the
+// engine at the environment's backend (by default a file backend under the
+// user's state directory), sets the secrets provider, and turns off every
+// network reach: plugin acquisition and update checks.
+//
+// It does not decide which stacks run or in what order (internal/orchestrate
+// does), and does not build programs (stacks/ does).
+package engine

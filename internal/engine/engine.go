@@ -1,0 +1,469 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/blang/semver"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// PulumiVersion is the Pulumi CLI version bulwark is built and tested with
+// (tools/pulumi pins it).
+const PulumiVersion = "3.212.0"
+
+var (
+	// ErrNoPulumi is returned when the pinned Pulumi CLI cannot be found.
+	ErrNoPulumi = errors.New("pulumi CLI not found")
+	// ErrNoPassphrase is returned when a passphrase is needed and not given.
+	ErrNoPassphrase = errors.New("BULWARK_PASSPHRASE is not set")
+	// ErrLocked is returned when another update holds the stack's lock.
+	ErrLocked = errors.New("stack is locked by another update")
+	// ErrEngine wraps every failed engine operation.
+	ErrEngine = errors.New("pulumi engine")
+	// ErrNoStack is returned by Outputs for a stack that was never deployed.
+	ErrNoStack = errors.New("stack does not exist")
+)
+
+// Config says where the engine is and where the stacks' state goes.
+type Config struct {
+	// PulumiRoot holds bin/pulumi (see FindPulumi).
+	PulumiRoot string
+	// Project is the Pulumi project name; stacks live under it.
+	Project string
+	// Backend is the state backend URL (file://, s3://, https://...).
+	Backend string
+	// Home is PULUMI_HOME for the engine (plugins, workspace settings).
+	Home string
+	// WorkDir holds one scratch folder per stack for the inline workspace.
+	WorkDir string
+	// SecretsProvider is "passphrase" or a KMS URL.
+	SecretsProvider string
+	// Passphrase encrypts secrets when SecretsProvider is "passphrase".
+	Passphrase string
+	// Parallel bounds the engine's concurrent resource operations; 0 = its default.
+	Parallel int
+	// PluginPaths are provider plugin folders (Pulumi.yaml plugins.providers).
+	PluginPaths []workspace.PluginOptions
+}
+
+// Op is an engine verb.
+type Op string
+
+const (
+	OpUp      Op = "up"
+	OpPreview Op = "preview"
+	OpRefresh Op = "refresh"
+	OpDestroy Op = "destroy"
+)
+
+// EventKind classifies progress events.
+type EventKind string
+
+const (
+	EventStep       EventKind = "step"       // a resource step begins
+	EventStepDone   EventKind = "step-done"  // a resource step finished
+	EventStepFailed EventKind = "step-failed"
+	EventDiagnostic EventKind = "diagnostic"
+)
+
+// Event is one line of progress from the engine's event stream.
+type Event struct {
+	Stack    string
+	Kind     EventKind
+	Op       string // create, update, delete, replace, same, refresh, read
+	URN      string
+	Type     string
+	Name     string
+	Severity string // for diagnostics: info, warning, error
+	Message  string
+}
+
+// Progress receives events; it is called from one goroutine per operation.
+type Progress func(Event)
+
+// Result is the outcome of one operation on one stack.
+type Result struct {
+	Stack    string
+	Op       Op
+	Changes  map[string]int // resource count per step kind (create, same, ...)
+	Outputs  map[string]any // after up; secrets masked
+	Duration time.Duration
+}
+
+// Runner runs engine operations on stacks of one project.
+type Runner struct {
+	cfg Config
+	cmd auto.PulumiCommand
+}
+
+// New checks the CLI (its version must be PulumiVersion) and returns a Runner.
+func New(cfg Config) (*Runner, error) {
+	if cfg.Project == "" {
+		cfg.Project = "bulwark"
+	}
+	if cfg.SecretsProvider == "" {
+		cfg.SecretsProvider = "passphrase"
+	}
+	if err := prepareBackend(cfg.Backend); err != nil {
+		return nil, err
+	}
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: cfg.PulumiRoot, Version: semver.MustParse(PulumiVersion)})
+	if err != nil {
+		return nil, fmt.Errorf("%w in %s: %v (run `make pulumi` to build the pinned CLI)", ErrNoPulumi, cfg.PulumiRoot, err)
+	}
+	return &Runner{cfg: cfg, cmd: cmd}, nil
+}
+
+// FindPulumi returns the folder holding bin/pulumi: $BULWARK_PULUMI (the
+// binary's path), else the project's own bin/pulumi, else one beside the
+// running bulwark executable.
+func FindPulumi(projectRoot string) (string, error) {
+	var tried []string
+	if p := os.Getenv("BULWARK_PULUMI"); p != "" {
+		if filepath.Base(filepath.Dir(p)) == "bin" && isFile(p) {
+			return filepath.Dir(filepath.Dir(p)), nil
+		}
+		return "", fmt.Errorf("%w: BULWARK_PULUMI=%s must name an existing <dir>/bin/pulumi", ErrNoPulumi, p)
+	}
+	candidates := []string{projectRoot}
+	if exe, err := os.Executable(); err == nil {
+		candidates = append(candidates, filepath.Dir(filepath.Dir(exe)))
+	}
+	for _, root := range candidates {
+		p := filepath.Join(root, "bin", "pulumi")
+		tried = append(tried, p)
+		if isFile(p) {
+			return root, nil
+		}
+	}
+	return "", fmt.Errorf("%w (looked for %s): run `make pulumi` to build the pinned v%s CLI into bin/", ErrNoPulumi, strings.Join(tried, ", "), PulumiVersion)
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// prepareBackend creates the folder of a file:// backend.
+func prepareBackend(backend string) error {
+	u, err := url.Parse(backend)
+	if err != nil {
+		return fmt.Errorf("state backend %q: %w", backend, err)
+	}
+	if u.Scheme != "file" {
+		return nil
+	}
+	if err := os.MkdirAll(u.Path, 0o700); err != nil {
+		return fmt.Errorf("state backend: %w", err)
+	}
+	return nil
+}
+
+func (r *Runner) stack(ctx context.Context, name string, program pulumi.RunFunc) (auto.Stack, error) {
+	work := filepath.Join(r.cfg.WorkDir, r.cfg.Project, name)
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return auto.Stack{}, fmt.Errorf("stack %s: %w", name, err)
+	}
+	proj := workspace.Project{
+		Name:    tokens.PackageName(r.cfg.Project),
+		Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+		Backend: &workspace.ProjectBackend{URL: r.cfg.Backend},
+	}
+	if len(r.cfg.PluginPaths) > 0 {
+		proj.Plugins = &workspace.Plugins{Providers: r.cfg.PluginPaths}
+	}
+	env := map[string]string{
+		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
+		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+		"PULUMI_CONFIG_PASSPHRASE":                    r.cfg.Passphrase,
+		"PULUMI_HOME":                                 r.cfg.Home,
+	}
+	opts := []auto.LocalWorkspaceOption{
+		auto.Pulumi(r.cmd), auto.Project(proj), auto.WorkDir(work), auto.EnvVars(env), auto.PulumiHome(r.cfg.Home),
+		auto.SecretsProvider(r.cfg.SecretsProvider),
+	}
+	s, err := auto.UpsertStackInlineSource(ctx, name, r.cfg.Project, program, opts...)
+	if err != nil {
+		return auto.Stack{}, classify(name, "select stack", err)
+	}
+	return s, nil
+}
+
+// events pumps the engine's events into progress until the channel closes.
+func pump(stack string, progress Progress) (chan events.EngineEvent, <-chan struct{}) {
+	ch := make(chan events.EngineEvent)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for e := range ch {
+			if progress == nil {
+				continue
+			}
+			if ev, ok := convert(stack, e); ok {
+				progress(ev)
+			}
+		}
+	}()
+	return ch, done
+}
+
+func convert(stack string, e events.EngineEvent) (Event, bool) {
+	step := func(kind EventKind, m apitype.StepEventMetadata) Event {
+		return Event{Stack: stack, Kind: kind, Op: string(m.Op), URN: m.URN, Type: m.Type, Name: urnName(m.URN)}
+	}
+	switch {
+	case e.ResourcePreEvent != nil:
+		return step(EventStep, e.ResourcePreEvent.Metadata), true
+	case e.ResOutputsEvent != nil:
+		return step(EventStepDone, e.ResOutputsEvent.Metadata), true
+	case e.ResOpFailedEvent != nil:
+		return step(EventStepFailed, e.ResOpFailedEvent.Metadata), true
+	case e.DiagnosticEvent != nil && !e.DiagnosticEvent.Ephemeral:
+		d := e.DiagnosticEvent
+		return Event{Stack: stack, Kind: EventDiagnostic, URN: d.URN, Name: urnName(d.URN), Severity: d.Severity, Message: strings.TrimSpace(d.Message)}, true
+	}
+	return Event{}, false
+}
+
+func urnName(urn string) string {
+	if i := strings.LastIndex(urn, "::"); i >= 0 {
+		return urn[i+2:]
+	}
+	return urn
+}
+
+func changes[K ~string](m map[K]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[string(k)] = v
+	}
+	return out
+}
+
+// Up deploys one stack.
+func (r *Runner) Up(ctx context.Context, stack string, program pulumi.RunFunc, progress Progress) (Result, error) {
+	start := time.Now()
+	s, err := r.stack(ctx, stack, program)
+	if err != nil {
+		return Result{Stack: stack, Op: OpUp}, err
+	}
+	ch, done := pump(stack, progress)
+	opts := []optup.Option{optup.EventStreams(ch)}
+	if r.cfg.Parallel > 0 {
+		opts = append(opts, optup.Parallel(r.cfg.Parallel))
+	}
+	res, err := s.Up(ctx, opts...)
+	<-done
+	out := Result{Stack: stack, Op: OpUp, Duration: time.Since(start)}
+	if err != nil {
+		return out, classify(stack, "up", err)
+	}
+	if res.Summary.ResourceChanges != nil {
+		out.Changes = changes(*res.Summary.ResourceChanges)
+	}
+	out.Outputs = plainOutputs(res.Outputs, false)
+	return out, nil
+}
+
+// Preview shows what Up would change, without changing anything.
+func (r *Runner) Preview(ctx context.Context, stack string, program pulumi.RunFunc, progress Progress) (Result, error) {
+	start := time.Now()
+	s, err := r.stack(ctx, stack, program)
+	if err != nil {
+		return Result{Stack: stack, Op: OpPreview}, err
+	}
+	ch, done := pump(stack, progress)
+	opts := []optpreview.Option{optpreview.EventStreams(ch)}
+	if r.cfg.Parallel > 0 {
+		opts = append(opts, optpreview.Parallel(r.cfg.Parallel))
+	}
+	res, err := s.Preview(ctx, opts...)
+	<-done
+	out := Result{Stack: stack, Op: OpPreview, Duration: time.Since(start)}
+	if err != nil {
+		return out, classify(stack, "preview", err)
+	}
+	out.Changes = changes(res.ChangeSummary)
+	return out, nil
+}
+
+// Refresh reads the actual state of every resource into the stack's state.
+func (r *Runner) Refresh(ctx context.Context, stack string, program pulumi.RunFunc, progress Progress) (Result, error) {
+	start := time.Now()
+	s, err := r.stack(ctx, stack, program)
+	if err != nil {
+		return Result{Stack: stack, Op: OpRefresh}, err
+	}
+	ch, done := pump(stack, progress)
+	opts := []optrefresh.Option{optrefresh.EventStreams(ch)}
+	if r.cfg.Parallel > 0 {
+		opts = append(opts, optrefresh.Parallel(r.cfg.Parallel))
+	}
+	res, err := s.Refresh(ctx, opts...)
+	<-done
+	out := Result{Stack: stack, Op: OpRefresh, Duration: time.Since(start)}
+	if err != nil {
+		return out, classify(stack, "refresh", err)
+	}
+	if res.Summary.ResourceChanges != nil {
+		out.Changes = changes(*res.Summary.ResourceChanges)
+	}
+	return out, nil
+}
+
+// Destroy deletes every resource of one stack; the (empty) stack remains.
+func (r *Runner) Destroy(ctx context.Context, stack string, program pulumi.RunFunc, progress Progress) (Result, error) {
+	start := time.Now()
+	s, err := r.stack(ctx, stack, program)
+	if err != nil {
+		return Result{Stack: stack, Op: OpDestroy}, err
+	}
+	ch, done := pump(stack, progress)
+	opts := []optdestroy.Option{optdestroy.EventStreams(ch)}
+	if r.cfg.Parallel > 0 {
+		opts = append(opts, optdestroy.Parallel(r.cfg.Parallel))
+	}
+	res, err := s.Destroy(ctx, opts...)
+	<-done
+	out := Result{Stack: stack, Op: OpDestroy, Duration: time.Since(start)}
+	if err != nil {
+		return out, classify(stack, "destroy", err)
+	}
+	if res.Summary.ResourceChanges != nil {
+		out.Changes = changes(*res.Summary.ResourceChanges)
+	}
+	return out, nil
+}
+
+// Outputs returns a deployed stack's outputs; secrets are masked unless showSecrets.
+func (r *Runner) Outputs(ctx context.Context, stack string, showSecrets bool) (map[string]any, error) {
+	exists, err := r.Exists(ctx, stack)
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, fmt.Errorf("%w: %s", ErrNoStack, stack)
+	}
+	s, err := r.stack(ctx, stack, noProgram)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := s.Outputs(ctx)
+	if err != nil {
+		return nil, classify(stack, "outputs", err)
+	}
+	return plainOutputs(outs, showSecrets), nil
+}
+
+// Exists reports whether the backend holds the stack.
+func (r *Runner) Exists(ctx context.Context, stack string) (bool, error) {
+	ws, err := r.workspace(ctx)
+	if err != nil {
+		return false, err
+	}
+	list, err := ws.ListStacks(ctx)
+	if err != nil {
+		return false, classify(stack, "list stacks", err)
+	}
+	for _, s := range list {
+		if s.Name == stack || strings.HasSuffix(s.Name, "/"+stack) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Unlock removes the locks another (crashed) update left on the stack.
+func (r *Runner) Unlock(ctx context.Context, stack string) error {
+	s, err := r.stack(ctx, stack, noProgram)
+	if err != nil {
+		return err
+	}
+	if err := s.Cancel(ctx); err != nil {
+		return classify(stack, "unlock", err)
+	}
+	return nil
+}
+
+func (r *Runner) workspace(ctx context.Context) (auto.Workspace, error) {
+	work := filepath.Join(r.cfg.WorkDir, r.cfg.Project, "_list")
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return nil, err
+	}
+	proj := workspace.Project{
+		Name:    tokens.PackageName(r.cfg.Project),
+		Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+		Backend: &workspace.ProjectBackend{URL: r.cfg.Backend},
+	}
+	ws, err := auto.NewLocalWorkspace(ctx, auto.Pulumi(r.cmd), auto.Project(proj), auto.WorkDir(work),
+		auto.PulumiHome(r.cfg.Home), auto.EnvVars(map[string]string{
+			"PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_CONFIG_PASSPHRASE": r.cfg.Passphrase, "PULUMI_HOME": r.cfg.Home,
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("%w: workspace: %w", ErrEngine, err)
+	}
+	return ws, nil
+}
+
+func noProgram(*pulumi.Context) error { return nil }
+
+func plainOutputs(outs auto.OutputMap, showSecrets bool) map[string]any {
+	m := make(map[string]any, len(outs))
+	for k, v := range outs {
+		if v.Secret && !showSecrets {
+			m[k] = "[secret]"
+			continue
+		}
+		m[k] = v.Value
+	}
+	return m
+}
+
+// classify wraps an engine error so callers can tell a lock from the rest;
+// the engine's own message (stderr) is kept, trimmed.
+func classify(stack, verb string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s %s: cancelled: %w", verb, stack, err)
+	}
+	if auto.IsConcurrentUpdateError(err) {
+		return fmt.Errorf("%s %s: %w; if no other bulwark or pulumi is running, clear it with `bulwark unlock --stack %s`", verb, stack, ErrLocked, stack)
+	}
+	return fmt.Errorf("%w: %s %s: %s", ErrEngine, verb, stack, engineMessage(err))
+}
+
+// engineMessage keeps what the CLI wrote to stderr (the Automation API's
+// error text carries it after "stderr: "), else the error's first line.
+func engineMessage(err error) string {
+	msg := err.Error()
+	if _, after, ok := strings.Cut(msg, "\nstderr: "); ok && strings.TrimSpace(after) != "" {
+		msg = after
+	} else if first, _, ok := strings.Cut(msg, "\n"); ok {
+		msg = first
+	}
+	var lines []string
+	for _, l := range strings.Split(msg, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > 20 {
+		lines = lines[len(lines)-20:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,249 @@
+package orchestrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/stacks"
+)
+
+// Engine is what the orchestrator needs of an engine runner.
+type Engine interface {
+	Up(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
+	Preview(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
+	Refresh(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
+	Destroy(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
+	Outputs(ctx context.Context, stack string, showSecrets bool) (map[string]any, error)
+	Exists(ctx context.Context, stack string) (bool, error)
+}
+
+var _ Engine = (*engine.Runner)(nil)
+
+// ErrFailed is returned when at least one stack failed or was not run.
+var ErrFailed = errors.New("one or more stacks failed")
+
+// ErrUnknownRegion is returned for a --region the environment lacks.
+var ErrUnknownRegion = errors.New("unknown region")
+
+// Status is what became of one stack.
+type Status string
+
+const (
+	StatusOK        Status = "ok"
+	StatusFailed    Status = "failed"
+	StatusSkipped   Status = "skipped"   // not run because something it depends on failed or is absent
+	StatusCancelled Status = "cancelled" // not run, or interrupted, because the context was cancelled
+)
+
+// StackResult is one stack's line of the summary.
+type StackResult struct {
+	Stack    string
+	Op       engine.Op
+	Status   Status
+	Changes  map[string]int
+	Outputs  map[string]any
+	Duration time.Duration
+	Err      error
+	// Reason explains a skip.
+	Reason string
+}
+
+// Summary is the result of one orchestrated verb, in stack order.
+type Summary struct {
+	Op      engine.Op
+	Results []StackResult
+}
+
+// Err is ErrFailed (joined with each stack's error) when any stack did not succeed.
+func (s Summary) Err() error {
+	var errs []error
+	for _, r := range s.Results {
+		switch {
+		case r.Err != nil:
+			errs = append(errs, r.Err)
+		case r.Status != StatusOK:
+			errs = append(errs, fmt.Errorf("%s: %s (%s)", r.Stack, r.Status, r.Reason))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrFailed, errors.Join(errs...))
+}
+
+// Orchestrator runs verbs over an environment's stacks.
+type Orchestrator struct {
+	Engine   Engine
+	Topology *topology.Topology
+	// Parallel bounds how many regional stacks run at once (default 4).
+	Parallel int
+	// Region, when set, limits a run to that region's stack and the global one.
+	Region   string
+	Progress engine.Progress
+}
+
+type verb func(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
+
+func (o *Orchestrator) regions() ([]stacks.Ref, error) {
+	var refs []stacks.Ref
+	for _, r := range o.Topology.Regions {
+		if o.Region == "" || o.Region == r.Name {
+			refs = append(refs, stacks.Ref{Env: o.Topology.Environment.Name, Region: r.Name})
+		}
+	}
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("%w %q: environment %s has %v", ErrUnknownRegion, o.Region, o.Topology.Environment.Name, o.Topology.RegionNames())
+	}
+	return refs, nil
+}
+
+// Up deploys the regional stacks, then the global stack.
+func (o *Orchestrator) Up(ctx context.Context) (Summary, error) {
+	return o.forward(ctx, engine.OpUp, o.Engine.Up, false)
+}
+
+// Preview previews the regional stacks, then the global stack when every
+// regional stack it reads already exists.
+func (o *Orchestrator) Preview(ctx context.Context) (Summary, error) {
+	return o.forward(ctx, engine.OpPreview, o.Engine.Preview, true)
+}
+
+// Refresh refreshes the regional stacks, then the global stack.
+func (o *Orchestrator) Refresh(ctx context.Context) (Summary, error) {
+	return o.forward(ctx, engine.OpRefresh, o.Engine.Refresh, false)
+}
+
+// Destroy destroys the global stack first, then the regional stacks.
+func (o *Orchestrator) Destroy(ctx context.Context) (Summary, error) {
+	refs, err := o.regions()
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{Op: engine.OpDestroy}
+	global := o.one(ctx, engine.OpDestroy, o.Engine.Destroy, stacks.Global(o.Topology.Environment.Name))
+	sum.Results = append(sum.Results, global)
+	if global.Status != StatusOK {
+		for _, ref := range refs {
+			sum.Results = append(sum.Results, skipped(ref, engine.OpDestroy, ctx, "the global stack, which reads this one, was not destroyed"))
+		}
+		return sum, sum.Err()
+	}
+	sum.Results = append(sum.Results, o.concurrently(ctx, engine.OpDestroy, o.Engine.Destroy, refs)...)
+	return sum, sum.Err()
+}
+
+// Outputs returns every stack's outputs, regional stacks first.
+func (o *Orchestrator) Outputs(ctx context.Context, showSecrets bool) (Summary, error) {
+	refs, err := o.regions()
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{Op: "outputs"}
+	for _, ref := range append(refs, stacks.Global(o.Topology.Environment.Name)) {
+		start := time.Now()
+		outs, err := o.Engine.Outputs(ctx, ref.String(), showSecrets)
+		r := StackResult{Stack: ref.String(), Op: "outputs", Status: StatusOK, Outputs: outs, Duration: time.Since(start), Err: err}
+		if err != nil {
+			r.Status = StatusFailed
+		}
+		sum.Results = append(sum.Results, r)
+	}
+	return sum, sum.Err()
+}
+
+func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, needDeployedRegions bool) (Summary, error) {
+	refs, err := o.regions()
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{Op: op, Results: o.concurrently(ctx, op, run, refs)}
+	global := stacks.Global(o.Topology.Environment.Name)
+	for _, r := range sum.Results {
+		if r.Status != StatusOK {
+			sum.Results = append(sum.Results, skipped(global, op, ctx, "a regional stack did not succeed; the global stack reads them all"))
+			return sum, sum.Err()
+		}
+	}
+	if needDeployedRegions {
+		for _, r := range o.Topology.Regions {
+			ref := stacks.Ref{Env: o.Topology.Environment.Name, Region: r.Name}
+			ok, err := o.Engine.Exists(ctx, ref.String())
+			if err != nil {
+				return sum, err
+			}
+			if !ok {
+				res := skipped(global, op, ctx, fmt.Sprintf("stack %s is not deployed yet and the global stack reads its outputs; it is previewed once the regions are up", ref))
+				res.Status = StatusOK // nothing failed: there is nothing to preview yet
+				sum.Results = append(sum.Results, res)
+				return sum, sum.Err()
+			}
+		}
+	}
+	sum.Results = append(sum.Results, o.one(ctx, op, run, global))
+	return sum, sum.Err()
+}
+
+func skipped(ref stacks.Ref, op engine.Op, ctx context.Context, reason string) StackResult {
+	r := StackResult{Stack: ref.String(), Op: op, Status: StatusSkipped, Reason: reason}
+	if ctx.Err() != nil {
+		r.Status, r.Reason = StatusCancelled, "cancelled"
+	}
+	return r
+}
+
+// concurrently runs op on refs, at most Parallel at a time, results in refs' order.
+func (o *Orchestrator) concurrently(ctx context.Context, op engine.Op, run verb, refs []stacks.Ref) []StackResult {
+	limit := o.Parallel
+	if limit <= 0 {
+		limit = 4
+	}
+	results := make([]StackResult, len(refs))
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i, ref := range refs {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			for j := i; j < len(refs); j++ {
+				results[j] = skipped(refs[j], op, ctx, "cancelled")
+			}
+			wg.Wait()
+			return results
+		}
+		wg.Add(1)
+		go func(i int, ref stacks.Ref) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i] = o.one(ctx, op, run, ref)
+		}(i, ref)
+	}
+	wg.Wait()
+	return results
+}
+
+func (o *Orchestrator) one(ctx context.Context, op engine.Op, run verb, ref stacks.Ref) StackResult {
+	if ctx.Err() != nil {
+		return skipped(ref, op, ctx, "cancelled")
+	}
+	program, err := stacks.Program(o.Topology, ref)
+	if err != nil {
+		return StackResult{Stack: ref.String(), Op: op, Status: StatusFailed, Err: err}
+	}
+	start := time.Now()
+	res, err := run(ctx, ref.String(), program, o.Progress)
+	r := StackResult{Stack: ref.String(), Op: op, Status: StatusOK, Changes: res.Changes, Outputs: res.Outputs, Duration: time.Since(start)}
+	if err != nil {
+		r.Status, r.Err = StatusFailed, err
+		if ctx.Err() != nil {
+			r.Status = StatusCancelled
+		}
+	}
+	return r
+}

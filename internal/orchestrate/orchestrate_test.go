@@ -1,0 +1,260 @@
+package orchestrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// fakeEngine records when each stack's operation starts and ends.
+type fakeEngine struct {
+	mu       sync.Mutex
+	log      []string // "start dev.east", "end dev.east"
+	inFlight int
+	maxIn    int
+	delay    time.Duration
+	fail     map[string]bool // stacks whose operation fails
+	block    bool            // operations wait for the context to end
+	started  chan string
+	existing map[string]bool // for Exists; nil means every stack exists
+}
+
+var _ Engine = (*fakeEngine)(nil)
+
+func (f *fakeEngine) op(ctx context.Context, verb engine.Op, stack string) (engine.Result, error) {
+	f.mu.Lock()
+	f.log = append(f.log, "start "+stack)
+	f.inFlight++
+	if f.inFlight > f.maxIn {
+		f.maxIn = f.inFlight
+	}
+	f.mu.Unlock()
+	if f.started != nil {
+		f.started <- stack
+	}
+	var err error
+	if f.block {
+		<-ctx.Done()
+		err = ctx.Err()
+	} else {
+		select {
+		case <-time.After(f.delay):
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	f.mu.Lock()
+	f.inFlight--
+	f.log = append(f.log, "end "+stack)
+	f.mu.Unlock()
+	if err == nil && f.fail[stack] {
+		err = fmt.Errorf("%w: %s %s: boom", engine.ErrEngine, verb, stack)
+	}
+	return engine.Result{Stack: stack, Op: verb, Changes: map[string]int{"create": 1}}, err
+}
+
+func (f *fakeEngine) Up(ctx context.Context, s string, _ pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
+	return f.op(ctx, engine.OpUp, s)
+}
+func (f *fakeEngine) Preview(ctx context.Context, s string, _ pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
+	return f.op(ctx, engine.OpPreview, s)
+}
+func (f *fakeEngine) Refresh(ctx context.Context, s string, _ pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
+	return f.op(ctx, engine.OpRefresh, s)
+}
+func (f *fakeEngine) Destroy(ctx context.Context, s string, _ pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
+	return f.op(ctx, engine.OpDestroy, s)
+}
+func (f *fakeEngine) Outputs(ctx context.Context, s string, _ bool) (map[string]any, error) {
+	return map[string]any{"stack": s}, nil
+}
+func (f *fakeEngine) Exists(ctx context.Context, s string) (bool, error) {
+	return f.existing == nil || f.existing[s], nil
+}
+
+func (f *fakeEngine) index(entry string) int {
+	for i, e := range f.log {
+		if e == entry {
+			return i
+		}
+	}
+	return -1
+}
+
+func topo(t *testing.T, regions ...string) *topology.Topology {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("environment \"dev\" {\n  target = \"local\"\n}\n")
+	for i, r := range regions {
+		fmt.Fprintf(&b, "region %q {\n  primary = %v\n}\n", r, i == 0)
+	}
+	l := &topology.Loader{}
+	tp, err := l.Load("test.hcl", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tp
+}
+
+func TestUpRunsRegionsThenGlobal(t *testing.T) {
+	f := &fakeEngine{delay: 20 * time.Millisecond}
+	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west", "north")}
+	sum, err := o.Up(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := f.index("start dev.global")
+	for _, r := range []string{"dev.east", "dev.west", "dev.north"} {
+		if e := f.index("end " + r); e < 0 || e > g {
+			t.Errorf("%s ended at %d, global started at %d: %v", r, e, g, f.log)
+		}
+	}
+	if f.maxIn != 3 {
+		t.Errorf("regions ran %d at a time, want all 3 concurrently", f.maxIn)
+	}
+	var order []string
+	for _, r := range sum.Results {
+		order = append(order, r.Stack)
+		if r.Status != StatusOK {
+			t.Errorf("%s: %s", r.Stack, r.Status)
+		}
+	}
+	if strings.Join(order, ",") != "dev.east,dev.west,dev.north,dev.global" {
+		t.Errorf("summary order = %v", order)
+	}
+}
+
+func TestConcurrencyBound(t *testing.T) {
+	f := &fakeEngine{delay: 15 * time.Millisecond}
+	o := &Orchestrator{Engine: f, Topology: topo(t, "a", "b", "c", "d", "e", "f"), Parallel: 2}
+	if _, err := o.Up(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f.maxIn != 2 {
+		t.Errorf("max concurrent = %d, want 2", f.maxIn)
+	}
+	if len(f.log) != 14 {
+		t.Errorf("log = %v", f.log)
+	}
+}
+
+func TestRegionFailureSkipsGlobalNotSiblings(t *testing.T) {
+	f := &fakeEngine{fail: map[string]bool{"dev.west": true}}
+	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west", "north")}
+	sum, err := o.Up(context.Background())
+	if !errors.Is(err, ErrFailed) || !errors.Is(err, engine.ErrEngine) {
+		t.Fatalf("err = %v", err)
+	}
+	want := map[string]Status{"dev.east": StatusOK, "dev.west": StatusFailed, "dev.north": StatusOK, "dev.global": StatusSkipped}
+	for _, r := range sum.Results {
+		if want[r.Stack] != r.Status {
+			t.Errorf("%s = %s, want %s", r.Stack, r.Status, want[r.Stack])
+		}
+	}
+	if f.index("start dev.global") >= 0 {
+		t.Errorf("global ran after a failed region: %v", f.log)
+	}
+}
+
+func TestDestroyGlobalFirst(t *testing.T) {
+	f := &fakeEngine{}
+	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west")}
+	if _, err := o.Destroy(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f.log[0] != "start dev.global" || f.log[1] != "end dev.global" {
+		t.Errorf("destroy order = %v", f.log)
+	}
+
+	f = &fakeEngine{fail: map[string]bool{"dev.global": true}}
+	o.Engine = f
+	sum, err := o.Destroy(context.Background())
+	if !errors.Is(err, ErrFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	if len(f.log) != 2 {
+		t.Errorf("regions destroyed although global failed: %v", f.log)
+	}
+	for _, r := range sum.Results[1:] {
+		if r.Status != StatusSkipped {
+			t.Errorf("%s = %s", r.Stack, r.Status)
+		}
+	}
+}
+
+func TestCancelStopsRunningAndStartsNothing(t *testing.T) {
+	f := &fakeEngine{block: true, started: make(chan string, 10)}
+	o := &Orchestrator{Engine: f, Topology: topo(t, "a", "b", "c", "d"), Parallel: 2}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan Summary)
+	go func() {
+		sum, _ := o.Up(ctx)
+		done <- sum
+	}()
+	<-f.started
+	<-f.started
+	cancel()
+	var sum Summary
+	select {
+	case sum = <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Up did not return after cancel")
+	}
+	if len(f.log) != 4 {
+		t.Errorf("operations started after cancel: %v", f.log)
+	}
+	for _, r := range sum.Results {
+		if r.Status != StatusCancelled {
+			t.Errorf("%s = %s, want cancelled", r.Stack, r.Status)
+		}
+	}
+	if len(sum.Results) != 5 {
+		t.Errorf("results = %d, want 5", len(sum.Results))
+	}
+}
+
+func TestRegionLimit(t *testing.T) {
+	f := &fakeEngine{}
+	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west"), Region: "west"}
+	sum, err := o.Up(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Results) != 2 || sum.Results[0].Stack != "dev.west" || sum.Results[1].Stack != "dev.global" {
+		t.Errorf("results = %+v", sum.Results)
+	}
+	o.Region = "south"
+	if _, err := o.Up(context.Background()); !errors.Is(err, ErrUnknownRegion) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestPreviewBeforeFirstDeploy(t *testing.T) {
+	f := &fakeEngine{existing: map[string]bool{"dev.east": true}}
+	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west")}
+	sum, err := o.Preview(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.index("start dev.global") >= 0 {
+		t.Errorf("global previewed while dev.west does not exist: %v", f.log)
+	}
+	last := sum.Results[len(sum.Results)-1]
+	if last.Stack != "dev.global" || !strings.Contains(last.Reason, "dev.west") {
+		t.Errorf("global result = %+v", last)
+	}
+	f = &fakeEngine{}
+	o.Engine = f
+	if _, err := o.Preview(context.Background()); err != nil || f.index("start dev.global") < 0 {
+		t.Errorf("global not previewed once regions exist: %v %v", err, f.log)
+	}
+}
