@@ -223,6 +223,21 @@ func pump(stack string, progress Progress) (chan events.EngineEvent, <-chan stru
 	return ch, done
 }
 
+// drain waits for the last events to be delivered. The Automation API closes
+// the event channel when the CLI ends its event stream; a CLI that fails
+// before the engine starts (a lock, a bad backend) never opens one, so a
+// failed operation waits only briefly.
+func drain(done <-chan struct{}, opErr error) {
+	grace := 10 * time.Second
+	if opErr != nil {
+		grace = time.Second
+	}
+	select {
+	case <-done:
+	case <-time.After(grace):
+	}
+}
+
 func convert(stack string, e events.EngineEvent) (Event, bool) {
 	step := func(kind EventKind, m apitype.StepEventMetadata) Event {
 		return Event{Stack: stack, Kind: kind, Op: string(m.Op), URN: m.URN, Type: m.Type, Name: urnName(m.URN)}
@@ -269,7 +284,7 @@ func (r *Runner) Up(ctx context.Context, stack string, program pulumi.RunFunc, p
 		opts = append(opts, optup.Parallel(r.cfg.Parallel))
 	}
 	res, err := s.Up(ctx, opts...)
-	<-done
+	drain(done, err)
 	out := Result{Stack: stack, Op: OpUp, Duration: time.Since(start)}
 	if err != nil {
 		return out, classify(stack, "up", err)
@@ -294,7 +309,7 @@ func (r *Runner) Preview(ctx context.Context, stack string, program pulumi.RunFu
 		opts = append(opts, optpreview.Parallel(r.cfg.Parallel))
 	}
 	res, err := s.Preview(ctx, opts...)
-	<-done
+	drain(done, err)
 	out := Result{Stack: stack, Op: OpPreview, Duration: time.Since(start)}
 	if err != nil {
 		return out, classify(stack, "preview", err)
@@ -316,7 +331,7 @@ func (r *Runner) Refresh(ctx context.Context, stack string, program pulumi.RunFu
 		opts = append(opts, optrefresh.Parallel(r.cfg.Parallel))
 	}
 	res, err := s.Refresh(ctx, opts...)
-	<-done
+	drain(done, err)
 	out := Result{Stack: stack, Op: OpRefresh, Duration: time.Since(start)}
 	if err != nil {
 		return out, classify(stack, "refresh", err)
@@ -340,7 +355,7 @@ func (r *Runner) Destroy(ctx context.Context, stack string, program pulumi.RunFu
 		opts = append(opts, optdestroy.Parallel(r.cfg.Parallel))
 	}
 	res, err := s.Destroy(ctx, opts...)
-	<-done
+	drain(done, err)
 	out := Result{Stack: stack, Op: OpDestroy, Duration: time.Since(start)}
 	if err != nil {
 		return out, classify(stack, "destroy", err)
