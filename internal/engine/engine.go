@@ -76,8 +76,8 @@ const (
 type EventKind string
 
 const (
-	EventStep       EventKind = "step"       // a resource step begins
-	EventStepDone   EventKind = "step-done"  // a resource step finished
+	EventStep       EventKind = "step"      // a resource step begins
+	EventStepDone   EventKind = "step-done" // a resource step finished
 	EventStepFailed EventKind = "step-failed"
 	EventDiagnostic EventKind = "diagnostic"
 )

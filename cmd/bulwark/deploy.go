@@ -1,0 +1,354 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/orchestrate"
+	"github.com/bulwark-dev/bulwark/internal/project"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// deployFlags are the flags of the engine verbs.
+type deployFlags struct {
+	envFlags
+	Region      string
+	Parallel    int
+	EngineJobs  int
+	Yes         bool
+	Verbose     bool
+	ShowSecrets bool
+	Stack       string
+}
+
+func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errOut io.Writer) int {
+	return func(ctx context.Context, args []string, out, errOut io.Writer) int {
+		var f deployFlags
+		fs := newFlagSet(string(op), errOut, &f.envFlags)
+		addDeployFlags(fs, &f)
+		if op == engine.OpDestroy {
+			fs.BoolVar(&f.Yes, "yes", false, "confirm: destroy deletes every resource of the environment's stacks")
+		}
+		if code, ok := parse(fs, args, &f.envFlags, errOut); !ok {
+			return code
+		}
+		p, t, code := load(f.Env, errOut)
+		if t == nil {
+			return code
+		}
+		if op == engine.OpDestroy && !f.Yes {
+			fmt.Fprintf(errOut, "bulwark destroy: this deletes every resource of environment %s (%s); run again with --yes\n", t.Environment.Name, scope(t, f.Region))
+			return exitBadInput
+		}
+		o, code := orchestrator(p, t, &f, out, errOut)
+		if o == nil {
+			return code
+		}
+		var sum orchestrate.Summary
+		var err error
+		switch op {
+		case engine.OpUp:
+			sum, err = o.Up(ctx)
+		case engine.OpPreview:
+			sum, err = o.Preview(ctx)
+		case engine.OpRefresh:
+			sum, err = o.Refresh(ctx)
+		case engine.OpDestroy:
+			sum, err = o.Destroy(ctx)
+		}
+		return finish(ctx, sum, err, f.Format, out, errOut)
+	}
+}
+
+func addDeployFlags(fs *flag.FlagSet, f *deployFlags) {
+	fs.StringVar(&f.Region, "region", "", "limit to this region's stack (and the global stack)")
+	fs.IntVar(&f.Parallel, "parallel", 4, "regional stacks run at once")
+	fs.IntVar(&f.EngineJobs, "engine-parallel", 0, "resource operations the engine runs at once per stack (0: the engine's default)")
+	fs.BoolVar(&f.Verbose, "v", false, "show every resource step, unchanged ones too")
+}
+
+func scope(t *topology.Topology, region string) string {
+	if region != "" {
+		return "stacks " + t.Environment.Name + "." + region + " and " + t.Environment.Name + ".global"
+	}
+	return fmt.Sprintf("%d stacks", len(t.Regions)+1)
+}
+
+// runnerFor builds the engine runner for an environment.
+func runnerFor(p *project.Project, t *topology.Topology, parallel int) (*engine.Runner, error) {
+	stateDir, err := project.StateDir()
+	if err != nil {
+		return nil, err
+	}
+	backend := t.Environment.State
+	if backend == "" {
+		backend = "file://" + filepath.Join(stateDir, "backend")
+	}
+	passphrase, set := os.LookupEnv("BULWARK_PASSPHRASE")
+	if t.Environment.Secrets == "passphrase" && !set {
+		if t.Environment.Target != topology.TargetLocal {
+			return nil, fmt.Errorf("%w: environment %s (target %s) encrypts its secrets with a passphrase; export BULWARK_PASSPHRASE, or set secrets = \"awskms://...\" in %s",
+				engine.ErrNoPassphrase, t.Environment.Name, t.Environment.Target, t.File)
+		}
+		passphrase = "" // local environments hold nothing secret; an empty passphrase is documented
+	}
+	root, err := engine.FindPulumi(p.Root)
+	if err != nil {
+		return nil, err
+	}
+	return engine.New(engine.Config{
+		PulumiRoot: root, Project: p.Name, Backend: backend,
+		Home: filepath.Join(stateDir, "pulumi-home"), WorkDir: filepath.Join(stateDir, "work"),
+		SecretsProvider: t.Environment.Secrets, Passphrase: passphrase, Parallel: parallel,
+	})
+}
+
+func orchestrator(p *project.Project, t *topology.Topology, f *deployFlags, out, errOut io.Writer) (*orchestrate.Orchestrator, int) {
+	r, err := runnerFor(p, t, f.EngineJobs)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark: %v\n", err)
+		if errors.Is(err, engine.ErrNoPassphrase) {
+			return nil, exitBadInput
+		}
+		return nil, exitFailed
+	}
+	progress := out
+	if f.Format == "json" {
+		progress = errOut // keep stdout for the JSON document
+	}
+	return &orchestrate.Orchestrator{
+		Engine: r, Topology: t, Parallel: f.Parallel, Region: f.Region,
+		Progress: newProgressPrinter(progress, f.Verbose).event,
+	}, exitOK
+}
+
+// progressPrinter prints one line per resource step, prefixed by its stack.
+type progressPrinter struct {
+	mu      sync.Mutex
+	w       io.Writer
+	verbose bool
+	start   time.Time
+}
+
+func newProgressPrinter(w io.Writer, verbose bool) *progressPrinter {
+	return &progressPrinter{w: w, verbose: verbose, start: time.Now()}
+}
+
+var stepSymbols = map[string]string{
+	"create": "+", "update": "~", "delete": "-", "replace": "+-", "create-replacement": "+-", "delete-replaced": "-",
+	"same": " ", "refresh": "?", "read": ">", "import": "=",
+}
+
+func (p *progressPrinter) event(e engine.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	elapsed := time.Since(p.start).Truncate(100 * time.Millisecond)
+	switch e.Kind {
+	case engine.EventStepDone:
+		if e.Op == "same" && !p.verbose || e.Type == "pulumi:pulumi:Stack" {
+			return
+		}
+		sym := stepSymbols[e.Op]
+		if sym == "" {
+			sym = "*"
+		}
+		fmt.Fprintf(p.w, "%7s  %-14s %-2s %-8s %s %s\n", elapsed, e.Stack, sym, e.Op, e.Type, e.Name)
+	case engine.EventStepFailed:
+		fmt.Fprintf(p.w, "%7s  %-14s !! %-8s %s %s failed\n", elapsed, e.Stack, e.Op, e.Type, e.Name)
+	case engine.EventDiagnostic:
+		if e.Severity != "error" && e.Severity != "warning" && !p.verbose {
+			return
+		}
+		fmt.Fprintf(p.w, "%7s  %-14s %s: %s\n", elapsed, e.Stack, e.Severity, e.Message)
+	}
+}
+
+// finish prints the summary table (or JSON) and picks the exit code.
+func finish(ctx context.Context, sum orchestrate.Summary, err error, format string, out, errOut io.Writer) int {
+	if err != nil && !errors.Is(err, orchestrate.ErrFailed) {
+		fmt.Fprintf(errOut, "bulwark %s: %v\n", sum.Op, err)
+		if errors.Is(err, orchestrate.ErrUnknownRegion) {
+			return exitBadInput
+		}
+		return exitFailed
+	}
+	if format == "json" {
+		type row struct {
+			Stack      string         `json:"stack"`
+			Status     string         `json:"status"`
+			Changes    map[string]int `json:"changes,omitempty"`
+			Outputs    map[string]any `json:"outputs,omitempty"`
+			DurationMS int64          `json:"duration_ms"`
+			Error      string         `json:"error,omitempty"`
+			Note       string         `json:"note,omitempty"`
+		}
+		rows := []row{}
+		for _, r := range sum.Results {
+			rw := row{Stack: r.Stack, Status: string(r.Status), Changes: r.Changes, Outputs: r.Outputs, DurationMS: r.Duration.Milliseconds(), Note: r.Reason}
+			if r.Err != nil {
+				rw.Error = r.Err.Error()
+			}
+			rows = append(rows, rw)
+		}
+		if code := writeJSON(out, errOut, map[string]any{"op": sum.Op, "stacks": rows}); code != exitOK {
+			return code
+		}
+	} else {
+		writeSummary(out, sum)
+	}
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintf(errOut, "bulwark %s: interrupted; the engine was stopped cleanly and released its locks\n", sum.Op)
+		return exitInterrupted
+	case err != nil:
+		return exitFailed
+	}
+	return exitOK
+}
+
+func writeSummary(w io.Writer, sum orchestrate.Summary) {
+	fmt.Fprintf(w, "\n%-20s %-10s %-10s %-34s %s\n", "STACK", "OP", "STATUS", "CHANGES", "TIME")
+	for _, r := range sum.Results {
+		fmt.Fprintf(w, "%-20s %-10s %-10s %-34s %s\n", r.Stack, r.Op, r.Status, formatChanges(r.Changes), r.Duration.Round(100*time.Millisecond))
+	}
+	for _, r := range sum.Results {
+		switch {
+		case r.Err != nil:
+			fmt.Fprintf(w, "\n%s: %v\n", r.Stack, r.Err)
+		case r.Reason != "":
+			fmt.Fprintf(w, "\n%s: %s\n", r.Stack, r.Reason)
+		}
+	}
+}
+
+func formatChanges(c map[string]int) string {
+	if len(c) == 0 {
+		return "-"
+	}
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, c[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func runOutputs(ctx context.Context, args []string, out, errOut io.Writer) int {
+	var f deployFlags
+	fs := newFlagSet("outputs", errOut, &f.envFlags)
+	fs.StringVar(&f.Region, "region", "", "only this region's stack (and the global stack)")
+	fs.BoolVar(&f.ShowSecrets, "show-secrets", false, "print secret outputs in the clear")
+	if code, ok := parse(fs, args, &f.envFlags, errOut); !ok {
+		return code
+	}
+	p, t, code := load(f.Env, errOut)
+	if t == nil {
+		return code
+	}
+	o, code := orchestrator(p, t, &f, out, errOut)
+	if o == nil {
+		return code
+	}
+	sum, err := o.Outputs(ctx, f.ShowSecrets)
+	if f.Format == "json" {
+		doc := map[string]any{}
+		for _, r := range sum.Results {
+			if r.Err == nil {
+				doc[r.Stack] = r.Outputs
+			}
+		}
+		writeJSON(out, errOut, doc)
+	} else {
+		for _, r := range sum.Results {
+			fmt.Fprintf(out, "%s\n", r.Stack)
+			if r.Err != nil {
+				fmt.Fprintf(out, "  (%v)\n", r.Err)
+				continue
+			}
+			keys := make([]string, 0, len(r.Outputs))
+			for k := range r.Outputs {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(out, "  %-12s %v\n", k, r.Outputs[k])
+			}
+		}
+	}
+	if err != nil {
+		for _, r := range sum.Results {
+			if r.Err != nil {
+				fmt.Fprintf(errOut, "bulwark outputs: %v\n", r.Err)
+			}
+		}
+		return exitFailed
+	}
+	return exitOK
+}
+
+func runUnlock(ctx context.Context, args []string, out, errOut io.Writer) int {
+	var f deployFlags
+	fs := newFlagSet("unlock", errOut, &f.envFlags)
+	fs.StringVar(&f.Stack, "stack", "", "the stack to unlock, as <env>.<region>; default: every stack of --env")
+	if err := fs.Parse(args); err != nil {
+		return exitBadInput
+	}
+	if f.Env == "" && f.Stack != "" {
+		f.Env, _, _ = strings.Cut(f.Stack, ".")
+	}
+	if code, ok := parse(fs, nil, &f.envFlags, errOut); !ok {
+		return code
+	}
+	p, t, code := load(f.Env, errOut)
+	if t == nil {
+		return code
+	}
+	r, err := runnerFor(p, t, 0)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark unlock: %v\n", err)
+		return exitFailed
+	}
+	var names []string
+	if f.Stack != "" {
+		names = []string{f.Stack}
+	} else {
+		for _, r := range t.Regions {
+			names = append(names, t.Environment.Name+"."+r.Name)
+		}
+		names = append(names, t.Environment.Name+".global")
+	}
+	failed := false
+	for _, n := range names {
+		exists, err := r.Exists(ctx, n)
+		if err == nil && !exists {
+			continue
+		}
+		if err == nil {
+			err = r.Unlock(ctx, n)
+		}
+		if err != nil {
+			fmt.Fprintf(errOut, "bulwark unlock: %v\n", err)
+			failed = true
+			continue
+		}
+		fmt.Fprintf(out, "%s: unlocked\n", n)
+	}
+	if failed {
+		return exitFailed
+	}
+	return exitOK
+}

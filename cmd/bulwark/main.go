@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/project"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitBadInput    = 2
+	exitInterrupted = 130
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, out, errOut io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"validate", "check an environment file and print its diagnostics", runValidate},
+		{"plan", "offline plan: every stack's resources under Pulumi mocks, no credentials", runPlan},
+		{"up", "deploy every regional stack, then the global stack", engineVerb(engine.OpUp)},
+		{"preview", "show what up would change", engineVerb(engine.OpPreview)},
+		{"refresh", "read the actual state of every resource into the stacks' state", engineVerb(engine.OpRefresh)},
+		{"destroy", "delete every resource: the global stack, then the regions", engineVerb(engine.OpDestroy)},
+		{"outputs", "print every stack's outputs", runOutputs},
+		{"unlock", "clear the lock a crashed update left on a stack", runUnlock},
+		{"version", "print versions", runVersion},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "bulwark: multi-region infrastructure as code\n\nUsage: bulwark <command> [flags]\n\nCommands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun `bulwark <command> -h` for a command's flags.\n")
+}
+
+func run(ctx context.Context, args []string, out, errOut io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(errOut)
+		if len(args) == 0 {
+			return exitBadInput
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], out, errOut)
+		}
+	}
+	fmt.Fprintf(errOut, "bulwark: unknown command %q\n\n", args[0])
+	usage(errOut)
+	return exitBadInput
+}
+
+// envFlags are the flags every environment verb takes.
+type envFlags struct {
+	Env    string
+	Format string
+}
+
+func newFlagSet(name string, errOut io.Writer, f *envFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("bulwark "+name, flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.StringVar(&f.Env, "env", "", "environment: a name from environments/ (dev) or a path to an .hcl file")
+	fs.StringVar(&f.Format, "format", "text", "output format: text or json")
+	return fs
+}
+
+// parse parses flags and checks the common ones; ok is false on bad usage.
+func parse(fs *flag.FlagSet, args []string, f *envFlags, errOut io.Writer) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK, false
+		}
+		return exitBadInput, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(errOut, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return exitBadInput, false
+	}
+	if f.Format != "text" && f.Format != "json" {
+		fmt.Fprintf(errOut, "%s: --format must be text or json, not %q\n", fs.Name(), f.Format)
+		return exitBadInput, false
+	}
+	if f.Env == "" {
+		fmt.Fprintf(errOut, "%s: --env is required\n", fs.Name())
+		return exitBadInput, false
+	}
+	return 0, true
+}
+
+// load finds the project and loads the environment, printing diagnostics.
+func load(env string, errOut io.Writer) (*project.Project, *topology.Topology, int) {
+	wd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark: %v\n", err)
+		return nil, nil, exitFailed
+	}
+	p, err := project.Find(wd)
+	if err != nil && !errors.Is(err, project.ErrNoProject) {
+		fmt.Fprintf(errOut, "bulwark: %v\n", err)
+		return nil, nil, exitBadInput
+	}
+	if p == nil {
+		// an environment file outside a project: its folder's parent stands in.
+		p = &project.Project{Root: wd, Name: "bulwark"}
+	}
+	t, err := p.LoadEnvironment(env)
+	if err != nil {
+		var de *topology.DiagnosticsError
+		if errors.As(err, &de) {
+			_ = de.WriteText(errOut, terminalWidth(), false)
+			fmt.Fprintf(errOut, "%d error(s) in %s; nothing was deployed.\n", countErrors(de), env)
+			return nil, nil, exitBadInput
+		}
+		fmt.Fprintf(errOut, "bulwark: %v\n", err)
+		return nil, nil, exitBadInput
+	}
+	return p, t, exitOK
+}
+
+func countErrors(de *topology.DiagnosticsError) int {
+	n := 0
+	for _, d := range de.Diags {
+		if d.Severity == 1 {
+			n++
+		}
+	}
+	return n
+}
+
+func terminalWidth() uint { return 100 }
+
+func runVersion(ctx context.Context, args []string, out, errOut io.Writer) int {
+	fmt.Fprintf(out, "bulwark %s\npulumi engine v%s (pinned)\n", version, engine.PulumiVersion)
+	return exitOK
+}
+
+// version is stamped by the Makefile (-ldflags -X main.version=...).
+var version = "dev"

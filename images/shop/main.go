@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	cfg := Config{
+		Listen:   envOr("SHOP_LISTEN", "127.0.0.1:8080"),
+		Region:   os.Getenv("SHOP_REGION"),
+		Instance: envOr("SHOP_INSTANCE", hostname()),
+		Version:  version,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var store Store
+	if url := os.Getenv("SHOP_DATABASE_URL"); url != "" {
+		pg, err := OpenPostgres(ctx, url)
+		if err != nil {
+			log.Fatalf("shop: %v", err)
+		}
+		defer pg.Close()
+		store = pg
+	}
+	srv := &http.Server{Addr: cfg.Listen, Handler: NewHandler(cfg, store), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	log.Printf("shop %s: region %q instance %q listening on %s", cfg.Version, cfg.Region, cfg.Instance, cfg.Listen)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatalf("shop: %v", err)
+	}
+}
+
+// version is stamped at build time (-ldflags -X main.version=...).
+var version = "dev"
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
