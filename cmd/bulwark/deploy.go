@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -45,6 +46,12 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 		p, t, code := load(f.Env, errOut)
 		if t == nil {
 			return code
+		}
+		if f.Region != "" {
+			if _, ok := t.Region(f.Region); !ok {
+				fmt.Fprintf(errOut, "bulwark %s: --region %s: environment %s has regions %s\n", op, f.Region, t.Environment.Name, strings.Join(t.RegionNames(), ", "))
+				return exitBadInput
+			}
 		}
 		if op == engine.OpDestroy && !f.Yes {
 			fmt.Fprintf(errOut, "bulwark destroy: this deletes every resource of environment %s (%s); run again with --yes\n", t.Environment.Name, scope(t, f.Region))
@@ -155,7 +162,7 @@ func (p *progressPrinter) event(e engine.Event) {
 	elapsed := time.Since(p.start).Truncate(100 * time.Millisecond)
 	switch e.Kind {
 	case engine.EventStepDone:
-		if e.Op == "same" && !p.verbose || e.Type == "pulumi:pulumi:Stack" {
+		if e.Type == "pulumi:pulumi:Stack" || !p.verbose && (e.Op == "same" || e.Op == "read" || strings.HasPrefix(e.Type, "pulumi:providers:")) {
 			return
 		}
 		sym := stepSymbols[e.Op]
@@ -285,7 +292,8 @@ func runOutputs(ctx context.Context, args []string, out, errOut io.Writer) int {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				fmt.Fprintf(out, "  %-12s %v\n", k, r.Outputs[k])
+				v, _ := json.Marshal(r.Outputs[k])
+				fmt.Fprintf(out, "  %-12s %s\n", k, v)
 			}
 		}
 	}

@@ -1,0 +1,55 @@
+# bulwark. `make demo` and `make test` do all the set-up they need.
+SHELL := /bin/bash
+GO ?= go
+PULUMI_VERSION := v3.212.0
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+FUZZTIME ?= 30s
+export PULUMI_SKIP_UPDATE_CHECK := true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
+
+.PHONY: all build pulumi deps test lint fuzz bench demo clean
+
+all: build
+
+# Debian packages the tests and the demo need (installed only when missing).
+deps:
+	@scripts/install-deps
+
+# The pinned Pulumi CLI, built from source (tools/pulumi) and version-stamped:
+# the Automation API refuses an unstamped binary.
+pulumi: bin/pulumi
+bin/pulumi: tools/pulumi/go.mod tools/pulumi/go.sum
+	@mkdir -p bin
+	@echo "building the Pulumi CLI $(PULUMI_VERSION) from source (a few minutes the first time)..."
+	cd tools/pulumi && $(GO) build -o ../../bin/pulumi \
+		-ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$(PULUMI_VERSION)" \
+		github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+	@bin/pulumi version
+
+build: bin/pulumi
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/bulwark ./cmd/bulwark
+	$(GO) build -o bin/shop ./images/shop
+
+test: deps build
+	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race ./internal/orchestrate/ ./internal/plan/ ./internal/topology/
+
+lint:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+
+# Fuzz the environment loader for a bounded time ($(FUZZTIME)); make test
+# runs the seed corpus only.
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./internal/topology/
+
+bench: build
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/plan/
+	$(GO) run ./bench
+
+demo: deps build
+	@scripts/demo
+
+clean:
+	rm -rf bin

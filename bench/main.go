@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/envgen"
+)
+
+func main() {
+	bulwark := flag.String("bulwark", "bin/bulwark", "the bulwark binary to measure")
+	runs := flag.Int("runs", 5, "runs per case (after one warm-up run)")
+	flag.Parse()
+	if err := run(*bulwark, *runs); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+type measurement struct {
+	wall   time.Duration
+	maxRSS int64 // KiB
+}
+
+func run(bin string, runs int) error {
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "bulwark-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	sizes := []envgen.Size{{Regions: 1, Services: 1}, {Regions: 3, Services: 20}, {Regions: 6, Services: 50}}
+	paths, err := envgen.WriteProject(dir, sizes...)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Offline plan (bulwark plan --format json), warm, %d runs each\n\n", runs)
+	fmt.Printf("%-8s %10s %10s %10s %10s %12s  %s\n", "env", "resources", "median", "min", "max", "peak RSS", "target")
+	for i, size := range sizes {
+		var ms []measurement
+		var resources int
+		for r := 0; r <= runs; r++ {
+			m, out, err := measure(dir, bin, "plan", "--env", paths[i], "--format", "json")
+			if err != nil {
+				return fmt.Errorf("%s: %w", size, err)
+			}
+			if r == 0 {
+				resources = countResources(out)
+				continue // warm-up
+			}
+			ms = append(ms, m)
+		}
+		sort.Slice(ms, func(a, b int) bool { return ms[a].wall < ms[b].wall })
+		var peak int64
+		for _, m := range ms {
+			peak = max(peak, m.maxRSS)
+		}
+		target := ""
+		if size == (envgen.Size{Regions: 3, Services: 20}) {
+			verdict := "met"
+			if ms[len(ms)/2].wall >= 2*time.Second {
+				verdict = "MISSED"
+			}
+			target = "< 2s: " + verdict
+		}
+		fmt.Printf("%-8s %10d %10s %10s %10s %9.1f MiB  %s\n", size, resources,
+			ms[len(ms)/2].wall.Round(time.Millisecond), ms[0].wall.Round(time.Millisecond), ms[len(ms)-1].wall.Round(time.Millisecond),
+			float64(peak)/1024, target)
+	}
+	return nil
+}
+
+func measure(dir, bin string, args ...string) (measurement, []byte, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	out, err := cmd.Output()
+	wall := time.Since(start)
+	if err != nil {
+		return measurement{}, nil, fmt.Errorf("%s %v: %w", bin, args, err)
+	}
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	m := measurement{wall: wall}
+	if ru != nil {
+		m.maxRSS = ru.Maxrss
+	}
+	return m, out, nil
+}
+
+func countResources(planJSON []byte) int {
+	var p struct {
+		Stacks []struct {
+			Resources []json.RawMessage `json:"resources"`
+		} `json:"stacks"`
+	}
+	if json.Unmarshal(planJSON, &p) != nil {
+		return -1
+	}
+	n := 0
+	for _, s := range p.Stacks {
+		n += len(s.Resources)
+	}
+	return n
+}

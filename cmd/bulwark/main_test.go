@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// inProject runs the CLI from the repository root, as a user would.
+func inProject(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	wd, _ := os.Getwd()
+	if err := os.Chdir(filepath.Join("..", "..")); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestValidateExamples(t *testing.T) {
+	for _, env := range []string{"dev", "staging", "prod"} {
+		code, out, errOut := inProject(t, "validate", "--env", env)
+		if code != exitOK || !strings.Contains(out, "valid") {
+			t.Errorf("validate %s = %d\n%s%s", env, code, out, errOut)
+		}
+	}
+}
+
+func TestBadEnvironmentExitsTwoWithFileLine(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.hcl")
+	src := "environment \"x\" {\n  target = \"local\"\n}\nregion \"a\" {}\nservice \"s\" {\n  mode = \"active-active\"\n  image = \"shop\"\n  port = 99999\n  capacity {\n    min = 1\n    desired = 1\n    max = 1\n  }\n  dns { zone = \"s.test\" }\n}\n"
+	if err := os.WriteFile(bad, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"validate", "plan", "up", "preview", "destroy"} {
+		code, out, errOut := inProject(t, verb, "--env", bad)
+		if code != exitBadInput {
+			t.Errorf("%s: exit %d, want 2\n%s%s", verb, code, out, errOut)
+		}
+		if !strings.Contains(errOut, bad+" line 8") || !strings.Contains(errOut, "Invalid port") || !strings.Contains(errOut, "nothing was deployed") {
+			t.Errorf("%s: diagnostics lack file:line or summary:\n%s", verb, errOut)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("BULWARK_STATE_DIR", state)
+	for _, args := range [][]string{
+		{}, {"frobnicate"}, {"plan"}, {"plan", "--env", "dev", "--format", "yaml"}, {"plan", "--env", "dev", "extra"},
+		{"plan", "--env", "nope"}, {"destroy", "--env", "dev"}, {"up", "--env", "dev", "--region", "mars"},
+	} {
+		code, out, errOut := inProject(t, args...)
+		if code != exitBadInput {
+			t.Errorf("%v: exit %d, want 2\n%s%s", args, code, out, errOut)
+		}
+	}
+	if entries, _ := os.ReadDir(state); len(entries) != 0 {
+		t.Errorf("usage errors touched the state directory: %v", entries)
+	}
+}
+
+func TestPassphraseRequiredForNonLocal(t *testing.T) {
+	t.Setenv("BULWARK_PASSPHRASE", "")
+	os.Unsetenv("BULWARK_PASSPHRASE")
+	t.Setenv("BULWARK_STATE_DIR", t.TempDir())
+	// staging keeps secrets with KMS; a passphrase environment on aws needs BULWARK_PASSPHRASE
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join("..", "..", "environments", "staging.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withPass := strings.Replace(string(src), `secrets = "awskms://alias/bulwark-staging?region=us-east-1"`, `secrets = "passphrase"`, 1)
+	withPass = strings.Replace(withPass, `state   = "s3://example-bulwark-state?region=us-east-1"`, `state   = "file://`+dir+`/backend"`, 1)
+	path := filepath.Join(dir, "staging.hcl")
+	if err := os.WriteFile(path, []byte(withPass), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := inProject(t, "preview", "--env", path)
+	if code != exitBadInput || !strings.Contains(errOut, "BULWARK_PASSPHRASE is not set") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "backend")); !os.IsNotExist(err) {
+		t.Errorf("the backend was touched before the passphrase check: %v", err)
+	}
+}
+
+func TestPlanJSONIsDeterministic(t *testing.T) {
+	code, first, errOut := inProject(t, "plan", "--env", "prod", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("plan prod: %d %s", code, errOut)
+	}
+	_, second, _ := inProject(t, "plan", "--env", "prod", "--format", "json")
+	if first != second {
+		t.Fatal("two plans of prod differ")
+	}
+	var p struct {
+		Environment string
+		Stacks      []struct {
+			Stack     string
+			Resources []struct{ Type, Name, Parent string }
+		}
+	}
+	if err := json.Unmarshal([]byte(first), &p); err != nil {
+		t.Fatal(err)
+	}
+	var stacks []string
+	for _, s := range p.Stacks {
+		stacks = append(stacks, s.Stack)
+	}
+	if strings.Join(stacks, " ") != "prod.us-east-1 prod.us-west-2 prod.eu-west-1 prod.global" {
+		t.Errorf("stacks = %v", stacks)
+	}
+	code, text, _ := inProject(t, "plan", "--env", "prod")
+	if code != exitOK || !strings.Contains(text, "prod.eu-west-1 (2 resources)") || !strings.Contains(text, "bulwark:topology:Service") {
+		t.Errorf("text plan:\n%s", text)
+	}
+}

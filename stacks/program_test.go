@@ -1,0 +1,57 @@
+package stacks
+
+import (
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+type recorded struct {
+	mu    sync.Mutex
+	types []string
+}
+
+func (r *recorded) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	r.mu.Lock()
+	r.types = append(r.types, args.TypeToken+"::"+args.Name)
+	r.mu.Unlock()
+	return args.Name, args.Inputs, nil
+}
+
+func (r *recorded) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) { return nil, nil }
+
+// FromStack is what `pulumi up -s dev.east` runs with a stock CLI: it finds
+// the project above the working directory and loads environments/dev.hcl.
+func TestFromStackLoadsTheEnvironmentNamedByTheStack(t *testing.T) {
+	m := &recorded{}
+	if err := pulumi.RunErr(FromStack, pulumi.WithMocks("bulwark", "dev.east", m)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"bulwark:topology:Region::east": true, "bulwark:topology:Service::shop": true}
+	if len(m.types) != len(want) {
+		t.Fatalf("registered %v", m.types)
+	}
+	for _, ty := range m.types {
+		if !want[ty] {
+			t.Errorf("unexpected %s", ty)
+		}
+	}
+}
+
+func TestFromStackRejectsBadNames(t *testing.T) {
+	for _, stack := range []string{"dev", "dev.mars", "nope.east"} {
+		err := pulumi.RunErr(FromStack, pulumi.WithMocks("bulwark", stack, &recorded{}))
+		if err == nil {
+			t.Errorf("stack %q: no error", stack)
+		}
+	}
+	if _, err := ParseRef("dev"); !errors.Is(err, ErrBadStackName) {
+		t.Errorf("ParseRef(dev) = %v", err)
+	}
+	if r, err := ParseRef("organization/bulwark/prod.us-east-1"); err != nil || r.Env != "prod" || r.Region != "us-east-1" {
+		t.Errorf("ParseRef(qualified) = %+v, %v", r, err)
+	}
+}
