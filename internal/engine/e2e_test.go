@@ -3,11 +3,15 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
@@ -123,5 +127,55 @@ func TestEngineEndToEnd(t *testing.T) {
 	}
 	if _, err := r.Outputs(ctx, "dev.nowhere", false); !errors.Is(err, engine.ErrNoStack) {
 		t.Errorf("outputs of a stack never deployed: %v", err)
+	}
+}
+
+type slowComponent struct{ pulumi.ResourceState }
+
+// slowProgram registers n components, one every 100 ms, so that a cancel
+// lands in the middle of the update.
+func slowProgram(n int) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		for i := 0; i < n; i++ {
+			c := &slowComponent{}
+			if err := ctx.RegisterComponentResource("test:index:Slow", fmt.Sprintf("c%02d", i), c); err != nil {
+				return err
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return nil
+	}
+}
+
+func TestEngineCancelIsClean(t *testing.T) {
+	r, _ := newRunner(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var once sync.Once
+	_, err := r.Up(ctx, "cancel.test", slowProgram(40), func(e engine.Event) {
+		if e.Kind == engine.EventStepDone {
+			once.Do(cancel)
+		}
+	})
+	if err == nil {
+		t.Fatal("up finished although cancelled")
+	}
+	if errors.Is(err, engine.ErrLocked) {
+		t.Fatalf("cancel reported as a lock: %v", err)
+	}
+	// the interrupted engine released its lock: a rerun converges
+	bg, stop := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer stop()
+	// (how much the interrupted run did depends on where the engine was; the
+	// rerun must finish the job whatever it was)
+	if _, err := r.Up(bg, "cancel.test", slowProgram(40), nil); err != nil {
+		t.Fatalf("rerun after cancel: %v", err)
+	}
+	res, err := r.Preview(bg, "cancel.test", slowProgram(40), nil)
+	if err != nil || res.Changes["same"] != 41 {
+		t.Errorf("preview after convergence = %v, %v", res.Changes, err)
+	}
+	if _, err := r.Destroy(bg, "cancel.test", slowProgram(40), nil); err != nil {
+		t.Fatal(err)
 	}
 }
