@@ -40,10 +40,7 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 		if op == engine.OpDestroy {
 			fs.BoolVar(&f.Yes, "yes", false, "confirm: destroy deletes every resource of the environment's stacks")
 		}
-		if code, ok := parse(fs, args, &f.envFlags, errOut); !ok {
-			return code
-		}
-		p, t, code := load(f.Env, errOut)
+		p, t, code := parseAndLoad(fs, args, &f.envFlags, errOut)
 		if t == nil {
 			return code
 		}
@@ -259,10 +256,7 @@ func runOutputs(ctx context.Context, args []string, out, errOut io.Writer) int {
 	fs := newFlagSet("outputs", errOut, &f.envFlags)
 	fs.StringVar(&f.Region, "region", "", "only this region's stack (and the global stack)")
 	fs.BoolVar(&f.ShowSecrets, "show-secrets", false, "print secret outputs in the clear")
-	if code, ok := parse(fs, args, &f.envFlags, errOut); !ok {
-		return code
-	}
-	p, t, code := load(f.Env, errOut)
+	p, t, code := parseAndLoad(fs, args, &f.envFlags, errOut)
 	if t == nil {
 		return code
 	}

@@ -113,6 +113,15 @@ func parse(fs *flag.FlagSet, args []string, f *envFlags, errOut io.Writer) (code
 	return 0, true
 }
 
+// parseAndLoad parses a verb's flags and loads its environment; a nil
+// topology means stop with the returned exit code.
+func parseAndLoad(fs *flag.FlagSet, args []string, f *envFlags, errOut io.Writer) (*project.Project, *topology.Topology, int) {
+	if code, ok := parse(fs, args, f, errOut); !ok {
+		return nil, nil, code
+	}
+	return load(f.Env, errOut)
+}
+
 // load finds the project and loads the environment, printing diagnostics.
 func load(env string, errOut io.Writer) (*project.Project, *topology.Topology, int) {
 	wd, err := os.Getwd()

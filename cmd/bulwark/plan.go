@@ -12,10 +12,7 @@ import (
 func runPlan(ctx context.Context, args []string, out, errOut io.Writer) int {
 	var f envFlags
 	fs := newFlagSet("plan", errOut, &f)
-	if code, ok := parse(fs, args, &f, errOut); !ok {
-		return code
-	}
-	p, t, code := load(f.Env, errOut)
+	p, t, code := parseAndLoad(fs, args, &f, errOut)
 	if t == nil {
 		return code
 	}

@@ -10,10 +10,7 @@ import (
 func runValidate(ctx context.Context, args []string, out, errOut io.Writer) int {
 	var f envFlags
 	fs := newFlagSet("validate", errOut, &f)
-	if code, ok := parse(fs, args, &f, errOut); !ok {
-		return code
-	}
-	_, t, code := load(f.Env, errOut)
+	_, t, code := parseAndLoad(fs, args, &f, errOut)
 	if t == nil {
 		return code
 	}

@@ -1,6 +1,3 @@
-// Command pulumi-program is the program Pulumi.yaml names, for teams that run
-// a stock Pulumi CLI by hand: `pulumi up -s dev.east` deploys the same stacks
-// bulwark deploys, read from environments/dev.hcl.
 package main
 
 import (

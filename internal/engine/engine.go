@@ -271,99 +271,83 @@ func changes[K ~string](m map[K]int) map[string]int {
 	return out
 }
 
-// Up deploys one stack.
-func (r *Runner) Up(ctx context.Context, stack string, program pulumi.RunFunc, progress Progress) (Result, error) {
+// call runs one engine operation on a stack with the event channel wired in,
+// returning the resource changes and (for up) the outputs.
+type call func(ctx context.Context, s auto.Stack, ch chan<- events.EngineEvent, parallel int) (map[string]int, auto.OutputMap, error)
+
+// operate is the shape of every verb: select the stack, pump its events into
+// progress, run, classify the error.
+func (r *Runner) operate(ctx context.Context, op Op, stack string, program pulumi.RunFunc, progress Progress, run call) (Result, error) {
 	start := time.Now()
+	out := Result{Stack: stack, Op: op}
 	s, err := r.stack(ctx, stack, program)
 	if err != nil {
-		return Result{Stack: stack, Op: OpUp}, err
+		return out, err
 	}
 	ch, done := pump(stack, progress)
-	opts := []optup.Option{optup.EventStreams(ch)}
-	if r.cfg.Parallel > 0 {
-		opts = append(opts, optup.Parallel(r.cfg.Parallel))
-	}
-	res, err := s.Up(ctx, opts...)
+	changes, outputs, err := run(ctx, s, ch, r.cfg.Parallel)
 	drain(done, err)
-	out := Result{Stack: stack, Op: OpUp, Duration: time.Since(start)}
+	out.Duration = time.Since(start)
 	if err != nil {
-		return out, classify(stack, "up", err)
+		return out, classify(stack, string(op), err)
 	}
-	if res.Summary.ResourceChanges != nil {
-		out.Changes = changes(*res.Summary.ResourceChanges)
-	}
-	out.Outputs = plainOutputs(res.Outputs, false)
+	out.Changes, out.Outputs = changes, plainOutputs(outputs, false)
 	return out, nil
+}
+
+// Up deploys one stack.
+func (r *Runner) Up(ctx context.Context, stack string, program pulumi.RunFunc, progress Progress) (Result, error) {
+	return r.operate(ctx, OpUp, stack, program, progress, func(ctx context.Context, s auto.Stack, ch chan<- events.EngineEvent, n int) (map[string]int, auto.OutputMap, error) {
+		opts := []optup.Option{optup.EventStreams(ch)}
+		if n > 0 {
+			opts = append(opts, optup.Parallel(n))
+		}
+		res, err := s.Up(ctx, opts...)
+		return summaryChanges(res.Summary), res.Outputs, err
+	})
 }
 
 // Preview shows what Up would change, without changing anything.
 func (r *Runner) Preview(ctx context.Context, stack string, program pulumi.RunFunc, progress Progress) (Result, error) {
-	start := time.Now()
-	s, err := r.stack(ctx, stack, program)
-	if err != nil {
-		return Result{Stack: stack, Op: OpPreview}, err
-	}
-	ch, done := pump(stack, progress)
-	opts := []optpreview.Option{optpreview.EventStreams(ch)}
-	if r.cfg.Parallel > 0 {
-		opts = append(opts, optpreview.Parallel(r.cfg.Parallel))
-	}
-	res, err := s.Preview(ctx, opts...)
-	drain(done, err)
-	out := Result{Stack: stack, Op: OpPreview, Duration: time.Since(start)}
-	if err != nil {
-		return out, classify(stack, "preview", err)
-	}
-	out.Changes = changes(res.ChangeSummary)
-	return out, nil
+	return r.operate(ctx, OpPreview, stack, program, progress, func(ctx context.Context, s auto.Stack, ch chan<- events.EngineEvent, n int) (map[string]int, auto.OutputMap, error) {
+		opts := []optpreview.Option{optpreview.EventStreams(ch)}
+		if n > 0 {
+			opts = append(opts, optpreview.Parallel(n))
+		}
+		res, err := s.Preview(ctx, opts...)
+		return changes(res.ChangeSummary), nil, err
+	})
 }
 
 // Refresh reads the actual state of every resource into the stack's state.
 func (r *Runner) Refresh(ctx context.Context, stack string, program pulumi.RunFunc, progress Progress) (Result, error) {
-	start := time.Now()
-	s, err := r.stack(ctx, stack, program)
-	if err != nil {
-		return Result{Stack: stack, Op: OpRefresh}, err
-	}
-	ch, done := pump(stack, progress)
-	opts := []optrefresh.Option{optrefresh.EventStreams(ch)}
-	if r.cfg.Parallel > 0 {
-		opts = append(opts, optrefresh.Parallel(r.cfg.Parallel))
-	}
-	res, err := s.Refresh(ctx, opts...)
-	drain(done, err)
-	out := Result{Stack: stack, Op: OpRefresh, Duration: time.Since(start)}
-	if err != nil {
-		return out, classify(stack, "refresh", err)
-	}
-	if res.Summary.ResourceChanges != nil {
-		out.Changes = changes(*res.Summary.ResourceChanges)
-	}
-	return out, nil
+	return r.operate(ctx, OpRefresh, stack, program, progress, func(ctx context.Context, s auto.Stack, ch chan<- events.EngineEvent, n int) (map[string]int, auto.OutputMap, error) {
+		opts := []optrefresh.Option{optrefresh.EventStreams(ch)}
+		if n > 0 {
+			opts = append(opts, optrefresh.Parallel(n))
+		}
+		res, err := s.Refresh(ctx, opts...)
+		return summaryChanges(res.Summary), nil, err
+	})
 }
 
 // Destroy deletes every resource of one stack; the (empty) stack remains.
 func (r *Runner) Destroy(ctx context.Context, stack string, program pulumi.RunFunc, progress Progress) (Result, error) {
-	start := time.Now()
-	s, err := r.stack(ctx, stack, program)
-	if err != nil {
-		return Result{Stack: stack, Op: OpDestroy}, err
+	return r.operate(ctx, OpDestroy, stack, program, progress, func(ctx context.Context, s auto.Stack, ch chan<- events.EngineEvent, n int) (map[string]int, auto.OutputMap, error) {
+		opts := []optdestroy.Option{optdestroy.EventStreams(ch)}
+		if n > 0 {
+			opts = append(opts, optdestroy.Parallel(n))
+		}
+		res, err := s.Destroy(ctx, opts...)
+		return summaryChanges(res.Summary), nil, err
+	})
+}
+
+func summaryChanges(s auto.UpdateSummary) map[string]int {
+	if s.ResourceChanges == nil {
+		return nil
 	}
-	ch, done := pump(stack, progress)
-	opts := []optdestroy.Option{optdestroy.EventStreams(ch)}
-	if r.cfg.Parallel > 0 {
-		opts = append(opts, optdestroy.Parallel(r.cfg.Parallel))
-	}
-	res, err := s.Destroy(ctx, opts...)
-	drain(done, err)
-	out := Result{Stack: stack, Op: OpDestroy, Duration: time.Since(start)}
-	if err != nil {
-		return out, classify(stack, "destroy", err)
-	}
-	if res.Summary.ResourceChanges != nil {
-		out.Changes = changes(*res.Summary.ResourceChanges)
-	}
-	return out, nil
+	return changes(*s.ResourceChanges)
 }
 
 // Outputs returns a deployed stack's outputs; secrets are masked unless showSecrets.
