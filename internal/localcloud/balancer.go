@@ -1,0 +1,231 @@
+package localcloud
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// balancerRunner runs one HAProxy. It is not supervised: a balancer that
+// dies stays down (and shows as drift) until PutBalancer runs again.
+type balancerRunner struct {
+	p      *Plane
+	region Region
+
+	mu       sync.Mutex
+	spec     BalancerSpec
+	proc     *process
+	backends []string
+	config   string
+}
+
+func (p *Plane) balancerName(spec BalancerSpec) string { return "balancer/" + spec.ID() }
+
+func (p *Plane) balancerDir(spec BalancerSpec) string {
+	return filepath.Join(p.dir, "balancers", spec.Env, spec.Region, spec.Service)
+}
+
+// PutBalancer creates, updates or restarts a load balancer in front of the
+// instance group with the same ID; with wait it returns once it listens.
+func (p *Plane) PutBalancer(ctx context.Context, spec BalancerSpec, wait bool) (Balancer, error) {
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		return Balancer{}, fmt.Errorf("load balancer %s: haproxy: %w (apt-get install haproxy)", spec.ID(), ErrMissingProgram)
+	}
+	region, err := p.GetRegion(spec.Env + "/" + spec.Region)
+	if err != nil {
+		return Balancer{}, err
+	}
+	p.mu.Lock()
+	group, hasGroup := p.state.Groups[spec.ID()]
+	b, exists := p.balancers[spec.ID()]
+	if !exists {
+		b = &balancerRunner{p: p, region: region}
+		p.balancers[spec.ID()] = b
+	}
+	p.state.Balancers[spec.ID()] = spec
+	err = p.save()
+	p.mu.Unlock()
+	if err != nil {
+		return Balancer{}, err
+	}
+	if !hasGroup {
+		return Balancer{}, fmt.Errorf("load balancer %s: no instance group %s to balance: %w", spec.ID(), spec.ID(), ErrNotFound)
+	}
+	var backends []string
+	for i := 0; i < group.Max; i++ {
+		backends = append(backends, net.JoinHostPort(region.SlotAddress(i), strconv.Itoa(group.Port)))
+	}
+	if err := b.apply(haproxy, spec, backends); err != nil {
+		return b.status(), err
+	}
+	if !wait {
+		return b.status(), nil
+	}
+	addr := net.JoinHostPort(region.BalancerAddress(), strconv.Itoa(spec.Port))
+	err = waitFor(ctx, "load balancer "+spec.ID(), func() (bool, error) {
+		if !b.status().Running {
+			return false, fmt.Errorf("load balancer %s exited at start; see %s", spec.ID(), filepath.Join(p.balancerDir(spec), "haproxy.log"))
+		}
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return false, nil
+		}
+		c.Close()
+		return true, nil
+	})
+	return b.status(), err
+}
+
+// apply writes the configuration and (re)starts HAProxy when it changed or
+// is not running; a running one hands over with -sf, dropping no connection.
+func (b *balancerRunner) apply(haproxy string, spec BalancerSpec, backends []string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	dir := b.p.balancerDir(spec)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	listen := net.JoinHostPort(b.region.BalancerAddress(), strconv.Itoa(spec.Port))
+	cfg := haproxyConfig(spec, listen, backends, filepath.Join(dir, "admin.sock"))
+	if b.proc == nil {
+		if pid := b.p.recordedPID(b.p.balancerName(spec)); pid != 0 {
+			if proc, ok := adopt(pid, "haproxy"); ok {
+				b.proc = proc
+				if old, err := os.ReadFile(filepath.Join(dir, "haproxy.cfg")); err == nil {
+					b.config = string(old)
+				}
+			}
+		}
+	}
+	b.spec, b.backends = spec, backends
+	if b.proc.running() && cfg == b.config {
+		return nil
+	}
+	path := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		return err
+	}
+	args := []string{"-db", "-f", path}
+	if b.proc.running() {
+		args = append(args, "-sf", strconv.Itoa(b.proc.PID))
+	} else {
+		host, port, _ := net.SplitHostPort(listen)
+		if err := portFree(host, port); err != nil {
+			return fmt.Errorf("load balancer %s: %w", spec.ID(), err)
+		}
+	}
+	old := b.proc
+	proc, err := spawn(exec.Command(haproxy, args...), filepath.Join(dir, "haproxy.log"))
+	if err != nil {
+		return fmt.Errorf("load balancer %s: %w", spec.ID(), err)
+	}
+	b.proc, b.config = proc, cfg
+	b.p.setPID(b.p.balancerName(spec), proc.PID)
+	if old.running() {
+		go func() { // the old process finishes its connections and exits
+			select {
+			case <-old.exited:
+			case <-time.After(10 * time.Second):
+				_ = old.stop(time.Second)
+			}
+		}()
+	}
+	return nil
+}
+
+func haproxyConfig(spec BalancerSpec, listen string, backends []string, adminSock string) string {
+	h := spec.Health
+	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) + "ms" }
+	var b strings.Builder
+	fmt.Fprintf(&b, `# Written by bulwark's local control plane for %s. Do not edit.
+global
+    maxconn 4096
+    stats socket %s mode 600 level admin
+    log stderr format short local0 warning
+
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 500ms
+    timeout client 30s
+    timeout server 30s
+    timeout check %s
+    retries 3
+    option redispatch 1
+    retry-on conn-failure empty-response response-timeout
+
+frontend %s
+    bind %s
+    default_backend instances
+
+backend instances
+    balance roundrobin
+    option httpchk GET %s
+    http-check expect status 200
+    default-server inter %s fall %d rise %d
+`, spec.ID(), adminSock, ms(h.Timeout), strings.ReplaceAll(spec.ID(), "/", "_"), listen, h.Path, ms(h.Interval), h.UnhealthyAfter, max(h.HealthyAfter, 1))
+	for i, be := range backends {
+		fmt.Fprintf(&b, "    server slot%d %s check\n", i, be)
+	}
+	return b.String()
+}
+
+func (b *balancerRunner) status() Balancer {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := Balancer{BalancerSpec: b.spec, Backends: b.backends, Running: b.proc.running()}
+	st.Address = net.JoinHostPort(b.region.BalancerAddress(), strconv.Itoa(b.spec.Port))
+	if b.proc != nil {
+		st.PID = b.proc.PID
+	}
+	return st
+}
+
+func (b *balancerRunner) stop() {
+	b.mu.Lock()
+	proc := b.proc
+	b.mu.Unlock()
+	if proc != nil {
+		_ = proc.stop(5 * time.Second)
+	}
+}
+
+// GetBalancer returns a balancer's status (Running false when it died).
+func (p *Plane) GetBalancer(id string) (Balancer, error) {
+	p.mu.Lock()
+	b, ok := p.balancers[id]
+	p.mu.Unlock()
+	if !ok {
+		return Balancer{}, fmt.Errorf("load balancer %s: %w", id, ErrNotFound)
+	}
+	return b.status(), nil
+}
+
+// DeleteBalancer stops HAProxy and forgets the balancer.
+func (p *Plane) DeleteBalancer(id string) error {
+	p.mu.Lock()
+	b, ok := p.balancers[id]
+	var spec BalancerSpec
+	if ok {
+		spec = b.spec
+	}
+	delete(p.balancers, id)
+	delete(p.state.Balancers, id)
+	err := p.save()
+	p.mu.Unlock()
+	if ok {
+		b.stop()
+		p.setPID(p.balancerName(spec), 0)
+		_ = os.RemoveAll(p.balancerDir(spec))
+	}
+	return err
+}

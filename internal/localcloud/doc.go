@@ -1,0 +1,23 @@
+// Package localcloud is the local target's control plane: the long-running
+// owner of every process an environment deployed on this machine runs —
+// service instances, HAProxy load balancers — bound to loopback addresses
+// only.
+//
+// The Pulumi engine starts and stops provider plugins per operation, so the
+// plugin (cmd/pulumi-resource-bulwark) holds no processes: it asks the
+// control plane, over a unix socket, to create, read, update and delete
+// objects. The control plane (`bulwark local serve`, started on demand,
+// detached, one per state directory) persists the desired objects on disk,
+// supervises instances (replacing one that exits or fails its health checks,
+// like an autoscaling group), and serves status.
+//
+// Address plan: region R of the machine has 127.0.R.0/24; its load balancers
+// listen on 127.0.R.1, instance slot i of a group on 127.0.R.(100+i). A
+// replaced instance takes its slot again, so a load balancer's backends change
+// only when capacity does.
+//
+// Load balancers are managed infrastructure, not supervised: one killed by
+// hand stays down and shows as drift on refresh, until `up` recreates it.
+//
+// It is not a general process manager, and it never binds outside 127.0.0.0/8.
+package localcloud

@@ -1,0 +1,406 @@
+package localcloud
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// groupRunner supervises one instance group.
+type groupRunner struct {
+	p      *Plane
+	region Region
+
+	mu       sync.Mutex
+	spec     GroupSpec
+	slots    []*slot
+	replaced int
+
+	kick chan struct{}
+	quit chan struct{}
+	done chan struct{}
+}
+
+type slot struct {
+	idx      int
+	proc     *process
+	inst     Instance
+	gen      int
+	restarts []time.Time // recent starts, for crash-loop backoff
+}
+
+func (p *Plane) slotName(spec GroupSpec, idx int) string {
+	return fmt.Sprintf("group/%s/%d", spec.ID(), idx)
+}
+
+// PutGroup creates or updates an instance group; with wait it returns once
+// every desired instance passes its health check.
+func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group, error) {
+	if err := validateGroup(spec); err != nil {
+		return Group{}, err
+	}
+	region, err := p.GetRegion(spec.Env + "/" + spec.Region)
+	if err != nil {
+		return Group{}, err
+	}
+	if _, err := p.GetImage(spec.Digest); err != nil {
+		return Group{}, err
+	}
+	p.mu.Lock()
+	g, exists := p.groups[spec.ID()]
+	if !exists {
+		g = &groupRunner{p: p, region: region, spec: spec, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+		p.groups[spec.ID()] = g
+	}
+	p.state.Groups[spec.ID()] = spec
+	err = p.save()
+	p.mu.Unlock()
+	if err != nil {
+		return Group{}, err
+	}
+	if exists {
+		g.update(spec)
+	} else {
+		g.adoptAll()
+		go g.run()
+	}
+	if !wait {
+		return g.status(), nil
+	}
+	err = waitFor(ctx, "instance group "+spec.ID(), func() (bool, error) {
+		st := g.status()
+		if st.Healthy() < spec.Desired {
+			return false, nil
+		}
+		for _, in := range st.Instances {
+			if in.State != "healthy" || g.stale(in) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	return g.status(), err
+}
+
+func validateGroup(s GroupSpec) error {
+	switch {
+	case s.Env == "" || s.Region == "" || s.Service == "":
+		return fmt.Errorf("instance group: env, region and service are required")
+	case s.Port < 1 || s.Port > 65535:
+		return fmt.Errorf("instance group %s: port %d out of range", s.ID(), s.Port)
+	case s.Min < 0 || s.Min > s.Desired || s.Desired > s.Max || s.Max > 150:
+		return fmt.Errorf("instance group %s: need 0 <= min <= desired <= max <= 150 (got %d/%d/%d)", s.ID(), s.Min, s.Desired, s.Max)
+	case s.Health.Interval <= 0 || s.Health.Timeout <= 0 || s.Health.UnhealthyAfter < 1:
+		return fmt.Errorf("instance group %s: health check interval, timeout and unhealthy_after are required", s.ID())
+	}
+	return nil
+}
+
+// GetGroup returns a group's status.
+func (p *Plane) GetGroup(id string) (Group, error) {
+	p.mu.Lock()
+	g, ok := p.groups[id]
+	p.mu.Unlock()
+	if !ok {
+		return Group{}, fmt.Errorf("instance group %s: %w", id, ErrNotFound)
+	}
+	return g.status(), nil
+}
+
+// DeleteGroup stops every instance and forgets the group.
+func (p *Plane) DeleteGroup(id string) error {
+	p.mu.Lock()
+	g, ok := p.groups[id]
+	delete(p.groups, id)
+	delete(p.state.Groups, id)
+	err := p.save()
+	p.mu.Unlock()
+	if ok {
+		g.stop()
+	}
+	return err
+}
+
+// KillInstance kills one instance's process, as a failure would (for drills
+// and tests); the group replaces it.
+func (p *Plane) KillInstance(id string, slotIdx int) (int, error) {
+	p.mu.Lock()
+	g, ok := p.groups[id]
+	p.mu.Unlock()
+	if !ok {
+		return 0, fmt.Errorf("instance group %s: %w", id, ErrNotFound)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if slotIdx < 0 || slotIdx >= len(g.slots) || !g.slots[slotIdx].proc.running() {
+		return 0, fmt.Errorf("instance group %s slot %d: %w", id, slotIdx, ErrNotFound)
+	}
+	pid := g.slots[slotIdx].proc.PID
+	return pid, killPID(pid)
+}
+
+func (g *groupRunner) adoptAll() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for len(g.slots) < g.spec.Desired {
+		s := &slot{idx: len(g.slots)}
+		if pid := g.p.recordedPID(g.p.slotName(g.spec, s.idx)); pid != 0 {
+			if proc, ok := adopt(pid, g.spec.ImagePath); ok {
+				s.proc = proc
+				s.inst = g.instance(s, pid)
+				s.inst.State = "starting"
+				g.p.log.Printf("group %s slot %d: adopted pid %d", g.spec.ID(), s.idx, pid)
+				go g.watch(proc)
+			}
+		}
+		g.slots = append(g.slots, s)
+	}
+}
+
+// update applies a new spec: capacity changes add or remove slots; a new
+// image, port or variables replace the instances one at a time.
+func (g *groupRunner) update(spec GroupSpec) {
+	g.mu.Lock()
+	old := g.spec
+	g.spec = spec
+	g.mu.Unlock()
+	if old.Digest != spec.Digest || old.Port != spec.Port || fmt.Sprint(old.Vars) != fmt.Sprint(spec.Vars) {
+		g.mu.Lock()
+		for _, s := range g.slots {
+			s.inst.State = "outdated"
+		}
+		g.mu.Unlock()
+	}
+	g.poke()
+}
+
+// stale reports whether an instance runs an older spec than the group's.
+func (g *groupRunner) stale(in Instance) bool {
+	return in.State == "outdated"
+}
+
+func (g *groupRunner) poke() {
+	select {
+	case g.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (g *groupRunner) stop() {
+	close(g.quit)
+	<-g.done
+}
+
+func (g *groupRunner) run() {
+	defer close(g.done)
+	client := &http.Client{}
+	for {
+		g.reconcile(client)
+		g.mu.Lock()
+		interval := g.spec.Health.Interval
+		g.mu.Unlock()
+		select {
+		case <-g.quit:
+			g.mu.Lock()
+			slots := g.slots
+			g.slots = nil
+			g.mu.Unlock()
+			var wg sync.WaitGroup
+			for _, s := range slots {
+				wg.Add(1)
+				go func(s *slot) {
+					defer wg.Done()
+					if s.proc != nil {
+						_ = s.proc.stop(5 * time.Second)
+					}
+					g.p.setPID(g.p.slotName(g.spec, s.idx), 0)
+				}(s)
+			}
+			wg.Wait()
+			return
+		case <-g.kick:
+		case <-time.After(interval):
+		}
+	}
+}
+
+// reconcile brings the slots to the spec and checks every instance once.
+func (g *groupRunner) reconcile(client *http.Client) {
+	g.mu.Lock()
+	spec := g.spec
+	for len(g.slots) < spec.Desired {
+		g.slots = append(g.slots, &slot{idx: len(g.slots)})
+	}
+	var removed []*slot
+	if len(g.slots) > spec.Desired {
+		removed = g.slots[spec.Desired:]
+		g.slots = g.slots[:spec.Desired]
+	}
+	slots := append([]*slot(nil), g.slots...)
+	g.mu.Unlock()
+	for _, s := range removed {
+		if s.proc != nil {
+			_ = s.proc.stop(5 * time.Second)
+		}
+		g.p.setPID(g.p.slotName(spec, s.idx), 0)
+	}
+	rolled := false
+	for _, s := range slots {
+		g.mu.Lock()
+		outdated := s.inst.State == "outdated"
+		g.mu.Unlock()
+		switch {
+		case outdated && !rolled:
+			// roll one instance per pass, so the others keep serving
+			g.replace(s, spec, "image or configuration changed")
+			rolled = true
+		case outdated:
+		case !s.proc.running():
+			if s.proc != nil {
+				g.mu.Lock()
+				g.replaced++
+				g.mu.Unlock()
+				g.p.log.Printf("group %s slot %d: instance exited; replacing", spec.ID(), s.idx)
+			}
+			g.start(s, spec)
+		default:
+			g.check(client, s, spec)
+		}
+	}
+}
+
+func (g *groupRunner) check(client *http.Client, s *slot, spec GroupSpec) {
+	ctx, cancel := context.WithTimeout(context.Background(), spec.Health.Timeout)
+	defer cancel()
+	ok := false
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.inst.Address+spec.Health.Path, nil)
+	if resp, err := client.Do(req); err == nil {
+		ok = resp.StatusCode >= 200 && resp.StatusCode < 400
+		resp.Body.Close()
+	}
+	g.mu.Lock()
+	if ok {
+		s.inst.Failures = 0
+		s.inst.State = "healthy"
+		g.mu.Unlock()
+		return
+	}
+	s.inst.Failures++
+	failed := s.inst.Failures >= spec.Health.UnhealthyAfter
+	if s.inst.State == "healthy" {
+		s.inst.State = "unhealthy"
+	}
+	starting := s.inst.State == "starting" && time.Since(s.inst.Started) < 30*time.Second
+	g.mu.Unlock()
+	if failed && !starting {
+		g.mu.Lock()
+		g.replaced++
+		g.mu.Unlock()
+		g.replace(s, spec, fmt.Sprintf("failed %d health checks", spec.Health.UnhealthyAfter))
+	}
+}
+
+func (g *groupRunner) replace(s *slot, spec GroupSpec, why string) {
+	g.p.log.Printf("group %s slot %d: replacing instance (%s)", spec.ID(), s.idx, why)
+	if s.proc != nil {
+		_ = s.proc.stop(5 * time.Second)
+	}
+	g.start(s, spec)
+}
+
+func (g *groupRunner) instance(s *slot, pid int) Instance {
+	spec := g.spec
+	addr := g.region.SlotAddress(s.idx)
+	return Instance{
+		Slot: s.idx, Zone: s.idx%max(spec.Zones, 1) + 1, Address: net.JoinHostPort(addr, strconv.Itoa(spec.Port)),
+		PID: pid, Name: fmt.Sprintf("%s-%s-%d-%d", spec.Region, spec.Service, s.idx, s.gen), State: "starting", Started: time.Now(),
+	}
+}
+
+// start launches the slot's instance, backing off when it keeps crashing.
+func (g *groupRunner) start(s *slot, spec GroupSpec) {
+	now := time.Now()
+	recent := s.restarts[:0]
+	for _, t := range s.restarts {
+		if now.Sub(t) < 30*time.Second {
+			recent = append(recent, t)
+		}
+	}
+	s.restarts = recent
+	if n := len(recent); n >= 3 && now.Sub(recent[n-1]) < time.Duration(min(n, 10))*time.Second {
+		return // crash loop: wait before trying again
+	}
+	s.restarts = append(s.restarts, now)
+	s.gen++
+	inst := g.instance(s, 0)
+	host, port, _ := net.SplitHostPort(inst.Address)
+	if err := portFree(host, port); err != nil {
+		g.p.log.Printf("group %s slot %d: %v", spec.ID(), s.idx, err)
+		g.mu.Lock()
+		s.inst = inst
+		s.inst.State = "stopped"
+		g.mu.Unlock()
+		return
+	}
+	cmd := exec.Command(spec.ImagePath)
+	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "SHOP_LISTEN=" + inst.Address, "SHOP_REGION=" + spec.Region, "SHOP_INSTANCE=" + inst.Name}
+	for k, v := range spec.Vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	logDir := filepath.Join(g.p.dir, "logs", spec.Env, spec.Region)
+	_ = os.MkdirAll(logDir, 0o700)
+	proc, err := spawn(cmd, filepath.Join(logDir, fmt.Sprintf("%s-%d.log", spec.Service, s.idx)))
+	if err != nil {
+		g.p.log.Printf("group %s slot %d: %v", spec.ID(), s.idx, err)
+		return
+	}
+	inst.PID = proc.PID
+	g.mu.Lock()
+	s.proc, s.inst = proc, inst
+	g.mu.Unlock()
+	g.p.setPID(g.p.slotName(spec, s.idx), proc.PID)
+	go g.watch(proc)
+}
+
+// watch wakes the supervisor as soon as a process exits.
+func (g *groupRunner) watch(proc *process) {
+	select {
+	case <-proc.exited:
+		g.poke()
+	case <-g.quit:
+	}
+}
+
+func (g *groupRunner) status() Group {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	st := Group{GroupSpec: g.spec, Replaced: g.replaced}
+	for _, s := range g.slots {
+		in := s.inst
+		if in.Address == "" {
+			in = g.instance(s, 0)
+			in.State = "stopped"
+		}
+		if !s.proc.running() && in.State != "outdated" {
+			in.State = "stopped"
+		}
+		st.Instances = append(st.Instances, in)
+	}
+	return st
+}
+
+// portFree checks that host:port can be bound (nothing else holds it).
+func portFree(host, port string) error {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return fmt.Errorf("%w: %s:%s: %v", ErrPortInUse, host, port, err)
+	}
+	return l.Close()
+}

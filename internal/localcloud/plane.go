@@ -1,0 +1,338 @@
+package localcloud
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+)
+
+// persisted is what survives a control plane restart.
+type persisted struct {
+	Regions   map[string]Region       `json:"regions"`
+	Images    map[string]Image        `json:"images"`
+	Groups    map[string]GroupSpec    `json:"groups"`
+	Balancers map[string]BalancerSpec `json:"balancers"`
+	// PIDs of running processes by name, for adoption after a crash.
+	PIDs map[string]int `json:"pids"`
+}
+
+// Plane is the control plane's state and supervisors.
+type Plane struct {
+	dir string
+	log *log.Logger
+
+	mu        sync.Mutex
+	state     persisted
+	groups    map[string]*groupRunner
+	balancers map[string]*balancerRunner
+}
+
+// NewPlane loads the state in dir. Call Start to run what it holds.
+func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}}
+	p.state = persisted{Regions: map[string]Region{}, Images: map[string]Image{}, Groups: map[string]GroupSpec{}, Balancers: map[string]BalancerSpec{}, PIDs: map[string]int{}}
+	b, err := os.ReadFile(p.statePath())
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		if err := json.Unmarshal(b, &p.state); err != nil {
+			return nil, fmt.Errorf("control plane state %s: %w", p.statePath(), err)
+		}
+	}
+	return p, nil
+}
+
+func (p *Plane) statePath() string { return filepath.Join(p.dir, "state.json") }
+
+// save writes the state atomically; callers hold p.mu.
+func (p *Plane) save() error {
+	b, err := json.MarshalIndent(p.state, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := p.statePath() + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p.statePath())
+}
+
+// setPID records (or, with pid 0, forgets) a process for adoption.
+func (p *Plane) setPID(name string, pid int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pid == 0 {
+		delete(p.state.PIDs, name)
+	} else {
+		p.state.PIDs[name] = pid
+	}
+	if err := p.save(); err != nil {
+		p.log.Printf("save state: %v", err)
+	}
+}
+
+func (p *Plane) recordedPID(name string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state.PIDs[name]
+}
+
+// Start runs every persisted group and balancer, adopting processes a
+// previous control plane left running.
+func (p *Plane) Start() {
+	p.mu.Lock()
+	groups := make([]GroupSpec, 0, len(p.state.Groups))
+	for _, g := range p.state.Groups {
+		groups = append(groups, g)
+	}
+	balancers := make([]BalancerSpec, 0, len(p.state.Balancers))
+	for _, b := range p.state.Balancers {
+		balancers = append(balancers, b)
+	}
+	p.mu.Unlock()
+	for _, g := range groups {
+		if _, err := p.PutGroup(context.Background(), g, false); err != nil {
+			p.log.Printf("restart group %s: %v", g.ID(), err)
+		}
+	}
+	for _, b := range balancers {
+		if _, err := p.PutBalancer(context.Background(), b, false); err != nil {
+			p.log.Printf("restart balancer %s: %v", b.ID(), err)
+		}
+	}
+}
+
+// Shutdown stops every process the plane runs; the desired state stays on
+// disk, so the next control plane starts them again.
+func (p *Plane) Shutdown() {
+	p.mu.Lock()
+	groups, balancers := p.groups, p.balancers
+	p.groups, p.balancers = map[string]*groupRunner{}, map[string]*balancerRunner{}
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		wg.Add(1)
+		go func(g *groupRunner) { defer wg.Done(); g.stop() }(g)
+	}
+	for _, b := range balancers {
+		wg.Add(1)
+		go func(b *balancerRunner) { defer wg.Done(); b.stop() }(b)
+	}
+	wg.Wait()
+}
+
+// PutRegion allocates (or returns) a region's loopback range.
+func (p *Plane) PutRegion(spec RegionSpec) (Region, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r, ok := p.state.Regions[spec.ID()]; ok {
+		return r, nil
+	}
+	used := map[int]bool{}
+	for _, r := range p.state.Regions {
+		used[r.Index] = true
+	}
+	for i := 1; i <= 254; i++ {
+		if !used[i] {
+			r := Region{RegionSpec: spec, Index: i}
+			p.state.Regions[spec.ID()] = r
+			return r, p.save()
+		}
+	}
+	return Region{}, fmt.Errorf("region %s: %w", spec.ID(), ErrNoAddresses)
+}
+
+// GetRegion returns an allocated region.
+func (p *Plane) GetRegion(id string) (Region, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, ok := p.state.Regions[id]
+	if !ok {
+		return Region{}, fmt.Errorf("region %s: %w", id, ErrNotFound)
+	}
+	return r, nil
+}
+
+// DeleteRegion frees a region's range; its groups and balancers must be gone.
+func (p *Plane) DeleteRegion(id string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, g := range p.state.Groups {
+		if g.Env+"/"+g.Region == id {
+			return fmt.Errorf("region %s still has instance group %s", id, g.ID())
+		}
+	}
+	delete(p.state.Regions, id)
+	return p.save()
+}
+
+// BuildImage builds an image's Go program and stores it by its digest. An
+// image with the same digest is built once; a stored one is never replaced.
+func (p *Plane) BuildImage(ctx context.Context, spec ImageSpec) (Image, error) {
+	root, pkg, err := moduleOf(spec.Source)
+	if err != nil {
+		return Image{}, err
+	}
+	tmpDir, err := os.MkdirTemp(p.dir, "build-")
+	if err != nil {
+		return Image{}, err
+	}
+	defer os.RemoveAll(tmpDir)
+	out := filepath.Join(tmpDir, spec.Name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-o", out, pkg)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return Image{}, fmt.Errorf("build image %s from %s: %w\n%s", spec.Name, spec.Source, err, b)
+	}
+	sum, err := fileDigest(out)
+	if err != nil {
+		return Image{}, err
+	}
+	img := Image{ImageSpec: spec, Digest: "sha256:" + sum}
+	dir := filepath.Join(p.dir, "images", "sha256-"+sum)
+	img.Path = filepath.Join(dir, spec.Name)
+	if _, err := os.Stat(img.Path); err != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return Image{}, err
+		}
+		if err := os.Rename(out, img.Path); err != nil {
+			return Image{}, err
+		}
+		if err := os.Chmod(img.Path, 0o555); err != nil {
+			return Image{}, err
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.state.Images[img.Digest] = img
+	return img, p.save()
+}
+
+// GetImage returns a stored image, checking its file still has its digest.
+func (p *Plane) GetImage(digest string) (Image, error) {
+	p.mu.Lock()
+	img, ok := p.state.Images[digest]
+	p.mu.Unlock()
+	if !ok {
+		return Image{}, fmt.Errorf("image %s: %w", digest, ErrNotFound)
+	}
+	sum, err := fileDigest(img.Path)
+	if err != nil || "sha256:"+sum != digest {
+		return Image{}, fmt.Errorf("image %s: its file %s is gone or changed: %w", digest, img.Path, ErrNotFound)
+	}
+	return img, nil
+}
+
+// DeleteImage forgets an image and removes its file unless a group uses it.
+func (p *Plane) DeleteImage(digest string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	img, ok := p.state.Images[digest]
+	if !ok {
+		return nil
+	}
+	for _, g := range p.state.Groups {
+		if g.Digest == digest {
+			return nil // still running somewhere; kept
+		}
+	}
+	delete(p.state.Images, digest)
+	_ = os.RemoveAll(filepath.Dir(img.Path))
+	return p.save()
+}
+
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// moduleOf finds the Go module holding dir: its root and dir as a package path.
+func moduleOf(dir string) (root, pkg string, err error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", "", err
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			rel, _ := filepath.Rel(d, abs)
+			return d, "./" + filepath.ToSlash(rel), nil
+		}
+		if filepath.Dir(d) == d {
+			return "", "", fmt.Errorf("image source %s is not inside a Go module", dir)
+		}
+	}
+}
+
+// Status returns everything the plane holds, sorted by ID.
+func (p *Plane) Status() Status {
+	p.mu.Lock()
+	st := Status{PID: os.Getpid(), Dir: p.dir}
+	for _, r := range p.state.Regions {
+		st.Regions = append(st.Regions, r)
+	}
+	for _, i := range p.state.Images {
+		st.Images = append(st.Images, i)
+	}
+	groups := make([]*groupRunner, 0, len(p.groups))
+	for _, g := range p.groups {
+		groups = append(groups, g)
+	}
+	balancers := make([]*balancerRunner, 0, len(p.balancers))
+	for _, b := range p.balancers {
+		balancers = append(balancers, b)
+	}
+	p.mu.Unlock()
+	for _, g := range groups {
+		st.Groups = append(st.Groups, g.status())
+	}
+	for _, b := range balancers {
+		st.Balancers = append(st.Balancers, b.status())
+	}
+	sort.Slice(st.Regions, func(i, j int) bool { return st.Regions[i].Index < st.Regions[j].Index })
+	sort.Slice(st.Images, func(i, j int) bool { return st.Images[i].Digest < st.Images[j].Digest })
+	sort.Slice(st.Groups, func(i, j int) bool { return st.Groups[i].ID() < st.Groups[j].ID() })
+	sort.Slice(st.Balancers, func(i, j int) bool { return st.Balancers[i].ID() < st.Balancers[j].ID() })
+	return st
+}
+
+// waitFor polls cond every 100 ms until it holds or ctx ends.
+func waitFor(ctx context.Context, what string, cond func() (bool, error)) error {
+	for {
+		ok, err := cond()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w: %v", what, ErrNotReady, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

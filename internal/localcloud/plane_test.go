@@ -1,0 +1,204 @@
+package localcloud
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func needHAProxy(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("haproxy"); err != nil {
+		if testing.Short() {
+			t.Skip("haproxy not installed")
+		}
+		t.Fatal("haproxy not installed (make test installs it)")
+	}
+}
+
+func shopSource() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "images", "shop")
+}
+
+func newTestPlane(t *testing.T) *Plane {
+	t.Helper()
+	p, err := NewPlane(t.TempDir(), log.New(io.Discard, "", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Shutdown)
+	return p
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	c := &http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func testHealth() HealthCheck {
+	return HealthCheck{Path: "/healthz", Interval: 200 * time.Millisecond, Timeout: 200 * time.Millisecond, UnhealthyAfter: 2, HealthyAfter: 1}
+}
+
+func TestGroupBehindBalancer(t *testing.T) {
+	needHAProxy(t)
+	p := newTestPlane(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	region, err := p.PutRegion(RegionSpec{Env: "t", Name: "east"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := p.PutRegion(RegionSpec{Env: "t", Name: "east"})
+	other, _ := p.PutRegion(RegionSpec{Env: "t", Name: "west"})
+	if again.Index != region.Index || other.Index == region.Index {
+		t.Fatalf("allocation: %v %v %v", region, again, other)
+	}
+	img, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: shopSource()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(img.Digest, "sha256:") {
+		t.Fatalf("digest = %q", img.Digest)
+	}
+	img2, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: shopSource()})
+	if err != nil || img2.Digest != img.Digest || img2.Path != img.Path {
+		t.Fatalf("rebuild of the same source is not the same image: %v %v", img2, err)
+	}
+	spec := GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: img.Path, Digest: img.Digest,
+		Port: 18080, Min: 1, Desired: 2, Max: 3, Zones: 3, Health: testHealth()}
+	g, err := p.PutGroup(ctx, spec, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Healthy() != 2 || g.Instances[0].Zone == g.Instances[1].Zone {
+		t.Fatalf("group = %+v", g)
+	}
+	b, err := p.PutBalancer(ctx, BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18080, Health: testHealth()}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Address != region.BalancerAddress()+":18080" || len(b.Backends) != 3 {
+		t.Fatalf("balancer = %+v", b)
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 20; i++ {
+		code, body := get(t, "http://"+b.Address+"/")
+		if code != 200 {
+			t.Fatalf("through the balancer: %d %s", code, body)
+		}
+		for _, in := range g.Instances {
+			if strings.Contains(body, in.Name) {
+				seen[in.Name] = true
+			}
+		}
+	}
+	if len(seen) != 2 {
+		t.Errorf("balancer reached %v, want both instances", seen)
+	}
+
+	// an instance that dies is replaced in its slot
+	pid, err := p.KillInstance(spec.ID(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = waitFor(ctx, "replacement", func() (bool, error) {
+		g, _ := p.GetGroup(spec.ID())
+		return g.Replaced >= 1 && g.Healthy() == 2 && g.Instances[0].PID != pid, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alive(pid) {
+		t.Errorf("killed instance %d still alive", pid)
+	}
+
+	// a balancer killed by hand stays down (drift), and PutBalancer restores it
+	if err := killPID(b.PID); err != nil {
+		t.Fatal(err)
+	}
+	err = waitFor(ctx, "balancer down", func() (bool, error) {
+		st, _ := p.GetBalancer(spec.ID())
+		return !st.Running, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if st, _ := p.GetBalancer(spec.ID()); st.Running {
+		t.Fatal("the control plane restarted a killed balancer by itself")
+	}
+	if b, err = p.PutBalancer(ctx, BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18080, Health: testHealth()}, true); err != nil || !b.Running {
+		t.Fatalf("restore balancer: %+v %v", b, err)
+	}
+
+	// delete stops everything by PID
+	st, _ := p.GetGroup(spec.ID())
+	pids := []int{b.PID}
+	for _, in := range st.Instances {
+		pids = append(pids, in.PID)
+	}
+	if err := p.DeleteBalancer(spec.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.DeleteGroup(spec.ID()); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("pid %d alive after delete", pid)
+		}
+	}
+	if _, err := p.GetGroup(spec.ID()); !errors.Is(err, ErrNotFound) {
+		t.Errorf("group after delete: %v", err)
+	}
+	if err := p.DeleteRegion("t/east"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestPortClashIsReported(t *testing.T) {
+	needHAProxy(t)
+	p := newTestPlane(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	region, _ := p.PutRegion(RegionSpec{Env: "t", Name: "east"})
+	// something else holds the balancer's address
+	l, err := listenTCP(region.BalancerAddress() + ":18081")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	img, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: shopSource()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: img.Path, Digest: img.Digest,
+		Port: 18081, Min: 1, Desired: 1, Max: 1, Zones: 1, Health: testHealth()}
+	if _, err := p.PutGroup(ctx, spec, true); err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.PutBalancer(ctx, BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18081, Health: testHealth()}, true)
+	if !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), region.BalancerAddress()) {
+		t.Fatalf("err = %v, want ErrPortInUse naming the address", err)
+	}
+}
+
+// listenTCP holds an address, as another program would.
+func listenTCP(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
