@@ -28,6 +28,7 @@ bin/pulumi: tools/pulumi/go.mod tools/pulumi/go.sum
 
 build: bin/pulumi
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/bulwark ./cmd/bulwark
+	$(GO) build -o bin/pulumi-resource-bulwark ./cmd/pulumi-resource-bulwark
 	$(GO) build -o bin/shop ./images/shop
 
 test: deps build

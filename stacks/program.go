@@ -3,11 +3,13 @@ package stacks
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/modules/local"
 )
 
 // Body declares one stack's resources and returns the stack's outputs.
@@ -83,14 +85,27 @@ func regional(ctx *pulumi.Context, t *topology.Topology, r topology.Region) (pul
 	if err := ctx.RegisterComponentResource(TypeRegion, r.Name, region); err != nil {
 		return nil, fmt.Errorf("region %s: %w", r.Name, err)
 	}
-	services := pulumi.Map{}
+	components := map[string]pulumi.Resource{}
+	var svcs []*Service
 	for _, s := range t.ServicesIn(r.Name) {
 		svc := &Service{}
 		if err := ctx.RegisterComponentResource(TypeService, s.Name, svc, pulumi.Parent(region)); err != nil {
 			return nil, fmt.Errorf("region %s, service %s: %w", r.Name, s.Name, err)
 		}
+		components[s.Name] = svc
+		svcs = append(svcs, svc)
+	}
+	parts, err := deployTarget(ctx, t, r, region, components)
+	if err != nil {
+		return nil, err
+	}
+	services := pulumi.Map{}
+	for i, s := range t.ServicesIn(r.Name) {
 		out := serviceOutputs(s)
-		if err := ctx.RegisterResourceOutputs(svc, out); err != nil {
+		for k, v := range parts[s.Name] {
+			out[k] = v
+		}
+		if err := ctx.RegisterResourceOutputs(svcs[i], out); err != nil {
 			return nil, err
 		}
 		services[s.Name] = out
@@ -105,6 +120,30 @@ func regional(ctx *pulumi.Context, t *topology.Topology, r topology.Region) (pul
 		return nil, err
 	}
 	return outputs, nil
+}
+
+// deployTarget declares the target's resources of a region under the
+// topology's components, and returns extra outputs per service.
+func deployTarget(ctx *pulumi.Context, t *topology.Topology, r topology.Region, region pulumi.Resource, services map[string]pulumi.Resource) (map[string]pulumi.Map, error) {
+	switch t.Environment.Target {
+	case topology.TargetLocal:
+		root, err := projectRoot(t)
+		if err != nil {
+			return nil, err
+		}
+		return local.DeployRegion(ctx, local.RegionArgs{Topology: t, Region: r, ProjectRoot: root, Parent: region, Services: services})
+	default:
+		return nil, nil // the aws target's modules land with their issue
+	}
+}
+
+// projectRoot is the project holding the environment file.
+func projectRoot(t *topology.Topology) (string, error) {
+	p, err := project.Find(filepath.Dir(t.File))
+	if err != nil {
+		return "", fmt.Errorf("environment %s: %w", t.File, err)
+	}
+	return p.Root, nil
 }
 
 func serviceOutputs(s topology.Service) pulumi.Map {

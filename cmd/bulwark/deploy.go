@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/project"
@@ -110,11 +112,20 @@ func runnerFor(p *project.Project, t *topology.Topology, parallel int) (*engine.
 	if err != nil {
 		return nil, err
 	}
-	return engine.New(engine.Config{
+	cfg := engine.Config{
 		PulumiRoot: root, Project: p.Name, Backend: backend,
 		Home: filepath.Join(stateDir, "pulumi-home"), WorkDir: filepath.Join(stateDir, "work"),
 		SecretsProvider: t.Environment.Secrets, Passphrase: passphrase, Parallel: parallel,
-	})
+		Env: map[string]string{"BULWARK_STATE_DIR": stateDir},
+	}
+	if t.Environment.Target == topology.TargetLocal {
+		dir, err := engine.FindProvider(p.Root)
+		if err != nil {
+			return nil, err
+		}
+		cfg.PluginPaths = []workspace.PluginOptions{{Name: engine.ProviderPackage, Path: dir}}
+	}
+	return engine.New(cfg)
 }
 
 func orchestrator(p *project.Project, t *topology.Topology, f *deployFlags, out, errOut io.Writer) (*orchestrate.Orchestrator, int) {

@@ -36,6 +36,8 @@ var (
 	ErrLocked = errors.New("stack is locked by another update")
 	// ErrEngine wraps every failed engine operation.
 	ErrEngine = errors.New("pulumi engine")
+	// ErrNoProvider is returned when the local target's provider plugin is missing.
+	ErrNoProvider = errors.New("provider plugin not found")
 	// ErrNoStack is returned by Outputs for a stack that was never deployed.
 	ErrNoStack = errors.New("stack does not exist")
 )
@@ -60,6 +62,8 @@ type Config struct {
 	Parallel int
 	// PluginPaths are provider plugin folders (Pulumi.yaml plugins.providers).
 	PluginPaths []workspace.PluginOptions
+	// Env holds extra environment variables for the engine and its plugins.
+	Env map[string]string
 }
 
 // Op is an engine verb.
@@ -155,6 +159,27 @@ func FindPulumi(projectRoot string) (string, error) {
 	return "", fmt.Errorf("%w (looked for %s): run `make pulumi` to build the pinned v%s CLI into bin/", ErrNoPulumi, strings.Join(tried, ", "), PulumiVersion)
 }
 
+// The local target's provider plugin: its package name and executable.
+const (
+	ProviderPackage = "bulwark"
+	ProviderName    = "pulumi-resource-" + ProviderPackage
+)
+
+// FindProvider returns the folder holding the local target's provider plugin:
+// the project's bin/, else the folder of the running bulwark executable.
+func FindProvider(projectRoot string) (string, error) {
+	dirs := []string{filepath.Join(projectRoot, "bin")}
+	if exe, err := os.Executable(); err == nil {
+		dirs = append(dirs, filepath.Dir(exe))
+	}
+	for _, d := range dirs {
+		if isFile(filepath.Join(d, ProviderName)) {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %s not in %s: run `make build`", ErrNoProvider, ProviderName, strings.Join(dirs, " or "))
+}
+
 func isFile(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.Mode().IsRegular()
@@ -194,6 +219,9 @@ func (r *Runner) stack(ctx context.Context, name string, program pulumi.RunFunc)
 		"PULUMI_CONFIG_PASSPHRASE":                    r.cfg.Passphrase,
 		"PULUMI_HOME":                                 r.cfg.Home,
 	}
+	for k, v := range r.cfg.Env {
+		env[k] = v
+	}
 	opts := []auto.LocalWorkspaceOption{
 		auto.Pulumi(r.cmd), auto.Project(proj), auto.WorkDir(work), auto.EnvVars(env), auto.PulumiHome(r.cfg.Home),
 		auto.SecretsProvider(r.cfg.SecretsProvider),
@@ -205,22 +233,28 @@ func (r *Runner) stack(ctx context.Context, name string, program pulumi.RunFunc)
 	return s, nil
 }
 
-// events pumps the engine's events into progress until the channel closes.
-func pump(stack string, progress Progress) (chan events.EngineEvent, <-chan struct{}) {
+// pump forwards the engine's events to progress until the channel closes,
+// keeping the error diagnostics (the engine's own account of a failure).
+func pump(stack string, progress Progress) (chan events.EngineEvent, <-chan struct{}, *[]string) {
 	ch := make(chan events.EngineEvent)
 	done := make(chan struct{})
+	var errs []string
 	go func() {
 		defer close(done)
 		for e := range ch {
-			if progress == nil {
+			ev, ok := convert(stack, e)
+			if !ok {
 				continue
 			}
-			if ev, ok := convert(stack, e); ok {
+			if ev.Kind == EventDiagnostic && ev.Severity == "error" {
+				errs = append(errs, ev.Message)
+			}
+			if progress != nil {
 				progress(ev)
 			}
 		}
 	}()
-	return ch, done
+	return ch, done, &errs
 }
 
 // drain waits for the last events to be delivered. The Automation API closes
@@ -284,11 +318,18 @@ func (r *Runner) operate(ctx context.Context, op Op, stack string, program pulum
 	if err != nil {
 		return out, err
 	}
-	ch, done := pump(stack, progress)
+	ch, done, diags := pump(stack, progress)
 	changes, outputs, err := run(ctx, s, ch, r.cfg.Parallel)
 	drain(done, err)
 	out.Duration = time.Since(start)
 	if err != nil {
+		select {
+		case <-done:
+			if len(*diags) > 0 && !auto.IsConcurrentUpdateError(err) && ctx.Err() == nil {
+				return out, fmt.Errorf("%w: %s %s: %s", ErrEngine, op, stack, strings.Join(*diags, "\n"))
+			}
+		default:
+		}
 		return out, classify(stack, string(op), err)
 	}
 	out.Changes, out.Outputs = changes, plainOutputs(outputs, false)

@@ -336,3 +336,38 @@ func waitFor(ctx context.Context, what string, cond func() (bool, error)) error 
 		}
 	}
 }
+
+// SourceDigest hashes an image's source folder and its module's go.mod and
+// go.sum: it changes whenever a build of the image could.
+func SourceDigest(dir string) (string, error) {
+	root, _, err := moduleOf(dir)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	add := func(path, name string) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(b))
+		h.Write(b)
+		return nil
+	}
+	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		return add(path, rel)
+	})
+	if err != nil {
+		return "", err
+	}
+	for _, f := range []string{"go.mod", "go.sum"} {
+		if err := add(filepath.Join(root, f), "module/"+f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", err
+		}
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -1,0 +1,298 @@
+package localcloud
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The API: JSON over HTTP on the control plane's unix socket.
+//
+//	GET    /v1/status
+//	PUT    /v1/regions/{env}/{region}
+//	GET    /v1/regions/{env}/{region}
+//	DELETE /v1/regions/{env}/{region}
+//	PUT    /v1/images                      body ImageSpec
+//	GET    /v1/images/{digest}
+//	DELETE /v1/images/{digest}
+//	PUT    /v1/groups/{env}/{region}/{svc}  body GroupSpec; waits until healthy
+//	GET    /v1/groups/{env}/{region}/{svc}
+//	DELETE /v1/groups/{env}/{region}/{svc}
+//	POST   /v1/groups/{env}/{region}/{svc}/kill?slot=N
+//	PUT    /v1/balancers/{env}/{region}/{svc}  body BalancerSpec; waits until listening
+//	GET    /v1/balancers/{env}/{region}/{svc}
+//	DELETE /v1/balancers/{env}/{region}/{svc}
+//	POST   /v1/shutdown
+
+// readyTimeout bounds how long a PUT waits for its object to be ready.
+const readyTimeout = 2 * time.Minute
+
+type apiError struct {
+	Error string `json:"error"`
+	Kind  string `json:"kind,omitempty"` // not_found, port_in_use, not_ready, missing_program, no_addresses
+}
+
+var errorKinds = map[string]error{
+	"not_found": ErrNotFound, "port_in_use": ErrPortInUse, "not_ready": ErrNotReady,
+	"missing_program": ErrMissingProgram, "no_addresses": ErrNoAddresses,
+}
+
+// Handler serves the plane's API; shutdown is called on POST /v1/shutdown.
+func (p *Plane) Handler(shutdown func()) http.Handler {
+	mux := http.NewServeMux()
+	reply := func(w http.ResponseWriter, v any, err error) {
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil {
+			e := apiError{Error: err.Error()}
+			code := http.StatusInternalServerError
+			for kind, target := range errorKinds {
+				if errors.Is(err, target) {
+					e.Kind = kind
+					code = http.StatusConflict
+					if target == ErrNotFound {
+						code = http.StatusNotFound
+					}
+				}
+			}
+			w.WriteHeader(code)
+			_ = json.NewEncoder(w).Encode(e)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	decode := func(r *http.Request, v any) error {
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		return dec.Decode(v)
+	}
+	ctxOf := func(r *http.Request) (context.Context, context.CancelFunc) {
+		return context.WithTimeout(r.Context(), readyTimeout)
+	}
+	id2 := func(r *http.Request) string { return r.PathValue("env") + "/" + r.PathValue("region") }
+	id3 := func(r *http.Request) string { return id2(r) + "/" + r.PathValue("svc") }
+
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) { reply(w, p.Status(), nil) })
+	mux.HandleFunc("PUT /v1/regions/{env}/{region}", func(w http.ResponseWriter, r *http.Request) {
+		reg, err := p.PutRegion(RegionSpec{Env: r.PathValue("env"), Name: r.PathValue("region")})
+		reply(w, reg, err)
+	})
+	mux.HandleFunc("GET /v1/regions/{env}/{region}", func(w http.ResponseWriter, r *http.Request) {
+		reg, err := p.GetRegion(id2(r))
+		reply(w, reg, err)
+	})
+	mux.HandleFunc("DELETE /v1/regions/{env}/{region}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, p.DeleteRegion(id2(r)))
+	})
+	mux.HandleFunc("PUT /v1/images", func(w http.ResponseWriter, r *http.Request) {
+		var spec ImageSpec
+		if err := decode(r, &spec); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		ctx, cancel := ctxOf(r)
+		defer cancel()
+		img, err := p.BuildImage(ctx, spec)
+		reply(w, img, err)
+	})
+	mux.HandleFunc("GET /v1/images/{digest}", func(w http.ResponseWriter, r *http.Request) {
+		img, err := p.GetImage(r.PathValue("digest"))
+		reply(w, img, err)
+	})
+	mux.HandleFunc("DELETE /v1/images/{digest}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, p.DeleteImage(r.PathValue("digest")))
+	})
+	mux.HandleFunc("PUT /v1/groups/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		var spec GroupSpec
+		if err := decode(r, &spec); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		ctx, cancel := ctxOf(r)
+		defer cancel()
+		g, err := p.PutGroup(ctx, spec, true)
+		reply(w, g, err)
+	})
+	mux.HandleFunc("GET /v1/groups/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		g, err := p.GetGroup(id3(r))
+		reply(w, g, err)
+	})
+	mux.HandleFunc("DELETE /v1/groups/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, p.DeleteGroup(id3(r)))
+	})
+	mux.HandleFunc("POST /v1/groups/{env}/{region}/{svc}/kill", func(w http.ResponseWriter, r *http.Request) {
+		slot, err := strconv.Atoi(r.URL.Query().Get("slot"))
+		if err != nil {
+			reply(w, nil, fmt.Errorf("slot: %w", err))
+			return
+		}
+		pid, err := p.KillInstance(id3(r), slot)
+		reply(w, map[string]int{"pid": pid}, err)
+	})
+	mux.HandleFunc("PUT /v1/balancers/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		var spec BalancerSpec
+		if err := decode(r, &spec); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		ctx, cancel := ctxOf(r)
+		defer cancel()
+		b, err := p.PutBalancer(ctx, spec, true)
+		reply(w, b, err)
+	})
+	mux.HandleFunc("GET /v1/balancers/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		b, err := p.GetBalancer(id3(r))
+		reply(w, b, err)
+	})
+	mux.HandleFunc("DELETE /v1/balancers/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, p.DeleteBalancer(id3(r)))
+	})
+	mux.HandleFunc("POST /v1/shutdown", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, nil)
+		go shutdown()
+	})
+	return mux
+}
+
+// Client talks to a control plane over its unix socket.
+type Client struct {
+	http *http.Client
+}
+
+// NewClient returns a client for the control plane of a state directory.
+func NewClient(dir string) *Client {
+	sock := SocketPath(dir)
+	return &Client{http: &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+	}}}
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://plane"+path, rd)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("local control plane: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e apiError
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		if target, ok := errorKinds[e.Kind]; ok {
+			return fmt.Errorf("%w: %s", target, strings.TrimPrefix(e.Error, target.Error()+": "))
+		}
+		return fmt.Errorf("local control plane: %s %s: %s", method, path, e.Error)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// Status returns everything the plane holds.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var s Status
+	return s, c.do(ctx, http.MethodGet, "/v1/status", nil, &s)
+}
+
+// PutRegion allocates a region.
+func (c *Client) PutRegion(ctx context.Context, spec RegionSpec) (Region, error) {
+	var r Region
+	return r, c.do(ctx, http.MethodPut, "/v1/regions/"+spec.ID(), nil, &r)
+}
+
+// GetRegion returns a region.
+func (c *Client) GetRegion(ctx context.Context, id string) (Region, error) {
+	var r Region
+	return r, c.do(ctx, http.MethodGet, "/v1/regions/"+id, nil, &r)
+}
+
+// DeleteRegion frees a region.
+func (c *Client) DeleteRegion(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/regions/"+id, nil, nil)
+}
+
+// BuildImage builds an image.
+func (c *Client) BuildImage(ctx context.Context, spec ImageSpec) (Image, error) {
+	var i Image
+	return i, c.do(ctx, http.MethodPut, "/v1/images", spec, &i)
+}
+
+// GetImage returns a stored image.
+func (c *Client) GetImage(ctx context.Context, digest string) (Image, error) {
+	var i Image
+	return i, c.do(ctx, http.MethodGet, "/v1/images/"+digest, nil, &i)
+}
+
+// DeleteImage forgets an image no group uses.
+func (c *Client) DeleteImage(ctx context.Context, digest string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/images/"+digest, nil, nil)
+}
+
+// PutGroup creates or updates a group and waits for it to be healthy.
+func (c *Client) PutGroup(ctx context.Context, spec GroupSpec) (Group, error) {
+	var g Group
+	return g, c.do(ctx, http.MethodPut, "/v1/groups/"+spec.ID(), spec, &g)
+}
+
+// GetGroup returns a group.
+func (c *Client) GetGroup(ctx context.Context, id string) (Group, error) {
+	var g Group
+	return g, c.do(ctx, http.MethodGet, "/v1/groups/"+id, nil, &g)
+}
+
+// DeleteGroup stops a group's instances.
+func (c *Client) DeleteGroup(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/groups/"+id, nil, nil)
+}
+
+// KillInstance kills one instance, as a crash would; it returns its PID.
+func (c *Client) KillInstance(ctx context.Context, id string, slot int) (int, error) {
+	var out struct {
+		PID int `json:"pid"`
+	}
+	err := c.do(ctx, http.MethodPost, "/v1/groups/"+id+"/kill?slot="+strconv.Itoa(slot), nil, &out)
+	return out.PID, err
+}
+
+// PutBalancer creates, updates or restarts a balancer and waits for it.
+func (c *Client) PutBalancer(ctx context.Context, spec BalancerSpec) (Balancer, error) {
+	var b Balancer
+	return b, c.do(ctx, http.MethodPut, "/v1/balancers/"+spec.ID(), spec, &b)
+}
+
+// GetBalancer returns a balancer.
+func (c *Client) GetBalancer(ctx context.Context, id string) (Balancer, error) {
+	var b Balancer
+	return b, c.do(ctx, http.MethodGet, "/v1/balancers/"+id, nil, &b)
+}
+
+// DeleteBalancer stops a balancer.
+func (c *Client) DeleteBalancer(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/balancers/"+id, nil, nil)
+}
+
+// Shutdown asks the plane to stop its processes and exit.
+func (c *Client) Shutdown(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/shutdown", nil, nil)
+}

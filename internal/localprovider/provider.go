@@ -1,0 +1,64 @@
+package localprovider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/infer"
+
+	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/project"
+)
+
+// Name is the provider's package name: resource types are bulwark:local:<Type>.
+const Name = "bulwark"
+
+// ControlPlaneArg makes the provider binary serve the control plane instead.
+const ControlPlaneArg = "control-plane"
+
+// New builds the provider.
+func New() (p.Provider, error) {
+	return infer.NewProviderBuilder().
+		WithDisplayName("bulwark local target").
+		WithDescription("Regions, images, instance groups and load balancers on this machine's loopback addresses.").
+		WithNamespace("bulwark").
+		WithResources(
+			infer.Resource(&Region{}),
+			infer.Resource(&Image{}),
+			infer.Resource(&InstanceGroup{}),
+			infer.Resource(&LoadBalancer{}),
+		).Build()
+}
+
+// client returns a client of the control plane, starting it if needed.
+func client(ctx context.Context) (*localcloud.Client, error) {
+	state, err := project.StateDir()
+	if err != nil {
+		return nil, err
+	}
+	dir := localcloud.Dir(state)
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := localcloud.EnsureRunning(ctx, dir, []string{exe, ControlPlaneArg}); err != nil {
+		return nil, err
+	}
+	return localcloud.NewClient(dir), nil
+}
+
+// gone reports whether err says the object no longer exists.
+func gone(err error) bool { return errors.Is(err, localcloud.ErrNotFound) }
+
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+
+func wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

@@ -1,0 +1,10 @@
+// Package local declares the local target's resources for one region of an
+// environment: the region's loopback range, and for each service an image
+// (built once, content-addressed), an instance group (the autoscaling group)
+// and a load balancer (HAProxy). They are custom resources of the project's
+// own provider plugin (bulwark:local:*), children of the topology's
+// components, so a stack reads as region > service > parts.
+//
+// It holds no logic of how these parts run: the provider and the local
+// control plane (internal/localprovider, internal/localcloud) do.
+package local

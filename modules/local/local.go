@@ -1,0 +1,112 @@
+package local
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// Resource types of the provider plugin.
+const (
+	TypeRegion        = "bulwark:local:Region"
+	TypeImage         = "bulwark:local:Image"
+	TypeInstanceGroup = "bulwark:local:InstanceGroup"
+	TypeLoadBalancer  = "bulwark:local:LoadBalancer"
+)
+
+// Region is a region's loopback range.
+type Region struct {
+	pulumi.CustomResourceState
+	Index           pulumi.IntOutput    `pulumi:"index"`
+	Cidr            pulumi.StringOutput `pulumi:"cidr"`
+	BalancerAddress pulumi.StringOutput `pulumi:"balancerAddress"`
+}
+
+// Image is a built image.
+type Image struct {
+	pulumi.CustomResourceState
+	Digest pulumi.StringOutput `pulumi:"digest"`
+	Path   pulumi.StringOutput `pulumi:"path"`
+}
+
+// InstanceGroup is the autoscaling group.
+type InstanceGroup struct {
+	pulumi.CustomResourceState
+	Addresses pulumi.StringArrayOutput `pulumi:"addresses"`
+}
+
+// LoadBalancer is HAProxy in front of the group.
+type LoadBalancer struct {
+	pulumi.CustomResourceState
+	Address pulumi.StringOutput `pulumi:"address"`
+	Running pulumi.BoolOutput   `pulumi:"running"`
+}
+
+// RegionArgs is what DeployRegion needs.
+type RegionArgs struct {
+	Topology *topology.Topology
+	Region   topology.Region
+	// ProjectRoot holds images/.
+	ProjectRoot string
+	// Parent is the region's topology component; Services its service components.
+	Parent   pulumi.Resource
+	Services map[string]pulumi.Resource
+}
+
+// DeployRegion declares the region's resources and returns, per service, its
+// outputs ("endpoint": the load balancer's address).
+func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, error) {
+	env := a.Topology.Environment.Name
+	region := &Region{}
+	err := ctx.RegisterResource(TypeRegion, a.Region.Name, pulumi.Map{
+		"env": pulumi.String(env), "name": pulumi.String(a.Region.Name),
+	}, region, pulumi.Parent(a.Parent))
+	if err != nil {
+		return nil, fmt.Errorf("local region %s: %w", a.Region.Name, err)
+	}
+	out := map[string]pulumi.Map{}
+	for _, s := range a.Topology.ServicesIn(a.Region.Name) {
+		parent := pulumi.Parent(a.Services[s.Name])
+		source := filepath.Join(a.ProjectRoot, "images", s.Image)
+		digest, err := localcloud.SourceDigest(source)
+		if err != nil {
+			return nil, fmt.Errorf("image %s of service %s: %w", s.Image, s.Name, err)
+		}
+		img := &Image{}
+		err = ctx.RegisterResource(TypeImage, s.Name, pulumi.Map{
+			"name": pulumi.String(s.Image), "source": pulumi.String(source), "sourceDigest": pulumi.String(digest),
+		}, img, parent)
+		if err != nil {
+			return nil, err
+		}
+		health := pulumi.Map{
+			"path": pulumi.String(s.Health.Path), "intervalMs": pulumi.Int(s.Health.Interval.Milliseconds()),
+			"timeoutMs": pulumi.Int(s.Health.Timeout.Milliseconds()), "unhealthyAfter": pulumi.Int(s.Health.UnhealthyAfter),
+			"healthyAfter": pulumi.Int(s.Health.HealthyAfter),
+		}
+		group := &InstanceGroup{}
+		err = ctx.RegisterResource(TypeInstanceGroup, s.Name, pulumi.Map{
+			"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
+			"imageDigest": img.Digest, "imagePath": img.Path, "port": pulumi.Int(s.Port),
+			"min": pulumi.Int(s.Capacity.Min), "desired": pulumi.Int(s.Capacity.Desired), "max": pulumi.Int(s.Capacity.Max),
+			"zones": pulumi.Int(a.Region.Zones), "health": health,
+		}, group, parent, pulumi.DependsOn([]pulumi.Resource{region}))
+		if err != nil {
+			return nil, err
+		}
+		lb := &LoadBalancer{}
+		err = ctx.RegisterResource(TypeLoadBalancer, s.Name, pulumi.Map{
+			"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
+			"port": pulumi.Int(s.Port), "health": health,
+		}, lb, parent, pulumi.DependsOn([]pulumi.Resource{group}))
+		if err != nil {
+			return nil, err
+		}
+		out[s.Name] = pulumi.Map{"endpoint": lb.Address, "image": img.Digest, "instances": group.Addresses}
+	}
+	return out, nil
+}
