@@ -1,0 +1,52 @@
+package localprovider
+
+import (
+	"context"
+	"testing"
+
+	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/infer"
+)
+
+func TestLoadBalancerDiff(t *testing.T) {
+	base := LoadBalancerArgs{Env: "dev", Region: "east", Service: "shop", Port: 8080,
+		Health: HealthArgs{Path: "/healthz", IntervalMs: 1000, TimeoutMs: 1000, UnhealthyAfter: 2, HealthyAfter: 2}}
+	running := LoadBalancerState{LoadBalancerArgs: base, Address: "127.0.1.1:8080", Running: true}
+	cases := []struct {
+		name   string
+		state  LoadBalancerState
+		inputs func(a LoadBalancerArgs) LoadBalancerArgs
+		want   map[string]p.DiffKind // nil: no changes
+	}{
+		{"unchanged", running, func(a LoadBalancerArgs) LoadBalancerArgs { return a }, nil},
+		{"port is an update", running, func(a LoadBalancerArgs) LoadBalancerArgs { a.Port = 9090; return a }, map[string]p.DiffKind{"port": p.Update}},
+		{"health is an update", running, func(a LoadBalancerArgs) LoadBalancerArgs { a.Health.IntervalMs = 500; return a }, map[string]p.DiffKind{"health": p.Update}},
+		{"another region is a replacement", running, func(a LoadBalancerArgs) LoadBalancerArgs { a.Region = "west"; return a }, map[string]p.DiffKind{"region": p.UpdateReplace}},
+		{"a dead balancer is repaired by an update", LoadBalancerState{LoadBalancerArgs: base}, func(a LoadBalancerArgs) LoadBalancerArgs { return a }, map[string]p.DiffKind{"running": p.Update}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := (&LoadBalancer{}).Diff(context.Background(), infer.DiffRequest[LoadBalancerArgs, LoadBalancerState]{ID: "dev/east/shop", State: c.state, Inputs: c.inputs(base)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.HasChanges != (c.want != nil) || len(d.DetailedDiff) != len(c.want) {
+				t.Fatalf("diff = %+v, want %v", d, c.want)
+			}
+			for k, kind := range c.want {
+				if d.DetailedDiff[k].Kind != kind {
+					t.Errorf("%s: %v, want %v", k, d.DetailedDiff[k].Kind, kind)
+				}
+			}
+		})
+	}
+}
+
+func TestSpecsCarryTheInputs(t *testing.T) {
+	a := InstanceGroupArgs{Env: "dev", Region: "east", Service: "shop", ImageDigest: "sha256:x", ImagePath: "/i", Port: 8080,
+		Min: 1, Desired: 2, Max: 3, Zones: 3, Health: HealthArgs{Path: "/h", IntervalMs: 1500, TimeoutMs: 500, UnhealthyAfter: 2, HealthyAfter: 3}}
+	s := a.spec()
+	if s.ID() != "dev/east/shop" || s.Health.Interval.Milliseconds() != 1500 || s.Health.Timeout.Milliseconds() != 500 || s.Health.HealthyAfter != 3 || s.Desired != 2 {
+		t.Errorf("spec = %+v", s)
+	}
+}

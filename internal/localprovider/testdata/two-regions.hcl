@@ -1,0 +1,25 @@
+# The local target's end-to-end test environment: two regions, one service.
+environment "e2e" {
+  target = "local"
+}
+region "east" {
+  primary = true
+}
+region "west" {}
+service "shop" {
+  mode  = "active-active"
+  image = "shop"
+  port  = 28080
+  capacity {
+    min     = 1
+    desired = 2
+    max     = 3
+  }
+  health {
+    interval        = "500ms"
+    unhealthy_after = 2
+  }
+  dns {
+    zone = "shop.test"
+  }
+}
