@@ -17,6 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/topology"
@@ -121,6 +122,15 @@ func runnerFor(p *project.Project, t *topology.Topology, parallel int) (*engine.
 	if t.Environment.Target == topology.TargetLocal {
 		dir, err := engine.FindProvider(p.Root)
 		if err != nil {
+			return nil, err
+		}
+		// what the control plane runs must be up before the engine compares
+		// state with reality; a (re)started plane restarts or re-adopts it all
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := localcloud.EnsureRunning(context.Background(), localcloud.Dir(stateDir), []string{exe, "local", "serve"}); err != nil {
 			return nil, err
 		}
 		cfg.PluginPaths = []workspace.PluginOptions{{Name: engine.ProviderPackage, Path: dir}}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"strings"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/project"
+)
+
+// runLocal dispatches `bulwark local <serve|status|stop>`.
+func runLocal(ctx context.Context, args []string, out, errOut io.Writer) int {
+	usage := func() int {
+		fmt.Fprintf(errOut, "Usage: bulwark local <command>\n\n"+
+			"  serve   run the local control plane in the foreground (it starts by itself when needed)\n"+
+			"  status  every region, process, address and health the control plane holds\n"+
+			"  stop    stop the control plane and every process it runs (their desired state is kept)\n")
+		return exitBadInput
+	}
+	if len(args) == 0 {
+		return usage()
+	}
+	state, err := project.StateDir()
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark local: %v\n", err)
+		return exitFailed
+	}
+	dir := localcloud.Dir(state)
+	fs := flag.NewFlagSet("bulwark local "+args[0], flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	format := fs.String("format", "text", "output format: text or json")
+	if err := fs.Parse(args[1:]); err != nil {
+		return exitBadInput
+	}
+	switch args[0] {
+	case "serve":
+		logger := log.New(errOut, "", log.LstdFlags)
+		if err := localcloud.Serve(ctx, dir, logger); err != nil {
+			fmt.Fprintf(errOut, "bulwark local serve: %v\n", err)
+			return exitFailed
+		}
+		return exitOK
+	case "stop":
+		pid := localcloud.Running(dir)
+		if pid == 0 {
+			fmt.Fprintf(out, "no control plane runs for %s\n", state)
+			return exitOK
+		}
+		if err := localcloud.Stop(ctx, dir); err != nil {
+			fmt.Fprintf(errOut, "bulwark local stop: %v\n", err)
+			return exitFailed
+		}
+		fmt.Fprintf(out, "control plane %d stopped, and every process it ran; `bulwark up` starts them again\n", pid)
+		return exitOK
+	case "status":
+		if localcloud.Running(dir) == 0 {
+			fmt.Fprintf(out, "no control plane runs for %s (nothing of the local target runs)\n", state)
+			return exitOK
+		}
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		st, err := localcloud.NewClient(dir).Status(ctx)
+		if err != nil {
+			fmt.Fprintf(errOut, "bulwark local status: %v\n", err)
+			return exitFailed
+		}
+		if *format == "json" {
+			return writeJSON(out, errOut, st)
+		}
+		writeLocalStatus(out, st)
+		return exitOK
+	default:
+		fmt.Fprintf(errOut, "bulwark local: unknown command %q\n\n", args[0])
+		return usage()
+	}
+}
+
+func writeLocalStatus(w io.Writer, st localcloud.Status) {
+	fmt.Fprintf(w, "control plane: pid %d, %s\n", st.PID, st.Dir)
+	if len(st.Regions) == 0 {
+		fmt.Fprintf(w, "\nnothing deployed\n")
+		return
+	}
+	fmt.Fprintf(w, "\n%-24s %s\n", "REGION", "LOOPBACK RANGE")
+	for _, r := range st.Regions {
+		fmt.Fprintf(w, "%-24s %s\n", r.ID(), r.CIDR())
+	}
+	balancers := map[string]localcloud.Balancer{}
+	for _, b := range st.Balancers {
+		balancers[b.ID()] = b
+	}
+	for _, g := range st.Groups {
+		b, ok := balancers[g.ID()]
+		lb := "no load balancer"
+		if ok {
+			state := "running"
+			if !b.Running {
+				state = "DOWN (drift: `bulwark up` restores it)"
+			}
+			lb = fmt.Sprintf("load balancer %s pid %d %s", b.Address, b.PID, state)
+		}
+		fmt.Fprintf(w, "\n%s: %d/%d healthy (min %d, max %d), replaced %d; %s\n", g.ID(), g.Healthy(), g.Desired, g.Min, g.Max, g.Replaced, lb)
+		for _, in := range g.Instances {
+			fmt.Fprintf(w, "  slot %-2d zone %d  %-20s pid %-7d %-9s %s\n", in.Slot, in.Zone, in.Address, in.PID, in.State, in.Name)
+		}
+	}
+	if len(st.Images) > 0 {
+		var digests []string
+		for _, i := range st.Images {
+			digests = append(digests, i.Name+" "+i.Digest[:19])
+		}
+		fmt.Fprintf(w, "\nimages: %s\n", strings.Join(digests, ", "))
+	}
+}
+
