@@ -117,4 +117,3 @@ func writeLocalStatus(w io.Writer, st localcloud.Status) {
 		fmt.Fprintf(w, "\nimages: %s\n", strings.Join(digests, ", "))
 	}
 }
-
