@@ -2,6 +2,7 @@ package localcloud
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -34,6 +36,7 @@ type slot struct {
 	inst     Instance
 	gen      int
 	restarts []time.Time // recent starts, for crash-loop backoff
+	startErr error       // why the last start failed, if it did
 }
 
 func (p *Plane) slotName(spec GroupSpec, idx int) string {
@@ -75,6 +78,9 @@ func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group,
 		return g.status(), nil
 	}
 	err = waitFor(ctx, "instance group "+spec.ID(), func() (bool, error) {
+		if err := g.startError(); err != nil {
+			return false, fmt.Errorf("instance group %s: %w; free the address or choose another port in the environment", spec.ID(), err)
+		}
 		st := g.status()
 		if st.Healthy() < spec.Desired {
 			return false, nil
@@ -179,6 +185,18 @@ func (g *groupRunner) update(spec GroupSpec) {
 		g.mu.Unlock()
 	}
 	g.poke()
+}
+
+// startError is the first slot's failure to start for want of its address.
+func (g *groupRunner) startError() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, s := range g.slots {
+		if s.startErr != nil && errors.Is(s.startErr, ErrPortInUse) {
+			return s.startErr
+		}
+	}
+	return nil
 }
 
 // stale reports whether an instance runs an older spec than the group's.
@@ -342,10 +360,15 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 	inst := g.instance(s, 0)
 	host, port, _ := net.SplitHostPort(inst.Address)
 	if err := portFree(host, port); err != nil {
+		if who := describeClaim(g.region.Index); who != "" && !strings.Contains(who, g.p.dir) {
+			err = fmt.Errorf("%w (127.0.%d.0/24 is claimed by %s)", err, g.region.Index, who)
+		}
 		g.p.log.Printf("group %s slot %d: %v", spec.ID(), s.idx, err)
 		g.mu.Lock()
 		s.inst = inst
 		s.inst.State = "stopped"
+		s.inst.Error = err.Error()
+		s.startErr = err
 		g.mu.Unlock()
 		return
 	}
@@ -363,7 +386,7 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 	}
 	inst.PID = proc.PID
 	g.mu.Lock()
-	s.proc, s.inst = proc, inst
+	s.proc, s.inst, s.startErr = proc, inst, nil
 	g.mu.Unlock()
 	g.p.setPID(g.p.slotName(spec, s.idx), proc.PID)
 	go g.watch(proc)

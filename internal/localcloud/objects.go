@@ -96,6 +96,7 @@ type Instance struct {
 	Name     string    `json:"name"`
 	State    string    `json:"state"` // starting, healthy, unhealthy, stopped
 	Started  time.Time `json:"started"`
+	Error    string    `json:"error,omitempty"` // why it could not start
 	Failures int       `json:"-"`
 }
 

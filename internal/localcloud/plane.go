@@ -97,6 +97,11 @@ func (p *Plane) recordedPID(name string) int {
 // previous control plane left running.
 func (p *Plane) Start() {
 	p.mu.Lock()
+	for id, r := range p.state.Regions {
+		if ok, err := claimRange(r.Index, p.dir, id); !ok || err != nil {
+			p.log.Printf("region %s: 127.0.%d.0/24 is claimed by %s (%v)", id, r.Index, describeClaim(r.Index), err)
+		}
+	}
 	groups := make([]GroupSpec, 0, len(p.state.Groups))
 	for _, g := range p.state.Groups {
 		groups = append(groups, g)
@@ -149,13 +154,20 @@ func (p *Plane) PutRegion(spec RegionSpec) (Region, error) {
 		used[r.Index] = true
 	}
 	for i := 1; i <= 254; i++ {
-		if !used[i] {
+		if used[i] {
+			continue
+		}
+		ok, err := claimRange(i, p.dir, spec.ID())
+		if err != nil {
+			return Region{}, fmt.Errorf("region %s: claim 127.0.%d.0/24: %w", spec.ID(), i, err)
+		}
+		if ok {
 			r := Region{RegionSpec: spec, Index: i}
 			p.state.Regions[spec.ID()] = r
 			return r, p.save()
 		}
 	}
-	return Region{}, fmt.Errorf("region %s: %w", spec.ID(), ErrNoAddresses)
+	return Region{}, fmt.Errorf("region %s: %w; destroy an environment, or remove stale claims in %s", spec.ID(), ErrNoAddresses, ClaimsDir)
 }
 
 // GetRegion returns an allocated region.
@@ -178,8 +190,13 @@ func (p *Plane) DeleteRegion(id string) error {
 			return fmt.Errorf("region %s still has instance group %s", id, g.ID())
 		}
 	}
+	r, ok := p.state.Regions[id]
 	delete(p.state.Regions, id)
-	return p.save()
+	err := p.save()
+	if ok {
+		releaseRange(r.Index, p.dir)
+	}
+	return err
 }
 
 // BuildImage builds an image's Go program and stores it by its digest. An

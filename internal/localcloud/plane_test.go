@@ -2,11 +2,13 @@ package localcloud
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -202,3 +204,66 @@ func TestPortClashIsReported(t *testing.T) {
 
 // listenTCP holds an address, as another program would.
 func listenTCP(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+
+func TestPlanesClaimDistinctRanges(t *testing.T) {
+	a, b := newTestPlane(t), newTestPlane(t)
+	ra, err := a.PutRegion(RegionSpec{Env: "x", Name: "east"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := b.PutRegion(RegionSpec{Env: "x", Name: "east"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ra.Index == rb.Index {
+		t.Fatalf("two control planes share 127.0.%d.0/24", ra.Index)
+	}
+	if err := a.DeleteRegion("x/east"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.DeleteRegion("x/east"); err != nil {
+		t.Fatal(err)
+	}
+	// a claim whose owner no longer holds the region is stale and reclaimed
+	c := newTestPlane(t)
+	stale := claim{Dir: t.TempDir(), Region: "gone/r"}
+	body, _ := json.Marshal(stale)
+	free, err := c.PutRegion(RegionSpec{Env: "probe", Name: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.DeleteRegion("probe/r")
+	if err := os.WriteFile(claimPath(free.Index), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.PutRegion(RegionSpec{Env: "probe", Name: "r"})
+	if err != nil || again.Index != free.Index {
+		t.Fatalf("stale claim on %d not reclaimed: %+v %v", free.Index, again, err)
+	}
+	_ = c.DeleteRegion("probe/r")
+}
+
+func TestGroupFailsFastOnAnAddressInUse(t *testing.T) {
+	p := newTestPlane(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	region, _ := p.PutRegion(RegionSpec{Env: "t", Name: "east"})
+	l, err := listenTCP(region.SlotAddress(0) + ":18082")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	img, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: shopSource()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = p.PutGroup(ctx, GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: img.Path, Digest: img.Digest,
+		Port: 18082, Min: 1, Desired: 1, Max: 1, Zones: 1, Health: testHealth()}, true)
+	if !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), region.SlotAddress(0)+":18082") {
+		t.Fatalf("err = %v, want ErrPortInUse naming the address", err)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("took %s to report a clash", time.Since(start))
+	}
+}
