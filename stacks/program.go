@@ -164,6 +164,7 @@ func global(ctx *pulumi.Context, t *topology.Topology) (pulumi.Map, error) {
 		return nil, fmt.Errorf("environment %s: %w", t.Environment.Name, err)
 	}
 	regions := pulumi.Map{}
+	regionOutputs := map[string]pulumi.MapOutput{}
 	for _, r := range t.Regions {
 		name := StackReferenceName(ctx, Ref{Env: t.Environment.Name, Region: r.Name})
 		ref, err := pulumi.NewStackReference(ctx, r.Name, &pulumi.StackReferenceArgs{Name: pulumi.String(name)}, pulumi.Parent(env))
@@ -171,6 +172,14 @@ func global(ctx *pulumi.Context, t *topology.Topology) (pulumi.Map, error) {
 			return nil, fmt.Errorf("reference to stack %s: %w", name, err)
 		}
 		regions[r.Name] = ref.Outputs
+		regionOutputs[r.Name] = ref.Outputs
+	}
+	var extra pulumi.Map
+	if t.Environment.Target == topology.TargetLocal {
+		var err error
+		if extra, err = local.DeployGlobal(ctx, local.GlobalArgs{Topology: t, Parent: env, Regions: regionOutputs}); err != nil {
+			return nil, err
+		}
 	}
 	dns := pulumi.Map{}
 	for _, s := range t.Services {
@@ -182,6 +191,9 @@ func global(ctx *pulumi.Context, t *topology.Topology) (pulumi.Map, error) {
 		"primary":     pulumi.String(t.Primary().Name),
 		"regions":     regions,
 		"dns":         dns,
+	}
+	for k, v := range extra {
+		outputs[k] = v
 	}
 	if err := ctx.RegisterResourceOutputs(env, outputs); err != nil {
 		return nil, err

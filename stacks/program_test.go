@@ -30,7 +30,12 @@ func TestFromStackLoadsTheEnvironmentNamedByTheStack(t *testing.T) {
 	if err := pulumi.RunErr(FromStack, pulumi.WithMocks("bulwark", "dev.east", m)); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"bulwark:topology:Region::east": true, "bulwark:topology:Service::shop": true}
+	want := map[string]bool{
+		"bulwark:topology:Region::east": true, "bulwark:topology:Service::shop": true,
+		// dev is a local environment: its target's resources too
+		"bulwark:local:Region::east": true, "bulwark:local:Image::shop": true,
+		"bulwark:local:InstanceGroup::shop": true, "bulwark:local:LoadBalancer::shop": true,
+	}
 	if len(m.types) != len(want) {
 		t.Fatalf("registered %v", m.types)
 	}

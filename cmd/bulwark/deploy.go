@@ -33,6 +33,7 @@ type deployFlags struct {
 	Verbose     bool
 	ShowSecrets bool
 	Stack       string
+	Refresh     bool
 }
 
 func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errOut io.Writer) int {
@@ -42,6 +43,9 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 		addDeployFlags(fs, &f)
 		if op == engine.OpDestroy {
 			fs.BoolVar(&f.Yes, "yes", false, "confirm: destroy deletes every resource of the environment's stacks")
+		}
+		if op == engine.OpUp {
+			fs.BoolVar(&f.Refresh, "refresh", false, "refresh each stack from what runs first, so drift is repaired")
 		}
 		p, t, code := parseAndLoad(fs, args, &f.envFlags, errOut)
 		if t == nil {
@@ -92,7 +96,7 @@ func scope(t *topology.Topology, region string) string {
 }
 
 // runnerFor builds the engine runner for an environment.
-func runnerFor(p *project.Project, t *topology.Topology, parallel int) (*engine.Runner, error) {
+func runnerFor(p *project.Project, t *topology.Topology, parallel int, refresh bool) (*engine.Runner, error) {
 	stateDir, err := project.StateDir()
 	if err != nil {
 		return nil, err
@@ -117,7 +121,8 @@ func runnerFor(p *project.Project, t *topology.Topology, parallel int) (*engine.
 		PulumiRoot: root, Project: p.Name, Backend: backend,
 		Home: filepath.Join(stateDir, "pulumi-home"), WorkDir: filepath.Join(stateDir, "work"),
 		SecretsProvider: t.Environment.Secrets, Passphrase: passphrase, Parallel: parallel,
-		Env: map[string]string{"BULWARK_STATE_DIR": stateDir},
+		Env:             map[string]string{"BULWARK_STATE_DIR": stateDir},
+		RefreshBeforeUp: refresh,
 	}
 	if t.Environment.Target == topology.TargetLocal {
 		dir, err := engine.FindProvider(p.Root)
@@ -139,7 +144,7 @@ func runnerFor(p *project.Project, t *topology.Topology, parallel int) (*engine.
 }
 
 func orchestrator(p *project.Project, t *topology.Topology, f *deployFlags, out, errOut io.Writer) (*orchestrate.Orchestrator, int) {
-	r, err := runnerFor(p, t, f.EngineJobs)
+	r, err := runnerFor(p, t, f.EngineJobs, f.Refresh)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark: %v\n", err)
 		if errors.Is(err, engine.ErrNoPassphrase) {
@@ -340,7 +345,7 @@ func runUnlock(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if t == nil {
 		return code
 	}
-	r, err := runnerFor(p, t, 0)
+	r, err := runnerFor(p, t, 0, false)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark unlock: %v\n", err)
 		return exitFailed

@@ -64,6 +64,9 @@ type Config struct {
 	PluginPaths []workspace.PluginOptions
 	// Env holds extra environment variables for the engine and its plugins.
 	Env map[string]string
+	// RefreshBeforeUp refreshes each stack's state from reality before Up
+	// (pulumi up --refresh), so drift is repaired.
+	RefreshBeforeUp bool
 }
 
 // Op is an engine verb.
@@ -342,6 +345,9 @@ func (r *Runner) Up(ctx context.Context, stack string, program pulumi.RunFunc, p
 		opts := []optup.Option{optup.EventStreams(ch)}
 		if n > 0 {
 			opts = append(opts, optup.Parallel(n))
+		}
+		if r.cfg.RefreshBeforeUp {
+			opts = append(opts, optup.Refresh())
 		}
 		res, err := s.Up(ctx, opts...)
 		return summaryChanges(res.Summary), res.Outputs, err

@@ -30,6 +30,12 @@ import (
 //	PUT    /v1/balancers/{env}/{region}/{svc}  body BalancerSpec; waits until listening
 //	GET    /v1/balancers/{env}/{region}/{svc}
 //	DELETE /v1/balancers/{env}/{region}/{svc}
+//	PUT    /v1/dns/{env}                   starts the environment's DNS server
+//	GET    /v1/dns/{env}
+//	DELETE /v1/dns/{env}
+//	PUT    /v1/dns/{env}/{zone}/{name}     body DNSRecordSpec
+//	GET    /v1/dns/{env}/{zone}/{name}
+//	DELETE /v1/dns/{env}/{zone}/{name}
 //	POST   /v1/shutdown
 
 // readyTimeout bounds how long a PUT waits for its object to be ready.
@@ -153,6 +159,38 @@ func (p *Plane) Handler(shutdown func()) http.Handler {
 	})
 	mux.HandleFunc("DELETE /v1/balancers/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, p.DeleteBalancer(id3(r)))
+	})
+	mux.HandleFunc("PUT /v1/dns/{env}", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := ctxOf(r)
+		defer cancel()
+		d, err := p.PutDNSServer(ctx, DNSServerSpec{Env: r.PathValue("env")})
+		reply(w, d, err)
+	})
+	mux.HandleFunc("GET /v1/dns/{env}", func(w http.ResponseWriter, r *http.Request) {
+		d, err := p.GetDNSServer(r.PathValue("env"))
+		reply(w, d, err)
+	})
+	mux.HandleFunc("DELETE /v1/dns/{env}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, p.DeleteDNSServer(r.PathValue("env")))
+	})
+	recordID := func(r *http.Request) string {
+		return r.PathValue("env") + "/" + r.PathValue("zone") + "/" + r.PathValue("name")
+	}
+	mux.HandleFunc("PUT /v1/dns/{env}/{zone}/{name}", func(w http.ResponseWriter, r *http.Request) {
+		var spec DNSRecordSpec
+		if err := decode(r, &spec); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		rec, err := p.PutDNSRecord(spec)
+		reply(w, rec, err)
+	})
+	mux.HandleFunc("GET /v1/dns/{env}/{zone}/{name}", func(w http.ResponseWriter, r *http.Request) {
+		rec, err := p.GetDNSRecord(recordID(r))
+		reply(w, rec, err)
+	})
+	mux.HandleFunc("DELETE /v1/dns/{env}/{zone}/{name}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, p.DeleteDNSRecord(recordID(r)))
 	})
 	mux.HandleFunc("POST /v1/shutdown", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, nil)
@@ -290,6 +328,40 @@ func (c *Client) GetBalancer(ctx context.Context, id string) (Balancer, error) {
 // DeleteBalancer stops a balancer.
 func (c *Client) DeleteBalancer(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/balancers/"+id, nil, nil)
+}
+
+// PutDNSServer starts an environment's DNS server and waits for it.
+func (c *Client) PutDNSServer(ctx context.Context, env string) (DNSServer, error) {
+	var d DNSServer
+	return d, c.do(ctx, http.MethodPut, "/v1/dns/"+env, nil, &d)
+}
+
+// GetDNSServer returns an environment's DNS server.
+func (c *Client) GetDNSServer(ctx context.Context, env string) (DNSServer, error) {
+	var d DNSServer
+	return d, c.do(ctx, http.MethodGet, "/v1/dns/"+env, nil, &d)
+}
+
+// DeleteDNSServer stops an environment's DNS server.
+func (c *Client) DeleteDNSServer(ctx context.Context, env string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/dns/"+env, nil, nil)
+}
+
+// PutDNSRecord creates or updates a health-checked record.
+func (c *Client) PutDNSRecord(ctx context.Context, spec DNSRecordSpec) (DNSRecordSpec, error) {
+	var r DNSRecordSpec
+	return r, c.do(ctx, http.MethodPut, "/v1/dns/"+spec.ID(), spec, &r)
+}
+
+// GetDNSRecord returns a record.
+func (c *Client) GetDNSRecord(ctx context.Context, id string) (DNSRecordSpec, error) {
+	var r DNSRecordSpec
+	return r, c.do(ctx, http.MethodGet, "/v1/dns/"+id, nil, &r)
+}
+
+// DeleteDNSRecord removes a record.
+func (c *Client) DeleteDNSRecord(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/dns/"+id, nil, nil)
 }
 
 // Shutdown asks the plane to stop its processes and exit.

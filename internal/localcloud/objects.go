@@ -141,10 +141,12 @@ type Balancer struct {
 
 // Status is everything the control plane holds.
 type Status struct {
-	PID       int        `json:"pid"`
-	Dir       string     `json:"dir"`
-	Regions   []Region   `json:"regions"`
-	Images    []Image    `json:"images"`
-	Groups    []Group    `json:"groups"`
-	Balancers []Balancer `json:"balancers"`
+	PID        int             `json:"pid"`
+	Dir        string          `json:"dir"`
+	Regions    []Region        `json:"regions"`
+	Images     []Image         `json:"images"`
+	Groups     []Group         `json:"groups"`
+	Balancers  []Balancer      `json:"balancers"`
+	DNSServers []DNSServer     `json:"dns_servers"`
+	DNSRecords []DNSRecordSpec `json:"dns_records"`
 }

@@ -19,10 +19,12 @@ import (
 
 // persisted is what survives a control plane restart.
 type persisted struct {
-	Regions   map[string]Region       `json:"regions"`
-	Images    map[string]Image        `json:"images"`
-	Groups    map[string]GroupSpec    `json:"groups"`
-	Balancers map[string]BalancerSpec `json:"balancers"`
+	Regions    map[string]Region        `json:"regions"`
+	Images     map[string]Image         `json:"images"`
+	Groups     map[string]GroupSpec     `json:"groups"`
+	Balancers  map[string]BalancerSpec  `json:"balancers"`
+	DNSServers map[string]DNSServerSpec `json:"dns_servers"`
+	DNSRecords map[string]DNSRecordSpec `json:"dns_records"`
 	// PIDs of running processes by name, for adoption after a crash.
 	PIDs map[string]int `json:"pids"`
 }
@@ -36,6 +38,7 @@ type Plane struct {
 	state     persisted
 	groups    map[string]*groupRunner
 	balancers map[string]*balancerRunner
+	dns       map[string]*dnsRunner
 }
 
 // NewPlane loads the state in dir. Call Start to run what it holds.
@@ -43,8 +46,9 @@ func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}}
-	p.state = persisted{Regions: map[string]Region{}, Images: map[string]Image{}, Groups: map[string]GroupSpec{}, Balancers: map[string]BalancerSpec{}, PIDs: map[string]int{}}
+	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}}
+	p.state = persisted{Regions: map[string]Region{}, Images: map[string]Image{}, Groups: map[string]GroupSpec{}, Balancers: map[string]BalancerSpec{},
+		DNSServers: map[string]DNSServerSpec{}, DNSRecords: map[string]DNSRecordSpec{}, PIDs: map[string]int{}}
 	b, err := os.ReadFile(p.statePath())
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -121,15 +125,31 @@ func (p *Plane) Start() {
 			p.log.Printf("restart balancer %s: %v", b.ID(), err)
 		}
 	}
+	p.mu.Lock()
+	var servers []DNSServerSpec
+	for _, d := range p.state.DNSServers {
+		servers = append(servers, d)
+	}
+	p.mu.Unlock()
+	for _, d := range servers {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if _, err := p.PutDNSServer(ctx, d); err != nil {
+			p.log.Printf("restart dns %s: %v", d.Env, err)
+		}
+		cancel()
+	}
 }
 
 // Shutdown stops every process the plane runs; the desired state stays on
 // disk, so the next control plane starts them again.
 func (p *Plane) Shutdown() {
 	p.mu.Lock()
-	groups, balancers := p.groups, p.balancers
-	p.groups, p.balancers = map[string]*groupRunner{}, map[string]*balancerRunner{}
+	groups, balancers, dns := p.groups, p.balancers, p.dns
+	p.groups, p.balancers, p.dns = map[string]*groupRunner{}, map[string]*balancerRunner{}, map[string]*dnsRunner{}
 	p.mu.Unlock()
+	for _, d := range dns {
+		d.stop()
+	}
 	var wg sync.WaitGroup
 	for _, g := range groups {
 		wg.Add(1)
@@ -322,7 +342,19 @@ func (p *Plane) Status() Status {
 	for _, b := range p.balancers {
 		balancers = append(balancers, b)
 	}
+	servers := make([]*dnsRunner, 0, len(p.dns))
+	for _, d := range p.dns {
+		servers = append(servers, d)
+	}
+	for _, r := range p.state.DNSRecords {
+		st.DNSRecords = append(st.DNSRecords, r)
+	}
 	p.mu.Unlock()
+	for _, d := range servers {
+		st.DNSServers = append(st.DNSServers, d.status())
+	}
+	sort.Slice(st.DNSServers, func(i, j int) bool { return st.DNSServers[i].Env < st.DNSServers[j].Env })
+	sort.Slice(st.DNSRecords, func(i, j int) bool { return st.DNSRecords[i].ID() < st.DNSRecords[j].ID() })
 	for _, g := range groups {
 		st.Groups = append(st.Groups, g.status())
 	}

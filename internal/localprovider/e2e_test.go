@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,8 +83,48 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		}
 	}
 
-	// an instance that dies is replaced, and the group is whole again
+	// the service's name resolves, through the environment's own DNS, to every healthy region
+	dnsServer, _ := sum.Results[2].Outputs["dns_server"].(string)
+	var lbs []string
+	for _, res := range sum.Results[:2] {
+		services, _ := res.Outputs["services"].(map[string]any)
+		endpoint, _ := services["shop"].(map[string]any)["endpoint"].(string)
+		lbs = append(lbs, strings.TrimSuffix(endpoint, ":28080"))
+	}
+	sort.Strings(lbs)
+	waitResolve(t, dnsServer, "shop.test", strings.Join(lbs, ","))
 	c := localcloud.NewClient(plane)
+
+	// a region whose load balancer dies leaves the answer within seconds
+	st, err := c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eastLB localcloud.Balancer
+	for _, b := range st.Balancers {
+		if b.Region == "east" {
+			eastLB = b
+		}
+	}
+	if err := syscall.Kill(eastLB.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	west := lbs[0]
+	if strings.HasPrefix(eastLB.Address, west+":") {
+		west = lbs[1]
+	}
+	waitResolve(t, dnsServer, "shop.test", west)
+	// refresh finds the killed load balancer (drift); up repairs it, and east is back in DNS
+	sum, err = o.Refresh(ctx)
+	if err != nil || sum.Results[0].Changes["update"] != 1 {
+		t.Fatalf("refresh after losing east's load balancer: %v, %v", sum.Results[0].Changes, err)
+	}
+	if _, err := o.Up(ctx); err != nil {
+		t.Fatalf("up after losing a load balancer: %v", err)
+	}
+	waitResolve(t, dnsServer, "shop.test", strings.Join(lbs, ","))
+
+	// an instance that dies is replaced, and the group is whole again
 	pid, err := c.KillInstance(ctx, "e2e/east/shop", 1)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +154,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	}
 
 	// destroy stops every process by PID
-	st, err := c.Status(ctx)
+	st, err = c.Status(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +167,11 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	for _, b := range st.Balancers {
 		pids = append(pids, b.PID)
 	}
-	if len(pids) != 6 {
-		t.Fatalf("want 4 instances and 2 balancers, have pids %v", pids)
+	for _, d := range st.DNSServers {
+		pids = append(pids, d.PID)
+	}
+	if len(pids) != 7 {
+		t.Fatalf("want 4 instances, 2 balancers and a DNS server, have pids %v", pids)
 	}
 	if _, err := o.Destroy(ctx); err != nil {
 		t.Fatalf("destroy: %v", err)
@@ -136,7 +182,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		}
 	}
 	st, _ = c.Status(ctx)
-	if len(st.Groups)+len(st.Balancers)+len(st.Regions) != 0 {
+	if len(st.Groups)+len(st.Balancers)+len(st.Regions)+len(st.DNSServers)+len(st.DNSRecords) != 0 {
 		t.Errorf("control plane still holds %+v", st)
 	}
 }
@@ -165,4 +211,28 @@ func running(pid int) bool {
 	s := string(stat)
 	i := strings.LastIndexByte(s, ')')
 	return i > 0 && i+2 < len(s) && s[i+2] != 'Z' && s[i+2] != 'X'
+}
+
+// waitResolve asks the environment's DNS server until name resolves to want
+// (sorted, comma-separated), for at most 20 s.
+func waitResolve(t *testing.T, server, name, want string) {
+	t.Helper()
+	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", server)
+	}}
+	deadline := time.Now().Add(20 * time.Second)
+	var got []string
+	var err error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		got, err = r.LookupHost(ctx, name)
+		cancel()
+		sort.Strings(got)
+		if err == nil && strings.Join(got, ",") == want {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s resolves to %v (%v) at %s, want %s", name, got, err, server, want)
 }

@@ -31,6 +31,8 @@ func New() (p.Provider, error) {
 			infer.Resource(&Image{}),
 			infer.Resource(&InstanceGroup{}),
 			infer.Resource(&LoadBalancer{}),
+			infer.Resource(&DnsServer{}),
+			infer.Resource(&DnsRecord{}),
 		).Build()
 }
 

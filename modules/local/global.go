@@ -1,0 +1,108 @@
+package local
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// Resource types of the global stack.
+const (
+	TypeDnsServer = "bulwark:local:DnsServer"
+	TypeDnsRecord = "bulwark:local:DnsRecord"
+)
+
+// DnsServer is the environment's PowerDNS.
+type DnsServer struct {
+	pulumi.CustomResourceState
+	Address pulumi.StringOutput `pulumi:"address"`
+	Running pulumi.BoolOutput   `pulumi:"running"`
+}
+
+// DnsRecord is a health-checked record.
+type DnsRecord struct {
+	pulumi.CustomResourceState
+	Fqdn pulumi.StringOutput `pulumi:"fqdn"`
+}
+
+// GlobalArgs is what DeployGlobal needs.
+type GlobalArgs struct {
+	Topology *topology.Topology
+	Parent   pulumi.Resource
+	// Regions holds each regional stack's outputs (read through stack references).
+	Regions map[string]pulumi.MapOutput
+}
+
+// DeployGlobal declares the environment's DNS server and a health-checked
+// record per service over the regions' load balancers: every region for
+// active-active, the primary first for hot-standby. It returns the global
+// stack's extra outputs ("dns_server").
+func DeployGlobal(ctx *pulumi.Context, a GlobalArgs) (pulumi.Map, error) {
+	env := a.Topology.Environment.Name
+	server := &DnsServer{}
+	if err := ctx.RegisterResource(TypeDnsServer, env, pulumi.Map{"env": pulumi.String(env)}, server, pulumi.Parent(a.Parent)); err != nil {
+		return nil, fmt.Errorf("dns server: %w", err)
+	}
+	for _, s := range a.Topology.Services {
+		var endpoints []any
+		for _, region := range orderedRegions(a.Topology, s) {
+			endpoints = append(endpoints, endpointHost(a.Regions[region], s.Name))
+		}
+		hot := s.Mode == topology.HotStandby
+		targets := pulumi.All(endpoints...).ApplyT(func(hosts []any) [][]string {
+			if hot {
+				sets := make([][]string, len(hosts))
+				for i, h := range hosts {
+					sets[i] = []string{h.(string)}
+				}
+				return sets
+			}
+			set := make([]string, len(hosts))
+			for i, h := range hosts {
+				set[i] = h.(string)
+			}
+			return [][]string{set}
+		})
+		rec := &DnsRecord{}
+		err := ctx.RegisterResource(TypeDnsRecord, s.Name, pulumi.Map{
+			"env": pulumi.String(env), "zone": pulumi.String(s.DNS.Zone), "name": pulumi.String(s.DNS.Name),
+			"ttl": pulumi.Int(int(s.DNS.TTL.Seconds())), "targets": targets, "port": pulumi.Int(s.Port),
+			"healthPath": pulumi.String(s.Health.Path),
+		}, rec, pulumi.Parent(server))
+		if err != nil {
+			return nil, fmt.Errorf("dns record of %s: %w", s.Name, err)
+		}
+	}
+	return pulumi.Map{"dns_server": server.Address}, nil
+}
+
+// orderedRegions lists a service's regions, the primary first.
+func orderedRegions(t *topology.Topology, s topology.Service) []string {
+	primary := t.Primary().Name
+	var out []string
+	for _, r := range s.Regions {
+		if r == primary {
+			out = append([]string{r}, out...)
+		} else {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// endpointHost reads services.<svc>.endpoint from a region's outputs and
+// keeps the address.
+func endpointHost(region pulumi.MapOutput, service string) pulumi.StringOutput {
+	return region.ApplyT(func(outs map[string]any) string {
+		services, _ := outs["services"].(map[string]any)
+		svc, _ := services[service].(map[string]any)
+		endpoint, _ := svc["endpoint"].(string)
+		if host, _, err := net.SplitHostPort(endpoint); err == nil {
+			return host
+		}
+		return endpoint
+	}).(pulumi.StringOutput)
+}
