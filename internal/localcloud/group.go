@@ -177,7 +177,7 @@ func (g *groupRunner) update(spec GroupSpec) {
 	old := g.spec
 	g.spec = spec
 	g.mu.Unlock()
-	if old.Digest != spec.Digest || old.Port != spec.Port || fmt.Sprint(old.Vars) != fmt.Sprint(spec.Vars) {
+	if old.Digest != spec.Digest || old.Port != spec.Port || fmt.Sprint(old.Vars) != fmt.Sprint(spec.Vars) || fmt.Sprint(old.DatabaseRegions) != fmt.Sprint(spec.DatabaseRegions) {
 		g.mu.Lock()
 		for _, s := range g.slots {
 			s.inst.State = "outdated"
@@ -376,6 +376,14 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "SHOP_LISTEN=" + inst.Address, "SHOP_REGION=" + spec.Region, "SHOP_INSTANCE=" + inst.Name}
 	for k, v := range spec.Vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if len(spec.DatabaseRegions) > 0 {
+		dbURL, err := g.p.DatabaseURL(spec.Env, spec.Service, spec.DatabaseRegions)
+		if err != nil {
+			g.p.log.Printf("group %s slot %d: database: %v", spec.ID(), s.idx, err)
+			return
+		}
+		cmd.Env = append(cmd.Env, "SHOP_DATABASE_URL="+dbURL)
 	}
 	logDir := filepath.Join(g.p.dir, "logs", spec.Env, spec.Region)
 	_ = os.MkdirAll(logDir, 0o700)

@@ -82,6 +82,10 @@ type GroupSpec struct {
 	Zones     int               `json:"zones"`
 	Health    HealthCheck       `json:"health"`
 	Vars      map[string]string `json:"vars,omitempty"` // extra environment variables for instances
+	// DatabaseRegions, when set, are the regions of the service's database:
+	// instances get SHOP_DATABASE_URL naming every member, writes going to
+	// whichever is the primary.
+	DatabaseRegions []string `json:"database_regions,omitempty"`
 }
 
 // ID is env/region/service.
@@ -149,4 +153,5 @@ type Status struct {
 	Balancers  []Balancer      `json:"balancers"`
 	DNSServers []DNSServer     `json:"dns_servers"`
 	DNSRecords []DNSRecordSpec `json:"dns_records"`
+	Databases  []Database      `json:"databases"`
 }

@@ -25,6 +25,7 @@ type persisted struct {
 	Balancers  map[string]BalancerSpec  `json:"balancers"`
 	DNSServers map[string]DNSServerSpec `json:"dns_servers"`
 	DNSRecords map[string]DNSRecordSpec `json:"dns_records"`
+	Databases  map[string]DatabaseSpec  `json:"databases"`
 	// PIDs of running processes by name, for adoption after a crash.
 	PIDs map[string]int `json:"pids"`
 }
@@ -39,6 +40,7 @@ type Plane struct {
 	groups    map[string]*groupRunner
 	balancers map[string]*balancerRunner
 	dns       map[string]*dnsRunner
+	databases map[string]*dbRunner
 }
 
 // NewPlane loads the state in dir. Call Start to run what it holds.
@@ -46,9 +48,9 @@ func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}}
+	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}, databases: map[string]*dbRunner{}}
 	p.state = persisted{Regions: map[string]Region{}, Images: map[string]Image{}, Groups: map[string]GroupSpec{}, Balancers: map[string]BalancerSpec{},
-		DNSServers: map[string]DNSServerSpec{}, DNSRecords: map[string]DNSRecordSpec{}, PIDs: map[string]int{}}
+		DNSServers: map[string]DNSServerSpec{}, DNSRecords: map[string]DNSRecordSpec{}, Databases: map[string]DatabaseSpec{}, PIDs: map[string]int{}}
 	b, err := os.ReadFile(p.statePath())
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -115,6 +117,20 @@ func (p *Plane) Start() {
 		balancers = append(balancers, b)
 	}
 	p.mu.Unlock()
+	p.mu.Lock()
+	var dbs []DatabaseSpec
+	for _, d := range p.state.Databases {
+		dbs = append(dbs, d)
+	}
+	p.mu.Unlock()
+	sort.Slice(dbs, func(i, j int) bool { return dbs[i].IsPrimary() && !dbs[j].IsPrimary() })
+	for _, d := range dbs {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if _, err := p.PutDatabase(ctx, d); err != nil {
+			p.log.Printf("restart database %s: %v", d.ID(), err)
+		}
+		cancel()
+	}
 	for _, g := range groups {
 		if _, err := p.PutGroup(context.Background(), g, false); err != nil {
 			p.log.Printf("restart group %s: %v", g.ID(), err)
@@ -144,12 +160,17 @@ func (p *Plane) Start() {
 // disk, so the next control plane starts them again.
 func (p *Plane) Shutdown() {
 	p.mu.Lock()
-	groups, balancers, dns := p.groups, p.balancers, p.dns
-	p.groups, p.balancers, p.dns = map[string]*groupRunner{}, map[string]*balancerRunner{}, map[string]*dnsRunner{}
+	groups, balancers, dns, dbs := p.groups, p.balancers, p.dns, p.databases
+	p.groups, p.balancers, p.dns, p.databases = map[string]*groupRunner{}, map[string]*balancerRunner{}, map[string]*dnsRunner{}, map[string]*dbRunner{}
 	p.mu.Unlock()
 	for _, d := range dns {
 		d.stop()
 	}
+	defer func() {
+		for _, d := range dbs { // after the instances that use them
+			d.stop()
+		}
+	}()
 	var wg sync.WaitGroup
 	for _, g := range groups {
 		wg.Add(1)
@@ -349,7 +370,15 @@ func (p *Plane) Status() Status {
 	for _, r := range p.state.DNSRecords {
 		st.DNSRecords = append(st.DNSRecords, r)
 	}
+	dbs := make([]*dbRunner, 0, len(p.databases))
+	for _, d := range p.databases {
+		dbs = append(dbs, d)
+	}
 	p.mu.Unlock()
+	for _, d := range dbs {
+		st.Databases = append(st.Databases, d.status(context.Background()))
+	}
+	sort.Slice(st.Databases, func(i, j int) bool { return st.Databases[i].ID() < st.Databases[j].ID() })
 	for _, d := range servers {
 		st.DNSServers = append(st.DNSServers, d.status())
 	}

@@ -38,7 +38,12 @@ func newTestPlane(t *testing.T) *Plane {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(p.Shutdown)
+	t.Cleanup(func() {
+		p.Shutdown()
+		if strings.HasPrefix(p.dbRoot(), SystemDataDir) {
+			_ = os.RemoveAll(p.dbRoot())
+		}
+	})
 	return p
 }
 

@@ -16,6 +16,8 @@ import (
 type process struct {
 	PID    int
 	exited chan struct{} // closed when the process has exited (and been reaped, if ours)
+	// term is the signal that asks for a clean, prompt stop (SIGTERM unless set).
+	term syscall.Signal
 }
 
 // spawn starts cmd in its own process group, logging to logPath.
@@ -25,7 +27,10 @@ func spawn(cmd *exec.Cmd, logPath string) (*process, error) {
 		return nil, err
 	}
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
@@ -98,8 +103,12 @@ func (p *process) stop(grace time.Duration) error {
 	if !p.running() {
 		return nil
 	}
-	_ = syscall.Kill(-p.PID, syscall.SIGTERM)
-	_ = syscall.Kill(p.PID, syscall.SIGTERM)
+	sig := p.term
+	if sig == 0 {
+		sig = syscall.SIGTERM
+	}
+	_ = syscall.Kill(-p.PID, sig)
+	_ = syscall.Kill(p.PID, sig)
 	select {
 	case <-p.exited:
 		return nil

@@ -1,22 +1,18 @@
 package pgtest
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
-)
 
-// ErrNoPostgres is returned when no PostgreSQL server binaries are installed.
-var ErrNoPostgres = errors.New("PostgreSQL server binaries not found (apt-get install postgresql)")
+	"github.com/bulwark-dev/bulwark/internal/pgbin"
+)
 
 // Server is a running throwaway PostgreSQL server.
 type Server struct {
@@ -30,28 +26,11 @@ func (s *Server) URL() string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.Port)
 }
 
-// BinDir finds the newest /usr/lib/postgresql/<version>/bin.
-func BinDir() (string, error) {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
-	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
-			return d, nil
-		}
-	}
-	return "", ErrNoPostgres
-}
-
-func version(binDir string) int {
-	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
-	return v
-}
-
 // Start starts a server for the test and stops it when the test ends. It
 // fails the test when PostgreSQL is missing, unless the test runs with -short.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := BinDir()
+	bin, err := pgbin.Dir()
 	if err != nil {
 		if testing.Short() {
 			t.Skip(err)
@@ -63,7 +42,7 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	cred, err := serverCredential()
+	cred, err := pgbin.Credential()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,12 +50,8 @@ func Start(t testing.TB) *Server {
 	if err := os.Mkdir(data, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if cred != nil {
-		for _, p := range []string{dir, data} {
-			if err := os.Chown(p, int(cred.Uid), int(cred.Gid)); err != nil {
-				t.Fatal(err)
-			}
-		}
+	if err := pgbin.Chown(cred, dir, data); err != nil {
+		t.Fatal(err)
 	}
 	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
@@ -132,21 +107,6 @@ func (s *Server) stop(exited <-chan struct{}) {
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		<-exited
 	}
-}
-
-// serverCredential is the postgres user's when running as root (PostgreSQL
-// refuses to run as root), nil otherwise.
-func serverCredential() (*syscall.Credential, error) {
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return nil, fmt.Errorf("running as root needs a postgres user to run the server as: %w", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }
 
 func freePort() (int, error) {

@@ -1,0 +1,507 @@
+package localcloud
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/pgbin"
+)
+
+// DatabasePort is every local database's port, on its region's 127.0.R.2
+// (5432 stays free for a stock Debian cluster).
+const DatabasePort = 15432
+
+// ErrProtected is returned when deleting a database with deletion protection.
+var ErrProtected = errors.New("deletion protection is on")
+
+// DatabaseSpec is one region's member of a service's replicated database:
+// the primary in the primary region, a streaming replica elsewhere.
+type DatabaseSpec struct {
+	Env     string `json:"env"`
+	Region  string `json:"region"`
+	Service string `json:"service"`
+	// Primary is the region whose member accepts writes.
+	Primary string `json:"primary"`
+	// Replicas are the other regions' members (the primary waits for one of
+	// them to acknowledge each commit when Replication is "sync").
+	Replicas           []string `json:"replicas"`
+	Replication        string   `json:"replication"` // sync or async
+	DeletionProtection bool     `json:"deletion_protection"`
+}
+
+// ID is env/region/service.
+func (s DatabaseSpec) ID() string { return s.Env + "/" + s.Region + "/" + s.Service }
+
+// IsPrimary reports whether this member was created as the primary.
+func (s DatabaseSpec) IsPrimary() bool { return s.Region == s.Primary }
+
+// Database is a member's spec and its server.
+type Database struct {
+	DatabaseSpec
+	Address string `json:"address"` // host:port
+	PID     int    `json:"pid"`
+	Running bool   `json:"running"`
+	// Role is what the server is now: primary or replica (a promoted
+	// replica is a primary).
+	Role string `json:"role"`
+}
+
+type dbRunner struct {
+	p      *Plane
+	region Region
+
+	mu   sync.Mutex
+	spec DatabaseSpec
+	proc *process
+}
+
+// dbRoot holds the plane's databases. Running as root, the server runs as
+// the postgres user, who cannot enter root's private state directory, so the
+// databases live under /var/lib/bulwark/<id of this state directory>, as
+// Debian keeps its clusters under /var/lib/postgresql.
+func (p *Plane) dbRoot() string {
+	if os.Geteuid() != 0 {
+		return filepath.Join(p.dir, "databases")
+	}
+	sum := sha256.Sum256([]byte(p.dir))
+	return filepath.Join(SystemDataDir, hex.EncodeToString(sum[:6]))
+}
+
+// SystemDataDir holds databases when bulwark runs as root.
+var SystemDataDir = "/var/lib/bulwark"
+
+func (p *Plane) dbDir(spec DatabaseSpec) string {
+	return filepath.Join(p.dbRoot(), spec.Env, spec.Service, spec.Region)
+}
+
+// mkdirTraversable creates dir and its parents up to the database root,
+// enterable by the postgres user.
+func (p *Plane) mkdirTraversable(dir string) error {
+	root := p.dbRoot()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			return err
+		}
+		if d == root || d == filepath.Dir(d) {
+			break
+		}
+	}
+	return nil
+}
+
+// removeDBDir removes a member's folder and the parents it leaves empty.
+func (p *Plane) removeDBDir(dir string) {
+	_ = os.RemoveAll(dir)
+	root := filepath.Dir(p.dbRoot())
+	for d := filepath.Dir(dir); d != root && d != filepath.Dir(d); d = filepath.Dir(d) {
+		if os.Remove(d) != nil {
+			break
+		}
+	}
+}
+
+func dbAddress(r Region) string {
+	return net.JoinHostPort(fmt.Sprintf("127.0.%d.2", r.Index), strconv.Itoa(DatabasePort))
+}
+
+// connString is a libpq URL for one member, as the superuser.
+func connString(addr string, extra string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	s := fmt.Sprintf("postgres://postgres@%s:%s/postgres?sslmode=disable&connect_timeout=2", host, port)
+	if extra != "" {
+		s += "&" + extra
+	}
+	return s
+}
+
+// DatabaseURL is what a service's instances use: every member's address,
+// the first writable one chosen (libpq's target_session_attrs), so a
+// promoted replica takes the writes after a failover without a redeploy.
+func (p *Plane) DatabaseURL(env, service string, regions []string) (string, error) {
+	var hosts []string
+	for _, r := range regions {
+		reg, err := p.PutRegion(RegionSpec{Env: env, Name: r})
+		if err != nil {
+			return "", err
+		}
+		hosts = append(hosts, dbAddress(reg))
+	}
+	q := url.Values{"sslmode": {"disable"}, "target_session_attrs": {"read-write"}, "connect_timeout": {"2"}}
+	return "postgres://postgres@" + strings.Join(hosts, ",") + "/postgres?" + q.Encode(), nil
+}
+
+// PutDatabase creates (initdb, or pg_basebackup from the primary), updates
+// (replication settings, reloaded) or restarts a member, and waits for it.
+func (p *Plane) PutDatabase(ctx context.Context, spec DatabaseSpec) (Database, error) {
+	if spec.Replication != "sync" && spec.Replication != "async" {
+		return Database{}, fmt.Errorf("database %s: replication must be sync or async", spec.ID())
+	}
+	bin, err := pgbin.Dir()
+	if err != nil {
+		return Database{}, fmt.Errorf("database %s: %w: %w", spec.ID(), ErrMissingProgram, err)
+	}
+	region, err := p.PutRegion(RegionSpec{Env: spec.Env, Name: spec.Region})
+	if err != nil {
+		return Database{}, err
+	}
+	p.mu.Lock()
+	d, ok := p.databases[spec.ID()]
+	if !ok {
+		d = &dbRunner{p: p, region: region}
+		p.databases[spec.ID()] = d
+	}
+	p.state.Databases[spec.ID()] = spec
+	err = p.save()
+	p.mu.Unlock()
+	if err != nil {
+		return Database{}, err
+	}
+	if err := d.apply(ctx, bin, spec); err != nil {
+		return d.status(ctx), err
+	}
+	err = waitFor(ctx, "database "+spec.ID(), func() (bool, error) {
+		if !d.running() {
+			return false, fmt.Errorf("database %s: postgres exited; see %s", spec.ID(), filepath.Join(p.dbDir(spec), "postgres.log"))
+		}
+		return d.ping(ctx) == nil, nil
+	})
+	return d.status(ctx), err
+}
+
+func (d *dbRunner) running() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.proc.running()
+}
+
+func (d *dbRunner) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, connString(dbAddress(d.region), ""))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	return conn.Ping(ctx)
+}
+
+// apply initialises the member if it has no data, writes its settings, and
+// starts it or reloads it.
+func (d *dbRunner) apply(ctx context.Context, bin string, spec DatabaseSpec) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.spec = spec
+	dir := d.p.dbDir(spec)
+	data := filepath.Join(dir, "data")
+	cred, err := pgbin.Credential()
+	if err != nil {
+		return err
+	}
+	name := "database/" + spec.ID()
+	if d.proc == nil {
+		if pid := d.p.recordedPID(name); pid != 0 {
+			if proc, ok := adopt(pid, "postgres"); ok {
+				proc.term = syscall.SIGINT
+				d.proc = proc
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
+		if err := d.p.mkdirTraversable(dir); err != nil {
+			return err
+		}
+		if err := pgbin.Chown(cred, dir); err != nil {
+			return err
+		}
+		_ = os.RemoveAll(data) // a half-made one of an interrupted create
+		if spec.IsPrimary() {
+			err = d.initPrimary(ctx, bin, data, cred)
+		} else {
+			err = d.cloneReplica(ctx, bin, data, cred, spec)
+		}
+		if err != nil {
+			return fmt.Errorf("database %s: %w", spec.ID(), err)
+		}
+	}
+	if err := d.writeSettings(data, cred, spec); err != nil {
+		return err
+	}
+	if d.proc.running() {
+		return d.reload(ctx)
+	}
+	host, port, _ := net.SplitHostPort(dbAddress(d.region))
+	if err := portFree(host, port); err != nil {
+		return fmt.Errorf("database %s: %w", spec.ID(), err)
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	proc, err := spawn(cmd, filepath.Join(dir, "postgres.log"))
+	if err != nil {
+		return fmt.Errorf("database %s: %w", spec.ID(), err)
+	}
+	proc.term = syscall.SIGINT // fast shutdown: do not wait for clients
+	d.proc = proc
+	d.p.setPID(name, proc.PID)
+	return nil
+}
+
+func runAs(cred *syscall.Credential, dir string, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %w: %s", filepath.Base(name), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func (d *dbRunner) initPrimary(ctx context.Context, bin, data string, cred *syscall.Credential) error {
+	if err := runAs(cred, filepath.Dir(data), filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-instructions"); err != nil {
+		return err
+	}
+	return d.loopbackHBA(data)
+}
+
+// loopbackHBA lets every loopback address in, for queries and replication:
+// nothing of the local target listens anywhere else.
+func (d *dbRunner) loopbackHBA(data string) error {
+	f, err := os.OpenFile(filepath.Join(data, "pg_hba.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.WriteString("\n# bulwark: the local target lives on loopback only\nhost all all 127.0.0.0/8 trust\nhost replication all 127.0.0.0/8 trust\n")
+	return err
+}
+
+// cloneReplica waits for the primary, creates this member's replication
+// slot there, and copies it with pg_basebackup.
+func (d *dbRunner) cloneReplica(ctx context.Context, bin, data string, cred *syscall.Credential, spec DatabaseSpec) error {
+	primaryID := spec.Env + "/" + spec.Primary + "/" + spec.Service
+	primary, err := d.p.GetRegion(spec.Env + "/" + spec.Primary)
+	if err != nil {
+		primary, err = d.p.PutRegion(RegionSpec{Env: spec.Env, Name: spec.Primary})
+		if err != nil {
+			return err
+		}
+	}
+	addr := dbAddress(primary)
+	var conn *pgx.Conn
+	err = waitFor(ctx, "primary "+primaryID+" for replica "+spec.ID(), func() (bool, error) {
+		c, err := pgx.Connect(ctx, connString(addr, ""))
+		if err != nil {
+			return false, nil
+		}
+		conn = c
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w (deploy region %s, which holds the primary)", err, spec.Primary)
+	}
+	defer conn.Close(ctx)
+	slot := slotName(spec.Region)
+	if _, err := conn.Exec(ctx, `SELECT pg_create_physical_replication_slot($1)
+		WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, slot); err != nil {
+		return fmt.Errorf("replication slot %s on %s: %w", slot, primaryID, err)
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	conninfo := fmt.Sprintf("host=%s port=%s user=postgres application_name=%s", host, port, spec.Region)
+	if err := runAs(cred, filepath.Dir(data), filepath.Join(bin, "pg_basebackup"), "-d", conninfo, "-D", data, "-X", "stream", "-S", slot, "-R", "--no-sync"); err != nil {
+		return err
+	}
+	return nil
+}
+
+func slotName(region string) string { return "bulwark_" + strings.ReplaceAll(region, "-", "_") }
+
+// writeSettings writes bulwark.conf, included by postgresql.conf.
+func (d *dbRunner) writeSettings(data string, cred *syscall.Credential, spec DatabaseSpec) error {
+	host, port, _ := net.SplitHostPort(dbAddress(d.region))
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Written by bulwark's local control plane for %s. Do not edit.\n", spec.ID())
+	fmt.Fprintf(&b, "listen_addresses = '%s'\nport = %s\nunix_socket_directories = '%s'\n", host, port, filepath.Dir(data))
+	b.WriteString("wal_level = replica\nmax_wal_senders = 16\nmax_replication_slots = 16\nhot_standby = on\nwal_keep_size = '64MB'\n")
+	b.WriteString("fsync = on\nsynchronous_commit = on\nlog_min_messages = warning\n")
+	// only the member created as the primary waits for a synchronous replica;
+	// a promoted replica runs asynchronously until a new replica joins it
+	if spec.IsPrimary() && spec.Replication == "sync" && len(spec.Replicas) > 0 {
+		fmt.Fprintf(&b, "synchronous_standby_names = 'ANY 1 (%s)'\n", strings.Join(quoteIdents(spec.Replicas), ", "))
+	} else {
+		b.WriteString("synchronous_standby_names = ''\n")
+	}
+	if !spec.IsPrimary() {
+		primary, err := d.p.GetRegion(spec.Env + "/" + spec.Primary)
+		if err == nil {
+			ph, pp, _ := net.SplitHostPort(dbAddress(primary))
+			fmt.Fprintf(&b, "primary_conninfo = 'host=%s port=%s user=postgres application_name=%s'\nprimary_slot_name = '%s'\n", ph, pp, spec.Region, slotName(spec.Region))
+		}
+	}
+	path := filepath.Join(data, "bulwark.conf")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return err
+	}
+	if err := pgbin.Chown(cred, path); err != nil {
+		return err
+	}
+	conf := filepath.Join(data, "postgresql.conf")
+	cur, err := os.ReadFile(conf)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(string(cur), "include 'bulwark.conf'") {
+		f, err := os.OpenFile(conf, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		_, err = f.WriteString("\ninclude 'bulwark.conf'\n")
+		f.Close()
+		return err
+	}
+	return nil
+}
+
+func quoteIdents(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = `"` + strings.ReplaceAll(n, `"`, `""`) + `"`
+	}
+	return out
+}
+
+func (d *dbRunner) reload(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, connString(dbAddress(d.region), ""))
+	if err != nil {
+		return fmt.Errorf("database %s: reload: %w", d.spec.ID(), err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "SELECT pg_reload_conf()")
+	return err
+}
+
+func (d *dbRunner) status(ctx context.Context) Database {
+	d.mu.Lock()
+	st := Database{DatabaseSpec: d.spec, Address: dbAddress(d.region), Running: d.proc.running()}
+	if d.proc != nil {
+		st.PID = d.proc.PID
+	}
+	d.mu.Unlock()
+	if st.Running {
+		st.Role = "unknown"
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if conn, err := pgx.Connect(ctx, connString(st.Address, "")); err == nil {
+			var recovering bool
+			if conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&recovering) == nil {
+				st.Role = map[bool]string{true: "replica", false: "primary"}[recovering]
+			}
+			conn.Close(ctx)
+		}
+	}
+	return st
+}
+
+func (d *dbRunner) stop() {
+	d.mu.Lock()
+	proc := d.proc
+	d.mu.Unlock()
+	if proc != nil {
+		_ = proc.stop(10 * time.Second)
+	}
+}
+
+// GetDatabase returns a member's status.
+func (p *Plane) GetDatabase(ctx context.Context, id string) (Database, error) {
+	p.mu.Lock()
+	d, ok := p.databases[id]
+	p.mu.Unlock()
+	if !ok {
+		return Database{}, fmt.Errorf("database %s: %w", id, ErrNotFound)
+	}
+	return d.status(ctx), nil
+}
+
+// PromoteDatabase makes a replica the primary (the runbook step of a region
+// or primary loss).
+func (p *Plane) PromoteDatabase(ctx context.Context, id string) (Database, error) {
+	p.mu.Lock()
+	d, ok := p.databases[id]
+	p.mu.Unlock()
+	if !ok {
+		return Database{}, fmt.Errorf("database %s: %w", id, ErrNotFound)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, connString(dbAddress(d.region), ""))
+	if err != nil {
+		return d.status(ctx), fmt.Errorf("promote %s: %w", id, err)
+	}
+	defer conn.Close(ctx)
+	var done bool
+	if err := conn.QueryRow(ctx, "SELECT pg_promote(true, 30)").Scan(&done); err != nil || !done {
+		return d.status(ctx), fmt.Errorf("promote %s: %v (promoted: %v)", id, err, done)
+	}
+	return d.status(ctx), nil
+}
+
+// DeleteDatabase stops a member and removes its data, unless protected.
+func (p *Plane) DeleteDatabase(ctx context.Context, id string) error {
+	p.mu.Lock()
+	spec, ok := p.state.Databases[id]
+	if ok && spec.DeletionProtection {
+		p.mu.Unlock()
+		return fmt.Errorf("database %s: %w; set deletion_protection = false and run up first", id, ErrProtected)
+	}
+	d := p.databases[id]
+	delete(p.databases, id)
+	delete(p.state.Databases, id)
+	err := p.save()
+	p.mu.Unlock()
+	if d != nil {
+		d.stop()
+		p.setPID("database/"+id, 0)
+	}
+	if ok {
+		p.removeDBDir(p.dbDir(spec))
+		if !spec.IsPrimary() {
+			p.dropSlot(ctx, spec)
+		}
+	}
+	return err
+}
+
+// dropSlot removes a deleted replica's slot from the primary, so the primary
+// stops keeping WAL for it (best effort: the primary may be gone too).
+func (p *Plane) dropSlot(ctx context.Context, spec DatabaseSpec) {
+	primary, err := p.GetRegion(spec.Env + "/" + spec.Primary)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, connString(dbAddress(primary), ""))
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	_, _ = conn.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, slotName(spec.Region))
+}
