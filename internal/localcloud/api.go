@@ -36,7 +36,16 @@ import (
 //	PUT    /v1/dns/{env}/{zone}/{name}     body DNSRecordSpec
 //	GET    /v1/dns/{env}/{zone}/{name}
 //	DELETE /v1/dns/{env}/{zone}/{name}
+//	PUT    /v1/databases/{env}/{region}/{svc}  body DatabaseSpec; waits until it answers
+//	GET    /v1/databases/{env}/{region}/{svc}
+//	DELETE /v1/databases/{env}/{region}/{svc}
+//	POST   /v1/databases/{env}/{region}/{svc}/promote
 //	POST   /v1/shutdown
+
+// APIVersion is the control plane API's version: bump it whenever the API
+// changes, so that a plane left running by an older build is replaced
+// (EnsureRunning) instead of answering requests it does not know.
+const APIVersion = 3
 
 // readyTimeout bounds how long a PUT waits for its object to be ready.
 const readyTimeout = 2 * time.Minute
@@ -48,7 +57,7 @@ type apiError struct {
 
 var errorKinds = map[string]error{
 	"not_found": ErrNotFound, "port_in_use": ErrPortInUse, "not_ready": ErrNotReady,
-	"missing_program": ErrMissingProgram, "no_addresses": ErrNoAddresses,
+	"missing_program": ErrMissingProgram, "no_addresses": ErrNoAddresses, "protected": ErrProtected,
 }
 
 // Handler serves the plane's API; shutdown is called on POST /v1/shutdown.
@@ -86,6 +95,9 @@ func (p *Plane) Handler(shutdown func()) http.Handler {
 	id3 := func(r *http.Request) string { return id2(r) + "/" + r.PathValue("svc") }
 
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) { reply(w, p.Status(), nil) })
+	mux.HandleFunc("GET /v1/version", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, map[string]int{"api": APIVersion}, nil)
+	})
 	mux.HandleFunc("PUT /v1/regions/{env}/{region}", func(w http.ResponseWriter, r *http.Request) {
 		reg, err := p.PutRegion(RegionSpec{Env: r.PathValue("env"), Name: r.PathValue("region")})
 		reply(w, reg, err)
@@ -192,6 +204,28 @@ func (p *Plane) Handler(shutdown func()) http.Handler {
 	mux.HandleFunc("DELETE /v1/dns/{env}/{zone}/{name}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, p.DeleteDNSRecord(recordID(r)))
 	})
+	mux.HandleFunc("PUT /v1/databases/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		var spec DatabaseSpec
+		if err := decode(r, &spec); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		ctx, cancel := ctxOf(r)
+		defer cancel()
+		d, err := p.PutDatabase(ctx, spec)
+		reply(w, d, err)
+	})
+	mux.HandleFunc("GET /v1/databases/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		d, err := p.GetDatabase(r.Context(), id3(r))
+		reply(w, d, err)
+	})
+	mux.HandleFunc("DELETE /v1/databases/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, p.DeleteDatabase(r.Context(), id3(r)))
+	})
+	mux.HandleFunc("POST /v1/databases/{env}/{region}/{svc}/promote", func(w http.ResponseWriter, r *http.Request) {
+		d, err := p.PromoteDatabase(r.Context(), id3(r))
+		reply(w, d, err)
+	})
 	mux.HandleFunc("POST /v1/shutdown", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, nil)
 		go shutdown()
@@ -234,8 +268,11 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		var e apiError
-		_ = json.NewDecoder(resp.Body).Decode(&e)
+		if json.Unmarshal(body, &e) != nil || e.Error == "" {
+			return fmt.Errorf("local control plane: %s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(body)))
+		}
 		if target, ok := errorKinds[e.Kind]; ok {
 			return fmt.Errorf("%w: %s", target, strings.TrimPrefix(e.Error, target.Error()+": "))
 		}
@@ -245,6 +282,18 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return nil
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// Version returns the running plane's API version (0 for a plane that
+// predates versioning).
+func (c *Client) Version(ctx context.Context) int {
+	var v struct {
+		API int `json:"api"`
+	}
+	if c.do(ctx, http.MethodGet, "/v1/version", nil, &v) != nil {
+		return 0
+	}
+	return v.API
 }
 
 // Status returns everything the plane holds.
@@ -362,6 +411,29 @@ func (c *Client) GetDNSRecord(ctx context.Context, id string) (DNSRecordSpec, er
 // DeleteDNSRecord removes a record.
 func (c *Client) DeleteDNSRecord(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/dns/"+id, nil, nil)
+}
+
+// PutDatabase creates, updates or restarts a database member and waits for it.
+func (c *Client) PutDatabase(ctx context.Context, spec DatabaseSpec) (Database, error) {
+	var d Database
+	return d, c.do(ctx, http.MethodPut, "/v1/databases/"+spec.ID(), spec, &d)
+}
+
+// GetDatabase returns a member's status.
+func (c *Client) GetDatabase(ctx context.Context, id string) (Database, error) {
+	var d Database
+	return d, c.do(ctx, http.MethodGet, "/v1/databases/"+id, nil, &d)
+}
+
+// DeleteDatabase stops a member and removes its data (unless protected).
+func (c *Client) DeleteDatabase(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/databases/"+id, nil, nil)
+}
+
+// PromoteDatabase makes a replica the primary.
+func (c *Client) PromoteDatabase(ctx context.Context, id string) (Database, error) {
+	var d Database
+	return d, c.do(ctx, http.MethodPost, "/v1/databases/"+id+"/promote", nil, &d)
 }
 
 // Shutdown asks the plane to stop its processes and exit.

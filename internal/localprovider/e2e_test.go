@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
@@ -95,6 +96,33 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	waitResolve(t, dnsServer, "shop.test", strings.Join(lbs, ","))
 	c := localcloud.NewClient(plane)
 
+	// a write through the service is on the other region's replica once acknowledged
+	eastEndpoint := lbs[0] + ":28080"
+	if resp, err := http.Post("http://"+eastEndpoint+"/writes?seq=42", "", nil); err != nil || resp.StatusCode != 201 {
+		t.Fatalf("write through the service: %v %v", resp, err)
+	}
+	var replicaAddr string
+	for _, res := range sum.Results[:2] {
+		services, _ := res.Outputs["services"].(map[string]any)
+		shop, _ := services["shop"].(map[string]any)
+		if shop["database_role"] == "replica" {
+			replicaAddr, _ = shop["database"].(string)
+		}
+	}
+	if replicaAddr == "" {
+		t.Fatalf("no replica in the outputs: %v", sum.Results[1].Outputs)
+	}
+	conn, err := pgx.Connect(ctx, "postgres://postgres@"+replicaAddr+"/postgres?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var writer string
+	err = conn.QueryRow(ctx, "SELECT writer FROM writes WHERE seq = 42").Scan(&writer)
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatalf("row 42 on the replica %s: %v", replicaAddr, err)
+	}
+
 	// a region whose load balancer dies leaves the answer within seconds
 	st, err := c.Status(ctx)
 	if err != nil {
@@ -170,8 +198,11 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	for _, d := range st.DNSServers {
 		pids = append(pids, d.PID)
 	}
-	if len(pids) != 7 {
-		t.Fatalf("want 4 instances, 2 balancers and a DNS server, have pids %v", pids)
+	for _, d := range st.Databases {
+		pids = append(pids, d.PID)
+	}
+	if len(pids) != 9 {
+		t.Fatalf("want 4 instances, 2 balancers, a DNS server and 2 databases, have pids %v", pids)
 	}
 	if _, err := o.Destroy(ctx); err != nil {
 		t.Fatalf("destroy: %v", err)
@@ -182,7 +213,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		}
 	}
 	st, _ = c.Status(ctx)
-	if len(st.Groups)+len(st.Balancers)+len(st.Regions)+len(st.DNSServers)+len(st.DNSRecords) != 0 {
+	if len(st.Groups)+len(st.Balancers)+len(st.Regions)+len(st.DNSServers)+len(st.DNSRecords)+len(st.Databases) != 0 {
 		t.Errorf("control plane still holds %+v", st)
 	}
 }

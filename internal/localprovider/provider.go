@@ -33,6 +33,7 @@ func New() (p.Provider, error) {
 			infer.Resource(&LoadBalancer{}),
 			infer.Resource(&DnsServer{}),
 			infer.Resource(&DnsRecord{}),
+			infer.Resource(&Database{}),
 		).Build()
 }
 

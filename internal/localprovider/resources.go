@@ -165,6 +165,8 @@ type InstanceGroupArgs struct {
 	Zones       int               `pulumi:"zones"`
 	Health      HealthArgs        `pulumi:"health"`
 	Vars        map[string]string `pulumi:"vars,optional"`
+	// DatabaseRegions are the regions of the service's database members.
+	DatabaseRegions []string `pulumi:"databaseRegions,optional"`
 }
 
 // InstanceGroupState adds what runs.
@@ -180,7 +182,8 @@ func (*InstanceGroup) Annotate(a infer.Annotator) {
 
 func (a InstanceGroupArgs) spec() localcloud.GroupSpec {
 	return localcloud.GroupSpec{Env: a.Env, Region: a.Region, Service: a.Service, ImagePath: a.ImagePath, Digest: a.ImageDigest,
-		Port: a.Port, Min: a.Min, Desired: a.Desired, Max: a.Max, Zones: a.Zones, Health: a.Health.check(), Vars: a.Vars}
+		Port: a.Port, Min: a.Min, Desired: a.Desired, Max: a.Max, Zones: a.Zones, Health: a.Health.check(), Vars: a.Vars,
+		DatabaseRegions: a.DatabaseRegions}
 }
 
 func groupState(args InstanceGroupArgs, g localcloud.Group) InstanceGroupState {

@@ -16,7 +16,15 @@ const (
 	TypeImage         = "bulwark:local:Image"
 	TypeInstanceGroup = "bulwark:local:InstanceGroup"
 	TypeLoadBalancer  = "bulwark:local:LoadBalancer"
+	TypeDatabase      = "bulwark:local:Database"
 )
+
+// Database is a region's member of a service's replicated PostgreSQL.
+type Database struct {
+	pulumi.CustomResourceState
+	Address pulumi.StringOutput `pulumi:"address"`
+	Role    pulumi.StringOutput `pulumi:"role"`
+}
 
 // Region is a region's loopback range.
 type Region struct {
@@ -88,14 +96,30 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			"timeoutMs": pulumi.Int(s.Health.Timeout.Milliseconds()), "unhealthyAfter": pulumi.Int(s.Health.UnhealthyAfter),
 			"healthyAfter": pulumi.Int(s.Health.HealthyAfter),
 		}
-		group := &InstanceGroup{}
-		err = ctx.RegisterResource(TypeInstanceGroup, s.Name, pulumi.Map{
+		groupArgs := pulumi.Map{
 			"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
 			"imageDigest": img.Digest, "imagePath": img.Path, "port": pulumi.Int(s.Port),
 			"min": pulumi.Int(s.Capacity.Min), "desired": pulumi.Int(s.Capacity.Desired), "max": pulumi.Int(s.Capacity.Max),
 			"zones": pulumi.Int(a.Region.Zones), "health": health,
-		}, group, parent, pulumi.DependsOn([]pulumi.Resource{region}))
-		if err != nil {
+		}
+		deps := []pulumi.Resource{region}
+		var db *Database
+		if s.Database != nil {
+			primary, replicas := databaseRegions(a.Topology, s)
+			db = &Database{}
+			err = ctx.RegisterResource(TypeDatabase, s.Name, pulumi.Map{
+				"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
+				"primary": pulumi.String(primary), "replicas": pulumi.ToStringArray(replicas),
+				"replication": pulumi.String(string(s.Database.Replication)), "deletionProtection": pulumi.Bool(s.Database.DeletionProtection),
+			}, db, parent, pulumi.DependsOn([]pulumi.Resource{region}))
+			if err != nil {
+				return nil, err
+			}
+			deps = append(deps, db)
+			groupArgs["databaseRegions"] = pulumi.ToStringArray(append([]string{primary}, replicas...))
+		}
+		group := &InstanceGroup{}
+		if err := ctx.RegisterResource(TypeInstanceGroup, s.Name, groupArgs, group, parent, pulumi.DependsOn(deps)); err != nil {
 			return nil, err
 		}
 		lb := &LoadBalancer{}
@@ -107,6 +131,29 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			return nil, err
 		}
 		out[s.Name] = pulumi.Map{"endpoint": lb.Address, "image": img.Digest, "instances": group.Addresses}
+		if db != nil {
+			out[s.Name]["database"] = db.Address
+			out[s.Name]["database_role"] = db.Role
+		}
 	}
 	return out, nil
+}
+
+// databaseRegions splits a service's regions into the database's primary
+// (the environment's primary region, when the service runs there) and its
+// replicas.
+func databaseRegions(t *topology.Topology, s topology.Service) (string, []string) {
+	primary := s.Regions[0]
+	for _, r := range s.Regions {
+		if r == t.Primary().Name {
+			primary = r
+		}
+	}
+	var replicas []string
+	for _, r := range s.Regions {
+		if r != primary {
+			replicas = append(replicas, r)
+		}
+	}
+	return primary, replicas
 }

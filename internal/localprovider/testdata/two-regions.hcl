@@ -22,4 +22,8 @@ service "shop" {
   dns {
     zone = "shop.test"
   }
+  database {
+    engine      = "postgres"
+    replication = "sync"
+  }
 }

@@ -1,0 +1,134 @@
+package localprovider
+
+import (
+	"context"
+	"strings"
+
+	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/infer"
+
+	"github.com/bulwark-dev/bulwark/internal/localcloud"
+)
+
+// Database is one region's member of a service's replicated PostgreSQL: the
+// primary in the primary region, a streaming replica elsewhere (the local
+// Aurora global database).
+type Database struct{}
+
+// DatabaseArgs are the member's inputs.
+type DatabaseArgs struct {
+	Env                string   `pulumi:"env" provider:"replaceOnChanges"`
+	Region             string   `pulumi:"region" provider:"replaceOnChanges"`
+	Service            string   `pulumi:"service" provider:"replaceOnChanges"`
+	Primary            string   `pulumi:"primary" provider:"replaceOnChanges"`
+	Replicas           []string `pulumi:"replicas"`
+	Replication        string   `pulumi:"replication"`
+	DeletionProtection bool     `pulumi:"deletionProtection"`
+}
+
+// DatabaseState adds where it answers, whether it runs, and its role now.
+type DatabaseState struct {
+	DatabaseArgs
+	Address string `pulumi:"address"`
+	Running bool   `pulumi:"running"`
+	Role    string `pulumi:"role"`
+}
+
+func (*Database) Annotate(a infer.Annotator) {
+	a.SetToken("local", "Database")
+	a.Describe(&Database{}, "PostgreSQL on the region's 127.0.R.2:15432: the primary, or a streaming replica of it (synchronous or asynchronous).")
+}
+
+func (a DatabaseArgs) spec() localcloud.DatabaseSpec {
+	return localcloud.DatabaseSpec{Env: a.Env, Region: a.Region, Service: a.Service, Primary: a.Primary,
+		Replicas: a.Replicas, Replication: a.Replication, DeletionProtection: a.DeletionProtection}
+}
+
+func databaseState(a DatabaseArgs, d localcloud.Database) DatabaseState {
+	return DatabaseState{DatabaseArgs: a, Address: d.Address, Running: d.Running, Role: d.Role}
+}
+
+func (*Database) Create(ctx context.Context, req infer.CreateRequest[DatabaseArgs]) (infer.CreateResponse[DatabaseState], error) {
+	spec := req.Inputs.spec()
+	if req.DryRun {
+		return infer.CreateResponse[DatabaseState]{ID: spec.ID(), Output: DatabaseState{DatabaseArgs: req.Inputs}}, nil
+	}
+	c, err := client(ctx)
+	if err != nil {
+		return infer.CreateResponse[DatabaseState]{}, err
+	}
+	d, err := c.PutDatabase(ctx, spec)
+	return infer.CreateResponse[DatabaseState]{ID: spec.ID(), Output: databaseState(req.Inputs, d)}, wrap("database "+spec.ID(), err)
+}
+
+// Diff updates a member that is not running (drift) and settings changes;
+// another env, region, service or primary region is a new member.
+func (*Database) Diff(ctx context.Context, req infer.DiffRequest[DatabaseArgs, DatabaseState]) (infer.DiffResponse, error) {
+	d := p.DiffResponse{DeleteBeforeReplace: true, DetailedDiff: map[string]p.PropertyDiff{}}
+	o, n := req.State.DatabaseArgs, req.Inputs
+	for name, changed := range map[string]bool{"env": o.Env != n.Env, "region": o.Region != n.Region, "service": o.Service != n.Service, "primary": o.Primary != n.Primary} {
+		if changed {
+			d.DetailedDiff[name] = p.PropertyDiff{Kind: p.UpdateReplace, InputDiff: true}
+		}
+	}
+	for name, changed := range map[string]bool{
+		"replicas": strings.Join(o.Replicas, ",") != strings.Join(n.Replicas, ","), "replication": o.Replication != n.Replication,
+		"deletionProtection": o.DeletionProtection != n.DeletionProtection,
+	} {
+		if changed {
+			d.DetailedDiff[name] = p.PropertyDiff{Kind: p.Update, InputDiff: true}
+		}
+	}
+	if !req.State.Running {
+		d.DetailedDiff["running"] = p.PropertyDiff{Kind: p.Update}
+	}
+	d.HasChanges = len(d.DetailedDiff) > 0
+	return d, nil
+}
+
+func (*Database) Update(ctx context.Context, req infer.UpdateRequest[DatabaseArgs, DatabaseState]) (infer.UpdateResponse[DatabaseState], error) {
+	if req.DryRun {
+		st := req.State
+		st.DatabaseArgs, st.Running = req.Inputs, true
+		return infer.UpdateResponse[DatabaseState]{Output: st}, nil
+	}
+	c, err := client(ctx)
+	if err != nil {
+		return infer.UpdateResponse[DatabaseState]{}, err
+	}
+	d, err := c.PutDatabase(ctx, req.Inputs.spec())
+	return infer.UpdateResponse[DatabaseState]{Output: databaseState(req.Inputs, d)}, wrap("database "+req.ID, err)
+}
+
+func (*Database) Read(ctx context.Context, req infer.ReadRequest[DatabaseArgs, DatabaseState]) (infer.ReadResponse[DatabaseArgs, DatabaseState], error) {
+	c, err := client(ctx)
+	if err != nil {
+		return infer.ReadResponse[DatabaseArgs, DatabaseState]{}, err
+	}
+	d, err := c.GetDatabase(ctx, req.ID)
+	if gone(err) {
+		return infer.ReadResponse[DatabaseArgs, DatabaseState]{}, nil
+	}
+	if err != nil {
+		return infer.ReadResponse[DatabaseArgs, DatabaseState]{}, err
+	}
+	return infer.ReadResponse[DatabaseArgs, DatabaseState]{ID: req.ID, Inputs: req.Inputs, State: databaseState(req.Inputs, d)}, nil
+}
+
+func (*Database) Delete(ctx context.Context, req infer.DeleteRequest[DatabaseState]) (infer.DeleteResponse, error) {
+	c, err := client(ctx)
+	if err != nil {
+		return infer.DeleteResponse{}, err
+	}
+	err = c.DeleteDatabase(ctx, req.ID)
+	if gone(err) {
+		err = nil
+	}
+	return infer.DeleteResponse{}, wrap("database "+req.ID, err)
+}
+
+var (
+	_ infer.CustomDiff[DatabaseArgs, DatabaseState]   = (*Database)(nil)
+	_ infer.CustomUpdate[DatabaseArgs, DatabaseState] = (*Database)(nil)
+	_ infer.CustomRead[DatabaseArgs, DatabaseState]   = (*Database)(nil)
+)
