@@ -35,6 +35,7 @@ func TestFromStackLoadsTheEnvironmentNamedByTheStack(t *testing.T) {
 		// dev is a local environment: its target's resources too
 		"bulwark:local:Region::east": true, "bulwark:local:Image::shop": true,
 		"bulwark:local:InstanceGroup::shop": true, "bulwark:local:LoadBalancer::shop": true,
+		"bulwark:local:Database::shop": true,
 	}
 	if len(m.types) != len(want) {
 		t.Fatalf("registered %v", m.types)
