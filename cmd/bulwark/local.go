@@ -109,6 +109,29 @@ func writeLocalStatus(w io.Writer, st localcloud.Status) {
 			fmt.Fprintf(w, "  slot %-2d zone %d  %-20s pid %-7d %-9s %s\n", in.Slot, in.Zone, in.Address, in.PID, in.State, in.Name)
 		}
 	}
+	for _, d := range st.Databases {
+		state := d.Role
+		if !d.Running {
+			state = "DOWN (drift: `bulwark up --refresh` restores it)"
+		}
+		fmt.Fprintf(w, "\ndatabase %s: %s pid %d, %s (created as %s, %s replication)", d.ID(), d.Address, d.PID, state,
+			map[bool]string{true: "primary", false: "replica of " + d.Primary}[d.IsPrimary()], d.Replication)
+	}
+	if len(st.Databases) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, d := range st.DNSServers {
+		state := "running"
+		if !d.Running {
+			state = "DOWN (drift: `bulwark up --refresh` restores it)"
+		}
+		fmt.Fprintf(w, "\ndns %s: %s pid %d %s\n", d.Env, d.Address, d.PID, state)
+		for _, r := range st.DNSRecords {
+			if r.Env == d.Env {
+				fmt.Fprintf(w, "  %-28s ttl %-3d health-checked %v on port %d %s\n", r.FQDN(), r.TTL, r.Targets, r.Port, r.HealthPath)
+			}
+		}
+	}
 	if len(st.Images) > 0 {
 		var digests []string
 		for _, i := range st.Images {
