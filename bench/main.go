@@ -17,10 +17,17 @@ import (
 func main() {
 	bulwark := flag.String("bulwark", "bin/bulwark", "the bulwark binary to measure")
 	runs := flag.Int("runs", 5, "runs per case (after one warm-up run)")
+	localRuns := flag.Int("local-runs", 3, "deploy/destroy cycles of environments/dev.hcl on the local target (0 skips)")
 	flag.Parse()
 	if err := run(*bulwark, *runs); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
+	}
+	if *localRuns > 0 {
+		if err := runLocal(*bulwark, *localRuns); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: local target: %v\n", err)
+			os.Exit(1)
+		}
 	}
 }
 

@@ -77,7 +77,12 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 		case engine.OpDestroy:
 			sum, err = o.Destroy(ctx)
 		}
-		return finish(ctx, sum, err, f.Format, out, errOut)
+		code = finish(ctx, sum, err, f.Format, out, errOut)
+		if code == exitFailed && op == engine.OpUp {
+			fmt.Fprintf(errOut, "\nSome stacks may be half-deployed. Once the cause is fixed, `bulwark up --env %s` converges;"+
+				" or remove what was deployed with `bulwark destroy --env %s --yes`.\n", f.Env, f.Env)
+		}
+		return code
 	}
 }
 

@@ -417,10 +417,13 @@ func waitFor(ctx context.Context, what string, cond func() (bool, error)) error 
 
 // SourceDigest hashes an image's source folder and its module's go.mod and
 // go.sum: it changes whenever a build of the image could.
+//
+// A folder outside any module is hashed alone (a plan needs no build; a
+// build of it fails with its own error).
 func SourceDigest(dir string) (string, error) {
 	root, _, err := moduleOf(dir)
 	if err != nil {
-		return "", err
+		root = ""
 	}
 	h := sha256.New()
 	add := func(path, name string) error {
@@ -443,6 +446,9 @@ func SourceDigest(dir string) (string, error) {
 		return "", err
 	}
 	for _, f := range []string{"go.mod", "go.sum"} {
+		if root == "" {
+			break
+		}
 		if err := add(filepath.Join(root, f), "module/"+f); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return "", err
 		}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localcloud"
+)
+
+// runLocal times the local target on environments/dev.hcl, in a throwaway
+// state directory: up from nothing, a no-change preview, replacing a killed
+// instance, and destroy.
+func runLocal(bin string, runs int) error {
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return err
+	}
+	state, err := os.MkdirTemp("", "bulwark-bench-local-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(state)
+	plane := localcloud.Dir(state)
+	defer localcloud.Stop(context.Background(), plane) //nolint:errcheck // best effort at exit
+	env := append(os.Environ(), "BULWARK_STATE_DIR="+state)
+	bulwark := func(args ...string) (measurement, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		m := measurement{wall: time.Since(start)}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			m.maxRSS = ru.Maxrss
+		}
+		if err != nil {
+			return m, fmt.Errorf("bulwark %v: %w\n%s", args, err, out)
+		}
+		return m, nil
+	}
+	rows := map[string][]time.Duration{}
+	var peak int64
+	for i := 0; i < runs; i++ {
+		up, err := bulwark("up", "--env", "dev")
+		if err != nil {
+			return err
+		}
+		preview, err := bulwark("preview", "--env", "dev")
+		if err != nil {
+			return err
+		}
+		replace, err := replaceInstance(plane, "dev/east/shop")
+		if err != nil {
+			return err
+		}
+		destroy, err := bulwark("destroy", "--env", "dev", "--yes")
+		if err != nil {
+			return err
+		}
+		rows["up from nothing"] = append(rows["up from nothing"], up.wall)
+		rows["preview, no changes"] = append(rows["preview, no changes"], preview.wall)
+		rows["replace a killed instance"] = append(rows["replace a killed instance"], replace)
+		rows["destroy"] = append(rows["destroy"], destroy.wall)
+		peak = max(peak, up.maxRSS, destroy.maxRSS)
+	}
+	fmt.Printf("\nLocal target, environments/dev.hcl (2 regions, 2 instances each, HAProxy, PowerDNS, PostgreSQL sync replica), %d runs\n\n", runs)
+	fmt.Printf("%-28s %10s %10s %10s  %s\n", "step", "median", "min", "max", "target")
+	targets := map[string]time.Duration{"up from nothing": 60 * time.Second}
+	for _, name := range []string{"up from nothing", "preview, no changes", "replace a killed instance", "destroy"} {
+		d := rows[name]
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		target := ""
+		if limit, ok := targets[name]; ok {
+			verdict := "met"
+			if d[len(d)/2] >= limit {
+				verdict = "MISSED"
+			}
+			target = fmt.Sprintf("< %s: %s", limit, verdict)
+		}
+		fmt.Printf("%-28s %10s %10s %10s  %s\n", name, d[len(d)/2].Round(10*time.Millisecond), d[0].Round(10*time.Millisecond), d[len(d)-1].Round(10*time.Millisecond), target)
+	}
+	fmt.Printf("peak RSS of the bulwark CLI: %.1f MiB (the engine and the control plane run as their own processes)\n", float64(peak)/1024)
+	return nil
+}
+
+// replaceInstance kills slot 0 of a group and times until the group is
+// whole and healthy again with a new instance.
+func replaceInstance(plane, group string) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := localcloud.NewClient(plane)
+	start := time.Now()
+	pid, err := c.KillInstance(ctx, group, 0)
+	if err != nil {
+		return 0, err
+	}
+	for {
+		g, err := c.GetGroup(ctx, group)
+		if err == nil && g.Instances[0].PID != pid && g.Healthy() == g.Desired {
+			return time.Since(start), nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("instance %d of %s not replaced within a minute", pid, group)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
