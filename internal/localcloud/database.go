@@ -340,6 +340,9 @@ func (d *dbRunner) writeSettings(data string, cred *syscall.Credential, spec Dat
 	fmt.Fprintf(&b, "listen_addresses = '%s'\nport = %s\nunix_socket_directories = '%s'\n", host, port, filepath.Dir(data))
 	b.WriteString("wal_level = replica\nmax_wal_senders = 16\nmax_replication_slots = 16\nhot_standby = on\nwal_keep_size = '64MB'\n")
 	b.WriteString("fsync = on\nsynchronous_commit = on\nlog_min_messages = warning\n")
+	// archiving is always on (changing archive_mode needs a restart); a backup
+	// plan points archive_command at pgBackRest (ALTER SYSTEM, reloaded)
+	b.WriteString("archive_mode = on\narchive_command = '/bin/true'\n")
 	// only the member created as the primary waits for a synchronous replica;
 	// a promoted replica runs asynchronously until a new replica joins it
 	if spec.IsPrimary() && spec.Replication == "sync" && len(spec.Replicas) > 0 {

@@ -3,6 +3,10 @@ package localcloud
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +148,73 @@ func TestReplicatedDatabase(t *testing.T) {
 	}
 	if alive(pid) || alive(replica.PID) {
 		t.Errorf("postgres still running after delete")
+	}
+}
+
+func TestBackupsIntoAnotherRegionsVault(t *testing.T) {
+	needPostgres(t)
+	if _, err := exec.LookPath("pgbackrest"); err != nil {
+		t.Fatal("pgbackrest not installed (make test installs it)")
+	}
+	p := newTestPlane(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	spec := DatabaseSpec{Env: "bk", Region: "east", Service: "shop", Primary: "east", Replication: "async"}
+	db, err := p.PutDatabase(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exec1(t, ctx, db.Address, "CREATE TABLE t (n int); INSERT INTO t SELECT generate_series(1, 100)"); err != nil {
+		t.Fatal(err)
+	}
+	plan := BackupSpec{Env: "bk", Service: "shop", Primary: "east", Vaults: []string{"west"}, Every: time.Hour, Keep: 24 * time.Hour}
+	b, err := p.PutBackup(ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Backups) != 1 || b.Backups[0].Type != "full" || b.Backups[0].Vault != "west" {
+		t.Fatalf("after create: %+v", b)
+	}
+	if _, err := os.Stat(filepath.Join(p.vaultDir("bk", "west"), "backup", "bk-shop")); err != nil {
+		t.Fatalf("west's vault holds no backup: %v", err)
+	}
+	// WAL goes to the vault continuously
+	conn, err := pgx.Connect(ctx, connString(db.Address, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var archive string
+	_ = conn.QueryRow(ctx, "SHOW archive_command").Scan(&archive)
+	conn.Close(ctx)
+	if !strings.Contains(archive, "pgbackrest") || !strings.Contains(archive, "archive-push") {
+		t.Fatalf("archive_command = %q", archive)
+	}
+	if err := exec1(t, ctx, db.Address, "INSERT INTO t SELECT generate_series(101, 200)"); err != nil {
+		t.Fatal(err)
+	}
+	b, err = p.RunBackup(ctx, plan.ID(), "diff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Backups) != 2 || b.Backups[1].Type != "diff" || b.Backups[1].Stop.Before(b.Backups[0].Stop) {
+		t.Fatalf("after a differential backup: %+v", b.Backups)
+	}
+	if err := p.DeleteBackup(ctx, plan.ID()); err != nil {
+		t.Fatal(err)
+	}
+	conn, err = pgx.Connect(ctx, connString(db.Address, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.QueryRow(ctx, "SHOW archive_command").Scan(&archive)
+	conn.Close(ctx)
+	if archive != "/bin/true" {
+		t.Errorf("archive_command after delete = %q", archive)
+	}
+	if _, err := os.Stat(filepath.Join(p.vaultDir("bk", "west"), "backup", "bk-shop")); !os.IsNotExist(err) {
+		t.Errorf("the plan's backups remain in the vault: %v", err)
+	}
+	if err := p.DeleteDatabase(ctx, spec.ID()); err != nil {
+		t.Fatal(err)
 	}
 }

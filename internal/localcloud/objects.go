@@ -154,4 +154,5 @@ type Status struct {
 	DNSServers []DNSServer     `json:"dns_servers"`
 	DNSRecords []DNSRecordSpec `json:"dns_records"`
 	Databases  []Database      `json:"databases"`
+	Backups    []Backup        `json:"backups"`
 }

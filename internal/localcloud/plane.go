@@ -26,6 +26,7 @@ type persisted struct {
 	DNSServers map[string]DNSServerSpec `json:"dns_servers"`
 	DNSRecords map[string]DNSRecordSpec `json:"dns_records"`
 	Databases  map[string]DatabaseSpec  `json:"databases"`
+	Backups    map[string]BackupSpec    `json:"backups"`
 	// PIDs of running processes by name, for adoption after a crash.
 	PIDs map[string]int `json:"pids"`
 }
@@ -41,6 +42,7 @@ type Plane struct {
 	balancers map[string]*balancerRunner
 	dns       map[string]*dnsRunner
 	databases map[string]*dbRunner
+	backups   map[string]*backupRunner
 }
 
 // NewPlane loads the state in dir. Call Start to run what it holds.
@@ -48,9 +50,9 @@ func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}, databases: map[string]*dbRunner{}}
+	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}, databases: map[string]*dbRunner{}, backups: map[string]*backupRunner{}}
 	p.state = persisted{Regions: map[string]Region{}, Images: map[string]Image{}, Groups: map[string]GroupSpec{}, Balancers: map[string]BalancerSpec{},
-		DNSServers: map[string]DNSServerSpec{}, DNSRecords: map[string]DNSRecordSpec{}, Databases: map[string]DatabaseSpec{}, PIDs: map[string]int{}}
+		DNSServers: map[string]DNSServerSpec{}, DNSRecords: map[string]DNSRecordSpec{}, Databases: map[string]DatabaseSpec{}, Backups: map[string]BackupSpec{}, PIDs: map[string]int{}}
 	b, err := os.ReadFile(p.statePath())
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -131,6 +133,13 @@ func (p *Plane) Start() {
 		}
 		cancel()
 	}
+	p.mu.Lock()
+	for id, spec := range p.state.Backups {
+		b := &backupRunner{p: p, spec: spec, quit: make(chan struct{}), done: make(chan struct{})}
+		p.backups[id] = b
+		go b.schedule()
+	}
+	p.mu.Unlock()
 	for _, g := range groups {
 		if _, err := p.PutGroup(context.Background(), g, false); err != nil {
 			p.log.Printf("restart group %s: %v", g.ID(), err)
@@ -160,9 +169,13 @@ func (p *Plane) Start() {
 // disk, so the next control plane starts them again.
 func (p *Plane) Shutdown() {
 	p.mu.Lock()
-	groups, balancers, dns, dbs := p.groups, p.balancers, p.dns, p.databases
+	groups, balancers, dns, dbs, backups := p.groups, p.balancers, p.dns, p.databases, p.backups
 	p.groups, p.balancers, p.dns, p.databases = map[string]*groupRunner{}, map[string]*balancerRunner{}, map[string]*dnsRunner{}, map[string]*dbRunner{}
+	p.backups = map[string]*backupRunner{}
 	p.mu.Unlock()
+	for _, b := range backups {
+		b.stop()
+	}
 	for _, d := range dns {
 		d.stop()
 	}
@@ -374,7 +387,15 @@ func (p *Plane) Status() Status {
 	for _, d := range p.databases {
 		dbs = append(dbs, d)
 	}
+	backups := make([]*backupRunner, 0, len(p.backups))
+	for _, b := range p.backups {
+		backups = append(backups, b)
+	}
 	p.mu.Unlock()
+	for _, b := range backups {
+		st.Backups = append(st.Backups, b.status(context.Background()))
+	}
+	sort.Slice(st.Backups, func(i, j int) bool { return st.Backups[i].ID() < st.Backups[j].ID() })
 	for _, d := range dbs {
 		st.Databases = append(st.Databases, d.status(context.Background()))
 	}

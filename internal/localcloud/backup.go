@@ -1,0 +1,347 @@
+package localcloud
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/pgbin"
+)
+
+// BackupSpec is a service database's backup plan: pgBackRest backups of the
+// primary, on a schedule, into the vault of every Vaults region (the local
+// AWS Backup vaults with cross-region copies), with WAL archived
+// continuously for point-in-time restore.
+type BackupSpec struct {
+	Env     string        `json:"env"`
+	Service string        `json:"service"`
+	Primary string        `json:"primary"` // the region of the database's primary
+	Vaults  []string      `json:"vaults"`  // regions whose vaults receive every backup
+	Every   time.Duration `json:"every"`
+	Keep    time.Duration `json:"keep"`
+}
+
+// ID is env/service.
+func (s BackupSpec) ID() string { return s.Env + "/" + s.Service }
+
+func (s BackupSpec) stanza() string { return s.Env + "-" + s.Service }
+
+// BackupInfo is one backup in a vault.
+type BackupInfo struct {
+	Vault string    `json:"vault"` // region
+	Label string    `json:"label"`
+	Type  string    `json:"type"` // full, diff, incr
+	Start time.Time `json:"start"`
+	Stop  time.Time `json:"stop"`
+}
+
+// Backup is a plan's spec and what its vaults hold.
+type Backup struct {
+	BackupSpec
+	Backups   []BackupInfo `json:"backups"`
+	LastError string       `json:"last_error,omitempty"`
+}
+
+type backupRunner struct {
+	p    *Plane
+	mu   sync.Mutex
+	spec BackupSpec
+	err  error
+	quit chan struct{}
+	done chan struct{}
+	run  sync.Mutex // one pgbackrest backup at a time
+}
+
+func (p *Plane) vaultDir(env, region string) string {
+	return filepath.Join(p.dbRoot(), "vaults", env, region)
+}
+
+func (p *Plane) backupConfig(spec BackupSpec) string {
+	return filepath.Join(p.dbRoot(), "pgbackrest", spec.stanza()+".conf")
+}
+
+// PutBackup writes the plan's configuration, creates the stanza, archives
+// the primary's WAL into the vaults, takes a first full backup (waiting for
+// it) and schedules the next ones.
+func (p *Plane) PutBackup(ctx context.Context, spec BackupSpec) (Backup, error) {
+	if spec.Every < time.Minute || spec.Keep < spec.Every || len(spec.Vaults) == 0 {
+		return Backup{}, fmt.Errorf("backup %s: need every >= 1m, keep >= every and at least one vault", spec.ID())
+	}
+	if _, err := exec.LookPath("pgbackrest"); err != nil {
+		return Backup{}, fmt.Errorf("backup %s: pgbackrest: %w (apt-get install pgbackrest)", spec.ID(), ErrMissingProgram)
+	}
+	primaryID := spec.Env + "/" + spec.Primary + "/" + spec.Service
+	p.mu.Lock()
+	db, ok := p.databases[primaryID]
+	p.mu.Unlock()
+	if !ok {
+		return Backup{}, fmt.Errorf("backup %s: no database %s to back up: %w", spec.ID(), primaryID, ErrNotFound)
+	}
+	if err := p.writeBackupConfig(spec, db); err != nil {
+		return Backup{}, fmt.Errorf("backup %s: %w", spec.ID(), err)
+	}
+	if err := p.pgbackrest(ctx, spec, "stanza-create"); err != nil {
+		return Backup{}, fmt.Errorf("backup %s: %w", spec.ID(), err)
+	}
+	archive := fmt.Sprintf("pgbackrest --config=%s --stanza=%s archive-push %%p", p.backupConfig(spec), spec.stanza())
+	if err := db.alterSystem(ctx, "archive_command", archive); err != nil {
+		return Backup{}, fmt.Errorf("backup %s: %w", spec.ID(), err)
+	}
+	p.mu.Lock()
+	b, exists := p.backups[spec.ID()]
+	if !exists {
+		b = &backupRunner{p: p, quit: make(chan struct{}), done: make(chan struct{})}
+		p.backups[spec.ID()] = b
+	}
+	b.mu.Lock()
+	b.spec = spec
+	b.mu.Unlock()
+	p.state.Backups[spec.ID()] = spec
+	err := p.save()
+	p.mu.Unlock()
+	if err != nil {
+		return Backup{}, err
+	}
+	if !exists {
+		if err := b.backup(ctx, "full"); err != nil {
+			return b.status(ctx), err
+		}
+		go b.schedule()
+	}
+	return b.status(ctx), nil
+}
+
+func (p *Plane) writeBackupConfig(spec BackupSpec, db *dbRunner) error {
+	cred, err := pgbin.Credential()
+	if err != nil {
+		return err
+	}
+	conf := p.backupConfig(spec)
+	work := filepath.Join(filepath.Dir(conf), spec.stanza())
+	if err := p.mkdirTraversable(work); err != nil {
+		return err
+	}
+	if err := pgbin.Chown(cred, work); err != nil {
+		return err
+	}
+	keepDays := int((spec.Keep + 24*time.Hour - 1) / (24 * time.Hour))
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Written by bulwark's local control plane for %s. Do not edit.\n[global]\n", spec.ID())
+	for i, region := range spec.Vaults {
+		vault := p.vaultDir(spec.Env, region)
+		if err := p.mkdirTraversable(vault); err != nil {
+			return err
+		}
+		if err := pgbin.Chown(cred, vault); err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "repo%d-path=%s\nrepo%d-retention-full-type=time\nrepo%d-retention-full=%d\n", i+1, vault, i+1, i+1, max(keepDays, 1))
+	}
+	fmt.Fprintf(&b, "start-fast=y\nlog-level-console=warn\nlog-level-file=off\nlock-path=%s\nspool-path=%s\n", work, work)
+	_, port, _ := net.SplitHostPort(dbAddress(db.region))
+	fmt.Fprintf(&b, "\n[%s]\npg1-path=%s\npg1-port=%s\npg1-socket-path=%s\npg1-user=postgres\n",
+		spec.stanza(), filepath.Join(p.dbDir(db.spec), "data"), port, p.dbDir(db.spec))
+	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	return pgbin.Chown(cred, conf)
+}
+
+// pgbackrest runs one pgBackRest command for the plan, as the database's owner.
+func (p *Plane) pgbackrest(ctx context.Context, spec BackupSpec, args ...string) error {
+	_, err := p.pgbackrestOutput(ctx, spec, args...)
+	return err
+}
+
+func (p *Plane) pgbackrestOutput(ctx context.Context, spec BackupSpec, args ...string) ([]byte, error) {
+	cred, err := pgbin.Credential()
+	if err != nil {
+		return nil, err
+	}
+	full := append([]string{"--config=" + p.backupConfig(spec), "--stanza=" + spec.stanza()}, args...)
+	cmd := exec.CommandContext(ctx, "pgbackrest", full...)
+	cmd.Dir = filepath.Dir(p.backupConfig(spec))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("pgbackrest %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// alterSystem sets a server parameter in postgresql.auto.conf and reloads.
+func (d *dbRunner) alterSystem(ctx context.Context, name, value string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, connString(dbAddress(d.region), ""))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	quoted := "'" + strings.ReplaceAll(value, "'", "''") + "'"
+	if _, err := conn.Exec(ctx, "ALTER SYSTEM SET "+pgx.Identifier{name}.Sanitize()+" = "+quoted); err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, "SELECT pg_reload_conf()")
+	return err
+}
+
+// backup takes one backup of the given type into every vault.
+func (b *backupRunner) backup(ctx context.Context, kind string) error {
+	b.run.Lock()
+	defer b.run.Unlock()
+	b.mu.Lock()
+	spec := b.spec
+	b.mu.Unlock()
+	var err error
+	for i := range spec.Vaults {
+		if e := b.p.pgbackrest(ctx, spec, "backup", "--type="+kind, fmt.Sprintf("--repo=%d", i+1)); e != nil && err == nil {
+			err = e
+		}
+	}
+	b.mu.Lock()
+	b.err = err
+	b.mu.Unlock()
+	if err != nil {
+		b.p.log.Printf("backup %s: %v", spec.ID(), err)
+		return fmt.Errorf("backup %s: %w", spec.ID(), err)
+	}
+	b.p.log.Printf("backup %s: %s backup taken into %v", spec.ID(), kind, spec.Vaults)
+	return nil
+}
+
+// schedule takes a differential backup every interval (a full one when the
+// last full backup is older than the retention allows).
+func (b *backupRunner) schedule() {
+	defer close(b.done)
+	for {
+		b.mu.Lock()
+		every := b.spec.Every
+		b.mu.Unlock()
+		select {
+		case <-b.quit:
+			return
+		case <-time.After(every):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), every)
+		_ = b.backup(ctx, "diff")
+		cancel()
+	}
+}
+
+func (b *backupRunner) stop() {
+	select {
+	case <-b.quit:
+	default:
+		close(b.quit)
+	}
+	select {
+	case <-b.done:
+	case <-time.After(time.Minute):
+	}
+}
+
+func (b *backupRunner) status(ctx context.Context) Backup {
+	b.mu.Lock()
+	st := Backup{BackupSpec: b.spec}
+	if b.err != nil {
+		st.LastError = b.err.Error()
+	}
+	spec := b.spec
+	b.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for i, region := range spec.Vaults {
+		out, err := b.p.pgbackrestOutput(ctx, spec, "info", "--output=json", fmt.Sprintf("--repo=%d", i+1))
+		if err != nil {
+			continue
+		}
+		var info []struct {
+			Backup []struct {
+				Label     string `json:"label"`
+				Type      string `json:"type"`
+				Timestamp struct {
+					Start int64 `json:"start"`
+					Stop  int64 `json:"stop"`
+				} `json:"timestamp"`
+			} `json:"backup"`
+		}
+		if json.Unmarshal(out, &info) != nil {
+			continue
+		}
+		for _, s := range info {
+			for _, bk := range s.Backup {
+				st.Backups = append(st.Backups, BackupInfo{Vault: region, Label: bk.Label, Type: bk.Type,
+					Start: time.Unix(bk.Timestamp.Start, 0), Stop: time.Unix(bk.Timestamp.Stop, 0)})
+			}
+		}
+	}
+	return st
+}
+
+// GetBackup returns a plan and the backups its vaults hold.
+func (p *Plane) GetBackup(ctx context.Context, id string) (Backup, error) {
+	p.mu.Lock()
+	b, ok := p.backups[id]
+	p.mu.Unlock()
+	if !ok {
+		return Backup{}, fmt.Errorf("backup %s: %w", id, ErrNotFound)
+	}
+	return b.status(ctx), nil
+}
+
+// RunBackup takes a backup now (kind full, diff or incr).
+func (p *Plane) RunBackup(ctx context.Context, id, kind string) (Backup, error) {
+	p.mu.Lock()
+	b, ok := p.backups[id]
+	p.mu.Unlock()
+	if !ok {
+		return Backup{}, fmt.Errorf("backup %s: %w", id, ErrNotFound)
+	}
+	if kind != "full" && kind != "diff" && kind != "incr" {
+		return Backup{}, fmt.Errorf("backup %s: type must be full, diff or incr", id)
+	}
+	err := b.backup(ctx, kind)
+	return b.status(ctx), err
+}
+
+// DeleteBackup stops the schedule, stops archiving, and removes the vaults'
+// backups of this plan.
+func (p *Plane) DeleteBackup(ctx context.Context, id string) error {
+	p.mu.Lock()
+	b, ok := p.backups[id]
+	spec := p.state.Backups[id]
+	delete(p.backups, id)
+	delete(p.state.Backups, id)
+	err := p.save()
+	db := p.databases[spec.Env+"/"+spec.Primary+"/"+spec.Service]
+	p.mu.Unlock()
+	if !ok {
+		return err
+	}
+	b.stop()
+	if db != nil && db.running() {
+		_ = db.alterSystem(ctx, "archive_command", "/bin/true")
+	}
+	_ = p.pgbackrest(ctx, spec, "stop")
+	_ = p.pgbackrest(ctx, spec, "stanza-delete", "--force")
+	for _, region := range spec.Vaults {
+		p.removeDBDir(filepath.Join(p.vaultDir(spec.Env, region), "backup", spec.stanza()))
+		p.removeDBDir(filepath.Join(p.vaultDir(spec.Env, region), "archive", spec.stanza()))
+	}
+	_ = os.Remove(p.backupConfig(spec))
+	p.removeDBDir(filepath.Join(filepath.Dir(p.backupConfig(spec)), spec.stanza()))
+	return err
+}
