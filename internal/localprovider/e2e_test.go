@@ -123,6 +123,12 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		t.Fatalf("row 42 on the replica %s: %v", replicaAddr, err)
 	}
 
+	// the backup plan took a first full backup into west's vault
+	bk, err := c.GetBackup(ctx, "e2e/shop")
+	if err != nil || len(bk.Backups) != 1 || bk.Backups[0].Vault != "west" || bk.Backups[0].Type != "full" {
+		t.Fatalf("backups = %+v, %v", bk, err)
+	}
+
 	// a region whose load balancer dies leaves the answer within seconds
 	st, err := c.Status(ctx)
 	if err != nil {
@@ -213,7 +219,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		}
 	}
 	st, _ = c.Status(ctx)
-	if len(st.Groups)+len(st.Balancers)+len(st.Regions)+len(st.DNSServers)+len(st.DNSRecords)+len(st.Databases) != 0 {
+	if len(st.Groups)+len(st.Balancers)+len(st.Regions)+len(st.DNSServers)+len(st.DNSRecords)+len(st.Databases)+len(st.Backups) != 0 {
 		t.Errorf("control plane still holds %+v", st)
 	}
 }

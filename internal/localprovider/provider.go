@@ -34,6 +34,7 @@ func New() (p.Provider, error) {
 			infer.Resource(&DnsServer{}),
 			infer.Resource(&DnsRecord{}),
 			infer.Resource(&Database{}),
+			infer.Resource(&BackupPlan{}),
 		).Build()
 }
 

@@ -17,7 +17,14 @@ const (
 	TypeInstanceGroup = "bulwark:local:InstanceGroup"
 	TypeLoadBalancer  = "bulwark:local:LoadBalancer"
 	TypeDatabase      = "bulwark:local:Database"
+	TypeBackupPlan    = "bulwark:local:BackupPlan"
 )
+
+// BackupPlan is a service database's backup plan.
+type BackupPlan struct {
+	pulumi.CustomResourceState
+	LastBackup pulumi.StringOutput `pulumi:"lastBackup"`
+}
 
 // Database is a region's member of a service's replicated PostgreSQL.
 type Database struct {
@@ -117,6 +124,21 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			}
 			deps = append(deps, db)
 			groupArgs["databaseRegions"] = pulumi.ToStringArray(append([]string{primary}, replicas...))
+			if s.Backup != nil && a.Region.Name == primary {
+				vaults := s.Backup.CopyTo
+				if len(vaults) == 0 {
+					vaults = []string{primary} // no copy: the primary's own vault (a policy flags it)
+				}
+				plan := &BackupPlan{}
+				err = ctx.RegisterResource(TypeBackupPlan, s.Name, pulumi.Map{
+					"env": pulumi.String(env), "service": pulumi.String(s.Name), "primary": pulumi.String(primary),
+					"vaults": pulumi.ToStringArray(vaults), "everySeconds": pulumi.Int(int(s.Backup.Every.Seconds())),
+					"keepSeconds": pulumi.Int(int(s.Backup.Keep.Seconds())),
+				}, plan, parent, pulumi.DependsOn([]pulumi.Resource{db}))
+				if err != nil {
+					return nil, err
+				}
+			}
 		}
 		group := &InstanceGroup{}
 		if err := ctx.RegisterResource(TypeInstanceGroup, s.Name, groupArgs, group, parent, pulumi.DependsOn(deps)); err != nil {

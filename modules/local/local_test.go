@@ -40,6 +40,11 @@ service "aa" {
     engine      = "postgres"
     replication = "sync"
   }
+  backup {
+    every   = "30m"
+    keep    = "7d"
+    copy_to = ["west", "north"]
+  }
 }
 service "hs" {
   mode    = "hot-standby"
@@ -103,6 +108,14 @@ func TestRegionResources(t *testing.T) {
 		if !reflect.DeepEqual(db.Inputs["replicas"], []any{"west", "north"}) {
 			t.Errorf("%s replicas = %v", region, db.Inputs["replicas"])
 		}
+	}
+	plan, ok := g["m.east bulwark:local:BackupPlan aa"]
+	if !ok || plan.Inputs["everySeconds"] != float64(1800) || plan.Inputs["keepSeconds"] != float64(7*86400) ||
+		!reflect.DeepEqual(plan.Inputs["vaults"], []any{"west", "north"}) || plan.Inputs["primary"] != "east" {
+		t.Errorf("backup plan in the primary region = %v (%v)", plan.Inputs, ok)
+	}
+	if _, ok := g["m.west bulwark:local:BackupPlan aa"]; ok {
+		t.Error("a backup plan outside the primary region")
 	}
 	if _, ok := g["m.north bulwark:local:InstanceGroup hs"]; ok {
 		t.Error("hs runs in north, which it does not name")

@@ -26,4 +26,9 @@ service "shop" {
     engine      = "postgres"
     replication = "sync"
   }
+  backup {
+    every   = "1h"
+    keep    = "1d"
+    copy_to = ["west"]
+  }
 }
