@@ -104,7 +104,10 @@ func writeLocalStatus(w io.Writer, st localcloud.Status) {
 			}
 			lb = fmt.Sprintf("load balancer %s pid %d %s", b.Address, b.PID, state)
 		}
-		fmt.Fprintf(w, "\n%s: %d/%d healthy (min %d, max %d), replaced %d; %s\n", g.ID(), g.Healthy(), g.Desired, g.Min, g.Max, g.Replaced, lb)
+		fmt.Fprintf(w, "\n%s: %d/%d healthy (declared %d, min %d, max %d), replaced %d; %s\n", g.ID(), g.Healthy(), g.Current, g.Desired, g.Min, g.Max, g.Replaced, lb)
+		if g.LastScaling != "" {
+			fmt.Fprintf(w, "  autoscaling: %s\n", g.LastScaling)
+		}
 		for _, in := range g.Instances {
 			fmt.Fprintf(w, "  slot %-2d zone %d  %-20s pid %-7d %-9s %s\n", in.Slot, in.Zone, in.Address, in.PID, in.State, in.Name)
 		}

@@ -24,6 +24,7 @@ type groupRunner struct {
 	spec     GroupSpec
 	slots    []*slot
 	replaced int
+	scaler   scaler
 
 	kick chan struct{}
 	quit chan struct{}
@@ -60,6 +61,7 @@ func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group,
 	g, exists := p.groups[spec.ID()]
 	if !exists {
 		g = &groupRunner{p: p, region: region, spec: spec, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+		g.scaler.current = spec.Desired
 		p.groups[spec.ID()] = g
 	}
 	p.state.Groups[spec.ID()] = spec
@@ -82,7 +84,7 @@ func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group,
 			return false, fmt.Errorf("instance group %s: %w; free the address or choose another port in the environment", spec.ID(), err)
 		}
 		st := g.status()
-		if st.Healthy() < spec.Desired {
+		if st.Healthy() < st.Current {
 			return false, nil
 		}
 		for _, in := range st.Instances {
@@ -155,7 +157,7 @@ func (p *Plane) KillInstance(id string, slotIdx int) (int, error) {
 func (g *groupRunner) adoptAll() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for len(g.slots) < g.spec.Desired {
+	for len(g.slots) < g.scaler.current {
 		s := &slot{idx: len(g.slots)}
 		if pid := g.p.recordedPID(g.p.slotName(g.spec, s.idx)); pid != 0 {
 			if proc, ok := adopt(pid, g.spec.ImagePath); ok {
@@ -176,6 +178,10 @@ func (g *groupRunner) update(spec GroupSpec) {
 	g.mu.Lock()
 	old := g.spec
 	g.spec = spec
+	if old.Desired != spec.Desired {
+		g.scaler.current = spec.Desired // a declared capacity wins over the autoscaler's
+	}
+	g.scaler.current = min(max(g.scaler.current, spec.Min), spec.Max)
 	g.mu.Unlock()
 	if old.Digest != spec.Digest || old.Port != spec.Port || fmt.Sprint(old.Vars) != fmt.Sprint(spec.Vars) || fmt.Sprint(old.DatabaseRegions) != fmt.Sprint(spec.DatabaseRegions) {
 		g.mu.Lock()
@@ -251,15 +257,17 @@ func (g *groupRunner) run() {
 
 // reconcile brings the slots to the spec and checks every instance once.
 func (g *groupRunner) reconcile(client *http.Client) {
+	g.autoscale()
 	g.mu.Lock()
 	spec := g.spec
-	for len(g.slots) < spec.Desired {
+	want := g.scaler.current
+	for len(g.slots) < want {
 		g.slots = append(g.slots, &slot{idx: len(g.slots)})
 	}
 	var removed []*slot
-	if len(g.slots) > spec.Desired {
-		removed = g.slots[spec.Desired:]
-		g.slots = g.slots[:spec.Desired]
+	if len(g.slots) > want {
+		removed = g.slots[want:]
+		g.slots = g.slots[:want]
 	}
 	slots := append([]*slot(nil), g.slots...)
 	g.mu.Unlock()
@@ -412,7 +420,7 @@ func (g *groupRunner) watch(proc *process) {
 func (g *groupRunner) status() Group {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	st := Group{GroupSpec: g.spec, Replaced: g.replaced}
+	st := Group{GroupSpec: g.spec, Replaced: g.replaced, Current: g.scaler.current, LastScaling: g.scaler.last}
 	for _, s := range g.slots {
 		in := s.inst
 		if in.Address == "" {

@@ -86,10 +86,20 @@ type GroupSpec struct {
 	// instances get SHOP_DATABASE_URL naming every member, writes going to
 	// whichever is the primary.
 	DatabaseRegions []string `json:"database_regions,omitempty"`
+	Scaling         Scaling  `json:"scaling"`
 }
 
 // ID is env/region/service.
 func (s GroupSpec) ID() string { return s.Env + "/" + s.Region + "/" + s.Service }
+
+// Scaling moves a group's capacity between Min and Max to hold a target:
+// requests per second per instance (from its load balancer) or average CPU
+// percent, changing it at most once per Cooldown. Zero targets: no scaling.
+type Scaling struct {
+	TargetRequests int           `json:"target_requests,omitempty"`
+	TargetCPU      int           `json:"target_cpu,omitempty"`
+	Cooldown       time.Duration `json:"cooldown,omitempty"`
+}
 
 // Instance is one instance of a group.
 type Instance struct {
@@ -109,6 +119,10 @@ type Group struct {
 	GroupSpec
 	Instances []Instance `json:"instances"`
 	Replaced  int        `json:"replaced"` // instances replaced since the group was created
+	// Current is the capacity now: Desired, moved by scaling within Min..Max.
+	Current int `json:"current"`
+	// LastScaling says what the autoscaler last did, and why.
+	LastScaling string `json:"last_scaling,omitempty"`
 }
 
 // Healthy counts healthy instances.

@@ -167,6 +167,10 @@ type InstanceGroupArgs struct {
 	Vars        map[string]string `pulumi:"vars,optional"`
 	// DatabaseRegions are the regions of the service's database members.
 	DatabaseRegions []string `pulumi:"databaseRegions,optional"`
+	// Scaling targets (0: none) and the cooldown between capacity changes.
+	TargetRequests int `pulumi:"targetRequests,optional"`
+	TargetCpu      int `pulumi:"targetCpu,optional"`
+	CooldownMs     int `pulumi:"cooldownMs,optional"`
 }
 
 // InstanceGroupState adds what runs.
@@ -183,7 +187,8 @@ func (*InstanceGroup) Annotate(a infer.Annotator) {
 func (a InstanceGroupArgs) spec() localcloud.GroupSpec {
 	return localcloud.GroupSpec{Env: a.Env, Region: a.Region, Service: a.Service, ImagePath: a.ImagePath, Digest: a.ImageDigest,
 		Port: a.Port, Min: a.Min, Desired: a.Desired, Max: a.Max, Zones: a.Zones, Health: a.Health.check(), Vars: a.Vars,
-		DatabaseRegions: a.DatabaseRegions}
+		DatabaseRegions: a.DatabaseRegions,
+		Scaling:         localcloud.Scaling{TargetRequests: a.TargetRequests, TargetCPU: a.TargetCpu, Cooldown: ms(a.CooldownMs)}}
 }
 
 func groupState(args InstanceGroupArgs, g localcloud.Group) InstanceGroupState {
@@ -231,7 +236,8 @@ func (*InstanceGroup) Read(ctx context.Context, req infer.ReadRequest[InstanceGr
 	if err != nil {
 		return infer.ReadResponse[InstanceGroupArgs, InstanceGroupState]{}, err
 	}
-	// what runs is the truth: the image and capacity the plane holds
+	// what runs is the truth: the image and capacity the plane holds (the
+	// declared desired capacity: the autoscaler's is not drift)
 	in := req.Inputs
 	in.ImageDigest, in.ImagePath, in.Desired, in.Min, in.Max, in.Port = g.Digest, g.ImagePath, g.Desired, g.Min, g.Max, g.Port
 	return infer.ReadResponse[InstanceGroupArgs, InstanceGroupState]{ID: req.ID, Inputs: in, State: groupState(in, g)}, nil

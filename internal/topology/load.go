@@ -116,7 +116,7 @@ var (
 		},
 	}
 	capacitySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "min", Required: true}, {Name: "desired", Required: true}, {Name: "max", Required: true}}}
-	scalingSchema  = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "target_cpu"}, {Name: "target_requests"}}}
+	scalingSchema  = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "target_cpu"}, {Name: "target_requests"}, {Name: "cooldown"}}}
 	healthSchema   = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 		{Name: "path"}, {Name: "interval"}, {Name: "timeout"}, {Name: "unhealthy_after"}, {Name: "healthy_after"},
 	}}
@@ -148,6 +148,7 @@ const (
 	DefaultDNSTTL         = 60 * time.Second
 	DefaultDNSName        = "@"
 	DefaultReplication    = Asynchronous
+	DefaultCooldown       = 30 * time.Second
 )
 
 // reservedRegionNames cannot name a region: they name other stacks.
@@ -387,6 +388,10 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 		}
 		if r1 == nil && r2 == nil {
 			d.errorf(sb.DefRange.Ptr(), "Empty scaling block", "scaling needs target_cpu or target_requests.")
+		}
+		var rc *hcl.Range
+		if s.Scaling.Cooldown, rc = d.duration(sc.Attributes, "cooldown", DefaultCooldown); rc != nil && s.Scaling.Cooldown < time.Second {
+			d.errorf(rc, "Invalid scaling cooldown", "cooldown must be at least 1s, not %s.", s.Scaling.Cooldown)
 		}
 	}
 	s.Health = d.health(blocks["health"])

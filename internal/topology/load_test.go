@@ -67,7 +67,7 @@ func TestLoadFull(t *testing.T) {
 	want := Service{
 		Name: "shop", Mode: ActiveActive, Image: "shop", Port: 8080, Regions: []string{"east", "west"},
 		Capacity: Capacity{Min: 2, Desired: 3, Max: 6},
-		Scaling:  Scaling{TargetCPU: 60},
+		Scaling:  Scaling{TargetCPU: 60, Cooldown: DefaultCooldown},
 		Health:   Health{Path: "/healthz", Interval: time.Second, Timeout: time.Second, UnhealthyAfter: 2, HealthyAfter: DefaultHealthyAfter},
 		DNS:      DNS{Zone: "shop.test", Name: "www", TTL: 5 * time.Second},
 		Database: &Database{Engine: "postgres", Replication: Synchronous},

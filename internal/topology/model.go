@@ -116,7 +116,9 @@ type Capacity struct {
 type Scaling struct {
 	TargetCPU      int // percent
 	TargetRequests int // requests per second per instance
-	DeclRange      hcl.Range
+	// Cooldown is the least time between two capacity changes.
+	Cooldown  time.Duration
+	DeclRange hcl.Range
 }
 
 // Health is the service's health check, used by the load balancer and DNS.

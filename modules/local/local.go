@@ -109,6 +109,11 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			"min": pulumi.Int(s.Capacity.Min), "desired": pulumi.Int(s.Capacity.Desired), "max": pulumi.Int(s.Capacity.Max),
 			"zones": pulumi.Int(a.Region.Zones), "health": health,
 		}
+		if sc := s.Scaling; sc.TargetRequests > 0 || sc.TargetCPU > 0 {
+			groupArgs["targetRequests"] = pulumi.Int(sc.TargetRequests)
+			groupArgs["targetCpu"] = pulumi.Int(sc.TargetCPU)
+			groupArgs["cooldownMs"] = pulumi.Int(int(sc.Cooldown.Milliseconds()))
+		}
 		deps := []pulumi.Resource{region}
 		var db *Database
 		if s.Database != nil {

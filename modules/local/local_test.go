@@ -32,6 +32,10 @@ service "aa" {
     path     = "/up"
     interval = "2s"
   }
+  scaling {
+    target_requests = 50
+    cooldown        = "10s"
+  }
   dns {
     zone = "aa.test"
     ttl  = 7
@@ -93,6 +97,9 @@ func TestRegionResources(t *testing.T) {
 	health, _ := group.Inputs["health"].(map[string]any)
 	if health["path"] != "/up" || health["intervalMs"] != float64(2000) || health["unhealthyAfter"] != float64(topology.DefaultUnhealthyAfter) {
 		t.Errorf("health = %v", health)
+	}
+	if group.Inputs["targetRequests"] != float64(50) || group.Inputs["cooldownMs"] != float64(10000) {
+		t.Errorf("scaling inputs = %v", group.Inputs)
 	}
 	if got := group.Inputs["databaseRegions"]; !reflect.DeepEqual(got, []any{"east", "west", "north"}) {
 		t.Errorf("databaseRegions = %v, want the primary first", got)
