@@ -33,7 +33,7 @@ build: bin/pulumi
 
 test: deps build
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race ./internal/orchestrate/ ./internal/plan/ ./internal/topology/
+	$(GO) test -count=1 -race ./internal/orchestrate/ ./internal/plan/ ./internal/topology/ ./internal/localcloud/
 
 lint:
 	$(GO) vet ./...

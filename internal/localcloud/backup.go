@@ -293,27 +293,23 @@ func (b *backupRunner) status(ctx context.Context) Backup {
 
 // GetBackup returns a plan and the backups its vaults hold.
 func (p *Plane) GetBackup(ctx context.Context, id string) (Backup, error) {
-	p.mu.Lock()
-	b, ok := p.backups[id]
-	p.mu.Unlock()
-	if !ok {
-		return Backup{}, fmt.Errorf("backup %s: %w", id, ErrNotFound)
+	b, err := lookup(p, p.backups, "backup", id)
+	if err != nil {
+		return Backup{}, err
 	}
 	return b.status(ctx), nil
 }
 
 // RunBackup takes a backup now (kind full, diff or incr).
 func (p *Plane) RunBackup(ctx context.Context, id, kind string) (Backup, error) {
-	p.mu.Lock()
-	b, ok := p.backups[id]
-	p.mu.Unlock()
-	if !ok {
-		return Backup{}, fmt.Errorf("backup %s: %w", id, ErrNotFound)
+	b, err := lookup(p, p.backups, "backup", id)
+	if err != nil {
+		return Backup{}, err
 	}
 	if kind != "full" && kind != "diff" && kind != "incr" {
 		return Backup{}, fmt.Errorf("backup %s: type must be full, diff or incr", id)
 	}
-	err := b.backup(ctx, kind)
+	err = b.backup(ctx, kind)
 	return b.status(ctx), err
 }
 

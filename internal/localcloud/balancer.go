@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
+	"syscall"
 	"time"
 )
 
@@ -18,10 +18,9 @@ import (
 type balancerRunner struct {
 	p      *Plane
 	region Region
+	managed
 
-	mu       sync.Mutex
 	spec     BalancerSpec
-	proc     *process
 	backends []string
 	config   string
 }
@@ -96,13 +95,9 @@ func (b *balancerRunner) apply(haproxy string, spec BalancerSpec, backends []str
 	listen := net.JoinHostPort(b.region.BalancerAddress(), strconv.Itoa(spec.Port))
 	cfg := haproxyConfig(spec, listen, backends, filepath.Join(dir, "admin.sock"))
 	if b.proc == nil {
-		if pid := b.p.recordedPID(b.p.balancerName(spec)); pid != 0 {
-			if proc, ok := adopt(pid, "haproxy"); ok {
-				b.proc = proc
-				if old, err := os.ReadFile(filepath.Join(dir, "haproxy.cfg")); err == nil {
-					b.config = string(old)
-				}
-			}
+		b.adoptRecorded(b.p, b.p.balancerName(spec), "haproxy", syscall.SIGTERM)
+		if old, err := os.ReadFile(filepath.Join(dir, "haproxy.cfg")); err == nil && b.proc != nil {
+			b.config = string(old)
 		}
 	}
 	b.spec, b.backends = spec, backends
@@ -180,32 +175,19 @@ backend instances
 }
 
 func (b *balancerRunner) status() Balancer {
+	pid, running := b.pid()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := Balancer{BalancerSpec: b.spec, Backends: b.backends, Running: b.proc.running()}
+	st := Balancer{BalancerSpec: b.spec, Backends: b.backends, Running: running, PID: pid}
 	st.Address = net.JoinHostPort(b.region.BalancerAddress(), strconv.Itoa(b.spec.Port))
-	if b.proc != nil {
-		st.PID = b.proc.PID
-	}
 	return st
-}
-
-func (b *balancerRunner) stop() {
-	b.mu.Lock()
-	proc := b.proc
-	b.mu.Unlock()
-	if proc != nil {
-		_ = proc.stop(5 * time.Second)
-	}
 }
 
 // GetBalancer returns a balancer's status (Running false when it died).
 func (p *Plane) GetBalancer(id string) (Balancer, error) {
-	p.mu.Lock()
-	b, ok := p.balancers[id]
-	p.mu.Unlock()
-	if !ok {
-		return Balancer{}, fmt.Errorf("load balancer %s: %w", id, ErrNotFound)
+	b, err := lookup(p, p.balancers, "load balancer", id)
+	if err != nil {
+		return Balancer{}, err
 	}
 	return b.status(), nil
 }
@@ -223,7 +205,7 @@ func (p *Plane) DeleteBalancer(id string) error {
 	err := p.save()
 	p.mu.Unlock()
 	if ok {
-		b.stop()
+		b.stop(5 * time.Second)
 		p.setPID(p.balancerName(spec), 0)
 		_ = os.RemoveAll(p.balancerDir(spec))
 	}

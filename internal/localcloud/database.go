@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -64,10 +63,9 @@ type Database struct {
 type dbRunner struct {
 	p      *Plane
 	region Region
+	managed
 
-	mu   sync.Mutex
 	spec DatabaseSpec
-	proc *process
 }
 
 // dbRoot holds the plane's databases. Running as root, the server runs as
@@ -187,9 +185,8 @@ func (p *Plane) PutDatabase(ctx context.Context, spec DatabaseSpec) (Database, e
 }
 
 func (d *dbRunner) running() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.proc.running()
+	_, running := d.pid()
+	return running
 }
 
 func (d *dbRunner) ping(ctx context.Context) error {
@@ -216,14 +213,7 @@ func (d *dbRunner) apply(ctx context.Context, bin string, spec DatabaseSpec) err
 		return err
 	}
 	name := "database/" + spec.ID()
-	if d.proc == nil {
-		if pid := d.p.recordedPID(name); pid != 0 {
-			if proc, ok := adopt(pid, "postgres"); ok {
-				proc.term = syscall.SIGINT
-				d.proc = proc
-			}
-		}
-	}
+	d.adoptRecorded(d.p, name, "postgres", syscall.SIGINT)
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
 		if err := d.p.mkdirTraversable(dir); err != nil {
 			return err
@@ -402,11 +392,9 @@ func (d *dbRunner) reload(ctx context.Context) error {
 }
 
 func (d *dbRunner) status(ctx context.Context) Database {
+	pid, running := d.pid()
 	d.mu.Lock()
-	st := Database{DatabaseSpec: d.spec, Address: dbAddress(d.region), Running: d.proc.running()}
-	if d.proc != nil {
-		st.PID = d.proc.PID
-	}
+	st := Database{DatabaseSpec: d.spec, Address: dbAddress(d.region), Running: running, PID: pid}
 	d.mu.Unlock()
 	if st.Running {
 		st.Role = "unknown"
@@ -423,22 +411,11 @@ func (d *dbRunner) status(ctx context.Context) Database {
 	return st
 }
 
-func (d *dbRunner) stop() {
-	d.mu.Lock()
-	proc := d.proc
-	d.mu.Unlock()
-	if proc != nil {
-		_ = proc.stop(10 * time.Second)
-	}
-}
-
 // GetDatabase returns a member's status.
 func (p *Plane) GetDatabase(ctx context.Context, id string) (Database, error) {
-	p.mu.Lock()
-	d, ok := p.databases[id]
-	p.mu.Unlock()
-	if !ok {
-		return Database{}, fmt.Errorf("database %s: %w", id, ErrNotFound)
+	d, err := lookup(p, p.databases, "database", id)
+	if err != nil {
+		return Database{}, err
 	}
 	return d.status(ctx), nil
 }
@@ -446,11 +423,9 @@ func (p *Plane) GetDatabase(ctx context.Context, id string) (Database, error) {
 // PromoteDatabase makes a replica the primary (the runbook step of a region
 // or primary loss).
 func (p *Plane) PromoteDatabase(ctx context.Context, id string) (Database, error) {
-	p.mu.Lock()
-	d, ok := p.databases[id]
-	p.mu.Unlock()
-	if !ok {
-		return Database{}, fmt.Errorf("database %s: %w", id, ErrNotFound)
+	d, err := lookup(p, p.databases, "database", id)
+	if err != nil {
+		return Database{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -480,7 +455,7 @@ func (p *Plane) DeleteDatabase(ctx context.Context, id string) error {
 	err := p.save()
 	p.mu.Unlock()
 	if d != nil {
-		d.stop()
+		d.stop(10 * time.Second)
 		p.setPID("database/"+id, 0)
 	}
 	if ok {

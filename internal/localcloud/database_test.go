@@ -108,7 +108,7 @@ func TestReplicatedDatabase(t *testing.T) {
 	p.mu.Lock()
 	rr := p.databases[replicaSpec.ID()]
 	p.mu.Unlock()
-	rr.stop()
+	rr.stop(10 * time.Second)
 	short, cancelShort := context.WithTimeout(ctx, 2*time.Second)
 	err = exec1(t, short, primary.Address, "INSERT INTO t VALUES (999)")
 	cancelShort()

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
+	"syscall"
 	"time"
 )
 
@@ -66,9 +66,7 @@ type dnsRunner struct {
 	p    *Plane
 	env  string
 	addr string // host:port
-
-	mu   sync.Mutex
-	proc *process
+	managed
 }
 
 func (p *Plane) dnsDir(env string) string { return filepath.Join(p.dir, "dns", env) }
@@ -195,13 +193,7 @@ func (d *dnsRunner) start(bin string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	name := "dns/" + d.env
-	if d.proc == nil {
-		if pid := d.p.recordedPID(name); pid != 0 {
-			if proc, ok := adopt(pid, "pdns_server"); ok {
-				d.proc = proc
-			}
-		}
-	}
+	d.adoptRecorded(d.p, name, "pdns_server", syscall.SIGTERM)
 	if d.proc.running() {
 		return d.reload()
 	}
@@ -236,31 +228,15 @@ func (d *dnsRunner) reload() error {
 }
 
 func (d *dnsRunner) status() DNSServer {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	st := DNSServer{DNSServerSpec: DNSServerSpec{Env: d.env}, Address: d.addr, Running: d.proc.running()}
-	if d.proc != nil {
-		st.PID = d.proc.PID
-	}
-	return st
-}
-
-func (d *dnsRunner) stop() {
-	d.mu.Lock()
-	proc := d.proc
-	d.mu.Unlock()
-	if proc != nil {
-		_ = proc.stop(5 * time.Second)
-	}
+	pid, running := d.pid()
+	return DNSServer{DNSServerSpec: DNSServerSpec{Env: d.env}, Address: d.addr, Running: running, PID: pid}
 }
 
 // GetDNSServer returns an environment's DNS server status.
 func (p *Plane) GetDNSServer(env string) (DNSServer, error) {
-	p.mu.Lock()
-	d, ok := p.dns[env]
-	p.mu.Unlock()
-	if !ok {
-		return DNSServer{}, fmt.Errorf("dns %s: %w", env, ErrNotFound)
+	d, err := lookup(p, p.dns, "dns", env)
+	if err != nil {
+		return DNSServer{}, err
 	}
 	return d.status(), nil
 }
@@ -280,7 +256,7 @@ func (p *Plane) DeleteDNSServer(env string) error {
 	err := p.save()
 	p.mu.Unlock()
 	if ok {
-		d.stop()
+		d.stop(5 * time.Second)
 		p.setPID("dns/"+env, 0)
 		_ = os.RemoveAll(p.dnsDir(env))
 	}

@@ -113,11 +113,9 @@ func validateGroup(s GroupSpec) error {
 
 // GetGroup returns a group's status.
 func (p *Plane) GetGroup(id string) (Group, error) {
-	p.mu.Lock()
-	g, ok := p.groups[id]
-	p.mu.Unlock()
-	if !ok {
-		return Group{}, fmt.Errorf("instance group %s: %w", id, ErrNotFound)
+	g, err := lookup(p, p.groups, "instance group", id)
+	if err != nil {
+		return Group{}, err
 	}
 	return g.status(), nil
 }
@@ -139,11 +137,9 @@ func (p *Plane) DeleteGroup(id string) error {
 // KillInstance kills one instance's process, as a failure would (for drills
 // and tests); the group replaces it.
 func (p *Plane) KillInstance(id string, slotIdx int) (int, error) {
-	p.mu.Lock()
-	g, ok := p.groups[id]
-	p.mu.Unlock()
-	if !ok {
-		return 0, fmt.Errorf("instance group %s: %w", id, ErrNotFound)
+	g, err := lookup(p, p.groups, "instance group", id)
+	if err != nil {
+		return 0, err
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -177,11 +177,11 @@ func (p *Plane) Shutdown() {
 		b.stop()
 	}
 	for _, d := range dns {
-		d.stop()
+		d.stop(5 * time.Second)
 	}
 	defer func() {
 		for _, d := range dbs { // after the instances that use them
-			d.stop()
+			d.stop(10 * time.Second)
 		}
 	}()
 	var wg sync.WaitGroup
@@ -191,7 +191,7 @@ func (p *Plane) Shutdown() {
 	}
 	for _, b := range balancers {
 		wg.Add(1)
-		go func(b *balancerRunner) { defer wg.Done(); b.stop() }(b)
+		go func(b *balancerRunner) { defer wg.Done(); b.stop(5 * time.Second) }(b)
 	}
 	wg.Wait()
 }

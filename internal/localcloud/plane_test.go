@@ -40,6 +40,9 @@ func newTestPlane(t *testing.T) *Plane {
 	}
 	t.Cleanup(func() {
 		p.Shutdown()
+		for _, r := range p.Status().Regions { // a test plane's claims go with it
+			releaseRange(r.Index, p.dir)
+		}
 		if strings.HasPrefix(p.dbRoot(), SystemDataDir) {
 			_ = os.RemoveAll(p.dbRoot())
 		}

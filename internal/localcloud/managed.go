@@ -1,0 +1,63 @@
+package localcloud
+
+import (
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// managed is the one long-running process of a load balancer, DNS server or
+// database: started by the plane, or adopted from a previous plane by its
+// recorded PID, and never restarted behind the user's back (a dead one is
+// drift, repaired by the next Put).
+type managed struct {
+	mu   sync.Mutex
+	proc *process
+}
+
+// adoptRecorded adopts the process recorded under name, if none runs yet and
+// the recorded one is alive and runs program; callers hold m.mu.
+func (m *managed) adoptRecorded(p *Plane, name, program string, term syscall.Signal) {
+	if m.proc != nil {
+		return
+	}
+	if pid := p.recordedPID(name); pid != 0 {
+		if proc, ok := adopt(pid, program); ok {
+			proc.term = term
+			m.proc = proc
+		}
+	}
+}
+
+// pid is the process's PID (0 if never started) and whether it runs.
+func (m *managed) pid() (int, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.proc == nil {
+		return 0, false
+	}
+	return m.proc.PID, m.proc.running()
+}
+
+// stop stops the process, waiting up to grace before killing it.
+func (m *managed) stop(grace time.Duration) {
+	m.mu.Lock()
+	proc := m.proc
+	m.mu.Unlock()
+	if proc != nil {
+		_ = proc.stop(grace)
+	}
+}
+
+// lookup finds an object's runner by ID under the plane's lock.
+func lookup[T any](p *Plane, objects map[string]T, kind, id string) (T, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	o, ok := objects[id]
+	if !ok {
+		var zero T
+		return zero, fmt.Errorf("%s %s: %w", kind, id, ErrNotFound)
+	}
+	return o, nil
+}
