@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"syscall"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
@@ -28,20 +26,13 @@ func runLocal(bin string, runs int) error {
 	defer os.RemoveAll(state)
 	plane := localcloud.Dir(state)
 	defer localcloud.Stop(context.Background(), plane) //nolint:errcheck // best effort at exit
-	env := append(os.Environ(), "BULWARK_STATE_DIR="+state)
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
 	bulwark := func(args ...string) (measurement, error) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		start := time.Now()
-		out, err := cmd.CombinedOutput()
-		m := measurement{wall: time.Since(start)}
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			m.maxRSS = ru.Maxrss
-		}
-		if err != nil {
-			return m, fmt.Errorf("bulwark %v: %w\n%s", args, err, out)
-		}
-		return m, nil
+		m, _, err := measure(wd, []string{"BULWARK_STATE_DIR=" + state}, bin, args...)
+		return m, err
 	}
 	rows := map[string][]time.Duration{}
 	var peak int64

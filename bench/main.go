@@ -57,7 +57,7 @@ func run(bin string, runs int) error {
 		var ms []measurement
 		var resources int
 		for r := 0; r <= runs; r++ {
-			m, out, err := measure(dir, bin, "plan", "--env", paths[i], "--format", "json")
+			m, out, err := measure(dir, nil, bin, "plan", "--env", paths[i], "--format", "json")
 			if err != nil {
 				return fmt.Errorf("%s: %w", size, err)
 			}
@@ -87,9 +87,12 @@ func run(bin string, runs int) error {
 	return nil
 }
 
-func measure(dir, bin string, args ...string) (measurement, []byte, error) {
+// measure runs bin in dir (with env added to this process's environment)
+// and returns its wall time, peak memory and standard output.
+func measure(dir string, env []string, bin string, args ...string) (measurement, []byte, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	out, err := cmd.Output()
