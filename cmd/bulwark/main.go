@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/topology"
@@ -156,7 +158,7 @@ func load(env string, errOut io.Writer) (*project.Project, *topology.Topology, i
 func countErrors(de *topology.DiagnosticsError) int {
 	n := 0
 	for _, d := range de.Diags {
-		if d.Severity == 1 {
+		if d.Severity == hcl.DiagError {
 			n++
 		}
 	}

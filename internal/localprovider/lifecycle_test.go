@@ -75,7 +75,7 @@ func props(m map[string]any) property.Map {
 	return property.NewMap(out)
 }
 
-func str(m property.Map, k string) string  { v := m.Get(k); return v.AsString() }
+func str(m property.Map, k string) string { v := m.Get(k); return v.AsString() }
 
 func TestProviderLifecycle(t *testing.T) {
 	s := server(t)
