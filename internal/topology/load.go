@@ -151,6 +151,13 @@ const (
 	DefaultCooldown       = 30 * time.Second
 )
 
+// localReservedPorts are ports a local service may not take: those of stock
+// Debian services, and the local target's own DNS and database ports.
+var localReservedPorts = map[int]string{
+	53: "DNS resolvers", 80: "web servers", 443: "web servers", 5432: "a stock PostgreSQL cluster",
+	10053: "the environment's DNS server", 15432: "the environment's databases",
+}
+
 // reservedRegionNames cannot name a region: they name other stacks.
 var reservedRegionNames = map[string]bool{"global": true}
 
@@ -348,6 +355,9 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 	port, rng := d.integer(c.Attributes, "port", 0)
 	if rng != nil && (port < 1 || port > 65535) {
 		d.errorf(rng, "Invalid port", "port must be between 1 and 65535, not %d.", port)
+	}
+	if why, reserved := localReservedPorts[port]; rng != nil && reserved && t.Environment.Target == TargetLocal {
+		d.errorf(rng, "Reserved port", "On the local target, port %d is left to %s; choose another port.", port, why)
 	}
 	s.Port = port
 
