@@ -347,7 +347,9 @@ func (g *groupRunner) instance(s *slot, pid int) Instance {
 }
 
 // start launches the slot's instance, backing off when it keeps crashing.
+// Only the supervisor goroutine calls it; what status reads changes under g.mu.
 func (g *groupRunner) start(s *slot, spec GroupSpec) {
+	g.mu.Lock()
 	now := time.Now()
 	recent := s.restarts[:0]
 	for _, t := range s.restarts {
@@ -357,16 +359,16 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 	}
 	s.restarts = recent
 	if n := len(recent); n >= 3 && now.Sub(recent[n-1]) < time.Duration(min(n, 10))*time.Second {
+		g.mu.Unlock()
 		return // crash loop: wait before trying again
 	}
 	s.restarts = append(s.restarts, now)
 	s.gen++
 	inst := g.instance(s, 0)
-	host, port, _ := net.SplitHostPort(inst.Address)
-	if err := portFree(host, port); err != nil {
-		if who := describeClaim(g.region.Index); who != "" && !strings.Contains(who, g.p.dir) {
-			err = fmt.Errorf("%w (127.0.%d.0/24 is claimed by %s)", err, g.region.Index, who)
-		}
+	region := g.region
+	g.mu.Unlock()
+
+	fail := func(err error) {
 		g.p.log.Printf("group %s slot %d: %v", spec.ID(), s.idx, err)
 		g.mu.Lock()
 		s.inst = inst
@@ -374,6 +376,13 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 		s.inst.Error = err.Error()
 		s.startErr = err
 		g.mu.Unlock()
+	}
+	host, port, _ := net.SplitHostPort(inst.Address)
+	if err := portFree(host, port); err != nil {
+		if who := describeClaim(region.Index); who != "" && !strings.Contains(who, g.p.dir) {
+			err = fmt.Errorf("%w (127.0.%d.0/24 is claimed by %s)", err, region.Index, who)
+		}
+		fail(err)
 		return
 	}
 	cmd := exec.Command(spec.ImagePath)
@@ -384,7 +393,7 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 	if len(spec.DatabaseRegions) > 0 {
 		dbURL, err := g.p.DatabaseURL(spec.Env, spec.Service, spec.DatabaseRegions)
 		if err != nil {
-			g.p.log.Printf("group %s slot %d: database: %v", spec.ID(), s.idx, err)
+			fail(fmt.Errorf("database: %w", err))
 			return
 		}
 		cmd.Env = append(cmd.Env, "SHOP_DATABASE_URL="+dbURL)
@@ -393,7 +402,7 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 	_ = os.MkdirAll(logDir, 0o700)
 	proc, err := spawn(cmd, filepath.Join(logDir, fmt.Sprintf("%s-%d.log", spec.Service, s.idx)))
 	if err != nil {
-		g.p.log.Printf("group %s slot %d: %v", spec.ID(), s.idx, err)
+		fail(err)
 		return
 	}
 	inst.PID = proc.PID
