@@ -51,7 +51,7 @@ service "shop" {
   }
   backup {
     every   = "15m"
-    keep    = "1d"
+    keep    = "7d"
     copy_to = ["west"]
   }
 }

@@ -98,6 +98,7 @@ var (
 		{Type: "environment", LabelNames: []string{"name"}},
 		{Type: "region", LabelNames: []string{"name"}},
 		{Type: "service", LabelNames: []string{"name"}},
+		{Type: "policy", LabelNames: []string{"id"}},
 	}}
 	environmentSchema = &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "target", Required: true}, {Name: "state"}, {Name: "secrets"}},
@@ -199,6 +200,10 @@ func (d *decoder) decodeFile(body hcl.Body) *Topology {
 			topo.Regions = append(topo.Regions, r)
 		case "service":
 			serviceBlocks = append(serviceBlocks, b)
+		case "policy":
+			if pc, ok := d.policy(b, topo); ok {
+				topo.Policies = append(topo.Policies, pc)
+			}
 		}
 	}
 	switch len(envBlocks) {
@@ -224,6 +229,41 @@ func (d *decoder) decodeFile(body hcl.Body) *Topology {
 		topo.Services = append(topo.Services, s)
 	}
 	return topo
+}
+
+// policy reads a policy block: enforcement, and the rest as parameters.
+func (d *decoder) policy(b *hcl.Block, t *Topology) (PolicyConfig, bool) {
+	pc := PolicyConfig{ID: b.Labels[0], Params: map[string]PolicyParam{}, DeclRange: b.DefRange}
+	for _, prev := range t.Policies {
+		if prev.ID == pc.ID {
+			d.errorf(b.LabelRanges[0].Ptr(), "Duplicate policy", "Policy %q is already configured at %s.", pc.ID, prev.DeclRange)
+			return pc, false
+		}
+	}
+	attrs, diags := b.Body.JustAttributes()
+	d.diags = append(d.diags, diags...)
+	for name, attr := range attrs {
+		v, diags := attr.Expr.Value(nil)
+		d.diags = append(d.diags, diags...)
+		if diags.HasErrors() {
+			continue
+		}
+		if name == "enforcement" {
+			if v.Type() != cty.String || v.IsNull() {
+				d.errorf(attr.Expr.Range().Ptr(), "Invalid enforcement", `enforcement must be "advisory", "mandatory" or "disabled".`)
+				continue
+			}
+			switch e := v.AsString(); e {
+			case "advisory", "mandatory", "disabled":
+				pc.Enforcement = e
+			default:
+				d.errorf(attr.Expr.Range().Ptr(), "Invalid enforcement", `enforcement must be "advisory", "mandatory" or "disabled", not %q.`, e)
+			}
+			continue
+		}
+		pc.Params[name] = PolicyParam{Value: v, Range: attr.Expr.Range()}
+	}
+	return pc, true
 }
 
 func (d *decoder) environment(b *hcl.Block) Environment {

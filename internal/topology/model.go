@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // Target names where an environment is deployed.
@@ -54,6 +55,7 @@ type Topology struct {
 	Environment Environment
 	Regions     []Region  // in file order
 	Services    []Service // in file order
+	Policies    []PolicyConfig
 	// File is the path the topology was loaded from.
 	File string
 }
@@ -70,6 +72,22 @@ type Environment struct {
 	// Objectives are the declared RTO/RPO targets, one per disruption at most.
 	Objectives []Objective
 	DeclRange  hcl.Range
+}
+
+// PolicyConfig is a policy block: a policy's enforcement and parameters in
+// this environment. The policies package checks the ID and parameters.
+type PolicyConfig struct {
+	ID          string
+	Enforcement string // advisory, mandatory or disabled; empty keeps the default
+	// Params are the other attributes, by name, as evaluated.
+	Params    map[string]PolicyParam
+	DeclRange hcl.Range
+}
+
+// PolicyParam is one parameter of a policy block.
+type PolicyParam struct {
+	Value cty.Value
+	Range hcl.Range
 }
 
 // Objective is a declared recovery target for one kind of disruption.

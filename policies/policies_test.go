@@ -1,0 +1,308 @@
+package policies
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/plan"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// good is an environment every policy accepts; each failing case edits it.
+const good = `
+environment "pol" {
+  target = "local"
+  targets {
+    region {
+      rto = "10s"
+      rpo = "0s"
+    }
+  }
+}
+region "east" {
+  primary = true
+}
+region "west" {}
+service "shop" {
+  mode  = "active-active"
+  image = "shop"
+  port  = 8080
+  capacity {
+    min     = 2
+    desired = 2
+    max     = 4
+  }
+  health {
+    interval        = "1s"
+    unhealthy_after = 2
+  }
+  dns {
+    zone = "shop.test"
+    ttl  = 1
+  }
+  database {
+    engine      = "postgres"
+    replication = "sync"
+  }
+  backup {
+    every   = "1h"
+    keep    = "7d"
+    copy_to = ["west"]
+  }
+}
+`
+
+// model loads source as if it were environments/<name>.hcl of this
+// repository, plans it under mocks and reads the graph.
+func model(t *testing.T, name, src string) (*Model, []Configured) {
+	t.Helper()
+	l := &topology.Loader{}
+	topo, err := l.Load("../environments/"+name+".hcl", []byte(src))
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	p, err := plan.Build(context.Background(), topo, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := FromPlan(topo, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := Configure(topo)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return m, cfg
+}
+
+func findings(results []Result, id string) []Finding {
+	for _, r := range results {
+		if r.Policy == id {
+			return r.Findings
+		}
+	}
+	return nil
+}
+
+func TestGoodEnvironmentPassesEveryPolicy(t *testing.T) {
+	m, cfg := model(t, "pol", good)
+	for _, r := range Evaluate(m, cfg) {
+		if !r.Passed() {
+			t.Errorf("%s: %+v", r.Policy, r.Findings)
+		}
+	}
+}
+
+func TestExampleDevEnvironmentPasses(t *testing.T) {
+	src, err := os.ReadFile("../environments/dev.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, cfg := model(t, "dev", string(src))
+	if f := MandatoryFindings(Evaluate(m, cfg)); len(f) != 0 {
+		t.Errorf("environments/dev.hcl violates mandatory policies: %+v", f)
+	}
+}
+
+func TestEachPolicyFails(t *testing.T) {
+	cases := []struct {
+		policy   string
+		old, new string
+		line     string // text on the line the finding points at
+	}{
+		{"region-count", `region "west" {}`, `region "west" {}
+policy "data-replicated" {
+  enforcement = "disabled"
+}`, `service "shop" {`},
+		{"zone-spread", "min     = 2\n    desired = 2", "min     = 1\n    desired = 1", "capacity {"},
+		{"min-capacity", "min     = 2", "min     = 1", "capacity {"},
+		{"n-plus-one", "max     = 4", "max     = 3", "capacity {"},
+		{"backup-offsite", `copy_to = ["west"]`, `copy_to = ["east"]`, "backup {"},
+		{"backup-retention", `keep    = "7d"`, `keep    = "2d"`, "backup {"},
+		{"recovery-targets", `rto = "10s"`, `rto = "1s"`, "region {"},
+		{"recovery-targets", `replication = "sync"`, `replication = "async"`, "region {"},
+		{"deletion-protection", `environment "pol" {`, `environment "prod" {`, "database {"},
+	}
+	for _, c := range cases {
+		t.Run(c.policy+"/"+strings.Fields(c.new)[0], func(t *testing.T) {
+			if !strings.Contains(good, c.old) {
+				t.Fatalf("fixture lacks %q", c.old)
+			}
+			src := strings.Replace(good, c.old, c.new, 1)
+			name := "pol"
+			if strings.Contains(c.new, `"prod"`) {
+				name = "prod"
+			}
+			if c.policy == "region-count" {
+				src = strings.Replace(src, "  mode  = \"active-active\"\n", "  mode  = \"active-active\"\n  regions = [\"east\"]\n", 1)
+			}
+			m, cfg := model(t, name, src)
+			results := Evaluate(m, cfg)
+			got := findings(results, c.policy)
+			if len(got) == 0 {
+				t.Fatalf("%s found nothing; all results: %+v", c.policy, results)
+			}
+			lines := strings.Split(src, "\n")
+			f := got[0]
+			if f.Range.Start.Line < 1 || !strings.Contains(lines[f.Range.Start.Line-1], c.line) {
+				t.Errorf("finding points at line %d %q, want the line with %q", f.Range.Start.Line, lines[max(f.Range.Start.Line-1, 0)], c.line)
+			}
+			if f.Enforcement != Mandatory || len(MandatoryFindings(results)) == 0 {
+				t.Errorf("%s is not mandatory by default", c.policy)
+			}
+		})
+	}
+}
+
+func TestHotStandbyPolicies(t *testing.T) {
+	src := strings.Replace(good, `mode  = "active-active"`, `mode  = "hot-standby"`, 1)
+	src = strings.Replace(src, "min     = 2", "min     = 1", 1)
+	src = strings.Replace(src, "desired = 2", "desired = 1", 1)
+	src = strings.Replace(src, "max     = 4", "max     = 2", 1)
+	m, cfg := model(t, "pol", src)
+	results := Evaluate(m, cfg)
+	// the standby region's minimum of 1 is advisory; the primary's is mandatory
+	if f := findings(results, "warm-standby"); len(f) != 1 || f[0].Region != "west" || f[0].Enforcement != Advisory {
+		t.Errorf("warm-standby = %+v", f)
+	}
+	if f := findings(results, "min-capacity"); len(f) != 1 || f[0].Region != "east" {
+		t.Errorf("min-capacity = %+v", f)
+	}
+	if f := findings(results, "n-plus-one"); len(f) != 0 {
+		t.Errorf("n-plus-one judged a hot standby: %+v", f)
+	}
+	if f := findings(results, "dns-health-checked"); len(f) != 0 {
+		t.Errorf("failover record with the primary first was flagged: %+v", f)
+	}
+}
+
+func TestConfigure(t *testing.T) {
+	src := good + `
+policy "backup-retention" {
+  enforcement = "advisory"
+  min_keep    = "30d"
+}
+policy "zone-spread" {
+  min_zones = 3
+}
+`
+	m, cfg := model(t, "pol", src)
+	results := Evaluate(m, cfg)
+	for _, r := range results {
+		switch r.Policy {
+		case "backup-retention":
+			if r.Enforcement != Advisory || !r.Lowered || len(r.Findings) != 1 {
+				t.Errorf("backup-retention = %+v", r)
+			}
+		case "zone-spread": // desired 2 spreads over 2 zones, not 3
+			if len(r.Findings) != 2 {
+				t.Errorf("zone-spread with min_zones 3 = %+v", r.Findings)
+			}
+		}
+	}
+	bad := good + `
+policy "no-such-policy" {
+  enforcement = "advisory"
+}
+policy "zone-spread" {
+  min_zonez = 3
+}
+policy "region-count" {
+  min_regions = "two"
+}
+`
+	l := &topology.Loader{}
+	topo, err := l.Load("../environments/bad.hcl", []byte(bad))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, diags := Configure(topo)
+	want := map[string]bool{"Unknown policy": false, "Unknown policy parameter": false, "Invalid policy parameter": false}
+	for _, d := range diags {
+		want[d.Summary] = true
+		if d.Subject == nil || d.Subject.Start.Line == 0 {
+			t.Errorf("%s has no line", d.Summary)
+		}
+	}
+	for k, seen := range want {
+		if !seen {
+			t.Errorf("no %q diagnostic in %v", k, diags)
+		}
+	}
+}
+
+func TestAssessmentNumbers(t *testing.T) {
+	m, _ := model(t, "pol", good)
+	got := map[topology.Disruption]Estimate{}
+	for _, e := range Assess(m).Estimates {
+		got[e.Disruption] = e
+	}
+	// by hand: HAProxy checks every 1s, 2 failures; PowerDNS checks every 1s
+	// and drops a region at the first failure; TTL 1s; promotion 200ms
+	want := map[topology.Disruption][2]time.Duration{
+		topology.DisruptionInstance: {2 * time.Second, 0},
+		topology.DisruptionZone:     {2 * time.Second, 0},
+		topology.DisruptionRegion:   {2200 * time.Millisecond, 0}, // max(DNS 1s x 1 + 1s, detection 2s + promotion 0.2s)
+		topology.DisruptionDatabase: {2200 * time.Millisecond, 0},
+	}
+	for d, w := range want {
+		e, ok := got[d]
+		if !ok || e.RTO != w[0] || e.RPO != w[1] || e.Unrecoverable {
+			t.Errorf("%s: RTO %s RPO %s (%s / %s), want %s / %s", d, e.RTO, e.RPO, e.RTOTerms, e.RPOTerms, w[0], w[1])
+		}
+	}
+	if e := got[topology.DisruptionRegion]; e.Target == nil || !e.Met() {
+		t.Errorf("region target not met: %+v", e)
+	}
+
+	// one instance per region: an instance loss waits for a replacement;
+	// asynchronous replication loses the lag
+	src := strings.Replace(good, "min     = 2\n    desired = 2", "min     = 1\n    desired = 1", 1)
+	src = strings.Replace(src, `replication = "sync"`, `replication = "async"`, 1)
+	m, _ = model(t, "pol", src)
+	for _, e := range Assess(m).Estimates {
+		switch e.Disruption {
+		case topology.DisruptionInstance:
+			if e.RTO != 3500*time.Millisecond { // 1s x 2 + replacement 1.5s
+				t.Errorf("single instance: RTO %s (%s)", e.RTO, e.RTOTerms)
+			}
+		case topology.DisruptionZone: // one instance: a zone loss is a region loss
+			if e.RTO != 2200*time.Millisecond || !strings.Contains(e.RTOTerms, "as a region loss") {
+				t.Errorf("zone with one instance: %s (%s)", e.RTO, e.RTOTerms)
+			}
+		case topology.DisruptionRegion:
+			if e.RPO != 100*time.Millisecond || e.Met() {
+				t.Errorf("async region loss: RPO %s met=%v", e.RPO, e.Met())
+			}
+		}
+	}
+
+	// one region, no backup: a region loss is not recovered
+	src = strings.Replace(good, "  mode  = \"active-active\"\n", "  mode  = \"active-active\"\n  regions = [\"east\"]\n", 1)
+	src = strings.Replace(src, "  backup {\n    every   = \"1h\"\n    keep    = \"7d\"\n    copy_to = [\"west\"]\n  }\n", "", 1)
+	m, _ = model(t, "pol", src)
+	for _, e := range Assess(m).Estimates {
+		if e.Disruption == topology.DisruptionRegion && !e.Unrecoverable {
+			t.Errorf("one region: %+v", e)
+		}
+	}
+}
+
+func TestNoAdapterForAWSYet(t *testing.T) {
+	src, err := os.ReadFile("../environments/prod.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &topology.Loader{}
+	topo, err := l.Load("../environments/prod.hcl", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FromPlan(topo, &plan.Plan{}); err == nil {
+		t.Error("an aws environment was judged without its resources")
+	}
+}
