@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -230,4 +231,27 @@ func fmtD(d time.Duration) string {
 		return fmt.Sprintf("%dd", d/(24*time.Hour))
 	}
 	return d.String()
+}
+
+// MarshalJSON writes durations in seconds, with the target and the verdict.
+func (e Estimate) MarshalJSON() ([]byte, error) {
+	type target struct {
+		RTO float64 `json:"rto_seconds"`
+		RPO float64 `json:"rpo_seconds"`
+	}
+	out := struct {
+		Service       string              `json:"service"`
+		Disruption    topology.Disruption `json:"disruption"`
+		RTO           float64             `json:"rto_seconds"`
+		RPO           float64             `json:"rpo_seconds"`
+		Unrecoverable bool                `json:"unrecoverable,omitempty"`
+		RTOTerms      string              `json:"rto_terms"`
+		RPOTerms      string              `json:"rpo_terms"`
+		Target        *target             `json:"target,omitempty"`
+		Met           bool                `json:"met"`
+	}{e.Service, e.Disruption, e.RTO.Seconds(), e.RPO.Seconds(), e.Unrecoverable, e.RTOTerms, e.RPOTerms, nil, e.Met()}
+	if e.Target != nil {
+		out.Target = &target{RTO: e.Target.RTO.Seconds(), RPO: e.Target.RPO.Seconds()}
+	}
+	return json.Marshal(out)
 }

@@ -40,22 +40,22 @@ func Builtin() []Policy {
 		{
 			ID: "n-plus-one", Description: "with any one region lost, the other regions' maximum capacity covers the total desired capacity",
 			Enforcement: Mandatory, Remediation: "raise capacity.max so the surviving regions can absorb a lost region's load",
-			Check:       checkNPlusOne,
+			Check: checkNPlusOne,
 		},
 		{
 			ID: "dns-health-checked", Description: "every multi-region service's DNS record is health-checked, and failover has exactly one primary",
 			Enforcement: Mandatory, Remediation: "give the service a dns block and a health check; for hot-standby, one primary region",
-			Check:       checkDNS,
+			Check: checkDNS,
 		},
 		{
 			ID: "data-replicated", Description: "every data store is replicated to, or backed up in, another region",
 			Enforcement: Mandatory, Remediation: "run the service in a second region (a replica follows) or add backup { copy_to = [...] }",
-			Check:       checkDataReplicated,
+			Check: checkDataReplicated,
 		},
 		{
 			ID: "backup-offsite", Description: "backup copies leave the source region",
 			Enforcement: Mandatory, Remediation: "set backup.copy_to to another region",
-			Check:       checkBackupOffsite,
+			Check: checkBackupOffsite,
 		},
 		{
 			ID: "backup-retention", Description: "backups are kept long enough",
@@ -66,7 +66,7 @@ func Builtin() []Policy {
 		{
 			ID: "images-pinned", Description: "every region runs a pinned image, the same build everywhere",
 			Enforcement: Mandatory, Remediation: "promote one image build to every region",
-			Check:       checkImagesPinned,
+			Check: checkImagesPinned,
 		},
 		{
 			ID: "deletion-protection", Description: "production databases have deletion protection",
@@ -77,7 +77,7 @@ func Builtin() []Policy {
 		{
 			ID: "recovery-targets", Description: "the estimated RTO and RPO meet the environment's declared targets",
 			Enforcement: Mandatory, Remediation: "shorten health check intervals and DNS TTLs, use synchronous replication, or revise the targets",
-			Check:       checkRecoveryTargets,
+			Check: checkRecoveryTargets,
 		},
 	}
 }

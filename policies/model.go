@@ -170,7 +170,9 @@ func num(m map[string]any, k string) int {
 	return int(f)
 }
 
-func millis(m map[string]any, k string) time.Duration { return time.Duration(num(m, k)) * time.Millisecond }
+func millis(m map[string]any, k string) time.Duration {
+	return time.Duration(num(m, k)) * time.Millisecond
+}
 
 func str(m map[string]any, k string) string {
 	s, _ := m[k].(string)

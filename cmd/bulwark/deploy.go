@@ -61,6 +61,18 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 			fmt.Fprintf(errOut, "bulwark destroy: this deletes every resource of environment %s (%s); run again with --yes\n", t.Environment.Name, scope(t, f.Region))
 			return exitBadInput
 		}
+		if op == engine.OpUp {
+			// the policy gate: judge the offline plan first; a mandatory violation deploys nothing
+			_, j, code := planAndJudge(ctx, p, t, errOut)
+			if code != exitOK {
+				return code
+			}
+			if m := j.mandatory(); len(m) > 0 {
+				writeJudgementText(errOut, j)
+				fmt.Fprintf(errOut, "\nbulwark up: %d mandatory policy violation(s); nothing was deployed\n", len(m))
+				return exitFailed
+			}
+		}
 		o, code := orchestrator(p, t, &f, out, errOut)
 		if o == nil {
 			return code

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
@@ -41,7 +43,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"validate", "check an environment file and print its diagnostics", runValidate},
-		{"plan", "offline plan: every stack's resources under Pulumi mocks, no credentials", runPlan},
+		{"plan", "offline plan: every stack's resources, policy verdicts and RTO/RPO estimates; no credentials", runPlan},
+		{"policies", "list the built-in redundancy policies and their parameters", runPolicies},
 		{"up", "deploy every regional stack, then the global stack", engineVerb(engine.OpUp)},
 		{"preview", "show what up would change", engineVerb(engine.OpPreview)},
 		{"refresh", "read the actual state of every resource into the stacks' state", engineVerb(engine.OpRefresh)},
@@ -83,13 +86,15 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 type envFlags struct {
 	Env    string
 	Format string
+	// extraFormats are formats a verb accepts beyond text and json.
+	extraFormats []string
 }
 
 func newFlagSet(name string, errOut io.Writer, f *envFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("bulwark "+name, flag.ContinueOnError)
 	fs.SetOutput(errOut)
 	fs.StringVar(&f.Env, "env", "", "environment: a name from environments/ (dev) or a path to an .hcl file")
-	fs.StringVar(&f.Format, "format", "text", "output format: text or json")
+	fs.StringVar(&f.Format, "format", "text", "output format: "+strings.Join(append([]string{"text", "json"}, f.extraFormats...), ", "))
 	return fs
 }
 
@@ -105,8 +110,8 @@ func parse(fs *flag.FlagSet, args []string, f *envFlags, errOut io.Writer) (code
 		fmt.Fprintf(errOut, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
 		return exitBadInput, false
 	}
-	if f.Format != "text" && f.Format != "json" {
-		fmt.Fprintf(errOut, "%s: --format must be text or json, not %q\n", fs.Name(), f.Format)
+	if !slices.Contains(append([]string{"text", "json"}, f.extraFormats...), f.Format) {
+		fmt.Fprintf(errOut, "%s: --format must be one of %s, not %q\n", fs.Name(), strings.Join(append([]string{"text", "json"}, f.extraFormats...), ", "), f.Format)
 		return exitBadInput, false
 	}
 	if f.Env == "" {

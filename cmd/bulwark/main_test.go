@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,4 +122,88 @@ func TestPlanJSONIsDeterministic(t *testing.T) {
 	if code != exitOK || !strings.Contains(text, "prod.eu-west-1 (2 resources)") || !strings.Contains(text, "bulwark:topology:Service") {
 		t.Errorf("text plan:\n%s", text)
 	}
+}
+
+// violating writes a local environment inside the repository whose backups
+// stay in their own region (a mandatory violation), and returns its path.
+func violating(t *testing.T, extra string) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "..", "environments", "dev.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(src), `copy_to = ["west"]`, `copy_to = ["east"]`, 1) + extra
+	path := filepath.Join("..", "..", "environments", "zz-test-"+strings.ReplaceAll(t.Name(), "/", "-")+".hcl")
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(path) })
+	abs, _ := filepath.Abs(path)
+	return abs
+}
+
+func TestPolicyGate(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("BULWARK_STATE_DIR", state)
+	path := violating(t, "")
+	code, out, errOut := inProject(t, "plan", "--env", path)
+	if code != exitFailed || !strings.Contains(out, "FAIL backup-offsite") || !strings.Contains(errOut, "mandatory policy violation") {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, sarif, _ := inProject(t, "plan", "--env", path, "--format", "sarif")
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				Level     string `json:"level"`
+				Locations []struct {
+					PhysicalLocation struct {
+						Region struct{ StartLine int } `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(sarif), &log); err != nil || code != exitFailed {
+		t.Fatalf("sarif: %v, exit %d\n%s", err, code, sarif)
+	}
+	r := log.Runs[0].Results
+	if len(r) != 1 || r[0].RuleID != "backup-offsite" || r[0].Level != "error" || r[0].Locations[0].PhysicalLocation.Region.StartLine != lineOf(t, path, "  backup {") {
+		t.Errorf("sarif results = %+v", r)
+	}
+	code, _, errOut = inProject(t, "up", "--env", path)
+	if code != exitFailed || !strings.Contains(errOut, "nothing was deployed") {
+		t.Fatalf("up: exit %d\n%s", code, errOut)
+	}
+	if entries, _ := os.ReadDir(state); len(entries) != 0 {
+		t.Errorf("up touched the state directory despite the violation: %v", entries)
+	}
+	// an environment may lower the policy, visibly; then plan passes
+	lowered := violating(t, "\npolicy \"backup-offsite\" {\n  enforcement = \"advisory\"\n}\n")
+	code, out, _ = inProject(t, "plan", "--env", lowered)
+	if code != exitOK || !strings.Contains(out, "advisory (lowered by the environment)") {
+		t.Errorf("lowered: exit %d\n%s", code, out)
+	}
+	// a bad policy block is a diagnostic at its line: exit 2
+	bad := violating(t, "\npolicy \"backup-offsite\" {\n  min_zones = 2\n}\n")
+	code, _, errOut = inProject(t, "plan", "--env", bad)
+	if code != exitBadInput || !strings.Contains(errOut, "Unknown policy parameter") || !strings.Contains(errOut, fmt.Sprintf("line %d", lineOf(t, bad, "min_zones"))) {
+		t.Errorf("bad policy block: exit %d\n%s", code, errOut)
+	}
+}
+
+// lineOf is the 1-based line of the first line of path containing text.
+func lineOf(t *testing.T, path, text string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, text) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%q not in %s", text, path)
+	return 0
 }

@@ -7,24 +7,42 @@ import (
 	"strings"
 
 	"github.com/bulwark-dev/bulwark/internal/plan"
+	"github.com/bulwark-dev/bulwark/policies"
 )
 
 func runPlan(ctx context.Context, args []string, out, errOut io.Writer) int {
-	var f envFlags
+	f := envFlags{extraFormats: []string{"sarif"}}
 	fs := newFlagSet("plan", errOut, &f)
 	p, t, code := parseAndLoad(fs, args, &f, errOut)
 	if t == nil {
 		return code
 	}
-	pl, err := plan.Build(ctx, t, plan.Options{Project: p.Name})
-	if err != nil {
-		fmt.Fprintf(errOut, "bulwark plan: %v\n", err)
+	pl, j, code := planAndJudge(ctx, p, t, errOut)
+	if pl == nil {
+		return code
+	}
+	switch f.Format {
+	case "json":
+		code = writeJSON(out, errOut, struct {
+			*plan.Plan
+			Policies   []policies.Result   `json:"policies"`
+			Assessment policies.Assessment `json:"assessment"`
+			Judged     bool                `json:"policies_evaluated"`
+			Reason     string              `json:"policies_reason,omitempty"`
+		}{pl, j.Results, j.Assessment, j.Evaluated, j.Reason})
+	case "sarif":
+		code = writeJSON(out, errOut, policies.SARIF(j.Results, version))
+	default:
+		writePlanText(out, pl)
+		writeJudgementText(out, j)
+	}
+	if code != exitOK {
+		return code
+	}
+	if n := len(j.mandatory()); n > 0 {
+		fmt.Fprintf(errOut, "bulwark plan: %d mandatory policy violation(s)\n", n)
 		return exitFailed
 	}
-	if f.Format == "json" {
-		return writeJSON(out, errOut, pl)
-	}
-	writePlanText(out, pl)
 	return exitOK
 }
 

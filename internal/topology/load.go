@@ -64,6 +64,14 @@ type Loader struct {
 	parser *hclparse.Parser
 }
 
+// Files are the sources the loader has parsed, for diagnostic snippets.
+func (l *Loader) Files() map[string]*hcl.File {
+	if l.parser == nil {
+		return nil
+	}
+	return l.parser.Files()
+}
+
 // LoadFile reads, decodes and validates one environment file.
 func (l *Loader) LoadFile(path string) (*Topology, error) {
 	src, err := os.ReadFile(path)

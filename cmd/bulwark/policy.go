@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/bulwark-dev/bulwark/internal/plan"
+	"github.com/bulwark-dev/bulwark/internal/project"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/policies"
+)
+
+// judgement is a plan's policy results and resilience assessment.
+type judgement struct {
+	Evaluated  bool                `json:"evaluated"`
+	Reason     string              `json:"reason,omitempty"` // why not evaluated
+	Results    []policies.Result   `json:"results"`
+	Assessment policies.Assessment `json:"assessment"`
+}
+
+func (j judgement) mandatory() []policies.Finding { return policies.MandatoryFindings(j.Results) }
+
+// judge configures the policies from the environment and evaluates them,
+// with the assessment, over the plan's graph. Configuration errors are
+// diagnostics of the environment file.
+func judge(t *topology.Topology, pl *plan.Plan) (judgement, hcl.Diagnostics) {
+	cfg, diags := policies.Configure(t)
+	if diags.HasErrors() {
+		return judgement{}, diags
+	}
+	m, err := policies.FromPlan(t, pl)
+	if errors.Is(err, policies.ErrNoAdapter) {
+		return judgement{Reason: err.Error(), Results: []policies.Result{}}, nil
+	}
+	if err != nil {
+		return judgement{}, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Policies", Detail: err.Error()}}
+	}
+	return judgement{Evaluated: true, Results: policies.Evaluate(m, cfg), Assessment: policies.Assess(m)}, nil
+}
+
+// planAndJudge builds the offline plan and judges it; a nil plan means stop
+// with the returned exit code (diagnostics or errors already printed).
+func planAndJudge(ctx context.Context, p *project.Project, t *topology.Topology, errOut io.Writer) (*plan.Plan, judgement, int) {
+	pl, err := plan.Build(ctx, t, plan.Options{Project: p.Name})
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark plan: %v\n", err)
+		return nil, judgement{}, exitFailed
+	}
+	j, diags := judge(t, pl)
+	if diags.HasErrors() {
+		de := &topology.DiagnosticsError{Diags: diags, Files: sourceFiles(t)}
+		_ = de.WriteText(errOut, terminalWidth(), false)
+		fmt.Fprintf(errOut, "%d error(s) in %s; nothing was deployed.\n", countErrors(de), t.File)
+		return nil, judgement{}, exitBadInput
+	}
+	return pl, j, exitOK
+}
+
+// sourceFiles re-reads the environment file for diagnostic snippets.
+func sourceFiles(t *topology.Topology) map[string]*hcl.File {
+	l := &topology.Loader{}
+	if _, err := l.LoadFile(t.File); err != nil {
+		var de *topology.DiagnosticsError
+		if errors.As(err, &de) {
+			return de.Files
+		}
+	}
+	return l.Files()
+}
+
+func writeJudgementText(w io.Writer, j judgement) {
+	if !j.Evaluated {
+		fmt.Fprintf(w, "\nPolicies: not evaluated: %s\n", j.Reason)
+		return
+	}
+	failed, mandatory := 0, len(j.mandatory())
+	for _, r := range j.Results {
+		if !r.Passed() {
+			failed++
+		}
+	}
+	fmt.Fprintf(w, "\nPolicies: %d passed, %d failed (%d mandatory finding(s))\n", len(j.Results)-failed, failed, mandatory)
+	for _, r := range j.Results {
+		status := "ok  "
+		switch {
+		case r.Enforcement == policies.Disabled:
+			status = "off "
+		case !r.Passed():
+			status = "FAIL"
+		}
+		note := string(r.Enforcement)
+		if r.Lowered {
+			note += " (lowered by the environment)"
+		}
+		fmt.Fprintf(w, "  %s %-20s %-10s %s\n", status, r.Policy, note, r.Description)
+		for _, f := range r.Findings {
+			fmt.Fprintf(w, "       %s: %s\n", f.Location(), f.Message)
+		}
+		if !r.Passed() {
+			fmt.Fprintf(w, "       fix: %s\n", r.Remediation)
+		}
+	}
+	fmt.Fprintf(w, "\nResilience (estimated)\n  %-9s %-12s %8s %8s %16s  %-7s %s\n", "LOSS OF", "SERVICE", "RTO", "RPO", "TARGET RTO/RPO", "VERDICT", "HOW")
+	for _, e := range j.Assessment.Estimates {
+		rto, rpo := e.RTO.String(), e.RPO.String()
+		if e.Unrecoverable {
+			rto, rpo = "never", "-"
+		}
+		target, verdict := "-", "-"
+		if e.Target != nil {
+			target = e.Target.RTO.String() + "/" + e.Target.RPO.String()
+			verdict = map[bool]string{true: "met", false: "MISSED"}[e.Met()]
+		}
+		fmt.Fprintf(w, "  %-9s %-12s %8s %8s %16s  %-7s %s; %s\n", e.Disruption, e.Service, rto, rpo, target, verdict, e.RTOTerms, e.RPOTerms)
+	}
+}
+
+func runPolicies(ctx context.Context, args []string, out, errOut io.Writer) int {
+	if len(args) > 0 && args[0] != "-h" {
+		fmt.Fprintf(errOut, "bulwark policies takes no arguments\n")
+		return exitBadInput
+	}
+	fmt.Fprintf(out, "Built-in policies (set per environment with policy \"<id>\" { enforcement = \"...\"  <parameter> = ... }):\n\n")
+	for _, p := range policies.Builtin() {
+		fmt.Fprintf(out, "%-20s %-9s %s\n", p.ID, p.Enforcement, p.Description)
+		for _, param := range p.Params {
+			fmt.Fprintf(out, "  %-18s default %s: %s\n", param.Name, strings.TrimSpace(ctyString(param)), param.Description)
+		}
+	}
+	return exitOK
+}
+
+func ctyString(p policies.Param) string {
+	v := p.Default
+	switch {
+	case v.Type().IsListType():
+		var items []string
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			items = append(items, fmt.Sprintf("%q", e.AsString()))
+		}
+		return "[" + strings.Join(items, ", ") + "]"
+	case v.Type().FriendlyName() == "number":
+		return v.AsBigFloat().String()
+	default:
+		return fmt.Sprintf("%q", v.AsString())
+	}
+}
