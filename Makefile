@@ -46,7 +46,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./internal/topology/
 
 bench: build
-	$(GO) test -run='^$$' -bench=. -benchmem ./internal/plan/
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/plan/ ./policies/
 	$(GO) run ./bench
 
 demo: deps build
