@@ -77,6 +77,12 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 		if o == nil {
 			return code
 		}
+		var steps *stepGraph
+		if op == engine.OpPreview {
+			steps = &stepGraph{}
+			print := o.Progress
+			o.Progress = func(e engine.Event) { steps.add(e); print(e) }
+		}
 		var sum orchestrate.Summary
 		var err error
 		switch op {
@@ -90,6 +96,9 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 			sum, err = o.Destroy(ctx)
 		}
 		code = finish(ctx, sum, err, f.Format, out, errOut)
+		if steps != nil && code == exitOK && f.Format == "text" {
+			judgePreview(ctx, p, t, steps, out, errOut)
+		}
 		if code == exitFailed && op == engine.OpUp {
 			fmt.Fprintf(errOut, "\nSome stacks may be half-deployed. Once the cause is fixed, `bulwark up --env %s` converges;"+
 				" or remove what was deployed with `bulwark destroy --env %s --yes`.\n", f.Env, f.Env)

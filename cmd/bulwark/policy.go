@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/plan"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 	"github.com/bulwark-dev/bulwark/policies"
+	"github.com/bulwark-dev/bulwark/stacks"
 )
 
 // judgement is a plan's policy results and resilience assessment.
@@ -150,4 +153,57 @@ func ctyString(p policies.Param) string {
 	default:
 		return fmt.Sprintf("%q", v.AsString())
 	}
+}
+
+// stepGraph collects a preview's steps into the graph the policies judge.
+type stepGraph struct {
+	mu     sync.Mutex
+	stacks map[string][]plan.Resource
+}
+
+func (g *stepGraph) add(e engine.Event) {
+	if e.Kind != engine.EventStep || e.Op == "delete" || e.Op == "delete-replaced" || e.Op == "discard" {
+		return
+	}
+	if e.Type == "pulumi:pulumi:Stack" || strings.HasPrefix(e.Type, "pulumi:providers:") {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stacks == nil {
+		g.stacks = map[string][]plan.Resource{}
+	}
+	g.stacks[e.Stack] = append(g.stacks[e.Stack], plan.Resource{URN: e.URN, Type: e.Type, Name: e.Name, Parent: e.Parent, Custom: e.Custom, Inputs: e.Inputs})
+}
+
+// judgePreview judges the graph the engine previewed: each step's inputs.
+// When the engine previewed only some stacks (the global stack waits for
+// its regions), it judges the offline plan and says so.
+func judgePreview(ctx context.Context, p *project.Project, t *topology.Topology, g *stepGraph, out, errOut io.Writer) {
+	g.mu.Lock()
+	pl := &plan.Plan{Environment: t.Environment.Name, Target: string(t.Environment.Target)}
+	complete := true
+	for _, ref := range stacks.All(t) {
+		res, ok := g.stacks[ref.String()]
+		if !ok {
+			complete = false
+		}
+		pl.Stacks = append(pl.Stacks, plan.StackGraph{Stack: ref.String(), Resources: res})
+	}
+	g.mu.Unlock()
+	source := "the engine's preview (each step's inputs)"
+	if !complete {
+		offline, _, code := planAndJudge(ctx, p, t, errOut)
+		if code != exitOK {
+			return
+		}
+		pl, source = offline, "the offline plan (the engine previewed only some stacks)"
+	}
+	j, diags := judge(t, pl)
+	if diags.HasErrors() {
+		fmt.Fprintf(errOut, "policies: %v\n", diags)
+		return
+	}
+	fmt.Fprintf(out, "\nJudged on %s:", source)
+	writeJudgementText(out, j)
 }

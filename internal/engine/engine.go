@@ -99,6 +99,11 @@ type Event struct {
 	Name     string
 	Severity string // for diagnostics: info, warning, error
 	Message  string
+	// For steps: the resource's parent URN, whether a provider manages it
+	// (custom), and its inputs (secrets masked by the engine).
+	Parent string
+	Custom bool
+	Inputs map[string]any
 }
 
 // Progress receives events; it is called from one goroutine per operation.
@@ -277,7 +282,15 @@ func drain(done <-chan struct{}, opErr error) {
 
 func convert(stack string, e events.EngineEvent) (Event, bool) {
 	step := func(kind EventKind, m apitype.StepEventMetadata) Event {
-		return Event{Stack: stack, Kind: kind, Op: string(m.Op), URN: m.URN, Type: m.Type, Name: urnName(m.URN)}
+		ev := Event{Stack: stack, Kind: kind, Op: string(m.Op), URN: m.URN, Type: m.Type, Name: urnName(m.URN)}
+		state := m.New
+		if state == nil {
+			state = m.Old
+		}
+		if state != nil {
+			ev.Parent, ev.Custom, ev.Inputs = state.Parent, state.Custom, state.Inputs
+		}
+		return ev
 	}
 	switch {
 	case e.ResourcePreEvent != nil:
