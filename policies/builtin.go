@@ -10,8 +10,13 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
-// Builtin returns the built-in policies, in report order.
+// Builtin returns the built-in policies, in report order: the policies that
+// judge services, then the resource-level ones.
 func Builtin() []Policy {
+	return append(servicePolicies(), resourcePolicies()...)
+}
+
+func servicePolicies() []Policy {
 	return []Policy{
 		{
 			ID: "region-count", Description: "every service runs in enough regions to survive the loss of one",

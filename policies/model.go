@@ -18,6 +18,11 @@ var ErrNoAdapter = errors.New("no policy adapter for this target")
 type Model struct {
 	Topology *topology.Topology
 	Target   topology.Target
+	// Graph is the resource graph itself, for resource-level policies.
+	Graph *plan.Plan
+	// Adapted is false when the target has no adapter yet: Services is then
+	// empty, and the policies that judge services are not evaluated.
+	Adapted  bool
 	Services []*Service
 }
 
@@ -95,14 +100,22 @@ type BackupPlan struct {
 	Keep   time.Duration
 }
 
-// FromPlan reads a plan's graph into a model, through the target's adapter.
+// FromPlan reads a plan's graph into a model, through the target's adapter
+// when it has one.
 func FromPlan(t *topology.Topology, p *plan.Plan) (*Model, error) {
 	switch t.Environment.Target {
 	case topology.TargetLocal:
-		return fromLocal(t, p), nil
+		m := fromLocal(t, p)
+		m.Graph, m.Adapted = p, true
+		return m, nil
 	default:
-		return nil, fmt.Errorf("%w: %s (its modules land with the AWS target; the topology alone is not judged)", ErrNoAdapter, t.Environment.Target)
+		return &Model{Topology: t, Target: t.Environment.Target, Graph: p}, nil
 	}
+}
+
+// adapterNote says why service policies were not evaluated.
+func adapterNote(t topology.Target) string {
+	return fmt.Sprintf("%v: %s (its resources are judged resource by resource until the target's modules land)", ErrNoAdapter, t)
 }
 
 // fromLocal reads the local target's bulwark:local:* resources.

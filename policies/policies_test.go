@@ -302,7 +302,23 @@ func TestNoAdapterForAWSYet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FromPlan(topo, &plan.Plan{}); err == nil {
-		t.Error("an aws environment was judged without its resources")
+	m, err := FromPlan(topo, &plan.Plan{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := Configure(topo)
+	for _, r := range Evaluate(m, cfg) {
+		resourceLevel := false
+		for _, p := range Builtin() {
+			if p.ID == r.Policy {
+				resourceLevel = p.ResourceLevel
+			}
+		}
+		if !resourceLevel && r.NotEvaluated == "" {
+			t.Errorf("%s judged an aws environment's services without an adapter", r.Policy)
+		}
+		if resourceLevel && r.NotEvaluated != "" {
+			t.Errorf("%s (resource-level) was not evaluated", r.Policy)
+		}
 	}
 }

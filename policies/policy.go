@@ -39,6 +39,9 @@ type Policy struct {
 	Params      []Param
 	// Check returns the policy's violations in the model.
 	Check func(m *Model, p Params) []Finding
+	// ResourceLevel policies judge the graph's resources directly; the others
+	// need the target's adapter (Model.Adapted).
+	ResourceLevel bool
 }
 
 // Params are a policy's parameter values in one environment.
@@ -214,6 +217,8 @@ type Result struct {
 	Lowered     bool        `json:"lowered,omitempty"`
 	Remediation string      `json:"remediation"`
 	Findings    []Finding   `json:"findings"`
+	// NotEvaluated says why the policy was not evaluated, when it was not.
+	NotEvaluated string `json:"not_evaluated,omitempty"`
 }
 
 // Passed reports whether the policy found nothing.
@@ -224,7 +229,9 @@ func Evaluate(m *Model, configured []Configured) []Result {
 	out := make([]Result, 0, len(configured))
 	for _, c := range configured {
 		r := Result{Policy: c.ID, Description: c.Description, Enforcement: c.Enforcement, Lowered: c.Lowered, Remediation: c.Remediation, Findings: []Finding{}}
-		if c.Enforcement != Disabled {
+		if !c.ResourceLevel && !m.Adapted {
+			r.NotEvaluated = adapterNote(m.Target)
+		} else if c.Enforcement != Disabled {
 			for _, f := range c.Check(m, c.Params) {
 				f.Policy, f.Enforcement = c.ID, c.Enforcement
 				r.Findings = append(r.Findings, f)

@@ -37,13 +37,14 @@ func judge(t *topology.Topology, pl *plan.Plan) (judgement, hcl.Diagnostics) {
 		return judgement{}, diags
 	}
 	m, err := policies.FromPlan(t, pl)
-	if errors.Is(err, policies.ErrNoAdapter) {
-		return judgement{Reason: err.Error(), Results: []policies.Result{}}, nil
-	}
 	if err != nil {
 		return judgement{}, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Policies", Detail: err.Error()}}
 	}
-	return judgement{Evaluated: true, Results: policies.Evaluate(m, cfg), Assessment: policies.Assess(m)}, nil
+	j := judgement{Evaluated: true, Results: policies.Evaluate(m, cfg), Assessment: policies.Assess(m)}
+	if !m.Adapted {
+		j.Reason = "the target's services are not modelled yet: service policies and the assessment wait for its modules"
+	}
+	return j, nil
 }
 
 // planAndJudge builds the offline plan and judges it; a nil plan means stop
@@ -81,16 +82,24 @@ func writeJudgementText(w io.Writer, j judgement) {
 		fmt.Fprintf(w, "\nPolicies: not evaluated: %s\n", j.Reason)
 		return
 	}
-	failed, mandatory := 0, len(j.mandatory())
+	failed, skipped, mandatory := 0, 0, len(j.mandatory())
 	for _, r := range j.Results {
-		if !r.Passed() {
+		switch {
+		case r.NotEvaluated != "":
+			skipped++
+		case !r.Passed():
 			failed++
 		}
 	}
-	fmt.Fprintf(w, "\nPolicies: %d passed, %d failed (%d mandatory finding(s))\n", len(j.Results)-failed, failed, mandatory)
+	fmt.Fprintf(w, "\nPolicies: %d passed, %d failed (%d mandatory finding(s)), %d not evaluated\n", len(j.Results)-failed-skipped, failed, mandatory, skipped)
+	if j.Reason != "" {
+		fmt.Fprintf(w, "  (%s)\n", j.Reason)
+	}
 	for _, r := range j.Results {
 		status := "ok  "
 		switch {
+		case r.NotEvaluated != "":
+			status = "n/a "
 		case r.Enforcement == policies.Disabled:
 			status = "off "
 		case !r.Passed():
@@ -107,6 +116,10 @@ func writeJudgementText(w io.Writer, j judgement) {
 		if !r.Passed() {
 			fmt.Fprintf(w, "       fix: %s\n", r.Remediation)
 		}
+	}
+	if len(j.Assessment.Estimates) == 0 {
+		fmt.Fprintf(w, "\nResilience: no estimates (no services modelled)\n")
+		return
 	}
 	fmt.Fprintf(w, "\nResilience (estimated)\n  %-9s %-12s %8s %8s %16s  %-7s %s\n", "LOSS OF", "SERVICE", "RTO", "RPO", "TARGET RTO/RPO", "VERDICT", "HOW")
 	for _, e := range j.Assessment.Estimates {
