@@ -46,7 +46,37 @@ func resourcePolicies() []Policy {
 			Params: []Param{{Name: "environments", Default: cty.ListVal([]cty.Value{cty.StringVal("prod"), cty.StringVal("production")}), Description: "environments that are production"}},
 			Check:  checkNATPerZone, ResourceLevel: true,
 		},
+		{
+			ID: "restore-tests", Description: "production backups are restored on a schedule, to prove they work",
+			Enforcement: Mandatory, Remediation: "add an AWS Backup restore testing plan beside every backup plan",
+			Params: []Param{{Name: "environments", Default: cty.ListVal([]cty.Value{cty.StringVal("prod"), cty.StringVal("production")}), Description: "environments that are production"}},
+			Check:  checkRestoreTests, ResourceLevel: true,
+		},
 	}
+}
+
+func checkRestoreTests(m *Model, p Params) []Finding {
+	if !slices.Contains(p.Strings("environments"), m.Topology.Environment.Name) {
+		return nil
+	}
+	plans := map[string][]plan.Resource{}
+	tested := map[string]bool{}
+	each(m, func(stack string, r plan.Resource) {
+		if r.Type == awsBackupPlan {
+			plans[stack] = append(plans[stack], r)
+		} else {
+			tested[stack] = true
+		}
+	}, awsBackupPlan, awsRestoreTestingPlan)
+	var out []Finding
+	for _, s := range m.Graph.Stacks {
+		for _, r := range plans[s.Stack] {
+			if !tested[s.Stack] {
+				out = append(out, resourceFinding(m, s.Stack, r, "backup plan %s has no restore testing plan: nothing proves its backups restore", r.Name))
+			}
+		}
+	}
+	return out
 }
 
 // each calls fn for every resource of the given types in the graph.

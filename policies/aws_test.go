@@ -79,6 +79,9 @@ func TestAWSResourcePolicies(t *testing.T) {
 		{"nat-per-zone", []plan.Resource{
 			res(awsNATGateway, "a", map[string]any{}), res(awsNATGateway, "b", map[string]any{}), res(awsNATGateway, "c", map[string]any{}),
 		}, []plan.Resource{res(awsNATGateway, "a", map[string]any{})}},
+		{"restore-tests", []plan.Resource{
+			res(awsBackupPlan, "shop", map[string]any{}), res(awsRestoreTestingPlan, "shop", map[string]any{}),
+		}, []plan.Resource{res(awsBackupPlan, "shop", map[string]any{})}},
 	}
 	for _, c := range cases {
 		t.Run(c.policy, func(t *testing.T) {

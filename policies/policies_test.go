@@ -322,3 +322,45 @@ func TestNoAdapterForAWSYet(t *testing.T) {
 		}
 	}
 }
+
+// Failures the local module cannot produce from HCL (it always checks DNS
+// health and pins images), made by editing the model as another target's
+// adapter could read it.
+func TestModelLevelFailures(t *testing.T) {
+	m, cfg := model(t, "pol", good)
+	svc := m.Services[0]
+	svc.DNS.HealthChecked = false
+	svc.Regions[1].Image.Digest = "sha256:" + strings.Repeat("0", 64)
+	results := Evaluate(m, cfg)
+	if f := findings(results, "dns-health-checked"); len(f) != 1 || !strings.Contains(f[0].Message, "not health-checked") {
+		t.Errorf("dns-health-checked = %+v", f)
+	}
+	if f := findings(results, "images-pinned"); len(f) != 1 || !strings.Contains(f[0].Message, "2 different image builds") {
+		t.Errorf("images-pinned = %+v", f)
+	}
+	svc.DNS = nil
+	svc.Regions[0].Image.Digest = ""
+	results = Evaluate(m, cfg)
+	if f := findings(results, "dns-health-checked"); len(f) != 1 || !strings.Contains(f[0].Message, "no DNS record") {
+		t.Errorf("dns-health-checked without a record = %+v", f)
+	}
+	if f := findings(results, "images-pinned"); len(f) == 0 || !strings.Contains(f[0].Message, "not pinned") {
+		t.Errorf("images-pinned with an unpinned image = %+v", f)
+	}
+}
+
+func TestDataReplicatedFails(t *testing.T) {
+	src := strings.Replace(good, "  mode  = \"active-active\"\n", "  mode  = \"active-active\"\n  regions = [\"east\"]\n", 1)
+	src = strings.Replace(src, `copy_to = ["west"]`, `copy_to = ["east"]`, 1)
+	m, cfg := model(t, "pol", src)
+	results := Evaluate(m, cfg)
+	if f := findings(results, "data-replicated"); len(f) != 1 || f[0].Region != "east" {
+		t.Errorf("data-replicated = %+v", f)
+	}
+	// a backup in another region is enough, with no replica
+	src = strings.Replace(src, `copy_to = ["east"]`, `copy_to = ["west"]`, 1)
+	m, cfg = model(t, "pol", src)
+	if f := findings(Evaluate(m, cfg), "data-replicated"); len(f) != 0 {
+		t.Errorf("backed up in west, yet: %+v", f)
+	}
+}
