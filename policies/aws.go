@@ -11,15 +11,17 @@ import (
 
 // Resource types of pulumi-aws (sdk v7) that the resource-level policies judge.
 const (
-	awsLaunchTemplate    = "aws:ec2/launchTemplate:LaunchTemplate"
-	awsEBSVolume         = "aws:ebs/volume:Volume"
-	awsRDSCluster        = "aws:rds/cluster:Cluster"
-	awsRDSGlobalCluster  = "aws:rds/globalCluster:GlobalCluster"
-	awsDynamoTable       = "aws:dynamodb/table:Table"
-	awsBackupVault       = "aws:backup/vault:Vault"
-	awsBucket            = "aws:s3/bucket:Bucket"
-	awsPublicAccessBlock = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-	awsNATGateway        = "aws:ec2/natGateway:NatGateway"
+	awsLaunchTemplate     = "aws:ec2/launchTemplate:LaunchTemplate"
+	awsEBSVolume          = "aws:ebs/volume:Volume"
+	awsRDSCluster         = "aws:rds/cluster:Cluster"
+	awsRDSGlobalCluster   = "aws:rds/globalCluster:GlobalCluster"
+	awsDynamoTable        = "aws:dynamodb/table:Table"
+	awsBackupVault        = "aws:backup/vault:Vault"
+	awsBucket             = "aws:s3/bucket:Bucket"
+	awsPublicAccessBlock  = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+	awsNATGateway         = "aws:ec2/natGateway:NatGateway"
+	awsBackupPlan         = "aws:backup/plan:Plan"
+	awsRestoreTestingPlan = "aws:backup/restoreTestingPlan:RestoreTestingPlan"
 )
 
 // resourcePolicies judge the graph's AWS resources one by one.
