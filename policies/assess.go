@@ -19,12 +19,14 @@ type Timings struct {
 	Promote time.Duration
 	// Lag is the typical asynchronous replication lag.
 	Lag time.Duration
+	// Restore is how long restoring the latest backup into a new primary takes.
+	Restore time.Duration
 }
 
 // TargetTimings holds each target's timings.
 var TargetTimings = map[topology.Target]Timings{
-	topology.TargetLocal: {Replace: 1500 * time.Millisecond, Promote: 200 * time.Millisecond, Lag: 100 * time.Millisecond},
-	topology.TargetAWS:   {Replace: 5 * time.Minute, Promote: time.Minute, Lag: time.Second},
+	topology.TargetLocal: {Replace: 1500 * time.Millisecond, Promote: 200 * time.Millisecond, Lag: 100 * time.Millisecond, Restore: 3 * time.Second},
+	topology.TargetAWS:   {Replace: 5 * time.Minute, Promote: time.Minute, Lag: time.Second, Restore: 30 * time.Minute},
 }
 
 // Estimate is the estimated recovery of one service from one disruption.
@@ -146,14 +148,10 @@ func estimate(s *Service, d topology.Disruption, tm Timings) *Estimate {
 		e.RTO = traffic
 		e.RTOTerms = fmt.Sprintf("DNS check %s x %d + TTL %s", fmtD(s.DNS.CheckInterval), s.DNS.Threshold, fmtD(s.DNS.TTL))
 		if db != nil {
-			lb, _ := s.servingParts()
-			detect := time.Second
-			if lb != nil {
-				detect = lb.Interval * time.Duration(lb.UnhealthyAfter)
-			}
-			if writes := detect + tm.Promote; writes > e.RTO {
+			detect, step, how := s.writeRecovery(db, tm)
+			if writes := detect + step; writes > e.RTO {
 				e.RTO = writes
-				e.RTOTerms = fmt.Sprintf("primary lost: detection %s + promotion %s (DNS moves clients in %s)", fmtD(detect), fmtD(tm.Promote), fmtD(traffic))
+				e.RTOTerms = fmt.Sprintf("primary lost: detection %s + %s %s (DNS moves clients in %s)", fmtD(detect), how, fmtD(step), fmtD(traffic))
 			}
 		}
 		e.RPO, e.RPOTerms = dataLoss(s, db, tm)
@@ -163,19 +161,11 @@ func estimate(s *Service, d topology.Disruption, tm Timings) *Estimate {
 		if db == nil {
 			return nil
 		}
-		if len(db.Replicas) == 0 {
-			e.RTO, e.RTOTerms = tm.Replace+tm.Promote, "no replica: restore from backup"
-			if s.Backup == nil {
-				e.Unrecoverable, e.RTOTerms = true, "no replica and no backup"
-			}
-		} else {
-			lb, _ := s.servingParts()
-			detect := time.Second
-			if lb != nil {
-				detect = lb.Interval * time.Duration(lb.UnhealthyAfter)
-			}
-			e.RTO = detect + tm.Promote
-			e.RTOTerms = fmt.Sprintf("detection %s + promotion %s", fmtD(detect), fmtD(tm.Promote))
+		detect, step, how := s.writeRecovery(db, tm)
+		e.RTO = detect + step
+		e.RTOTerms = fmt.Sprintf("detection %s + %s %s", fmtD(detect), how, fmtD(step))
+		if len(db.Replicas) == 0 && s.Backup == nil {
+			e.Unrecoverable, e.RTOTerms = true, "no replica and no backup"
 		}
 		e.RPO, e.RPOTerms = dataLoss(s, db, tm)
 		e.Unrecoverable = e.Unrecoverable || lostForGood(s, db)
@@ -187,6 +177,20 @@ func estimate(s *Service, d topology.Disruption, tm Timings) *Estimate {
 // lostForGood reports a database with neither a replica nor a backup.
 func lostForGood(s *Service, db *Database) bool {
 	return db != nil && len(db.Replicas) == 0 && s.Backup == nil
+}
+
+// writeRecovery is how writes come back after losing the primary: detection
+// (the health check's interval x threshold), then promoting a replica, or
+// restoring the latest backup when there is no replica.
+func (s *Service) writeRecovery(db *Database, tm Timings) (detect, step time.Duration, how string) {
+	detect = time.Second
+	if lb, _ := s.servingParts(); lb != nil {
+		detect = lb.Interval * time.Duration(lb.UnhealthyAfter)
+	}
+	if len(db.Replicas) == 0 {
+		return detect, tm.Restore, "restore from the latest backup"
+	}
+	return detect, tm.Promote, "promotion"
 }
 
 // dataLoss is the RPO of losing the database's primary.

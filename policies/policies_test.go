@@ -364,3 +364,18 @@ func TestDataReplicatedFails(t *testing.T) {
 		t.Errorf("backed up in west, yet: %+v", f)
 	}
 }
+
+func TestAssessmentWithoutReplica(t *testing.T) {
+	// one region, backups in another: a database loss restores the latest
+	// backup (3s on the local target), losing the writes since it (every 1h)
+	src := strings.Replace(good, "  mode  = \"active-active\"\n", "  mode  = \"active-active\"\n  regions = [\"east\"]\n", 1)
+	m, _ := model(t, "pol", src)
+	for _, e := range Assess(m).Estimates {
+		if e.Disruption != topology.DisruptionDatabase {
+			continue
+		}
+		if e.RTO != 5*time.Second || e.RPO != time.Hour || e.Unrecoverable || !strings.Contains(e.RTOTerms, "restore from the latest backup") {
+			t.Errorf("database loss without a replica: RTO %s RPO %s (%s; %s)", e.RTO, e.RPO, e.RTOTerms, e.RPOTerms)
+		}
+	}
+}
