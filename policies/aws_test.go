@@ -1,26 +1,16 @@
 package policies
 
 import (
-	"os"
 	"testing"
 
 	"github.com/bulwark-dev/bulwark/internal/plan"
-	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 // awsModel is environments/prod.hcl with a hand-made graph of pulumi-aws
 // resources in its first region's stack, as the engine or mocks record them.
 func awsModel(t *testing.T, resources ...plan.Resource) *Model {
 	t.Helper()
-	src, err := os.ReadFile("../environments/prod.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &topology.Loader{}
-	topo, err := l.Load("../environments/prod.hcl", src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	topo := exampleEnvironment(t, "prod")
 	for i := range resources {
 		resources[i].URN = "urn:pulumi:prod.us-east-1::bulwark::" + resources[i].Type + "::" + resources[i].Name
 	}

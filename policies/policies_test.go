@@ -292,16 +292,19 @@ func TestAssessmentNumbers(t *testing.T) {
 	}
 }
 
-func TestNoAdapterForAWSYet(t *testing.T) {
-	src, err := os.ReadFile("../environments/prod.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
+// exampleEnvironment loads one of the repository's environments/<name>.hcl.
+func exampleEnvironment(t *testing.T, name string) *topology.Topology {
+	t.Helper()
 	l := &topology.Loader{}
-	topo, err := l.Load("../environments/prod.hcl", src)
+	topo, err := l.LoadFile("../environments/" + name + ".hcl")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return topo
+}
+
+func TestNoAdapterForAWSYet(t *testing.T) {
+	topo := exampleEnvironment(t, "prod")
 	m, err := FromPlan(topo, &plan.Plan{})
 	if err != nil {
 		t.Fatal(err)
