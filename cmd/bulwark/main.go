@@ -51,6 +51,7 @@ func commands() []command {
 		{"destroy", "delete every resource: the global stack, then the regions", engineVerb(engine.OpDestroy)},
 		{"outputs", "print every stack's outputs", runOutputs},
 		{"unlock", "clear the lock a crashed update left on a stack", runUnlock},
+		{"drill", "rehearse a disaster: inject, observe, recover, measure RTO/RPO, report", runDrill},
 		{"local", "the local target's control plane: serve, status, stop", runLocal},
 		{"version", "print versions", runVersion},
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
+	"github.com/bulwark-dev/bulwark/internal/drill"
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
@@ -127,6 +128,28 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	bk, err := c.GetBackup(ctx, "e2e/shop")
 	if err != nil || len(bk.Backups) != 1 || bk.Backups[0].Vault != "west" || bk.Backups[0].Type != "full" {
 		t.Fatalf("backups = %+v, %v", bk, err)
+	}
+
+	// a drill: lose an instance while a probe writes through the service's
+	// DNS name; synchronous replication loses nothing, and the report says so
+	rep, err := drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
+		Scenario: &drill.InstanceLoss{Plane: c, Group: "e2e/east/shop"}, DNSServer: dnsServer,
+		Baseline: time.Second, Deadline: 20 * time.Second})
+	if err != nil {
+		t.Fatalf("drill: %v", err)
+	}
+	if !rep.Passed() || !rep.Measured.Known || rep.Measured.WritesLost == nil || *rep.Measured.WritesLost != 0 ||
+		rep.Measured.RTOSeconds > 5 || rep.Data.Acknowledged < 20 {
+		t.Errorf("drill report: passed=%v measured=%+v data=%+v checks=%+v", rep.Passed(), rep.Measured, rep.Data, rep.Checks)
+	}
+	reportDir := t.TempDir()
+	if err := rep.Write(reportDir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"drill.json", "drill.md", "drill.junit.xml", "drill.svg"} {
+		if fi, err := os.Stat(filepath.Join(reportDir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("report file %s: %v", f, err)
+		}
 	}
 
 	// a region whose load balancer dies leaves the answer within seconds

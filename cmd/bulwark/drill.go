@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/drill"
+	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/project"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// scenarios are the drill scenarios available today, per target.
+var scenarios = map[topology.Target][]string{topology.TargetLocal: {"instance-loss"}}
+
+func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
+	var f envFlags
+	fs := newFlagSet("drill", errOut, &f)
+	scenario := fs.String("scenario", "", "what to lose: instance-loss")
+	region := fs.String("region", "", "the region to disrupt (default: the primary)")
+	service := fs.String("service", "", "the service to probe (default: the first)")
+	reportDir := fs.String("report-dir", "", "where the report goes (default: a timestamped folder under the state directory)")
+	deadline := fs.Duration("deadline", 30*time.Second, "how long recovery may take before the drill fails")
+	p, t, code := parseAndLoad(fs, args, &f, errOut)
+	if t == nil {
+		return code
+	}
+	opts, sc, code := drillOptions(ctx, p, t, *scenario, *region, *service, errOut)
+	if sc == nil {
+		return code
+	}
+	opts.Deadline = *deadline
+	opts.Progress = func(line string) { fmt.Fprintf(errOut, "drill: %s\n", line) }
+	r, err := drill.Run(ctx, opts)
+	dir := *reportDir
+	if dir == "" {
+		state, _ := project.StateDir()
+		dir = filepath.Join(state, "drills", fmt.Sprintf("%s-%s-%s", t.Environment.Name, *scenario, r.Started.Format("20060102-150405")))
+	}
+	if werr := r.Write(dir); werr != nil {
+		fmt.Fprintf(errOut, "bulwark drill: write the report: %v\n", werr)
+		return exitFailed
+	}
+	if f.Format == "json" {
+		writeJSON(out, errOut, r)
+	} else {
+		fmt.Fprint(out, r.Markdown())
+	}
+	fmt.Fprintf(errOut, "report: %s (drill.json, drill.md, drill.junit.xml, drill.svg)\n", dir)
+	switch {
+	case errors.Is(err, drill.ErrPreflight):
+		fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
+		return exitFailed
+	case err != nil:
+		fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
+		return exitFailed
+	case !r.Passed():
+		return exitFailed
+	}
+	return exitOK
+}
+
+// drillOptions resolves the scenario, service and region, the environment's
+// DNS server and the assessment's estimate.
+func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology, scenario, region, service string, errOut io.Writer) (drill.Options, drill.Scenario, int) {
+	known := scenarios[t.Environment.Target]
+	ok := false
+	for _, s := range known {
+		ok = ok || s == scenario
+	}
+	if !ok {
+		fmt.Fprintf(errOut, "bulwark drill: --scenario must be one of %v on target %s, not %q\n", known, t.Environment.Target, scenario)
+		return drill.Options{}, nil, exitBadInput
+	}
+	if region == "" {
+		region = t.Primary().Name
+	}
+	var svc *topology.Service
+	for i := range t.Services {
+		if service == "" || t.Services[i].Name == service {
+			svc = &t.Services[i]
+			break
+		}
+	}
+	if svc == nil {
+		fmt.Fprintf(errOut, "bulwark drill: environment %s has no service %q\n", t.Environment.Name, service)
+		return drill.Options{}, nil, exitBadInput
+	}
+	state, err := project.StateDir()
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
+		return drill.Options{}, nil, exitFailed
+	}
+	plane := localcloud.Dir(state)
+	if localcloud.Running(plane) == 0 {
+		fmt.Fprintf(errOut, "bulwark drill: nothing of the local target runs for %s; deploy it first: bulwark up --env %s\n", state, t.Environment.Name)
+		return drill.Options{}, nil, exitFailed
+	}
+	c := localcloud.NewClient(plane)
+	dns, err := c.GetDNSServer(ctx, t.Environment.Name)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark drill: environment %s has no DNS server running: %v (bulwark up --env %s)\n", t.Environment.Name, err, t.Environment.Name)
+		return drill.Options{}, nil, exitFailed
+	}
+	opts := drill.Options{Topology: t, Service: *svc, Region: region, DNSServer: dns.Address}
+	if _, j, code := planAndJudge(ctx, p, t, errOut); code == exitOK {
+		for _, e := range j.Assessment.Estimates {
+			if e.Service == svc.Name && e.Disruption == topology.DisruptionInstance {
+				opts.Estimated = &drill.Numbers{RTOSeconds: e.RTO.Seconds(), RPOSeconds: e.RPO.Seconds(), Known: !e.Unrecoverable}
+			}
+		}
+	}
+	sc := &drill.InstanceLoss{Plane: c, Group: t.Environment.Name + "/" + region + "/" + svc.Name}
+	opts.Scenario = sc
+	return opts, sc, exitOK
+}

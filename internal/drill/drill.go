@@ -1,0 +1,223 @@
+package drill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// ErrPreflight is returned when the environment is not healthy enough to drill.
+var ErrPreflight = errors.New("preflight failed")
+
+// Scenario injects one kind of failure and undoes it.
+type Scenario interface {
+	Name() string
+	Disruption() topology.Disruption
+	// Inject causes the failure.
+	Inject(ctx context.Context) (string, error)
+	// Recover runs the steps an operator automates (none when the system heals itself).
+	Recover(ctx context.Context) (string, error)
+	// Restore returns to the steady state.
+	Restore(ctx context.Context) (string, error)
+}
+
+// Options configure a drill.
+type Options struct {
+	Topology  *topology.Topology
+	Service   topology.Service
+	Region    string
+	Scenario  Scenario
+	DNSServer string // the environment's DNS server, host:port
+	// Interval between probe writes (default 50 ms), Baseline before the
+	// injection (default 2 s), Deadline for recovery (default 30 s), and
+	// Steady: how long the probe must succeed without a failure to call the
+	// service recovered (default 1 s).
+	Interval, Baseline, Deadline, Steady time.Duration
+	// Estimated is the assessment's estimate for this disruption, if any.
+	Estimated *Numbers
+	// Progress receives a line per step.
+	Progress func(string)
+}
+
+func (o *Options) defaults() {
+	if o.Interval <= 0 {
+		o.Interval = 50 * time.Millisecond
+	}
+	if o.Baseline <= 0 {
+		o.Baseline = 2 * time.Second
+	}
+	if o.Deadline <= 0 {
+		o.Deadline = 30 * time.Second
+	}
+	if o.Steady <= 0 {
+		o.Steady = time.Second
+	}
+	if o.Progress == nil {
+		o.Progress = func(string) {}
+	}
+}
+
+// Run runs the pipeline: preflight, probe, inject, observe, recover, verify,
+// restore, report. The report is returned even when a step failed.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	o.defaults()
+	r := &Report{Environment: o.Topology.Environment.Name, Service: o.Service.Name, Scenario: o.Scenario.Name(), Region: o.Region, Started: time.Now()}
+	if o.Estimated != nil {
+		r.Estimated = *o.Estimated
+	}
+	if obj, ok := o.Topology.Environment.Objective(o.Scenario.Disruption()); ok {
+		r.Target = Numbers{RTOSeconds: obj.RTO.Seconds(), RPOSeconds: obj.RPO.Seconds(), Known: true}
+	}
+	step := func(name string, fn func() (string, error)) error {
+		s := Step{Name: name, Start: time.Now()}
+		o.Progress(name + "...")
+		detail, err := fn()
+		s.End, s.Detail = time.Now(), detail
+		if err != nil {
+			s.Error = err.Error()
+		}
+		r.Steps = append(r.Steps, s)
+		o.Progress(fmt.Sprintf("%s: %s (%s)", name, orDone(detail, err), s.End.Sub(s.Start).Round(time.Millisecond)))
+		return err
+	}
+	probe := &Probe{DNSServer: o.DNSServer, Name: o.Service.DNS.FQDN(), Port: o.Service.Port, Interval: o.Interval, TTL: o.Service.DNS.TTL}
+	first := time.Now().UnixMilli() * 1000 // numbers no earlier drill used
+	finish := func(err error) (*Report, error) {
+		r.Finished = time.Now()
+		r.Attempts = probe.Attempts()
+		return r, err
+	}
+
+	err := step("preflight", func() (string, error) {
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		pre := &Probe{DNSServer: o.DNSServer, Name: probe.Name, Port: probe.Port, Interval: 100 * time.Millisecond, TTL: probe.TTL}
+		done := make(chan struct{})
+		go func() { defer close(done); pre.Run(pctx, first-100) }()
+		for answered := false; !answered; {
+			select {
+			case <-done:
+				answered = true
+			case <-time.After(50 * time.Millisecond):
+				for _, a := range pre.Attempts() {
+					answered = answered || a.OK
+				}
+			}
+		}
+		cancel()
+		<-done
+		for _, a := range pre.Attempts() {
+			if a.OK {
+				return fmt.Sprintf("%s answers through %s", probe.Name, o.DNSServer), nil
+			}
+		}
+		last := "no attempt"
+		if at := pre.Attempts(); len(at) > 0 {
+			last = at[len(at)-1].Error
+		}
+		return "", fmt.Errorf("%w: %s does not accept writes: %s", ErrPreflight, probe.Name, last)
+	})
+	if err != nil {
+		return finish(err)
+	}
+
+	pctx, stopProbe := context.WithTimeout(ctx, o.Baseline+o.Deadline+10*time.Second)
+	defer stopProbe()
+	probed := make(chan struct{})
+	go func() { defer close(probed); probe.Run(pctx, first) }()
+	stop := func() { stopProbe(); <-probed }
+	time.Sleep(o.Baseline)
+
+	if err := step("inject", func() (string, error) {
+		r.Injected = time.Now()
+		return o.Scenario.Inject(ctx)
+	}); err != nil {
+		stop()
+		return finish(err)
+	}
+	_ = step("observe", func() (string, error) {
+		deadline := time.Now().Add(o.Deadline)
+		for time.Now().Before(deadline) {
+			if recovered(probe.Attempts(), r.Injected, o.Steady) {
+				return "the probe succeeds steadily again", nil
+			}
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-time.After(o.Interval):
+			}
+		}
+		return "", fmt.Errorf("not recovered within %s", o.Deadline)
+	})
+	_ = step("recover", func() (string, error) { return o.Scenario.Recover(ctx) })
+	time.Sleep(o.Steady) // a tail of attempts after recovery
+	stop()
+	attempts := probe.Attempts()
+	r.Outage = MeasureOutage(attempts, r.Injected)
+	_ = step("verify", func() (string, error) {
+		vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		last := first
+		if len(attempts) > 0 {
+			last = attempts[len(attempts)-1].Seq
+		}
+		present, err := probe.Present(vctx, first, last)
+		if err != nil {
+			return "", err
+		}
+		r.Data = MeasureDataLoss(attempts, present)
+		return fmt.Sprintf("%d acknowledged writes, %d missing", r.Data.Acknowledged, len(r.Data.Lost)), nil
+	})
+	restoreErr := step("restore", func() (string, error) { return o.Scenario.Restore(ctx) })
+
+	lost := len(r.Data.Lost)
+	r.Measured = Numbers{RTOSeconds: r.Outage.RTO().Seconds(), RPOSeconds: r.Data.Window.Seconds(), WritesLost: &lost, Known: !r.Outage.Unrecovered}
+	r.Checks = checks(r, o)
+	return finish(restoreErr)
+}
+
+// recovered reports whether the probe has succeeded for at least steady
+// since the later of the injection and its last failure.
+func recovered(attempts []Attempt, injected time.Time, steady time.Duration) bool {
+	if len(attempts) == 0 {
+		return false
+	}
+	since := injected
+	for _, a := range attempts {
+		if !a.OK && a.At.After(since) {
+			since = a.At
+		}
+	}
+	last := attempts[len(attempts)-1]
+	return last.OK && last.At.Sub(since) >= steady
+}
+
+func checks(r *Report, o Options) []Check {
+	var out []Check
+	out = append(out, Check{Name: "recovered", Passed: !r.Outage.Unrecovered && r.Data.Acknowledged > 0,
+		Message: fmt.Sprintf("the probe recovered: %d failed attempts, RTO %s", r.Outage.Failed, r.Outage.RTO().Round(time.Millisecond))})
+	if r.Target.Known {
+		out = append(out, Check{Name: "rto-within-target", Passed: !r.Outage.Unrecovered && r.Measured.RTOSeconds <= r.Target.RTOSeconds,
+			Message: fmt.Sprintf("measured RTO %s, target %s", secs(r.Measured.RTOSeconds), secs(r.Target.RTOSeconds))})
+		out = append(out, Check{Name: "rpo-within-target", Passed: r.Measured.RPOSeconds <= r.Target.RPOSeconds,
+			Message: fmt.Sprintf("measured RPO %s (%d writes lost), target %s", secs(r.Measured.RPOSeconds), len(r.Data.Lost), secs(r.Target.RPOSeconds))})
+	}
+	if db := o.Service.Database; db != nil && db.Replication == topology.Synchronous {
+		out = append(out, Check{Name: "sync-replication-loses-nothing", Passed: len(r.Data.Lost) == 0,
+			Message: fmt.Sprintf("%d acknowledged writes lost with synchronous replication", len(r.Data.Lost))})
+	}
+	return out
+}
+
+func orDone(detail string, err error) string {
+	if err != nil {
+		return "failed: " + err.Error()
+	}
+	if detail == "" {
+		return "done"
+	}
+	return detail
+}

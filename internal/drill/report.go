@@ -1,0 +1,202 @@
+package drill
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"html"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Step is one phase of the pipeline, with its timestamps.
+type Step struct {
+	Name   string    `json:"name"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Detail string    `json:"detail,omitempty"`
+	Error  string    `json:"error,omitempty"`
+}
+
+// Numbers are an RTO and RPO, measured, estimated or targeted.
+type Numbers struct {
+	RTOSeconds float64 `json:"rto_seconds"`
+	RPOSeconds float64 `json:"rpo_seconds"`
+	WritesLost *int    `json:"writes_lost,omitempty"`
+	Known      bool    `json:"known"`
+}
+
+// Report is a drill's outcome.
+type Report struct {
+	Environment string    `json:"environment"`
+	Service     string    `json:"service"`
+	Scenario    string    `json:"scenario"`
+	Region      string    `json:"region"`
+	Started     time.Time `json:"started"`
+	Finished    time.Time `json:"finished"`
+	Steps       []Step    `json:"steps"`
+	Injected    time.Time `json:"injected"`
+	Outage      Outage    `json:"outage"`
+	Data        DataLoss  `json:"data"`
+	Measured    Numbers   `json:"measured"`
+	Estimated   Numbers   `json:"estimated"`
+	Target      Numbers   `json:"target"`
+	Checks      []Check   `json:"checks"`
+	Attempts    []Attempt `json:"attempts"`
+}
+
+// Check is one verdict of the drill (a JUnit test case).
+type Check struct {
+	Name    string `json:"name"`
+	Passed  bool   `json:"passed"`
+	Message string `json:"message"`
+}
+
+// Passed reports whether every check passed.
+func (r *Report) Passed() bool {
+	for _, c := range r.Checks {
+		if !c.Passed {
+			return false
+		}
+	}
+	return true
+}
+
+// Write writes drill.json, drill.md, drill.junit.xml and drill.svg into dir.
+func (r *Report) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	j, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{
+		"drill.json": j, "drill.md": []byte(r.Markdown()), "drill.junit.xml": r.JUnit(), "drill.svg": []byte(r.SVG()),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func secs(f float64) string {
+	return (time.Duration(f * float64(time.Second))).Round(time.Millisecond).String()
+}
+
+// Markdown is a human summary.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	verdict := map[bool]string{true: "passed", false: "FAILED"}[r.Passed()]
+	fmt.Fprintf(&b, "# Drill: %s of %s in %s (%s): %s\n\n", r.Scenario, r.Service, r.Region, r.Environment, verdict)
+	fmt.Fprintf(&b, "| | RTO | RPO | writes lost |\n| --- | --- | --- | --- |\n")
+	lost := func(n Numbers) string {
+		if n.WritesLost == nil {
+			return "-"
+		}
+		return fmt.Sprint(*n.WritesLost)
+	}
+	for _, row := range []struct {
+		name string
+		n    Numbers
+	}{{"measured", r.Measured}, {"estimated", r.Estimated}, {"target", r.Target}} {
+		if !row.n.Known {
+			fmt.Fprintf(&b, "| %s | - | - | - |\n", row.name)
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", row.name, secs(row.n.RTOSeconds), secs(row.n.RPOSeconds), lost(row.n))
+	}
+	fmt.Fprintf(&b, "\n## Checks\n\n")
+	for _, c := range r.Checks {
+		fmt.Fprintf(&b, "- %s **%s**: %s\n", map[bool]string{true: "✅", false: "❌"}[c.Passed], c.Name, c.Message)
+	}
+	fmt.Fprintf(&b, "\n## Steps\n\n| step | start | took | detail |\n| --- | --- | --- | --- |\n")
+	for _, s := range r.Steps {
+		detail := s.Detail
+		if s.Error != "" {
+			detail += " (error: " + s.Error + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", s.Name, s.Start.Format("15:04:05.000"), s.End.Sub(s.Start).Round(time.Millisecond), detail)
+	}
+	fmt.Fprintf(&b, "\nThe probe made %d writes, %d acknowledged, %d failed after the injection. Timeline: drill.svg.\n", len(r.Attempts), r.Data.Acknowledged, r.Outage.Failed)
+	return b.String()
+}
+
+// JUnit is one test case per check, for CI.
+func (r *Report) JUnit() []byte {
+	type failure struct {
+		Message string `xml:"message,attr"`
+		Text    string `xml:",chardata"`
+	}
+	type testcase struct {
+		Name      string   `xml:"name,attr"`
+		Classname string   `xml:"classname,attr"`
+		Time      string   `xml:"time,attr"`
+		Failure   *failure `xml:"failure,omitempty"`
+	}
+	type suite struct {
+		XMLName  xml.Name   `xml:"testsuite"`
+		Name     string     `xml:"name,attr"`
+		Tests    int        `xml:"tests,attr"`
+		Failures int        `xml:"failures,attr"`
+		Time     string     `xml:"time,attr"`
+		Cases    []testcase `xml:"testcase"`
+	}
+	s := suite{Name: fmt.Sprintf("drill.%s.%s", r.Environment, r.Scenario), Tests: len(r.Checks), Time: fmt.Sprintf("%.3f", r.Finished.Sub(r.Started).Seconds())}
+	for _, c := range r.Checks {
+		tc := testcase{Name: c.Name, Classname: s.Name, Time: "0"}
+		if !c.Passed {
+			s.Failures++
+			tc.Failure = &failure{Message: c.Message, Text: c.Message}
+		}
+		s.Cases = append(s.Cases, tc)
+	}
+	out, _ := xml.MarshalIndent(s, "", "  ")
+	return append([]byte(xml.Header), out...)
+}
+
+// SVG is the probe's timeline: one bar per attempt (green acknowledged,
+// red failed), with the injection, detection and recovery marked.
+func (r *Report) SVG() string {
+	const w, h, left, right, top, barTop, barH = 960, 220, 40, 20, 40, 70, 60
+	start, end := r.Started, r.Finished
+	if len(r.Attempts) > 0 {
+		start, end = r.Attempts[0].At, r.Attempts[len(r.Attempts)-1].At
+	}
+	span := end.Sub(start)
+	if span <= 0 {
+		span = time.Second
+	}
+	x := func(t time.Time) float64 { return left + float64(t.Sub(start))/float64(span)*(w-left-right) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", w, h)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", w, h)
+	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="15">%s</text>`+"\n", left, html.EscapeString(fmt.Sprintf("Drill %s: %s of %s in %s (%s)", map[bool]string{true: "passed", false: "FAILED"}[r.Passed()], r.Scenario, r.Service, r.Region, r.Environment)))
+	barW := max((w-left-right)/float64(max(len(r.Attempts), 1)), 1)
+	for _, a := range r.Attempts {
+		color := "#2e9e44"
+		if !a.OK {
+			color = "#d7263d"
+		}
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s</title></rect>`+"\n",
+			x(a.At), barTop, barW, barH, color, html.EscapeString(fmt.Sprintf("seq %d at +%s: ok=%v %s %s", a.Seq, a.At.Sub(start).Round(time.Millisecond), a.OK, a.Region, a.Error)))
+	}
+	mark := func(t time.Time, label, color string, row int) {
+		if t.IsZero() {
+			return
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"/>`+"\n", x(t), top+15, x(t), barTop+barH+10, color)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="%s">%s</text>`+"\n", x(t)+3, barTop+barH+25+15*row, color, html.EscapeString(label))
+	}
+	mark(r.Injected, "inject", "#333", 0)
+	mark(r.Outage.FirstFailure, "first failure", "#d7263d", 1)
+	mark(r.Outage.Recovered, fmt.Sprintf("recovered (RTO %s)", r.Outage.RTO().Round(time.Millisecond)), "#2e9e44", 2)
+	fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#555">0s</text><text x="%d" y="%d" fill="#555" text-anchor="end">%s</text>`+"\n",
+		left, h-8, w-right, h-8, span.Round(time.Millisecond))
+	b.WriteString("</svg>\n")
+	return b.String()
+}
