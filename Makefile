@@ -4,6 +4,8 @@ GO ?= go
 PULUMI_VERSION := v3.212.0
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 30s
+# The local control plane's build stamp: a plane of another build is replaced.
+PLANE_BUILD = github.com/bulwark-dev/bulwark/internal/localcloud.Build=$(VERSION)-$(shell cat $$(git ls-files internal/localcloud) 2>/dev/null | sha256sum | cut -c1-12)
 export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 
@@ -27,8 +29,8 @@ bin/pulumi: tools/pulumi/go.mod tools/pulumi/go.sum
 	@bin/pulumi version
 
 build: bin/pulumi
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/bulwark ./cmd/bulwark
-	$(GO) build -o bin/pulumi-resource-bulwark ./cmd/pulumi-resource-bulwark
+	$(GO) build -ldflags "-X main.version=$(VERSION) -X $(PLANE_BUILD)" -o bin/bulwark ./cmd/bulwark
+	$(GO) build -ldflags "-X $(PLANE_BUILD)" -o bin/pulumi-resource-bulwark ./cmd/pulumi-resource-bulwark
 	$(GO) build -o bin/shop ./images/shop
 
 test: deps build

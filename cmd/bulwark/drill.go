@@ -15,12 +15,12 @@ import (
 )
 
 // scenarios are the drill scenarios available today, per target.
-var scenarios = map[topology.Target][]string{topology.TargetLocal: {"instance-loss"}}
+var scenarios = map[topology.Target][]string{topology.TargetLocal: {"instance-loss", "region-loss"}}
 
 func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	var f envFlags
 	fs := newFlagSet("drill", errOut, &f)
-	scenario := fs.String("scenario", "", "what to lose: instance-loss")
+	scenario := fs.String("scenario", "", "what to lose: instance-loss, region-loss")
 	region := fs.String("region", "", "the region to disrupt (default: the primary)")
 	service := fs.String("service", "", "the service to probe (default: the first)")
 	reportDir := fs.String("report-dir", "", "where the report goes (default: a timestamped folder under the state directory)")
@@ -106,15 +106,24 @@ func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology,
 		fmt.Fprintf(errOut, "bulwark drill: environment %s has no DNS server running: %v (bulwark up --env %s)\n", t.Environment.Name, err, t.Environment.Name)
 		return drill.Options{}, nil, exitFailed
 	}
-	opts := drill.Options{Topology: t, Service: *svc, Region: region, DNSServer: dns.Address}
+	if _, ok := t.Region(region); !ok {
+		fmt.Fprintf(errOut, "bulwark drill: environment %s has no region %q\n", t.Environment.Name, region)
+		return drill.Options{}, nil, exitBadInput
+	}
+	var sc drill.Scenario
+	switch scenario {
+	case "instance-loss":
+		sc = &drill.InstanceLoss{Plane: c, Group: t.Environment.Name + "/" + region + "/" + svc.Name}
+	case "region-loss":
+		sc = &drill.RegionLoss{Plane: c, Topology: t, Region: region}
+	}
+	opts := drill.Options{Topology: t, Service: *svc, Region: region, DNSServer: dns.Address, Scenario: sc}
 	if _, j, code := planAndJudge(ctx, p, t, errOut); code == exitOK {
 		for _, e := range j.Assessment.Estimates {
-			if e.Service == svc.Name && e.Disruption == topology.DisruptionInstance {
+			if e.Service == svc.Name && e.Disruption == sc.Disruption() {
 				opts.Estimated = &drill.Numbers{RTOSeconds: e.RTO.Seconds(), RPOSeconds: e.RPO.Seconds(), Known: !e.Unrecoverable}
 			}
 		}
 	}
-	sc := &drill.InstanceLoss{Plane: c, Group: t.Environment.Name + "/" + region + "/" + svc.Name}
-	opts.Scenario = sc
 	return opts, sc, exitOK
 }

@@ -112,9 +112,18 @@ func writeLocalStatus(w io.Writer, st localcloud.Status) {
 			fmt.Fprintf(w, "  slot %-2d zone %d  %-20s pid %-7d %-9s %s\n", in.Slot, in.Zone, in.Address, in.PID, in.State, in.Name)
 		}
 	}
+	promoted := map[string]string{} // env/service -> a member that is primary now
+	for _, d := range st.Databases {
+		if d.Running && d.Role == "primary" {
+			promoted[d.Env+"/"+d.Service] = d.ID()
+		}
+	}
 	for _, d := range st.Databases {
 		state := d.Role
-		if !d.Running {
+		switch {
+		case !d.Running && d.IsPrimary() && promoted[d.Env+"/"+d.Service] != "":
+			state = fmt.Sprintf("DOWN: %s was promoted in its place; rebuild region %s to rejoin it as a replica", promoted[d.Env+"/"+d.Service], d.Region)
+		case !d.Running:
 			state = "DOWN (drift: `bulwark up --refresh` restores it)"
 		}
 		fmt.Fprintf(w, "\ndatabase %s: %s pid %d, %s (created as %s, %s replication)", d.ID(), d.Address, d.PID, state,

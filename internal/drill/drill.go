@@ -34,8 +34,9 @@ type Options struct {
 	// Interval between probe writes (default 50 ms), Baseline before the
 	// injection (default 2 s), Deadline for recovery (default 30 s), and
 	// Steady: how long the probe must succeed without a failure to call the
-	// service recovered (default 1 s).
-	Interval, Baseline, Deadline, Steady time.Duration
+	// service recovered (default 1 s); Detect bounds how long the drill waits
+	// for a failure before it runs the recovery steps (default 3 s).
+	Interval, Baseline, Deadline, Steady, Detect time.Duration
 	// Estimated is the assessment's estimate for this disruption, if any.
 	Estimated *Numbers
 	// Progress receives a line per step.
@@ -54,6 +55,9 @@ func (o *Options) defaults() {
 	}
 	if o.Steady <= 0 {
 		o.Steady = time.Second
+	}
+	if o.Detect <= 0 {
+		o.Detect = 3 * time.Second
 	}
 	if o.Progress == nil {
 		o.Progress = func(string) {}
@@ -138,6 +142,24 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		stop()
 		return finish(err)
 	}
+	_ = step("detect", func() (string, error) {
+		// automation acts on a failure seen, or after a bounded window
+		window := time.Now().Add(o.Detect)
+		for time.Now().Before(window) {
+			for _, a := range probe.Attempts() {
+				if !a.OK && !a.At.Before(r.Injected) {
+					return fmt.Sprintf("the probe failed %s after the injection", a.At.Sub(r.Injected).Round(time.Millisecond)), nil
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-time.After(o.Interval):
+			}
+		}
+		return fmt.Sprintf("no failure seen within %s", o.Detect), nil
+	})
+	_ = step("recover", func() (string, error) { return o.Scenario.Recover(ctx) })
 	_ = step("observe", func() (string, error) {
 		deadline := time.Now().Add(o.Deadline)
 		for time.Now().Before(deadline) {
@@ -152,7 +174,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		return "", fmt.Errorf("not recovered within %s", o.Deadline)
 	})
-	_ = step("recover", func() (string, error) { return o.Scenario.Recover(ctx) })
 	time.Sleep(o.Steady) // a tail of attempts after recovery
 	stop()
 	attempts := probe.Attempts()
@@ -197,8 +218,11 @@ func recovered(attempts []Attempt, injected time.Time, steady time.Duration) boo
 
 func checks(r *Report, o Options) []Check {
 	var out []Check
-	out = append(out, Check{Name: "recovered", Passed: !r.Outage.Unrecovered && r.Data.Acknowledged > 0,
-		Message: fmt.Sprintf("the probe recovered: %d failed attempts, RTO %s", r.Outage.Failed, r.Outage.RTO().Round(time.Millisecond))})
+	recoveredMsg := fmt.Sprintf("the probe recovered: %d failed attempts, RTO %s", r.Outage.Failed, r.Outage.RTO().Round(time.Millisecond))
+	if r.Outage.Unrecovered {
+		recoveredMsg = fmt.Sprintf("the probe did not recover within %s (%d failed attempts)", o.Deadline, r.Outage.Failed)
+	}
+	out = append(out, Check{Name: "recovered", Passed: !r.Outage.Unrecovered && r.Data.Acknowledged > 0, Message: recoveredMsg})
 	if r.Target.Known {
 		out = append(out, Check{Name: "rto-within-target", Passed: !r.Outage.Unrecovered && r.Measured.RTOSeconds <= r.Target.RTOSeconds,
 			Message: fmt.Sprintf("measured RTO %s, target %s", secs(r.Measured.RTOSeconds), secs(r.Target.RTOSeconds))})

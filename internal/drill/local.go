@@ -3,10 +3,13 @@ package drill
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/modules/local"
 )
 
 // InstanceLoss kills one instance of a service's group on the local target;
@@ -51,4 +54,88 @@ func (s *InstanceLoss) Restore(ctx context.Context) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s not whole again within 30s", s.Group)
+}
+
+// RegionLoss kills every process of a region on the local target (its
+// instances, load balancers and database members), as the loss of the
+// region would, and runs the runbook: promote a surviving replica when the
+// primary was lost, or stop waiting for a lost synchronous standby.
+type RegionLoss struct {
+	Plane    *localcloud.Client
+	Topology *topology.Topology
+	Region   string
+}
+
+var _ Scenario = (*RegionLoss)(nil)
+
+func (s *RegionLoss) Name() string                    { return "region-loss" }
+func (s *RegionLoss) Disruption() topology.Disruption { return topology.DisruptionRegion }
+
+func (s *RegionLoss) Inject(ctx context.Context) (string, error) {
+	killed, err := s.Plane.SuspendRegion(ctx, s.Topology.Environment.Name, s.Region)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("region %s lost: killed %s", s.Region, strings.Join(killed, ", ")), nil
+}
+
+// Recover runs the runbook for every service with a database.
+func (s *RegionLoss) Recover(ctx context.Context) (string, error) {
+	env := s.Topology.Environment.Name
+	var steps []string
+	for _, svc := range s.Topology.ServicesIn(s.Region) {
+		if svc.Database == nil {
+			continue
+		}
+		primary, replicas := local.DatabaseRegions(s.Topology, svc)
+		survivors := slices.DeleteFunc(slices.Clone(replicas), func(r string) bool { return r == s.Region })
+		switch {
+		case primary == s.Region && len(survivors) == 0:
+			steps = append(steps, fmt.Sprintf("%s: no replica survives; restore from backup (not automated yet)", svc.Name))
+		case primary == s.Region:
+			id := env + "/" + survivors[0] + "/" + svc.Name
+			if _, err := s.Plane.PromoteDatabase(ctx, id); err != nil {
+				return strings.Join(steps, "; "), fmt.Errorf("promote %s: %w", id, err)
+			}
+			steps = append(steps, fmt.Sprintf("%s: promoted the replica in %s", svc.Name, survivors[0]))
+		case svc.Database.Replication == topology.Synchronous:
+			id := env + "/" + primary + "/" + svc.Name
+			if err := s.Plane.SetSynchronousStandbys(ctx, id, survivors, false); err != nil {
+				return strings.Join(steps, "; "), fmt.Errorf("synchronous standbys of %s: %w", id, err)
+			}
+			how := "asynchronous until it returns"
+			if len(survivors) > 0 {
+				how = fmt.Sprintf("waits for %v only", survivors)
+			}
+			steps = append(steps, fmt.Sprintf("%s: the primary stopped waiting for %s (%s)", svc.Name, s.Region, how))
+		}
+	}
+	if len(steps) == 0 {
+		return "nothing to do: DNS health checks move clients to the other regions", nil
+	}
+	return strings.Join(steps, "; ") + "; DNS health checks move clients", nil
+}
+
+// Restore brings the region back and returns synchronous replication to the
+// plan's. A former primary is left down (see ResumeRegion).
+func (s *RegionLoss) Restore(ctx context.Context) (string, error) {
+	env := s.Topology.Environment.Name
+	notes, err := s.Plane.ResumeRegion(ctx, env, s.Region)
+	if err != nil {
+		return strings.Join(notes, "; "), err
+	}
+	for _, svc := range s.Topology.ServicesIn(s.Region) {
+		if svc.Database == nil || svc.Database.Replication != topology.Synchronous {
+			continue
+		}
+		primary, _ := local.DatabaseRegions(s.Topology, svc)
+		if primary == s.Region {
+			continue
+		}
+		if err := s.Plane.SetSynchronousStandbys(ctx, env+"/"+primary+"/"+svc.Name, nil, true); err != nil {
+			return strings.Join(notes, "; "), err
+		}
+		notes = append(notes, svc.Name+": synchronous replication restored")
+	}
+	return strings.Join(notes, "; "), nil
 }

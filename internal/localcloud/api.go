@@ -44,12 +44,20 @@ import (
 //	GET    /v1/backups/{env}/{svc}
 //	DELETE /v1/backups/{env}/{svc}
 //	POST   /v1/backups/{env}/{svc}/run?type=full|diff|incr
+//	POST   /v1/regions/{env}/{region}/suspend   kills the region's processes (a region loss)
+//	POST   /v1/regions/{env}/{region}/resume
+//	POST   /v1/databases/{env}/{region}/{svc}/sync  body {"standbys": [...]} or {"reset": true}
 //	POST   /v1/shutdown
 
 // APIVersion is the control plane API's version: bump it whenever the API
 // changes, so that a plane left running by an older build is replaced
 // (EnsureRunning) instead of answering requests it does not know.
-const APIVersion = 4
+const APIVersion = 6
+
+// Build identifies the build of the running code (the Makefile stamps it
+// with -X); a plane of another build is replaced too, so a changed behaviour
+// never hides behind an unchanged API.
+var Build = "dev"
 
 // readyTimeout bounds how long a PUT waits for its object to be ready.
 const readyTimeout = 2 * time.Minute
@@ -61,7 +69,7 @@ type apiError struct {
 
 var errorKinds = map[string]error{
 	"not_found": ErrNotFound, "port_in_use": ErrPortInUse, "not_ready": ErrNotReady,
-	"missing_program": ErrMissingProgram, "no_addresses": ErrNoAddresses, "protected": ErrProtected,
+	"missing_program": ErrMissingProgram, "no_addresses": ErrNoAddresses, "protected": ErrProtected, "split_brain": ErrSplitBrain,
 }
 
 // Handler serves the plane's API; shutdown is called on POST /v1/shutdown.
@@ -100,7 +108,7 @@ func (p *Plane) Handler(shutdown func()) http.Handler {
 
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) { reply(w, p.Status(), nil) })
 	mux.HandleFunc("GET /v1/version", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, map[string]int{"api": APIVersion}, nil)
+		reply(w, map[string]any{"api": APIVersion, "build": Build}, nil)
 	})
 	mux.HandleFunc("PUT /v1/regions/{env}/{region}", func(w http.ResponseWriter, r *http.Request) {
 		reg, err := p.PutRegion(RegionSpec{Env: r.PathValue("env"), Name: r.PathValue("region")})
@@ -255,12 +263,49 @@ func (p *Plane) Handler(shutdown func()) http.Handler {
 		b, err := p.RunBackup(ctx, backupID(r), r.URL.Query().Get("type"))
 		reply(w, b, err)
 	})
+	mux.HandleFunc("POST /v1/regions/{env}/{region}/suspend", func(w http.ResponseWriter, r *http.Request) {
+		killed, err := p.SuspendRegion(r.PathValue("env"), r.PathValue("region"))
+		reply(w, map[string][]string{"killed": killed}, err)
+	})
+	mux.HandleFunc("POST /v1/regions/{env}/{region}/resume", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := ctxOf(r)
+		defer cancel()
+		notes, err := p.ResumeRegion(ctx, r.PathValue("env"), r.PathValue("region"))
+		reply(w, map[string][]string{"notes": notes}, err)
+	})
+	mux.HandleFunc("POST /v1/databases/{env}/{region}/{svc}/sync", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Standbys []string `json:"standbys"`
+			Reset    bool     `json:"reset"`
+		}
+		if err := decode(r, &body); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		var err error
+		if body.Reset {
+			err = p.ResetSynchronousStandbys(r.Context(), id3(r))
+		} else {
+			err = p.SetSynchronousStandbys(r.Context(), id3(r), body.Standbys)
+		}
+		reply(w, struct{}{}, err)
+	})
 	mux.HandleFunc("POST /v1/shutdown", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, nil)
 		go shutdown()
 	})
 	return mux
 }
+
+// planeError is an error the plane classified: it reads as the plane wrote
+// it and matches its kind with errors.Is.
+type planeError struct {
+	msg  string
+	kind error
+}
+
+func (e *planeError) Error() string { return e.msg }
+func (e *planeError) Unwrap() error { return e.kind }
 
 // Client talks to a control plane over its unix socket.
 type Client struct {
@@ -303,7 +348,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 			return fmt.Errorf("local control plane: %s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(body)))
 		}
 		if target, ok := errorKinds[e.Kind]; ok {
-			return fmt.Errorf("%w: %s", target, strings.TrimPrefix(e.Error, target.Error()+": "))
+			return &planeError{msg: e.Error, kind: target}
 		}
 		return fmt.Errorf("local control plane: %s %s: %s", method, path, e.Error)
 	}
@@ -313,16 +358,17 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	return json.NewDecoder(resp.Body).Decode(out)
 }
 
-// Version returns the running plane's API version (0 for a plane that
-// predates versioning).
-func (c *Client) Version(ctx context.Context) int {
+// Version returns the running plane's API version and build (0 and "" for
+// a plane that predates versioning).
+func (c *Client) Version(ctx context.Context) (int, string) {
 	var v struct {
-		API int `json:"api"`
+		API   int    `json:"api"`
+		Build string `json:"build"`
 	}
 	if c.do(ctx, http.MethodGet, "/v1/version", nil, &v) != nil {
-		return 0
+		return 0, ""
 	}
-	return v.API
+	return v.API, v.Build
 }
 
 // Status returns everything the plane holds.
@@ -486,6 +532,28 @@ func (c *Client) DeleteBackup(ctx context.Context, id string) error {
 func (c *Client) RunBackup(ctx context.Context, id, kind string) (Backup, error) {
 	var b Backup
 	return b, c.do(ctx, http.MethodPost, "/v1/backups/"+id+"/run?type="+kind, nil, &b)
+}
+
+// SuspendRegion kills a region's processes, as its loss would.
+func (c *Client) SuspendRegion(ctx context.Context, env, region string) ([]string, error) {
+	var out struct {
+		Killed []string `json:"killed"`
+	}
+	return out.Killed, c.do(ctx, http.MethodPost, "/v1/regions/"+env+"/"+region+"/suspend", nil, &out)
+}
+
+// ResumeRegion brings a suspended region back.
+func (c *Client) ResumeRegion(ctx context.Context, env, region string) ([]string, error) {
+	var out struct {
+		Notes []string `json:"notes"`
+	}
+	return out.Notes, c.do(ctx, http.MethodPost, "/v1/regions/"+env+"/"+region+"/resume", nil, &out)
+}
+
+// SetSynchronousStandbys changes (or, with reset, restores) the replicas a primary waits for.
+func (c *Client) SetSynchronousStandbys(ctx context.Context, id string, standbys []string, reset bool) error {
+	body := map[string]any{"standbys": standbys, "reset": reset}
+	return c.do(ctx, http.MethodPost, "/v1/databases/"+id+"/sync", body, nil)
 }
 
 // Shutdown asks the plane to stop its processes and exit.

@@ -102,10 +102,10 @@ func Running(dir string) int {
 // stderr to its log) unless one already serves dir, and waits for its socket.
 func EnsureRunning(ctx context.Context, dir string, argv []string) (int, error) {
 	if pid := Running(dir); pid != 0 {
-		if NewClient(dir).Version(ctx) == APIVersion {
+		if api, build := NewClient(dir).Version(ctx); api == APIVersion && build == Build {
 			return pid, nil
 		}
-		// an older build's plane: stop it (its processes stop with it, and the
+		// another build's plane: stop it (its processes stop with it, and the
 		// new plane starts them again from the state on disk)
 		if err := Stop(ctx, dir); err != nil {
 			return 0, fmt.Errorf("replace the outdated control plane %d: %w", pid, err)

@@ -25,8 +25,8 @@ func TestOneControlPlanePerStateDirectory(t *testing.T) {
 	if !errors.Is(err, ErrAlreadyRunning) {
 		t.Fatalf("second control plane: %v, want ErrAlreadyRunning", err)
 	}
-	if v := NewClient(dir).Version(context.Background()); v != APIVersion {
-		t.Errorf("api version = %d, want %d", v, APIVersion)
+	if v, b := NewClient(dir).Version(context.Background()); v != APIVersion || b != Build {
+		t.Errorf("version = %d %q, want %d %q", v, b, APIVersion, Build)
 	}
 	// a client shuts it down; the first Serve returns cleanly
 	if err := NewClient(dir).Shutdown(context.Background()); err != nil {

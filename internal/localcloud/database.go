@@ -28,6 +28,10 @@ const DatabasePort = 15432
 // ErrProtected is returned when deleting a database with deletion protection.
 var ErrProtected = errors.New("deletion protection is on")
 
+// ErrSplitBrain is returned when restarting a former primary would make a
+// second primary beside a promoted replica.
+var ErrSplitBrain = errors.New("another member is the primary now")
+
 // DatabaseSpec is one region's member of a service's replicated database:
 // the primary in the primary region, a streaming replica elsewhere.
 type DatabaseSpec struct {
@@ -171,6 +175,14 @@ func (p *Plane) PutDatabase(ctx context.Context, spec DatabaseSpec) (Database, e
 	p.mu.Unlock()
 	if err != nil {
 		return Database{}, err
+	}
+	if spec.IsPrimary() && !d.running() {
+		if _, err := os.Stat(filepath.Join(p.dbDir(spec), "data", "PG_VERSION")); err == nil {
+			if other := p.promotedElsewhere(ctx, spec); other != "" {
+				return d.status(ctx), fmt.Errorf("database %s: %w (%s was promoted): restarting it would split the data; rebuild region %s to rejoin it as a replica",
+					spec.ID(), ErrSplitBrain, other, spec.Region)
+			}
+		}
 	}
 	if err := d.apply(ctx, bin, spec); err != nil {
 		return d.status(ctx), err
@@ -377,6 +389,22 @@ func quoteIdents(names []string) []string {
 		out[i] = `"` + strings.ReplaceAll(n, `"`, `""`) + `"`
 	}
 	return out
+}
+
+// resetSystem removes a parameter from postgresql.auto.conf and reloads.
+func (d *dbRunner) resetSystem(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, connString(dbAddress(d.region), ""))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "ALTER SYSTEM RESET "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, "SELECT pg_reload_conf()")
+	return err
 }
 
 func (d *dbRunner) reload(ctx context.Context) error {

@@ -25,6 +25,8 @@ type groupRunner struct {
 	slots    []*slot
 	replaced int
 	scaler   scaler
+	// suspended groups neither start nor replace instances (a lost region).
+	suspended bool
 
 	kick chan struct{}
 	quit chan struct{}
@@ -253,6 +255,12 @@ func (g *groupRunner) run() {
 
 // reconcile brings the slots to the spec and checks every instance once.
 func (g *groupRunner) reconcile(client *http.Client) {
+	g.mu.Lock()
+	suspended := g.suspended
+	g.mu.Unlock()
+	if suspended {
+		return
+	}
 	g.autoscale()
 	g.mu.Lock()
 	spec := g.spec

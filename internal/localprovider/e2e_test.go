@@ -152,6 +152,20 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		}
 	}
 
+	// a region-loss drill of west: the primary stops waiting for its lost
+	// synchronous standby, clients move by DNS, nothing acknowledged is lost,
+	// and the region comes back with synchronous replication
+	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "west",
+		Scenario: &drill.RegionLoss{Plane: c, Topology: topo, Region: "west"}, DNSServer: dnsServer,
+		Baseline: time.Second, Deadline: 20 * time.Second})
+	if err != nil {
+		t.Fatalf("region-loss drill: %v", err)
+	}
+	if !rep.Passed() || *rep.Measured.WritesLost != 0 || rep.Outage.Unrecovered || rep.Measured.RTOSeconds > 10 {
+		t.Errorf("region-loss drill: measured=%+v outage=%+v checks=%+v", rep.Measured, rep.Outage, rep.Checks)
+	}
+	waitResolve(t, dnsServer, "shop.test", strings.Join(lbs, ","))
+
 	// a region whose load balancer dies leaves the answer within seconds
 	st, err := c.Status(ctx)
 	if err != nil {

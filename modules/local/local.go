@@ -117,7 +117,7 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		deps := []pulumi.Resource{region}
 		var db *Database
 		if s.Database != nil {
-			primary, replicas := databaseRegions(a.Topology, s)
+			primary, replicas := DatabaseRegions(a.Topology, s)
 			db = &Database{}
 			err = ctx.RegisterResource(TypeDatabase, s.Name, pulumi.Map{
 				"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
@@ -166,10 +166,10 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 	return out, nil
 }
 
-// databaseRegions splits a service's regions into the database's primary
+// DatabaseRegions splits a service's regions into the database's primary
 // (the environment's primary region, when the service runs there) and its
 // replicas.
-func databaseRegions(t *topology.Topology, s topology.Service) (string, []string) {
+func DatabaseRegions(t *topology.Topology, s topology.Service) (string, []string) {
 	primary := s.Regions[0]
 	for _, r := range s.Regions {
 		if r == t.Primary().Name {

@@ -21,6 +21,7 @@ service "shop" {
   }
   dns {
     zone = "shop.test"
+    ttl  = 1
   }
   database {
     engine      = "postgres"

@@ -1,0 +1,164 @@
+package localcloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"syscall"
+)
+
+// SuspendRegion kills every process of a region (instances, load balancers,
+// database members) with SIGKILL, as the loss of the region would, and keeps
+// its instance groups from replacing instances until ResumeRegion. The DNS
+// server (global) is untouched: its health checks see the region go.
+func (p *Plane) SuspendRegion(env, region string) ([]string, error) {
+	if _, err := p.GetRegion(env + "/" + region); err != nil {
+		return nil, err
+	}
+	prefix := env + "/" + region + "/"
+	var killed []string
+	p.mu.Lock()
+	var groups []*groupRunner
+	for id, g := range p.groups {
+		if strings.HasPrefix(id, prefix) {
+			groups = append(groups, g)
+		}
+	}
+	var procs []*managed
+	var names []string
+	for id, b := range p.balancers {
+		if strings.HasPrefix(id, prefix) {
+			procs, names = append(procs, &b.managed), append(names, "load balancer "+id)
+		}
+	}
+	for id, d := range p.databases {
+		if strings.HasPrefix(id, prefix) {
+			procs, names = append(procs, &d.managed), append(names, "database "+id)
+		}
+	}
+	p.mu.Unlock()
+	for _, g := range groups {
+		killed = append(killed, g.suspend()...)
+	}
+	for i, m := range procs {
+		if pid, running := m.pid(); running {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			killed = append(killed, fmt.Sprintf("%s (pid %d)", names[i], pid))
+		}
+	}
+	return killed, nil
+}
+
+// suspend kills the group's instances and stops replacing them.
+func (g *groupRunner) suspend() []string {
+	g.mu.Lock()
+	g.suspended = true
+	var killed []string
+	for _, s := range g.slots {
+		if s.proc.running() {
+			_ = syscall.Kill(s.proc.PID, syscall.SIGKILL)
+			killed = append(killed, fmt.Sprintf("instance %s (pid %d)", s.inst.Name, s.proc.PID))
+		}
+	}
+	g.mu.Unlock()
+	return killed
+}
+
+// ResumeRegion brings a suspended region back: its groups replace their
+// instances, its load balancers and database members restart. A member that
+// was the primary is not restarted when another member has been promoted
+// meanwhile (two primaries would split the data): it stays down until the
+// region is rebuilt, and the returned notes say so.
+func (p *Plane) ResumeRegion(ctx context.Context, env, region string) ([]string, error) {
+	prefix := env + "/" + region + "/"
+	p.mu.Lock()
+	var groups []*groupRunner
+	for id, g := range p.groups {
+		if strings.HasPrefix(id, prefix) {
+			groups = append(groups, g)
+		}
+	}
+	var balancers []BalancerSpec
+	for id, b := range p.state.Balancers {
+		if strings.HasPrefix(id, prefix) {
+			balancers = append(balancers, b)
+		}
+	}
+	var dbs []DatabaseSpec
+	for id, d := range p.state.Databases {
+		if strings.HasPrefix(id, prefix) {
+			dbs = append(dbs, d)
+		}
+	}
+	p.mu.Unlock()
+	var notes []string
+	for _, spec := range dbs {
+		_, err := p.PutDatabase(ctx, spec)
+		switch {
+		case errors.Is(err, ErrSplitBrain):
+			notes = append(notes, fmt.Sprintf("database %s stays down: %v", spec.ID(), err))
+		case err != nil:
+			return notes, err
+		default:
+			notes = append(notes, "database "+spec.ID()+" restarted")
+		}
+	}
+	for _, g := range groups {
+		g.mu.Lock()
+		g.suspended = false
+		g.mu.Unlock()
+		g.poke()
+	}
+	for _, spec := range balancers {
+		if _, err := p.PutBalancer(ctx, spec, true); err != nil {
+			return notes, err
+		}
+		notes = append(notes, "load balancer "+spec.ID()+" restarted")
+	}
+	return notes, nil
+}
+
+// promotedElsewhere names another member of the service's database that is
+// a primary now, if any.
+func (p *Plane) promotedElsewhere(ctx context.Context, spec DatabaseSpec) string {
+	p.mu.Lock()
+	var others []*dbRunner
+	for id, d := range p.databases {
+		if id != spec.ID() && d.spec.Env == spec.Env && d.spec.Service == spec.Service {
+			others = append(others, d)
+		}
+	}
+	p.mu.Unlock()
+	for _, d := range others {
+		if d.status(ctx).Role == "primary" {
+			return d.spec.ID()
+		}
+	}
+	return ""
+}
+
+// SetSynchronousStandbys changes which replicas a primary waits for (none:
+// asynchronous), in postgresql.auto.conf, reloaded: the runbook step when a
+// synchronous standby is lost. ResetSynchronousStandbys returns to the plan's.
+func (p *Plane) SetSynchronousStandbys(ctx context.Context, id string, standbys []string) error {
+	d, err := lookup(p, p.databases, "database", id)
+	if err != nil {
+		return err
+	}
+	value := ""
+	if len(standbys) > 0 {
+		value = "ANY 1 (" + strings.Join(quoteIdents(standbys), ", ") + ")"
+	}
+	return d.alterSystem(ctx, "synchronous_standby_names", value)
+}
+
+// ResetSynchronousStandbys drops the runbook's override: the member waits
+// for the standbys its spec names again.
+func (p *Plane) ResetSynchronousStandbys(ctx context.Context, id string) error {
+	d, err := lookup(p, p.databases, "database", id)
+	if err != nil {
+		return err
+	}
+	return d.resetSystem(ctx, "synchronous_standby_names")
+}
