@@ -15,12 +15,13 @@ import (
 )
 
 // scenarios are the drill scenarios available today, per target.
-var scenarios = map[topology.Target][]string{topology.TargetLocal: {"instance-loss", "region-loss"}}
+var scenarios = map[topology.Target][]string{topology.TargetLocal: {"instance-loss", "zone-loss", "region-loss", "db-primary-loss"}}
 
 func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	var f envFlags
 	fs := newFlagSet("drill", errOut, &f)
-	scenario := fs.String("scenario", "", "what to lose: instance-loss, region-loss")
+	scenario := fs.String("scenario", "", "what to lose: instance-loss, zone-loss, region-loss, db-primary-loss")
+	zone := fs.Int("zone", 1, "the zone to lose (zone-loss)")
 	region := fs.String("region", "", "the region to disrupt (default: the primary)")
 	service := fs.String("service", "", "the service to probe (default: the first)")
 	reportDir := fs.String("report-dir", "", "where the report goes (default: a timestamped folder under the state directory)")
@@ -29,7 +30,7 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if t == nil {
 		return code
 	}
-	opts, sc, code := drillOptions(ctx, p, t, *scenario, *region, *service, errOut)
+	opts, sc, code := drillOptions(ctx, p, t, *scenario, *region, *service, *zone, errOut)
 	if sc == nil {
 		return code
 	}
@@ -66,7 +67,7 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 
 // drillOptions resolves the scenario, service and region, the environment's
 // DNS server and the assessment's estimate.
-func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology, scenario, region, service string, errOut io.Writer) (drill.Options, drill.Scenario, int) {
+func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology, scenario, region, service string, zone int, errOut io.Writer) (drill.Options, drill.Scenario, int) {
 	known := scenarios[t.Environment.Target]
 	ok := false
 	for _, s := range known {
@@ -114,8 +115,16 @@ func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology,
 	switch scenario {
 	case "instance-loss":
 		sc = &drill.InstanceLoss{Plane: c, Group: t.Environment.Name + "/" + region + "/" + svc.Name}
+	case "zone-loss":
+		sc = &drill.ZoneLoss{Plane: c, Group: t.Environment.Name + "/" + region + "/" + svc.Name, Zone: zone}
 	case "region-loss":
 		sc = &drill.RegionLoss{Plane: c, Topology: t, Region: region}
+	case "db-primary-loss":
+		if svc.Database == nil {
+			fmt.Fprintf(errOut, "bulwark drill: service %s has no database\n", svc.Name)
+			return drill.Options{}, nil, exitBadInput
+		}
+		sc = &drill.DatabasePrimaryLoss{Plane: c, Topology: t, Service: *svc}
 	}
 	opts := drill.Options{Topology: t, Service: *svc, Region: region, DNSServer: dns.Address, Scenario: sc}
 	if _, j, code := planAndJudge(ctx, p, t, errOut); code == exitOK {

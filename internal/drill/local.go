@@ -139,3 +139,100 @@ func (s *RegionLoss) Restore(ctx context.Context) (string, error) {
 	}
 	return strings.Join(notes, "; "), nil
 }
+
+// DatabasePrimaryLoss kills the primary database member of a service; the
+// runbook promotes the first surviving replica. The former primary stays
+// down until its region is rebuilt (no split brain).
+type DatabasePrimaryLoss struct {
+	Plane    *localcloud.Client
+	Topology *topology.Topology
+	Service  topology.Service
+}
+
+var _ Scenario = (*DatabasePrimaryLoss)(nil)
+
+func (s *DatabasePrimaryLoss) Name() string                    { return "db-primary-loss" }
+func (s *DatabasePrimaryLoss) Disruption() topology.Disruption { return topology.DisruptionDatabase }
+
+func (s *DatabasePrimaryLoss) ids() (primary, replica string, err error) {
+	if s.Service.Database == nil {
+		return "", "", fmt.Errorf("service %s has no database", s.Service.Name)
+	}
+	p, replicas := local.DatabaseRegions(s.Topology, s.Service)
+	env := s.Topology.Environment.Name
+	primary = env + "/" + p + "/" + s.Service.Name
+	if len(replicas) > 0 {
+		replica = env + "/" + replicas[0] + "/" + s.Service.Name
+	}
+	return primary, replica, nil
+}
+
+func (s *DatabasePrimaryLoss) Inject(ctx context.Context) (string, error) {
+	primary, _, err := s.ids()
+	if err != nil {
+		return "", err
+	}
+	pid, err := s.Plane.KillDatabase(ctx, primary)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("killed the primary %s (pid %d)", primary, pid), nil
+}
+
+func (s *DatabasePrimaryLoss) Recover(ctx context.Context) (string, error) {
+	_, replica, err := s.ids()
+	if err != nil {
+		return "", err
+	}
+	if replica == "" {
+		return "", fmt.Errorf("no replica to promote: restore from backup (not automated yet)")
+	}
+	if _, err := s.Plane.PromoteDatabase(ctx, replica); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("promoted %s; instances reach it through their multi-host database URL", replica), nil
+}
+
+func (s *DatabasePrimaryLoss) Restore(ctx context.Context) (string, error) {
+	primary, replica, _ := s.ids()
+	return fmt.Sprintf("stays failed over: %s is the primary; %s rejoins as a replica when its region is rebuilt", replica, primary), nil
+}
+
+// ZoneLoss takes one zone of a region down for a service's group: its
+// instances die and are not replaced until the zone returns.
+type ZoneLoss struct {
+	Plane *localcloud.Client
+	Group string // env/region/service
+	Zone  int
+}
+
+var _ Scenario = (*ZoneLoss)(nil)
+
+func (s *ZoneLoss) Name() string                    { return "zone-loss" }
+func (s *ZoneLoss) Disruption() topology.Disruption { return topology.DisruptionZone }
+
+func (s *ZoneLoss) Inject(ctx context.Context) (string, error) {
+	killed, err := s.Plane.SetZoneDown(ctx, s.Group, s.Zone, true)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("zone %d of %s lost: killed %s", s.Zone, s.Group, strings.Join(killed, ", ")), nil
+}
+
+func (s *ZoneLoss) Recover(ctx context.Context) (string, error) {
+	return "nothing to do: the load balancer routes to the other zones' instances", nil
+}
+
+func (s *ZoneLoss) Restore(ctx context.Context) (string, error) {
+	if _, err := s.Plane.SetZoneDown(ctx, s.Group, s.Zone, false); err != nil {
+		return "", err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if g, err := s.Plane.GetGroup(ctx, s.Group); err == nil && g.Healthy() == g.Current {
+			return fmt.Sprintf("zone %d back: %s %d/%d healthy", s.Zone, s.Group, g.Healthy(), g.Current), nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return "", fmt.Errorf("%s not whole again within 30s", s.Group)
+}

@@ -47,12 +47,14 @@ import (
 //	POST   /v1/regions/{env}/{region}/suspend   kills the region's processes (a region loss)
 //	POST   /v1/regions/{env}/{region}/resume
 //	POST   /v1/databases/{env}/{region}/{svc}/sync  body {"standbys": [...]} or {"reset": true}
+//	POST   /v1/databases/{env}/{region}/{svc}/kill
+//	POST   /v1/groups/{env}/{region}/{svc}/zones/{zone}?down=true|false
 //	POST   /v1/shutdown
 
 // APIVersion is the control plane API's version: bump it whenever the API
 // changes, so that a plane left running by an older build is replaced
 // (EnsureRunning) instead of answering requests it does not know.
-const APIVersion = 6
+const APIVersion = 7
 
 // Build identifies the build of the running code (the Makefile stamps it
 // with -X); a plane of another build is replaced too, so a changed behaviour
@@ -289,6 +291,19 @@ func (p *Plane) Handler(shutdown func()) http.Handler {
 			err = p.SetSynchronousStandbys(r.Context(), id3(r), body.Standbys)
 		}
 		reply(w, struct{}{}, err)
+	})
+	mux.HandleFunc("POST /v1/databases/{env}/{region}/{svc}/kill", func(w http.ResponseWriter, r *http.Request) {
+		pid, err := p.KillDatabase(id3(r))
+		reply(w, map[string]int{"pid": pid}, err)
+	})
+	mux.HandleFunc("POST /v1/groups/{env}/{region}/{svc}/zones/{zone}", func(w http.ResponseWriter, r *http.Request) {
+		zone, err := strconv.Atoi(r.PathValue("zone"))
+		if err != nil {
+			reply(w, nil, fmt.Errorf("zone: %w", err))
+			return
+		}
+		killed, err := p.SetZoneDown(id3(r), zone, r.URL.Query().Get("down") == "true")
+		reply(w, map[string][]string{"killed": killed}, err)
 	})
 	mux.HandleFunc("POST /v1/shutdown", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, nil)
@@ -554,6 +569,22 @@ func (c *Client) ResumeRegion(ctx context.Context, env, region string) ([]string
 func (c *Client) SetSynchronousStandbys(ctx context.Context, id string, standbys []string, reset bool) error {
 	body := map[string]any{"standbys": standbys, "reset": reset}
 	return c.do(ctx, http.MethodPost, "/v1/databases/"+id+"/sync", body, nil)
+}
+
+// KillDatabase kills a database member's server, as its loss would.
+func (c *Client) KillDatabase(ctx context.Context, id string) (int, error) {
+	var out struct {
+		PID int `json:"pid"`
+	}
+	return out.PID, c.do(ctx, http.MethodPost, "/v1/databases/"+id+"/kill", nil, &out)
+}
+
+// SetZoneDown takes a group's zone down, or brings it back.
+func (c *Client) SetZoneDown(ctx context.Context, id string, zone int, down bool) ([]string, error) {
+	var out struct {
+		Killed []string `json:"killed"`
+	}
+	return out.Killed, c.do(ctx, http.MethodPost, fmt.Sprintf("/v1/groups/%s/zones/%d?down=%v", id, zone, down), nil, &out)
 }
 
 // Shutdown asks the plane to stop its processes and exit.

@@ -27,6 +27,8 @@ type groupRunner struct {
 	scaler   scaler
 	// suspended groups neither start nor replace instances (a lost region).
 	suspended bool
+	// downZones are zones whose slots are neither started nor replaced (a lost zone).
+	downZones map[int]bool
 
 	kick chan struct{}
 	quit chan struct{}
@@ -285,7 +287,11 @@ func (g *groupRunner) reconcile(client *http.Client) {
 	for _, s := range slots {
 		g.mu.Lock()
 		outdated := s.inst.State == "outdated"
+		zoneDown := g.downZones[s.idx%max(spec.Zones, 1)+1]
 		g.mu.Unlock()
+		if zoneDown {
+			continue
+		}
 		switch {
 		case outdated && !rolled:
 			// roll one instance per pass, so the others keep serving

@@ -162,3 +162,44 @@ func (p *Plane) ResetSynchronousStandbys(ctx context.Context, id string) error {
 	}
 	return d.resetSystem(ctx, "synchronous_standby_names")
 }
+
+// KillDatabase kills one database member's server with SIGKILL (a lost
+// primary, for drills). It is not restarted: the member is managed, and a
+// former primary stays down once a replica is promoted.
+func (p *Plane) KillDatabase(id string) (int, error) {
+	d, err := lookup(p, p.databases, "database", id)
+	if err != nil {
+		return 0, err
+	}
+	pid, running := d.pid()
+	if !running {
+		return 0, fmt.Errorf("database %s is not running", id)
+	}
+	return pid, syscall.Kill(pid, syscall.SIGKILL)
+}
+
+// SetZoneDown takes one zone of a group down (its instances killed and not
+// replaced) or brings it back.
+func (p *Plane) SetZoneDown(id string, zone int, down bool) ([]string, error) {
+	g, err := lookup(p, p.groups, "instance group", id)
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	if g.downZones == nil {
+		g.downZones = map[int]bool{}
+	}
+	g.downZones[zone] = down
+	var killed []string
+	if down {
+		for _, s := range g.slots {
+			if s.inst.Zone == zone && s.proc.running() {
+				_ = syscall.Kill(s.proc.PID, syscall.SIGKILL)
+				killed = append(killed, fmt.Sprintf("instance %s (pid %d)", s.inst.Name, s.proc.PID))
+			}
+		}
+	}
+	g.mu.Unlock()
+	g.poke()
+	return killed, nil
+}

@@ -152,6 +152,15 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		}
 	}
 
+	// a zone-loss drill: zone 1's instance of east dies and stays down; the
+	// load balancer routes to zone 2's
+	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
+		Scenario: &drill.ZoneLoss{Plane: c, Group: "e2e/east/shop", Zone: 1}, DNSServer: dnsServer,
+		Baseline: time.Second, Deadline: 20 * time.Second})
+	if err != nil || !rep.Passed() || *rep.Measured.WritesLost != 0 {
+		t.Fatalf("zone-loss drill: %v, checks %+v", err, rep.Checks)
+	}
+
 	// a region-loss drill of west: the primary stops waiting for its lost
 	// synchronous standby, clients move by DNS, nothing acknowledged is lost,
 	// and the region comes back with synchronous replication
@@ -222,6 +231,18 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 				t.Errorf("%s: preview after up shows %v", res.Stack, res.Changes)
 			}
 		}
+	}
+
+	// a primary-loss drill, last (it leaves the environment failed over):
+	// the replica in west is promoted and nothing acknowledged is lost
+	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
+		Scenario: &drill.DatabasePrimaryLoss{Plane: c, Topology: topo, Service: topo.Services[0]}, DNSServer: dnsServer,
+		Baseline: time.Second, Deadline: 20 * time.Second})
+	if err != nil || !rep.Passed() || *rep.Measured.WritesLost != 0 {
+		t.Fatalf("db-primary-loss drill: %v, measured %+v, checks %+v", err, rep.Measured, rep.Checks)
+	}
+	if db, err := c.GetDatabase(ctx, "e2e/west/shop"); err != nil || db.Role != "primary" {
+		t.Errorf("west after the primary-loss drill: %+v %v", db, err)
 	}
 
 	// destroy stops every process by PID
