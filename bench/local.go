@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -76,6 +77,47 @@ func runLocal(bin string, runs int) error {
 		fmt.Printf("%-28s %10s %10s %10s  %s\n", name, d[len(d)/2].Round(10*time.Millisecond), d[0].Round(10*time.Millisecond), d[len(d)-1].Round(10*time.Millisecond), target)
 	}
 	fmt.Printf("peak RSS of the bulwark CLI: %.1f MiB (the engine and the control plane run as their own processes)\n", float64(peak)/1024)
+	return drillTable(wd, state, bin)
+}
+
+// drillTable measures a loss of the primary region with synchronous and
+// asynchronous replication (environments/dev.hcl and dev-async.hcl).
+func drillTable(wd, state, bin string) error {
+	env := []string{"BULWARK_STATE_DIR=" + state}
+	fmt.Printf("\nRegion-loss drill of the primary region (east), measured by the probe\n\n")
+	fmt.Printf("%-10s %-12s %10s %10s %12s  %s\n", "env", "replication", "RTO", "RPO", "writes lost", "targets (RTO <= 3s; RPO 0 with sync)")
+	for _, e := range []struct{ name, replication string }{{"dev", "sync"}, {"dev-async", "async"}} {
+		if _, _, err := measure(wd, env, bin, "up", "--env", e.name); err != nil {
+			return err
+		}
+		dir := filepath.Join(state, "bench-drill-"+e.name)
+		_, _, derr := measure(wd, env, bin, "drill", "--env", e.name, "--scenario", "region-loss", "--region", "east", "--report-dir", dir)
+		if _, _, err := measure(wd, env, bin, "destroy", "--env", e.name, "--yes"); err != nil {
+			return err
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "drill.json"))
+		if err != nil {
+			return fmt.Errorf("drill of %s: %v (%v)", e.name, err, derr)
+		}
+		var r struct {
+			Measured struct {
+				RTO        float64 `json:"rto_seconds"`
+				RPO        float64 `json:"rpo_seconds"`
+				WritesLost int     `json:"writes_lost"`
+				Known      bool    `json:"known"`
+			} `json:"measured"`
+		}
+		if err := json.Unmarshal(b, &r); err != nil {
+			return err
+		}
+		verdict := "met"
+		if !r.Measured.Known || r.Measured.RTO > 3 || e.replication == "sync" && r.Measured.WritesLost > 0 {
+			verdict = "MISSED"
+		}
+		fmt.Printf("%-10s %-12s %10s %10s %12d  %s\n", e.name, e.replication,
+			time.Duration(r.Measured.RTO*float64(time.Second)).Round(time.Millisecond),
+			time.Duration(r.Measured.RPO*float64(time.Second)).Round(time.Millisecond), r.Measured.WritesLost, verdict)
+	}
 	return nil
 }
 
