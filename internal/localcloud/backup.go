@@ -183,6 +183,17 @@ func (p *Plane) pgbackrestOutput(ctx context.Context, spec BackupSpec, args ...s
 
 // alterSystem sets a server parameter in postgresql.auto.conf and reloads.
 func (d *dbRunner) alterSystem(ctx context.Context, name, value string) error {
+	quoted := "'" + strings.ReplaceAll(value, "'", "''") + "'"
+	return d.system(ctx, "ALTER SYSTEM SET "+pgx.Identifier{name}.Sanitize()+" = "+quoted)
+}
+
+// resetSystem removes a parameter from postgresql.auto.conf and reloads.
+func (d *dbRunner) resetSystem(ctx context.Context, name string) error {
+	return d.system(ctx, "ALTER SYSTEM RESET "+pgx.Identifier{name}.Sanitize())
+}
+
+// system runs one ALTER SYSTEM statement on the member and reloads its configuration.
+func (d *dbRunner) system(ctx context.Context, stmt string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, connString(dbAddress(d.region), ""))
@@ -190,8 +201,7 @@ func (d *dbRunner) alterSystem(ctx context.Context, name, value string) error {
 		return err
 	}
 	defer conn.Close(ctx)
-	quoted := "'" + strings.ReplaceAll(value, "'", "''") + "'"
-	if _, err := conn.Exec(ctx, "ALTER SYSTEM SET "+pgx.Identifier{name}.Sanitize()+" = "+quoted); err != nil {
+	if _, err := conn.Exec(ctx, stmt); err != nil {
 		return err
 	}
 	_, err = conn.Exec(ctx, "SELECT pg_reload_conf()")

@@ -391,22 +391,6 @@ func quoteIdents(names []string) []string {
 	return out
 }
 
-// resetSystem removes a parameter from postgresql.auto.conf and reloads.
-func (d *dbRunner) resetSystem(ctx context.Context, name string) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, connString(dbAddress(d.region), ""))
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "ALTER SYSTEM RESET "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return err
-	}
-	_, err = conn.Exec(ctx, "SELECT pg_reload_conf()")
-	return err
-}
-
 func (d *dbRunner) reload(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
