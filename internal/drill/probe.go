@@ -65,6 +65,9 @@ func (p *Probe) Run(ctx context.Context, first int64) {
 			a.OK, a.Region, a.Error = p.write(ctx, client, addrs[turn%len(addrs)], seq)
 		}
 		a.Latency = time.Since(start)
+		if ctx.Err() != nil {
+			return // cut short by the probe's own stop: not an observation of the service
+		}
 		p.mu.Lock()
 		p.attempts = append(p.attempts, a)
 		p.mu.Unlock()

@@ -171,7 +171,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		t.Fatalf("region-loss drill: %v", err)
 	}
 	if !rep.Passed() || *rep.Measured.WritesLost != 0 || rep.Outage.Unrecovered || rep.Measured.RTOSeconds > 10 {
-		t.Errorf("region-loss drill: measured=%+v outage=%+v checks=%+v", rep.Measured, rep.Outage, rep.Checks)
+		t.Errorf("region-loss drill: measured=%+v outage=%+v checks=%+v\n%s", rep.Measured, rep.Outage, rep.Checks, rep.Markdown())
 	}
 	waitResolve(t, dnsServer, "shop.test", strings.Join(lbs, ","))
 

@@ -1,0 +1,51 @@
+package drill
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A probe stopped while a write is in flight does not record that write as
+// a failure: the service did not fail, the probe stopped.
+func TestProbeStopRecordsNoSpuriousFailure(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := make(chan struct{})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.RawQuery, "seq=3") {
+			<-slow // the third write hangs until the probe is stopped
+		}
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte(`{"region":"east"}`))
+	})}
+	go srv.Serve(l)
+	defer srv.Close()
+	defer close(slow)
+	port := l.Addr().(*net.TCPAddr).Port
+	// no DNS server: the probe is given its address list directly
+	p := &Probe{Name: "127.0.0.1", Port: port, Interval: 20 * time.Millisecond, TTL: time.Hour, Timeout: 5 * time.Second, DNSServer: "127.0.0.1:1"}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.Run(ctx, 1) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(p.Attempts()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the third write is in flight
+	cancel()
+	<-done
+	for _, a := range p.Attempts() {
+		if !a.OK {
+			t.Errorf("spurious failure recorded: %+v", a)
+		}
+	}
+	if n := len(p.Attempts()); n != 2 {
+		t.Errorf("attempts = %d, want the 2 that completed", n)
+	}
+}
