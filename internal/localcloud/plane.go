@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -361,36 +363,14 @@ func moduleOf(dir string) (root, pkg string, err error) {
 // Status returns everything the plane holds, sorted by ID.
 func (p *Plane) Status() Status {
 	p.mu.Lock()
-	st := Status{PID: os.Getpid(), Dir: p.dir}
-	for _, r := range p.state.Regions {
-		st.Regions = append(st.Regions, r)
-	}
-	for _, i := range p.state.Images {
-		st.Images = append(st.Images, i)
-	}
-	groups := make([]*groupRunner, 0, len(p.groups))
-	for _, g := range p.groups {
-		groups = append(groups, g)
-	}
-	balancers := make([]*balancerRunner, 0, len(p.balancers))
-	for _, b := range p.balancers {
-		balancers = append(balancers, b)
-	}
-	servers := make([]*dnsRunner, 0, len(p.dns))
-	for _, d := range p.dns {
-		servers = append(servers, d)
-	}
-	for _, r := range p.state.DNSRecords {
-		st.DNSRecords = append(st.DNSRecords, r)
-	}
-	dbs := make([]*dbRunner, 0, len(p.databases))
-	for _, d := range p.databases {
-		dbs = append(dbs, d)
-	}
-	backups := make([]*backupRunner, 0, len(p.backups))
-	for _, b := range p.backups {
-		backups = append(backups, b)
-	}
+	st := Status{PID: os.Getpid(), Dir: p.dir,
+		Regions: slices.Collect(maps.Values(p.state.Regions)), Images: slices.Collect(maps.Values(p.state.Images)),
+		DNSRecords: slices.Collect(maps.Values(p.state.DNSRecords))}
+	groups := slices.Collect(maps.Values(p.groups))
+	balancers := slices.Collect(maps.Values(p.balancers))
+	servers := slices.Collect(maps.Values(p.dns))
+	dbs := slices.Collect(maps.Values(p.databases))
+	backups := slices.Collect(maps.Values(p.backups))
 	p.mu.Unlock()
 	for _, b := range backups {
 		st.Backups = append(st.Backups, b.status(context.Background()))
