@@ -97,21 +97,15 @@ func (p *Plane) PutBackup(ctx context.Context, spec BackupSpec) (Backup, error) 
 	if err := db.alterSystem(ctx, "archive_command", archive); err != nil {
 		return Backup{}, fmt.Errorf("backup %s: %w", spec.ID(), err)
 	}
-	p.mu.Lock()
-	b, exists := p.backups[spec.ID()]
-	if !exists {
-		b = &backupRunner{p: p, quit: make(chan struct{}), done: make(chan struct{})}
-		p.backups[spec.ID()] = b
+	b, exists, err := register(p, p.backups, p.state.Backups, spec.ID(), spec, func() *backupRunner {
+		return &backupRunner{p: p, quit: make(chan struct{}), done: make(chan struct{})}
+	})
+	if err != nil {
+		return Backup{}, err
 	}
 	b.mu.Lock()
 	b.spec = spec
 	b.mu.Unlock()
-	p.state.Backups[spec.ID()] = spec
-	err := p.save()
-	p.mu.Unlock()
-	if err != nil {
-		return Backup{}, err
-	}
 	if !exists {
 		if err := b.backup(ctx, "full"); err != nil {
 			return b.status(ctx), err

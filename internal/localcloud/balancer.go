@@ -44,19 +44,15 @@ func (p *Plane) PutBalancer(ctx context.Context, spec BalancerSpec, wait bool) (
 	}
 	p.mu.Lock()
 	group, hasGroup := p.state.Groups[spec.ID()]
-	b, exists := p.balancers[spec.ID()]
-	if !exists {
-		b = &balancerRunner{p: p, region: region}
-		p.balancers[spec.ID()] = b
-	}
-	p.state.Balancers[spec.ID()] = spec
-	err = p.save()
 	p.mu.Unlock()
-	if err != nil {
-		return Balancer{}, err
-	}
 	if !hasGroup {
 		return Balancer{}, fmt.Errorf("load balancer %s: no instance group %s to balance: %w", spec.ID(), spec.ID(), ErrNotFound)
+	}
+	b, _, err := register(p, p.balancers, p.state.Balancers, spec.ID(), spec, func() *balancerRunner {
+		return &balancerRunner{p: p, region: region}
+	})
+	if err != nil {
+		return Balancer{}, err
 	}
 	var backends []string
 	for i := 0; i < group.Max; i++ {
@@ -194,16 +190,7 @@ func (p *Plane) GetBalancer(id string) (Balancer, error) {
 
 // DeleteBalancer stops HAProxy and forgets the balancer.
 func (p *Plane) DeleteBalancer(id string) error {
-	p.mu.Lock()
-	b, ok := p.balancers[id]
-	var spec BalancerSpec
-	if ok {
-		spec = b.spec
-	}
-	delete(p.balancers, id)
-	delete(p.state.Balancers, id)
-	err := p.save()
-	p.mu.Unlock()
+	b, spec, ok, err := forget(p, p.balancers, p.state.Balancers, id)
 	if ok {
 		b.stop(5 * time.Second)
 		p.setPID(p.balancerName(spec), 0)

@@ -164,15 +164,9 @@ func (p *Plane) PutDatabase(ctx context.Context, spec DatabaseSpec) (Database, e
 	if err != nil {
 		return Database{}, err
 	}
-	p.mu.Lock()
-	d, ok := p.databases[spec.ID()]
-	if !ok {
-		d = &dbRunner{p: p, region: region}
-		p.databases[spec.ID()] = d
-	}
-	p.state.Databases[spec.ID()] = spec
-	err = p.save()
-	p.mu.Unlock()
+	d, _, err := register(p, p.databases, p.state.Databases, spec.ID(), spec, func() *dbRunner {
+		return &dbRunner{p: p, region: region}
+	})
 	if err != nil {
 		return Database{}, err
 	}

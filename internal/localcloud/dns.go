@@ -81,15 +81,9 @@ func (p *Plane) PutDNSServer(ctx context.Context, spec DNSServerSpec) (DNSServer
 	if err != nil {
 		return DNSServer{}, err
 	}
-	p.mu.Lock()
-	d, ok := p.dns[spec.Env]
-	if !ok {
-		d = &dnsRunner{p: p, env: spec.Env, addr: net.JoinHostPort(fmt.Sprintf("127.0.%d.53", g.Index), strconv.Itoa(DNSPort))}
-		p.dns[spec.Env] = d
-	}
-	p.state.DNSServers[spec.Env] = spec
-	err = p.save()
-	p.mu.Unlock()
+	d, _, err := register(p, p.dns, p.state.DNSServers, spec.Env, spec, func() *dnsRunner {
+		return &dnsRunner{p: p, env: spec.Env, addr: net.JoinHostPort(fmt.Sprintf("127.0.%d.53", g.Index), strconv.Itoa(DNSPort))}
+	})
 	if err != nil {
 		return DNSServer{}, err
 	}
@@ -110,12 +104,12 @@ func (p *Plane) PutDNSServer(ctx context.Context, spec DNSServerSpec) (DNSServer
 	return d.status(), err
 }
 
-// writeConfig writes pdns.conf, named.conf and every zone of the
+// writeDNSConfig writes pdns.conf, named.conf and every zone of the
 // environment from the records the plane holds; callers hold no locks.
-func (p *Plane) writeDNSConfig(env, addr string) ([]string, error) {
+func (p *Plane) writeDNSConfig(env, addr string) error {
 	dir := p.dnsDir(env)
 	if err := os.MkdirAll(filepath.Join(dir, "zones"), 0o755); err != nil {
-		return nil, err
+		return err
 	}
 	host, port, _ := net.SplitHostPort(addr)
 	conf := fmt.Sprintf(`# Written by bulwark's local control plane for environment %s. Do not edit.
@@ -138,7 +132,7 @@ api=no
 loglevel=4
 `, env, filepath.Join(dir, "named.conf"), host, port, dir)
 	if err := os.WriteFile(filepath.Join(dir, "pdns.conf"), []byte(conf), 0o644); err != nil {
-		return nil, err
+		return err
 	}
 	p.mu.Lock()
 	zones := map[string][]DNSRecordSpec{}
@@ -158,10 +152,10 @@ loglevel=4
 		path := filepath.Join(dir, "zones", zone+".zone")
 		fmt.Fprintf(&named, "zone %q { type master; file %q; };\n", zone, path)
 		if err := os.WriteFile(path, []byte(zoneFile(zone, host, zones[zone])), 0o644); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return names, os.WriteFile(filepath.Join(dir, "named.conf"), []byte(named.String()), 0o644)
+	return os.WriteFile(filepath.Join(dir, "named.conf"), []byte(named.String()), 0o644)
 }
 
 // zoneFile renders a zone: SOA, NS and one LUA ifurlup record per record.
@@ -187,7 +181,7 @@ func zoneFile(zone, nsAddr string, records []DNSRecordSpec) string {
 
 // start writes the configuration and starts PowerDNS unless it runs.
 func (d *dnsRunner) start(bin string) error {
-	if _, err := d.p.writeDNSConfig(d.env, d.addr); err != nil {
+	if err := d.p.writeDNSConfig(d.env, d.addr); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -296,7 +290,7 @@ func (p *Plane) PutDNSRecord(spec DNSRecordSpec) (DNSRecordSpec, error) {
 
 // refresh rewrites the zones and reloads a running server.
 func (d *dnsRunner) refresh() error {
-	if _, err := d.p.writeDNSConfig(d.env, d.addr); err != nil {
+	if err := d.p.writeDNSConfig(d.env, d.addr); err != nil {
 		return err
 	}
 	d.mu.Lock()

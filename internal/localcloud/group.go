@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -44,6 +47,9 @@ type slot struct {
 	startErr error       // why the last start failed, if it did
 }
 
+// zone is the zone (1-based) slot idx lives in: slots go round the zones.
+func (s GroupSpec) zone(idx int) int { return idx%max(s.Zones, 1) + 1 }
+
 func (p *Plane) slotName(spec GroupSpec, idx int) string {
 	return fmt.Sprintf("group/%s/%d", spec.ID(), idx)
 }
@@ -61,16 +67,11 @@ func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group,
 	if _, err := p.GetImage(spec.Digest); err != nil {
 		return Group{}, err
 	}
-	p.mu.Lock()
-	g, exists := p.groups[spec.ID()]
-	if !exists {
-		g = &groupRunner{p: p, region: region, spec: spec, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	g, exists, err := register(p, p.groups, p.state.Groups, spec.ID(), spec, func() *groupRunner {
+		g := &groupRunner{p: p, region: region, spec: spec, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 		g.scaler.current = spec.Desired
-		p.groups[spec.ID()] = g
-	}
-	p.state.Groups[spec.ID()] = spec
-	err = p.save()
-	p.mu.Unlock()
+		return g
+	})
 	if err != nil {
 		return Group{}, err
 	}
@@ -92,7 +93,7 @@ func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group,
 			return false, nil
 		}
 		for _, in := range st.Instances {
-			if in.State != "healthy" || g.stale(in) {
+			if in.State != "healthy" {
 				return false, nil
 			}
 		}
@@ -126,12 +127,7 @@ func (p *Plane) GetGroup(id string) (Group, error) {
 
 // DeleteGroup stops every instance and forgets the group.
 func (p *Plane) DeleteGroup(id string) error {
-	p.mu.Lock()
-	g, ok := p.groups[id]
-	delete(p.groups, id)
-	delete(p.state.Groups, id)
-	err := p.save()
-	p.mu.Unlock()
+	g, _, ok, err := forget(p, p.groups, p.state.Groups, id)
 	if ok {
 		g.stop()
 	}
@@ -151,7 +147,7 @@ func (p *Plane) KillInstance(id string, slotIdx int) (int, error) {
 		return 0, fmt.Errorf("instance group %s slot %d: %w", id, slotIdx, ErrNotFound)
 	}
 	pid := g.slots[slotIdx].proc.PID
-	return pid, killPID(pid)
+	return pid, syscall.Kill(pid, syscall.SIGKILL)
 }
 
 func (g *groupRunner) adoptAll() {
@@ -183,7 +179,7 @@ func (g *groupRunner) update(spec GroupSpec) {
 	}
 	g.scaler.current = min(max(g.scaler.current, spec.Min), spec.Max)
 	g.mu.Unlock()
-	if old.Digest != spec.Digest || old.Port != spec.Port || fmt.Sprint(old.Vars) != fmt.Sprint(spec.Vars) || fmt.Sprint(old.DatabaseRegions) != fmt.Sprint(spec.DatabaseRegions) {
+	if old.Digest != spec.Digest || old.Port != spec.Port || !maps.Equal(old.Vars, spec.Vars) || !slices.Equal(old.DatabaseRegions, spec.DatabaseRegions) {
 		g.mu.Lock()
 		for _, s := range g.slots {
 			s.inst.State = "outdated"
@@ -203,11 +199,6 @@ func (g *groupRunner) startError() error {
 		}
 	}
 	return nil
-}
-
-// stale reports whether an instance runs an older spec than the group's.
-func (g *groupRunner) stale(in Instance) bool {
-	return in.State == "outdated"
 }
 
 func (g *groupRunner) poke() {
@@ -287,7 +278,7 @@ func (g *groupRunner) reconcile(client *http.Client) {
 	for _, s := range slots {
 		g.mu.Lock()
 		outdated := s.inst.State == "outdated"
-		zoneDown := g.downZones[s.idx%max(spec.Zones, 1)+1]
+		zoneDown := g.downZones[spec.zone(s.idx)]
 		g.mu.Unlock()
 		if zoneDown {
 			continue
@@ -355,7 +346,7 @@ func (g *groupRunner) instance(s *slot, pid int) Instance {
 	spec := g.spec
 	addr := g.region.SlotAddress(s.idx)
 	return Instance{
-		Slot: s.idx, Zone: s.idx%max(spec.Zones, 1) + 1, Address: net.JoinHostPort(addr, strconv.Itoa(spec.Port)),
+		Slot: s.idx, Zone: spec.zone(s.idx), Address: net.JoinHostPort(addr, strconv.Itoa(spec.Port)),
 		PID: pid, Name: fmt.Sprintf("%s-%s-%d-%d", spec.Region, spec.Service, s.idx, s.gen), State: "starting", Started: time.Now(),
 	}
 }

@@ -61,3 +61,29 @@ func lookup[T any](p *Plane, objects map[string]T, kind, id string) (T, error) {
 	}
 	return o, nil
 }
+
+// register returns the runner of id (created by create when there is none)
+// and records its spec in the persisted state, under the plane's lock.
+func register[R any, S any](p *Plane, runners map[string]R, specs map[string]S, id string, spec S, create func() R) (R, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, exists := runners[id]
+	if !exists {
+		r = create()
+		runners[id] = r
+	}
+	specs[id] = spec
+	return r, exists, p.save()
+}
+
+// forget removes id's runner and spec, returning the runner and its spec if
+// there was one; the caller stops it.
+func forget[R any, S any](p *Plane, runners map[string]R, specs map[string]S, id string) (R, S, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, ok := runners[id]
+	spec := specs[id]
+	delete(runners, id)
+	delete(specs, id)
+	return r, spec, ok, p.save()
+}

@@ -103,8 +103,9 @@ func (p *Plane) recordedPID(name string) int {
 	return p.state.PIDs[name]
 }
 
-// Start runs every persisted group and balancer, adopting processes a
-// previous control plane left running.
+// Start runs everything the persisted state holds, databases first (their
+// primaries before their replicas), adopting processes a previous control
+// plane left running.
 func (p *Plane) Start() {
 	p.mu.Lock()
 	for id, r := range p.state.Regions {
@@ -112,20 +113,10 @@ func (p *Plane) Start() {
 			p.log.Printf("region %s: 127.0.%d.0/24 is claimed by %s (%v)", id, r.Index, describeClaim(r.Index), err)
 		}
 	}
-	groups := make([]GroupSpec, 0, len(p.state.Groups))
-	for _, g := range p.state.Groups {
-		groups = append(groups, g)
-	}
-	balancers := make([]BalancerSpec, 0, len(p.state.Balancers))
-	for _, b := range p.state.Balancers {
-		balancers = append(balancers, b)
-	}
-	p.mu.Unlock()
-	p.mu.Lock()
-	var dbs []DatabaseSpec
-	for _, d := range p.state.Databases {
-		dbs = append(dbs, d)
-	}
+	dbs := slices.Collect(maps.Values(p.state.Databases))
+	groups := slices.Collect(maps.Values(p.state.Groups))
+	balancers := slices.Collect(maps.Values(p.state.Balancers))
+	servers := slices.Collect(maps.Values(p.state.DNSServers))
 	p.mu.Unlock()
 	sort.Slice(dbs, func(i, j int) bool { return dbs[i].IsPrimary() && !dbs[j].IsPrimary() })
 	for _, d := range dbs {
@@ -152,12 +143,6 @@ func (p *Plane) Start() {
 			p.log.Printf("restart balancer %s: %v", b.ID(), err)
 		}
 	}
-	p.mu.Lock()
-	var servers []DNSServerSpec
-	for _, d := range p.state.DNSServers {
-		servers = append(servers, d)
-	}
-	p.mu.Unlock()
 	for _, d := range servers {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if _, err := p.PutDNSServer(ctx, d); err != nil {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -140,7 +141,7 @@ func TestGroupBehindBalancer(t *testing.T) {
 	}
 
 	// a balancer killed by hand stays down (drift), and PutBalancer restores it
-	if err := killPID(b.PID); err != nil {
+	if err := syscall.Kill(b.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	err = waitFor(ctx, "balancer down", func() (bool, error) {
