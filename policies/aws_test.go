@@ -14,10 +14,7 @@ func awsModel(t *testing.T, resources ...plan.Resource) *Model {
 	for i := range resources {
 		resources[i].URN = "urn:pulumi:prod.us-east-1::bulwark::" + resources[i].Type + "::" + resources[i].Name
 	}
-	m, err := FromPlan(topo, &plan.Plan{Stacks: []plan.StackGraph{{Stack: "prod.us-east-1", Resources: resources}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := FromPlan(topo, &plan.Plan{Stacks: []plan.StackGraph{{Stack: "prod.us-east-1", Resources: resources}}})
 	return m
 }
 

@@ -34,10 +34,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	b.Run(fmt.Sprintf("%d-resources", n), func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			m, err := FromPlan(topo, p)
-			if err != nil {
-				b.Fatal(err)
-			}
+			m := FromPlan(topo, p)
 			_ = Evaluate(m, cfg)
 			_ = Assess(m)
 		}

@@ -1,7 +1,6 @@
 package policies
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,9 +8,6 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/plan"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
-
-// ErrNoAdapter is returned for a target whose resources the policies cannot read yet.
-var ErrNoAdapter = errors.New("no policy adapter for this target")
 
 // Model is what the policies judge: the environment's services as deployed
 // by its resource graph.
@@ -102,20 +98,18 @@ type BackupPlan struct {
 
 // FromPlan reads a plan's graph into a model, through the target's adapter
 // when it has one.
-func FromPlan(t *topology.Topology, p *plan.Plan) (*Model, error) {
-	switch t.Environment.Target {
-	case topology.TargetLocal:
+func FromPlan(t *topology.Topology, p *plan.Plan) *Model {
+	if t.Environment.Target == topology.TargetLocal {
 		m := fromLocal(t, p)
 		m.Graph, m.Adapted = p, true
-		return m, nil
-	default:
-		return &Model{Topology: t, Target: t.Environment.Target, Graph: p}, nil
+		return m
 	}
+	return &Model{Topology: t, Target: t.Environment.Target, Graph: p}
 }
 
 // adapterNote says why service policies were not evaluated.
 func adapterNote(t topology.Target) string {
-	return fmt.Sprintf("%v: %s (its resources are judged resource by resource until the target's modules land)", ErrNoAdapter, t)
+	return fmt.Sprintf("no adapter for target %s yet: its resources are judged resource by resource until the target's modules land", t)
 }
 
 // fromLocal reads the local target's bulwark:local:* resources.

@@ -68,10 +68,7 @@ func model(t *testing.T, name, src string) (*Model, []Configured) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := FromPlan(topo, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := FromPlan(topo, p)
 	cfg, diags := Configure(topo)
 	if diags.HasErrors() {
 		t.Fatal(diags)
@@ -305,10 +302,7 @@ func exampleEnvironment(t *testing.T, name string) *topology.Topology {
 
 func TestNoAdapterForAWSYet(t *testing.T) {
 	topo := exampleEnvironment(t, "prod")
-	m, err := FromPlan(topo, &plan.Plan{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := FromPlan(topo, &plan.Plan{})
 	cfg, _ := Configure(topo)
 	for _, r := range Evaluate(m, cfg) {
 		resourceLevel := false

@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/drill"
@@ -53,9 +53,6 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	}
 	fmt.Fprintf(errOut, "report: %s (drill.json, drill.md, drill.junit.xml, drill.svg)\n", dir)
 	switch {
-	case errors.Is(err, drill.ErrPreflight):
-		fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
-		return exitFailed
 	case err != nil:
 		fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
 		return exitFailed
@@ -69,11 +66,7 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 // DNS server and the assessment's estimate.
 func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology, scenario, region, service string, zone int, errOut io.Writer) (drill.Options, drill.Scenario, int) {
 	known := scenarios[t.Environment.Target]
-	ok := false
-	for _, s := range known {
-		ok = ok || s == scenario
-	}
-	if !ok {
+	if !slices.Contains(known, scenario) {
 		fmt.Fprintf(errOut, "bulwark drill: --scenario must be one of %v on target %s, not %q\n", known, t.Environment.Target, scenario)
 		return drill.Options{}, nil, exitBadInput
 	}

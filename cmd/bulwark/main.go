@@ -151,8 +151,7 @@ func load(env string, errOut io.Writer) (*project.Project, *topology.Topology, i
 	if err != nil {
 		var de *topology.DiagnosticsError
 		if errors.As(err, &de) {
-			_ = de.WriteText(errOut, terminalWidth(), false)
-			fmt.Fprintf(errOut, "%d error(s) in %s; nothing was deployed.\n", countErrors(de), env)
+			writeDiagnostics(errOut, de, env)
 			return nil, nil, exitBadInput
 		}
 		fmt.Fprintf(errOut, "bulwark: %v\n", err)
@@ -161,17 +160,21 @@ func load(env string, errOut io.Writer) (*project.Project, *topology.Topology, i
 	return p, t, exitOK
 }
 
-func countErrors(de *topology.DiagnosticsError) int {
+// diagnosticWidth is where diagnostic details wrap.
+const diagnosticWidth = 100
+
+// writeDiagnostics prints an environment's diagnostics with snippets, and
+// says that nothing was deployed.
+func writeDiagnostics(w io.Writer, de *topology.DiagnosticsError, env string) {
+	_ = de.WriteText(w, diagnosticWidth, false)
 	n := 0
 	for _, d := range de.Diags {
 		if d.Severity == hcl.DiagError {
 			n++
 		}
 	}
-	return n
+	fmt.Fprintf(w, "%d error(s) in %s; nothing was deployed.\n", n, env)
 }
-
-func terminalWidth() uint { return 100 }
 
 func runVersion(ctx context.Context, args []string, out, errOut io.Writer) int {
 	fmt.Fprintf(out, "bulwark %s\npulumi engine v%s (pinned)\n", version, engine.PulumiVersion)

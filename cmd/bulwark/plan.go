@@ -27,9 +27,8 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) int {
 			*plan.Plan
 			Policies   []policies.Result   `json:"policies"`
 			Assessment policies.Assessment `json:"assessment"`
-			Judged     bool                `json:"policies_evaluated"`
 			Reason     string              `json:"policies_reason,omitempty"`
-		}{pl, j.Results, j.Assessment, j.Evaluated, j.Reason})
+		}{pl, j.Results, j.Assessment, j.Reason})
 	case "sarif":
 		code = writeJSON(out, errOut, policies.SARIF(j.Results, version))
 	default:

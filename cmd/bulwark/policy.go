@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -36,11 +35,8 @@ func judge(t *topology.Topology, pl *plan.Plan) (judgement, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return judgement{}, diags
 	}
-	m, err := policies.FromPlan(t, pl)
-	if err != nil {
-		return judgement{}, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Policies", Detail: err.Error()}}
-	}
-	j := judgement{Evaluated: true, Results: policies.Evaluate(m, cfg), Assessment: policies.Assess(m)}
+	m := policies.FromPlan(t, pl)
+	j := judgement{Results: policies.Evaluate(m, cfg), Assessment: policies.Assess(m)}
 	if !m.Adapted {
 		j.Reason = "the target's services are not modelled yet: service policies and the assessment wait for its modules"
 	}
@@ -57,9 +53,7 @@ func planAndJudge(ctx context.Context, p *project.Project, t *topology.Topology,
 	}
 	j, diags := judge(t, pl)
 	if diags.HasErrors() {
-		de := &topology.DiagnosticsError{Diags: diags, Files: sourceFiles(t)}
-		_ = de.WriteText(errOut, terminalWidth(), false)
-		fmt.Fprintf(errOut, "%d error(s) in %s; nothing was deployed.\n", countErrors(de), t.File)
+		writeDiagnostics(errOut, &topology.DiagnosticsError{Diags: diags, Files: sourceFiles(t)}, t.File)
 		return nil, judgement{}, exitBadInput
 	}
 	return pl, j, exitOK
@@ -68,20 +62,11 @@ func planAndJudge(ctx context.Context, p *project.Project, t *topology.Topology,
 // sourceFiles re-reads the environment file for diagnostic snippets.
 func sourceFiles(t *topology.Topology) map[string]*hcl.File {
 	l := &topology.Loader{}
-	if _, err := l.LoadFile(t.File); err != nil {
-		var de *topology.DiagnosticsError
-		if errors.As(err, &de) {
-			return de.Files
-		}
-	}
+	_, _ = l.LoadFile(t.File) // the sources are kept whether or not it loads
 	return l.Files()
 }
 
 func writeJudgementText(w io.Writer, j judgement) {
-	if !j.Evaluated {
-		fmt.Fprintf(w, "\nPolicies: not evaluated: %s\n", j.Reason)
-		return
-	}
 	failed, skipped, mandatory := 0, 0, len(j.mandatory())
 	for _, r := range j.Results {
 		switch {

@@ -124,7 +124,7 @@ func (*Image) Read(ctx context.Context, req infer.ReadRequest[ImageArgs, ImageSt
 	} else if err != nil {
 		return infer.ReadResponse[ImageArgs, ImageState]{}, err
 	}
-	return infer.ReadResponse[ImageArgs, ImageState]{ID: req.ID, Inputs: req.Inputs, State: req.State}, nil
+	return infer.ReadResponse[ImageArgs, ImageState](req), nil
 }
 
 func (*Image) Delete(ctx context.Context, req infer.DeleteRequest[ImageState]) (infer.DeleteResponse, error) {
