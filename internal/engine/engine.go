@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -208,10 +209,14 @@ func prepareBackend(backend string) error {
 	return nil
 }
 
-func (r *Runner) stack(ctx context.Context, name string, program pulumi.RunFunc) (auto.Stack, error) {
-	work := filepath.Join(r.cfg.WorkDir, r.cfg.Project, name)
+// options are the workspace options for a scratch folder below WorkDir:
+// the project with its backend and plugins, the engine's environment (no
+// network reach, the passphrase, PULUMI_HOME, the extra variables) and the
+// secrets provider.
+func (r *Runner) options(folder string) ([]auto.LocalWorkspaceOption, error) {
+	work := filepath.Join(r.cfg.WorkDir, r.cfg.Project, folder)
 	if err := os.MkdirAll(work, 0o700); err != nil {
-		return auto.Stack{}, fmt.Errorf("stack %s: %w", name, err)
+		return nil, err
 	}
 	proj := workspace.Project{
 		Name:    tokens.PackageName(r.cfg.Project),
@@ -227,12 +232,17 @@ func (r *Runner) stack(ctx context.Context, name string, program pulumi.RunFunc)
 		"PULUMI_CONFIG_PASSPHRASE":                    r.cfg.Passphrase,
 		"PULUMI_HOME":                                 r.cfg.Home,
 	}
-	for k, v := range r.cfg.Env {
-		env[k] = v
-	}
-	opts := []auto.LocalWorkspaceOption{
+	maps.Copy(env, r.cfg.Env)
+	return []auto.LocalWorkspaceOption{
 		auto.Pulumi(r.cmd), auto.Project(proj), auto.WorkDir(work), auto.EnvVars(env), auto.PulumiHome(r.cfg.Home),
 		auto.SecretsProvider(r.cfg.SecretsProvider),
+	}, nil
+}
+
+func (r *Runner) stack(ctx context.Context, name string, program pulumi.RunFunc) (auto.Stack, error) {
+	opts, err := r.options(name)
+	if err != nil {
+		return auto.Stack{}, fmt.Errorf("stack %s: %w", name, err)
 	}
 	s, err := auto.UpsertStackInlineSource(ctx, name, r.cfg.Project, program, opts...)
 	if err != nil {
@@ -461,19 +471,11 @@ func (r *Runner) Unlock(ctx context.Context, stack string) error {
 }
 
 func (r *Runner) workspace(ctx context.Context) (auto.Workspace, error) {
-	work := filepath.Join(r.cfg.WorkDir, r.cfg.Project, "_list")
-	if err := os.MkdirAll(work, 0o700); err != nil {
+	opts, err := r.options("_list")
+	if err != nil {
 		return nil, err
 	}
-	proj := workspace.Project{
-		Name:    tokens.PackageName(r.cfg.Project),
-		Runtime: workspace.NewProjectRuntimeInfo("go", nil),
-		Backend: &workspace.ProjectBackend{URL: r.cfg.Backend},
-	}
-	ws, err := auto.NewLocalWorkspace(ctx, auto.Pulumi(r.cmd), auto.Project(proj), auto.WorkDir(work),
-		auto.PulumiHome(r.cfg.Home), auto.EnvVars(map[string]string{
-			"PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_CONFIG_PASSPHRASE": r.cfg.Passphrase, "PULUMI_HOME": r.cfg.Home,
-		}))
+	ws, err := auto.NewLocalWorkspace(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: workspace: %w", ErrEngine, err)
 	}
