@@ -131,7 +131,7 @@ func (o *Orchestrator) Destroy(ctx context.Context) (Summary, error) {
 	sum.Results = append(sum.Results, global)
 	if global.Status != StatusOK {
 		for _, ref := range refs {
-			sum.Results = append(sum.Results, skipped(ref, engine.OpDestroy, ctx, "the global stack, which reads this one, was not destroyed"))
+			sum.Results = append(sum.Results, skipped(ctx, ref, engine.OpDestroy, "the global stack, which reads this one, was not destroyed"))
 		}
 		return sum, sum.Err()
 	}
@@ -167,7 +167,7 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 	global := stacks.Global(o.Topology.Environment.Name)
 	for _, r := range sum.Results {
 		if r.Status != StatusOK {
-			sum.Results = append(sum.Results, skipped(global, op, ctx, "a regional stack did not succeed; the global stack reads them all"))
+			sum.Results = append(sum.Results, skipped(ctx, global, op, "a regional stack did not succeed; the global stack reads them all"))
 			return sum, sum.Err()
 		}
 	}
@@ -179,7 +179,7 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 				return sum, err
 			}
 			if !ok {
-				res := skipped(global, op, ctx, fmt.Sprintf("stack %s is not deployed yet and the global stack reads its outputs; it is previewed once the regions are up", ref))
+				res := skipped(ctx, global, op, fmt.Sprintf("stack %s is not deployed yet and the global stack reads its outputs; it is previewed once the regions are up", ref))
 				res.Status = StatusOK // nothing failed: there is nothing to preview yet
 				sum.Results = append(sum.Results, res)
 				return sum, sum.Err()
@@ -190,7 +190,7 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 	return sum, sum.Err()
 }
 
-func skipped(ref stacks.Ref, op engine.Op, ctx context.Context, reason string) StackResult {
+func skipped(ctx context.Context, ref stacks.Ref, op engine.Op, reason string) StackResult {
 	r := StackResult{Stack: ref.String(), Op: op, Status: StatusSkipped, Reason: reason}
 	if ctx.Err() != nil {
 		r.Status, r.Reason = StatusCancelled, "cancelled"
@@ -212,7 +212,7 @@ func (o *Orchestrator) concurrently(ctx context.Context, op engine.Op, run verb,
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 			for j := i; j < len(refs); j++ {
-				results[j] = skipped(refs[j], op, ctx, "cancelled")
+				results[j] = skipped(ctx, refs[j], op, "cancelled")
 			}
 			wg.Wait()
 			return results
@@ -230,7 +230,7 @@ func (o *Orchestrator) concurrently(ctx context.Context, op engine.Op, run verb,
 
 func (o *Orchestrator) one(ctx context.Context, op engine.Op, run verb, ref stacks.Ref) StackResult {
 	if ctx.Err() != nil {
-		return skipped(ref, op, ctx, "cancelled")
+		return skipped(ctx, ref, op, "cancelled")
 	}
 	program, err := stacks.Program(o.Topology, ref)
 	if err != nil {
