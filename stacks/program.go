@@ -201,13 +201,17 @@ func global(ctx *pulumi.Context, t *topology.Topology) (pulumi.Map, error) {
 	return outputs, nil
 }
 
-// StackReferenceName is the fully qualified name of a sibling stack:
-// <organization>/<project>/<env>.<region>. The file backend's organization
-// is "organization".
+// StackReferenceName is the fully qualified name of a sibling stack, as the
+// running program sees its organization and project.
 func StackReferenceName(ctx *pulumi.Context, ref Ref) string {
-	org := ctx.Organization()
+	return QualifiedName(ctx.Organization(), ctx.Project(), ref)
+}
+
+// QualifiedName is <organization>/<project>/<env>.<region>; an empty
+// organization is the file backend's, "organization".
+func QualifiedName(org, project string, ref Ref) string {
 	if org == "" {
 		org = "organization"
 	}
-	return org + "/" + ctx.Project() + "/" + ref.String()
+	return org + "/" + project + "/" + ref.String()
 }

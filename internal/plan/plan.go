@@ -75,7 +75,7 @@ func Build(ctx context.Context, t *topology.Topology, opts Options) (*Plan, erro
 		if err != nil {
 			return nil, err
 		}
-		published["organization/"+opts.Project+"/"+ref.String()] = g.Outputs
+		published[stacks.QualifiedName("", opts.Project, ref)] = g.Outputs // mocks run with no organization
 		p.Stacks = append(p.Stacks, *g)
 	}
 	return p, nil
