@@ -35,14 +35,19 @@ func (p *Probe) Attempts() []Attempt {
 	return append([]Attempt(nil), p.attempts...)
 }
 
+// resolver asks the environment's DNS server, as the service's clients do.
+func (p *Probe) resolver() *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", p.DNSServer)
+	}}
+}
+
 // Run probes until ctx ends, numbering writes from first.
 func (p *Probe) Run(ctx context.Context, first int64) {
 	timeout := max(p.Timeout, p.Interval, 200*time.Millisecond)
 	client := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true}}
-	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", p.DNSServer)
-	}}
+	resolver := p.resolver()
 	var addrs []string
 	var resolved time.Time
 	tick := time.NewTicker(p.Interval)
@@ -105,10 +110,7 @@ func (p *Probe) write(ctx context.Context, c *http.Client, addr string, seq int6
 // Present reads back which of the writes first..last the service holds,
 // through the environment's DNS, trying each answered address.
 func (p *Probe) Present(ctx context.Context, first, last int64) ([]int64, error) {
-	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", p.DNSServer)
-	}}
+	resolver := p.resolver()
 	addrs, err := resolver.LookupHost(ctx, p.Name)
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", p.Name, err)
