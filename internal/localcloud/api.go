@@ -49,12 +49,16 @@ import (
 //	POST   /v1/databases/{env}/{region}/{svc}/sync  body {"standbys": [...]} or {"reset": true}
 //	POST   /v1/databases/{env}/{region}/{svc}/kill
 //	POST   /v1/groups/{env}/{region}/{svc}/zones/{zone}?down=true|false
+//	POST   /v1/regions/{env}/{region}/abandon   forgets what is left of a region (before a rebuild)
+//	POST   /v1/databases/{env}/{region}/{svc}/switchover   makes this member the primary, losing nothing
+//	PUT    /v1/restore-copies/{env}/{region}/{svc}  restores the newest backup from region's vault into a scratch server
+//	DELETE /v1/restore-copies/{env}/{region}/{svc}
 //	POST   /v1/shutdown
 
 // APIVersion is the control plane API's version: bump it whenever the API
 // changes, so that a plane left running by an older build is replaced
 // (EnsureRunning) instead of answering requests it does not know.
-const APIVersion = 7
+const APIVersion = 8
 
 // Build identifies the build of the running code (the Makefile stamps it
 // with -X); a plane of another build is replaced too, so a changed behaviour
@@ -72,6 +76,7 @@ type apiError struct {
 var errorKinds = map[string]error{
 	"not_found": ErrNotFound, "port_in_use": ErrPortInUse, "not_ready": ErrNotReady,
 	"missing_program": ErrMissingProgram, "no_addresses": ErrNoAddresses, "protected": ErrProtected, "split_brain": ErrSplitBrain,
+	"live_primary": ErrLivePrimary, "no_backup": ErrNoBackup,
 }
 
 // Handler serves the plane's API; shutdown is called on POST /v1/shutdown.
@@ -304,6 +309,27 @@ func (p *Plane) Handler(shutdown func()) http.Handler {
 		}
 		killed, err := p.SetZoneDown(id3(r), zone, r.URL.Query().Get("down") == "true")
 		reply(w, map[string][]string{"killed": killed}, err)
+	})
+	mux.HandleFunc("POST /v1/regions/{env}/{region}/abandon", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := ctxOf(r)
+		defer cancel()
+		notes, err := p.AbandonRegion(ctx, r.PathValue("env"), r.PathValue("region"))
+		reply(w, map[string][]string{"notes": notes}, err)
+	})
+	mux.HandleFunc("POST /v1/databases/{env}/{region}/{svc}/switchover", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := ctxOf(r)
+		defer cancel()
+		notes, err := p.SwitchoverDatabase(ctx, r.PathValue("env"), r.PathValue("svc"), r.PathValue("region"))
+		reply(w, map[string][]string{"notes": notes}, err)
+	})
+	mux.HandleFunc("PUT /v1/restore-copies/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := ctxOf(r)
+		defer cancel()
+		c, err := p.PutRestoreCopy(ctx, r.PathValue("env"), r.PathValue("svc"), r.PathValue("region"))
+		reply(w, c, err)
+	})
+	mux.HandleFunc("DELETE /v1/restore-copies/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, p.DeleteRestoreCopy(r.Context(), r.PathValue("env"), r.PathValue("svc"), r.PathValue("region")))
 	})
 	mux.HandleFunc("POST /v1/shutdown", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, nil)
@@ -585,6 +611,33 @@ func (c *Client) SetZoneDown(ctx context.Context, id string, zone int, down bool
 		Killed []string `json:"killed"`
 	}
 	return out.Killed, c.do(ctx, http.MethodPost, fmt.Sprintf("/v1/groups/%s/zones/%d?down=%v", id, zone, down), nil, &out)
+}
+
+// AbandonRegion stops and forgets what is left of a region, before it is rebuilt.
+func (c *Client) AbandonRegion(ctx context.Context, env, region string) ([]string, error) {
+	var out struct {
+		Notes []string `json:"notes"`
+	}
+	return out.Notes, c.do(ctx, http.MethodPost, "/v1/regions/"+env+"/"+region+"/abandon", nil, &out)
+}
+
+// SwitchoverDatabase makes the member of env/region/service the primary without losing a write.
+func (c *Client) SwitchoverDatabase(ctx context.Context, env, service, region string) ([]string, error) {
+	var out struct {
+		Notes []string `json:"notes"`
+	}
+	return out.Notes, c.do(ctx, http.MethodPost, "/v1/databases/"+env+"/"+region+"/"+service+"/switchover", nil, &out)
+}
+
+// PutRestoreCopy restores a service's newest backup from region's vault into a scratch server there.
+func (c *Client) PutRestoreCopy(ctx context.Context, env, service, region string) (RestoreCopy, error) {
+	var out RestoreCopy
+	return out, c.do(ctx, http.MethodPut, "/v1/restore-copies/"+env+"/"+region+"/"+service, nil, &out)
+}
+
+// DeleteRestoreCopy stops a restore copy and removes its data.
+func (c *Client) DeleteRestoreCopy(ctx context.Context, env, service, region string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/restore-copies/"+env+"/"+region+"/"+service, nil, nil)
 }
 
 // Shutdown asks the plane to stop its processes and exit.

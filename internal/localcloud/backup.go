@@ -60,6 +60,37 @@ type backupRunner struct {
 	quit chan struct{}
 	done chan struct{}
 	run  sync.Mutex // one pgbackrest backup at a time
+	// source is the region whose member the configuration points at: the
+	// member that runs as the primary, which moves with a failover
+	source string
+}
+
+// backupSource is the member a plan backs up: the one running as the
+// primary, or the planned primary's when none runs.
+func (p *Plane) backupSource(ctx context.Context, spec BackupSpec) *dbRunner {
+	for _, d := range p.members(spec.Env, spec.Service) {
+		if d.status(ctx).Role == "primary" {
+			return d
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.databases[spec.Env+"/"+spec.Primary+"/"+spec.Service]
+}
+
+// pointBackupAt writes the plan's configuration for db and archives db's
+// WAL into the vaults (stanza-create first when create).
+func (p *Plane) pointBackupAt(ctx context.Context, spec BackupSpec, db *dbRunner, create bool) error {
+	if err := p.writeBackupConfig(spec, db); err != nil {
+		return err
+	}
+	if create {
+		if err := p.pgbackrest(ctx, spec, "stanza-create"); err != nil {
+			return err
+		}
+	}
+	archive := fmt.Sprintf("pgbackrest --config=%s --stanza=%s archive-push %%p", p.backupConfig(spec), spec.stanza())
+	return db.alterSystem(ctx, "archive_command", archive)
 }
 
 func (p *Plane) vaultDir(env, region string) string {
@@ -80,21 +111,11 @@ func (p *Plane) PutBackup(ctx context.Context, spec BackupSpec) (Backup, error) 
 	if _, err := exec.LookPath("pgbackrest"); err != nil {
 		return Backup{}, fmt.Errorf("backup %s: pgbackrest: %w (apt-get install pgbackrest)", spec.ID(), ErrMissingProgram)
 	}
-	primaryID := spec.Env + "/" + spec.Primary + "/" + spec.Service
-	p.mu.Lock()
-	db, ok := p.databases[primaryID]
-	p.mu.Unlock()
-	if !ok {
-		return Backup{}, fmt.Errorf("backup %s: no database %s to back up: %w", spec.ID(), primaryID, ErrNotFound)
+	db := p.backupSource(ctx, spec)
+	if db == nil {
+		return Backup{}, fmt.Errorf("backup %s: no database %s/%s/%s to back up: %w", spec.ID(), spec.Env, spec.Primary, spec.Service, ErrNotFound)
 	}
-	if err := p.writeBackupConfig(spec, db); err != nil {
-		return Backup{}, fmt.Errorf("backup %s: %w", spec.ID(), err)
-	}
-	if err := p.pgbackrest(ctx, spec, "stanza-create"); err != nil {
-		return Backup{}, fmt.Errorf("backup %s: %w", spec.ID(), err)
-	}
-	archive := fmt.Sprintf("pgbackrest --config=%s --stanza=%s archive-push %%p", p.backupConfig(spec), spec.stanza())
-	if err := db.alterSystem(ctx, "archive_command", archive); err != nil {
+	if err := p.pointBackupAt(ctx, spec, db, true); err != nil {
 		return Backup{}, fmt.Errorf("backup %s: %w", spec.ID(), err)
 	}
 	b, exists, err := register(p, p.backups, p.state.Backups, spec.ID(), spec, func() *backupRunner {
@@ -104,7 +125,7 @@ func (p *Plane) PutBackup(ctx context.Context, spec BackupSpec) (Backup, error) 
 		return Backup{}, err
 	}
 	b.mu.Lock()
-	b.spec = spec
+	b.spec, b.source = spec, db.region.Name
 	b.mu.Unlock()
 	if !exists {
 		if err := b.backup(ctx, "full"); err != nil {
@@ -143,8 +164,9 @@ func (p *Plane) writeBackupConfig(spec BackupSpec, db *dbRunner) error {
 	}
 	fmt.Fprintf(&b, "start-fast=y\nlog-level-console=warn\nlog-level-file=off\nlock-path=%s\nspool-path=%s\n", work, work)
 	_, port, _ := net.SplitHostPort(dbAddress(db.region))
+	member := db.currentSpec()
 	fmt.Fprintf(&b, "\n[%s]\npg1-path=%s\npg1-port=%s\npg1-socket-path=%s\npg1-user=postgres\n",
-		spec.stanza(), filepath.Join(p.dbDir(db.spec), "data"), port, p.dbDir(db.spec))
+		spec.stanza(), filepath.Join(p.dbDir(member), "data"), port, p.dbDir(member))
 	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
 		return err
 	}
@@ -207,8 +229,18 @@ func (b *backupRunner) backup(ctx context.Context, kind string) error {
 	b.run.Lock()
 	defer b.run.Unlock()
 	b.mu.Lock()
-	spec := b.spec
+	spec, source := b.spec, b.source
 	b.mu.Unlock()
+	if db := b.p.backupSource(ctx, spec); db != nil && db.region.Name != source {
+		// the primary moved (a failover): back up and archive the new one
+		if err := b.p.pointBackupAt(ctx, spec, db, false); err != nil {
+			return fmt.Errorf("backup %s: follow the primary to %s: %w", spec.ID(), db.region.Name, err)
+		}
+		b.mu.Lock()
+		b.source = db.region.Name
+		b.mu.Unlock()
+		b.p.log.Printf("backup %s: now backs up %s, the member running as the primary", spec.ID(), db.region.Name)
+	}
 	var err error
 	for i := range spec.Vaults {
 		if e := b.p.pgbackrest(ctx, spec, "backup", "--type="+kind, fmt.Sprintf("--repo=%d", i+1)); e != nil && err == nil {
@@ -326,12 +358,12 @@ func (p *Plane) DeleteBackup(ctx context.Context, id string) error {
 	delete(p.backups, id)
 	delete(p.state.Backups, id)
 	err := p.save()
-	db := p.databases[spec.Env+"/"+spec.Primary+"/"+spec.Service]
 	p.mu.Unlock()
 	if !ok {
 		return err
 	}
 	b.stop()
+	db := p.backupSource(ctx, spec)
 	if db != nil && db.running() {
 		_ = db.alterSystem(ctx, "archive_command", "/bin/true")
 	}

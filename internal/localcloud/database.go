@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -62,14 +63,17 @@ type Database struct {
 	// Role is what the server is now: primary or replica (a promoted
 	// replica is a primary).
 	Role string `json:"role"`
+	// Streaming names the regions whose replicas stream from a primary now.
+	Streaming []string `json:"streaming,omitempty"`
 }
 
 type dbRunner struct {
 	p      *Plane
 	region Region
-	managed
+	managed // mu guards proc and spec, held briefly: status never waits for an apply
 
-	spec DatabaseSpec
+	applying sync.Mutex // one apply (initdb, clone, restore, start) at a time
+	spec     DatabaseSpec
 }
 
 // dbRoot holds the plane's databases. Running as root, the server runs as
@@ -170,24 +174,73 @@ func (p *Plane) PutDatabase(ctx context.Context, spec DatabaseSpec) (Database, e
 	if err != nil {
 		return Database{}, err
 	}
-	if spec.IsPrimary() && !d.running() {
-		if _, err := os.Stat(filepath.Join(p.dbDir(spec), "data", "PG_VERSION")); err == nil {
-			if other := p.promotedElsewhere(ctx, spec); other != "" {
-				return d.status(ctx), fmt.Errorf("database %s: %w (%s was promoted): restarting it would split the data; rebuild region %s to rejoin it as a replica",
-					spec.ID(), ErrSplitBrain, other, spec.Region)
-			}
+	if !d.running() && p.hasData(spec) && !p.standby(spec) {
+		if other := p.livePrimary(ctx, spec); other != "" {
+			return d.status(ctx), fmt.Errorf("database %s: %w (%s/%s/%s runs as the primary): restarting it would split the data; rebuild region %s to rejoin it as a replica",
+				spec.ID(), ErrSplitBrain, spec.Env, other, spec.Service, spec.Region)
 		}
 	}
-	if err := d.apply(ctx, bin, spec); err != nil {
+	restored, err := d.apply(ctx, bin, spec)
+	if err != nil {
 		return d.status(ctx), err
 	}
 	err = waitFor(ctx, "database "+spec.ID(), func() (bool, error) {
 		if !d.running() {
 			return false, fmt.Errorf("database %s: postgres exited; see %s", spec.ID(), filepath.Join(p.dbDir(spec), "postgres.log"))
 		}
+		if restored { // a restore is usable once its recovery ends
+			return d.status(ctx).Role == "primary", nil
+		}
 		return d.ping(ctx) == nil, nil
 	})
 	return d.status(ctx), err
+}
+
+// hasData reports whether a member's data folder has been initialised.
+func (p *Plane) hasData(spec DatabaseSpec) bool {
+	_, err := os.Stat(filepath.Join(p.dbDir(spec), "data", "PG_VERSION"))
+	return err == nil
+}
+
+// standby reports whether a member's data is a standby's: pg_basebackup -R
+// wrote standby.signal and promotion removes it. This is the member's role
+// on disk, whatever its spec planned: after a failover a member planned as
+// a replica is the primary, and a rebuilt member planned as the primary
+// follows the promoted one until a switchover.
+func (p *Plane) standby(spec DatabaseSpec) bool {
+	_, err := os.Stat(filepath.Join(p.dbDir(spec), "data", "standby.signal"))
+	return err == nil
+}
+
+// livePrimary names the region of another member of the same database that
+// runs as the primary now ("" when none does).
+func (p *Plane) livePrimary(ctx context.Context, spec DatabaseSpec) string {
+	for _, d := range p.members(spec.Env, spec.Service) {
+		if st := d.status(ctx); st.Region != spec.Region && st.Role == "primary" {
+			return st.Region
+		}
+	}
+	return ""
+}
+
+// members are the runners of one service's database, every region.
+func (p *Plane) members(env, service string) []*dbRunner {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*dbRunner
+	for id, spec := range p.state.Databases {
+		if d, ok := p.databases[id]; ok && spec.Env == env && spec.Service == service {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// currentSpec is the member's spec, read under its lock.
+func (d *dbRunner) currentSpec() DatabaseSpec {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.spec
 }
 
 func (d *dbRunner) running() bool {
@@ -207,66 +260,96 @@ func (d *dbRunner) ping(ctx context.Context) error {
 }
 
 // apply initialises the member if it has no data, writes its settings, and
-// starts it or reloads it.
-func (d *dbRunner) apply(ctx context.Context, bin string, spec DatabaseSpec) error {
+// starts it or reloads it. A member without data becomes a replica of the
+// member that runs as the primary now, wherever that is (after a failover,
+// a rebuilt region's member follows the promoted one); a member planned as
+// the primary with no running primary to follow is restored from the
+// newest backup in another region's vault when its backup plan has one
+// (restored reports it), and initialised empty otherwise.
+func (d *dbRunner) apply(ctx context.Context, bin string, spec DatabaseSpec) (restored bool, err error) {
+	d.applying.Lock()
+	defer d.applying.Unlock()
+	name := "database/" + spec.ID()
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.spec = spec
+	d.mu.Unlock()
+	pid := d.p.recordedPID(name)
+	d.mu.Lock()
+	d.adoptRecordedPID(pid, "postgres", syscall.SIGINT)
+	d.mu.Unlock()
 	dir := d.p.dbDir(spec)
 	data := filepath.Join(dir, "data")
 	cred, err := pgbin.Credential()
 	if err != nil {
-		return err
+		return false, err
 	}
-	name := "database/" + spec.ID()
-	d.adoptRecorded(d.p, name, "postgres", syscall.SIGINT)
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
 		if err := d.p.mkdirTraversable(dir); err != nil {
-			return err
+			return false, err
 		}
 		if err := pgbin.Chown(cred, dir); err != nil {
-			return err
+			return false, err
 		}
 		_ = os.RemoveAll(data) // a half-made one of an interrupted create
-		if spec.IsPrimary() {
+		upstream := d.p.livePrimary(ctx, spec)
+		plan, vault := d.p.restorableBackup(ctx, spec)
+		switch {
+		case upstream != "":
+			err = d.cloneReplica(ctx, bin, data, cred, spec, upstream)
+		case !spec.IsPrimary():
+			err = d.cloneReplica(ctx, bin, data, cred, spec, spec.Primary)
+		case vault != "":
+			d.p.log.Printf("database %s: no member runs as the primary; restoring the newest backup from %s's vault", spec.ID(), vault)
+			err = d.p.restoreInto(ctx, plan, vault, data, cred, false)
+			restored = err == nil
+		default:
 			err = d.initPrimary(ctx, bin, data, cred)
-		} else {
-			err = d.cloneReplica(ctx, bin, data, cred, spec)
 		}
 		if err != nil {
-			return fmt.Errorf("database %s: %w", spec.ID(), err)
+			return false, fmt.Errorf("database %s: %w", spec.ID(), err)
 		}
 	}
-	if err := d.writeSettings(data, cred, spec); err != nil {
-		return err
+	if err := d.writeSettings(ctx, data, cred, spec); err != nil {
+		return restored, err
 	}
-	if d.proc.running() {
-		return d.reload(ctx)
+	if d.running() {
+		return restored, d.reload(ctx)
 	}
 	host, port, _ := net.SplitHostPort(dbAddress(d.region))
 	if err := portFree(host, port); err != nil {
-		return fmt.Errorf("database %s: %w", spec.ID(), err)
+		return restored, fmt.Errorf("database %s: %w", spec.ID(), err)
 	}
 	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	proc, err := spawn(cmd, filepath.Join(dir, "postgres.log"))
 	if err != nil {
-		return fmt.Errorf("database %s: %w", spec.ID(), err)
+		return restored, fmt.Errorf("database %s: %w", spec.ID(), err)
 	}
 	proc.term = syscall.SIGINT // fast shutdown: do not wait for clients
+	d.mu.Lock()
 	d.proc = proc
+	d.mu.Unlock()
 	d.p.setPID(name, proc.PID)
-	return nil
+	return restored, nil
 }
 
+
+
 func runAs(cred *syscall.Credential, dir string, name string, args ...string) error {
+	_, err := runAsOutput(cred, dir, name, args...)
+	return err
+}
+
+// runAsOutput runs a program as the database's owner and returns its output.
+func runAsOutput(cred *syscall.Credential, dir string, name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%s: %w: %s", filepath.Base(name), err, strings.TrimSpace(string(out)))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w: %s", filepath.Base(name), err, strings.TrimSpace(string(out)))
 	}
-	return nil
+	return string(out), nil
 }
 
 func (d *dbRunner) initPrimary(ctx context.Context, bin, data string, cred *syscall.Credential) error {
@@ -288,13 +371,14 @@ func (d *dbRunner) loopbackHBA(data string) error {
 	return err
 }
 
-// cloneReplica waits for the primary, creates this member's replication
-// slot there, and copies it with pg_basebackup.
-func (d *dbRunner) cloneReplica(ctx context.Context, bin, data string, cred *syscall.Credential, spec DatabaseSpec) error {
-	primaryID := spec.Env + "/" + spec.Primary + "/" + spec.Service
-	primary, err := d.p.GetRegion(spec.Env + "/" + spec.Primary)
+// cloneReplica waits for the upstream region's member (the primary),
+// creates this member's replication slot there, and copies it with
+// pg_basebackup.
+func (d *dbRunner) cloneReplica(ctx context.Context, bin, data string, cred *syscall.Credential, spec DatabaseSpec, upstream string) error {
+	primaryID := spec.Env + "/" + upstream + "/" + spec.Service
+	primary, err := d.p.GetRegion(spec.Env + "/" + upstream)
 	if err != nil {
-		primary, err = d.p.PutRegion(RegionSpec{Env: spec.Env, Name: spec.Primary})
+		primary, err = d.p.PutRegion(RegionSpec{Env: spec.Env, Name: upstream})
 		if err != nil {
 			return err
 		}
@@ -310,7 +394,7 @@ func (d *dbRunner) cloneReplica(ctx context.Context, bin, data string, cred *sys
 		return true, nil
 	})
 	if err != nil {
-		return fmt.Errorf("%w (deploy region %s, which holds the primary)", err, spec.Primary)
+		return fmt.Errorf("%w (deploy region %s, which holds the primary)", err, upstream)
 	}
 	defer conn.Close(ctx)
 	slot := slotName(spec.Region)
@@ -328,26 +412,37 @@ func (d *dbRunner) cloneReplica(ctx context.Context, bin, data string, cred *sys
 
 func slotName(region string) string { return "bulwark_" + strings.ReplaceAll(region, "-", "_") }
 
-// writeSettings writes bulwark.conf, included by postgresql.conf.
-func (d *dbRunner) writeSettings(data string, cred *syscall.Credential, spec DatabaseSpec) error {
+// writeSettings writes bulwark.conf, included by postgresql.conf, for the
+// member's role on disk: a standby streams from the member that runs as
+// the primary now (its spec's primary when none runs).
+func (d *dbRunner) writeSettings(ctx context.Context, data string, cred *syscall.Credential, spec DatabaseSpec) error {
 	host, port, _ := net.SplitHostPort(dbAddress(d.region))
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by bulwark's local control plane for %s. Do not edit.\n", spec.ID())
 	fmt.Fprintf(&b, "listen_addresses = '%s'\nport = %s\nunix_socket_directories = '%s'\n", host, port, filepath.Dir(data))
-	b.WriteString("wal_level = replica\nmax_wal_senders = 16\nmax_replication_slots = 16\nhot_standby = on\nwal_keep_size = '64MB'\n")
+	b.WriteString(walSettings + "wal_keep_size = '64MB'\n")
 	b.WriteString("fsync = on\nsynchronous_commit = on\nlog_min_messages = warning\n")
 	// archiving is always on (changing archive_mode needs a restart); a backup
 	// plan points archive_command at pgBackRest (ALTER SYSTEM, reloaded)
 	b.WriteString("archive_mode = on\narchive_command = '/bin/true'\n")
-	// only the member created as the primary waits for a synchronous replica;
-	// a promoted replica runs asynchronously until a new replica joins it
-	if spec.IsPrimary() && spec.Replication == "sync" && len(spec.Replicas) > 0 {
+	// a restore from backup is only as recent as the newest archived WAL:
+	// switch segments at least this often while there are writes
+	b.WriteString("archive_timeout = '15s'\n")
+	standby := d.p.standby(spec)
+	// only the member planned as the primary, running as one, waits for a
+	// synchronous replica; a promoted replica runs asynchronously until a
+	// rebuilt region's member joins it (the runbook turns that on)
+	if spec.IsPrimary() && !standby && spec.Replication == "sync" && len(spec.Replicas) > 0 {
 		fmt.Fprintf(&b, "synchronous_standby_names = 'ANY 1 (%s)'\n", strings.Join(quoteIdents(spec.Replicas), ", "))
 	} else {
 		b.WriteString("synchronous_standby_names = ''\n")
 	}
-	if !spec.IsPrimary() {
-		primary, err := d.p.GetRegion(spec.Env + "/" + spec.Primary)
+	if standby {
+		upstream := d.p.livePrimary(ctx, spec)
+		if upstream == "" {
+			upstream = spec.Primary
+		}
+		primary, err := d.p.GetRegion(spec.Env + "/" + upstream)
 		if err == nil {
 			ph, pp, _ := net.SplitHostPort(dbAddress(primary))
 			fmt.Fprintf(&b, "primary_conninfo = 'host=%s port=%s user=postgres application_name=%s'\nprimary_slot_name = '%s'\n", ph, pp, spec.Region, slotName(spec.Region))
@@ -376,6 +471,10 @@ func (d *dbRunner) writeSettings(data string, cred *syscall.Credential, spec Dat
 	}
 	return nil
 }
+
+// walSettings are every member's, and a restore's: a server replaying WAL
+// needs settings at least as high as the server that wrote it.
+const walSettings = "wal_level = replica\nmax_wal_senders = 16\nmax_replication_slots = 16\nhot_standby = on\n"
 
 func quoteIdents(names []string) []string {
 	out := make([]string, len(names))
@@ -410,6 +509,9 @@ func (d *dbRunner) status(ctx context.Context) Database {
 			var recovering bool
 			if conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&recovering) == nil {
 				st.Role = map[bool]string{true: "replica", false: "primary"}[recovering]
+			}
+			if rows, err := conn.Query(ctx, "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1"); err == nil {
+				st.Streaming, _ = pgx.CollectRows(rows, pgx.RowTo[string])
 			}
 			conn.Close(ctx)
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +152,100 @@ func TestReplicatedDatabase(t *testing.T) {
 	}
 }
 
+// waitArchived waits until the member has archived its last WAL segment.
+func waitArchived(t *testing.T, ctx context.Context, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		conn, err := pgx.Connect(ctx, connString(addr, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pending bool
+		err = conn.QueryRow(ctx, `SELECT last_archived_wal IS NULL OR last_archived_wal < pg_walfile_name(pg_current_wal_lsn() - 1) FROM pg_stat_archiver`).Scan(&pending)
+		conn.Close(ctx)
+		if err == nil && !pending {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("WAL not archived within 30s")
+}
+
+// A region whose primary was lost is rebuilt: its member joins the promoted
+// one as a replica, and a switchover gives it the primary back without
+// losing a row.
+func TestRebuildAfterFailoverAndSwitchBack(t *testing.T) {
+	needPostgres(t)
+	p := newTestPlane(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	base := DatabaseSpec{Env: "rb", Service: "shop", Primary: "east", Replicas: []string{"west"}, Replication: "sync"}
+	east, west := base, base
+	east.Region, west.Region = "east", "west"
+	for _, s := range []DatabaseSpec{east, west} {
+		if _, err := p.PutDatabase(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eastDB, _ := p.GetDatabase(ctx, east.ID())
+	westDB, _ := p.GetDatabase(ctx, west.ID())
+	if err := exec1(t, ctx, eastDB.Address, "CREATE TABLE t (n int); INSERT INTO t SELECT generate_series(1, 10)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.KillDatabase(east.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.PromoteDatabase(ctx, west.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec1(t, ctx, westDB.Address, "INSERT INTO t SELECT generate_series(11, 20)"); err != nil {
+		t.Fatal(err)
+	}
+	// east's former primary may not come back as a second primary
+	if _, err := p.PutDatabase(ctx, east); !errors.Is(err, ErrSplitBrain) {
+		t.Fatalf("restart the former primary: %v", err)
+	}
+	notes, err := p.AbandonRegion(ctx, "rb", "east")
+	if err != nil || len(notes) != 1 || !strings.Contains(notes[0], "kept in") {
+		t.Fatalf("abandon east: %v %v", notes, err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(strings.TrimSpace(notes[0][strings.Index(notes[0], "kept in")+len("kept in"):])) })
+	rebuilt, err := p.PutDatabase(ctx, east)
+	if err != nil || rebuilt.Role != "replica" {
+		t.Fatalf("rebuild east: %+v %v", rebuilt, err)
+	}
+	if n := count(t, ctx, rebuilt.Address); n != 20 {
+		t.Fatalf("rebuilt east holds %d rows, want 20", n)
+	}
+	if st, _ := p.GetDatabase(ctx, west.ID()); !slices.Contains(st.Streaming, "east") {
+		t.Fatalf("east does not stream from west: %+v", st)
+	}
+	// fail back: east is the primary again, west its synchronous replica
+	if notes, err = p.SwitchoverDatabase(ctx, "rb", "shop", "east"); err != nil {
+		t.Fatalf("switchover: %v %v", notes, err)
+	}
+	eastDB, _ = p.GetDatabase(ctx, east.ID())
+	westDB, _ = p.GetDatabase(ctx, west.ID())
+	if eastDB.Role != "primary" || westDB.Role != "replica" || !slices.Contains(eastDB.Streaming, "west") {
+		t.Fatalf("after the switchover: east %+v, west %+v", eastDB, westDB)
+	}
+	if err := exec1(t, ctx, eastDB.Address, "INSERT INTO t VALUES (21)"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, ctx, westDB.Address); n != 21 {
+		t.Fatalf("west holds %d rows right after a synchronous commit on east, want 21", n)
+	}
+	if _, err := p.AbandonRegion(ctx, "rb", "east"); !errors.Is(err, ErrLivePrimary) {
+		t.Fatalf("abandon the region of the running primary: %v", err)
+	}
+	for _, s := range []DatabaseSpec{west, east} {
+		if err := p.DeleteDatabase(ctx, s.ID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestBackupsIntoAnotherRegionsVault(t *testing.T) {
 	needPostgres(t)
 	if _, err := exec.LookPath("pgbackrest"); err != nil {
@@ -198,6 +293,40 @@ func TestBackupsIntoAnotherRegionsVault(t *testing.T) {
 	}
 	if len(b.Backups) != 2 || b.Backups[1].Type != "diff" || b.Backups[1].Stop.Before(b.Backups[0].Stop) {
 		t.Fatalf("after a differential backup: %+v", b.Backups)
+	}
+	// rows written after the backup come back too, from the archived WAL
+	if err := exec1(t, ctx, db.Address, "INSERT INTO t SELECT generate_series(201, 300); SELECT pg_switch_wal()"); err != nil {
+		t.Fatal(err)
+	}
+	waitArchived(t, ctx, db.Address)
+	cp, err := p.PutRestoreCopy(ctx, "bk", "shop", "west")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, ctx, cp.Address); n != 300 || !alive(cp.PID) || cp.Vault != "west" {
+		t.Fatalf("restore copy %+v holds %d rows, want 300", cp, n)
+	}
+	if err := p.DeleteRestoreCopy(ctx, "bk", "shop", "west"); err != nil || alive(cp.PID) {
+		t.Fatalf("delete the restore copy: %v (alive %v)", err, alive(cp.PID))
+	}
+	// a lost primary with no replica is rebuilt from the vault
+	pid := db.PID
+	notes, err := p.AbandonRegion(ctx, "bk", "east")
+	if !errors.Is(err, ErrLivePrimary) {
+		t.Fatalf("abandoning the region of a running primary: %v %v", notes, err)
+	}
+	if _, err := p.KillDatabase(spec.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if notes, err = p.AbandonRegion(ctx, "bk", "east"); err != nil || len(notes) != 1 || !strings.Contains(notes[0], "kept in") {
+		t.Fatalf("abandon east: %v %v", notes, err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(strings.TrimSpace(notes[0][strings.Index(notes[0], "kept in")+len("kept in"):])) })
+	if db, err = p.PutDatabase(ctx, spec); err != nil || db.Role != "primary" || db.PID == pid {
+		t.Fatalf("rebuild east from the vault: %+v %v", db, err)
+	}
+	if n := count(t, ctx, db.Address); n != 300 {
+		t.Fatalf("the rebuilt primary holds %d rows, want 300", n)
 	}
 	if err := p.DeleteBackup(ctx, plan.ID()); err != nil {
 		t.Fatal(err)

@@ -22,11 +22,18 @@ func (m *managed) adoptRecorded(p *Plane, name, program string, term syscall.Sig
 	if m.proc != nil {
 		return
 	}
-	if pid := p.recordedPID(name); pid != 0 {
-		if proc, ok := adopt(pid, program); ok {
-			proc.term = term
-			m.proc = proc
-		}
+	m.adoptRecordedPID(p.recordedPID(name), program, term)
+}
+
+// adoptRecordedPID adopts pid if none runs yet and pid is alive and runs
+// program; callers hold m.mu.
+func (m *managed) adoptRecordedPID(pid int, program string, term syscall.Signal) {
+	if m.proc != nil || pid == 0 {
+		return
+	}
+	if proc, ok := adopt(pid, program); ok {
+		proc.term = term
+		m.proc = proc
 	}
 }
 

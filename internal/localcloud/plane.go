@@ -45,6 +45,7 @@ type Plane struct {
 	dns       map[string]*dnsRunner
 	databases map[string]*dbRunner
 	backups   map[string]*backupRunner
+	copies    map[string]*copyRunner // restore copies: scratch, not persisted
 }
 
 // NewPlane loads the state in dir. Call Start to run what it holds.
@@ -52,7 +53,7 @@ func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}, databases: map[string]*dbRunner{}, backups: map[string]*backupRunner{}}
+	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}, databases: map[string]*dbRunner{}, backups: map[string]*backupRunner{}, copies: map[string]*copyRunner{}}
 	p.state = persisted{Regions: map[string]Region{}, Images: map[string]Image{}, Groups: map[string]GroupSpec{}, Balancers: map[string]BalancerSpec{},
 		DNSServers: map[string]DNSServerSpec{}, DNSRecords: map[string]DNSRecordSpec{}, Databases: map[string]DatabaseSpec{}, Backups: map[string]BackupSpec{}, PIDs: map[string]int{}}
 	b, err := os.ReadFile(p.statePath())
@@ -118,7 +119,9 @@ func (p *Plane) Start() {
 	balancers := slices.Collect(maps.Values(p.state.Balancers))
 	servers := slices.Collect(maps.Values(p.state.DNSServers))
 	p.mu.Unlock()
-	sort.Slice(dbs, func(i, j int) bool { return dbs[i].IsPrimary() && !dbs[j].IsPrimary() })
+	// members running as primaries (on disk) first, so replicas find them
+	sort.SliceStable(dbs, func(i, j int) bool { return !p.standby(dbs[i]) && p.standby(dbs[j]) })
+	p.stopStrayCopies()
 	for _, d := range dbs {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if _, err := p.PutDatabase(ctx, d); err != nil {
@@ -159,9 +162,16 @@ func (p *Plane) Shutdown() {
 	groups, balancers, dns, dbs, backups := p.groups, p.balancers, p.dns, p.databases, p.backups
 	p.groups, p.balancers, p.dns, p.databases = map[string]*groupRunner{}, map[string]*balancerRunner{}, map[string]*dnsRunner{}, map[string]*dbRunner{}
 	p.backups = map[string]*backupRunner{}
+	copies := p.copies
+	p.copies = map[string]*copyRunner{}
 	p.mu.Unlock()
 	for _, b := range backups {
 		b.stop()
+	}
+	for id, c := range copies {
+		c.stop(10 * time.Second)
+		p.setPID("restore-copy/"+id, 0)
+		p.removeDBDir(c.dir)
 	}
 	for _, d := range dns {
 		d.stop(5 * time.Second)

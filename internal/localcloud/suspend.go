@@ -119,25 +119,6 @@ func (p *Plane) ResumeRegion(ctx context.Context, env, region string) ([]string,
 	return notes, nil
 }
 
-// promotedElsewhere names another member of the service's database that is
-// a primary now, if any.
-func (p *Plane) promotedElsewhere(ctx context.Context, spec DatabaseSpec) string {
-	p.mu.Lock()
-	var others []*dbRunner
-	for id, d := range p.databases {
-		if id != spec.ID() && d.spec.Env == spec.Env && d.spec.Service == spec.Service {
-			others = append(others, d)
-		}
-	}
-	p.mu.Unlock()
-	for _, d := range others {
-		if d.status(ctx).Role == "primary" {
-			return d.spec.ID()
-		}
-	}
-	return ""
-}
-
 // SetSynchronousStandbys changes which replicas a primary waits for (none:
 // asynchronous), in postgresql.auto.conf, reloaded: the runbook step when a
 // synchronous standby is lost. ResetSynchronousStandbys returns to the plan's.

@@ -1,0 +1,239 @@
+package localcloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/pgbin"
+)
+
+// ErrNoBackup is returned when a restore is asked of a plan whose vaults
+// hold no backup.
+var ErrNoBackup = errors.New("no backup to restore")
+
+// restorableBackup returns the backup plan of a member's database and the
+// vault to restore it from: the first vault outside the member's region
+// (that region may be the one that was lost) holding a backup, else the
+// member's own region's. vault is "" when there is none.
+func (p *Plane) restorableBackup(ctx context.Context, spec DatabaseSpec) (BackupSpec, string) {
+	id := spec.Env + "/" + spec.Service
+	b, err := lookup(p, p.backups, "backup", id)
+	if err != nil {
+		return BackupSpec{}, ""
+	}
+	st := b.status(ctx)
+	vaults := slices.Clone(st.Vaults)
+	slices.SortStableFunc(vaults, func(a, b string) int {
+		return map[bool]int{true: 1, false: 0}[a == spec.Region] - map[bool]int{true: 1, false: 0}[b == spec.Region]
+	})
+	for _, v := range vaults {
+		for _, bk := range st.Backups {
+			if bk.Vault == v {
+				return st.BackupSpec, v
+			}
+		}
+	}
+	return st.BackupSpec, ""
+}
+
+// restoreInto restores the newest backup of plan from vault's repository
+// into data (which must not exist), with the WAL archived since: the
+// server recovers to the end of the archive and is promoted. archiveOff
+// keeps the restored server from archiving into the plan's vaults (a
+// scratch copy must not).
+func (p *Plane) restoreInto(ctx context.Context, plan BackupSpec, vault, data string, cred *syscall.Credential, archiveOff bool) error {
+	repo := slices.Index(plan.Vaults, vault) + 1
+	if repo == 0 {
+		return fmt.Errorf("restore %s: %s is not one of its vaults %v", plan.ID(), vault, plan.Vaults)
+	}
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return err
+	}
+	if err := pgbin.Chown(cred, data); err != nil {
+		return err
+	}
+	args := []string{"restore", "--repo=" + strconv.Itoa(repo), "--pg1-path=" + data, "--type=default"}
+	if archiveOff {
+		args = append(args, "--archive-mode=off")
+	}
+	if err := p.pgbackrest(ctx, plan, args...); err != nil {
+		return fmt.Errorf("restore %s from %s's vault: %w", plan.ID(), vault, err)
+	}
+	return nil
+}
+
+// RestoreCopy is a service's database restored from its newest backup
+// into a scratch server in another region, beside the real members: what a
+// backup-restore drill checks its rows against. It never archives and is
+// not part of the database (no replication).
+type RestoreCopy struct {
+	Env     string `json:"env"`
+	Service string `json:"service"`
+	Region  string `json:"region"` // where the copy runs
+	Vault   string `json:"vault"`  // whose vault it came from
+	Address string `json:"address"`
+	PID     int    `json:"pid"`
+	// Ready is when the copy finished recovery and took queries.
+	Ready time.Time `json:"ready"`
+}
+
+func (c RestoreCopy) id() string { return c.Env + "/" + c.Region + "/" + c.Service }
+
+type copyRunner struct {
+	managed
+	RestoreCopy
+	dir string
+}
+
+// restoreCopyAddress is a region's scratch database address, 127.0.R.3.
+func restoreCopyAddress(r Region) string {
+	return net.JoinHostPort(fmt.Sprintf("127.0.%d.3", r.Index), strconv.Itoa(DatabasePort))
+}
+
+// PutRestoreCopy restores a service's newest backup from the vault in
+// region (the copy runs there too) and waits until the copy has recovered
+// to the end of the archived WAL. An earlier copy of the same service in
+// that region is replaced.
+func (p *Plane) PutRestoreCopy(ctx context.Context, env, service, region string) (RestoreCopy, error) {
+	id := env + "/" + region + "/" + service
+	_ = p.DeleteRestoreCopy(ctx, env, service, region)
+	b, err := lookup(p, p.backups, "backup", env+"/"+service)
+	if err != nil {
+		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
+	}
+	st := b.status(ctx)
+	if !slices.Contains(st.Vaults, region) || !slices.ContainsFunc(st.Backups, func(bk BackupInfo) bool { return bk.Vault == region }) {
+		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w in %s's vault (vaults %v)", id, ErrNoBackup, region, st.Vaults)
+	}
+	reg, err := p.PutRegion(RegionSpec{Env: env, Name: region})
+	if err != nil {
+		return RestoreCopy{}, err
+	}
+	bin, err := pgbin.Dir()
+	if err != nil {
+		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w: %w", id, ErrMissingProgram, err)
+	}
+	cred, err := pgbin.Credential()
+	if err != nil {
+		return RestoreCopy{}, err
+	}
+	dir := filepath.Join(p.dbRoot(), env, service, region+".restore-copy")
+	p.removeDBDir(dir)
+	if err := p.mkdirTraversable(dir); err != nil {
+		return RestoreCopy{}, err
+	}
+	if err := pgbin.Chown(cred, dir); err != nil {
+		return RestoreCopy{}, err
+	}
+	data := filepath.Join(dir, "data")
+	if err := p.restoreInto(ctx, st.BackupSpec, region, data, cred, true); err != nil {
+		p.removeDBDir(dir)
+		return RestoreCopy{}, err
+	}
+	addr := restoreCopyAddress(reg)
+	host, port, _ := net.SplitHostPort(addr)
+	settings := fmt.Sprintf("# A scratch copy restored by bulwark's local control plane.\nlisten_addresses = '%s'\nport = %s\nunix_socket_directories = '%s'\n"+
+		walSettings+"archive_mode = off\nsynchronous_standby_names = ''\nlog_min_messages = warning\n", host, port, dir)
+	if err := os.WriteFile(filepath.Join(data, "bulwark.conf"), []byte(settings), 0o600); err == nil {
+		err = pgbin.Chown(cred, filepath.Join(data, "bulwark.conf"))
+	}
+	if err := portFree(host, port); err != nil {
+		p.removeDBDir(dir)
+		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	proc, err := spawn(cmd, filepath.Join(dir, "postgres.log"))
+	if err != nil {
+		p.removeDBDir(dir)
+		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
+	}
+	proc.term = syscall.SIGINT
+	c := &copyRunner{RestoreCopy: RestoreCopy{Env: env, Service: service, Region: region, Vault: region, Address: addr, PID: proc.PID}, dir: dir}
+	c.proc = proc
+	p.mu.Lock()
+	p.copies[id] = c
+	p.mu.Unlock()
+	p.setPID("restore-copy/"+id, proc.PID)
+	err = waitFor(ctx, "restore copy "+id, func() (bool, error) {
+		if !proc.running() {
+			return false, fmt.Errorf("restore copy %s: postgres exited: %s", id, logTail(filepath.Join(dir, "postgres.log"), 12))
+		}
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(cctx, connString(addr, ""))
+		if err != nil {
+			return false, nil
+		}
+		defer conn.Close(cctx)
+		var recovering bool
+		return conn.QueryRow(cctx, "SELECT pg_is_in_recovery()").Scan(&recovering) == nil && !recovering, nil
+	})
+	if err != nil {
+		_ = p.DeleteRestoreCopy(ctx, env, service, region)
+		return RestoreCopy{}, err
+	}
+	c.Ready = time.Now()
+	return c.RestoreCopy, nil
+}
+
+// DeleteRestoreCopy stops a restore copy and removes its data.
+func (p *Plane) DeleteRestoreCopy(ctx context.Context, env, service, region string) error {
+	id := env + "/" + region + "/" + service
+	p.mu.Lock()
+	c, ok := p.copies[id]
+	delete(p.copies, id)
+	p.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("restore copy %s: %w", id, ErrNotFound)
+	}
+	c.stop(10 * time.Second)
+	p.setPID("restore-copy/"+id, 0)
+	p.removeDBDir(c.dir)
+	return nil
+}
+
+// stopStrayCopies stops restore copies a previous control plane left
+// running (they are scratch: never restarted) and removes their data.
+func (p *Plane) stopStrayCopies() {
+	p.mu.Lock()
+	stray := map[string]int{}
+	for name, pid := range p.state.PIDs {
+		if id, ok := strings.CutPrefix(name, "restore-copy/"); ok && pid != 0 {
+			stray[id] = pid
+		}
+	}
+	p.mu.Unlock()
+	for id, pid := range stray {
+		var m managed
+		m.adoptRecordedPID(pid, "postgres", syscall.SIGINT)
+		m.stop(10 * time.Second)
+		p.setPID("restore-copy/"+id, 0)
+		if parts := strings.SplitN(id, "/", 3); len(parts) == 3 {
+			p.removeDBDir(filepath.Join(p.dbRoot(), parts[0], parts[2], parts[1]+".restore-copy"))
+		}
+	}
+}
+
+// logTail is the last n lines of a log, for an error about a process that
+// exited (its folder may be removed right after).
+func logTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], " | ")
+}
