@@ -68,8 +68,8 @@ type Database struct {
 }
 
 type dbRunner struct {
-	p      *Plane
-	region Region
+	p       *Plane
+	region  Region
 	managed // mu guards proc and spec, held briefly: status never waits for an apply
 
 	applying sync.Mutex // one apply (initdb, clone, restore, start) at a time
@@ -332,8 +332,6 @@ func (d *dbRunner) apply(ctx context.Context, bin string, spec DatabaseSpec) (re
 	d.p.setPID(name, proc.PID)
 	return restored, nil
 }
-
-
 
 func runAs(cred *syscall.Credential, dir string, name string, args ...string) error {
 	_, err := runAsOutput(cred, dir, name, args...)

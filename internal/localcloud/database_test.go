@@ -210,7 +210,9 @@ func TestRebuildAfterFailoverAndSwitchBack(t *testing.T) {
 	if err != nil || len(notes) != 1 || !strings.Contains(notes[0], "kept in") {
 		t.Fatalf("abandon east: %v %v", notes, err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(strings.TrimSpace(notes[0][strings.Index(notes[0], "kept in")+len("kept in"):])) })
+	t.Cleanup(func() {
+		_ = os.RemoveAll(strings.TrimSpace(notes[0][strings.Index(notes[0], "kept in")+len("kept in"):]))
+	})
 	rebuilt, err := p.PutDatabase(ctx, east)
 	if err != nil || rebuilt.Role != "replica" {
 		t.Fatalf("rebuild east: %+v %v", rebuilt, err)
@@ -321,7 +323,9 @@ func TestBackupsIntoAnotherRegionsVault(t *testing.T) {
 	if notes, err = p.AbandonRegion(ctx, "bk", "east"); err != nil || len(notes) != 1 || !strings.Contains(notes[0], "kept in") {
 		t.Fatalf("abandon east: %v %v", notes, err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(strings.TrimSpace(notes[0][strings.Index(notes[0], "kept in")+len("kept in"):])) })
+	t.Cleanup(func() {
+		_ = os.RemoveAll(strings.TrimSpace(notes[0][strings.Index(notes[0], "kept in")+len("kept in"):]))
+	})
 	if db, err = p.PutDatabase(ctx, spec); err != nil || db.Role != "primary" || db.PID == pid {
 		t.Fatalf("rebuild east from the vault: %+v %v", db, err)
 	}
