@@ -62,15 +62,8 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 			return exitBadInput
 		}
 		if op == engine.OpUp {
-			// the policy gate: judge the offline plan first; a mandatory violation deploys nothing
-			_, j, code := planAndJudge(ctx, p, t, errOut)
-			if code != exitOK {
+			if code := policyGate(ctx, p, t, "up", errOut); code != exitOK {
 				return code
-			}
-			if m := j.mandatory(); len(m) > 0 {
-				writeJudgementText(errOut, j)
-				fmt.Fprintf(errOut, "\nbulwark up: %d mandatory policy violation(s); nothing was deployed\n", len(m))
-				return exitFailed
 			}
 		}
 		o, code := orchestrator(p, t, &f, out, errOut)
@@ -105,6 +98,21 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 		}
 		return code
 	}
+}
+
+// policyGate judges the offline plan before anything is deployed: a
+// mandatory violation deploys nothing.
+func policyGate(ctx context.Context, p *project.Project, t *topology.Topology, verb string, errOut io.Writer) int {
+	_, j, code := planAndJudge(ctx, p, t, errOut)
+	if code != exitOK {
+		return code
+	}
+	if m := j.mandatory(); len(m) > 0 {
+		writeJudgementText(errOut, j)
+		fmt.Fprintf(errOut, "\nbulwark %s: %d mandatory policy violation(s); nothing was deployed\n", verb, len(m))
+		return exitFailed
+	}
+	return exitOK
 }
 
 func addDeployFlags(fs *flag.FlagSet, f *deployFlags) {

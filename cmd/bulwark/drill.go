@@ -15,14 +15,15 @@ import (
 )
 
 // scenarios are the drill scenarios available today, per target.
-var scenarios = map[topology.Target][]string{topology.TargetLocal: {"instance-loss", "zone-loss", "region-loss", "db-primary-loss"}}
+var scenarios = map[topology.Target][]string{topology.TargetLocal: {"instance-loss", "zone-loss", "region-loss", "db-primary-loss", "backup-restore"}}
 
 func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	var f envFlags
 	fs := newFlagSet("drill", errOut, &f)
-	scenario := fs.String("scenario", "", "what to lose: instance-loss, zone-loss, region-loss, db-primary-loss")
+	scenario := fs.String("scenario", "", "what to lose: instance-loss, zone-loss, region-loss, db-primary-loss, backup-restore")
 	zone := fs.Int("zone", 1, "the zone to lose (zone-loss)")
-	region := fs.String("region", "", "the region to disrupt (default: the primary)")
+	region := fs.String("region", "", "the region to disrupt (default: the primary; backup-restore: the vault region to restore from, default the first copy_to region)")
+	noRestore := fs.Bool("no-restore", false, "stay failed over: skip the return to the steady state (recreate-region brings a lost region back)")
 	service := fs.String("service", "", "the service to probe (default: the first)")
 	reportDir := fs.String("report-dir", "", "where the report goes (default: a timestamped folder under the state directory)")
 	deadline := fs.Duration("deadline", 30*time.Second, "how long recovery may take before the drill fails")
@@ -35,6 +36,7 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 		return code
 	}
 	opts.Deadline = *deadline
+	opts.NoRestore = *noRestore
 	opts.Progress = func(line string) { fmt.Fprintf(errOut, "drill: %s\n", line) }
 	r, err := drill.Run(ctx, opts)
 	dir := *reportDir
@@ -70,9 +72,6 @@ func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology,
 		fmt.Fprintf(errOut, "bulwark drill: --scenario must be one of %v on target %s, not %q\n", known, t.Environment.Target, scenario)
 		return drill.Options{}, nil, exitBadInput
 	}
-	if region == "" {
-		region = t.Primary().Name
-	}
 	var svc *topology.Service
 	for i := range t.Services {
 		if service == "" || t.Services[i].Name == service {
@@ -83,6 +82,12 @@ func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology,
 	if svc == nil {
 		fmt.Fprintf(errOut, "bulwark drill: environment %s has no service %q\n", t.Environment.Name, service)
 		return drill.Options{}, nil, exitBadInput
+	}
+	if region == "" {
+		region = t.Primary().Name
+		if scenario == "backup-restore" && svc.Backup != nil && len(svc.Backup.CopyTo) > 0 {
+			region = svc.Backup.CopyTo[0]
+		}
 	}
 	state, err := project.StateDir()
 	if err != nil {
@@ -118,6 +123,12 @@ func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology,
 			return drill.Options{}, nil, exitBadInput
 		}
 		sc = &drill.DatabasePrimaryLoss{Plane: c, Topology: t, Service: *svc}
+	case "backup-restore":
+		if svc.Database == nil || svc.Backup == nil {
+			fmt.Fprintf(errOut, "bulwark drill: service %s has no database with a backup block\n", svc.Name)
+			return drill.Options{}, nil, exitBadInput
+		}
+		sc = &drill.BackupRestore{Plane: c, Topology: t, Service: *svc, Vault: region}
 	}
 	opts := drill.Options{Topology: t, Service: *svc, Region: region, DNSServer: dns.Address, Scenario: sc}
 	if _, j, code := planAndJudge(ctx, p, t, errOut); code == exitOK {

@@ -52,6 +52,7 @@ func commands() []command {
 		{"outputs", "print every stack's outputs", runOutputs},
 		{"unlock", "clear the lock a crashed update left on a stack", runUnlock},
 		{"drill", "rehearse a disaster: inject, observe, recover, measure RTO/RPO, report", runDrill},
+		{"recreate-region", "rebuild a lost region from code: its stack afresh, its data from the survivors, back in DNS", runRecreateRegion},
 		{"local", "the local target's control plane: serve, status, stop", runLocal},
 		{"version", "print versions", runVersion},
 	}

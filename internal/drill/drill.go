@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/topology"
@@ -24,6 +25,17 @@ type Scenario interface {
 	Restore(ctx context.Context) (string, error)
 }
 
+// CopyVerifier is a scenario whose recovery is a copy of the data made
+// elsewhere (backup-restore): the service itself is not disrupted. The
+// drill checks the writes acknowledged before the injection against the
+// copy, and the RTO runs from the injection to when the copy took queries.
+type CopyVerifier interface {
+	// CopyPresent returns which of the writes first..last the copy holds.
+	CopyPresent(ctx context.Context, first, last int64) ([]int64, error)
+	// CopyReady is when the copy took queries (zero when it never did).
+	CopyReady() time.Time
+}
+
 // Options configure a drill.
 type Options struct {
 	Topology  *topology.Topology
@@ -37,6 +49,9 @@ type Options struct {
 	// service recovered (default 1 s); Detect bounds how long the drill waits
 	// for a failure before it runs the recovery steps (default 3 s).
 	Interval, Baseline, Deadline, Steady, Detect time.Duration
+	// NoRestore leaves the environment failed over: the restore step is
+	// skipped (recreate-region brings the lost region back).
+	NoRestore bool
 	// Estimated is the assessment's estimate for this disruption, if any.
 	Estimated *Numbers
 	// Progress receives a line per step.
@@ -142,7 +157,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		stop()
 		return finish(err)
 	}
+	copies, isCopy := o.Scenario.(CopyVerifier)
 	_ = step("detect", func() (string, error) {
+		if isCopy {
+			return "the loss is declared at the injection; nothing to observe", nil
+		}
 		// automation acts on a failure seen, or after a bounded window
 		window := time.Now().Add(o.Detect)
 		for time.Now().Before(window) {
@@ -178,6 +197,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	stop()
 	attempts := probe.Attempts()
 	r.Outage = MeasureOutage(attempts, r.Injected)
+	present := probe.Present
+	if isCopy {
+		ready := copies.CopyReady()
+		r.Outage = Outage{FirstFailure: r.Injected, Recovered: ready, Unrecovered: ready.IsZero()}
+		// only what was acknowledged before the loss can be in the copy
+		attempts = slices.DeleteFunc(slices.Clone(attempts), func(a Attempt) bool { return !a.At.Before(r.Injected) })
+		present = copies.CopyPresent
+	}
 	_ = step("verify", func() (string, error) {
 		vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
@@ -185,14 +212,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if len(attempts) > 0 {
 			last = attempts[len(attempts)-1].Seq
 		}
-		present, err := probe.Present(vctx, first, last)
+		held, err := present(vctx, first, last)
 		if err != nil {
 			return "", err
 		}
-		r.Data = MeasureDataLoss(attempts, present)
+		r.Data = MeasureDataLoss(attempts, held)
 		return fmt.Sprintf("%d acknowledged writes, %d missing", r.Data.Acknowledged, len(r.Data.Lost)), nil
 	})
-	restoreErr := step("restore", func() (string, error) { return o.Scenario.Restore(ctx) })
+	var restoreErr error
+	if o.NoRestore {
+		o.Progress("restore: skipped (--no-restore): the environment stays failed over")
+	} else {
+		restoreErr = step("restore", func() (string, error) { return o.Scenario.Restore(ctx) })
+	}
 
 	lost := len(r.Data.Lost)
 	r.Measured = Numbers{RTOSeconds: r.Outage.RTO().Seconds(), RPOSeconds: r.Data.Window.Seconds(), WritesLost: &lost, Known: !r.Outage.Unrecovered}
@@ -228,6 +260,9 @@ func checks(r *Report, o Options) []Check {
 			Message: fmt.Sprintf("measured RTO %s, target %s", secs(r.Measured.RTOSeconds), secs(r.Target.RTOSeconds))})
 		out = append(out, Check{Name: "rpo-within-target", Passed: r.Measured.RPOSeconds <= r.Target.RPOSeconds,
 			Message: fmt.Sprintf("measured RPO %s (%d writes lost), target %s", secs(r.Measured.RPOSeconds), len(r.Data.Lost), secs(r.Target.RPOSeconds))})
+	}
+	if _, isCopy := o.Scenario.(CopyVerifier); isCopy {
+		return out // a restore holds what was archived, whatever the replication
 	}
 	if db := o.Service.Database; db != nil && db.Replication == topology.Synchronous {
 		out = append(out, Check{Name: "sync-replication-loses-nothing", Passed: len(r.Data.Lost) == 0,

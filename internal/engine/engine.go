@@ -15,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optremove"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
@@ -456,6 +457,27 @@ func (r *Runner) Exists(ctx context.Context, stack string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// Remove deletes a stack and its state, abandoning whatever resources the
+// state names (they are not destroyed): for a region rebuilt from scratch,
+// whose resources are gone or already forgotten. A lock an interrupted
+// update left is removed first. Removing a stack that does not exist is
+// not an error.
+func (r *Runner) Remove(ctx context.Context, stack string) error {
+	exists, err := r.Exists(ctx, stack)
+	if err != nil || !exists {
+		return err
+	}
+	_ = r.Unlock(ctx, stack)
+	ws, err := r.workspace(ctx)
+	if err != nil {
+		return err
+	}
+	if err := ws.RemoveStack(ctx, stack, optremove.Force()); err != nil {
+		return classify(stack, "remove stack", err)
+	}
+	return nil
 }
 
 // Unlock removes the locks another (crashed) update left on the stack.

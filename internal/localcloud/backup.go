@@ -78,6 +78,14 @@ func (p *Plane) backupSource(ctx context.Context, spec BackupSpec) *dbRunner {
 	return p.databases[spec.Env+"/"+spec.Primary+"/"+spec.Service]
 }
 
+// archiveCommand pushes a WAL segment into the plan's vaults. The server
+// runs it in its data folder, which is given as pg1-path: the setting is
+// copied to replicas with the data, and a promoted replica archives its
+// own WAL, not the former primary's.
+func archiveCommand(config, stanza string) string {
+	return fmt.Sprintf(`pgbackrest --config=%s --stanza=%s --pg1-path="$(pwd)" archive-push %%p`, config, stanza)
+}
+
 // pointBackupAt writes the plan's configuration for db and archives db's
 // WAL into the vaults (stanza-create first when create).
 func (p *Plane) pointBackupAt(ctx context.Context, spec BackupSpec, db *dbRunner, create bool) error {
@@ -89,8 +97,7 @@ func (p *Plane) pointBackupAt(ctx context.Context, spec BackupSpec, db *dbRunner
 			return err
 		}
 	}
-	archive := fmt.Sprintf("pgbackrest --config=%s --stanza=%s archive-push %%p", p.backupConfig(spec), spec.stanza())
-	return db.alterSystem(ctx, "archive_command", archive)
+	return db.alterSystem(ctx, "archive_command", archiveCommand(p.backupConfig(spec), spec.stanza()))
 }
 
 func (p *Plane) vaultDir(env, region string) string {

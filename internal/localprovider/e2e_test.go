@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
+	"github.com/bulwark-dev/bulwark/internal/rebuild"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -62,7 +64,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	o := &orchestrate.Orchestrator{Engine: r, Topology: topo}
 
@@ -233,6 +235,71 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		}
 	}
 
+	// a backup-restore drill: the newest backup and the archived WAL from
+	// west's vault come back in a scratch database, which is removed after
+	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "west",
+		Scenario: &drill.BackupRestore{Plane: c, Topology: topo, Service: topo.Services[0], Vault: "west"}, DNSServer: dnsServer,
+		Baseline: time.Second, Deadline: 20 * time.Second})
+	if err != nil || !rep.Passed() || rep.Data.Acknowledged < 10 || rep.Measured.RTOSeconds <= 0 || rep.Outage.Unrecovered {
+		t.Fatalf("backup-restore drill: %v, measured %+v, data %+v, checks %+v", err, rep.Measured, rep.Data, rep.Checks)
+	}
+	if st, _ := c.Status(ctx); len(st.Databases) != 2 {
+		t.Errorf("after the backup-restore drill: databases %+v", st.Databases)
+	}
+
+	// lose east, the primary's region, and stay failed over; then rebuild
+	// it from code and fail back: nothing acknowledged is lost on the way
+	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
+		Scenario: &drill.RegionLoss{Plane: c, Topology: topo, Region: "east"}, DNSServer: dnsServer,
+		Baseline: time.Second, Deadline: 20 * time.Second, NoRestore: true})
+	if err != nil || !rep.Passed() || *rep.Measured.WritesLost != 0 {
+		t.Fatalf("region-loss drill of east: %v, measured %+v, checks %+v", err, rep.Measured, rep.Checks)
+	}
+	westDB, err := c.GetDatabase(ctx, "e2e/west/shop")
+	if err != nil || westDB.Role != "primary" {
+		t.Fatalf("west after losing east: %+v %v", westDB, err)
+	}
+	rowsBefore := countWrites(t, ctx, westDB.Address)
+	var steps []string
+	rb, err := rebuild.Run(ctx, rebuild.Options{Topology: topo, Region: "east", Failback: true, Engine: r, Plane: c,
+		Progress: func(line string) { steps = append(steps, line) }})
+	if err != nil {
+		t.Fatalf("recreate east: %v\n%s", err, strings.Join(steps, "\n"))
+	}
+	t.Logf("recreate east:\n%s", strings.Join(steps, "\n"))
+	if len(rb.Steps) != 7 {
+		t.Errorf("recreate east ran %d steps: %+v", len(rb.Steps), rb.Steps)
+	}
+	eastDB, err := c.GetDatabase(ctx, "e2e/east/shop")
+	westDB, _ = c.GetDatabase(ctx, "e2e/west/shop")
+	if err != nil || eastDB.Role != "primary" || westDB.Role != "replica" || !slices.Contains(eastDB.Streaming, "west") {
+		t.Fatalf("after recreate --failback: east %+v (%v), west %+v", eastDB, err, westDB)
+	}
+	if n := countWrites(t, ctx, eastDB.Address); n != rowsBefore {
+		t.Errorf("east holds %d writes after the rebuild, west held %d", n, rowsBefore)
+	}
+	waitResolve(t, dnsServer, "shop.test", strings.Join(lbs, ","))
+	// the rebuilt region is what the code says: preview shows no change
+	sum, err = o.Preview(ctx)
+	if err != nil {
+		t.Fatalf("preview after recreate: %v", err)
+	}
+	for _, res := range sum.Results {
+		for op, n := range res.Changes {
+			if op != "same" && n > 0 {
+				t.Errorf("%s: preview after recreate shows %v", res.Stack, res.Changes)
+			}
+		}
+	}
+	// a rerun converges (every step is safe to repeat): east is the primary
+	// and is switched over to west first, then back
+	if _, err := rebuild.Run(ctx, rebuild.Options{Topology: topo, Region: "east", Failback: true, Engine: r, Plane: c}); err != nil {
+		t.Fatalf("recreate east again: %v", err)
+	}
+	if eastDB, err = c.GetDatabase(ctx, "e2e/east/shop"); err != nil || eastDB.Role != "primary" || countWrites(t, ctx, eastDB.Address) != rowsBefore {
+		t.Fatalf("after a second recreate: %+v %v", eastDB, err)
+	}
+
 	// a primary-loss drill, last (it leaves the environment failed over):
 	// the replica in west is promoted and nothing acknowledged is lost
 	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
@@ -280,6 +347,21 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	if len(st.Groups)+len(st.Balancers)+len(st.Regions)+len(st.DNSServers)+len(st.DNSRecords)+len(st.Databases)+len(st.Backups) != 0 {
 		t.Errorf("control plane still holds %+v", st)
 	}
+}
+
+// countWrites counts the sample service's rows on one database member.
+func countWrites(t *testing.T, ctx context.Context, addr string) int {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, "postgres://postgres@"+addr+"/postgres?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM writes").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func mustGet(t *testing.T, url string) map[string]any {

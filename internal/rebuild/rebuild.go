@@ -1,0 +1,365 @@
+package rebuild
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/orchestrate"
+	"github.com/bulwark-dev/bulwark/stacks"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/modules/local"
+)
+
+// ErrNotReady is returned when the rebuilt region did not become healthy,
+// or did not rejoin DNS or replication, in time.
+var ErrNotReady = errors.New("the rebuilt region is not ready")
+
+// Engine is what a rebuild needs of the engine: the orchestrator's verbs
+// and removing a stack's state.
+type Engine interface {
+	orchestrate.Engine
+	Remove(ctx context.Context, stack string) error
+}
+
+// Options say which region to rebuild and with what.
+type Options struct {
+	Topology *topology.Topology
+	Region   string
+	// Failback makes the rebuilt region's members the primaries again where
+	// the environment plans them there.
+	Failback bool
+	Engine   Engine
+	Plane    *localcloud.Client
+	// Wait bounds each waiting step (default 60 s).
+	Wait time.Duration
+	// Progress receives a line per step and the engine's events.
+	Progress       func(string)
+	EngineProgress engine.Progress
+}
+
+// Step is one step of a rebuild, with its timing.
+type Step struct {
+	Name   string    `json:"name"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Detail string    `json:"detail,omitempty"`
+	Error  string    `json:"error,omitempty"`
+}
+
+// Duration is how long the step took.
+func (s Step) Duration() time.Duration { return s.End.Sub(s.Start) }
+
+// Report is what a rebuild did.
+type Report struct {
+	Environment string        `json:"environment"`
+	Region      string        `json:"region"`
+	Failback    bool          `json:"failback"`
+	Steps       []Step        `json:"steps"`
+	Total       time.Duration `json:"total_ns"`
+}
+
+// Run rebuilds the region. The report holds every step run, also on error.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if o.Wait <= 0 {
+		o.Wait = time.Minute
+	}
+	if o.Progress == nil {
+		o.Progress = func(string) {}
+	}
+	t := o.Topology
+	env := t.Environment.Name
+	if _, ok := t.Region(o.Region); !ok {
+		return nil, fmt.Errorf("%w %q: environment %s has %v", orchestrate.ErrUnknownRegion, o.Region, env, t.RegionNames())
+	}
+	if t.Environment.Target != topology.TargetLocal {
+		return nil, fmt.Errorf("recreate-region runs on the local target today; environment %s targets %s", env, t.Environment.Target)
+	}
+	r := &Report{Environment: env, Region: o.Region, Failback: o.Failback}
+	start := time.Now()
+	defer func() { r.Total = time.Since(start) }()
+	step := func(name string, fn func() (string, error)) error {
+		s := Step{Name: name, Start: time.Now()}
+		o.Progress(name + "...")
+		detail, err := fn()
+		s.End, s.Detail = time.Now(), detail
+		if err != nil {
+			s.Error = err.Error()
+		}
+		r.Steps = append(r.Steps, s)
+		msg := detail
+		if err != nil {
+			msg = "failed: " + err.Error()
+		}
+		o.Progress(fmt.Sprintf("%s: %s (%s)", name, msg, s.Duration().Round(time.Millisecond)))
+		return err
+	}
+	b := &rebuilder{Options: o, env: env}
+	for _, s := range []struct {
+		name string
+		fn   func(context.Context) (string, error)
+	}{
+		{"move primaries out", b.movePrimariesOut},
+		{"abandon what is left", b.abandon},
+		{"deploy " + stacks.Ref{Env: env, Region: o.Region}.String() + " and " + stacks.Global(env).String(), b.deploy},
+		{"rejoin replication", b.rejoinReplication},
+		{"wait for health", b.waitHealthy},
+		{"rejoin DNS", b.rejoinDNS},
+	} {
+		if err := step(s.name, func() (string, error) { return s.fn(ctx) }); err != nil {
+			return r, err
+		}
+	}
+	if o.Failback {
+		if err := step("fail back", func() (string, error) { return b.failBack(ctx) }); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+type rebuilder struct {
+	Options
+	env string
+}
+
+// databases are the services with a database member in the region.
+func (b *rebuilder) databases() []topology.Service {
+	var out []topology.Service
+	for _, svc := range b.Topology.ServicesIn(b.Region) {
+		if svc.Database == nil {
+			continue
+		}
+		if primary, replicas := local.DatabaseRegions(b.Topology, svc); primary == b.Region || slices.Contains(replicas, b.Region) {
+			out = append(out, svc)
+		}
+	}
+	return out
+}
+
+func (b *rebuilder) member(region, service string) string { return b.env + "/" + region + "/" + service }
+
+// roles returns, per region of a service's database, the member's role now
+// ("primary", "replica", "" when it does not run or does not exist).
+func (b *rebuilder) roles(ctx context.Context, svc topology.Service) (live string, running []string) {
+	primary, replicas := local.DatabaseRegions(b.Topology, svc)
+	for _, region := range append([]string{primary}, replicas...) {
+		db, err := b.Plane.GetDatabase(ctx, b.member(region, svc.Name))
+		if err != nil || !db.Running {
+			continue
+		}
+		running = append(running, region)
+		if db.Role == "primary" {
+			live = region
+		}
+	}
+	return live, running
+}
+
+// movePrimariesOut switches a primary still running in the region over to
+// a survivor, and promotes a survivor where no primary runs at all.
+func (b *rebuilder) movePrimariesOut(ctx context.Context) (string, error) {
+	var notes []string
+	for _, svc := range b.databases() {
+		live, running := b.roles(ctx, svc)
+		survivors := slices.DeleteFunc(slices.Clone(running), func(r string) bool { return r == b.Region })
+		switch {
+		case live != "" && live != b.Region:
+			notes = append(notes, fmt.Sprintf("%s: the primary runs in %s", svc.Name, live))
+		case live == b.Region && len(survivors) > 0:
+			if _, err := b.Plane.SwitchoverDatabase(ctx, b.env, svc.Name, survivors[0]); err != nil {
+				return strings.Join(notes, "; "), fmt.Errorf("%s: switch the primary over to %s: %w", svc.Name, survivors[0], err)
+			}
+			notes = append(notes, fmt.Sprintf("%s: the primary still ran in %s; switched over to %s (nothing lost)", svc.Name, b.Region, survivors[0]))
+		case live == b.Region:
+			return "", fmt.Errorf("%s: %s holds the only running member of the database (the primary); rebuilding it would lose its newest writes", svc.Name, b.Region)
+		case len(survivors) > 0:
+			if _, err := b.Plane.PromoteDatabase(ctx, b.member(survivors[0], svc.Name)); err != nil {
+				return strings.Join(notes, "; "), fmt.Errorf("%s: promote %s: %w", svc.Name, survivors[0], err)
+			}
+			notes = append(notes, fmt.Sprintf("%s: no primary ran; promoted the replica in %s", svc.Name, survivors[0]))
+		default:
+			notes = append(notes, fmt.Sprintf("%s: no member survives; the rebuilt one is restored from the backup vault", svc.Name))
+		}
+	}
+	if len(notes) == 0 {
+		return "no database in " + b.Region, nil
+	}
+	return strings.Join(notes, "; "), nil
+}
+
+func (b *rebuilder) abandon(ctx context.Context) (string, error) {
+	notes, err := b.Plane.AbandonRegion(ctx, b.env, b.Region)
+	if err != nil {
+		return strings.Join(notes, "; "), err
+	}
+	ref := stacks.Ref{Env: b.env, Region: b.Region}
+	if err := b.Engine.Remove(ctx, ref.String()); err != nil {
+		return strings.Join(notes, "; "), err
+	}
+	notes = append(notes, "stack "+ref.String()+" removed (its state abandoned)")
+	return fmt.Sprintf("%d parts forgotten; %s", len(notes)-1, strings.Join(notes, "; ")), nil
+}
+
+func (b *rebuilder) deploy(ctx context.Context) (string, error) {
+	o := &orchestrate.Orchestrator{Engine: b.Engine, Topology: b.Topology, Region: b.Region, Progress: b.EngineProgress}
+	sum, err := o.Up(ctx)
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	for _, res := range sum.Results {
+		parts = append(parts, fmt.Sprintf("%s %v in %s", res.Stack, res.Changes, res.Duration.Round(time.Millisecond)))
+	}
+	return strings.Join(parts, "; "), nil
+}
+
+// rejoinReplication waits until the region's rebuilt members stream from
+// the primary, and makes a synchronous primary wait for them again.
+func (b *rebuilder) rejoinReplication(ctx context.Context) (string, error) {
+	var notes []string
+	for _, svc := range b.databases() {
+		live, running := b.roles(ctx, svc)
+		if live == "" {
+			return strings.Join(notes, "; "), fmt.Errorf("%w: %s has no running primary", ErrNotReady, svc.Name)
+		}
+		if live == b.Region {
+			notes = append(notes, fmt.Sprintf("%s: the rebuilt member is the primary (restored from the backup vault)", svc.Name))
+			continue
+		}
+		err := wait(ctx, b.Wait, func() bool {
+			db, err := b.Plane.GetDatabase(ctx, b.member(live, svc.Name))
+			return err == nil && slices.Contains(db.Streaming, b.Region)
+		})
+		if err != nil {
+			return strings.Join(notes, "; "), fmt.Errorf("%w: %s's member does not stream from %s: %v", ErrNotReady, svc.Name, live, err)
+		}
+		note := fmt.Sprintf("%s: streams from %s", svc.Name, live)
+		if svc.Database.Replication == topology.Synchronous {
+			planned, _ := local.DatabaseRegions(b.Topology, svc)
+			var err error
+			if live == planned {
+				err = b.Plane.SetSynchronousStandbys(ctx, b.member(live, svc.Name), nil, true)
+			} else {
+				standbys := slices.DeleteFunc(slices.Clone(running), func(r string) bool { return r == live })
+				err = b.Plane.SetSynchronousStandbys(ctx, b.member(live, svc.Name), standbys, false)
+			}
+			if err != nil {
+				return strings.Join(notes, "; "), fmt.Errorf("%s: synchronous replication: %w", svc.Name, err)
+			}
+			note += ", synchronously again"
+		}
+		notes = append(notes, note)
+	}
+	if len(notes) == 0 {
+		return "no database in " + b.Region, nil
+	}
+	return strings.Join(notes, "; "), nil
+}
+
+func (b *rebuilder) waitHealthy(ctx context.Context) (string, error) {
+	var notes []string
+	for _, svc := range b.Topology.ServicesIn(b.Region) {
+		id := b.member(b.Region, svc.Name)
+		var g localcloud.Group
+		err := wait(ctx, b.Wait, func() bool {
+			var err error
+			g, err = b.Plane.GetGroup(ctx, id)
+			return err == nil && g.Current >= svc.Capacity.Min && g.Healthy() == g.Current
+		})
+		if err != nil {
+			return strings.Join(notes, "; "), fmt.Errorf("%w: instance group %s: %d/%d healthy: %v", ErrNotReady, id, g.Healthy(), g.Current, err)
+		}
+		notes = append(notes, fmt.Sprintf("%s %d/%d healthy", svc.Name, g.Healthy(), g.Current))
+	}
+	return strings.Join(notes, "; "), nil
+}
+
+// rejoinDNS waits until the environment's DNS answers with the region's
+// load balancer (active-active), or until the region's endpoint passes the
+// DNS health check (hot-standby: it answers when its turn comes).
+func (b *rebuilder) rejoinDNS(ctx context.Context) (string, error) {
+	server, err := b.Plane.GetDNSServer(ctx, b.env)
+	if err != nil {
+		return "", err
+	}
+	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", server.Address)
+	}}
+	var notes []string
+	for _, svc := range b.Topology.ServicesIn(b.Region) {
+		lb, err := b.Plane.GetBalancer(ctx, b.member(b.Region, svc.Name))
+		if err != nil {
+			return strings.Join(notes, "; "), err
+		}
+		host, _, _ := net.SplitHostPort(lb.Address)
+		name := svc.DNS.FQDN()
+		if svc.Mode != topology.ActiveActive {
+			notes = append(notes, fmt.Sprintf("%s: %s serves %s when its turn comes (%s)", svc.Name, host, name, svc.Mode))
+			continue
+		}
+		var got []string
+		err = wait(ctx, b.Wait, func() bool {
+			lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			got, _ = resolver.LookupHost(lctx, name)
+			return slices.Contains(got, host)
+		})
+		if err != nil {
+			return strings.Join(notes, "; "), fmt.Errorf("%w: %s resolves to %v, without %s: %v", ErrNotReady, name, got, host, err)
+		}
+		notes = append(notes, fmt.Sprintf("%s resolves to %s", name, strings.Join(got, ", ")))
+	}
+	return strings.Join(notes, "; "), nil
+}
+
+// failBack switches the primaries the environment plans in the region back
+// to it.
+func (b *rebuilder) failBack(ctx context.Context) (string, error) {
+	var notes []string
+	for _, svc := range b.databases() {
+		planned, _ := local.DatabaseRegions(b.Topology, svc)
+		if planned != b.Region {
+			continue
+		}
+		live, _ := b.roles(ctx, svc)
+		if live == b.Region {
+			notes = append(notes, svc.Name+": the primary is here already")
+			continue
+		}
+		steps, err := b.Plane.SwitchoverDatabase(ctx, b.env, svc.Name, b.Region)
+		if err != nil {
+			return strings.Join(notes, "; "), fmt.Errorf("%s: %w", svc.Name, err)
+		}
+		notes = append(notes, fmt.Sprintf("%s: %s", svc.Name, strings.Join(steps, ", ")))
+	}
+	if len(notes) == 0 {
+		return "no primary is planned in " + b.Region, nil
+	}
+	return strings.Join(notes, "; "), nil
+}
+
+// wait polls cond every 200 ms until it holds, ctx ends or limit passes.
+func wait(ctx context.Context, limit time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(limit)
+	for {
+		if cond() {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not within %s", limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
