@@ -12,9 +12,9 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
-	"github.com/bulwark-dev/bulwark/stacks"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 	"github.com/bulwark-dev/bulwark/modules/local"
+	"github.com/bulwark-dev/bulwark/stacks"
 )
 
 // ErrNotReady is returned when the rebuilt region did not become healthy,
@@ -143,7 +143,9 @@ func (b *rebuilder) databases() []topology.Service {
 	return out
 }
 
-func (b *rebuilder) member(region, service string) string { return b.env + "/" + region + "/" + service }
+func (b *rebuilder) member(region, service string) string {
+	return b.env + "/" + region + "/" + service
+}
 
 // roles returns, per region of a service's database, the member's role now
 // ("primary", "replica", "" when it does not run or does not exist).
