@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -97,12 +98,13 @@ func measure(dir string, env []string, bin string, args ...string) (measurement,
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = os.Stderr
+	var stderr bytes.Buffer // progress; shown only when the command fails, to keep the tables readable
+	cmd.Stderr = &stderr
 	start := time.Now()
 	out, err := cmd.Output()
 	wall := time.Since(start)
 	if err != nil {
-		return measurement{wall: wall}, out, fmt.Errorf("%s %v: %w", bin, args, err)
+		return measurement{wall: wall}, out, fmt.Errorf("%s %v: %w\n%s", bin, args, err, stderr.Bytes())
 	}
 	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	m := measurement{wall: wall}

@@ -56,6 +56,9 @@ func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{}, {"frobnicate"}, {"plan"}, {"plan", "--env", "dev", "--format", "yaml"}, {"plan", "--env", "dev", "extra"},
 		{"plan", "--env", "nope"}, {"destroy", "--env", "dev"}, {"up", "--env", "dev", "--region", "mars"},
+		{"recreate-region", "--env", "dev"}, {"recreate-region", "--env", "dev", "--region", "mars"},
+		{"recreate-region", "--env", "prod", "--region", "us-east-1"},
+		{"drill", "--env", "dev", "--scenario", "region-partition"},
 	} {
 		code, out, errOut := inProject(t, args...)
 		if code != exitBadInput {

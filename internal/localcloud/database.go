@@ -88,6 +88,11 @@ func (p *Plane) dbRoot() string {
 	return filepath.Join(SystemDataDir, hex.EncodeToString(sum[:6]))
 }
 
+// DataRoot is where the control plane of planeDir keeps its databases,
+// vaults and abandoned data (the state directory itself unless running as
+// root).
+func DataRoot(planeDir string) string { return (&Plane{dir: planeDir}).dbRoot() }
+
 // SystemDataDir holds databases when bulwark runs as root.
 var SystemDataDir = "/var/lib/bulwark"
 

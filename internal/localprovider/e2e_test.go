@@ -49,6 +49,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		if err := localcloud.Stop(context.Background(), plane); err != nil {
 			t.Error(err)
 		}
+		_ = os.RemoveAll(localcloud.DataRoot(plane)) // the rebuilt region's former primary, kept aside
 	})
 	r, err := engine.New(engine.Config{
 		PulumiRoot: pulumiRoot, Project: "bulwark", Backend: "file://" + filepath.Join(state, "backend"),
