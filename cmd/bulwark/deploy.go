@@ -283,7 +283,7 @@ func finish(ctx context.Context, sum orchestrate.Summary, err error, format stri
 func writeSummary(w io.Writer, sum orchestrate.Summary) {
 	fmt.Fprintf(w, "\n%-20s %-10s %-10s %-34s %s\n", "STACK", "OP", "STATUS", "CHANGES", "TIME")
 	for _, r := range sum.Results {
-		fmt.Fprintf(w, "%-20s %-10s %-10s %-34s %s\n", r.Stack, r.Op, r.Status, formatChanges(r.Changes), r.Duration.Round(100*time.Millisecond))
+		fmt.Fprintf(w, "%-20s %-10s %-10s %-34s %s\n", r.Stack, r.Op, r.Status, r.ChangeSummary(), r.Duration.Round(100*time.Millisecond))
 	}
 	for _, r := range sum.Results {
 		switch {
@@ -293,22 +293,6 @@ func writeSummary(w io.Writer, sum orchestrate.Summary) {
 			fmt.Fprintf(w, "\n%s: %s\n", r.Stack, r.Reason)
 		}
 	}
-}
-
-func formatChanges(c map[string]int) string {
-	if len(c) == 0 {
-		return "-"
-	}
-	keys := make([]string, 0, len(c))
-	for k := range c {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %d", k, c[k]))
-	}
-	return strings.Join(parts, ", ")
 }
 
 func runOutputs(ctx context.Context, args []string, out, errOut io.Writer) int {

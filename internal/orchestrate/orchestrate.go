@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +56,20 @@ type StackResult struct {
 	Err      error
 	// Reason explains a skip.
 	Reason string
+}
+
+// ChangeSummary is the stack's changes by operation, sorted ("create 9,
+// same 4"), or "-" when there were none.
+func (r StackResult) ChangeSummary() string {
+	if len(r.Changes) == 0 {
+		return "-"
+	}
+	ops := slices.Sorted(maps.Keys(r.Changes))
+	parts := make([]string, 0, len(ops))
+	for _, op := range ops {
+		parts = append(parts, fmt.Sprintf("%s %d", op, r.Changes[op]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Summary is the result of one orchestrated verb, in stack order.

@@ -217,7 +217,7 @@ func (b *rebuilder) deploy(ctx context.Context) (string, error) {
 	}
 	var parts []string
 	for _, res := range sum.Results {
-		parts = append(parts, fmt.Sprintf("%s %v in %s", res.Stack, res.Changes, res.Duration.Round(time.Millisecond)))
+		parts = append(parts, fmt.Sprintf("%s: %s in %s", res.Stack, res.ChangeSummary(), res.Duration.Round(time.Millisecond)))
 	}
 	return strings.Join(parts, "; "), nil
 }
