@@ -68,5 +68,6 @@ service "shop" {
     every   = "1h"
     keep    = "35d"
     copy_to = ["us-west-2", "eu-west-1"]
+    restore_tests = true
   }
 }

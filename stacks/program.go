@@ -9,6 +9,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/topology"
+	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
 	"github.com/bulwark-dev/bulwark/modules/local"
 )
 
@@ -132,8 +133,14 @@ func deployTarget(ctx *pulumi.Context, t *topology.Topology, r topology.Region, 
 			return nil, err
 		}
 		return local.DeployRegion(ctx, local.RegionArgs{Topology: t, Region: r, ProjectRoot: root, Parent: region, Services: services})
+	case topology.TargetAWS:
+		root, err := projectRoot(t)
+		if err != nil {
+			return nil, err
+		}
+		return awsmodule.DeployRegion(ctx, awsmodule.RegionArgs{Topology: t, Region: r, ImagesDir: filepath.Join(root, "images"), Parent: region, Services: services})
 	default:
-		return nil, nil // the aws target's modules land with their issue
+		return nil, fmt.Errorf("environment %s: unknown target %q", t.Environment.Name, t.Environment.Target)
 	}
 }
 
@@ -175,11 +182,15 @@ func global(ctx *pulumi.Context, t *topology.Topology) (pulumi.Map, error) {
 		regionOutputs[r.Name] = ref.Outputs
 	}
 	var extra pulumi.Map
-	if t.Environment.Target == topology.TargetLocal {
-		var err error
-		if extra, err = local.DeployGlobal(ctx, local.GlobalArgs{Topology: t, Parent: env, Regions: regionOutputs}); err != nil {
-			return nil, err
-		}
+	var err error
+	switch t.Environment.Target {
+	case topology.TargetLocal:
+		extra, err = local.DeployGlobal(ctx, local.GlobalArgs{Topology: t, Parent: env, Regions: regionOutputs})
+	case topology.TargetAWS:
+		extra, err = awsmodule.DeployGlobal(ctx, awsmodule.GlobalArgs{Topology: t, Parent: env, Regions: regionOutputs})
+	}
+	if err != nil {
+		return nil, err
 	}
 	dns := pulumi.Map{}
 	for _, s := range t.Services {

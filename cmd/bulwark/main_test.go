@@ -122,7 +122,7 @@ func TestPlanJSONIsDeterministic(t *testing.T) {
 		t.Errorf("stacks = %v", stacks)
 	}
 	code, text, _ := inProject(t, "plan", "--env", "prod")
-	if code != exitOK || !strings.Contains(text, "prod.eu-west-1 (2 resources)") || !strings.Contains(text, "bulwark:topology:Service") {
+	if code != exitOK || !strings.Contains(text, "prod.eu-west-1 (") || !strings.Contains(text, "bulwark:aws:Service") || !strings.Contains(text, "aws:route53/record:Record") {
 		t.Errorf("text plan:\n%s", text)
 	}
 }

@@ -89,8 +89,6 @@ type RestoreCopy struct {
 	Ready time.Time `json:"ready"`
 }
 
-func (c RestoreCopy) id() string { return c.Env + "/" + c.Region + "/" + c.Service }
-
 type copyRunner struct {
 	managed
 	RestoreCopy
@@ -146,8 +144,14 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, env, service, region string)
 	host, port, _ := net.SplitHostPort(addr)
 	settings := fmt.Sprintf("# A scratch copy restored by bulwark's local control plane.\nlisten_addresses = '%s'\nport = %s\nunix_socket_directories = '%s'\n"+
 		walSettings+"archive_mode = off\nsynchronous_standby_names = ''\nlog_min_messages = warning\n", host, port, dir)
-	if err := os.WriteFile(filepath.Join(data, "bulwark.conf"), []byte(settings), 0o600); err == nil {
-		err = pgbin.Chown(cred, filepath.Join(data, "bulwark.conf"))
+	conf := filepath.Join(data, "bulwark.conf")
+	if err := os.WriteFile(conf, []byte(settings), 0o600); err != nil {
+		p.removeDBDir(dir)
+		return RestoreCopy{}, err
+	}
+	if err := pgbin.Chown(cred, conf); err != nil {
+		p.removeDBDir(dir)
+		return RestoreCopy{}, err
 	}
 	if err := portFree(host, port); err != nil {
 		p.removeDBDir(dir)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -139,6 +140,9 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		res.Parent = args.ReadRPC.GetParent()
 		id = args.ID
 	}
+	if strings.HasPrefix(args.TypeToken, "aws:") {
+		state = mockAWSOutputs(args.TypeToken, args.Name, state)
+	}
 	if args.TypeToken == StackReferenceType {
 		outs, ok := r.stackRefs[args.ID]
 		if !ok {
@@ -158,7 +162,48 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	return id, state, nil
 }
 
+// mockAWSOutputs adds the outputs AWS computes that other resources read
+// (an ARN, a load balancer's DNS name, a cluster's endpoint), as
+// recognisable placeholders, so the plan shows what depends on what.
+func mockAWSOutputs(token, name string, inputs resource.PropertyMap) resource.PropertyMap {
+	state := inputs.Copy()
+	service := strings.TrimPrefix(strings.SplitN(token, "/", 2)[0], "aws:")
+	set := func(k, v string) {
+		if _, ok := state[resource.PropertyKey(k)]; !ok {
+			state[resource.PropertyKey(k)] = resource.NewProperty(v)
+		}
+	}
+	set("arn", fmt.Sprintf("arn:aws:%s::%s:%s", service, MockAccount, name))
+	switch token {
+	case "aws:lb/loadBalancer:LoadBalancer":
+		set("dnsName", name+".elb.example")
+		set("zoneId", "Z-ELB")
+		set("arnSuffix", "app/"+name)
+	case "aws:lb/targetGroup:TargetGroup":
+		set("arnSuffix", "targetgroup/"+name)
+	case "aws:rds/cluster:Cluster":
+		set("endpoint", name+".cluster.rds.example")
+	case "aws:ec2/launchTemplate:LaunchTemplate":
+		state["latestVersion"] = resource.NewProperty(1.0)
+	}
+	return state
+}
+
+// MockAccount is the AWS account ID the offline plan's ARNs name.
+const MockAccount = "123456789012"
+
+// Call answers the data sources the programs read, with placeholders a
+// reviewer recognises (the account, a hosted zone named after its domain).
 func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"accountId": MockAccount, "arn": "arn:aws:iam::" + MockAccount + ":user/plan", "userId": "plan", "id": MockAccount,
+		}), nil
+	case "aws:route53/getZone:getZone":
+		name := args.Args["name"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{"zoneId": "Z-" + name, "name": name, "id": "Z-" + name}), nil
+	}
 	return resource.PropertyMap{}, nil
 }
 

@@ -131,7 +131,7 @@ var (
 	}}
 	dnsSchema      = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "zone", Required: true}, {Name: "name"}, {Name: "ttl"}}}
 	databaseSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "engine", Required: true}, {Name: "replication"}, {Name: "deletion_protection"}}}
-	backupSchema   = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "every", Required: true}, {Name: "keep", Required: true}, {Name: "copy_to"}}}
+	backupSchema   = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "every", Required: true}, {Name: "keep", Required: true}, {Name: "copy_to"}, {Name: "restore_tests"}}}
 )
 
 var (
@@ -575,6 +575,7 @@ func (d *decoder) backup(b *hcl.Block, t *Topology) *Backup {
 	if list, rng := d.strList(c.Attributes, "copy_to"); rng != nil {
 		bk.CopyTo = d.regionRefs(t, list, rng, "copy_to")
 	}
+	bk.RestoreTests, _ = d.boolean(c.Attributes, "restore_tests", false)
 	return bk
 }
 

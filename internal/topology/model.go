@@ -176,10 +176,13 @@ type Database struct {
 
 // Backup is the service's backup plan.
 type Backup struct {
-	Every     time.Duration
-	Keep      time.Duration
-	CopyTo    []string // regions that receive a copy of every backup
-	DeclRange hcl.Range
+	Every  time.Duration
+	Keep   time.Duration
+	CopyTo []string // regions that receive a copy of every backup
+	// RestoreTests restores the newest backup on a schedule (weekly), to
+	// prove the backups restore.
+	RestoreTests bool
+	DeclRange    hcl.Range
 }
 
 // Primary returns the primary region.
@@ -209,6 +212,28 @@ func (t *Topology) RegionNames() []string {
 		names[i] = r.Name
 	}
 	return names
+}
+
+// PrimaryRegionOf splits a service's regions into its primary (the
+// environment's primary region, when the service runs there; else its
+// first) and the others, in file order.
+func (t *Topology) PrimaryRegionOf(s Service) (string, []string) {
+	if len(s.Regions) == 0 {
+		return "", nil
+	}
+	primary := s.Regions[0]
+	for _, r := range s.Regions {
+		if r == t.Primary().Name {
+			primary = r
+		}
+	}
+	var others []string
+	for _, r := range s.Regions {
+		if r != primary {
+			others = append(others, r)
+		}
+	}
+	return primary, others
 }
 
 // ServicesIn lists the services that run in a region, in file order.

@@ -170,17 +170,5 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 // (the environment's primary region, when the service runs there) and its
 // replicas.
 func DatabaseRegions(t *topology.Topology, s topology.Service) (string, []string) {
-	primary := s.Regions[0]
-	for _, r := range s.Regions {
-		if r == t.Primary().Name {
-			primary = r
-		}
-	}
-	var replicas []string
-	for _, r := range s.Regions {
-		if r != primary {
-			replicas = append(replicas, r)
-		}
-	}
-	return primary, replicas
+	return t.PrimaryRegionOf(s)
 }

@@ -1,0 +1,112 @@
+package aws
+
+import (
+	"fmt"
+
+	pulumiaws "github.com/pulumi/pulumi-aws/sdk/v7/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/route53"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// GlobalArgs is what DeployGlobal needs.
+type GlobalArgs struct {
+	Topology *topology.Topology
+	Parent   pulumi.Resource
+	// Regions holds each regional stack's outputs (read through stack references).
+	Regions map[string]pulumi.MapOutput
+}
+
+// Endpoint is a service's health-checked DNS name: a Route 53 health check
+// per regional load balancer, and failover records (hot standby: PRIMARY
+// and SECONDARY) or latency records (active-active) tied to them.
+type Endpoint struct {
+	pulumi.ResourceState
+}
+
+// RequestInterval is the Route 53 health check interval for a health
+// check interval: 10 s (fast) or 30 s, the only two it offers.
+func RequestInterval(h topology.Health) int {
+	if h.Interval <= 10e9 {
+		return 10
+	}
+	return 30
+}
+
+// DeployGlobal declares every service's endpoint in the global stack.
+func DeployGlobal(ctx *pulumi.Context, a GlobalArgs) (pulumi.Map, error) {
+	// Route 53 is global; its API lives in us-east-1
+	provider, err := pulumiaws.NewProvider(ctx, "global", &pulumiaws.ProviderArgs{
+		Region:      pulumi.String("us-east-1"),
+		DefaultTags: &pulumiaws.ProviderDefaultTagsArgs{Tags: tags(a.Topology, "global", "")},
+	}, pulumi.Parent(a.Parent))
+	if err != nil {
+		return nil, err
+	}
+	names := pulumi.Map{}
+	for _, s := range a.Topology.Services {
+		if err := newEndpoint(ctx, s.Name, a, s, provider); err != nil {
+			return nil, fmt.Errorf("service %s: %w", s.Name, err)
+		}
+		names[s.Name] = pulumi.String(s.DNS.FQDN())
+	}
+	return pulumi.Map{"endpoints": names}, nil
+}
+
+func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Service, provider pulumi.ProviderResource) error {
+	e := &Endpoint{}
+	if err := ctx.RegisterComponentResource(TypeEndpoint, name, e, pulumi.Parent(a.Parent), pulumi.Provider(provider)); err != nil {
+		return err
+	}
+	child := []pulumi.ResourceOption{pulumi.Parent(e), pulumi.Provider(provider)}
+	zone, err := route53.LookupZone(ctx, &route53.LookupZoneArgs{Name: pulumi.StringRef(s.DNS.Zone), PrivateZone: pulumi.BoolRef(false)}, pulumi.Parent(e), pulumi.Provider(provider))
+	if err != nil {
+		return fmt.Errorf("hosted zone %s: %w", s.DNS.Zone, err)
+	}
+	primary, others := a.Topology.PrimaryRegionOf(s)
+	regions := append([]string{primary}, others...)
+	records := pulumi.Map{}
+	for i, region := range regions {
+		endpoint := serviceOutput(a.Regions[region], s.Name, "endpoint")
+		check, err := route53.NewHealthCheck(ctx, fmt.Sprintf("%s-%s", name, region), &route53.HealthCheckArgs{
+			Type: pulumi.String("HTTP"), Fqdn: endpoint, Port: pulumi.Int(80), ResourcePath: pulumi.String(s.Health.Path),
+			RequestInterval:  pulumi.Int(RequestInterval(s.Health)),
+			FailureThreshold: pulumi.Int(min(10, max(1, s.Health.UnhealthyAfter))),
+			MeasureLatency:   pulumi.Bool(s.Mode == topology.ActiveActive),
+			Tags:             tags(a.Topology, region, s.Name, "Name", fmt.Sprintf("%s %s", s.DNS.FQDN(), region)),
+		}, child...)
+		if err != nil {
+			return err
+		}
+		args := &route53.RecordArgs{
+			ZoneId: pulumi.String(zone.ZoneId), Name: pulumi.String(s.DNS.FQDN()), Type: pulumi.String("CNAME"),
+			Ttl: pulumi.Int(int(s.DNS.TTL.Seconds())), Records: pulumi.StringArray{endpoint},
+			SetIdentifier: pulumi.String(region), HealthCheckId: check.ID(),
+		}
+		if s.Mode == topology.ActiveActive {
+			args.LatencyRoutingPolicies = route53.RecordLatencyRoutingPolicyArray{route53.RecordLatencyRoutingPolicyArgs{Region: pulumi.String(region)}}
+		} else {
+			if i > 1 {
+				continue // failover routing has one primary and one secondary
+			}
+			kind := map[bool]string{true: "PRIMARY", false: "SECONDARY"}[i == 0]
+			args.FailoverRoutingPolicies = route53.RecordFailoverRoutingPolicyArray{route53.RecordFailoverRoutingPolicyArgs{Type: pulumi.String(kind)}}
+		}
+		if _, err := route53.NewRecord(ctx, fmt.Sprintf("%s-%s", name, region), args, child...); err != nil {
+			return err
+		}
+		records[region] = endpoint
+	}
+	return ctx.RegisterResourceOutputs(e, pulumi.Map{"name": pulumi.String(s.DNS.FQDN()), "targets": records})
+}
+
+// serviceOutput reads services.<svc>.<key> from a region's outputs.
+func serviceOutput(region pulumi.MapOutput, service, key string) pulumi.StringOutput {
+	return region.ApplyT(func(outs map[string]any) string {
+		services, _ := outs["services"].(map[string]any)
+		svc, _ := services[service].(map[string]any)
+		v, _ := svc[key].(string)
+		return v
+	}).(pulumi.StringOutput)
+}

@@ -1,0 +1,216 @@
+package aws
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/autoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/lb"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// Service is a golden-image service in one region: instances from the
+// region's AMI in an autoscaling group over every zone's private subnet,
+// behind an application load balancer across the public subnets.
+type Service struct {
+	pulumi.ResourceState
+	// Endpoint is the load balancer's DNS name; EndpointZoneID its hosted zone.
+	Endpoint       pulumi.StringOutput
+	EndpointZoneID pulumi.StringOutput
+	GroupName      pulumi.StringOutput
+}
+
+// ServiceArgs is what NewService needs.
+type ServiceArgs struct {
+	Topology *topology.Topology
+	Region   topology.Region
+	Service  topology.Service
+	Network  *Network
+	AMI      string // from the image's manifest, never looked up
+	Build    string
+	// InstanceType defaults to t3.small.
+	InstanceType string
+}
+
+// assumeRolePolicy lets one AWS service assume a role, and nothing else.
+func assumeRolePolicy(service string) string {
+	b, _ := json.Marshal(map[string]any{
+		"Version":   "2012-10-17",
+		"Statement": []map[string]any{{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": map[string]any{"Service": service}}},
+	})
+	return string(b)
+}
+
+// GracePeriod is how long a new instance has before its health counts: the
+// health check's time to call it healthy, twice over, and at least 60 s.
+func GracePeriod(h topology.Health) int {
+	after := max(h.HealthyAfter, 2)
+	return max(60, int(math.Ceil(2*float64(after)*h.Interval.Seconds())))
+}
+
+// albInterval clamps a health check interval to what a target group
+// accepts (5 to 300 s).
+func albInterval(h topology.Health) int { return min(300, max(5, int(h.Interval.Seconds()))) }
+
+// NewService declares a golden-image service of a region.
+func NewService(ctx *pulumi.Context, name string, a ServiceArgs, opts ...pulumi.ResourceOption) (*Service, error) {
+	svc := &Service{}
+	if err := ctx.RegisterComponentResource(TypeService, name, svc, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(svc)
+	s := a.Service
+	prefix := fmt.Sprintf("%s-%s", a.Topology.Environment.Name, s.Name)
+	t := tags(a.Topology, a.Region.Name, s.Name)
+	if a.InstanceType == "" {
+		a.InstanceType = "t3.small"
+	}
+
+	// security groups: the world reaches the load balancer, only the load
+	// balancer reaches the instances
+	albSG, err := ec2.NewSecurityGroup(ctx, name+"-alb", &ec2.SecurityGroupArgs{
+		VpcId: a.Network.VpcID, Description: pulumi.Sprintf("%s load balancer", prefix), Tags: t,
+		Ingress: ec2.SecurityGroupIngressArray{
+			ec2.SecurityGroupIngressArgs{Protocol: pulumi.String("tcp"), FromPort: pulumi.Int(80), ToPort: pulumi.Int(80), CidrBlocks: pulumi.StringArray{pulumi.String("0.0.0.0/0")}},
+			ec2.SecurityGroupIngressArgs{Protocol: pulumi.String("tcp"), FromPort: pulumi.Int(443), ToPort: pulumi.Int(443), CidrBlocks: pulumi.StringArray{pulumi.String("0.0.0.0/0")}},
+		},
+		Egress: ec2.SecurityGroupEgressArray{ec2.SecurityGroupEgressArgs{Protocol: pulumi.String("-1"), FromPort: pulumi.Int(0), ToPort: pulumi.Int(0), CidrBlocks: pulumi.StringArray{pulumi.String("0.0.0.0/0")}}},
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	instanceSG, err := ec2.NewSecurityGroup(ctx, name+"-instances", &ec2.SecurityGroupArgs{
+		VpcId: a.Network.VpcID, Description: pulumi.Sprintf("%s instances", prefix), Tags: t,
+		Ingress: ec2.SecurityGroupIngressArray{ec2.SecurityGroupIngressArgs{
+			Protocol: pulumi.String("tcp"), FromPort: pulumi.Int(s.Port), ToPort: pulumi.Int(s.Port), SecurityGroups: pulumi.StringArray{albSG.ID()},
+		}},
+		Egress: ec2.SecurityGroupEgressArray{ec2.SecurityGroupEgressArgs{Protocol: pulumi.String("-1"), FromPort: pulumi.Int(0), ToPort: pulumi.Int(0), CidrBlocks: pulumi.StringArray{pulumi.String("0.0.0.0/0")}}},
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+
+	// least privilege: the instances may assume their role and be reached by
+	// Systems Manager, nothing else
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{AssumeRolePolicy: pulumi.String(assumeRolePolicy("ec2.amazonaws.com")), Tags: t}, child)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm", &iam.RolePolicyAttachmentArgs{
+		Role: role.Name, PolicyArn: pulumi.String("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"),
+	}, child); err != nil {
+		return nil, err
+	}
+	profile, err := iam.NewInstanceProfile(ctx, name, &iam.InstanceProfileArgs{Role: role.Name, Tags: t}, child)
+	if err != nil {
+		return nil, err
+	}
+
+	template, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
+		NamePrefix:          pulumi.String(prefix + "-"),
+		ImageId:             pulumi.String(a.AMI),
+		InstanceType:        pulumi.String(a.InstanceType),
+		IamInstanceProfile:  &ec2.LaunchTemplateIamInstanceProfileArgs{Arn: profile.Arn},
+		VpcSecurityGroupIds: pulumi.StringArray{instanceSG.ID()},
+		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
+			HttpEndpoint: pulumi.String("enabled"), HttpTokens: pulumi.String("required"), HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{ec2.LaunchTemplateBlockDeviceMappingArgs{
+			DeviceName: pulumi.String("/dev/xvda"),
+			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+				Encrypted: pulumi.String("true"), VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(20), DeleteOnTermination: pulumi.String("true"),
+			},
+		}},
+		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{ec2.LaunchTemplateTagSpecificationArgs{
+			ResourceType: pulumi.String("instance"), Tags: tags(a.Topology, a.Region.Name, s.Name, "bulwark:image-build", a.Build),
+		}},
+		UpdateDefaultVersion: pulumi.Bool(true),
+		Tags:                 t,
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+
+	alb, err := lb.NewLoadBalancer(ctx, name, &lb.LoadBalancerArgs{
+		LoadBalancerType: pulumi.String("application"), Internal: pulumi.Bool(false),
+		SecurityGroups: pulumi.StringArray{albSG.ID()}, Subnets: a.Network.PublicSubnetIDs,
+		EnableDeletionProtection: pulumi.Bool(s.Database != nil && s.Database.DeletionProtection),
+		DropInvalidHeaderFields:  pulumi.Bool(true), Tags: t,
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	h := s.Health
+	tg, err := lb.NewTargetGroup(ctx, name, &lb.TargetGroupArgs{
+		Port: pulumi.Int(s.Port), Protocol: pulumi.String("HTTP"), VpcId: a.Network.VpcID, TargetType: pulumi.String("instance"),
+		DeregistrationDelay: pulumi.Int(30),
+		HealthCheck: &lb.TargetGroupHealthCheckArgs{
+			Path: pulumi.String(h.Path), Protocol: pulumi.String("HTTP"), Matcher: pulumi.String("200"),
+			Interval: pulumi.Int(albInterval(h)), Timeout: pulumi.Int(min(albInterval(h)-1, max(2, int(h.Timeout.Seconds())))),
+			UnhealthyThreshold: pulumi.Int(min(10, max(2, h.UnhealthyAfter))), HealthyThreshold: pulumi.Int(min(10, max(2, h.HealthyAfter))),
+		},
+		Tags: t,
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := lb.NewListener(ctx, name+"-http", &lb.ListenerArgs{
+		LoadBalancerArn: alb.Arn, Port: pulumi.Int(80), Protocol: pulumi.String("HTTP"),
+		DefaultActions: lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tg.Arn}},
+		Tags:           t,
+	}, child); err != nil {
+		return nil, err
+	}
+
+	group, err := autoscaling.NewGroup(ctx, name, &autoscaling.GroupArgs{
+		NamePrefix:         pulumi.String(prefix + "-"),
+		MinSize:            pulumi.Int(s.Capacity.Min),
+		MaxSize:            pulumi.Int(s.Capacity.Max),
+		DesiredCapacity:    pulumi.Int(s.Capacity.Desired),
+		VpcZoneIdentifiers: a.Network.PrivateSubnetIDs,
+		HealthCheckType:    pulumi.String("ELB"), HealthCheckGracePeriod: pulumi.Int(GracePeriod(h)),
+		TargetGroupArns: pulumi.StringArray{tg.Arn},
+		LaunchTemplate:  &autoscaling.GroupLaunchTemplateArgs{Id: template.ID(), Version: template.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput)},
+		// a new image replaces instances, never modifies them: a rolling
+		// refresh that keeps 90% healthy
+		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
+			Strategy:    pulumi.String("Rolling"),
+			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{MinHealthyPercentage: pulumi.Int(90)},
+		},
+		CapacityRebalance: pulumi.Bool(true),
+		Tags: autoscaling.GroupTagArray{
+			autoscaling.GroupTagArgs{Key: pulumi.String("Name"), Value: pulumi.String(prefix), PropagateAtLaunch: pulumi.Bool(true)},
+		},
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	if sc := s.Scaling; sc.TargetCPU > 0 || sc.TargetRequests > 0 {
+		spec := &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{PredefinedMetricType: pulumi.String("ASGAverageCPUUtilization")}
+		target := float64(sc.TargetCPU)
+		if sc.TargetRequests > 0 {
+			// ALBRequestCountPerTarget counts per minute; the environment says per second
+			spec = &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{
+				PredefinedMetricType: pulumi.String("ALBRequestCountPerTarget"),
+				ResourceLabel:        pulumi.Sprintf("%s/%s", alb.ArnSuffix, tg.ArnSuffix),
+			}
+			target = float64(sc.TargetRequests * 60)
+		}
+		if _, err := autoscaling.NewPolicy(ctx, name, &autoscaling.PolicyArgs{
+			AutoscalingGroupName: group.Name, PolicyType: pulumi.String("TargetTrackingScaling"),
+			EstimatedInstanceWarmup: pulumi.Int(GracePeriod(h)),
+			TargetTrackingConfiguration: &autoscaling.PolicyTargetTrackingConfigurationArgs{
+				PredefinedMetricSpecification: spec, TargetValue: pulumi.Float64(target),
+			},
+		}, child); err != nil {
+			return nil, err
+		}
+	}
+	svc.Endpoint, svc.EndpointZoneID, svc.GroupName = alb.DnsName, alb.ZoneId, group.Name
+	return svc, ctx.RegisterResourceOutputs(svc, pulumi.Map{"endpoint": alb.DnsName, "group": group.Name, "image": pulumi.String(a.AMI)})
+}
