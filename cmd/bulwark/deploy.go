@@ -178,22 +178,29 @@ func runnerFor(p *project.Project, t *topology.Topology, parallel int, refresh b
 }
 
 func orchestrator(p *project.Project, t *topology.Topology, f *deployFlags, out, errOut io.Writer) (*orchestrate.Orchestrator, int) {
+	r, progress, code := engineFor(p, t, f, out, errOut)
+	if r == nil {
+		return nil, code
+	}
+	return &orchestrate.Orchestrator{Engine: r, Topology: t, Parallel: f.Parallel, Region: f.Region, Progress: progress}, exitOK
+}
+
+// engineFor builds the engine runner for an environment and the printer of
+// its progress (on out, or errOut when stdout carries JSON).
+func engineFor(p *project.Project, t *topology.Topology, f *deployFlags, out, errOut io.Writer) (*engine.Runner, engine.Progress, int) {
 	r, err := runnerFor(p, t, f.EngineJobs, f.Refresh)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark: %v\n", err)
 		if errors.Is(err, engine.ErrNoPassphrase) {
-			return nil, exitBadInput
+			return nil, nil, exitBadInput
 		}
-		return nil, exitFailed
+		return nil, nil, exitFailed
 	}
 	progress := out
 	if f.Format == "json" {
 		progress = errOut // keep stdout for the JSON document
 	}
-	return &orchestrate.Orchestrator{
-		Engine: r, Topology: t, Parallel: f.Parallel, Region: f.Region,
-		Progress: newProgressPrinter(progress, f.Verbose).event,
-	}, exitOK
+	return r, newProgressPrinter(progress, f.Verbose).event, exitOK
 }
 
 // progressPrinter prints one line per resource step, prefixed by its stack.

@@ -52,15 +52,14 @@ func runRecreateRegion(ctx context.Context, args []string, out, errOut io.Writer
 		fmt.Fprintf(errOut, "bulwark recreate-region: nothing of the local target runs for %s; deploy the environment first: bulwark up --env %s\n", state, t.Environment.Name)
 		return exitFailed
 	}
-	o, code := orchestrator(p, t, &f, errOut, errOut)
-	if o == nil {
+	runner, progress, code := engineFor(p, t, &f, errOut, errOut)
+	if runner == nil {
 		return code
 	}
-	runner, _ := o.Engine.(*engine.Runner)
 	rep, err := rebuild.Run(ctx, rebuild.Options{
 		Topology: t, Region: f.Region, Failback: *failback, Engine: runner, Plane: localcloud.NewClient(plane), Wait: *wait,
 		Progress:       func(line string) { fmt.Fprintf(errOut, "recreate-region: %s\n", line) },
-		EngineProgress: o.Progress,
+		EngineProgress: progress,
 	})
 	if f.Format == "json" {
 		writeJSON(out, errOut, rep)

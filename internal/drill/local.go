@@ -3,7 +3,6 @@ package drill
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/topology"
-	"github.com/bulwark-dev/bulwark/modules/local"
 )
 
 // InstanceLoss kills one instance of a service's group on the local target;
@@ -90,7 +88,7 @@ func (s *RegionLoss) Recover(ctx context.Context) (string, error) {
 		if svc.Database == nil {
 			continue
 		}
-		primary, replicas := local.DatabaseRegions(s.Topology, svc)
+		primary, replicas := s.Topology.PrimaryRegionOf(svc)
 		survivors := slices.DeleteFunc(slices.Clone(replicas), func(r string) bool { return r == s.Region })
 		switch {
 		case primary == s.Region && len(survivors) == 0:
@@ -131,7 +129,7 @@ func (s *RegionLoss) Restore(ctx context.Context) (string, error) {
 		if svc.Database == nil || svc.Database.Replication != topology.Synchronous {
 			continue
 		}
-		primary, _ := local.DatabaseRegions(s.Topology, svc)
+		primary, _ := s.Topology.PrimaryRegionOf(svc)
 		if primary == s.Region {
 			continue
 		}
@@ -161,7 +159,7 @@ func (s *DatabasePrimaryLoss) ids() (primary, replica string, err error) {
 	if s.Service.Database == nil {
 		return "", "", fmt.Errorf("service %s has no database", s.Service.Name)
 	}
-	p, replicas := local.DatabaseRegions(s.Topology, s.Service)
+	p, replicas := s.Topology.PrimaryRegionOf(s.Service)
 	env := s.Topology.Environment.Name
 	primary = env + "/" + p + "/" + s.Service.Name
 	if len(replicas) > 0 {
@@ -298,8 +296,7 @@ func (s *BackupRestore) CopyPresent(ctx context.Context, first, last int64) ([]i
 	if s.copy.Address == "" {
 		return nil, fmt.Errorf("no restore copy to read")
 	}
-	host, port, _ := net.SplitHostPort(s.copy.Address)
-	conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable&connect_timeout=3", net.JoinHostPort(host, port)))
+	conn, err := pgx.Connect(ctx, "postgres://postgres@"+s.copy.Address+"/postgres?sslmode=disable&connect_timeout=3")
 	if err != nil {
 		return nil, fmt.Errorf("restore copy %s: %w", s.copy.Address, err)
 	}

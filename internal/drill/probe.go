@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localcloud"
 )
 
 // Probe is a client of the service: it resolves the service's name through
@@ -36,12 +38,7 @@ func (p *Probe) Attempts() []Attempt {
 }
 
 // resolver asks the environment's DNS server, as the service's clients do.
-func (p *Probe) resolver() *net.Resolver {
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", p.DNSServer)
-	}}
-}
+func (p *Probe) resolver() *net.Resolver { return localcloud.Resolver(p.DNSServer) }
 
 // Run probes until ctx ends, numbering writes from first.
 func (p *Probe) Run(ctx context.Context, first int64) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -68,10 +69,8 @@ type backupRunner struct {
 // backupSource is the member a plan backs up: the one running as the
 // primary, or the planned primary's when none runs.
 func (p *Plane) backupSource(ctx context.Context, spec BackupSpec) *dbRunner {
-	for _, d := range p.members(spec.Env, spec.Service) {
-		if d.status(ctx).Role == "primary" {
-			return d
-		}
+	if d := p.runningPrimary(ctx, spec.Env, spec.Service, ""); d != nil {
+		return d
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -217,18 +216,10 @@ func (d *dbRunner) resetSystem(ctx context.Context, name string) error {
 
 // system runs one ALTER SYSTEM statement on the member and reloads its configuration.
 func (d *dbRunner) system(ctx context.Context, stmt string) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, connString(dbAddress(d.region), ""))
-	if err != nil {
+	if err := d.exec(ctx, stmt); err != nil {
 		return err
 	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, stmt); err != nil {
-		return err
-	}
-	_, err = conn.Exec(ctx, "SELECT pg_reload_conf()")
-	return err
+	return d.reload(ctx)
 }
 
 // backup takes one backup of the given type into every vault.
@@ -332,6 +323,11 @@ func (b *backupRunner) status(ctx context.Context) Backup {
 		}
 	}
 	return st
+}
+
+// HasBackupIn reports whether a region's vault holds a backup of the plan.
+func (b Backup) HasBackupIn(vault string) bool {
+	return slices.ContainsFunc(b.Backups, func(bk BackupInfo) bool { return bk.Vault == vault })
 }
 
 // GetBackup returns a plan and the backups its vaults hold.

@@ -220,12 +220,21 @@ func (p *Plane) standby(spec DatabaseSpec) bool {
 // livePrimary names the region of another member of the same database that
 // runs as the primary now ("" when none does).
 func (p *Plane) livePrimary(ctx context.Context, spec DatabaseSpec) string {
-	for _, d := range p.members(spec.Env, spec.Service) {
-		if st := d.status(ctx); st.Region != spec.Region && st.Role == "primary" {
-			return st.Region
-		}
+	if d := p.runningPrimary(ctx, spec.Env, spec.Service, spec.Region); d != nil {
+		return d.region.Name
 	}
 	return ""
+}
+
+// runningPrimary is the member of a service's database that runs as the
+// primary now, other than the one in region except (nil when none does).
+func (p *Plane) runningPrimary(ctx context.Context, env, service, except string) *dbRunner {
+	for _, d := range p.members(env, service) {
+		if d.region.Name != except && d.status(ctx).Role == "primary" {
+			return d
+		}
+	}
+	return nil
 }
 
 // members are the runners of one service's database, every region.
@@ -253,15 +262,41 @@ func (d *dbRunner) running() bool {
 	return running
 }
 
-func (d *dbRunner) ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+// withConn connects to the server at addr as the superuser, for at most
+// timeout, and runs fn.
+func withConn(ctx context.Context, addr string, timeout time.Duration, fn func(context.Context, *pgx.Conn) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, connString(dbAddress(d.region), ""))
+	conn, err := pgx.Connect(ctx, connString(addr, ""))
 	if err != nil {
 		return err
 	}
 	defer conn.Close(ctx)
-	return conn.Ping(ctx)
+	return fn(ctx, conn)
+}
+
+// withConn runs fn on a connection to the member.
+func (d *dbRunner) withConn(ctx context.Context, timeout time.Duration, fn func(context.Context, *pgx.Conn) error) error {
+	return withConn(ctx, dbAddress(d.region), timeout, fn)
+}
+
+// exec runs one statement on the member.
+func (d *dbRunner) exec(ctx context.Context, stmt string, args ...any) error {
+	return d.withConn(ctx, 10*time.Second, func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, stmt, args...)
+		return err
+	})
+}
+
+// query runs one single-row query on the member.
+func (d *dbRunner) query(ctx context.Context, q string, args []any, dest ...any) error {
+	return d.withConn(ctx, 3*time.Second, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, q, args...).Scan(dest...)
+	})
+}
+
+func (d *dbRunner) ping(ctx context.Context) error {
+	return d.withConn(ctx, 2*time.Second, func(ctx context.Context, c *pgx.Conn) error { return c.Ping(ctx) })
 }
 
 // apply initialises the member if it has no data, writes its settings, and
@@ -277,10 +312,7 @@ func (d *dbRunner) apply(ctx context.Context, bin string, spec DatabaseSpec) (re
 	name := "database/" + spec.ID()
 	d.mu.Lock()
 	d.spec = spec
-	d.mu.Unlock()
-	pid := d.p.recordedPID(name)
-	d.mu.Lock()
-	d.adoptRecordedPID(pid, "postgres", syscall.SIGINT)
+	d.adoptRecorded(d.p, name, "postgres", syscall.SIGINT)
 	d.mu.Unlock()
 	dir := d.p.dbDir(spec)
 	data := filepath.Join(dir, "data")
@@ -288,7 +320,7 @@ func (d *dbRunner) apply(ctx context.Context, bin string, spec DatabaseSpec) (re
 	if err != nil {
 		return false, err
 	}
-	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
+	if !d.p.hasData(spec) {
 		if err := d.p.mkdirTraversable(dir); err != nil {
 			return false, err
 		}
@@ -297,17 +329,16 @@ func (d *dbRunner) apply(ctx context.Context, bin string, spec DatabaseSpec) (re
 		}
 		_ = os.RemoveAll(data) // a half-made one of an interrupted create
 		upstream := d.p.livePrimary(ctx, spec)
-		plan, vault := d.p.restorableBackup(ctx, spec)
-		switch {
-		case upstream != "":
+		if upstream == "" && !spec.IsPrimary() {
+			upstream = spec.Primary // waits for it
+		}
+		if upstream != "" {
 			err = d.cloneReplica(ctx, bin, data, cred, spec, upstream)
-		case !spec.IsPrimary():
-			err = d.cloneReplica(ctx, bin, data, cred, spec, spec.Primary)
-		case vault != "":
+		} else if plan, vault := d.p.restorableBackup(ctx, spec); vault != "" {
 			d.p.log.Printf("database %s: no member runs as the primary; restoring the newest backup from %s's vault", spec.ID(), vault)
 			err = d.p.restoreInto(ctx, plan, vault, data, cred, false)
 			restored = err == nil
-		default:
+		} else {
 			err = d.initPrimary(ctx, bin, data, cred)
 		}
 		if err != nil {
@@ -488,15 +519,10 @@ func quoteIdents(names []string) []string {
 }
 
 func (d *dbRunner) reload(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, connString(dbAddress(d.region), ""))
-	if err != nil {
-		return fmt.Errorf("database %s: reload: %w", d.spec.ID(), err)
+	if err := d.exec(ctx, "SELECT pg_reload_conf()"); err != nil {
+		return fmt.Errorf("database %s: reload: %w", d.currentSpec().ID(), err)
 	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "SELECT pg_reload_conf()")
-	return err
+	return nil
 }
 
 func (d *dbRunner) status(ctx context.Context) Database {
@@ -506,18 +532,16 @@ func (d *dbRunner) status(ctx context.Context) Database {
 	d.mu.Unlock()
 	if st.Running {
 		st.Role = "unknown"
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, connString(st.Address, "")); err == nil {
+		_ = d.withConn(ctx, 2*time.Second, func(ctx context.Context, c *pgx.Conn) error {
 			var recovering bool
-			if conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&recovering) == nil {
+			if c.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&recovering) == nil {
 				st.Role = map[bool]string{true: "replica", false: "primary"}[recovering]
 			}
-			if rows, err := conn.Query(ctx, "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1"); err == nil {
+			if rows, err := c.Query(ctx, "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1"); err == nil {
 				st.Streaming, _ = pgx.CollectRows(rows, pgx.RowTo[string])
 			}
-			conn.Close(ctx)
-		}
+			return nil
+		})
 	}
 	return st
 }
@@ -538,15 +562,11 @@ func (p *Plane) PromoteDatabase(ctx context.Context, id string) (Database, error
 	if err != nil {
 		return Database{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, connString(dbAddress(d.region), ""))
-	if err != nil {
-		return d.status(ctx), fmt.Errorf("promote %s: %w", id, err)
-	}
-	defer conn.Close(ctx)
 	var done bool
-	if err := conn.QueryRow(ctx, "SELECT pg_promote(true, 30)").Scan(&done); err != nil || !done {
+	err = d.withConn(ctx, 30*time.Second, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, "SELECT pg_promote(true, 30)").Scan(&done)
+	})
+	if err != nil || !done {
 		return d.status(ctx), fmt.Errorf("promote %s: %v (promoted: %v)", id, err, done)
 	}
 	return d.status(ctx), nil
@@ -571,26 +591,7 @@ func (p *Plane) DeleteDatabase(ctx context.Context, id string) error {
 	}
 	if ok {
 		p.removeDBDir(p.dbDir(spec))
-		if !spec.IsPrimary() {
-			p.dropSlot(ctx, spec)
-		}
+		p.dropSlotOn(ctx, spec.Env, spec.Service, spec.Region)
 	}
 	return err
-}
-
-// dropSlot removes a deleted replica's slot from the primary, so the primary
-// stops keeping WAL for it (best effort: the primary may be gone too).
-func (p *Plane) dropSlot(ctx context.Context, spec DatabaseSpec) {
-	primary, err := p.GetRegion(spec.Env + "/" + spec.Primary)
-	if err != nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, connString(dbAddress(primary), ""))
-	if err != nil {
-		return
-	}
-	defer conn.Close(ctx)
-	_, _ = conn.Exec(ctx, `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, slotName(spec.Region))
 }

@@ -325,3 +325,12 @@ func (p *Plane) DeleteDNSRecord(id string) error {
 	}
 	return d.refresh()
 }
+
+// Resolver asks only the DNS server at addr (host:port), over UDP, as the
+// environment's clients do.
+func Resolver(addr string) *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", addr)
+	}}
+}

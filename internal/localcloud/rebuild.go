@@ -10,8 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/bulwark-dev/bulwark/internal/pgbin"
 )
 
@@ -116,22 +114,9 @@ func (p *Plane) dropSlotOn(ctx context.Context, env, service, region string) {
 	}
 }
 
-// exec runs one statement on the member.
-func (d *dbRunner) exec(ctx context.Context, stmt string, args ...any) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, connString(dbAddress(d.region), ""))
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, stmt, args...)
-	return err
-}
-
 // SwitchoverDatabase makes the member in region `to` the primary of its
 // database without losing an acknowledged write: the current primary is
-// shut down cleanly (its WAL senders send everything first), the drill
+// shut down cleanly (its WAL senders send everything first), the plane
 // waits until `to` has received all of it, promotes it, and rebuilds the
 // former primary as a replica of it. Writes fail for the seconds this
 // takes; clients with the multi-host URL find the new primary.
@@ -198,18 +183,6 @@ func (p *Plane) SwitchoverDatabase(ctx context.Context, env, service, to string)
 		return notes, err
 	}
 	return notes, nil
-}
-
-// query runs one single-row query on the member.
-func (d *dbRunner) query(ctx context.Context, q string, args []any, dest ...any) error {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, connString(dbAddress(d.region), ""))
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	return conn.QueryRow(ctx, q, args...).Scan(dest...)
 }
 
 // latestCheckpoint reads a stopped server's last checkpoint LSN (its

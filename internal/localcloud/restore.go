@@ -34,15 +34,10 @@ func (p *Plane) restorableBackup(ctx context.Context, spec DatabaseSpec) (Backup
 		return BackupSpec{}, ""
 	}
 	st := b.status(ctx)
-	vaults := slices.Clone(st.Vaults)
-	slices.SortStableFunc(vaults, func(a, b string) int {
-		return map[bool]int{true: 1, false: 0}[a == spec.Region] - map[bool]int{true: 1, false: 0}[b == spec.Region]
-	})
-	for _, v := range vaults {
-		for _, bk := range st.Backups {
-			if bk.Vault == v {
-				return st.BackupSpec, v
-			}
+	others := slices.DeleteFunc(slices.Clone(st.Vaults), func(v string) bool { return v == spec.Region })
+	for _, v := range append(others, spec.Region) {
+		if st.HasBackupIn(v) {
+			return st.BackupSpec, v
 		}
 	}
 	return st.BackupSpec, ""
@@ -112,7 +107,7 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, env, service, region string)
 		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
 	}
 	st := b.status(ctx)
-	if !slices.Contains(st.Vaults, region) || !slices.ContainsFunc(st.Backups, func(bk BackupInfo) bool { return bk.Vault == region }) {
+	if !slices.Contains(st.Vaults, region) || !st.HasBackupIn(region) {
 		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w in %s's vault (vaults %v)", id, ErrNoBackup, region, st.Vaults)
 	}
 	reg, err := p.PutRegion(RegionSpec{Env: env, Name: region})
@@ -129,6 +124,12 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, env, service, region string)
 	}
 	dir := filepath.Join(p.dbRoot(), env, service, region+".restore-copy")
 	p.removeDBDir(dir)
+	started := false
+	defer func() {
+		if !started { // a copy that never ran leaves nothing behind
+			p.removeDBDir(dir)
+		}
+	}()
 	if err := p.mkdirTraversable(dir); err != nil {
 		return RestoreCopy{}, err
 	}
@@ -137,7 +138,6 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, env, service, region string)
 	}
 	data := filepath.Join(dir, "data")
 	if err := p.restoreInto(ctx, st.BackupSpec, region, data, cred, true); err != nil {
-		p.removeDBDir(dir)
 		return RestoreCopy{}, err
 	}
 	addr := restoreCopyAddress(reg)
@@ -146,24 +146,21 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, env, service, region string)
 		walSettings+"archive_mode = off\nsynchronous_standby_names = ''\nlog_min_messages = warning\n", host, port, dir)
 	conf := filepath.Join(data, "bulwark.conf")
 	if err := os.WriteFile(conf, []byte(settings), 0o600); err != nil {
-		p.removeDBDir(dir)
 		return RestoreCopy{}, err
 	}
 	if err := pgbin.Chown(cred, conf); err != nil {
-		p.removeDBDir(dir)
 		return RestoreCopy{}, err
 	}
 	if err := portFree(host, port); err != nil {
-		p.removeDBDir(dir)
 		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
 	}
 	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	proc, err := spawn(cmd, filepath.Join(dir, "postgres.log"))
 	if err != nil {
-		p.removeDBDir(dir)
 		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
 	}
+	started = true // from here DeleteRestoreCopy cleans up
 	proc.term = syscall.SIGINT
 	c := &copyRunner{RestoreCopy: RestoreCopy{Env: env, Service: service, Region: region, Vault: region, Address: addr, PID: proc.PID}, dir: dir}
 	c.proc = proc
@@ -175,15 +172,11 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, env, service, region string)
 		if !proc.running() {
 			return false, fmt.Errorf("restore copy %s: postgres exited: %s", id, logTail(filepath.Join(dir, "postgres.log"), 12))
 		}
-		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(cctx, connString(addr, ""))
-		if err != nil {
-			return false, nil
-		}
-		defer conn.Close(cctx)
-		var recovering bool
-		return conn.QueryRow(cctx, "SELECT pg_is_in_recovery()").Scan(&recovering) == nil && !recovering, nil
+		recovering := true
+		_ = withConn(ctx, addr, 2*time.Second, func(ctx context.Context, c *pgx.Conn) error {
+			return c.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&recovering)
+		})
+		return !recovering, nil
 	})
 	if err != nil {
 		_ = p.DeleteRestoreCopy(ctx, env, service, region)

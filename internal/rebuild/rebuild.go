@@ -13,7 +13,6 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/topology"
-	"github.com/bulwark-dev/bulwark/modules/local"
 	"github.com/bulwark-dev/bulwark/stacks"
 )
 
@@ -133,10 +132,7 @@ type rebuilder struct {
 func (b *rebuilder) databases() []topology.Service {
 	var out []topology.Service
 	for _, svc := range b.Topology.ServicesIn(b.Region) {
-		if svc.Database == nil {
-			continue
-		}
-		if primary, replicas := local.DatabaseRegions(b.Topology, svc); primary == b.Region || slices.Contains(replicas, b.Region) {
+		if svc.Database != nil {
 			out = append(out, svc)
 		}
 	}
@@ -150,7 +146,7 @@ func (b *rebuilder) member(region, service string) string {
 // roles returns, per region of a service's database, the member's role now
 // ("primary", "replica", "" when it does not run or does not exist).
 func (b *rebuilder) roles(ctx context.Context, svc topology.Service) (live string, running []string) {
-	primary, replicas := local.DatabaseRegions(b.Topology, svc)
+	primary, replicas := b.Topology.PrimaryRegionOf(svc)
 	for _, region := range append([]string{primary}, replicas...) {
 		db, err := b.Plane.GetDatabase(ctx, b.member(region, svc.Name))
 		if err != nil || !db.Running {
@@ -244,7 +240,7 @@ func (b *rebuilder) rejoinReplication(ctx context.Context) (string, error) {
 		}
 		note := fmt.Sprintf("%s: streams from %s", svc.Name, live)
 		if svc.Database.Replication == topology.Synchronous {
-			planned, _ := local.DatabaseRegions(b.Topology, svc)
+			planned, _ := b.Topology.PrimaryRegionOf(svc)
 			var err error
 			if live == planned {
 				err = b.Plane.SetSynchronousStandbys(ctx, b.member(live, svc.Name), nil, true)
@@ -291,10 +287,7 @@ func (b *rebuilder) rejoinDNS(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	resolver := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", server.Address)
-	}}
+	resolver := localcloud.Resolver(server.Address)
 	var notes []string
 	for _, svc := range b.Topology.ServicesIn(b.Region) {
 		lb, err := b.Plane.GetBalancer(ctx, b.member(b.Region, svc.Name))
@@ -327,7 +320,7 @@ func (b *rebuilder) rejoinDNS(ctx context.Context) (string, error) {
 func (b *rebuilder) failBack(ctx context.Context) (string, error) {
 	var notes []string
 	for _, svc := range b.databases() {
-		planned, _ := local.DatabaseRegions(b.Topology, svc)
+		planned, _ := b.Topology.PrimaryRegionOf(svc)
 		if planned != b.Region {
 			continue
 		}

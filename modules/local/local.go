@@ -117,7 +117,7 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		deps := []pulumi.Resource{region}
 		var db *Database
 		if s.Database != nil {
-			primary, replicas := DatabaseRegions(a.Topology, s)
+			primary, replicas := a.Topology.PrimaryRegionOf(s)
 			db = &Database{}
 			err = ctx.RegisterResource(TypeDatabase, s.Name, pulumi.Map{
 				"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
@@ -164,11 +164,4 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		}
 	}
 	return out, nil
-}
-
-// DatabaseRegions splits a service's regions into the database's primary
-// (the environment's primary region, when the service runs there) and its
-// replicas.
-func DatabaseRegions(t *topology.Topology, s topology.Service) (string, []string) {
-	return t.PrimaryRegionOf(s)
 }
