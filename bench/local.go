@@ -26,7 +26,7 @@ func runLocal(bin string, runs int) error {
 	}
 	defer os.RemoveAll(state)
 	plane := localcloud.Dir(state)
-	defer os.RemoveAll(localcloud.DataRoot(plane)) // databases, vaults and the data recreate-region set aside
+	defer os.RemoveAll(localcloud.DataRoot(plane))     // databases, vaults and the data recreate-region set aside
 	defer localcloud.Stop(context.Background(), plane) //nolint:errcheck // best effort at exit
 	wd, err := os.Getwd()
 	if err != nil {
