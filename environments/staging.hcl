@@ -1,4 +1,6 @@
-# staging: AWS, two regions, the second a hot standby.
+# staging: AWS, two regions, the second a hot standby; the service runs as
+# containers (ECS on Fargate) behind HTTPS; the standby region shares one
+# NAT gateway between its zones.
 environment "staging" {
   target  = "aws"
   state   = "s3://example-bulwark-state?region=us-east-1"
@@ -22,12 +24,14 @@ region "us-east-1" {
 
 region "us-west-2" {
   zones = 3
+  nat   = "single"
 }
 
 service "shop" {
-  mode  = "hot-standby"
-  image = "shop"
-  port  = 8080
+  mode    = "hot-standby"
+  image   = "shop"
+  port    = 8080
+  runtime = "container"
 
   capacity {
     min     = 2
@@ -46,6 +50,12 @@ service "shop" {
     zone = "staging.shop.example.com"
     name = "www"
     ttl  = 60
+  }
+  https {
+    certificates = {
+      "us-east-1" = "arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+      "us-west-2" = "arn:aws:acm:us-west-2:123456789012:certificate/1c2d3e4f-5061-7283-94a5-b6c7d8e9f0a1"
+    }
   }
   database {
     engine      = "postgres"

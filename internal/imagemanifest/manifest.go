@@ -11,8 +11,12 @@ import (
 	"sort"
 )
 
-// ErrNoImage is returned when a region has no image in the manifest.
-var ErrNoImage = errors.New("no image for the region")
+var (
+	// ErrNoImage is returned when a region has no image in the manifest.
+	ErrNoImage = errors.New("no image for the region")
+	// ErrNoContainer is returned when the manifest has no container image.
+	ErrNoContainer = errors.New("no container image")
+)
 
 // FileName is the manifest's name in an image's folder.
 const FileName = "manifest.json"
@@ -35,6 +39,8 @@ type Manifest struct {
 var (
 	amiID       = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
 	pinnedImage = regexp.MustCompile(`^[^@\s]+@sha256:[0-9a-f]{64}$`)
+	// ecrHost is an ECR registry's host; the group is its region.
+	ecrHost = regexp.MustCompile(`^[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/`)
 )
 
 // Path is the manifest of the image in imagesDir.
@@ -94,6 +100,21 @@ func (m *Manifest) AMI(region string) (string, error) {
 		return "", fmt.Errorf("image %s (build %s): %w %s (it has %v); promote it: bulwark images promote", m.Image, m.Build, ErrNoImage, region, m.RegionNames())
 	}
 	return id, nil
+}
+
+// ContainerImage is the container image for region, pinned by digest. An
+// image in an ECR registry is pulled from region's own registry (ECR
+// replication copies it, digest and all), so that a region never needs
+// another region's registry to start a task; any other registry is used as
+// it is.
+func (m *Manifest) ContainerImage(region string) (string, error) {
+	if m.Container == "" {
+		return "", fmt.Errorf("image %s (build %s): %w: set \"container\" to repo@sha256:<digest>", m.Image, m.Build, ErrNoContainer)
+	}
+	if g := ecrHost.FindStringSubmatchIndex(m.Container); g != nil {
+		return m.Container[:g[2]] + region + m.Container[g[3]:], nil
+	}
+	return m.Container, nil
 }
 
 // Missing returns the regions of want that the manifest lacks.

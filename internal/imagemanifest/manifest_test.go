@@ -59,3 +59,20 @@ func TestRepositoryManifestsAreWellFormed(t *testing.T) {
 		}
 	}
 }
+
+func TestContainerImagePerRegion(t *testing.T) {
+	digest := "@sha256:" + strings.Repeat("ab", 32)
+	ecr := &Manifest{Image: "shop", Build: "b1", Container: "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop" + digest}
+	got, err := ecr.ContainerImage("eu-west-1")
+	if err != nil || got != "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop"+digest {
+		t.Errorf("ECR image in eu-west-1 = %q, %v; want the region's own registry, same digest", got, err)
+	}
+	other := &Manifest{Image: "shop", Build: "b1", Container: "ghcr.io/example/shop" + digest}
+	if got, _ := other.ContainerImage("eu-west-1"); got != other.Container {
+		t.Errorf("non-ECR image = %q, want it unchanged", got)
+	}
+	none := &Manifest{Image: "shop", Build: "b1"}
+	if _, err := none.ContainerImage("us-east-1"); !errors.Is(err, ErrNoContainer) {
+		t.Errorf("no container: err = %v, want ErrNoContainer", err)
+	}
+}

@@ -174,6 +174,8 @@ func mockAWSOutputs(token, name string, inputs resource.PropertyMap) resource.Pr
 		}
 	}
 	set("arn", fmt.Sprintf("arn:aws:%s::%s:%s", service, MockAccount, name))
+	// the physical name Pulumi's auto-naming would give (name plus a suffix)
+	set("name", name)
 	switch token {
 	case "aws:lb/loadBalancer:LoadBalancer":
 		set("dnsName", name+".elb.example")

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -117,11 +119,11 @@ var (
 		{Type: string(DisruptionRegion)}, {Type: string(DisruptionDatabase)},
 	}}
 	objectiveSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "rto", Required: true}, {Name: "rpo", Required: true}}}
-	regionSchema    = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "primary"}, {Name: "zones"}}}
+	regionSchema    = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "primary"}, {Name: "zones"}, {Name: "nat"}}}
 	serviceSchema   = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "mode", Required: true}, {Name: "image", Required: true}, {Name: "port", Required: true}, {Name: "regions"}},
+		Attributes: []hcl.AttributeSchema{{Name: "mode", Required: true}, {Name: "image", Required: true}, {Name: "port", Required: true}, {Name: "regions"}, {Name: "runtime"}},
 		Blocks: []hcl.BlockHeaderSchema{
-			{Type: "capacity"}, {Type: "scaling"}, {Type: "health"}, {Type: "dns"}, {Type: "database"}, {Type: "backup"},
+			{Type: "capacity"}, {Type: "scaling"}, {Type: "health"}, {Type: "dns"}, {Type: "database"}, {Type: "backup"}, {Type: "https"},
 		},
 	}
 	capacitySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "min", Required: true}, {Name: "desired", Required: true}, {Name: "max", Required: true}}}
@@ -131,6 +133,7 @@ var (
 	}}
 	dnsSchema      = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "zone", Required: true}, {Name: "name"}, {Name: "ttl"}}}
 	databaseSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "engine", Required: true}, {Name: "replication"}, {Name: "deletion_protection"}}}
+	httpsSchema    = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "certificates"}}}
 	backupSchema   = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "every", Required: true}, {Name: "keep", Required: true}, {Name: "copy_to"}, {Name: "restore_tests"}}}
 )
 
@@ -143,7 +146,9 @@ var (
 	dnsZoneRE  = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	dnsLabelRE = regexp.MustCompile(`^(@|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$`)
 	stateRE    = regexp.MustCompile(`^(file|s3|gs|azblob|https?)://`)
-	secretsRE  = regexp.MustCompile(`^(passphrase|(awskms|gcpkms|azurekeyvault|hashivault)://.+)$`)
+	// acmARN is an ACM certificate's ARN; the group is its region.
+	acmARN    = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):[0-9]{12}:certificate/[A-Za-z0-9-]+$`)
+	secretsRE = regexp.MustCompile(`^(passphrase|(awskms|gcpkms|azurekeyvault|hashivault)://.+)$`)
 )
 
 // Defaults applied where a file is silent; environments/README.md lists them.
@@ -337,6 +342,14 @@ func (d *decoder) region(b *hcl.Block) Region {
 		d.errorf(rng, "Invalid zone count", "zones must be between 1 and 6, not %d.", zones)
 	}
 	r.Zones = zones
+	nat, rng := d.str(c.Attributes, "nat", string(NATPerZone))
+	switch NAT(nat) {
+	case NATPerZone, NATSingle:
+		r.NAT = NAT(nat)
+	default:
+		d.errorf(rng, "Invalid NAT", `nat must be "per-zone" or "single", not %q.`, nat)
+		r.NAT = NATPerZone
+	}
 	return r
 }
 
@@ -400,6 +413,14 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 	if imgRange != nil && d.images != nil && !d.images.HasImage(s.Image) {
 		d.errorf(imgRange, "Unknown image", "There is no image %q: expected a folder images/%s/.", s.Image, s.Image)
 	}
+	runtime, rng := d.str(c.Attributes, "runtime", string(RuntimeVM))
+	switch Runtime(runtime) {
+	case RuntimeVM, RuntimeContainer:
+		s.Runtime = Runtime(runtime)
+	default:
+		d.errorf(rng, "Invalid runtime", `runtime must be "vm" (a golden image on instances) or "container" (ECS on Fargate), not %q.`, runtime)
+		s.Runtime = RuntimeVM
+	}
 	port, rng := d.integer(c.Attributes, "port", 0)
 	if rng != nil && (port < 1 || port > 65535) {
 		d.errorf(rng, "Invalid port", "port must be between 1 and 65535, not %d.", port)
@@ -459,7 +480,10 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 		d.errorf(b.DefRange.Ptr(), "Missing dns block", `Service %q needs dns { zone = "example.test" } so clients can find its regions.`, s.Name)
 	}
 	if db := blocks["database"]; db != nil {
-		s.Database = d.database(db)
+		s.Database = d.database(db, t)
+	}
+	if hb := blocks["https"]; hb != nil {
+		s.HTTPS = d.https(hb, t, s)
 	}
 	if bb := blocks["backup"]; bb != nil {
 		s.Backup = d.backup(bb, t)
@@ -542,12 +566,17 @@ func (d *decoder) dns(b *hcl.Block) DNS {
 	return n
 }
 
-func (d *decoder) database(b *hcl.Block) *Database {
+func (d *decoder) database(b *hcl.Block, t *Topology) *Database {
 	c := d.content(b.Body, databaseSchema)
 	db := &Database{DeclRange: b.DefRange}
-	var rng *hcl.Range
-	if db.Engine, rng = d.str(c.Attributes, "engine", ""); rng != nil && db.Engine != "postgres" {
-		d.errorf(rng, "Unsupported database engine", `engine must be "postgres", not %q.`, db.Engine)
+	var engineRange *hcl.Range
+	db.Engine, engineRange = d.str(c.Attributes, "engine", "")
+	switch {
+	case engineRange == nil:
+	case db.Engine == EngineDynamoDB && t.Environment.Target != TargetAWS:
+		d.errorf(engineRange, "Unsupported database engine", `engine "dynamodb" (a DynamoDB global table) needs target = "aws"; the %s target has "postgres".`, t.Environment.Target)
+	case db.Engine != EnginePostgres && db.Engine != EngineDynamoDB:
+		d.errorf(engineRange, "Unsupported database engine", `engine must be "postgres" or "dynamodb", not %q.`, db.Engine)
 	}
 	repl, rng := d.str(c.Attributes, "replication", string(DefaultReplication))
 	switch Replication(repl) {
@@ -556,8 +585,57 @@ func (d *decoder) database(b *hcl.Block) *Database {
 	default:
 		d.errorf(rng, "Invalid replication", `replication must be "sync" or "async", not %q.`, repl)
 	}
+	if db.Engine == EngineDynamoDB && db.Replication == Synchronous {
+		d.errorf(rng, "Invalid replication", `A DynamoDB global table here replicates asynchronously (last writer wins); use replication = "async" or engine = "postgres".`)
+	}
 	db.DeletionProtection, _ = d.boolean(c.Attributes, "deletion_protection", false)
 	return db
+}
+
+// https reads the https block: one certificate ARN for each of the
+// service's regions, issued in that region.
+func (d *decoder) https(b *hcl.Block, t *Topology, s Service) *HTTPS {
+	c := d.content(b.Body, httpsSchema)
+	h := &HTTPS{DeclRange: b.DefRange, Certificates: map[string]string{}}
+	if t.Environment.Target == TargetLocal {
+		d.errorf(b.DefRange.Ptr(), "HTTPS is not supported on the local target", "The local target's load balancers speak plain HTTP on loopback; remove the https block or use target = \"aws\".")
+		return nil
+	}
+	v, rng := d.value(c.Attributes, "certificates", cty.Map(cty.String))
+	if rng == nil {
+		if _, set := c.Attributes["certificates"]; !set {
+			d.errorf(b.DefRange.Ptr(), "HTTPS without a certificate",
+				"Service %q asks for HTTPS but names no certificate: add certificates = { \"<region>\" = \"arn:aws:acm:<region>:<account>:certificate/<id>\" } for each of its regions (%s).",
+				s.Name, strings.Join(s.Regions, ", "))
+		}
+		return nil
+	}
+	for region, arn := range v.AsValueMap() {
+		if arn.IsNull() {
+			continue
+		}
+		h.Certificates[region] = arn.AsString()
+	}
+	for _, region := range slices.Sorted(maps.Keys(h.Certificates)) {
+		arn := h.Certificates[region]
+		if !slices.Contains(s.Regions, region) {
+			d.errorf(rng, "Unknown region", "certificates names region %q, where service %q does not run (it runs in: %s).", region, s.Name, strings.Join(s.Regions, ", "))
+			continue
+		}
+		m := acmARN.FindStringSubmatch(arn)
+		switch {
+		case m == nil:
+			d.errorf(rng, "Invalid certificate", "certificates[%q] = %q is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>).", region, arn)
+		case m[1] != region:
+			d.errorf(rng, "Certificate from another region", "certificates[%q] was issued in %s; a load balancer takes only certificates of its own region.", region, m[1])
+		}
+	}
+	for _, region := range s.Regions {
+		if _, ok := h.Certificates[region]; !ok {
+			d.errorf(rng, "HTTPS without a certificate", "Service %q runs in %s but certificates has none for it.", s.Name, region)
+		}
+	}
+	return h
 }
 
 func (d *decoder) backup(b *hcl.Block, t *Topology) *Backup {

@@ -65,7 +65,7 @@ func TestLoadFull(t *testing.T) {
 	}
 	s := topo.Services[0]
 	want := Service{
-		Name: "shop", Mode: ActiveActive, Image: "shop", Port: 8080, Regions: []string{"east", "west"},
+		Name: "shop", Mode: ActiveActive, Image: "shop", Port: 8080, Runtime: RuntimeVM, Regions: []string{"east", "west"},
 		Capacity: Capacity{Min: 2, Desired: 3, Max: 6},
 		Scaling:  Scaling{TargetCPU: 60, Cooldown: DefaultCooldown},
 		Health:   Health{Path: "/healthz", Interval: time.Second, Timeout: time.Second, UnhealthyAfter: 2, HealthyAfter: DefaultHealthyAfter},
@@ -116,8 +116,21 @@ func TestLoadAWSAndServiceRegions(t *testing.T) {
 	if got := len(topo.ServicesIn("us-west-2")); got != 1 {
 		t.Errorf("services in us-west-2 = %d", got)
 	}
-	if r, _ := topo.Region("us-west-2"); r.Zones != 4 {
-		t.Errorf("zones = %d", r.Zones)
+	if r, _ := topo.Region("us-west-2"); r.Zones != 4 || r.NAT != NATSingle {
+		t.Errorf("us-west-2 = %+v, want 4 zones and one NAT gateway", r)
+	}
+	if r, _ := topo.Region("us-east-1"); r.NAT != NATPerZone {
+		t.Errorf("us-east-1 NAT = %q, want the default %q", r.NAT, NATPerZone)
+	}
+	s := topo.Services[0]
+	if s.Runtime != RuntimeContainer {
+		t.Errorf("runtime = %q", s.Runtime)
+	}
+	if s.HTTPS == nil || len(s.HTTPS.Certificates) != 2 || !strings.Contains(s.HTTPS.Certificates["us-west-2"], ":acm:us-west-2:") {
+		t.Errorf("https = %+v", s.HTTPS)
+	}
+	if s.Database == nil || s.Database.Engine != EngineDynamoDB || s.Database.Replication != Asynchronous {
+		t.Errorf("database = %+v", s.Database)
 	}
 }
 

@@ -37,6 +37,38 @@ const (
 	Asynchronous Replication = "async"
 )
 
+// Runtime is how a service's code runs on the aws target.
+type Runtime string
+
+const (
+	// RuntimeVM runs the image's golden machine image (an AMI) on instances
+	// of an autoscaling group.
+	RuntimeVM Runtime = "vm"
+	// RuntimeContainer runs the image's container, pinned by digest, as an
+	// ECS service on Fargate.
+	RuntimeContainer Runtime = "container"
+)
+
+// NAT is how a region's private subnets reach out.
+type NAT string
+
+const (
+	// NATPerZone gives every zone its own NAT gateway: losing a zone loses
+	// only that zone's way out.
+	NATPerZone NAT = "per-zone"
+	// NATSingle shares one NAT gateway between the zones: cheaper, for
+	// environments that can lose egress with a zone (policy nat-per-zone
+	// flags it in production).
+	NATSingle NAT = "single"
+)
+
+// Database engines.
+const (
+	EnginePostgres = "postgres"
+	// EngineDynamoDB is a DynamoDB global table (aws target only).
+	EngineDynamoDB = "dynamodb"
+)
+
 // Disruption names a kind of failure that a resilience target covers.
 type Disruption string
 
@@ -100,9 +132,11 @@ type Objective struct {
 
 // Region is one region block. On aws its name is a region code (us-east-1).
 type Region struct {
-	Name      string
-	Primary   bool
-	Zones     int
+	Name    string
+	Primary bool
+	Zones   int
+	// NAT is how the region's private subnets reach out (aws target).
+	NAT       NAT
 	DeclRange hcl.Range
 }
 
@@ -113,6 +147,9 @@ type Service struct {
 	Mode  Mode
 	Image string
 	Port  int
+	// Runtime is how the image runs on the aws target; the local target
+	// runs the service's program either way.
+	Runtime Runtime
 	// Regions the service runs in, in the environment's region order.
 	Regions   []string
 	Capacity  Capacity
@@ -121,7 +158,16 @@ type Service struct {
 	DNS       DNS
 	Database  *Database // nil when the service keeps no data
 	Backup    *Backup   // nil when the service declares no backups
+	HTTPS     *HTTPS    // nil when the load balancers speak plain HTTP
 	DeclRange hcl.Range
+}
+
+// HTTPS makes the service's load balancers terminate TLS with a certificate
+// of each region (an ACM certificate is regional) and redirect HTTP to it.
+type HTTPS struct {
+	// Certificates maps each of the service's regions to its certificate's ARN.
+	Certificates map[string]string
+	DeclRange    hcl.Range
 }
 
 // Capacity bounds the instances of a service in each region.
@@ -167,7 +213,7 @@ func (d DNS) FQDN() string {
 
 // Database is the service's replicated data tier.
 type Database struct {
-	Engine      string // "postgres"
+	Engine      string // EnginePostgres or EngineDynamoDB
 	Replication Replication
 	// DeletionProtection refuses to delete the database with its stack.
 	DeletionProtection bool

@@ -2,10 +2,12 @@ package aws_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
@@ -22,8 +24,14 @@ func root() string {
 // planOf plans an environment of the repository under Pulumi mocks.
 func planOf(t *testing.T, env string) (*topology.Topology, *plan.Plan) {
 	t.Helper()
+	return planFile(t, filepath.Join(root(), "environments", env+".hcl"))
+}
+
+// planFile plans an environment file under Pulumi mocks.
+func planFile(t *testing.T, path string) (*topology.Topology, *plan.Plan) {
+	t.Helper()
 	l := &topology.Loader{Images: topology.ImageDir(filepath.Join(root(), "images"))}
-	topo, err := l.LoadFile(filepath.Join(root(), "environments", env+".hcl"))
+	topo, err := l.LoadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,5 +221,155 @@ func TestHotStandbyFailoverRecords(t *testing.T) {
 	primary, others := topo.PrimaryRegionOf(topo.Services[0])
 	if kinds[primary] != "PRIMARY" || kinds[others[0]] != "SECONDARY" || len(kinds) != 2 {
 		t.Errorf("failover records %v, want %s PRIMARY and %s SECONDARY", kinds, primary, others[0])
+	}
+}
+
+func TestContainerServiceBehindHTTPS(t *testing.T) {
+	topo, p := planOf(t, "staging")
+	manifest, err := imagemanifest.Load(filepath.Join(root(), "images"), "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := topo.Services[0]
+	for _, r := range topo.Regions {
+		s := stack(t, p, "staging."+r.Name)
+		if n := len(ofType(s, "aws:ec2/launchTemplate:LaunchTemplate")) + len(ofType(s, "aws:autoscaling/group:Group")); n != 0 {
+			t.Errorf("%s: a container service declares %d launch templates and groups", r.Name, n)
+		}
+		// the task definition pins the digest, from the region's own registry
+		tds := ofType(s, "aws:ecs/taskDefinition:TaskDefinition")
+		if len(tds) != 1 {
+			t.Fatalf("%s: %d task definitions", r.Name, len(tds))
+		}
+		var defs []map[string]any
+		if err := json.Unmarshal([]byte(fmt.Sprint(tds[0].Inputs["containerDefinitions"])), &defs); err != nil {
+			t.Fatalf("%s: container definitions: %v", r.Name, err)
+		}
+		want, _ := manifest.ContainerImage(r.Name)
+		if len(defs) != 1 || defs[0]["image"] != want || !strings.Contains(want, "@sha256:") || !strings.Contains(want, ".ecr."+r.Name+".") {
+			t.Errorf("%s: container image %v, want %s", r.Name, defs[0]["image"], want)
+		}
+		if defs[0]["readonlyRootFilesystem"] != true || get(defs[0], "portMappings", "0", "containerPort") != float64(svc.Port) {
+			t.Errorf("%s: container %v", r.Name, defs[0])
+		}
+		if get(tds[0].Inputs, "requiresCompatibilities", "0") != "FARGATE" || tds[0].Inputs["networkMode"] != "awsvpc" {
+			t.Errorf("%s: task definition %v", r.Name, tds[0].Inputs)
+		}
+		// the service: every zone's private subnet, behind the target group, rolled back when unhealthy
+		es := ofType(s, "aws:ecs/service:Service")
+		if len(es) != 1 {
+			t.Fatalf("%s: %d ECS services", r.Name, len(es))
+		}
+		in := es[0].Inputs
+		if get(in, "deploymentCircuitBreaker", "enable") != true || get(in, "deploymentCircuitBreaker", "rollback") != true {
+			t.Errorf("%s: no circuit breaker with rollback: %v", r.Name, in["deploymentCircuitBreaker"])
+		}
+		if n := len(get(in, "networkConfiguration", "subnets").([]any)); n != r.Zones || get(in, "networkConfiguration", "assignPublicIp") != false {
+			t.Errorf("%s: tasks over %d subnets (want %d), network %v", r.Name, n, r.Zones, in["networkConfiguration"])
+		}
+		if in["launchType"] != "FARGATE" || in["desiredCount"] != float64(svc.Capacity.Desired) || get(in, "loadBalancers", "0", "containerPort") != float64(svc.Port) {
+			t.Errorf("%s: ECS service %v", r.Name, in)
+		}
+		if tg := ofType(s, "aws:lb/targetGroup:TargetGroup")[0].Inputs; tg["targetType"] != "ip" {
+			t.Errorf("%s: target type %v, want ip for Fargate", r.Name, tg["targetType"])
+		}
+		target := ofType(s, "aws:appautoscaling/target:Target")
+		pols := ofType(s, "aws:appautoscaling/policy:Policy")
+		if len(target) != 1 || target[0].Inputs["minCapacity"] != float64(svc.Capacity.Min) || target[0].Inputs["maxCapacity"] != float64(svc.Capacity.Max) || len(pols) != 1 {
+			t.Fatalf("%s: scaling targets %v, policies %d", r.Name, target, len(pols))
+		}
+		if get(pols[0].Inputs, "targetTrackingScalingPolicyConfiguration", "predefinedMetricSpecification", "predefinedMetricType") != "ECSServiceAverageCPUUtilization" ||
+			get(pols[0].Inputs, "targetTrackingScalingPolicyConfiguration", "targetValue") != float64(svc.Scaling.TargetCPU) {
+			t.Errorf("%s: scaling policy %v", r.Name, pols[0].Inputs)
+		}
+		// HTTPS with the region's certificate; HTTP only redirects
+		listeners := map[string]map[string]any{}
+		for _, l := range ofType(s, "aws:lb/listener:Listener") {
+			listeners[fmt.Sprint(l.Inputs["protocol"])] = l.Inputs
+		}
+		https, http := listeners["HTTPS"], listeners["HTTP"]
+		if https == nil || https["certificateArn"] != svc.HTTPS.Certificates[r.Name] || https["sslPolicy"] != awsmodule.SSLPolicy || https["port"] != float64(443) {
+			t.Errorf("%s: HTTPS listener %v", r.Name, https)
+		}
+		if http == nil || get(http, "defaultActions", "0", "type") != "redirect" || get(http, "defaultActions", "0", "redirect", "protocol") != "HTTPS" {
+			t.Errorf("%s: HTTP listener %v, want a redirect to HTTPS", r.Name, http)
+		}
+	}
+	// DNS health checks speak HTTPS (port 80 only redirects, which Route 53 would take for health)
+	for _, hc := range ofType(stack(t, p, "staging.global"), "aws:route53/healthCheck:HealthCheck") {
+		if hc.Inputs["type"] != "HTTPS" || hc.Inputs["port"] != float64(443) {
+			t.Errorf("health check %s: %v %v, want HTTPS on 443", hc.Name, hc.Inputs["type"], hc.Inputs["port"])
+		}
+	}
+}
+
+func TestSingleNAT(t *testing.T) {
+	_, p := planOf(t, "staging")
+	if n := len(ofType(stack(t, p, "staging.us-east-1"), "aws:ec2/natGateway:NatGateway")); n != 3 {
+		t.Errorf("us-east-1 (per-zone): %d NAT gateways, want 3", n)
+	}
+	west := stack(t, p, "staging.us-west-2")
+	nats := ofType(west, "aws:ec2/natGateway:NatGateway")
+	if len(nats) != 1 {
+		t.Fatalf("us-west-2 (single): %d NAT gateways, want 1", len(nats))
+	}
+	// every private route table leaves through that one gateway
+	private := 0
+	for _, rt := range ofType(west, "aws:ec2/routeTable:RouteTable") {
+		if id := get(rt.Inputs, "routes", "0", "natGatewayId"); id != nil {
+			private++
+			if id != nats[0].Name+"-id" { // the mocks' ID of the gateway
+				t.Errorf("route table %s routes through %v, want %s", rt.Name, id, nats[0].Name)
+			}
+		}
+	}
+	if private != 3 {
+		t.Errorf("%d private route tables, want one per zone", private)
+	}
+}
+
+func TestDynamoDBGlobalTable(t *testing.T) {
+	topo, p := planFile(t, filepath.Join("testdata", "dynamodb.hcl"))
+	primary := stack(t, p, "catalog.us-east-1")
+	tables := ofType(primary, "aws:dynamodb/table:Table")
+	if len(tables) != 1 {
+		t.Fatalf("primary region: %d tables", len(tables))
+	}
+	in := tables[0].Inputs
+	if in["name"] != awsmodule.GlobalCluster(topo, "catalog") || in["streamEnabled"] != true || in["deletionProtectionEnabled"] != true ||
+		get(in, "pointInTimeRecovery", "enabled") != true || get(in, "serverSideEncryption", "enabled") != true || get(in, "serverSideEncryption", "kmsKeyArn") == nil ||
+		get(in, "tags", awsmodule.BackupTag) != awsmodule.GlobalCluster(topo, "catalog") {
+		t.Errorf("table %v", in)
+	}
+	var replicas []string
+	for _, r := range in["replicas"].([]any) {
+		rep := r.(map[string]any)
+		replicas = append(replicas, fmt.Sprint(rep["regionName"]))
+		if rep["kmsKeyArn"] == nil || rep["pointInTimeRecovery"] != true {
+			t.Errorf("replica %v lacks its key or point-in-time recovery", rep)
+		}
+	}
+	if !slices.Equal(replicas, []string{"us-west-2", "eu-west-1"}) {
+		t.Errorf("replicas %v", replicas)
+	}
+	keyRegions := []string{}
+	for _, k := range ofType(primary, "aws:kms/replicaKey:ReplicaKey") {
+		keyRegions = append(keyRegions, fmt.Sprint(k.Inputs["region"]))
+	}
+	slices.Sort(keyRegions)
+	if !slices.Equal(keyRegions, []string{"eu-west-1", "us-west-2"}) {
+		t.Errorf("replica keys in %v", keyRegions)
+	}
+	for _, r := range []string{"us-west-2", "eu-west-1"} {
+		s := stack(t, p, "catalog."+r)
+		if n := len(ofType(s, "aws:dynamodb/table:Table")) + len(ofType(s, "aws:rds/cluster:Cluster")); n != 0 {
+			t.Errorf("%s declares %d tables or clusters; the primary region's table holds its replica", r, n)
+		}
+		// requests per target: the environment says per second, the metric counts per minute
+		pol := ofType(s, "aws:autoscaling/policy:Policy")[0].Inputs
+		if get(pol, "targetTrackingConfiguration", "predefinedMetricSpecification", "predefinedMetricType") != "ALBRequestCountPerTarget" ||
+			get(pol, "targetTrackingConfiguration", "targetValue") != float64(50*60) {
+			t.Errorf("%s: scaling policy %v", r, pol)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package aws
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/rds"
@@ -11,13 +12,21 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
-// Datastore is a region's member of a service's Aurora PostgreSQL global
-// database: the writer cluster in the primary region (which also declares
-// the global cluster), a secondary cluster elsewhere; an instance per zone.
+// Datastore is a region's member of a service's replicated data tier.
+//
+// engine "postgres": an Aurora PostgreSQL global database; the writer
+// cluster in the primary region (which also declares the global cluster),
+// a secondary cluster elsewhere; an instance per zone.
+//
+// engine "dynamodb": a DynamoDB global table, declared whole by the primary
+// region's stack (the table, a replica in every other region of the
+// service, a multi-region KMS key and its replicas); another region's
+// member only names it.
 type Datastore struct {
 	pulumi.ResourceState
+	// Endpoint is the cluster's writer endpoint, or the table's name.
 	Endpoint pulumi.StringOutput
-	Role     string // writer or secondary, as planned
+	Role     string // writer, secondary (Aurora) or replica (DynamoDB), as planned
 }
 
 // DatastoreArgs is what NewDatastore needs.
@@ -47,6 +56,9 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 	}
 	if err := ctx.RegisterComponentResource(TypeDatastore, name, d, opts...); err != nil {
 		return nil, err
+	}
+	if a.Service.Database.Engine == topology.EngineDynamoDB {
+		return d, d.globalTable(ctx, name, a, primary)
 	}
 	child := pulumi.Parent(d)
 	s := a.Service
@@ -125,4 +137,63 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 	}
 	d.Endpoint = cluster.Endpoint
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{"endpoint": cluster.Endpoint, "role": pulumi.String(d.Role), "globalCluster": pulumi.String(global)})
+}
+
+// globalTable declares, in the primary region, the service's DynamoDB global
+// table: on-demand, streams on (replication needs them), point-in-time
+// recovery and deletion protection in every region, encrypted with a
+// multi-region key of its own.
+func (d *Datastore) globalTable(ctx *pulumi.Context, name string, a DatastoreArgs, primary string) error {
+	s := a.Service
+	table := GlobalCluster(a.Topology, s.Name)
+	if primary != a.Region.Name {
+		d.Role = "replica"
+		d.Endpoint = pulumi.String(table).ToStringOutput()
+		return ctx.RegisterResourceOutputs(d, pulumi.Map{"endpoint": d.Endpoint, "role": pulumi.String(d.Role), "table": pulumi.String(table)})
+	}
+	child := pulumi.Parent(d)
+	t := tags(a.Topology, a.Region.Name, s.Name, BackupTag, table)
+	key, err := kms.NewKey(ctx, name+"-table", &kms.KeyArgs{
+		Description: pulumi.Sprintf("%s table", table), EnableKeyRotation: pulumi.Bool(true), MultiRegion: pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(30), Tags: t,
+	}, child)
+	if err != nil {
+		return err
+	}
+	var replicas dynamodb.TableReplicaTypeArray
+	for _, region := range s.Regions {
+		if region == primary {
+			continue
+		}
+		rk, err := kms.NewReplicaKey(ctx, fmt.Sprintf("%s-table-%s", name, region), &kms.ReplicaKeyArgs{
+			PrimaryKeyArn: key.Arn, Region: pulumi.String(region), Description: pulumi.Sprintf("%s table in %s", table, region),
+			DeletionWindowInDays: pulumi.Int(30), Tags: tags(a.Topology, region, s.Name),
+		}, child)
+		if err != nil {
+			return err
+		}
+		replicas = append(replicas, dynamodb.TableReplicaTypeArgs{
+			RegionName: pulumi.String(region), KmsKeyArn: rk.Arn, PointInTimeRecovery: pulumi.Bool(true),
+			DeletionProtectionEnabled: pulumi.Bool(s.Database.DeletionProtection), PropagateTags: pulumi.Bool(true),
+		})
+	}
+	tbl, err := dynamodb.NewTable(ctx, name, &dynamodb.TableArgs{
+		Name: pulumi.String(table), BillingMode: pulumi.String("PAY_PER_REQUEST"),
+		HashKey: pulumi.String("pk"), RangeKey: pulumi.String("sk"),
+		Attributes: dynamodb.TableAttributeArray{
+			dynamodb.TableAttributeArgs{Name: pulumi.String("pk"), Type: pulumi.String("S")},
+			dynamodb.TableAttributeArgs{Name: pulumi.String("sk"), Type: pulumi.String("S")},
+		},
+		StreamEnabled: pulumi.Bool(true), StreamViewType: pulumi.String("NEW_AND_OLD_IMAGES"),
+		PointInTimeRecovery:       &dynamodb.TablePointInTimeRecoveryArgs{Enabled: pulumi.Bool(true)},
+		ServerSideEncryption:      &dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true), KmsKeyArn: key.Arn},
+		DeletionProtectionEnabled: pulumi.Bool(s.Database.DeletionProtection),
+		Replicas:                  replicas,
+		Tags:                      t,
+	}, child)
+	if err != nil {
+		return err
+	}
+	d.Endpoint = tbl.Name
+	return ctx.RegisterResourceOutputs(d, pulumi.Map{"endpoint": tbl.Name, "role": pulumi.String(d.Role), "table": tbl.Name})
 }

@@ -69,8 +69,14 @@ func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Serv
 	records := pulumi.Map{}
 	for i, region := range regions {
 		endpoint := serviceOutput(a.Regions[region], s.Name, "endpoint")
+		// with HTTPS the check must speak it: port 80 only redirects, and
+		// Route 53 takes a redirect for health whatever the targets' state
+		kind, port := "HTTP", 80
+		if s.HTTPS != nil {
+			kind, port = "HTTPS", 443
+		}
 		check, err := route53.NewHealthCheck(ctx, fmt.Sprintf("%s-%s", name, region), &route53.HealthCheckArgs{
-			Type: pulumi.String("HTTP"), Fqdn: endpoint, Port: pulumi.Int(80), ResourcePath: pulumi.String(s.Health.Path),
+			Type: pulumi.String(kind), Fqdn: endpoint, Port: pulumi.Int(port), ResourcePath: pulumi.String(s.Health.Path),
 			RequestInterval:  pulumi.Int(RequestInterval(s.Health)),
 			FailureThreshold: pulumi.Int(min(10, max(1, s.Health.UnhealthyAfter))),
 			MeasureLatency:   pulumi.Bool(s.Mode == topology.ActiveActive),

@@ -11,7 +11,8 @@ import (
 
 // Network is a region's VPC: per zone a public subnet (the load balancer,
 // the NAT gateway) and a private subnet (instances, databases), and a NAT
-// gateway per zone so that losing a zone never cuts the others' egress.
+// gateway per zone so that losing a zone never cuts the others' egress, or
+// one NAT gateway in the first zone when the region says nat = "single".
 type Network struct {
 	pulumi.ResourceState
 	VpcID            pulumi.IDOutput
@@ -79,6 +80,7 @@ func NewNetwork(ctx *pulumi.Context, name string, a NetworkArgs, opts ...pulumi.
 	if err != nil {
 		return nil, err
 	}
+	var nats []*ec2.NatGateway
 	for i, zone := range n.Zones {
 		pub, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-public-%s", name, zone), &ec2.SubnetArgs{
 			VpcId: vpc.ID(), AvailabilityZone: pulumi.String(zone), CidrBlock: pulumi.Sprintf("10.%d.%d.0/24", octet, i),
@@ -99,17 +101,23 @@ func NewNetwork(ctx *pulumi.Context, name string, a NetworkArgs, opts ...pulumi.
 		if err != nil {
 			return nil, err
 		}
-		// a NAT gateway per zone: a zone's loss leaves the others' egress
-		eip, err := ec2.NewEip(ctx, fmt.Sprintf("%s-nat-%s", name, zone), &ec2.EipArgs{Domain: pulumi.String("vpc"), Tags: tag("nat-" + zone)}, child)
-		if err != nil {
-			return nil, err
+		// a NAT gateway per zone: a zone's loss leaves the others' egress;
+		// with nat = "single", the first zone's serves every zone (the
+		// names match, so moving between the two keeps the first zone's)
+		if a.Region.NAT != topology.NATSingle || i == 0 {
+			eip, err := ec2.NewEip(ctx, fmt.Sprintf("%s-nat-%s", name, zone), &ec2.EipArgs{Domain: pulumi.String("vpc"), Tags: tag("nat-" + zone)}, child)
+			if err != nil {
+				return nil, err
+			}
+			nat, err := ec2.NewNatGateway(ctx, fmt.Sprintf("%s-%s", name, zone), &ec2.NatGatewayArgs{
+				AllocationId: eip.ID(), SubnetId: pub.ID(), Tags: tag("nat-" + zone),
+			}, child, pulumi.DependsOn([]pulumi.Resource{igw}))
+			if err != nil {
+				return nil, err
+			}
+			nats = append(nats, nat)
 		}
-		nat, err := ec2.NewNatGateway(ctx, fmt.Sprintf("%s-%s", name, zone), &ec2.NatGatewayArgs{
-			AllocationId: eip.ID(), SubnetId: pub.ID(), Tags: tag("nat-" + zone),
-		}, child, pulumi.DependsOn([]pulumi.Resource{igw}))
-		if err != nil {
-			return nil, err
-		}
+		nat := nats[len(nats)-1]
 		rt, err := ec2.NewRouteTable(ctx, fmt.Sprintf("%s-private-%s", name, zone), &ec2.RouteTableArgs{
 			VpcId:  vpc.ID(),
 			Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()}},

@@ -64,16 +64,24 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		if err != nil {
 			return nil, fmt.Errorf("service %s: %w", s.Name, err)
 		}
-		ami, err := manifest.AMI(a.Region.Name)
+		args := ServiceArgs{Topology: a.Topology, Region: a.Region, Service: s, Network: network, Build: manifest.Build}
+		image := ""
+		if s.Runtime == topology.RuntimeContainer {
+			args.Container, err = manifest.ContainerImage(a.Region.Name)
+			image = args.Container
+		} else {
+			args.AMI, err = manifest.AMI(a.Region.Name)
+			image = args.AMI
+		}
 		if err != nil {
 			return nil, fmt.Errorf("service %s: %w", s.Name, err)
 		}
 		parent := append(opts, pulumi.Parent(a.Services[s.Name]))
-		svc, err := NewService(ctx, s.Name, ServiceArgs{Topology: a.Topology, Region: a.Region, Service: s, Network: network, AMI: ami, Build: manifest.Build}, parent...)
+		svc, err := NewService(ctx, s.Name, args, parent...)
 		if err != nil {
 			return nil, err
 		}
-		outs := pulumi.Map{"endpoint": svc.Endpoint, "endpoint_zone_id": svc.EndpointZoneID, "image": pulumi.String(ami), "image_build": pulumi.String(manifest.Build)}
+		outs := pulumi.Map{"endpoint": svc.Endpoint, "endpoint_zone_id": svc.EndpointZoneID, "image": pulumi.String(image), "image_build": pulumi.String(manifest.Build)}
 		if s.Database != nil {
 			db, err := NewDatastore(ctx, s.Name, DatastoreArgs{Topology: a.Topology, Region: a.Region, Service: s, Network: network}, parent...)
 			if err != nil {

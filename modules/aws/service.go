@@ -14,15 +14,16 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
-// Service is a golden-image service in one region: instances from the
-// region's AMI in an autoscaling group over every zone's private subnet,
-// behind an application load balancer across the public subnets.
+// Service is a service in one region behind an application load balancer
+// across the public subnets. With runtime "vm" it is instances from the
+// region's AMI in an autoscaling group over every zone's private subnet;
+// with runtime "container", Fargate tasks of an ECS service over the same
+// subnets, running the container pinned by digest.
 type Service struct {
 	pulumi.ResourceState
 	// Endpoint is the load balancer's DNS name; EndpointZoneID its hosted zone.
 	Endpoint       pulumi.StringOutput
 	EndpointZoneID pulumi.StringOutput
-	GroupName      pulumi.StringOutput
 }
 
 // ServiceArgs is what NewService needs.
@@ -31,8 +32,10 @@ type ServiceArgs struct {
 	Region   topology.Region
 	Service  topology.Service
 	Network  *Network
-	AMI      string // from the image's manifest, never looked up
-	Build    string
+	AMI      string // runtime "vm": from the image's manifest, never looked up
+	// Container is the image pinned by digest (runtime "container").
+	Container string
+	Build     string
 	// InstanceType defaults to t3.small.
 	InstanceType string
 }
@@ -57,44 +60,149 @@ func GracePeriod(h topology.Health) int {
 // accepts (5 to 300 s).
 func albInterval(h topology.Health) int { return min(300, max(5, int(h.Interval.Seconds()))) }
 
-// NewService declares a golden-image service of a region.
+// NewService declares a service of a region: its load balancer, then its
+// instances or containers.
 func NewService(ctx *pulumi.Context, name string, a ServiceArgs, opts ...pulumi.ResourceOption) (*Service, error) {
 	svc := &Service{}
 	if err := ctx.RegisterComponentResource(TypeService, name, svc, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(svc)
+	front, err := newFrontDoor(ctx, name, a, child)
+	if err != nil {
+		return nil, err
+	}
+	outs := pulumi.Map{"endpoint": front.alb.DnsName, "runtime": pulumi.String(string(a.Service.Runtime))}
+	switch a.Service.Runtime {
+	case topology.RuntimeContainer:
+		ecsService, err := newContainers(ctx, name, a, front, child)
+		if err != nil {
+			return nil, err
+		}
+		outs["ecsService"], outs["image"] = ecsService.Name, pulumi.String(a.Container)
+	default:
+		group, err := newInstances(ctx, name, a, front, child)
+		if err != nil {
+			return nil, err
+		}
+		outs["group"], outs["image"] = group.Name, pulumi.String(a.AMI)
+	}
+	svc.Endpoint, svc.EndpointZoneID = front.alb.DnsName, front.alb.ZoneId
+	return svc, ctx.RegisterResourceOutputs(svc, outs)
+}
+
+// frontDoor is what the world reaches: the load balancer, its target group
+// and the security group that alone may reach the targets.
+type frontDoor struct {
+	alb      *lb.LoadBalancer
+	tg       *lb.TargetGroup
+	targetSG *ec2.SecurityGroup
+}
+
+// SSLPolicy is the HTTPS listeners' policy: TLS 1.3, and 1.2 with forward
+// secrecy only.
+const SSLPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+var anywhere = pulumi.StringArray{pulumi.String("0.0.0.0/0")}
+
+func allEgress() ec2.SecurityGroupEgressArray {
+	return ec2.SecurityGroupEgressArray{ec2.SecurityGroupEgressArgs{Protocol: pulumi.String("-1"), FromPort: pulumi.Int(0), ToPort: pulumi.Int(0), CidrBlocks: anywhere}}
+}
+
+func newFrontDoor(ctx *pulumi.Context, name string, a ServiceArgs, child pulumi.ResourceOption) (*frontDoor, error) {
+	s := a.Service
+	prefix := fmt.Sprintf("%s-%s", a.Topology.Environment.Name, s.Name)
+	t := tags(a.Topology, a.Region.Name, s.Name)
+	// security groups: the world reaches the load balancer, only the load
+	// balancer reaches the targets
+	ingress := ec2.SecurityGroupIngressArray{ec2.SecurityGroupIngressArgs{Protocol: pulumi.String("tcp"), FromPort: pulumi.Int(80), ToPort: pulumi.Int(80), CidrBlocks: anywhere}}
+	if s.HTTPS != nil {
+		ingress = append(ingress, ec2.SecurityGroupIngressArgs{Protocol: pulumi.String("tcp"), FromPort: pulumi.Int(443), ToPort: pulumi.Int(443), CidrBlocks: anywhere})
+	}
+	albSG, err := ec2.NewSecurityGroup(ctx, name+"-alb", &ec2.SecurityGroupArgs{
+		VpcId: a.Network.VpcID, Description: pulumi.Sprintf("%s load balancer", prefix), Tags: t,
+		Ingress: ingress, Egress: allEgress(),
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	// the name stays "-instances" for containers too: the group's role is
+	// the same, and renaming would replace it
+	targetSG, err := ec2.NewSecurityGroup(ctx, name+"-instances", &ec2.SecurityGroupArgs{
+		VpcId: a.Network.VpcID, Description: pulumi.Sprintf("%s targets", prefix), Tags: t,
+		Ingress: ec2.SecurityGroupIngressArray{ec2.SecurityGroupIngressArgs{
+			Protocol: pulumi.String("tcp"), FromPort: pulumi.Int(s.Port), ToPort: pulumi.Int(s.Port), SecurityGroups: pulumi.StringArray{albSG.ID()},
+		}},
+		Egress: allEgress(),
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	alb, err := lb.NewLoadBalancer(ctx, name, &lb.LoadBalancerArgs{
+		LoadBalancerType: pulumi.String("application"), Internal: pulumi.Bool(false),
+		SecurityGroups: pulumi.StringArray{albSG.ID()}, Subnets: a.Network.PublicSubnetIDs,
+		EnableDeletionProtection: pulumi.Bool(s.Database != nil && s.Database.DeletionProtection),
+		DropInvalidHeaderFields:  pulumi.Bool(true), Tags: t,
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	h := s.Health
+	targetType := "instance"
+	if s.Runtime == topology.RuntimeContainer {
+		targetType = "ip" // Fargate tasks have their own network interface
+	}
+	tg, err := lb.NewTargetGroup(ctx, name, &lb.TargetGroupArgs{
+		Port: pulumi.Int(s.Port), Protocol: pulumi.String("HTTP"), VpcId: a.Network.VpcID, TargetType: pulumi.String(targetType),
+		DeregistrationDelay: pulumi.Int(30),
+		HealthCheck: &lb.TargetGroupHealthCheckArgs{
+			Path: pulumi.String(h.Path), Protocol: pulumi.String("HTTP"), Matcher: pulumi.String("200"),
+			Interval: pulumi.Int(albInterval(h)), Timeout: pulumi.Int(min(albInterval(h)-1, max(2, int(h.Timeout.Seconds())))),
+			UnhealthyThreshold: pulumi.Int(min(10, max(2, h.UnhealthyAfter))), HealthyThreshold: pulumi.Int(min(10, max(2, h.HealthyAfter))),
+		},
+		Tags: t,
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	forward := lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tg.Arn}}
+	httpActions := forward
+	if s.HTTPS != nil {
+		if _, err := lb.NewListener(ctx, name+"-https", &lb.ListenerArgs{
+			LoadBalancerArn: alb.Arn, Port: pulumi.Int(443), Protocol: pulumi.String("HTTPS"),
+			CertificateArn: pulumi.String(s.HTTPS.Certificates[a.Region.Name]), SslPolicy: pulumi.String(SSLPolicy),
+			DefaultActions: forward, Tags: t,
+		}, child); err != nil {
+			return nil, err
+		}
+		httpActions = lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{
+			Type: pulumi.String("redirect"),
+			Redirect: &lb.ListenerDefaultActionRedirectArgs{
+				Protocol: pulumi.String("HTTPS"), Port: pulumi.String("443"), StatusCode: pulumi.String("HTTP_301"),
+			},
+		}}
+	}
+	if _, err := lb.NewListener(ctx, name+"-http", &lb.ListenerArgs{
+		LoadBalancerArn: alb.Arn, Port: pulumi.Int(80), Protocol: pulumi.String("HTTP"), DefaultActions: httpActions, Tags: t,
+	}, child); err != nil {
+		return nil, err
+	}
+	return &frontDoor{alb: alb, tg: tg, targetSG: targetSG}, nil
+}
+
+// requestsPerMinute is the target of ALBRequestCountPerTarget, which counts
+// per minute; the environment says per second.
+func requestsPerMinute(sc topology.Scaling) float64 { return float64(sc.TargetRequests * 60) }
+
+// newInstances declares the golden-image runtime: a launch template from the
+// region's AMI and an autoscaling group over every zone.
+func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontDoor, child pulumi.ResourceOption) (*autoscaling.Group, error) {
 	s := a.Service
 	prefix := fmt.Sprintf("%s-%s", a.Topology.Environment.Name, s.Name)
 	t := tags(a.Topology, a.Region.Name, s.Name)
 	if a.InstanceType == "" {
 		a.InstanceType = "t3.small"
 	}
-
-	// security groups: the world reaches the load balancer, only the load
-	// balancer reaches the instances
-	albSG, err := ec2.NewSecurityGroup(ctx, name+"-alb", &ec2.SecurityGroupArgs{
-		VpcId: a.Network.VpcID, Description: pulumi.Sprintf("%s load balancer", prefix), Tags: t,
-		Ingress: ec2.SecurityGroupIngressArray{
-			ec2.SecurityGroupIngressArgs{Protocol: pulumi.String("tcp"), FromPort: pulumi.Int(80), ToPort: pulumi.Int(80), CidrBlocks: pulumi.StringArray{pulumi.String("0.0.0.0/0")}},
-			ec2.SecurityGroupIngressArgs{Protocol: pulumi.String("tcp"), FromPort: pulumi.Int(443), ToPort: pulumi.Int(443), CidrBlocks: pulumi.StringArray{pulumi.String("0.0.0.0/0")}},
-		},
-		Egress: ec2.SecurityGroupEgressArray{ec2.SecurityGroupEgressArgs{Protocol: pulumi.String("-1"), FromPort: pulumi.Int(0), ToPort: pulumi.Int(0), CidrBlocks: pulumi.StringArray{pulumi.String("0.0.0.0/0")}}},
-	}, child)
-	if err != nil {
-		return nil, err
-	}
-	instanceSG, err := ec2.NewSecurityGroup(ctx, name+"-instances", &ec2.SecurityGroupArgs{
-		VpcId: a.Network.VpcID, Description: pulumi.Sprintf("%s instances", prefix), Tags: t,
-		Ingress: ec2.SecurityGroupIngressArray{ec2.SecurityGroupIngressArgs{
-			Protocol: pulumi.String("tcp"), FromPort: pulumi.Int(s.Port), ToPort: pulumi.Int(s.Port), SecurityGroups: pulumi.StringArray{albSG.ID()},
-		}},
-		Egress: ec2.SecurityGroupEgressArray{ec2.SecurityGroupEgressArgs{Protocol: pulumi.String("-1"), FromPort: pulumi.Int(0), ToPort: pulumi.Int(0), CidrBlocks: pulumi.StringArray{pulumi.String("0.0.0.0/0")}}},
-	}, child)
-	if err != nil {
-		return nil, err
-	}
-
 	// least privilege: the instances may assume their role and be reached by
 	// Systems Manager, nothing else
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{AssumeRolePolicy: pulumi.String(assumeRolePolicy("ec2.amazonaws.com")), Tags: t}, child)
@@ -110,13 +218,12 @@ func NewService(ctx *pulumi.Context, name string, a ServiceArgs, opts ...pulumi.
 	if err != nil {
 		return nil, err
 	}
-
 	template, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
 		NamePrefix:          pulumi.String(prefix + "-"),
 		ImageId:             pulumi.String(a.AMI),
 		InstanceType:        pulumi.String(a.InstanceType),
 		IamInstanceProfile:  &ec2.LaunchTemplateIamInstanceProfileArgs{Arn: profile.Arn},
-		VpcSecurityGroupIds: pulumi.StringArray{instanceSG.ID()},
+		VpcSecurityGroupIds: pulumi.StringArray{front.targetSG.ID()},
 		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
 			HttpEndpoint: pulumi.String("enabled"), HttpTokens: pulumi.String("required"), HttpPutResponseHopLimit: pulumi.Int(1),
 		},
@@ -135,38 +242,7 @@ func NewService(ctx *pulumi.Context, name string, a ServiceArgs, opts ...pulumi.
 	if err != nil {
 		return nil, err
 	}
-
-	alb, err := lb.NewLoadBalancer(ctx, name, &lb.LoadBalancerArgs{
-		LoadBalancerType: pulumi.String("application"), Internal: pulumi.Bool(false),
-		SecurityGroups: pulumi.StringArray{albSG.ID()}, Subnets: a.Network.PublicSubnetIDs,
-		EnableDeletionProtection: pulumi.Bool(s.Database != nil && s.Database.DeletionProtection),
-		DropInvalidHeaderFields:  pulumi.Bool(true), Tags: t,
-	}, child)
-	if err != nil {
-		return nil, err
-	}
 	h := s.Health
-	tg, err := lb.NewTargetGroup(ctx, name, &lb.TargetGroupArgs{
-		Port: pulumi.Int(s.Port), Protocol: pulumi.String("HTTP"), VpcId: a.Network.VpcID, TargetType: pulumi.String("instance"),
-		DeregistrationDelay: pulumi.Int(30),
-		HealthCheck: &lb.TargetGroupHealthCheckArgs{
-			Path: pulumi.String(h.Path), Protocol: pulumi.String("HTTP"), Matcher: pulumi.String("200"),
-			Interval: pulumi.Int(albInterval(h)), Timeout: pulumi.Int(min(albInterval(h)-1, max(2, int(h.Timeout.Seconds())))),
-			UnhealthyThreshold: pulumi.Int(min(10, max(2, h.UnhealthyAfter))), HealthyThreshold: pulumi.Int(min(10, max(2, h.HealthyAfter))),
-		},
-		Tags: t,
-	}, child)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := lb.NewListener(ctx, name+"-http", &lb.ListenerArgs{
-		LoadBalancerArn: alb.Arn, Port: pulumi.Int(80), Protocol: pulumi.String("HTTP"),
-		DefaultActions: lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tg.Arn}},
-		Tags:           t,
-	}, child); err != nil {
-		return nil, err
-	}
-
 	group, err := autoscaling.NewGroup(ctx, name, &autoscaling.GroupArgs{
 		NamePrefix:         pulumi.String(prefix + "-"),
 		MinSize:            pulumi.Int(s.Capacity.Min),
@@ -174,7 +250,7 @@ func NewService(ctx *pulumi.Context, name string, a ServiceArgs, opts ...pulumi.
 		DesiredCapacity:    pulumi.Int(s.Capacity.Desired),
 		VpcZoneIdentifiers: a.Network.PrivateSubnetIDs,
 		HealthCheckType:    pulumi.String("ELB"), HealthCheckGracePeriod: pulumi.Int(GracePeriod(h)),
-		TargetGroupArns: pulumi.StringArray{tg.Arn},
+		TargetGroupArns: pulumi.StringArray{front.tg.Arn},
 		LaunchTemplate:  &autoscaling.GroupLaunchTemplateArgs{Id: template.ID(), Version: template.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput)},
 		// a new image replaces instances, never modifies them: a rolling
 		// refresh that keeps 90% healthy
@@ -194,12 +270,11 @@ func NewService(ctx *pulumi.Context, name string, a ServiceArgs, opts ...pulumi.
 		spec := &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{PredefinedMetricType: pulumi.String("ASGAverageCPUUtilization")}
 		target := float64(sc.TargetCPU)
 		if sc.TargetRequests > 0 {
-			// ALBRequestCountPerTarget counts per minute; the environment says per second
 			spec = &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{
 				PredefinedMetricType: pulumi.String("ALBRequestCountPerTarget"),
-				ResourceLabel:        pulumi.Sprintf("%s/%s", alb.ArnSuffix, tg.ArnSuffix),
+				ResourceLabel:        pulumi.Sprintf("%s/%s", front.alb.ArnSuffix, front.tg.ArnSuffix),
 			}
-			target = float64(sc.TargetRequests * 60)
+			target = requestsPerMinute(sc)
 		}
 		if _, err := autoscaling.NewPolicy(ctx, name, &autoscaling.PolicyArgs{
 			AutoscalingGroupName: group.Name, PolicyType: pulumi.String("TargetTrackingScaling"),
@@ -211,6 +286,5 @@ func NewService(ctx *pulumi.Context, name string, a ServiceArgs, opts ...pulumi.
 			return nil, err
 		}
 	}
-	svc.Endpoint, svc.EndpointZoneID, svc.GroupName = alb.DnsName, alb.ZoneId, group.Name
-	return svc, ctx.RegisterResourceOutputs(svc, pulumi.Map{"endpoint": alb.DnsName, "group": group.Name, "image": pulumi.String(a.AMI)})
+	return group, nil
 }

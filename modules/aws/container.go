@@ -1,0 +1,153 @@
+package aws
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/appautoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ecs"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Task sizes of a container service (Fargate's smallest pair).
+const (
+	TaskCPU    = 256 // CPU units: a quarter of a vCPU
+	TaskMemory = 512 // MiB
+	// LogRetentionDays is how long the tasks' logs are kept.
+	LogRetentionDays = 30
+)
+
+// containerDefinitions is the task's one container: the image pinned by
+// digest, a read-only root file system, logs to CloudWatch.
+func containerDefinitions(a ServiceArgs, logGroup string) (string, error) {
+	s := a.Service
+	defs := []map[string]any{{
+		"name":                   s.Name,
+		"image":                  a.Container,
+		"essential":              true,
+		"readonlyRootFilesystem": true,
+		"user":                   "65532:65532",
+		"portMappings":           []map[string]any{{"containerPort": s.Port, "protocol": "tcp"}},
+		"environment": []map[string]string{
+			{"name": "SHOP_LISTEN", "value": fmt.Sprintf("0.0.0.0:%d", s.Port)},
+			{"name": "SHOP_REGION", "value": a.Region.Name},
+		},
+		"logConfiguration": map[string]any{
+			"logDriver": "awslogs",
+			"options": map[string]string{
+				"awslogs-group": logGroup, "awslogs-region": a.Region.Name, "awslogs-stream-prefix": s.Name,
+			},
+		},
+	}}
+	b, err := json.Marshal(defs)
+	return string(b), err
+}
+
+// newContainers declares the container runtime: an ECS cluster, a task
+// definition pinned to the image digest, and a Fargate service over every
+// zone's private subnet that rolls back a deployment that does not become
+// healthy, scaled between the environment's bounds.
+func newContainers(ctx *pulumi.Context, name string, a ServiceArgs, front *frontDoor, child pulumi.ResourceOption) (*ecs.Service, error) {
+	s := a.Service
+	prefix := fmt.Sprintf("%s-%s", a.Topology.Environment.Name, s.Name)
+	t := tags(a.Topology, a.Region.Name, s.Name)
+	cluster, err := ecs.NewCluster(ctx, name, &ecs.ClusterArgs{
+		Settings: ecs.ClusterSettingArray{ecs.ClusterSettingArgs{Name: pulumi.String("containerInsights"), Value: pulumi.String("enabled")}},
+		Tags:     t,
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	logs, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
+		NamePrefix: pulumi.Sprintf("/bulwark/%s/", prefix), RetentionInDays: pulumi.Int(LogRetentionDays), Tags: t,
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	// the execution role pulls the image and writes logs; the task role,
+	// what the code itself may do, is empty: least privilege
+	execRole, err := iam.NewRole(ctx, name+"-execution", &iam.RoleArgs{AssumeRolePolicy: pulumi.String(assumeRolePolicy("ecs-tasks.amazonaws.com")), Tags: t}, child)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-execution", &iam.RolePolicyAttachmentArgs{
+		Role: execRole.Name, PolicyArn: pulumi.String("arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"),
+	}, child); err != nil {
+		return nil, err
+	}
+	taskRole, err := iam.NewRole(ctx, name+"-task", &iam.RoleArgs{AssumeRolePolicy: pulumi.String(assumeRolePolicy("ecs-tasks.amazonaws.com")), Tags: t}, child)
+	if err != nil {
+		return nil, err
+	}
+	defs := logs.Name.ApplyT(func(group string) (string, error) { return containerDefinitions(a, group) }).(pulumi.StringOutput)
+	task, err := ecs.NewTaskDefinition(ctx, name, &ecs.TaskDefinitionArgs{
+		Family:                  pulumi.String(prefix),
+		RequiresCompatibilities: pulumi.StringArray{pulumi.String("FARGATE")},
+		NetworkMode:             pulumi.String("awsvpc"),
+		Cpu:                     pulumi.String(fmt.Sprint(TaskCPU)), Memory: pulumi.String(fmt.Sprint(TaskMemory)),
+		RuntimePlatform: &ecs.TaskDefinitionRuntimePlatformArgs{
+			OperatingSystemFamily: pulumi.String("LINUX"), CpuArchitecture: pulumi.String("X86_64"),
+		},
+		ExecutionRoleArn: execRole.Arn, TaskRoleArn: taskRole.Arn,
+		ContainerDefinitions: defs,
+		Tags:                 tags(a.Topology, a.Region.Name, s.Name, "bulwark:image-build", a.Build),
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	h := s.Health
+	service, err := ecs.NewService(ctx, name, &ecs.ServiceArgs{
+		Cluster: cluster.Arn, TaskDefinition: task.Arn, LaunchType: pulumi.String("FARGATE"),
+		DesiredCount: pulumi.Int(s.Capacity.Desired),
+		NetworkConfiguration: &ecs.ServiceNetworkConfigurationArgs{
+			Subnets: a.Network.PrivateSubnetIDs, SecurityGroups: pulumi.StringArray{front.targetSG.ID()}, AssignPublicIp: pulumi.Bool(false),
+		},
+		LoadBalancers: ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
+			TargetGroupArn: front.tg.Arn, ContainerName: pulumi.String(s.Name), ContainerPort: pulumi.Int(s.Port),
+		}},
+		HealthCheckGracePeriodSeconds: pulumi.Int(GracePeriod(h)),
+		// a deployment that does not become healthy is rolled back; a new
+		// task starts before an old one stops
+		DeploymentCircuitBreaker:        &ecs.ServiceDeploymentCircuitBreakerArgs{Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true)},
+		DeploymentMinimumHealthyPercent: pulumi.Int(100), DeploymentMaximumPercent: pulumi.Int(200),
+		AvailabilityZoneRebalancing: pulumi.String("ENABLED"),
+		PropagateTags:               pulumi.String("SERVICE"), EnableEcsManagedTags: pulumi.Bool(true),
+		Tags: t,
+	}, child, pulumi.IgnoreChanges([]string{"desiredCount"})) // autoscaling owns the count once running
+	if err != nil {
+		return nil, err
+	}
+	resourceID := pulumi.Sprintf("service/%s/%s", cluster.Name, service.Name)
+	target, err := appautoscaling.NewTarget(ctx, name, &appautoscaling.TargetArgs{
+		ServiceNamespace: pulumi.String("ecs"), ScalableDimension: pulumi.String("ecs:service:DesiredCount"), ResourceId: resourceID,
+		MinCapacity: pulumi.Int(s.Capacity.Min), MaxCapacity: pulumi.Int(s.Capacity.Max), Tags: t,
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	if sc := s.Scaling; sc.TargetCPU > 0 || sc.TargetRequests > 0 {
+		spec := &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{PredefinedMetricType: pulumi.String("ECSServiceAverageCPUUtilization")}
+		value := float64(sc.TargetCPU)
+		if sc.TargetRequests > 0 {
+			spec = &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
+				PredefinedMetricType: pulumi.String("ALBRequestCountPerTarget"),
+				ResourceLabel:        pulumi.Sprintf("%s/%s", front.alb.ArnSuffix, front.tg.ArnSuffix),
+			}
+			value = requestsPerMinute(sc)
+		}
+		cooldown := int(sc.Cooldown.Seconds())
+		if _, err := appautoscaling.NewPolicy(ctx, name, &appautoscaling.PolicyArgs{
+			PolicyType:       pulumi.String("TargetTrackingScaling"),
+			ServiceNamespace: target.ServiceNamespace, ScalableDimension: target.ScalableDimension, ResourceId: target.ResourceId,
+			TargetTrackingScalingPolicyConfiguration: &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs{
+				PredefinedMetricSpecification: spec, TargetValue: pulumi.Float64(value),
+				ScaleOutCooldown: pulumi.Int(cooldown), ScaleInCooldown: pulumi.Int(cooldown),
+			},
+		}, child); err != nil {
+			return nil, err
+		}
+	}
+	return service, nil
+}
