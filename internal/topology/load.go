@@ -17,6 +17,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
 )
 
 // ErrInvalid is wrapped by every error the loader returns for a file that
@@ -57,6 +59,21 @@ func (d ImageDir) HasImage(name string) bool {
 	}
 	fi, err := os.Stat(filepath.Join(string(d), name))
 	return err == nil && fi.IsDir()
+}
+
+// ManifestCatalog is an ImageCatalog that also holds each image's manifest:
+// which build was promoted to which region. On the aws target the loader
+// checks that every service's image can run in each of its regions.
+type ManifestCatalog interface {
+	ImageCatalog
+	// Manifest loads an image's manifest; path names its file for diagnostics.
+	Manifest(name string) (m *imagemanifest.Manifest, path string, err error)
+}
+
+// Manifest loads <dir>/<name>/manifest.json.
+func (d ImageDir) Manifest(name string) (*imagemanifest.Manifest, string, error) {
+	m, err := imagemanifest.Load(string(d), name)
+	return m, imagemanifest.Path(string(d), name), err
 }
 
 // Loader parses and validates environment files.
@@ -412,6 +429,7 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 	s.Image, imgRange = d.str(c.Attributes, "image", "")
 	if imgRange != nil && d.images != nil && !d.images.HasImage(s.Image) {
 		d.errorf(imgRange, "Unknown image", "There is no image %q: expected a folder images/%s/.", s.Image, s.Image)
+		imgRange = nil
 	}
 	runtime, rng := d.str(c.Attributes, "runtime", string(RuntimeVM))
 	switch Runtime(runtime) {
@@ -434,6 +452,9 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 		s.Regions = d.regionRefs(t, regions, rng, "regions")
 	} else {
 		s.Regions = t.RegionNames()
+	}
+	if catalog, ok := d.images.(ManifestCatalog); ok && imgRange != nil && t.Environment.Target == TargetAWS {
+		d.checkRelease(catalog, t.Environment.Name, s, imgRange)
 	}
 	if s.Mode == HotStandby && len(s.Regions) < 2 && len(t.Regions) > 0 {
 		d.errorf(c.Attributes["mode"].Range.Ptr(), "Hot standby needs two regions",
@@ -590,6 +611,38 @@ func (d *decoder) database(b *hcl.Block, t *Topology) *Database {
 	}
 	db.DeletionProtection, _ = d.boolean(c.Attributes, "deletion_protection", false)
 	return db
+}
+
+// checkRelease reports a service whose image cannot run in one of its
+// regions: no copy of the AMI there (runtime "vm"), or no container image.
+func (d *decoder) checkRelease(catalog ManifestCatalog, env string, s Service, rng *hcl.Range) {
+	m, path, err := catalog.Manifest(s.Image)
+	if wd, werr := os.Getwd(); werr == nil {
+		if rel, rerr := filepath.Rel(wd, path); rerr == nil && !strings.HasPrefix(rel, "..") {
+			path = rel
+		}
+	}
+	if err != nil {
+		d.errorf(rng, "Unusable image manifest", "Image %q cannot be deployed to AWS: %v.", s.Image, err)
+		return
+	}
+	if s.Runtime == RuntimeContainer {
+		if _, err := m.ContainerImage(""); err != nil {
+			d.errorf(rng, "Image has no container", "Service %q has runtime = \"container\", but %s (build %s) has no \"container\" entry: add the image pinned by digest (repo@sha256:...).", s.Name, path, m.Build)
+		}
+		return
+	}
+	var regions []string // those not already reported as no AWS region
+	for _, r := range s.Regions {
+		if awsRegionRE.MatchString(r) {
+			regions = append(regions, r)
+		}
+	}
+	for _, region := range m.Missing(regions) {
+		d.errorf(rng, "Image not promoted to a region",
+			"Service %q runs in %s, but %s (build %s) has no \"regions\" entry for %q (it has: %s). Copy the build there: bulwark images promote --env %s --image %s --ami %s --from %s.",
+			s.Name, region, path, m.Build, region, strings.Join(m.RegionNames(), ", "), env, s.Image, m.SourceImage, m.SourceRegion)
+	}
 }
 
 // https reads the https block: one certificate ARN for each of the
