@@ -53,6 +53,7 @@ func commands() []command {
 		{"unlock", "clear the lock a crashed update left on a stack", runUnlock},
 		{"drill", "rehearse a disaster: inject, observe, recover, measure RTO/RPO, report", runDrill},
 		{"recreate-region", "rebuild a lost region from code: its stack afresh, its data from the survivors, back in DNS", runRecreateRegion},
+		{"images", "golden images on aws: promote an AMI to every region, verify the regions, check the Packer template", runImages},
 		{"local", "the local target's control plane: serve, status, stop", runLocal},
 		{"version", "print versions", runVersion},
 	}
@@ -134,6 +135,11 @@ func parseAndLoad(fs *flag.FlagSet, args []string, f *envFlags, errOut io.Writer
 
 // load finds the project and loads the environment, printing diagnostics.
 func load(env string, errOut io.Writer) (*project.Project, *topology.Topology, int) {
+	return loadWith(env, errOut, (*project.Project).LoadEnvironment)
+}
+
+// loadWith is load with the project's loading method of choice.
+func loadWith(env string, errOut io.Writer, loadEnv func(*project.Project, string) (*topology.Topology, error)) (*project.Project, *topology.Topology, int) {
 	wd, err := os.Getwd()
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark: %v\n", err)
@@ -148,7 +154,7 @@ func load(env string, errOut io.Writer) (*project.Project, *topology.Topology, i
 		// an environment file outside a project: its folder's parent stands in.
 		p = &project.Project{Root: wd, Name: "bulwark"}
 	}
-	t, err := p.LoadEnvironment(env)
+	t, err := loadEnv(p, env)
 	if err != nil {
 		var de *topology.DiagnosticsError
 		if errors.As(err, &de) {

@@ -85,11 +85,26 @@ func (p *Project) Environments() []string {
 // LoadEnvironment resolves and loads an environment, checking its images
 // against the project's images/ folder.
 func (p *Project) LoadEnvironment(env string) (*topology.Topology, error) {
+	return p.loadEnvironment(env, topology.ImageDir(p.ImagesDir()))
+}
+
+// LoadEnvironmentBeforeRelease loads an environment without checking that
+// its images were promoted to its regions: what promoting them needs.
+func (p *Project) LoadEnvironmentBeforeRelease(env string) (*topology.Topology, error) {
+	return p.loadEnvironment(env, imageFolders{topology.ImageDir(p.ImagesDir())})
+}
+
+// imageFolders is an image catalog that knows the folders, not the manifests.
+type imageFolders struct{ dir topology.ImageDir }
+
+func (f imageFolders) HasImage(name string) bool { return f.dir.HasImage(name) }
+
+func (p *Project) loadEnvironment(env string, images topology.ImageCatalog) (*topology.Topology, error) {
 	path, err := p.EnvironmentPath(env)
 	if err != nil {
 		return nil, err
 	}
-	l := &topology.Loader{Images: topology.ImageDir(p.ImagesDir())}
+	l := &topology.Loader{Images: images}
 	return l.LoadFile(relativeIfInside(path))
 }
 

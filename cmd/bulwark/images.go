@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
+	"github.com/bulwark-dev/bulwark/internal/imagerelease"
+	"github.com/bulwark-dev/bulwark/internal/project"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+func imagesUsage(w io.Writer) {
+	fmt.Fprint(w, `Usage: bulwark images <promote|verify|check> --env <env> [flags]
+
+  promote  copy an AMI from the region it was built in to every region of the
+           environment that runs it (EC2 CopyImage), wait until each copy is
+           available, and record the build in images/<image>/manifest.json
+  verify   check with EC2 that every region has an available image of the
+           manifest's build, copied from its source image (and run check)
+  check    offline: the Packer template of every image covers the environment
+`)
+}
+
+func runImages(ctx context.Context, args []string, out, errOut io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		imagesUsage(errOut)
+		if len(args) == 0 {
+			return exitBadInput
+		}
+		return exitOK
+	}
+	switch args[0] {
+	case "promote":
+		return runImagesPromote(ctx, args[1:], out, errOut)
+	case "verify":
+		return runImagesVerify(ctx, args[1:], out, errOut, true)
+	case "check":
+		return runImagesVerify(ctx, args[1:], out, errOut, false)
+	}
+	fmt.Fprintf(errOut, "bulwark images: unknown subcommand %q\n\n", args[0])
+	imagesUsage(errOut)
+	return exitBadInput
+}
+
+// imageRegions maps each golden image (runtime "vm") of the environment to
+// the regions its services run in, in the environment's order.
+func imageRegions(t *topology.Topology) map[string][]string {
+	want := map[string]map[string]bool{}
+	for _, s := range t.Services {
+		if s.Runtime == topology.RuntimeContainer {
+			continue
+		}
+		if want[s.Image] == nil {
+			want[s.Image] = map[string]bool{}
+		}
+		for _, r := range s.Regions {
+			want[s.Image][r] = true
+		}
+	}
+	out := map[string][]string{}
+	for img, regions := range want {
+		for _, r := range t.RegionNames() {
+			if regions[r] {
+				out[img] = append(out[img], r)
+			}
+		}
+	}
+	return out
+}
+
+// loadAWSForImages loads an environment without its release check and
+// insists on the aws target.
+func loadAWSForImages(fs *flag.FlagSet, args []string, f *envFlags, errOut io.Writer) (*project.Project, *topology.Topology, int) {
+	if code, ok := parse(fs, args, f, errOut); !ok {
+		return nil, nil, code
+	}
+	p, t, code := loadWith(f.Env, errOut, (*project.Project).LoadEnvironmentBeforeRelease)
+	if t == nil {
+		return nil, nil, code
+	}
+	if t.Environment.Target != topology.TargetAWS {
+		fmt.Fprintf(errOut, "%s: environment %q has target %s; golden images are for target aws (the local target runs each service's program)\n", fs.Name(), t.Environment.Name, t.Environment.Target)
+		return nil, nil, exitBadInput
+	}
+	return p, t, exitOK
+}
+
+func runImagesPromote(ctx context.Context, args []string, out, errOut io.Writer) int {
+	var f envFlags
+	flags := newFlagSet("images promote", errOut, &f)
+	image := flags.String("image", "", "the image's name (a folder under images/)")
+	ami := flags.String("ami", "", "the AMI to promote (ami-...), built by the image's Packer template")
+	from := flags.String("from", "", "the region the AMI was built in")
+	maxWait := flags.Duration("max-wait", imagerelease.DefaultMaxWait, "longest wait for each region's copy to become available")
+	endpoint := flags.String("endpoint-url", "", "EC2 endpoint to use instead of the regional ones")
+	p, t, code := loadAWSForImages(flags, args, &f, errOut)
+	if t == nil {
+		return code
+	}
+	if *image == "" || *ami == "" || *from == "" {
+		fmt.Fprintf(errOut, "%s: --image, --ami and --from are required\n", flags.Name())
+		return exitBadInput
+	}
+	regions, ok := imageRegions(t)[*image]
+	if !ok {
+		fmt.Fprintf(errOut, "%s: no service of %s runs image %q on instances\n", flags.Name(), t.Environment.Name, *image)
+		return exitBadInput
+	}
+	clients, err := imagerelease.NewClients(ctx, *endpoint)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark images promote: %v\n", err)
+		return exitFailed
+	}
+	promoted, err := imagerelease.Promote(ctx, clients, imagerelease.PromoteOptions{
+		Image: *image, SourceImage: *ami, SourceRegion: *from, Regions: regions, MaxWait: *maxWait, Progress: errOut,
+	})
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark images promote: %v\nThe manifest is unchanged.\n", err)
+		return exitFailed
+	}
+	old, err := imagemanifest.Load(p.ImagesDir(), *image)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(errOut, "bulwark images promote: the current manifest: %v (it will be replaced)\n", err)
+	}
+	m := imagerelease.Merge(old, promoted)
+	if err := m.Save(p.ImagesDir()); err != nil {
+		fmt.Fprintf(errOut, "bulwark images promote: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(out, "%s: build %s in %s; review and commit it\n", relPath(imagemanifest.Path(p.ImagesDir(), *image)), m.Build, strings.Join(m.RegionNames(), ", "))
+	return exitOK
+}
+
+func runImagesVerify(ctx context.Context, args []string, out, errOut io.Writer, online bool) int {
+	var f envFlags
+	name := map[bool]string{true: "images verify", false: "images check"}[online]
+	flags := newFlagSet(name, errOut, &f)
+	endpoint := flags.String("endpoint-url", "", "EC2 endpoint to use instead of the regional ones (verify)")
+	maxTime := flags.Duration("timeout", 2*time.Minute, "longest time verify may take")
+	p, t, code := loadAWSForImages(flags, args, &f, errOut)
+	if t == nil {
+		return code
+	}
+	byImage := imageRegions(t)
+	images := make([]string, 0, len(byImage))
+	for img := range byImage {
+		images = append(images, img)
+	}
+	slices.Sort(images)
+	if len(images) == 0 {
+		fmt.Fprintf(out, "%s: no service runs a golden image (containers are pinned by digest in their manifests)\n", t.Environment.Name)
+		return exitOK
+	}
+	// offline first: the Packer templates
+	var diags hcl.Diagnostics
+	files := map[string]*hcl.File{}
+	for _, img := range images {
+		d, fl := imagerelease.CheckTemplate(relPath(imagerelease.TemplatePath(p.ImagesDir(), img)), byImage[img])
+		diags = append(diags, d...)
+		for k, v := range fl {
+			files[k] = v
+		}
+	}
+	if diags.HasErrors() {
+		writeDiagnostics(errOut, &topology.DiagnosticsError{Diags: diags, Files: files}, t.Environment.Name)
+		return exitBadInput
+	}
+	for _, img := range images {
+		fmt.Fprintf(out, "%s: Packer template covers %s\n", img, strings.Join(byImage[img], ", "))
+	}
+	if !online {
+		return exitOK
+	}
+	ctx, cancel := context.WithTimeout(ctx, *maxTime)
+	defer cancel()
+	clients, err := imagerelease.NewClients(ctx, *endpoint)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark images verify: %v\n", err)
+		return exitFailed
+	}
+	failed := false
+	for _, img := range images {
+		m, err := imagemanifest.Load(p.ImagesDir(), img)
+		if err == nil {
+			err = imagerelease.Verify(ctx, clients, m, byImage[img])
+		}
+		if err != nil {
+			failed = true
+			fmt.Fprintf(errOut, "%s: %v\n", img, err)
+			continue
+		}
+		fmt.Fprintf(out, "%s: build %s available in %s\n", img, m.Build, strings.Join(byImage[img], ", "))
+	}
+	if failed {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// relPath shortens a path below the working directory for messages.
+func relPath(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}
