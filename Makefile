@@ -9,7 +9,7 @@ PLANE_BUILD = github.com/bulwark-dev/bulwark/internal/localcloud.Build=$(VERSION
 export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 
-.PHONY: all build pulumi deps test lint fuzz bench demo clean
+.PHONY: all build pulumi deps test test-aws lint fuzz bench demo golden clean
 
 all: build
 
@@ -36,6 +36,17 @@ build: bin/pulumi
 test: deps build
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./internal/orchestrate/ ./internal/plan/ ./internal/topology/ ./internal/localcloud/
+
+# Rewrite the golden plans (cmd/bulwark/testdata/plan-<env>.json) after an
+# intended change to a module, the mocks or the policies; review the diff.
+golden:
+	$(GO) test -count=1 -run TestPlanGolden ./cmd/bulwark/ -update
+	@git diff --stat -- cmd/bulwark/testdata/
+
+# Tests against a real AWS account (build tag aws): they need credentials
+# and BULWARK_AWS_TEST_AMI, and cost money. Never run by make test or CI.
+test-aws:
+	$(GO) test -count=1 -tags aws -run AWS -timeout 90m ./internal/imagerelease/
 
 lint:
 	$(GO) vet ./...

@@ -295,7 +295,7 @@ func checkImagesPinned(m *Model, _ Params) []Finding {
 				out = append(out, finding(s, d.Region, &d.Image.Resource, "the image of %s in %s is not pinned to a build", s.Decl.Name, d.Region))
 				continue
 			}
-			builds[d.Image.Digest] = append(builds[d.Image.Digest], d.Region)
+			builds[d.Image.BuildOf()] = append(builds[d.Image.BuildOf()], d.Region)
 		}
 		if len(builds) > 1 {
 			out = append(out, finding(s, "", nil, "%s runs %d different image builds across its regions: %v", s.Decl.Name, len(builds), builds))

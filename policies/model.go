@@ -62,7 +62,21 @@ type Balancer struct {
 // Image is the image a region runs.
 type Image struct {
 	Resource
-	Digest string // what pins the build: a content digest, or "" when not pinned
+	// Digest is what pins the image: a content digest, an AMI ID; "" when
+	// nothing does.
+	Digest string
+	// Build names the build the image comes from; copies of one build in
+	// several regions (AMIs) differ in Digest, not in Build. Empty means
+	// the Digest is the build.
+	Build string
+}
+
+// BuildOf is the build an image comes from.
+func (i *Image) BuildOf() string {
+	if i.Build != "" {
+		return i.Build
+	}
+	return i.Digest
 }
 
 // Database is a region's member of the service's database.
@@ -99,12 +113,17 @@ type BackupPlan struct {
 // FromPlan reads a plan's graph into a model, through the target's adapter
 // when it has one.
 func FromPlan(t *topology.Topology, p *plan.Plan) *Model {
-	if t.Environment.Target == topology.TargetLocal {
-		m := fromLocal(t, p)
-		m.Graph, m.Adapted = p, true
-		return m
+	var m *Model
+	switch t.Environment.Target {
+	case topology.TargetLocal:
+		m = fromLocal(t, p)
+	case topology.TargetAWS:
+		m = fromAWS(t, p)
+	default:
+		return &Model{Topology: t, Target: t.Environment.Target, Graph: p}
 	}
-	return &Model{Topology: t, Target: t.Environment.Target, Graph: p}
+	m.Graph, m.Adapted = p, true
+	return m
 }
 
 // adapterNote says why service policies were not evaluated.
@@ -115,17 +134,7 @@ func adapterNote(t topology.Target) string {
 // fromLocal reads the local target's bulwark:local:* resources.
 func fromLocal(t *topology.Topology, p *plan.Plan) *Model {
 	m := &Model{Topology: t, Target: t.Environment.Target}
-	type key struct{ stack, ty, name string }
-	byKey := map[key]plan.Resource{}
-	for _, s := range p.Stacks {
-		for _, r := range s.Resources {
-			byKey[key{s.Stack, r.Type, r.Name}] = r
-		}
-	}
-	get := func(stack, ty, name string) (plan.Resource, Resource, bool) {
-		r, ok := byKey[key{stack, ty, name}]
-		return r, Resource{Stack: stack, URN: r.URN}, ok
-	}
+	get := indexGraph(p).get
 	env := t.Environment.Name
 	global := env + ".global"
 	for _, decl := range t.Services {
@@ -170,6 +179,27 @@ func fromLocal(t *topology.Topology, p *plan.Plan) *Model {
 		m.Services = append(m.Services, svc)
 	}
 	return m
+}
+
+// graphIndex finds a plan's resources by stack, type and name.
+type graphIndex map[graphKey]plan.Resource
+
+type graphKey struct{ stack, ty, name string }
+
+func indexGraph(p *plan.Plan) graphIndex {
+	g := graphIndex{}
+	for _, s := range p.Stacks {
+		for _, r := range s.Resources {
+			g[graphKey{s.Stack, r.Type, r.Name}] = r
+		}
+	}
+	return g
+}
+
+// get returns a resource and its identity in the model.
+func (g graphIndex) get(stack, ty, name string) (plan.Resource, Resource, bool) {
+	r, ok := g[graphKey{stack, ty, name}]
+	return r, Resource{Stack: stack, URN: r.URN}, ok
 }
 
 func num(m map[string]any, k string) int {

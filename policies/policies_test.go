@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -300,22 +301,87 @@ func exampleEnvironment(t *testing.T, name string) *topology.Topology {
 	return topo
 }
 
-func TestNoAdapterForAWSYet(t *testing.T) {
-	topo := exampleEnvironment(t, "prod")
-	m := FromPlan(topo, &plan.Plan{})
-	cfg, _ := Configure(topo)
+// awsEnvModel plans one of the repository's aws environments under mocks and
+// reads it through the aws adapter.
+func awsEnvModel(t *testing.T, env string) (*Model, []Configured) {
+	t.Helper()
+	l := &topology.Loader{Images: topology.ImageDir("../images")}
+	topo, err := l.LoadFile("../environments/" + env + ".hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Build(context.Background(), topo, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := Configure(topo)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return FromPlan(topo, p), cfg
+}
+
+func TestAWSAdapter(t *testing.T) {
+	m, cfg := awsEnvModel(t, "prod")
+	if !m.Adapted || len(m.Services) != 1 {
+		t.Fatalf("adapted %v, %d services", m.Adapted, len(m.Services))
+	}
+	svc := m.Services[0]
+	if len(svc.Regions) != 3 {
+		t.Fatalf("%d regions", len(svc.Regions))
+	}
+	for _, d := range svc.Regions {
+		if d.Group == nil || d.Group.Min != 3 || d.Group.Desired != 4 || d.Group.Max != 12 || d.Group.Zones != 3 {
+			t.Errorf("%s: group %+v", d.Region, d.Group)
+		}
+		if d.Balancer == nil || d.Balancer.Interval != 10*time.Second || d.Balancer.UnhealthyAfter != 3 {
+			t.Errorf("%s: balancer %+v", d.Region, d.Balancer)
+		}
+		if d.Image == nil || !strings.HasPrefix(d.Image.Digest, "ami-") || d.Image.Build != "shop-2026.11.20-1" {
+			t.Errorf("%s: image %+v", d.Region, d.Image)
+		}
+		if d.Database == nil || d.Database.Primary != "us-east-1" || len(d.Database.Replicas) != 2 || d.Database.Replication != topology.Asynchronous || !d.Database.DeletionProtection {
+			t.Errorf("%s: database %+v", d.Region, d.Database)
+		}
+	}
+	if b := svc.Backup; b == nil || b.Every != time.Hour || b.Keep != 35*24*time.Hour || strings.Join(b.Vaults, " ") != "us-east-1 us-west-2 eu-west-1" {
+		t.Errorf("backup %+v", svc.Backup)
+	}
+	if d := svc.DNS; d == nil || !d.HealthChecked || d.TTL != 30*time.Second || len(d.Sets) != 1 || len(d.Sets[0]) != 3 || d.CheckInterval != 10*time.Second || d.Threshold != 3 {
+		t.Errorf("dns %+v", svc.DNS)
+	}
 	for _, r := range Evaluate(m, cfg) {
-		resourceLevel := false
-		for _, p := range Builtin() {
-			if p.ID == r.Policy {
-				resourceLevel = p.ResourceLevel
-			}
+		if r.NotEvaluated != "" || !r.Passed() {
+			t.Errorf("prod: %s: not evaluated %q, findings %v", r.Policy, r.NotEvaluated, r.Findings)
 		}
-		if !resourceLevel && r.NotEvaluated == "" {
-			t.Errorf("%s judged an aws environment's services without an adapter", r.Policy)
+	}
+
+	// staging: containers, one NAT gateway in the standby region, failover records
+	m, cfg = awsEnvModel(t, "staging")
+	svc = m.Services[0]
+	for _, d := range svc.Regions {
+		if d.Group == nil || d.Group.Min != 2 || d.Group.Max != 6 || d.Group.Zones != 3 || d.Image == nil || !strings.HasPrefix(d.Image.Digest, "sha256:") {
+			t.Errorf("staging %s: group %+v image %+v", d.Region, d.Group, d.Image)
 		}
-		if resourceLevel && r.NotEvaluated != "" {
-			t.Errorf("%s (resource-level) was not evaluated", r.Policy)
+	}
+	if d := svc.DNS; d == nil || len(d.Sets) != 2 || d.Sets[0][0] != "us-east-1" || d.Sets[1][0] != "us-west-2" {
+		t.Errorf("staging dns %+v", svc.DNS)
+	}
+	for _, r := range Evaluate(m, cfg) {
+		if !r.Passed() && r.Policy != "nat-per-zone" {
+			t.Errorf("staging: %s fails: %v", r.Policy, r.Findings)
+		}
+	}
+}
+
+// A region's group squeezed into one zone, as a hand-edited module could
+// declare it: zone-spread fails at that group.
+func TestAWSAdapterFindsOneZoneGroup(t *testing.T) {
+	m, cfg := awsEnvModel(t, "prod")
+	m.Services[0].Regions[1].Group.Zones = 1
+	for _, r := range Evaluate(m, cfg) {
+		if r.Policy == "zone-spread" && (r.Passed() || !strings.Contains(fmt.Sprint(r.Findings), "us-west-2")) {
+			t.Errorf("zone-spread: %v", r.Findings)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -209,4 +210,41 @@ func lineOf(t *testing.T, path, text string) int {
 	}
 	t.Fatalf("%q not in %s", text, path)
 	return 0
+}
+
+// update rewrites the golden files: go test ./cmd/bulwark -run Golden -update
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from the current output")
+
+// TestPlanGolden compares `bulwark plan --format json` of the example
+// environments with testdata/plan-<env>.json. A change to a module, the
+// mocks or the policies shows up here as a reviewable diff; after checking
+// it, regenerate with `make golden`.
+func TestPlanGolden(t *testing.T) {
+	for _, env := range []string{"prod", "staging"} {
+		t.Run(env, func(t *testing.T) {
+			code, got, errOut := inProject(t, "plan", "--env", env, "--format", "json")
+			if code != exitOK {
+				t.Fatalf("plan %s = %d: %s", env, code, errOut)
+			}
+			path := filepath.Join("testdata", "plan-"+env+".json")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (generate it: make golden)", err)
+			}
+			if got != string(want) {
+				gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+				for i := 0; i < len(gl) && i < len(wl); i++ {
+					if gl[i] != wl[i] {
+						t.Fatalf("plan %s differs from %s at line %d:\n got: %s\nwant: %s\nIf the change is intended, run make golden and review the diff.", env, path, i+1, gl[i], wl[i])
+					}
+				}
+				t.Fatalf("plan %s differs from %s in length (%d lines, want %d); if intended, run make golden", env, path, len(gl), len(wl))
+			}
+		})
+	}
 }
