@@ -128,15 +128,8 @@ func newContainers(ctx *pulumi.Context, name string, a ServiceArgs, front *front
 		return nil, err
 	}
 	if sc := s.Scaling; sc.TargetCPU > 0 || sc.TargetRequests > 0 {
-		spec := &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{PredefinedMetricType: pulumi.String("ECSServiceAverageCPUUtilization")}
-		value := float64(sc.TargetCPU)
-		if sc.TargetRequests > 0 {
-			spec = &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{
-				PredefinedMetricType: pulumi.String("ALBRequestCountPerTarget"),
-				ResourceLabel:        pulumi.Sprintf("%s/%s", front.alb.ArnSuffix, front.tg.ArnSuffix),
-			}
-			value = requestsPerMinute(sc)
-		}
+		metric, label, value := trackedMetric(sc, front, "ECSServiceAverageCPUUtilization")
+		spec := &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{PredefinedMetricType: pulumi.String(metric), ResourceLabel: label}
 		cooldown := int(sc.Cooldown.Seconds())
 		if _, err := appautoscaling.NewPolicy(ctx, name, &appautoscaling.PolicyArgs{
 			PolicyType:       pulumi.String("TargetTrackingScaling"),

@@ -190,9 +190,16 @@ func newFrontDoor(ctx *pulumi.Context, name string, a ServiceArgs, child pulumi.
 	return &frontDoor{alb: alb, tg: tg, targetSG: targetSG}, nil
 }
 
-// requestsPerMinute is the target of ALBRequestCountPerTarget, which counts
-// per minute; the environment says per second.
-func requestsPerMinute(sc topology.Scaling) float64 { return float64(sc.TargetRequests * 60) }
+// trackedMetric is what a target tracking policy holds, for either runtime:
+// requests per target when the environment sets target_requests (the
+// metric counts per minute; the environment says per second), else average
+// CPU (cpuMetric, which names it per runtime). label is "" for CPU.
+func trackedMetric(sc topology.Scaling, front *frontDoor, cpuMetric string) (metric string, label pulumi.StringPtrInput, value float64) {
+	if sc.TargetRequests > 0 {
+		return "ALBRequestCountPerTarget", pulumi.Sprintf("%s/%s", front.alb.ArnSuffix, front.tg.ArnSuffix), float64(sc.TargetRequests * 60)
+	}
+	return cpuMetric, nil, float64(sc.TargetCPU)
+}
 
 // newInstances declares the golden-image runtime: a launch template from the
 // region's AMI and an autoscaling group over every zone.
@@ -267,15 +274,8 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 		return nil, err
 	}
 	if sc := s.Scaling; sc.TargetCPU > 0 || sc.TargetRequests > 0 {
-		spec := &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{PredefinedMetricType: pulumi.String("ASGAverageCPUUtilization")}
-		target := float64(sc.TargetCPU)
-		if sc.TargetRequests > 0 {
-			spec = &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{
-				PredefinedMetricType: pulumi.String("ALBRequestCountPerTarget"),
-				ResourceLabel:        pulumi.Sprintf("%s/%s", front.alb.ArnSuffix, front.tg.ArnSuffix),
-			}
-			target = requestsPerMinute(sc)
-		}
+		metric, label, target := trackedMetric(sc, front, "ASGAverageCPUUtilization")
+		spec := &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{PredefinedMetricType: pulumi.String(metric), ResourceLabel: label}
 		if _, err := autoscaling.NewPolicy(ctx, name, &autoscaling.PolicyArgs{
 			AutoscalingGroupName: group.Name, PolicyType: pulumi.String("TargetTrackingScaling"),
 			EstimatedInstanceWarmup: pulumi.Int(GracePeriod(h)),
