@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -139,7 +137,7 @@ func runImagesPromote(ctx context.Context, args []string, out, errOut io.Writer)
 		fmt.Fprintf(errOut, "bulwark images promote: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(out, "%s: build %s in %s; review and commit it\n", relPath(imagemanifest.Path(p.ImagesDir(), *image)), m.Build, strings.Join(m.RegionNames(), ", "))
+	fmt.Fprintf(out, "%s: build %s in %s; review and commit it\n", project.RelativeIfInside(imagemanifest.Path(p.ImagesDir(), *image)), m.Build, strings.Join(m.RegionNames(), ", "))
 	return exitOK
 }
 
@@ -167,7 +165,7 @@ func runImagesVerify(ctx context.Context, args []string, out, errOut io.Writer, 
 	var diags hcl.Diagnostics
 	files := map[string]*hcl.File{}
 	for _, img := range images {
-		d, fl := imagerelease.CheckTemplate(relPath(imagerelease.TemplatePath(p.ImagesDir(), img)), byImage[img])
+		d, fl := imagerelease.CheckTemplate(project.RelativeIfInside(imagerelease.TemplatePath(p.ImagesDir(), img)), byImage[img])
 		diags = append(diags, d...)
 		for k, v := range fl {
 			files[k] = v
@@ -207,16 +205,4 @@ func runImagesVerify(ctx context.Context, args []string, out, errOut io.Writer, 
 		return exitFailed
 	}
 	return exitOK
-}
-
-// relPath shortens a path below the working directory for messages.
-func relPath(path string) string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return path
-	}
-	if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
-		return rel
-	}
-	return path
 }

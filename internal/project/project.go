@@ -85,7 +85,7 @@ func (p *Project) Environments() []string {
 // LoadEnvironment resolves and loads an environment, checking its images
 // against the project's images/ folder.
 func (p *Project) LoadEnvironment(env string) (*topology.Topology, error) {
-	return p.loadEnvironment(env, topology.ImageDir(p.ImagesDir()))
+	return p.loadEnvironment(env, topology.ImageDir(RelativeIfInside(p.ImagesDir())))
 }
 
 // LoadEnvironmentBeforeRelease loads an environment without checking that
@@ -105,12 +105,12 @@ func (p *Project) loadEnvironment(env string, images topology.ImageCatalog) (*to
 		return nil, err
 	}
 	l := &topology.Loader{Images: images}
-	return l.LoadFile(relativeIfInside(path))
+	return l.LoadFile(RelativeIfInside(path))
 }
 
-// relativeIfInside shortens a path to one relative to the working directory
+// RelativeIfInside shortens a path to one relative to the working directory
 // when it lies below it, so diagnostics read environments/dev.hcl:3.
-func relativeIfInside(path string) string {
+func RelativeIfInside(path string) string {
 	wd, err := os.Getwd()
 	if err != nil {
 		return path

@@ -617,11 +617,6 @@ func (d *decoder) database(b *hcl.Block, t *Topology) *Database {
 // regions: no copy of the AMI there (runtime "vm"), or no container image.
 func (d *decoder) checkRelease(catalog ManifestCatalog, env string, s Service, rng *hcl.Range) {
 	m, path, err := catalog.Manifest(s.Image)
-	if wd, werr := os.Getwd(); werr == nil {
-		if rel, rerr := filepath.Rel(wd, path); rerr == nil && !strings.HasPrefix(rel, "..") {
-			path = rel
-		}
-	}
 	if err != nil {
 		d.errorf(rng, "Unusable image manifest", "Image %q cannot be deployed to AWS: %v.", s.Image, err)
 		return
