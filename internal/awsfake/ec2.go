@@ -5,10 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -53,13 +55,7 @@ type EC2 struct {
 // NewEC2 starts a fake on a loopback port. Close stops it.
 func NewEC2() *EC2 {
 	f := &EC2{images: map[string]map[string]*Image{}, FailCopiesTo: map[string]bool{}}
-	f.server = httptest.NewUnstartedServer(f)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(fmt.Sprintf("awsfake: listen on loopback: %v", err))
-	}
-	f.server.Listener = l
-	f.server.Start()
+	f.server = serveOnLoopback(f)
 	return f
 }
 
@@ -100,12 +96,7 @@ func (f *EC2) Image(region, id string) (Image, bool) {
 func (f *EC2) Images(region string) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var ids []string
-	for id := range f.images[region] {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return sortedKeys(f.images[region])
 }
 
 // Calls lists the calls served, as "Action region".
@@ -329,12 +320,7 @@ func (f *EC2) describeImages(region string, form map[string][]string, requestID 
 		if img.State == ImageFailed {
 			item.StateReason = &stateReason{Code: "Client.InternalError", Message: "Copy failed (fake: FailCopiesTo)"}
 		}
-		keys := make([]string, 0, len(img.Tags))
-		for k := range img.Tags {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range sortedKeys(img.Tags) {
 			item.Tags = append(item.Tags, tagItem{Key: k, Value: img.Tags[k]})
 		}
 		resp.Images = append(resp.Images, item)
@@ -402,4 +388,21 @@ func newID(prefix string, n int) string {
 	b := make([]byte, (n+1)/2)
 	_, _ = rand.Read(b)
 	return prefix + hex.EncodeToString(b)[:n]
+}
+
+// serveOnLoopback starts a server for h on a free loopback port.
+func serveOnLoopback(h http.Handler) *httptest.Server {
+	s := httptest.NewUnstartedServer(h)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(fmt.Sprintf("awsfake: listen on loopback: %v", err))
+	}
+	s.Listener = l
+	s.Start()
+	return s
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }

@@ -130,6 +130,18 @@ func TestRegionsOfProd(t *testing.T) {
 			g["desiredCapacity"] != float64(svc.Capacity.Desired) || g["healthCheckGracePeriod"] != float64(awsmodule.GracePeriod(svc.Health)) {
 			t.Errorf("%s: group %v", r.Name, g)
 		}
+		// groups take no provider default tags: drills find them by these
+		groupTags := map[string]any{}
+		for _, tag := range get(g, "tags").([]any) {
+			tag := tag.(map[string]any)
+			if tag["propagateAtLaunch"] != true {
+				t.Errorf("%s: group tag %v not propagated to instances", r.Name, tag)
+			}
+			groupTags[tag["key"].(string)] = tag["value"]
+		}
+		if groupTags["bulwark:env"] != "prod" || groupTags["bulwark:region"] != r.Name || groupTags["bulwark:service"] != svc.Name {
+			t.Errorf("%s: group tags %v lack the bulwark scope", r.Name, groupTags)
+		}
 		if n := len(get(g, "vpcZoneIdentifiers").([]any)); n != r.Zones {
 			t.Errorf("%s: group over %d subnets, want %d", r.Name, n, r.Zones)
 		}

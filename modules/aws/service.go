@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/autoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ec2"
@@ -266,9 +267,9 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{MinHealthyPercentage: pulumi.Int(90)},
 		},
 		CapacityRebalance: pulumi.Bool(true),
-		Tags: autoscaling.GroupTagArray{
-			autoscaling.GroupTagArgs{Key: pulumi.String("Name"), Value: pulumi.String(prefix), PropagateAtLaunch: pulumi.Bool(true)},
-		},
+		// an autoscaling group takes no provider default tags: the bulwark
+		// tags are set here, so drills and operators find the group by them
+		Tags: groupTags(tags(a.Topology, a.Region.Name, s.Name, "Name", prefix)),
 	}, child)
 	if err != nil {
 		return nil, err
@@ -287,4 +288,18 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 		}
 	}
 	return group, nil
+}
+
+// groupTags turns tags into an autoscaling group's, propagated to its instances.
+func groupTags(m pulumi.StringMap) autoscaling.GroupTagArray {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(autoscaling.GroupTagArray, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, autoscaling.GroupTagArgs{Key: pulumi.String(k), Value: m[k], PropagateAtLaunch: pulumi.Bool(true)})
+	}
+	return out
 }

@@ -1,0 +1,20 @@
+// Package awsrunbook holds the operator steps bulwark automates on AWS,
+// each a short sequence of aws-sdk-go-v2 calls behind a small interface:
+// find a service's autoscaling groups and Route 53 health checks by their
+// bulwark tags; terminate an instance, suspend and resume a group's
+// processes, wait for it to be whole; invert a health check (so DNS takes
+// a region out) and read its status; fail over or switch over an Aurora
+// global cluster and wait for the new writer; restore the newest recovery
+// point of an AWS Backup vault and wait; start, wait for and stop a FIS
+// experiment. Every wait is bounded and polls at Clients.Poll.
+//
+// Drills (package drill) and, later, recreate-region call these steps; the
+// steps decide nothing about when to run. The SDK's retryer handles
+// throttling; errors name the step, the region and the resource, and wrap
+// ErrNotFound or ErrTimeout where those apply.
+//
+// It is not a deployer: resources are declared by the stacks and changed
+// only by the Pulumi engine; the steps here change run-time state (health
+// check inversion, desired capacity, processes, the global writer) and
+// create only scratch restores, which they delete.
+package awsrunbook
