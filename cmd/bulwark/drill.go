@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
 	"github.com/bulwark-dev/bulwark/internal/drill"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/project"
@@ -15,7 +16,23 @@ import (
 )
 
 // scenarios are the drill scenarios available today, per target.
-var scenarios = map[topology.Target][]string{topology.TargetLocal: {"instance-loss", "zone-loss", "region-loss", "db-primary-loss", "backup-restore"}}
+var scenarios = map[topology.Target][]string{
+	topology.TargetLocal: {"instance-loss", "zone-loss", "region-loss", "db-primary-loss", "backup-restore"},
+	topology.TargetAWS:   {"instance-loss", "zone-loss", "region-loss", "region-partition", "db-primary-loss", "backup-restore"},
+}
+
+// fisOnly are the scenarios the AWS target injects only with a FIS
+// experiment template: AWS's own actions cut a zone's or a region's network.
+var fisOnly = map[string]string{
+	"zone-loss":        "AWS FIS's \"AZ Availability: Power Interruption\" scenario",
+	"region-partition": "AWS FIS's \"Cross-Region: Connectivity\" scenario",
+}
+
+// awsDrillFlags are the drill's flags for the AWS target.
+type awsDrillFlags struct {
+	fisTemplate, restoreRole, endpoint, dnsServer string
+	wait                                          time.Duration
+}
 
 func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	var f envFlags
@@ -27,11 +44,17 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	service := fs.String("service", "", "the service to probe (default: the first)")
 	reportDir := fs.String("report-dir", "", "where the report goes (default: a timestamped folder under the state directory)")
 	deadline := fs.Duration("deadline", 30*time.Second, "how long recovery may take before the drill fails")
+	var af awsDrillFlags
+	fs.StringVar(&af.fisTemplate, "fis-template", "", "aws: inject with this AWS FIS experiment template (needed for zone-loss and region-partition)")
+	fs.StringVar(&af.restoreRole, "restore-role-arn", "", "aws, backup-restore: the IAM role AWS Backup restores with")
+	fs.StringVar(&af.endpoint, "endpoint-url", "", "aws: one endpoint for every AWS API (a fake on loopback)")
+	fs.StringVar(&af.dnsServer, "dns-server", "", "aws: the resolver the probe asks, host:port (default: the system's)")
+	fs.DurationVar(&af.wait, "aws-wait", 30*time.Minute, "aws: how long each AWS operation (failover, restore, experiment) may take")
 	p, t, code := parseAndLoad(fs, args, &f, errOut)
 	if t == nil {
 		return code
 	}
-	opts, sc, code := drillOptions(ctx, p, t, *scenario, *region, *service, *zone, errOut)
+	opts, sc, code := drillOptions(ctx, p, t, drillChoice{*scenario, *region, *service, *zone, af}, errOut)
 	if sc == nil {
 		return code
 	}
@@ -64,9 +87,17 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	return exitOK
 }
 
+// drillChoice is what the command line chose.
+type drillChoice struct {
+	scenario, region, service string
+	zone                      int
+	aws                       awsDrillFlags
+}
+
 // drillOptions resolves the scenario, service and region, the environment's
 // DNS server and the assessment's estimate.
-func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology, scenario, region, service string, zone int, errOut io.Writer) (drill.Options, drill.Scenario, int) {
+func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology, choice drillChoice, errOut io.Writer) (drill.Options, drill.Scenario, int) {
+	scenario, region, service, zone := choice.scenario, choice.region, choice.service, choice.zone
 	known := scenarios[t.Environment.Target]
 	if !slices.Contains(known, scenario) {
 		fmt.Fprintf(errOut, "bulwark drill: --scenario must be one of %v on target %s, not %q\n", known, t.Environment.Target, scenario)
@@ -89,6 +120,19 @@ func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology,
 			region = svc.Backup.CopyTo[0]
 		}
 	}
+	if _, ok := t.Region(region); !ok {
+		fmt.Fprintf(errOut, "bulwark drill: environment %s has no region %q\n", t.Environment.Name, region)
+		return drill.Options{}, nil, exitBadInput
+	}
+	var opts drill.Options
+	var sc drill.Scenario
+	if t.Environment.Target == topology.TargetAWS {
+		opts, sc, code := awsDrillOptions(ctx, t, *svc, scenario, region, choice.aws, errOut)
+		if sc == nil {
+			return opts, nil, code
+		}
+		return withEstimate(ctx, p, t, opts, errOut), sc, exitOK
+	}
 	state, err := project.StateDir()
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
@@ -105,11 +149,6 @@ func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology,
 		fmt.Fprintf(errOut, "bulwark drill: environment %s has no DNS server running: %v (bulwark up --env %s)\n", t.Environment.Name, err, t.Environment.Name)
 		return drill.Options{}, nil, exitFailed
 	}
-	if _, ok := t.Region(region); !ok {
-		fmt.Fprintf(errOut, "bulwark drill: environment %s has no region %q\n", t.Environment.Name, region)
-		return drill.Options{}, nil, exitBadInput
-	}
-	var sc drill.Scenario
 	switch scenario {
 	case "instance-loss":
 		sc = &drill.InstanceLoss{Plane: c, Group: t.Environment.Name + "/" + region + "/" + svc.Name}
@@ -130,13 +169,71 @@ func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology,
 		}
 		sc = &drill.BackupRestore{Plane: c, Topology: t, Service: *svc, Vault: region}
 	}
-	opts := drill.Options{Topology: t, Service: *svc, Region: region, DNSServer: dns.Address, Scenario: sc}
+	opts = drill.Options{Topology: t, Service: *svc, Region: region, DNSServer: dns.Address, Scenario: sc}
+	return withEstimate(ctx, p, t, opts, errOut), sc, exitOK
+}
+
+// withEstimate adds the assessment's estimate for the scenario's disruption.
+func withEstimate(ctx context.Context, p *project.Project, t *topology.Topology, opts drill.Options, errOut io.Writer) drill.Options {
 	if _, j, code := planAndJudge(ctx, p, t, errOut); code == exitOK {
 		for _, e := range j.Assessment.Estimates {
-			if e.Service == svc.Name && e.Disruption == sc.Disruption() {
+			if e.Service == opts.Service.Name && e.Disruption == opts.Scenario.Disruption() {
 				opts.Estimated = &drill.Numbers{RTOSeconds: e.RTO.Seconds(), RPOSeconds: e.RPO.Seconds(), Known: !e.Unrecoverable}
 			}
 		}
 	}
-	return opts, sc, exitOK
+	return opts
+}
+
+// awsDrillOptions makes a scenario of the AWS target: the steps of
+// awsrunbook through aws-sdk-go-v2 with the default credentials, and a
+// probe that resolves the service's name as any client would.
+func awsDrillOptions(ctx context.Context, t *topology.Topology, svc topology.Service, scenario, region string, f awsDrillFlags, errOut io.Writer) (drill.Options, drill.Scenario, int) {
+	if why, ok := fisOnly[scenario]; ok && f.fisTemplate == "" {
+		fmt.Fprintf(errOut, "bulwark drill: %s on aws needs --fis-template: an experiment template that cuts it (for example %s)\n", scenario, why)
+		return drill.Options{}, nil, exitBadInput
+	}
+	if scenario == "instance-loss" && svc.Runtime == topology.RuntimeContainer && f.fisTemplate == "" {
+		fmt.Fprintf(errOut, "bulwark drill: instance-loss of the container service %s needs --fis-template (a template with aws:ecs:stop-task)\n", svc.Name)
+		return drill.Options{}, nil, exitBadInput
+	}
+	if scenario == "backup-restore" && f.restoreRole == "" {
+		fmt.Fprintf(errOut, "bulwark drill: backup-restore on aws needs --restore-role-arn: the IAM role AWS Backup restores with\n")
+		return drill.Options{}, nil, exitBadInput
+	}
+	if (scenario == "db-primary-loss" || scenario == "backup-restore") && (svc.Database == nil || svc.Database.Engine != topology.EnginePostgres) {
+		fmt.Fprintf(errOut, "bulwark drill: %s needs an Aurora database: service %s has none\n", scenario, svc.Name)
+		return drill.Options{}, nil, exitBadInput
+	}
+	ops, err := awsrunbook.NewClients(ctx, awsrunbook.ClientOptions{Endpoint: f.endpoint})
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
+		return drill.Options{}, nil, exitFailed
+	}
+	scope := awsrunbook.Scope{Environment: t.Environment.Name, Region: region, Service: svc.Name}
+	var sc drill.Scenario
+	switch scenario {
+	case "instance-loss":
+		sc = &drill.AWSInstanceLoss{Ops: ops, Scope: scope, Wait: f.wait}
+	case "region-loss":
+		sc = &drill.AWSRegionLoss{Ops: ops, Topology: t, Region: region, Wait: f.wait}
+	case "db-primary-loss":
+		sc = &drill.AWSDatabasePrimaryLoss{Ops: ops, Topology: t, Service: svc, Wait: f.wait}
+	case "backup-restore":
+		sc = &drill.AWSBackupRestore{Ops: ops, Topology: t, Service: svc, Vault: region, Role: f.restoreRole, Wait: f.wait}
+	}
+	if f.fisTemplate != "" {
+		kind := map[string]topology.Disruption{"instance-loss": topology.DisruptionInstance, "zone-loss": topology.DisruptionZone,
+			"region-loss": topology.DisruptionRegion, "region-partition": topology.DisruptionRegion, "db-primary-loss": topology.DisruptionDatabase, "backup-restore": topology.DisruptionDatabase}[scenario]
+		var then drill.Scenario
+		if scenario == "region-loss" || scenario == "region-partition" {
+			then = &drill.AWSRegionLoss{Ops: ops, Topology: t, Region: region, Wait: f.wait} // the runbook: fail the writer over
+		}
+		sc = &drill.FISExperiment{Ops: ops, Scenario: scenario, Kind: kind, Region: region, Template: f.fisTemplate, Then: then, Wait: f.wait}
+	}
+	port := 80
+	if svc.HTTPS != nil {
+		port = 443
+	}
+	return drill.Options{Topology: t, Service: svc, Region: region, DNSServer: f.dnsServer, Port: port, HTTPS: svc.HTTPS != nil, Scenario: sc}, sc, exitOK
 }

@@ -36,13 +36,27 @@ type CopyVerifier interface {
 	CopyReady() time.Time
 }
 
+// PointInTimeCopy is a copy whose rows the drill cannot read (a restored
+// cluster inside a VPC): what it holds is decided by the time of the
+// recovery point it came from. A write acknowledged by then counts as in
+// the copy; one acknowledged later as lost.
+type PointInTimeCopy interface {
+	CopyAsOf() time.Time
+}
+
 // Options configure a drill.
 type Options struct {
 	Topology  *topology.Topology
 	Service   topology.Service
 	Region    string
 	Scenario  Scenario
-	DNSServer string // the environment's DNS server, host:port
+	DNSServer string // the environment's DNS server, host:port; empty: the system's resolver
+	// Lookup replaces DNS for the probe (tests against fakes).
+	Lookup func(ctx context.Context, name string) ([]string, error)
+	// Port is where clients reach the service (default the service's
+	// port: the local target's load balancers); HTTPS speaks TLS to it.
+	Port  int
+	HTTPS bool
 	// Interval between probe writes (default 50 ms), Baseline before the
 	// injection (default 2 s), Deadline for recovery (default 30 s), and
 	// Steady: how long the probe must succeed without a failure to call the
@@ -77,6 +91,9 @@ func (o *Options) defaults() {
 	if o.Progress == nil {
 		o.Progress = func(string) {}
 	}
+	if o.Port == 0 {
+		o.Port = o.Service.Port
+	}
 }
 
 // Run runs the pipeline: preflight, probe, inject, observe, recover, verify,
@@ -102,7 +119,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		o.Progress(fmt.Sprintf("%s: %s (%s)", name, orDone(detail, err), s.End.Sub(s.Start).Round(time.Millisecond)))
 		return err
 	}
-	probe := &Probe{DNSServer: o.DNSServer, Name: o.Service.DNS.FQDN(), Port: o.Service.Port, Interval: o.Interval, TTL: o.Service.DNS.TTL}
+	newProbe := func(interval time.Duration) *Probe {
+		return &Probe{DNSServer: o.DNSServer, Lookup: o.Lookup, Name: o.Service.DNS.FQDN(), Port: o.Port, HTTPS: o.HTTPS, Interval: interval, TTL: o.Service.DNS.TTL}
+	}
+	probe := newProbe(o.Interval)
 	first := time.Now().UnixMilli() * 1000 // numbers no earlier drill used
 	finish := func(err error) (*Report, error) {
 		r.Finished = time.Now()
@@ -113,7 +133,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	err := step("preflight", func() (string, error) {
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
-		pre := &Probe{DNSServer: o.DNSServer, Name: probe.Name, Port: probe.Port, Interval: 100 * time.Millisecond, TTL: probe.TTL}
+		pre := newProbe(100 * time.Millisecond)
 		done := make(chan struct{})
 		go func() { defer close(done); pre.Run(pctx, first-100) }()
 		for answered := false; !answered; {
@@ -130,7 +150,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		<-done
 		for _, a := range pre.Attempts() {
 			if a.OK {
-				return fmt.Sprintf("%s answers through %s", probe.Name, o.DNSServer), nil
+				return fmt.Sprintf("%s takes writes", probe.Name), nil
 			}
 		}
 		last := "no attempt"
@@ -204,6 +224,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		// only what was acknowledged before the loss can be in the copy
 		attempts = slices.DeleteFunc(slices.Clone(attempts), func(a Attempt) bool { return !a.At.Before(r.Injected) })
 		present = copies.CopyPresent
+		if pit, ok := o.Scenario.(PointInTimeCopy); ok {
+			asOf := pit.CopyAsOf()
+			present = func(context.Context, int64, int64) ([]int64, error) {
+				var held []int64
+				for _, a := range attempts {
+					if a.OK && !a.At.Add(a.Latency).After(asOf) { // acknowledged by then
+						held = append(held, a.Seq)
+					}
+				}
+				return held, nil
+			}
+		}
 	}
 	_ = step("verify", func() (string, error) {
 		vctx, cancel := context.WithTimeout(ctx, 30*time.Second)

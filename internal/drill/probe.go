@@ -2,6 +2,7 @@ package drill
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -18,11 +19,16 @@ import (
 // the environment's DNS server, keeps the answer for the record's TTL, and
 // sends a numbered write every Interval to the answered addresses in turn.
 type Probe struct {
-	DNSServer string // host:port
-	Name      string // the service's DNS name
-	Port      int
-	Interval  time.Duration
-	TTL       time.Duration
+	DNSServer string // host:port; empty: the system's resolver
+	// Lookup, when set, answers names instead of DNSServer (a fake's
+	// routing in tests of the AWS target).
+	Lookup func(ctx context.Context, name string) ([]string, error)
+	Name   string // the service's DNS name
+	Port   int
+	// HTTPS speaks TLS to the name (the AWS target's HTTPS listeners).
+	HTTPS    bool
+	Interval time.Duration
+	TTL      time.Duration
 	// Timeout bounds one request; it defaults to the interval, at least 200 ms.
 	Timeout time.Duration
 
@@ -37,14 +43,35 @@ func (p *Probe) Attempts() []Attempt {
 	return append([]Attempt(nil), p.attempts...)
 }
 
-// resolver asks the environment's DNS server, as the service's clients do.
-func (p *Probe) resolver() *net.Resolver { return localcloud.Resolver(p.DNSServer) }
+// lookup asks the environment's DNS server, as the service's clients do.
+func (p *Probe) lookup(ctx context.Context, name string) ([]string, error) {
+	switch {
+	case p.Lookup != nil:
+		return p.Lookup(ctx, name)
+	case p.DNSServer == "":
+		return net.DefaultResolver.LookupHost(ctx, name)
+	}
+	return localcloud.Resolver(p.DNSServer).LookupHost(ctx, name)
+}
+
+// client makes the probe's HTTP client: no keep-alives (each attempt
+// connects afresh, as a new client would), TLS to the service's name.
+func (p *Probe) client(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{ServerName: p.Name}}}
+}
+
+func (p *Probe) url(addr, pathAndQuery string) string {
+	scheme := "http"
+	if p.HTTPS {
+		scheme = "https"
+	}
+	return fmt.Sprintf("%s://%s%s", scheme, net.JoinHostPort(addr, strconv.Itoa(p.Port)), pathAndQuery)
+}
 
 // Run probes until ctx ends, numbering writes from first.
 func (p *Probe) Run(ctx context.Context, first int64) {
 	timeout := max(p.Timeout, p.Interval, 200*time.Millisecond)
-	client := &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true}}
-	resolver := p.resolver()
+	client := p.client(timeout)
 	var addrs []string
 	var resolved time.Time
 	tick := time.NewTicker(p.Interval)
@@ -54,7 +81,7 @@ func (p *Probe) Run(ctx context.Context, first int64) {
 		a := Attempt{At: start, Seq: seq}
 		if addrs == nil || time.Since(resolved) >= p.TTL {
 			rctx, cancel := context.WithTimeout(ctx, timeout)
-			got, err := resolver.LookupHost(rctx, p.Name)
+			got, err := p.lookup(rctx, p.Name)
 			cancel()
 			if err == nil && len(got) > 0 {
 				sort.Strings(got)
@@ -82,8 +109,7 @@ func (p *Probe) Run(ctx context.Context, first int64) {
 }
 
 func (p *Probe) write(ctx context.Context, c *http.Client, addr string, seq int64) (bool, string, string) {
-	url := fmt.Sprintf("http://%s/writes?seq=%d", net.JoinHostPort(addr, strconv.Itoa(p.Port)), seq)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url(addr, fmt.Sprintf("/writes?seq=%d", seq)), nil)
 	if err != nil {
 		return false, "", err.Error()
 	}
@@ -107,20 +133,23 @@ func (p *Probe) write(ctx context.Context, c *http.Client, addr string, seq int6
 // Present reads back which of the writes first..last the service holds,
 // through the environment's DNS, trying each answered address.
 func (p *Probe) Present(ctx context.Context, first, last int64) ([]int64, error) {
-	resolver := p.resolver()
-	addrs, err := resolver.LookupHost(ctx, p.Name)
+	addrs, err := p.lookup(ctx, p.Name)
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", p.Name, err)
 	}
-	client := &http.Client{Timeout: 5 * time.Second}
+	client := p.client(5 * time.Second)
 	var lastErr error
 	for _, addr := range addrs {
 		var out []int64
 		ok := true
 		for from := first; from <= last; from += 100000 {
 			to := min(from+99999, last)
-			url := fmt.Sprintf("http://%s/writes?from=%d&to=%d", net.JoinHostPort(addr, strconv.Itoa(p.Port)), from, to)
-			resp, err := client.Get(url)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url(addr, fmt.Sprintf("/writes?from=%d&to=%d", from, to)), nil)
+			if err != nil {
+				return nil, err
+			}
+			req.Host = net.JoinHostPort(p.Name, strconv.Itoa(p.Port))
+			resp, err := client.Do(req)
 			if err != nil {
 				lastErr, ok = err, false
 				break

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/bulwark-dev/bulwark/internal/awsfake"
+	"github.com/bulwark-dev/bulwark/internal/drill"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// A drill of the AWS target whose probe cannot reach the service stops at
+// the preflight: exit 1, a report that says why, and nothing touched in
+// the account (awsfake.Cloud, a loopback fake of AWS's APIs).
+func TestAWSDrillStopsAtPreflight(t *testing.T) {
+	fakeAWSCredentials(t)
+	cloud := awsfake.NewCloud()
+	defer cloud.Close()
+	dir, bulwark := scratchProject(t)
+	manifest := `{"image": "shop", "build": "shop-b1", "source_region": "us-east-1", "source_image": "ami-0a1b2c3d4e5f60718",
+  "regions": {"us-east-1": "ami-0a1b2c3d4e5f60718", "us-west-2": "ami-0b2c3d4e5f6071829", "eu-west-1": "ami-0c2c3d4e5f6071829"}}`
+	if err := os.WriteFile(filepath.Join(dir, "images", "shop", "manifest.json"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cloud.AddGroup(awsfake.Group{Name: "prod-us-east-1-shop", Region: "us-east-1", Min: 3, Max: 12, Desired: 4,
+		Subnets: []awsfake.Subnet{{ID: "subnet-a", Zone: "us-east-1a"}},
+		Tags:    map[string]string{"bulwark:env": "prod", "bulwark:region": "us-east-1", "bulwark:service": "shop"}})
+
+	// zone-loss and region-partition need a FIS template on aws
+	code, _, errOut := bulwark("drill", "--env", "prod", "--scenario", "zone-loss", "--endpoint-url", cloud.URL())
+	if code != exitBadInput || !strings.Contains(errOut, "--fis-template") {
+		t.Fatalf("zone-loss without a template = %d:\n%s", code, errOut)
+	}
+
+	reports := filepath.Join(dir, "report")
+	code, _, errOut = bulwark("drill", "--env", "prod", "--scenario", "instance-loss", "--endpoint-url", cloud.URL(),
+		"--dns-server", "127.0.0.1:9", "--report-dir", reports) // nothing answers DNS there
+	if code != exitFailed || !strings.Contains(errOut, "preflight failed") {
+		t.Fatalf("a drill whose probe gets no answer = %d:\n%s", code, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(reports, "drill.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r drill.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Steps) != 1 || r.Steps[0].Name != "preflight" || !strings.Contains(r.Steps[0].Error, "www.shop.example.com") {
+		t.Errorf("report steps: %+v", r.Steps)
+	}
+	for _, call := range cloud.Calls() {
+		if !strings.Contains(call, "Describe") && !strings.Contains(call, "List") {
+			t.Errorf("the account was changed by a drill that never started: %s", call)
+		}
+	}
+	if g, _ := cloud.Group("us-east-1", "prod-us-east-1-shop"); g.InService() != 4 {
+		t.Errorf("group: %d in service, want 4", g.InService())
+	}
+}
+
+// The scheduled drill workflow offers the AWS target's scenarios, drills
+// staging and uploads the report folder it names.
+func TestDrillWorkflow(t *testing.T) {
+	b, err := os.ReadFile("../../.github/workflows/drill.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		On struct {
+			Schedule         []map[string]string `yaml:"schedule"`
+			WorkflowDispatch struct {
+				Inputs map[string]struct {
+					Options []string `yaml:"options"`
+				} `yaml:"inputs"`
+			} `yaml:"workflow_dispatch"`
+		} `yaml:"on"`
+		Jobs map[string]struct {
+			Steps []struct {
+				Uses string            `yaml:"uses"`
+				Run  string            `yaml:"run"`
+				With map[string]string `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatal(err)
+	}
+	if len(wf.On.Schedule) == 0 {
+		t.Error("no schedule")
+	}
+	if got := wf.On.WorkflowDispatch.Inputs["scenario"].Options; !sameSet(got, scenarios[topology.TargetAWS]) {
+		t.Errorf("workflow scenarios %v, the CLI's on aws %v", got, scenarios[topology.TargetAWS])
+	}
+	var drills, uploads bool
+	for _, s := range wf.Jobs["drill"].Steps {
+		drills = drills || strings.Contains(s.Run, "drill --env staging") && strings.Contains(s.Run, "--report-dir drill-report")
+		uploads = uploads || strings.HasPrefix(s.Uses, "actions/upload-artifact") && s.With["path"] == "drill-report/"
+	}
+	if !drills || !uploads {
+		t.Errorf("the job drills staging: %t; uploads drill-report/: %t", drills, uploads)
+	}
+}
+
+func sameSet(a, b []string) bool {
+	return len(a) == len(b) && !slices.ContainsFunc(a, func(s string) bool { return !slices.Contains(b, s) })
+}

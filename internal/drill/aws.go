@@ -1,0 +1,383 @@
+package drill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
+)
+
+// The scenarios of the AWS target. Each runs the steps of package
+// awsrunbook against the resources the stacks tagged; Wait bounds each of
+// their waits (default 30 minutes: an Aurora failover takes minutes).
+
+func waitOr(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 30 * time.Minute
+	}
+	return d
+}
+
+// AWSInstanceLoss terminates one in-service instance of a service's
+// autoscaling group in a region; the group replaces it.
+type AWSInstanceLoss struct {
+	Ops    *awsrunbook.Clients
+	Scope  awsrunbook.Scope
+	Wait   time.Duration
+	group  awsrunbook.Group
+	victim string
+}
+
+var _ Scenario = (*AWSInstanceLoss)(nil)
+
+func (s *AWSInstanceLoss) Name() string                    { return "instance-loss" }
+func (s *AWSInstanceLoss) Disruption() topology.Disruption { return topology.DisruptionInstance }
+
+func (s *AWSInstanceLoss) Inject(ctx context.Context) (string, error) {
+	groups, err := s.Ops.Groups(ctx, s.Scope)
+	if err != nil {
+		return "", err
+	}
+	for _, g := range groups {
+		if len(g.InService) > 0 {
+			s.group, s.victim = g, g.InService[0]
+			if err := s.Ops.TerminateInstance(ctx, g, s.victim); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("terminated %s (%s) of %s in %s", s.victim, g.Zones[s.victim], g.Name, g.Region), nil
+		}
+	}
+	return "", fmt.Errorf("%w: no instance in service in the groups of %s", ErrPreflight, s.Scope)
+}
+
+func (s *AWSInstanceLoss) Recover(context.Context) (string, error) {
+	return "nothing to do: the group replaces the instance and the load balancer routes around it", nil
+}
+
+func (s *AWSInstanceLoss) Restore(ctx context.Context) (string, error) {
+	if s.victim == "" {
+		return "nothing was terminated", nil
+	}
+	g, err := s.Ops.WaitWhole(ctx, s.group.Region, s.group.Name, []string{s.victim}, waitOr(s.Wait))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s whole again: %d/%d in service", g.Name, len(g.InService), g.Desired), nil
+}
+
+// AWSRegionLoss takes a region out as its loss would look to clients and
+// to the other regions: Route 53 health checks of its endpoints are
+// inverted (DNS stops sending clients there, as when Route 53's checkers
+// cannot reach it), and its groups' processes are suspended (nothing in
+// the region reacts). The runbook fails over every Aurora global cluster
+// whose writer was there; the return to steady state switches it back
+// without data loss and undoes exactly what the injection did.
+type AWSRegionLoss struct {
+	Ops      *awsrunbook.Clients
+	Topology *topology.Topology
+	Region   string
+	Wait     time.Duration
+
+	inverted  []awsrunbook.HealthCheck
+	suspended map[string][]string // group name -> processes the drill suspended
+	moved     map[string]string   // global cluster -> the region its writer was in
+}
+
+var _ Scenario = (*AWSRegionLoss)(nil)
+
+func (s *AWSRegionLoss) Name() string                    { return "region-loss" }
+func (s *AWSRegionLoss) Disruption() topology.Disruption { return topology.DisruptionRegion }
+
+func (s *AWSRegionLoss) scope(svc string) awsrunbook.Scope {
+	return awsrunbook.Scope{Environment: s.Topology.Environment.Name, Region: s.Region, Service: svc}
+}
+
+func (s *AWSRegionLoss) Inject(ctx context.Context) (string, error) {
+	s.suspended = map[string][]string{}
+	for _, svc := range s.Topology.ServicesIn(s.Region) {
+		checks, err := s.Ops.HealthChecks(ctx, s.scope(svc.Name))
+		if err != nil {
+			return s.injected(), err
+		}
+		for _, h := range checks {
+			if h.Inverted {
+				continue // already out of DNS: an earlier, interrupted drill; Restore puts it back
+			}
+			h, err := s.Ops.SetInverted(ctx, h, true)
+			if err != nil {
+				return s.injected(), err
+			}
+			s.inverted = append(s.inverted, h)
+		}
+		if svc.Runtime == topology.RuntimeContainer {
+			continue // ECS services have no autoscaling group processes to suspend
+		}
+		groups, err := s.Ops.Groups(ctx, s.scope(svc.Name))
+		if err != nil {
+			return s.injected(), err
+		}
+		for _, g := range groups {
+			procs, err := s.Ops.Suspend(ctx, g)
+			if err != nil {
+				return s.injected(), err
+			}
+			s.suspended[g.Name] = procs
+		}
+	}
+	return s.injected(), nil
+}
+
+func (s *AWSRegionLoss) injected() string {
+	return fmt.Sprintf("region %s out of DNS: %d health checks inverted; %d autoscaling groups' processes suspended", s.Region, len(s.inverted), len(s.suspended))
+}
+
+// Recover fails over every global cluster whose writer is in the lost region.
+func (s *AWSRegionLoss) Recover(ctx context.Context) (string, error) {
+	s.moved = map[string]string{}
+	var steps []string
+	for _, svc := range s.Topology.ServicesIn(s.Region) {
+		if svc.Database == nil || svc.Database.Engine == topology.EngineDynamoDB {
+			continue // a DynamoDB global table takes writes in every region
+		}
+		id := awsmodule.GlobalCluster(s.Topology, svc.Name)
+		survivor := ""
+		for _, r := range svc.Regions {
+			if r != s.Region {
+				survivor = r
+				break
+			}
+		}
+		if survivor == "" {
+			steps = append(steps, fmt.Sprintf("%s: no other region to fail over to; restore from backup", svc.Name))
+			continue
+		}
+		g, err := s.Ops.DescribeGlobal(ctx, survivor, id)
+		if err != nil {
+			return strings.Join(steps, "; "), err
+		}
+		if awsrunbook.RegionOfARN(g.Writer) != s.Region {
+			continue
+		}
+		if _, err := s.Ops.MoveWriter(ctx, id, survivor, true, waitOr(s.Wait)); err != nil {
+			return strings.Join(steps, "; "), err
+		}
+		s.moved[id] = s.Region
+		steps = append(steps, fmt.Sprintf("%s: failed the global cluster over to %s", svc.Name, survivor))
+	}
+	if len(steps) == 0 {
+		return "nothing to do: DNS health checks move clients to the other regions", nil
+	}
+	return strings.Join(steps, "; ") + "; DNS health checks move clients", nil
+}
+
+// Restore puts the region back into DNS, resumes what it suspended and
+// switches moved writers back.
+func (s *AWSRegionLoss) Restore(ctx context.Context) (string, error) {
+	var notes []string
+	var errs []error
+	for _, h := range s.inverted {
+		if _, err := s.Ops.SetInverted(ctx, h, false); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	notes = append(notes, fmt.Sprintf("%d health checks back to normal", len(s.inverted)))
+	for name, procs := range s.suspended {
+		if err := s.Ops.Resume(ctx, s.Region, name, procs); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	notes = append(notes, fmt.Sprintf("%d groups resumed", len(s.suspended)))
+	for id, region := range s.moved {
+		if _, err := s.Ops.MoveWriter(ctx, id, region, false, waitOr(s.Wait)); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("%s switched back to %s without data loss", id, region))
+	}
+	return strings.Join(notes, "; "), errors.Join(errs...)
+}
+
+// AWSDatabasePrimaryLoss treats the writer of a service's Aurora global
+// cluster as lost: the runbook fails over (data loss allowed) to the next
+// region of the service; the return to steady state switches back.
+type AWSDatabasePrimaryLoss struct {
+	Ops      *awsrunbook.Clients
+	Topology *topology.Topology
+	Service  topology.Service
+	Wait     time.Duration
+	from, to string
+}
+
+var _ Scenario = (*AWSDatabasePrimaryLoss)(nil)
+
+func (s *AWSDatabasePrimaryLoss) Name() string                    { return "db-primary-loss" }
+func (s *AWSDatabasePrimaryLoss) Disruption() topology.Disruption { return topology.DisruptionDatabase }
+
+func (s *AWSDatabasePrimaryLoss) id() string {
+	return awsmodule.GlobalCluster(s.Topology, s.Service.Name)
+}
+
+// Inject declares the writer lost. Aurora offers no way to kill a writer;
+// what clients see is the failover itself, which the recovery starts.
+func (s *AWSDatabasePrimaryLoss) Inject(ctx context.Context) (string, error) {
+	if s.Service.Database == nil || s.Service.Database.Engine == topology.EngineDynamoDB {
+		return "", fmt.Errorf("%w: service %s has no Aurora database", ErrPreflight, s.Service.Name)
+	}
+	g, err := s.Ops.DescribeGlobal(ctx, s.Service.Regions[0], s.id())
+	if err != nil {
+		return "", err
+	}
+	s.from = awsrunbook.RegionOfARN(g.Writer)
+	for _, r := range s.Service.Regions {
+		if _, ok := g.Members[r]; ok && r != s.from {
+			s.to = r
+			break
+		}
+	}
+	if s.to == "" {
+		return "", fmt.Errorf("%w: global cluster %s has no secondary to fail over to", ErrPreflight, s.id())
+	}
+	return fmt.Sprintf("the writer of %s in %s declared lost", s.id(), s.from), nil
+}
+
+func (s *AWSDatabasePrimaryLoss) Recover(ctx context.Context) (string, error) {
+	if _, err := s.Ops.MoveWriter(ctx, s.id(), s.to, true, waitOr(s.Wait)); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("failed %s over to %s (data loss allowed)", s.id(), s.to), nil
+}
+
+func (s *AWSDatabasePrimaryLoss) Restore(ctx context.Context) (string, error) {
+	if _, err := s.Ops.MoveWriter(ctx, s.id(), s.from, false, waitOr(s.Wait)); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("switched %s back to %s without data loss", s.id(), s.from), nil
+}
+
+// AWSBackupRestore restores the newest recovery point of a service's
+// database from a region's vault (a cross-region copy) into a scratch
+// cluster there, then deletes it. The drill cannot read the restored rows
+// from outside the VPC: the recovery point's time decides which writes the
+// copy holds (PointInTimeCopy).
+type AWSBackupRestore struct {
+	Ops      *awsrunbook.Clients
+	Topology *topology.Topology
+	Service  topology.Service
+	Vault    string // the region whose vault the copy comes from
+	Role     string // the IAM role AWS Backup restores with
+	Wait     time.Duration
+
+	point    awsrunbook.RecoveryPoint
+	restored awsrunbook.Restored
+	cluster  string
+}
+
+var (
+	_ Scenario        = (*AWSBackupRestore)(nil)
+	_ CopyVerifier    = (*AWSBackupRestore)(nil)
+	_ PointInTimeCopy = (*AWSBackupRestore)(nil)
+)
+
+func (s *AWSBackupRestore) Name() string                    { return "backup-restore" }
+func (s *AWSBackupRestore) Disruption() topology.Disruption { return topology.DisruptionDatabase }
+
+func (s *AWSBackupRestore) Inject(ctx context.Context) (string, error) {
+	p, err := s.Ops.NewestRecoveryPoint(ctx, s.Vault, awsmodule.Vault(s.Topology, s.Service.Name), "Aurora")
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrPreflight, err)
+	}
+	s.point = p
+	return fmt.Sprintf("%s's data declared lost (nothing is touched); newest recovery point in %s's vault taken %s ago",
+		s.Service.Name, s.Vault, time.Since(p.Created).Round(time.Second)), nil
+}
+
+func (s *AWSBackupRestore) Recover(ctx context.Context) (string, error) {
+	global := awsmodule.GlobalCluster(s.Topology, s.Service.Name)
+	s.cluster = fmt.Sprintf("%s-drill-%d", global, time.Now().Unix())
+	r, err := s.Ops.RestoreCluster(ctx, s.point, s.Role, s.cluster,
+		map[string]string{"DBSubnetGroupName": fmt.Sprintf("%s-%s", global, s.Vault)}, waitOr(s.Wait))
+	s.restored = r
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("restored %s into %s (job %s)", s.point.ARN, s.cluster, r.JobID), nil
+}
+
+func (s *AWSBackupRestore) CopyReady() time.Time { return s.restored.Finished }
+func (s *AWSBackupRestore) CopyAsOf() time.Time  { return s.point.Created }
+
+// CopyPresent is not called for a point-in-time copy; it says why.
+func (s *AWSBackupRestore) CopyPresent(context.Context, int64, int64) ([]int64, error) {
+	return nil, fmt.Errorf("the rows of %s are not readable from the drill: the recovery point's time decides", s.cluster)
+}
+
+func (s *AWSBackupRestore) Restore(ctx context.Context) (string, error) {
+	if s.restored.ResourceARN == "" {
+		return "no scratch cluster to delete", nil
+	}
+	if err := s.Ops.DeleteScratchCluster(ctx, s.Vault, s.cluster); err != nil {
+		return "", err
+	}
+	return "scratch cluster " + s.cluster + " deleted", nil
+}
+
+// FISExperiment injects a failure with an AWS FIS experiment template (an
+// AZ power interruption, a cross-region connectivity cut, ...). The
+// recovery and the return to steady state are Then's, if any; the
+// experiment is stopped first when it still runs.
+type FISExperiment struct {
+	Ops      *awsrunbook.Clients
+	Scenario string
+	Kind     topology.Disruption
+	Region   string
+	Template string
+	Then     Scenario
+	Wait     time.Duration
+	exp      awsrunbook.Experiment
+}
+
+var _ Scenario = (*FISExperiment)(nil)
+
+func (s *FISExperiment) Name() string                    { return s.Scenario }
+func (s *FISExperiment) Disruption() topology.Disruption { return s.Kind }
+
+func (s *FISExperiment) Inject(ctx context.Context) (string, error) {
+	e, err := s.Ops.StartExperiment(ctx, s.Region, s.Template, fmt.Sprintf("bulwark-%s-%d", s.Scenario, time.Now().UnixNano()), waitOr(s.Wait))
+	s.exp = e
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("FIS experiment %s from template %s %s in %s", e.ID, s.Template, e.Status, s.Region), nil
+}
+
+func (s *FISExperiment) Recover(ctx context.Context) (string, error) {
+	if s.Then == nil {
+		return "nothing to do: the experiment's actions run until it ends", nil
+	}
+	return s.Then.Recover(ctx)
+}
+
+func (s *FISExperiment) Restore(ctx context.Context) (string, error) {
+	var notes []string
+	if s.exp.ID != "" {
+		e, err := s.Ops.EndExperiment(ctx, s.exp, waitOr(s.Wait))
+		if err != nil {
+			return "", err
+		}
+		notes = append(notes, fmt.Sprintf("experiment %s %s", e.ID, e.Status))
+	}
+	if s.Then != nil {
+		note, err := s.Then.Restore(ctx)
+		notes = append(notes, note)
+		if err != nil {
+			return strings.Join(notes, "; "), err
+		}
+	}
+	return strings.Join(slices.DeleteFunc(notes, func(n string) bool { return n == "" }), "; "), nil
+}
