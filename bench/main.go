@@ -69,7 +69,83 @@ func run(bin string, runs int) error {
 	if err != nil {
 		return err
 	}
-	return benchPlan("prod/aws", wd, bin, "prod", runs, "", 0)
+	if err := benchPlan("prod/aws", wd, bin, "prod", runs, "", 0); err != nil {
+		return err
+	}
+	return benchReview(wd, bin, runs)
+}
+
+// benchReview times `bulwark review --env prod --base HEAD` in a scratch
+// git repository holding the project's environments and images (no code of
+// its own, so both revisions are planned in process), with prod's capacity
+// changed in the working tree.
+func benchReview(wd, bin string, runs int) error {
+	repo, err := os.MkdirTemp("", "bulwark-bench-review-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(repo)
+	if err := os.CopyFS(filepath.Join(repo, "environments"), os.DirFS(filepath.Join(wd, "environments"))); err != nil {
+		return err
+	}
+	if err := os.CopyFS(filepath.Join(repo, "images"), os.DirFS(filepath.Join(wd, "images"))); err != nil {
+		return err
+	}
+	yaml, err := os.ReadFile(filepath.Join(wd, "Pulumi.yaml"))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(repo, "Pulumi.yaml"), yaml, 0o644); err != nil {
+		return err
+	}
+	git := func(args ...string) error {
+		cmd := exec.Command("git", append([]string{"-c", "user.name=bench", "-c", "user.email=bench@example.com"}, args...)...)
+		cmd.Dir = repo
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("git %v: %v: %s", args, err, out)
+		}
+		return nil
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "."}, {"commit", "-q", "-m", "base"}} {
+		if err := git(args...); err != nil {
+			return err
+		}
+	}
+	prod := filepath.Join(repo, "environments", "prod.hcl")
+	b, err := os.ReadFile(prod)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(prod, bytes.Replace(b, []byte("max     = 12"), []byte("max     = 16"), 1), 0o644); err != nil {
+		return err
+	}
+	var ms []measurement
+	for r := 0; r <= runs; r++ {
+		m, out, err := measure(repo, nil, bin, "review", "--env", "prod", "--base", "main")
+		if err != nil {
+			return fmt.Errorf("review: %w", err)
+		}
+		if !bytes.Contains(out, []byte("to update")) {
+			return fmt.Errorf("review of prod shows no change:\n%s", out)
+		}
+		if r > 0 {
+			ms = append(ms, m)
+		}
+	}
+	sort.Slice(ms, func(a, b int) bool { return ms[a].wall < ms[b].wall })
+	var peak int64
+	for _, m := range ms {
+		peak = max(peak, m.maxRSS)
+	}
+	verdict := "met"
+	if ms[len(ms)/2].wall >= 5*time.Second {
+		verdict = "MISSED"
+	}
+	fmt.Printf("\nReview of a change (bulwark review --env prod --base main: both revisions planned), warm, %d runs\n\n", runs)
+	fmt.Printf("%-8s %10s %10s %10s %10s %12s  %s\n", "env", "", "median", "min", "max", "peak RSS", "target")
+	fmt.Printf("%-8s %10s %10s %10s %10s %9.1f MiB  %s\n", "prod/aws", "", ms[len(ms)/2].wall.Round(time.Millisecond),
+		ms[0].wall.Round(time.Millisecond), ms[len(ms)-1].wall.Round(time.Millisecond), float64(peak)/1024, "< 5s: "+verdict)
+	return nil
 }
 
 // benchPlan times runs warm plans of one environment and prints a row.

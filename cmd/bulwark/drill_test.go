@@ -68,30 +68,7 @@ func TestAWSDrillStopsAtPreflight(t *testing.T) {
 // The scheduled drill workflow offers the AWS target's scenarios, drills
 // staging and uploads the report folder it names.
 func TestDrillWorkflow(t *testing.T) {
-	b, err := os.ReadFile("../../.github/workflows/drill.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wf struct {
-		On struct {
-			Schedule         []map[string]string `yaml:"schedule"`
-			WorkflowDispatch struct {
-				Inputs map[string]struct {
-					Options []string `yaml:"options"`
-				} `yaml:"inputs"`
-			} `yaml:"workflow_dispatch"`
-		} `yaml:"on"`
-		Jobs map[string]struct {
-			Steps []struct {
-				Uses string            `yaml:"uses"`
-				Run  string            `yaml:"run"`
-				With map[string]string `yaml:"with"`
-			} `yaml:"steps"`
-		} `yaml:"jobs"`
-	}
-	if err := yaml.Unmarshal(b, &wf); err != nil {
-		t.Fatal(err)
-	}
+	wf, _ := loadWorkflow(t, "drill.yml")
 	if len(wf.On.Schedule) == 0 {
 		t.Error("no schedule")
 	}
@@ -110,4 +87,37 @@ func TestDrillWorkflow(t *testing.T) {
 
 func sameSet(a, b []string) bool {
 	return len(a) == len(b) && !slices.ContainsFunc(a, func(s string) bool { return !slices.Contains(b, s) })
+}
+
+// workflow is what the tests read of a GitHub Actions workflow.
+type workflow struct {
+	On struct {
+		Schedule         []map[string]string `yaml:"schedule"`
+		WorkflowDispatch struct {
+			Inputs map[string]struct {
+				Options []string `yaml:"options"`
+			} `yaml:"inputs"`
+		} `yaml:"workflow_dispatch"`
+	} `yaml:"on"`
+	Permissions map[string]string `yaml:"permissions"`
+	Jobs        map[string]struct {
+		Steps []struct {
+			Uses string            `yaml:"uses"`
+			Run  string            `yaml:"run"`
+			With map[string]string `yaml:"with"`
+		} `yaml:"steps"`
+	} `yaml:"jobs"`
+}
+
+func loadWorkflow(t *testing.T, name string) (workflow, string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", ".github", "workflows", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf workflow
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return wf, string(b)
 }

@@ -45,6 +45,7 @@ func commands() []command {
 		{"validate", "check an environment file and print its diagnostics", runValidate},
 		{"plan", "offline plan: every stack's resources, policy verdicts and RTO/RPO estimates; no credentials", runPlan},
 		{"policies", "list the built-in redundancy policies and their parameters", runPolicies},
+		{"review", "review a change offline: resource, policy and RTO/RPO diffs between two git revisions, as Markdown", runReview},
 		{"up", "deploy every regional stack, then the global stack", engineVerb(engine.OpUp)},
 		{"preview", "show what up would change", engineVerb(engine.OpPreview)},
 		{"refresh", "read the actual state of every resource into the stacks' state", engineVerb(engine.OpRefresh)},

@@ -2,6 +2,7 @@ package localprovider
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	p "github.com/pulumi/pulumi-go-provider"
@@ -48,5 +49,20 @@ func TestSpecsCarryTheInputs(t *testing.T) {
 	s := a.spec()
 	if s.ID() != "dev/east/shop" || s.Health.Interval.Milliseconds() != 1500 || s.Health.Timeout.Milliseconds() != 500 || s.Health.HealthyAfter != 3 || s.Desired != 2 {
 		t.Errorf("spec = %+v", s)
+	}
+}
+
+// Review calls a change a replacement by the same tags the diffs honour.
+func TestReplaceOnChangesAgreesWithDiff(t *testing.T) {
+	keys := ReplaceOnChanges()
+	lb := keys["bulwark:local:LoadBalancer"]
+	if !slices.Contains(lb, "region") || slices.Contains(lb, "port") || slices.Contains(lb, "health") {
+		t.Errorf("load balancer replace keys %v: region replaces, port and health update (TestLoadBalancerDiff)", lb)
+	}
+	if db := keys["bulwark:local:Database"]; !slices.Contains(db, "primary") {
+		t.Errorf("database replace keys %v lack primary", db)
+	}
+	if len(keys) < 6 {
+		t.Errorf("only %d types have replace keys: %v", len(keys), keys)
 	}
 }

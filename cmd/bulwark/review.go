@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
+	"github.com/bulwark-dev/bulwark/internal/project"
+	"github.com/bulwark-dev/bulwark/internal/review"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+func runReview(ctx context.Context, args []string, out, errOut io.Writer) int {
+	fs := flag.NewFlagSet("bulwark review", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	env := fs.String("env", "", "environment name, or all: every environment the change touches")
+	base := fs.String("base", "", "the git revision the change starts from (a branch, tag or commit)")
+	head := fs.String("head", "", "the git revision of the change (default: the working tree)")
+	format := fs.String("format", "markdown", "output format: markdown or json")
+	live := fs.Bool("live", false, "add the engine's preview of the working tree against each stack's state (local target only)")
+	if err := fs.Parse(args); err != nil {
+		return exitBadInput
+	}
+	switch {
+	case *env == "" || *base == "":
+		fmt.Fprintln(errOut, "bulwark review: --env and --base are required")
+		return exitBadInput
+	case *format != "markdown" && *format != "json":
+		fmt.Fprintf(errOut, "bulwark review: --format must be markdown or json, not %q\n", *format)
+		return exitBadInput
+	case *live && *head != "":
+		fmt.Fprintln(errOut, "bulwark review: --live previews the working tree; leave --head out")
+		return exitBadInput
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark review: %v\n", err)
+		return exitFailed
+	}
+	p, err := project.Find(wd)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark review: %v\n", err)
+		return exitBadInput
+	}
+	git, err := review.Root(ctx, p.Root)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark review: the project is not in a git repository: %v\n", err)
+		return exitBadInput
+	}
+	rel, _ := filepath.Rel(git.Dir, p.Root)
+	prefix := ""
+	if rel != "." {
+		prefix = filepath.ToSlash(rel) + "/"
+	}
+	r := reviewer{git: git, rel: rel, working: p.Root, errOut: errOut}
+	if r.workingCode, err = review.CodeFingerprint(p.Root); err != nil {
+		fmt.Fprintf(errOut, "bulwark review: %v\n", err)
+		return exitFailed
+	}
+	baseSide, cleanup, err := r.revision(ctx, *base)
+	defer cleanup()
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark review: base: %v\n", err)
+		return exitBadInput
+	}
+	headSide := revision{label: "working tree", dir: p.Root}
+	if *head != "" {
+		var cleanupHead func()
+		headSide, cleanupHead, err = r.revision(ctx, *head)
+		defer cleanupHead()
+		if err != nil {
+			fmt.Fprintf(errOut, "bulwark review: head: %v\n", err)
+			return exitBadInput
+		}
+	}
+
+	envs := []string{*env}
+	if *env == "all" {
+		changed, err := git.Changed(ctx, *base, *head)
+		if err != nil {
+			fmt.Fprintf(errOut, "bulwark review: %v\n", err)
+			return exitFailed
+		}
+		every := environmentNames(baseSide.dir, headSide.dir)
+		envs = review.TouchedEnvironments(changed, prefix, every)
+		fmt.Fprintf(errOut, "review: %d changed files touch %d of %d environments: %s\n", len(changed), len(envs), len(every), strings.Join(envs, ", "))
+	}
+	var reviews []*review.Review
+	for _, e := range envs {
+		before, code := r.side(ctx, baseSide, e)
+		if code != exitOK {
+			return code
+		}
+		after, code := r.side(ctx, headSide, e)
+		if code != exitOK {
+			return code
+		}
+		rv := review.Diff(before, after)
+		if *live {
+			rv.Live = livePreview(ctx, e, after.Target, errOut)
+		}
+		reviews = append(reviews, rv)
+	}
+	if *format == "json" {
+		return writeJSON(out, errOut, reviews)
+	}
+	fmt.Fprint(out, review.Markdown(reviews))
+	return exitOK
+}
+
+// revision is one side's project folder and its label.
+type revision struct {
+	label, dir string
+	// inProcess: its code is the working tree's, so this bulwark plans it.
+	inProcess bool
+	built     string // its own bulwark, built on first use
+}
+
+type reviewer struct {
+	git                  review.Git
+	rel                  string // the project's folder inside the repository
+	working, workingCode string
+	errOut               io.Writer
+}
+
+func (r *reviewer) revision(ctx context.Context, ref string) (revision, func(), error) {
+	label, err := r.git.Label(ctx, ref)
+	if err != nil {
+		return revision{}, func() {}, err
+	}
+	dir, cleanup, err := r.git.Checkout(ctx, ref)
+	if err != nil {
+		return revision{}, cleanup, err
+	}
+	rev := revision{label: label, dir: filepath.Join(dir, r.rel)}
+	code, err := review.CodeFingerprint(rev.dir)
+	if err != nil {
+		return rev, cleanup, err
+	}
+	rev.inProcess = code == r.workingCode
+	if !rev.inProcess {
+		fmt.Fprintf(r.errOut, "review: %s has other code than the working tree: planning it with its own bulwark\n", label)
+	}
+	return rev, cleanup, nil
+}
+
+func environmentNames(dirs ...string) []string {
+	var out []string
+	for _, d := range dirs {
+		files, _ := filepath.Glob(filepath.Join(d, "environments", "*.hcl"))
+		for _, f := range files {
+			name := strings.TrimSuffix(filepath.Base(f), ".hcl")
+			if !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// side plans an environment at a revision. An environment the revision
+// does not have is an empty side: everything in the other is added or removed.
+func (r *reviewer) side(ctx context.Context, rev revision, env string) (*review.Side, int) {
+	path := filepath.Join(rev.dir, "environments", env+".hcl")
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return &review.Side{Label: rev.label}, exitOK
+	}
+	fmt.Fprintf(r.errOut, "review: planning %s at %s\n", env, rev.label)
+	var s *review.Side
+	if rev.inProcess || rev.dir == r.working {
+		p, err := project.Find(rev.dir)
+		if err != nil {
+			fmt.Fprintf(r.errOut, "bulwark review: %s: %v\n", rev.label, err)
+			return nil, exitFailed
+		}
+		t, err := p.LoadEnvironment(env)
+		if err != nil {
+			fmt.Fprintf(r.errOut, "bulwark review: %s at %s does not load:\n", env, rev.label)
+			var de *topology.DiagnosticsError
+			if errors.As(err, &de) {
+				writeDiagnostics(r.errOut, de, path)
+			} else {
+				fmt.Fprintln(r.errOut, err)
+			}
+			return nil, exitBadInput
+		}
+		pl, j, code := planAndJudge(ctx, p, t, r.errOut)
+		if pl == nil {
+			return nil, code
+		}
+		if s, err = review.NewSide(rev.label, pl, j.Results, j.Assessment, j.Reason, nil); err != nil {
+			fmt.Fprintf(r.errOut, "bulwark review: %v\n", err)
+			return nil, exitFailed
+		}
+	} else {
+		doc, code := r.planWithOwnBulwark(ctx, &rev, env)
+		if code != exitOK {
+			return nil, code
+		}
+		var err error
+		if s, err = review.ParseSide(rev.label, doc); err != nil {
+			fmt.Fprintf(r.errOut, "bulwark review: %v\n", err)
+			return nil, exitFailed
+		}
+	}
+	s.RelativeTo(rev.dir)
+	s.Images = manifestsOf(rev.dir, path, s.Target)
+	return s, exitOK
+}
+
+// planWithOwnBulwark builds the revision's bulwark and runs its plan.
+func (r *reviewer) planWithOwnBulwark(ctx context.Context, rev *revision, env string) ([]byte, int) {
+	if rev.built == "" {
+		bin := filepath.Join(filepath.Dir(rev.dir), "bulwark-of-revision")
+		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/bulwark")
+		build.Dir = rev.dir
+		if msg, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(r.errOut, "bulwark review: build bulwark at %s: %v\n%s", rev.label, err, msg)
+			return nil, exitFailed
+		}
+		rev.built = bin
+	}
+	cmd := exec.CommandContext(ctx, rev.built, "plan", "--env", env, "--format", "json")
+	cmd.Dir = rev.dir
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == exitFailed && out.Len() > 0) { // 1: mandatory violations, still a plan
+		fmt.Fprintf(r.errOut, "bulwark review: plan of %s at %s: %v\n%s", env, rev.label, err, errOut.String())
+		if errors.As(err, &exit) && exit.ExitCode() == exitBadInput {
+			return nil, exitBadInput
+		}
+		return nil, exitFailed
+	}
+	return out.Bytes(), exitOK
+}
+
+// manifestsOf reads the image manifests an aws environment's services use.
+func manifestsOf(dir, envFile, target string) map[string]*imagemanifest.Manifest {
+	if target != string(topology.TargetAWS) {
+		return nil // the local target builds its images from source
+	}
+	images := filepath.Join(dir, "images")
+	names := map[string]bool{}
+	l := &topology.Loader{} // no image catalog: the names are all this needs
+	if t, err := l.LoadFile(envFile); err == nil {
+		for _, s := range t.Services {
+			names[s.Image] = true
+		}
+	} else {
+		files, _ := filepath.Glob(filepath.Join(images, "*", imagemanifest.FileName))
+		for _, f := range files {
+			names[filepath.Base(filepath.Dir(f))] = true
+		}
+	}
+	out := map[string]*imagemanifest.Manifest{}
+	for name := range names {
+		if m, err := imagemanifest.Load(images, name); err == nil {
+			out[name] = m
+		}
+	}
+	return out
+}
+
+// livePreview runs the engine's preview of the working tree against each
+// stack's state, where the engine can do it without credentials.
+func livePreview(ctx context.Context, env, target string, errOut io.Writer) map[string]string {
+	if target != string(topology.TargetLocal) {
+		return map[string]string{"(none)": "not previewed: the " + target + " target needs cloud credentials for a preview"}
+	}
+	var buf bytes.Buffer
+	code := engineVerb(engine.OpPreview)(ctx, []string{"--env", env}, &buf, &buf)
+	text := buf.String()
+	if code != exitOK {
+		fmt.Fprintf(errOut, "review: the engine's preview of %s failed (exit %d)\n", env, code)
+		text = fmt.Sprintf("preview failed (exit %d):\n%s", code, text)
+	}
+	return map[string]string{"all stacks": text}
+}

@@ -1,0 +1,29 @@
+package localprovider
+
+import (
+	"reflect"
+	"strings"
+)
+
+// ReplaceOnChanges lists, per resource type token (bulwark:local:<Type>),
+// the inputs whose change replaces the resource rather than updating it:
+// the fields tagged provider:"replaceOnChanges", which the provider's
+// diffs honour. Pull-request review reads it to call a change a replacement.
+func ReplaceOnChanges() map[string][]string {
+	out := map[string][]string{}
+	for typ, args := range map[string]any{
+		"Region": RegionArgs{}, "Image": ImageArgs{}, "InstanceGroup": InstanceGroupArgs{}, "LoadBalancer": LoadBalancerArgs{},
+		"DnsServer": DnsServerArgs{}, "DnsRecord": DnsRecordArgs{}, "Database": DatabaseArgs{}, "BackupPlan": BackupPlanArgs{},
+	} {
+		t := reflect.TypeOf(args)
+		out[Name+":local:"+typ] = []string{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("pulumi"), ",")
+			if name != "" && strings.Contains(f.Tag.Get("provider"), "replaceOnChanges") {
+				out[Name+":local:"+typ] = append(out[Name+":local:"+typ], name)
+			}
+		}
+	}
+	return out
+}
