@@ -107,7 +107,7 @@ func runReview(ctx context.Context, args []string, out, errOut io.Writer) int {
 		}
 		rv := review.Diff(before, after)
 		if *live {
-			rv.Live = livePreview(ctx, e, after.Target, errOut)
+			rv.Live = livePreview(ctx, e, after.Target, enginePreview, errOut)
 		}
 		reviews = append(reviews, rv)
 	}
@@ -276,16 +276,21 @@ func manifestsOf(dir, envFile, target string) map[string]*imagemanifest.Manifest
 
 // livePreview runs the engine's preview of the working tree against each
 // stack's state, where the engine can do it without credentials.
-func livePreview(ctx context.Context, env, target string, errOut io.Writer) map[string]string {
+func livePreview(ctx context.Context, env, target string, preview func(ctx context.Context, env string) (string, int), errOut io.Writer) map[string]string {
 	if target != string(topology.TargetLocal) {
 		return map[string]string{"(none)": "not previewed: the " + target + " target needs cloud credentials for a preview"}
 	}
-	var buf bytes.Buffer
-	code := engineVerb(engine.OpPreview)(ctx, []string{"--env", env}, &buf, &buf)
-	text := buf.String()
+	text, code := preview(ctx, env)
 	if code != exitOK {
 		fmt.Fprintf(errOut, "review: the engine's preview of %s failed (exit %d)\n", env, code)
 		text = fmt.Sprintf("preview failed (exit %d):\n%s", code, text)
 	}
-	return map[string]string{"all stacks": text}
+	return map[string]string{"every stack": text}
+}
+
+// enginePreview is `bulwark preview --env E`, its output captured.
+func enginePreview(ctx context.Context, env string) (string, int) {
+	var buf bytes.Buffer
+	code := engineVerb(engine.OpPreview)(ctx, []string{"--env", env}, &buf, &buf)
+	return buf.String(), code
 }

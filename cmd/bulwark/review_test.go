@@ -248,3 +248,28 @@ func TestReviewWorkflow(t *testing.T) {
 		t.Errorf("reviews every touched environment: %t; updates its marked comment: %t", reviews, comments)
 	}
 }
+
+// --live puts the engine's preview into the comment, collapsed; a failed
+// preview says so; aws environments are not previewed (no credentials).
+func TestReviewLivePreview(t *testing.T) {
+	rv := &review.Review{Environment: "dev", Target: "local", Base: "main", Head: "working tree"}
+	var asked []string
+	preview := func(_ context.Context, env string) (string, int) {
+		asked = append(asked, env)
+		return "Previewing update (dev.east)\n  ~ bulwark:local:InstanceGroup shop update [diff: ~max]\n", exitOK
+	}
+	var errOut bytes.Buffer
+	rv.Live = livePreview(context.Background(), "dev", "local", preview, &errOut)
+	md := review.Markdown([]*review.Review{rv})
+	if len(asked) != 1 || asked[0] != "dev" || !strings.Contains(md, "<summary>Engine preview of <code>every stack</code>") || !strings.Contains(md, "[diff: ~max]") {
+		t.Errorf("asked %v; comment:\n%s", asked, md)
+	}
+	failed := livePreview(context.Background(), "dev", "local", func(context.Context, string) (string, int) { return "no state", exitFailed }, &errOut)
+	if !strings.Contains(failed["every stack"], "preview failed (exit 1)") || !strings.Contains(errOut.String(), "preview of dev failed") {
+		t.Errorf("a failed preview: %v / %s", failed, errOut.String())
+	}
+	aws := livePreview(context.Background(), "prod", "aws", func(context.Context, string) (string, int) { t.Error("previewed aws"); return "", 0 }, &errOut)
+	if !strings.Contains(aws["(none)"], "needs cloud credentials") {
+		t.Errorf("aws: %v", aws)
+	}
+}
