@@ -40,7 +40,7 @@ func TestBadEnvironmentExitsTwoWithFileLine(t *testing.T) {
 	if err := os.WriteFile(bad, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, verb := range []string{"validate", "plan", "up", "preview", "destroy"} {
+	for _, verb := range []string{"validate", "plan", "up", "preview", "destroy", "drift"} {
 		code, out, errOut := inProject(t, verb, "--env", bad)
 		if code != exitBadInput {
 			t.Errorf("%s: exit %d, want 2\n%s%s", verb, code, out, errOut)

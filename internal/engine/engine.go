@@ -78,6 +78,9 @@ const (
 	OpUp      Op = "up"
 	OpPreview Op = "preview"
 	OpRefresh Op = "refresh"
+	// OpDrift is a refresh in preview-only mode: what reality differs in,
+	// with the state left as it is.
+	OpDrift   Op = "drift"
 	OpDestroy Op = "destroy"
 )
 
@@ -106,6 +109,10 @@ type Event struct {
 	Parent string
 	Custom bool
 	Inputs map[string]any
+	// For refresh steps: the properties that differ, and the resource's
+	// outputs as the state records them (Old) and as read now (New).
+	Diffs    []string
+	Old, New map[string]any
 }
 
 // Progress receives events; it is called from one goroutine per operation.
@@ -301,6 +308,13 @@ func convert(stack string, e events.EngineEvent) (Event, bool) {
 		if state != nil {
 			ev.Parent, ev.Custom, ev.Inputs = state.Parent, state.Custom, state.Inputs
 		}
+		ev.Diffs = m.Diffs
+		if m.Old != nil {
+			ev.Old = m.Old.Outputs
+		}
+		if m.New != nil {
+			ev.New = m.New.Outputs
+		}
 		return ev
 	}
 	switch {
@@ -392,10 +406,27 @@ func (r *Runner) Preview(ctx context.Context, stack string, program pulumi.RunFu
 
 // Refresh reads the actual state of every resource into the stack's state.
 func (r *Runner) Refresh(ctx context.Context, stack string, program pulumi.RunFunc, progress Progress) (Result, error) {
-	return r.operate(ctx, OpRefresh, stack, program, progress, func(ctx context.Context, s auto.Stack, ch chan<- events.EngineEvent, n int) (map[string]int, auto.OutputMap, error) {
+	return r.refresh(ctx, OpRefresh, stack, program, progress)
+}
+
+// DriftCheck refreshes a stack in preview-only mode: each resource is read
+// from the provider and compared with the state, and nothing is written.
+// Progress receives a step per resource ("update" when it differs,
+// "delete" when it is gone, with Diffs, Old and New).
+func (r *Runner) DriftCheck(ctx context.Context, stack string, program pulumi.RunFunc, progress Progress) (Result, error) {
+	return r.refresh(ctx, OpDrift, stack, program, progress)
+}
+
+// refresh is Refresh (OpRefresh) or its preview-only form (OpDrift).
+func (r *Runner) refresh(ctx context.Context, op Op, stack string, program pulumi.RunFunc, progress Progress) (Result, error) {
+	return r.operate(ctx, op, stack, program, progress, func(ctx context.Context, s auto.Stack, ch chan<- events.EngineEvent, n int) (map[string]int, auto.OutputMap, error) {
 		opts := []optrefresh.Option{optrefresh.EventStreams(ch)}
 		if n > 0 {
 			opts = append(opts, optrefresh.Parallel(n))
+		}
+		if op == OpDrift {
+			res, err := s.PreviewRefresh(ctx, opts...)
+			return changes(res.ChangeSummary), nil, err
 		}
 		res, err := s.Refresh(ctx, opts...)
 		return summaryChanges(res.Summary), nil, err

@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
+	"github.com/bulwark-dev/bulwark/internal/drift"
 	"github.com/bulwark-dev/bulwark/internal/drill"
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
@@ -197,10 +198,33 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		west = lbs[1]
 	}
 	waitResolve(t, dnsServer, "shop.test", west)
-	// refresh finds the killed load balancer (drift); up repairs it, and east is back in DNS
+	// west's load balancer is removed by hand, behind the engine's back
+	if err := c.DeleteBalancer(ctx, "e2e/west/shop"); err != nil {
+		t.Fatal(err)
+	}
+	// drift reports both, property by property, and changes nothing: twice the same
+	for range 2 {
+		var col drift.Collector
+		o.Progress = col.Progress
+		dsum, err := o.Drift(ctx)
+		o.Progress = nil
+		if err != nil {
+			t.Fatalf("drift: %v", err)
+		}
+		rep := col.Report("e2e", []string{dsum.Results[0].Stack, dsum.Results[1].Stack, dsum.Results[2].Stack})
+		east, west := rep.Stacks[0].Resources, rep.Stacks[1].Resources
+		if len(east) != 1 || east[0].Type != "bulwark:local:LoadBalancer" || east[0].Kind != drift.Changed ||
+			len(east[0].Properties) != 1 || east[0].Properties[0].Name != "running" || east[0].Properties[0].Recorded != true || east[0].Properties[0].Actual != false {
+			t.Fatalf("drift of east: %+v\n%s", east, rep.Text())
+		}
+		if len(west) != 1 || west[0].Type != "bulwark:local:LoadBalancer" || west[0].Kind != drift.Gone {
+			t.Fatalf("drift of west: %+v\n%s", west, rep.Text())
+		}
+	}
+	// refresh writes what drift found into the state; up repairs it, and east is back in DNS
 	sum, err = o.Refresh(ctx)
-	if err != nil || sum.Results[0].Changes["update"] != 1 {
-		t.Fatalf("refresh after losing east's load balancer: %v, %v", sum.Results[0].Changes, err)
+	if err != nil || sum.Results[0].Changes["update"] != 1 || sum.Results[1].Changes["delete"] != 1 {
+		t.Fatalf("refresh after losing both load balancers: %v %v, %v", sum.Results[0].Changes, sum.Results[1].Changes, err)
 	}
 	if _, err := o.Up(ctx); err != nil {
 		t.Fatalf("up after losing a load balancer: %v", err)

@@ -22,6 +22,7 @@ type Engine interface {
 	Up(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
 	Preview(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
 	Refresh(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
+	DriftCheck(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
 	Destroy(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
 	Outputs(ctx context.Context, stack string, showSecrets bool) (map[string]any, error)
 	Exists(ctx context.Context, stack string) (bool, error)
@@ -135,6 +136,13 @@ func (o *Orchestrator) Preview(ctx context.Context) (Summary, error) {
 // Refresh refreshes the regional stacks, then the global stack.
 func (o *Orchestrator) Refresh(ctx context.Context) (Summary, error) {
 	return o.forward(ctx, engine.OpRefresh, o.Engine.Refresh, false)
+}
+
+// Drift refreshes every stack in preview-only mode, regional stacks first
+// (the global stack once every region is deployed); Progress receives each
+// resource's refresh step. Nothing is changed.
+func (o *Orchestrator) Drift(ctx context.Context) (Summary, error) {
+	return o.forward(ctx, engine.OpDrift, o.Engine.DriftCheck, true)
 }
 
 // Destroy destroys the global stack first, then the regional stacks.

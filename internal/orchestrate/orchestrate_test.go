@@ -71,6 +71,9 @@ func (f *fakeEngine) Preview(ctx context.Context, s string, _ pulumi.RunFunc, _ 
 func (f *fakeEngine) Refresh(ctx context.Context, s string, _ pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
 	return f.op(ctx, engine.OpRefresh, s)
 }
+func (f *fakeEngine) DriftCheck(ctx context.Context, s string, _ pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
+	return f.op(ctx, engine.OpDrift, s)
+}
 func (f *fakeEngine) Destroy(ctx context.Context, s string, _ pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
 	return f.op(ctx, engine.OpDestroy, s)
 }
@@ -256,5 +259,24 @@ func TestPreviewBeforeFirstDeploy(t *testing.T) {
 	o.Engine = f
 	if _, err := o.Preview(context.Background()); err != nil || f.index("start dev.global") < 0 {
 		t.Errorf("global not previewed once regions exist: %v %v", err, f.log)
+	}
+}
+
+// Drift checks the regions, then the global stack once every region is deployed.
+func TestDriftChecksRegionsThenGlobal(t *testing.T) {
+	f := &fakeEngine{}
+	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west")}
+	sum, err := o.Drift(context.Background())
+	if err != nil || sum.Op != engine.OpDrift {
+		t.Fatal(sum.Op, err)
+	}
+	g := f.index("start dev.global")
+	if g < 0 || g < f.index("end dev.east") || g < f.index("end dev.west") {
+		t.Errorf("order: %v", f.log)
+	}
+	f = &fakeEngine{existing: map[string]bool{"dev.east": true}}
+	o.Engine = f
+	if _, err := o.Drift(context.Background()); err != nil || f.index("start dev.global") >= 0 {
+		t.Errorf("global checked while dev.west is not deployed: %v %v", err, f.log)
 	}
 }
