@@ -104,7 +104,7 @@ func (p *Project) loadEnvironment(env string, images topology.ImageCatalog) (*to
 	if err != nil {
 		return nil, err
 	}
-	l := &topology.Loader{Images: images}
+	l := &topology.Loader{Images: images, Root: p.Root}
 	return l.LoadFile(RelativeIfInside(path))
 }
 

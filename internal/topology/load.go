@@ -80,6 +80,9 @@ func (d ImageDir) Manifest(name string) (*imagemanifest.Manifest, string, error)
 type Loader struct {
 	// Images, when set, is checked for every service's image.
 	Images ImageCatalog
+	// Root is the project root, which layer sources are relative to
+	// (default: the parent of the environment file's folder).
+	Root   string
 	parser *hclparse.Parser
 }
 
@@ -110,7 +113,7 @@ func (l *Loader) Load(filename string, src []byte) (*Topology, error) {
 	if diags.HasErrors() {
 		return nil, &DiagnosticsError{Diags: diags, Files: l.parser.Files()}
 	}
-	d := &decoder{images: l.Images}
+	d := &decoder{images: l.Images, root: layerRoot(l.Root, filename)}
 	topo := d.decodeFile(file.Body)
 	topo.File = filename
 	diags = append(diags, d.diags...)
@@ -126,6 +129,7 @@ var (
 		{Type: "region", LabelNames: []string{"name"}},
 		{Type: "service", LabelNames: []string{"name"}},
 		{Type: "policy", LabelNames: []string{"id"}},
+		{Type: "layer", LabelNames: []string{"name"}},
 	}}
 	environmentSchema = &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "target", Required: true}, {Name: "state"}, {Name: "secrets"}},
@@ -194,6 +198,7 @@ var reservedRegionNames = map[string]bool{"global": true}
 
 type decoder struct {
 	images ImageCatalog
+	root   string // layer sources are relative to it
 	diags  hcl.Diagnostics
 }
 
@@ -234,6 +239,13 @@ func (d *decoder) decodeFile(body hcl.Body) *Topology {
 			if pc, ok := d.policy(b, topo); ok {
 				topo.Policies = append(topo.Policies, pc)
 			}
+		case "layer":
+			l := d.layer(b, d.root)
+			if i := slices.IndexFunc(topo.Layers, func(o Layer) bool { return o.Name == l.Name }); i >= 0 || l.Name == Stacks {
+				d.errorf(&b.LabelRanges[0], "Duplicate layer", "Layer %q is already declared (or is the reserved name \"stacks\").", l.Name)
+				continue
+			}
+			topo.Layers = append(topo.Layers, l)
 		}
 	}
 	switch len(envBlocks) {
@@ -249,6 +261,7 @@ func (d *decoder) decodeFile(body hcl.Body) *Topology {
 		topo.Environment = d.environment(envBlocks[0])
 	}
 	d.checkRegions(topo, c.MissingItemRange)
+	d.checkLayers(topo)
 	for _, b := range serviceBlocks {
 		s := d.service(b, topo)
 		if prev, dup := serviceSeen[s.Name]; dup {

@@ -88,6 +88,8 @@ type Topology struct {
 	Regions     []Region  // in file order
 	Services    []Service // in file order
 	Policies    []PolicyConfig
+	// Layers are Terraform root modules run in order with the stacks.
+	Layers []Layer
 	// File is the path the topology was loaded from.
 	File string
 }
