@@ -9,7 +9,7 @@ PLANE_BUILD = github.com/bulwark-dev/bulwark/internal/localcloud.Build=$(VERSION
 export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 
-.PHONY: all build pulumi deps test test-aws lint fuzz bench demo golden clean
+.PHONY: terraform all build pulumi deps test test-aws lint fuzz bench demo golden clean
 
 all: build
 
@@ -28,7 +28,16 @@ bin/pulumi: tools/pulumi/go.mod tools/pulumi/go.sum
 		github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 	@bin/pulumi version
 
-build: bin/pulumi
+# Terraform for layers: the terraform (or tofu) on PATH when there is one;
+# else v1.5.7 built from source from the Go module proxy into bin/ (its
+# go.mod has no replace directives; a few minutes the first time).
+TERRAFORM_VERSION = v1.5.7
+terraform:
+	@if command -v terraform >/dev/null || command -v tofu >/dev/null || [ -x bin/terraform ]; then :; else \
+		echo "building Terraform $(TERRAFORM_VERSION) from source (a few minutes the first time)..."; \
+		GOBIN=$(CURDIR)/bin $(GO) install github.com/hashicorp/terraform@$(TERRAFORM_VERSION); fi
+
+build: bin/pulumi terraform
 	$(GO) build -ldflags "-X main.version=$(VERSION) -X $(PLANE_BUILD)" -o bin/bulwark ./cmd/bulwark
 	$(GO) build -ldflags "-X $(PLANE_BUILD)" -o bin/pulumi-resource-bulwark ./cmd/pulumi-resource-bulwark
 	$(GO) build -o bin/shop ./images/shop

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -38,7 +39,7 @@ func Program(t *topology.Topology, ref Ref) (pulumi.RunFunc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return body.Export, nil
+	return withLayers(t, body).Export, nil
 }
 
 // Export runs the body and exports its outputs.
@@ -51,6 +52,37 @@ func (b Body) Export(ctx *pulumi.Context) error {
 		ctx.Export(k, v)
 	}
 	return nil
+}
+
+// withLayers adds the outputs of the Terraform layers that ran before the
+// stacks as the stack's "layers" output, secrets kept secret.
+func withLayers(t *topology.Topology, body Body) Body {
+	if len(t.LayerOutputs) == 0 {
+		return body
+	}
+	return func(ctx *pulumi.Context) (pulumi.Map, error) {
+		outs, err := body(ctx)
+		if err != nil {
+			return nil, err
+		}
+		all := pulumi.Map{}
+		for name, values := range t.LayerOutputs {
+			m := pulumi.Map{}
+			for k, v := range values {
+				var out pulumi.Input = pulumi.Any(v)
+				if slices.Contains(t.LayerSensitive[name], k) {
+					out = pulumi.ToSecret(pulumi.Any(v))
+				}
+				m[k] = out
+			}
+			all[name] = m
+		}
+		if outs == nil {
+			outs = pulumi.Map{}
+		}
+		outs["layers"] = all
+		return outs, nil
+	}
 }
 
 // FromStack is the program for `pulumi up -s <env>.<region>` run by a stock

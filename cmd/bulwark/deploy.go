@@ -17,6 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/layers"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/project"
@@ -182,7 +183,30 @@ func orchestrator(p *project.Project, t *topology.Topology, f *deployFlags, out,
 	if r == nil {
 		return nil, code
 	}
-	return &orchestrate.Orchestrator{Engine: r, Topology: t, Parallel: f.Parallel, Region: f.Region, Progress: progress}, exitOK
+	o := &orchestrate.Orchestrator{Engine: r, Topology: t, Parallel: f.Parallel, Region: f.Region, Progress: progress}
+	if o.Layers, code = layerRunnerFor(p, t, errOut); code != exitOK {
+		return nil, code
+	}
+	return o, exitOK
+}
+
+// layerRunnerFor runs the environment's Terraform layers, when it has any,
+// in <state>/layers/<env>.
+func layerRunnerFor(p *project.Project, t *topology.Topology, errOut io.Writer) (orchestrate.LayerRunner, int) {
+	if len(t.Layers) == 0 {
+		return nil, exitOK
+	}
+	exe, err := layers.Find(p.Root)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark: environment %s has Terraform layers: %v\n", t.Environment.Name, err)
+		return nil, exitFailed
+	}
+	state, err := project.StateDir()
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark: %v\n", err)
+		return nil, exitFailed
+	}
+	return &layers.Runner{Exec: exe, Dir: filepath.Join(state, "layers", t.Environment.Name), Root: p.Root}, exitOK
 }
 
 // engineFor builds the engine runner for an environment and the printer of

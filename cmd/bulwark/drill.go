@@ -11,6 +11,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
 	"github.com/bulwark-dev/bulwark/internal/drill"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
@@ -59,6 +60,11 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 		return code
 	}
 	opts.Deadline = *deadline
+	if tf, code := layerRunnerFor(p, t, errOut); code != exitOK {
+		return code
+	} else if tf != nil {
+		opts.Checks = append(opts.Checks, layersApplied(t, tf))
+	}
 	opts.NoRestore = *noRestore
 	opts.Progress = func(line string) { fmt.Fprintf(errOut, "drill: %s\n", line) }
 	r, err := drill.Run(ctx, opts)
@@ -236,4 +242,22 @@ func awsDrillOptions(ctx context.Context, t *topology.Topology, svc topology.Ser
 		port = 443
 	}
 	return drill.Options{Topology: t, Service: svc, Region: region, DNSServer: f.dnsServer, Port: port, HTTPS: svc.HTTPS != nil, Scenario: sc}, sc, exitOK
+}
+
+// layersApplied checks that every Terraform layer of the environment has
+// been applied: a drill of an environment whose layers are missing would
+// measure the wrong thing.
+func layersApplied(t *topology.Topology, tf orchestrate.LayerRunner) drill.PreflightCheck {
+	return drill.PreflightCheck{Name: "terraform layers", Run: func(ctx context.Context) (string, error) {
+		for _, l := range t.Layers {
+			outs, err := tf.Outputs(ctx, l)
+			if err != nil {
+				return "", err
+			}
+			if outs == nil {
+				return "", fmt.Errorf("layer %s has not been applied (bulwark up --env %s)", l.Name, t.Environment.Name)
+			}
+		}
+		return fmt.Sprintf("%d Terraform layer(s) applied", len(t.Layers)), nil
+	}}
 }

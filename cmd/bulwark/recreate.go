@@ -56,8 +56,12 @@ func runRecreateRegion(ctx context.Context, args []string, out, errOut io.Writer
 	if runner == nil {
 		return code
 	}
+	tf, code := layerRunnerFor(p, t, errOut)
+	if code != exitOK {
+		return code
+	}
 	rep, err := rebuild.Run(ctx, rebuild.Options{
-		Topology: t, Region: f.Region, Failback: *failback, Engine: runner, Plane: localcloud.NewClient(plane), Wait: *wait,
+		Topology: t, Region: f.Region, Failback: *failback, Engine: runner, Plane: localcloud.NewClient(plane), Wait: *wait, Layers: tf,
 		Progress:       func(line string) { fmt.Fprintf(errOut, "recreate-region: %s\n", line) },
 		EngineProgress: progress,
 	})

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -298,5 +299,24 @@ func TestAWSZoneLossWithFIS(t *testing.T) {
 	// a second drill while the first's experiment ran would be refused by FIS
 	if _, err := w.ops.StartExperiment(context.Background(), "us-east-1", "EXTnone", "x", time.Second); err == nil || errors.Is(err, awsrunbook.ErrTimeout) {
 		t.Errorf("an unknown template: %v", err)
+	}
+}
+
+// A failed preflight check stops the drill before anything is injected.
+func TestPreflightCheckStopsTheDrill(t *testing.T) {
+	w := newAWSWorld(t)
+	sc := &AWSInstanceLoss{Ops: w.ops, Scope: awsrunbook.Scope{Environment: "drilltest", Region: "us-east-1", Service: "shop"}}
+	r, err := Run(context.Background(), Options{Topology: w.topo, Service: w.topo.Services[0], Scenario: sc, Port: w.port,
+		Lookup: func(_ context.Context, name string) ([]string, error) { return w.cloud.Answer(name), nil },
+		Checks: []PreflightCheck{{Name: "terraform layers", Run: func(context.Context) (string, error) {
+			return "", errors.New("layer bootstrap has not been applied")
+		}}}})
+	if !errors.Is(err, ErrPreflight) || !strings.Contains(err.Error(), "terraform layers: layer bootstrap") || len(r.Steps) != 1 {
+		t.Fatalf("err = %v, steps %+v", err, r.Steps)
+	}
+	for _, call := range w.cloud.Calls() {
+		if strings.Contains(call, "Terminate") {
+			t.Errorf("injected despite the failed preflight: %s", call)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/topology"
@@ -66,6 +67,9 @@ type Options struct {
 	// NoRestore leaves the environment failed over: the restore step is
 	// skipped (recreate-region brings the lost region back).
 	NoRestore bool
+	// Checks run in the preflight before the probe (the Terraform layers
+	// are applied, ...); one that fails stops the drill.
+	Checks []PreflightCheck
 	// Estimated is the assessment's estimate for this disruption, if any.
 	Estimated *Numbers
 	// Progress receives a line per step.
@@ -131,6 +135,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	err := step("preflight", func() (string, error) {
+		var passed []string
+		for _, c := range o.Checks {
+			detail, err := c.Run(ctx)
+			if err != nil {
+				return "", fmt.Errorf("%w: %s: %w", ErrPreflight, c.Name, err)
+			}
+			passed = append(passed, detail)
+		}
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		pre := newProbe(100 * time.Millisecond)
@@ -150,7 +162,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		<-done
 		for _, a := range pre.Attempts() {
 			if a.OK {
-				return fmt.Sprintf("%s takes writes", probe.Name), nil
+				return strings.Join(append(passed, fmt.Sprintf("%s takes writes", probe.Name)), "; "), nil
 			}
 		}
 		last := "no attempt"
@@ -262,6 +274,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	r.Measured = Numbers{RTOSeconds: r.Outage.RTO().Seconds(), RPOSeconds: r.Data.Window.Seconds(), WritesLost: &lost, Known: !r.Outage.Unrecovered}
 	r.Checks = checks(r, o)
 	return finish(restoreErr)
+}
+
+// PreflightCheck is a condition the environment must meet before a drill.
+type PreflightCheck struct {
+	Name string
+	Run  func(ctx context.Context) (string, error)
 }
 
 // recovered reports whether the probe has succeeded for at least steady

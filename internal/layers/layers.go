@@ -65,14 +65,14 @@ type Runner struct {
 
 // Result is what one layer operation did.
 type Result struct {
-	Layer    string         `json:"layer"`
-	Op       string         `json:"op"`
-	Changes  map[string]int `json:"changes,omitempty"` // create, update, delete, replace
-	Outputs  map[string]any `json:"outputs,omitempty"`
+	Layer   string         `json:"layer"`
+	Op      string         `json:"op"`
+	Changes map[string]int `json:"changes,omitempty"` // create, update, delete, replace
+	Outputs map[string]any `json:"outputs,omitempty"`
 	// Sensitive names the outputs Terraform marks sensitive: passed on, never shown.
-	Sensitive []string `json:"sensitive,omitempty"`
-	Plan     *tfjson.Plan   `json:"-"`
-	Duration time.Duration  `json:"duration"`
+	Sensitive []string      `json:"sensitive,omitempty"`
+	Plan      *tfjson.Plan  `json:"-"`
+	Duration  time.Duration `json:"duration"`
 }
 
 // Error is a failed Terraform command of a layer.

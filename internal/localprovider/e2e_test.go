@@ -23,6 +23,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/drift"
 	"github.com/bulwark-dev/bulwark/internal/drill"
 	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/layers"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/rebuild"
@@ -68,11 +69,28 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	o := &orchestrate.Orchestrator{Engine: r, Topology: topo}
+	tf, err := layers.Find(root)
+	if err != nil {
+		t.Fatalf("%v (make deps provides one)", err)
+	}
+	o := &orchestrate.Orchestrator{Engine: r, Topology: topo,
+		Layers: &layers.Runner{Exec: tf, Dir: filepath.Join(state, "layers", "e2e"), Root: root}}
 
 	sum, err := o.Up(ctx)
 	if err != nil {
 		t.Fatalf("up: %v", err)
+	}
+	// the Terraform layer ran first, and its output reached every stack
+	if sum.Results[0].Stack != "layer bootstrap" || sum.Results[0].Outputs["bucket"] != "e2e-state-east" {
+		t.Fatalf("the layer's result: %+v", sum.Results[0])
+	}
+	sum.Results = sum.Results[1:]
+	for _, res := range sum.Results {
+		passed, _ := res.Outputs["layers"].(map[string]any)
+		bootstrap, _ := passed["bootstrap"].(map[string]any)
+		if bootstrap["bucket"] != "e2e-state-east" {
+			t.Errorf("stack %s was not given the layer's output: %v", res.Stack, res.Outputs["layers"])
+		}
 	}
 	// every region's service answers through its own load balancer
 	for _, res := range sum.Results[:2] {
@@ -286,7 +304,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	}
 	rowsBefore := countWrites(t, ctx, westDB.Address)
 	var steps []string
-	rb, err := rebuild.Run(ctx, rebuild.Options{Topology: topo, Region: "east", Failback: true, Engine: r, Plane: c,
+	rb, err := rebuild.Run(ctx, rebuild.Options{Topology: topo, Region: "east", Failback: true, Engine: r, Plane: c, Layers: o.Layers,
 		Progress: func(line string) { steps = append(steps, line) }})
 	if err != nil {
 		t.Fatalf("recreate east: %v\n%s", err, strings.Join(steps, "\n"))
@@ -318,7 +336,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	}
 	// a rerun converges (every step is safe to repeat): east is the primary
 	// and is switched over to west first, then back
-	if _, err := rebuild.Run(ctx, rebuild.Options{Topology: topo, Region: "east", Failback: true, Engine: r, Plane: c}); err != nil {
+	if _, err := rebuild.Run(ctx, rebuild.Options{Topology: topo, Region: "east", Failback: true, Engine: r, Plane: c, Layers: o.Layers}); err != nil {
 		t.Fatalf("recreate east again: %v", err)
 	}
 	if eastDB, err = c.GetDatabase(ctx, "e2e/east/shop"); err != nil || eastDB.Role != "primary" || countWrites(t, ctx, eastDB.Address) != rowsBefore {
@@ -360,8 +378,15 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	if len(pids) != 9 {
 		t.Fatalf("want 4 instances, 2 balancers, a DNS server and 2 databases, have pids %v", pids)
 	}
-	if _, err := o.Destroy(ctx); err != nil {
+	dsum, err := o.Destroy(ctx)
+	if err != nil {
 		t.Fatalf("destroy: %v", err)
+	}
+	if last := dsum.Results[len(dsum.Results)-1]; last.Stack != "layer bootstrap" || last.Status != orchestrate.StatusOK {
+		t.Errorf("the layer is destroyed last: %+v", last)
+	}
+	if outs, err := o.Layers.Outputs(ctx, topo.Layers[0]); err != nil || len(outs) != 0 {
+		t.Errorf("the layer's outputs after destroy: %v %v", outs, err)
 	}
 	for _, pid := range pids {
 		if running(pid) {

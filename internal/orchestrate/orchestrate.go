@@ -105,6 +105,9 @@ type Orchestrator struct {
 	// Region, when set, limits a run to that region's stack and the global one.
 	Region   string
 	Progress engine.Progress
+	// Layers runs the environment's Terraform layers, in order with the
+	// stacks, on up, preview and destroy.
+	Layers LayerRunner
 }
 
 type verb func(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
@@ -124,13 +127,13 @@ func (o *Orchestrator) regions() ([]stacks.Ref, error) {
 
 // Up deploys the regional stacks, then the global stack.
 func (o *Orchestrator) Up(ctx context.Context) (Summary, error) {
-	return o.forward(ctx, engine.OpUp, o.Engine.Up, false)
+	return o.withLayers(ctx, engine.OpUp, func() (Summary, error) { return o.forward(ctx, engine.OpUp, o.Engine.Up, false) })
 }
 
 // Preview previews the regional stacks, then the global stack when every
 // regional stack it reads already exists.
 func (o *Orchestrator) Preview(ctx context.Context) (Summary, error) {
-	return o.forward(ctx, engine.OpPreview, o.Engine.Preview, true)
+	return o.withLayers(ctx, engine.OpPreview, func() (Summary, error) { return o.forward(ctx, engine.OpPreview, o.Engine.Preview, true) })
 }
 
 // Refresh refreshes the regional stacks, then the global stack.
@@ -147,6 +150,10 @@ func (o *Orchestrator) Drift(ctx context.Context) (Summary, error) {
 
 // Destroy destroys the global stack first, then the regional stacks.
 func (o *Orchestrator) Destroy(ctx context.Context) (Summary, error) {
+	return o.withLayers(ctx, engine.OpDestroy, func() (Summary, error) { return o.destroyStacks(ctx) })
+}
+
+func (o *Orchestrator) destroyStacks(ctx context.Context) (Summary, error) {
 	refs, err := o.regions()
 	if err != nil {
 		return Summary{}, err

@@ -36,6 +36,10 @@ type Options struct {
 	Failback bool
 	Engine   Engine
 	Plane    *localcloud.Client
+	// Layers runs the environment's Terraform layers with the region's
+	// stack (applied again, so what they own is there and their outputs
+	// reach the rebuilt stack); nil when it has none.
+	Layers orchestrate.LayerRunner
 	// Wait bounds each waiting step (default 60 s).
 	Wait time.Duration
 	// Progress receives a line per step and the engine's events.
@@ -206,7 +210,7 @@ func (b *rebuilder) abandon(ctx context.Context) (string, error) {
 }
 
 func (b *rebuilder) deploy(ctx context.Context) (string, error) {
-	o := &orchestrate.Orchestrator{Engine: b.Engine, Topology: b.Topology, Region: b.Region, Progress: b.EngineProgress}
+	o := &orchestrate.Orchestrator{Engine: b.Engine, Topology: b.Topology, Region: b.Region, Progress: b.EngineProgress, Layers: b.Layers}
 	sum, err := o.Up(ctx)
 	if err != nil {
 		return "", err

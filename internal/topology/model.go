@@ -90,6 +90,11 @@ type Topology struct {
 	Policies    []PolicyConfig
 	// Layers are Terraform root modules run in order with the stacks.
 	Layers []Layer
+	// LayerOutputs are the outputs of the layers that ran before the
+	// stacks (set by the orchestrator at run time); the stacks export them
+	// as their "layers" output. LayerSensitive names the secret ones.
+	LayerOutputs   map[string]map[string]any
+	LayerSensitive map[string][]string
 	// File is the path the topology was loaded from.
 	File string
 }

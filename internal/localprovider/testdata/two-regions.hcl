@@ -33,3 +33,9 @@ service "shop" {
     copy_to = ["west"]
   }
 }
+# A Terraform layer before the stacks: its output is passed into them.
+layer "bootstrap" {
+  source = "testdata/layers/bootstrap"
+  before = ["stacks"]
+  vars   = { region = "east" }
+}
