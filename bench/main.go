@@ -88,8 +88,10 @@ func benchReview(wd, bin string, runs int) error {
 	if err := os.CopyFS(filepath.Join(repo, "environments"), os.DirFS(filepath.Join(wd, "environments"))); err != nil {
 		return err
 	}
-	if err := os.CopyFS(filepath.Join(repo, "images"), os.DirFS(filepath.Join(wd, "images"))); err != nil {
-		return err
+	for _, dir := range []string{"images", "layers"} {
+		if err := os.CopyFS(filepath.Join(repo, dir), os.DirFS(filepath.Join(wd, dir))); err != nil {
+			return err
+		}
 	}
 	yaml, err := os.ReadFile(filepath.Join(wd, "Pulumi.yaml"))
 	if err != nil {

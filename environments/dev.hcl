@@ -55,3 +55,14 @@ service "shop" {
     copy_to = ["west"]
   }
 }
+
+# Terraform's part: a root module applied before the stacks (see README,
+# "Terraform layers"); its outputs reach every stack.
+layer "bootstrap" {
+  source = "layers/bootstrap"
+  before = ["stacks"]
+  vars = {
+    environment = "dev"
+    zone        = "shop.test"
+  }
+}

@@ -153,7 +153,7 @@ func gitIn(t *testing.T, dir string, args ...string) string {
 // the working tree and another commit.
 func TestReviewGitRepository(t *testing.T) {
 	repo := t.TempDir()
-	for _, f := range []string{"Pulumi.yaml", "environments/dev.hcl", "environments/dev-async.hcl", "images/shop/main.go"} {
+	for _, f := range []string{"Pulumi.yaml", "environments/dev.hcl", "environments/dev-async.hcl", "images/shop/main.go", "layers/bootstrap/main.tf"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", f))
 		if err != nil {
 			t.Fatal(err)

@@ -162,7 +162,18 @@ func (r *Runner) Apply(ctx context.Context, l topology.Layer, vars map[string]ct
 	if err != nil {
 		return res, err
 	}
-	if err := tf.Apply(ctx); err != nil {
+	// plan, read the plan, apply exactly that plan: the changes are counted
+	planFile := filepath.Join(r.Dir, l.Name, "bulwark.tfplan")
+	defer os.Remove(planFile)
+	if _, err := tf.Plan(ctx, tfexec.Out(planFile)); err != nil {
+		return res, r.fail(l, "plan", err)
+	}
+	plan, err := tf.ShowPlanFile(ctx, planFile)
+	if err != nil {
+		return res, r.fail(l, "show", err)
+	}
+	res.Changes = Changes(plan)
+	if err := tf.Apply(ctx, tfexec.DirOrPlan(planFile)); err != nil {
 		return res, r.fail(l, "apply", err)
 	}
 	res.Outputs, res.Sensitive, err = r.outputs(ctx, l, tf)

@@ -24,6 +24,7 @@ echo "$*" >> ` + log + `
 case "$1" in
   version) echo '{"terraform_version":"1.5.7","platform":"linux_amd64","provider_selections":{},"terraform_outdated":false}' ;;
   output) echo '{"bucket":{"sensitive":false,"type":"string","value":"b-1"},"token":{"sensitive":true,"type":"string","value":"t"}}' ;;
+  show) echo '{"format_version":"1.2","terraform_version":"1.5.7","resource_changes":[{"address":"terraform_data.bucket","mode":"managed","type":"terraform_data","name":"bucket","change":{"actions":["create"]}}]}' ;;
   ` + failOn + `) printf 'Error: Unsupported argument\n\n  on main.tf line 2, in resource "terraform_data" "x":\n   2:   nonsense = 1\n' >&2; exit 1 ;;
 esac
 exit 0
@@ -67,9 +68,14 @@ func TestApplyArgv(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := commands(t, log)
-	if len(got) != 3 || !strings.HasPrefix(got[0], "init ") || !strings.HasPrefix(got[1], "apply ") || !strings.HasPrefix(got[2], "output ") {
+	if len(got) != 5 || !strings.HasPrefix(got[0], "init ") || !strings.HasPrefix(got[1], "plan ") || !strings.HasPrefix(got[2], "show ") ||
+		!strings.HasPrefix(got[3], "apply ") || !strings.HasPrefix(got[4], "output ") {
 		t.Fatalf("commands: %q", got)
 	}
+	if !strings.HasSuffix(got[3], "bulwark.tfplan") || !strings.Contains(got[1], "-out=") {
+		t.Errorf("apply does not apply the plan it showed: %q / %q", got[1], got[3])
+	}
+	got = append(got[:1], got[3:]...) // init, apply, output
 	for _, want := range []string{"-input=false", "-upgrade=false"} {
 		if !strings.Contains(got[0], want) {
 			t.Errorf("init lacks %s: %s", want, got[0])
@@ -83,7 +89,7 @@ func TestApplyArgv(t *testing.T) {
 	if !strings.Contains(got[2], "-json") {
 		t.Errorf("output without -json: %s", got[2])
 	}
-	if res.Outputs["bucket"] != "b-1" || len(res.Sensitive) != 1 || res.Sensitive[0] != "token" {
+	if res.Outputs["bucket"] != "b-1" || len(res.Sensitive) != 1 || res.Sensitive[0] != "token" || res.Changes["create"] != 1 {
 		t.Errorf("result %+v", res)
 	}
 	work := filepath.Join(r.Dir, "bootstrap")

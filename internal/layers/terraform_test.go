@@ -34,7 +34,7 @@ func TestRealTerraformLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Outputs["bucket"] != "bulwark-state-east" || res.Outputs["token"] != "s3cr3t-east" || len(res.Sensitive) != 1 {
+	if res.Outputs["bucket"] != "bulwark-state-east" || res.Outputs["token"] != "s3cr3t-east" || len(res.Sensitive) != 1 || res.Changes["create"] != 1 {
 		t.Fatalf("outputs %v, sensitive %v", res.Outputs, res.Sensitive)
 	}
 	if outs, err := r.Outputs(ctx, l); err != nil || outs["bucket"] != "bulwark-state-east" {
