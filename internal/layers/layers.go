@@ -154,25 +154,16 @@ func (r *Runner) fail(l topology.Layer, command string, err error) error {
 	return &Error{Layer: l.Name, Command: command, Message: strings.TrimSpace(msg)}
 }
 
-// Apply applies a layer and returns its outputs.
+// Apply plans a layer, reads the plan, and applies exactly that plan;
+// it returns the changes and the layer's outputs.
 func (r *Runner) Apply(ctx context.Context, l topology.Layer, vars map[string]cty.Value) (Result, error) {
 	start := time.Now()
-	res := Result{Layer: l.Name, Op: "apply"}
-	tf, err := r.workdir(ctx, l, vars)
+	res, tf, planFile, err := r.plan(ctx, l, vars)
+	res.Op = "apply"
 	if err != nil {
 		return res, err
 	}
-	// plan, read the plan, apply exactly that plan: the changes are counted
-	planFile := filepath.Join(r.Dir, l.Name, "bulwark.tfplan")
 	defer os.Remove(planFile)
-	if _, err := tf.Plan(ctx, tfexec.Out(planFile)); err != nil {
-		return res, r.fail(l, "plan", err)
-	}
-	plan, err := tf.ShowPlanFile(ctx, planFile)
-	if err != nil {
-		return res, r.fail(l, "show", err)
-	}
-	res.Changes = Changes(plan)
 	if err := tf.Apply(ctx, tfexec.DirOrPlan(planFile)); err != nil {
 		return res, r.fail(l, "apply", err)
 	}
@@ -184,23 +175,31 @@ func (r *Runner) Apply(ctx context.Context, l topology.Layer, vars map[string]ct
 // Plan plans a layer and reads the plan back (show -json).
 func (r *Runner) Plan(ctx context.Context, l topology.Layer, vars map[string]cty.Value) (Result, error) {
 	start := time.Now()
+	res, _, planFile, err := r.plan(ctx, l, vars)
+	if planFile != "" {
+		_ = os.Remove(planFile)
+	}
+	res.Duration = time.Since(start)
+	return res, err
+}
+
+// plan writes a layer's plan to a file in its working folder and reads it back.
+func (r *Runner) plan(ctx context.Context, l topology.Layer, vars map[string]cty.Value) (Result, *tfexec.Terraform, string, error) {
 	res := Result{Layer: l.Name, Op: "plan"}
 	tf, err := r.workdir(ctx, l, vars)
 	if err != nil {
-		return res, err
+		return res, nil, "", err
 	}
 	planFile := filepath.Join(r.Dir, l.Name, "bulwark.tfplan")
-	defer os.Remove(planFile)
 	if _, err := tf.Plan(ctx, tfexec.Out(planFile)); err != nil {
-		return res, r.fail(l, "plan", err)
+		return res, tf, planFile, r.fail(l, "plan", err)
 	}
 	plan, err := tf.ShowPlanFile(ctx, planFile)
 	if err != nil {
-		return res, r.fail(l, "show", err)
+		return res, tf, planFile, r.fail(l, "show", err)
 	}
 	res.Plan, res.Changes = plan, Changes(plan)
-	res.Duration = time.Since(start)
-	return res, nil
+	return res, tf, planFile, nil
 }
 
 // Changes counts a plan's resource changes by action.
