@@ -15,6 +15,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
+	"github.com/bulwark-dev/bulwark/internal/layers"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/review"
 	"github.com/bulwark-dev/bulwark/internal/topology"
@@ -216,6 +217,12 @@ func (r *reviewer) side(ctx context.Context, rev revision, env string) (*review.
 	}
 	s.RelativeTo(rev.dir)
 	s.Images = manifestsOf(rev.dir, path, s.Target)
+	l := &topology.Loader{Root: rev.dir}
+	if t, err := l.LoadFile(path); err == nil && len(t.Layers) > 0 {
+		tf, _ := layers.Find(r.working)
+		fmt.Fprintf(r.errOut, "review: planning the Terraform layers of %s at %s\n", env, rev.label)
+		review.AddLayerPlans(ctx, s, t, tf)
+	}
 	return s, exitOK
 }
 

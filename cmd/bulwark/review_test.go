@@ -56,7 +56,7 @@ func fixtureSide(t *testing.T, dir, label string) *review.Side {
 // against expected.md (rewrite with -update).
 func TestReviewGolden(t *testing.T) {
 	cases, err := filepath.Glob("testdata/review/*")
-	if err != nil || len(cases) < 5 {
+	if err != nil || len(cases) < 6 {
 		t.Fatalf("fixtures: %v %v", cases, err)
 	}
 	for _, dir := range cases {
@@ -130,6 +130,18 @@ func checkReviewCase(t *testing.T, name string, rv *review.Review, md string) {
 		}
 		if !strings.Contains(md, "Not every region gets the same build") {
 			t.Error("the comment does not warn that us-west-2 keeps the old build")
+		}
+	case "layer":
+		var layerChanges []string
+		for _, s := range rv.Stacks {
+			if s.Stack == review.LayerStack("bootstrap") {
+				for _, c := range s.Changes {
+					layerChanges = append(layerChanges, c.Action+" "+c.Name)
+				}
+			}
+		}
+		if strings.Join(layerChanges, ", ") != "create terraform_data.lock_table, update terraform_data.state_bucket" {
+			t.Errorf("the Terraform layer's changes: %v", layerChanges)
 		}
 	default:
 		t.Errorf("fixture %s: say what it is for in checkReviewCase", name)

@@ -32,7 +32,8 @@ type Review struct {
 	Policies    PolicyDiff        `json:"policies"`
 	Estimates   []EstimateChange  `json:"estimates"`
 	Images      []ImageChange     `json:"images,omitempty"`
-	Live        map[string]string `json:"live,omitempty"` // stack -> the engine's preview, when asked for
+	Notes       []string          `json:"notes,omitempty"` // what the head could not plan
+	Live        map[string]string `json:"live,omitempty"`  // stack -> the engine's preview, when asked for
 }
 
 // StackDiff is one stack's changes.
@@ -132,6 +133,7 @@ func Diff(base, head *Side) *Review {
 	r.Policies = diffPolicies(base, head)
 	r.Estimates = diffEstimates(base, head)
 	r.Images = diffImages(base.Images, head.Images)
+	r.Notes = head.Notes
 	return r
 }
 

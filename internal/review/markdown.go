@@ -52,10 +52,16 @@ func (r *Review) markdown(b *strings.Builder) {
 	fmt.Fprintf(b, "### bulwark review: `%s` (%s), %s → %s\n\n", r.Environment, r.Target, r.Base, r.Head)
 	if r.Empty() {
 		b.WriteString("No change to the infrastructure, the policies or the RTO/RPO assessment.\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(b, "\n> %s\n", n)
+		}
 		r.writeLive(b)
 		return
 	}
 	b.WriteString(r.summary() + "\n")
+	for _, n := range r.Notes {
+		fmt.Fprintf(b, "\n> %s\n", n)
+	}
 	for _, s := range r.Stacks {
 		if len(s.Changes) == 0 && s.Status == "" {
 			continue

@@ -24,6 +24,8 @@ type Side struct {
 	} `json:"assessment"`
 	Reason string                             `json:"policies_reason,omitempty"`
 	Images map[string]*imagemanifest.Manifest `json:"images,omitempty"`
+	// Notes say what could not be planned (a Terraform layer, ...).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Estimate is an RTO/RPO estimate as the plan document writes it.
