@@ -260,9 +260,15 @@ func (c *Cloud) route53(action string, r *http.Request, body []byte) (any, *apiE
 		if check == nil {
 			check = httpCheck
 		}
-		// the checkers report what they saw of the endpoint; inversion applies to routing
+		// the checkers report what they saw of the endpoint; inversion
+		// applies to routing. They probe without the fake's lock: the
+		// endpoint may be a test's server that asks the fake something.
+		hc := *h
+		c.mu.Unlock()
+		up := check(hc)
+		c.mu.Lock()
 		status := "Success: HTTP Status Code 200, OK"
-		if !check(*h) {
+		if !up {
 			status = "Failure: Connection timed out. The endpoint or the internet connection is down, or requests are being blocked by your firewall."
 		}
 		out := r53Status{}
