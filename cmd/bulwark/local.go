@@ -108,6 +108,9 @@ func writeLocalStatus(w io.Writer, st localcloud.Status) {
 		if g.LastScaling != "" {
 			fmt.Fprintf(w, "  autoscaling: %s\n", g.LastScaling)
 		}
+		if r := g.Rollout; r != nil {
+			fmt.Fprintf(w, "  rollout: %s -> %s %s %s\n", localcloud.ShortDigest(r.From), localcloud.ShortDigest(r.To), r.State, r.Reason)
+		}
 		for _, in := range g.Instances {
 			fmt.Fprintf(w, "  slot %-2d zone %d  %-20s pid %-7d %-9s %s\n", in.Slot, in.Zone, in.Address, in.PID, in.State, in.Name)
 		}
@@ -163,3 +166,4 @@ func writeLocalStatus(w io.Writer, st localcloud.Status) {
 		fmt.Fprintf(w, "\nimages: %s\n", strings.Join(digests, ", "))
 	}
 }
+

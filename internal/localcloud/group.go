@@ -32,6 +32,12 @@ type groupRunner struct {
 	suspended bool
 	// downZones are zones whose slots are neither started nor replaced (a lost zone).
 	downZones map[int]bool
+	// rollout is the last change of image or configuration; previous is
+	// the spec it replaces, to roll back to; rolloutFailures counts new
+	// instances that failed their health checks.
+	rollout         *Rollout
+	previous        GroupSpec
+	rolloutFailures int
 
 	kick chan struct{}
 	quit chan struct{}
@@ -40,6 +46,7 @@ type groupRunner struct {
 
 type slot struct {
 	idx      int
+	key      string // the rollout key of the spec its instance was started with
 	proc     *process
 	inst     Instance
 	gen      int
@@ -89,6 +96,14 @@ func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group,
 			return false, fmt.Errorf("instance group %s: %w; free the address or choose another port in the environment", spec.ID(), err)
 		}
 		st := g.status()
+		if r := st.Rollout; r != nil && r.key == rolloutKey(spec) {
+			switch r.State {
+			case RolloutRolledBack:
+				return false, fmt.Errorf("instance group %s: %w: %s; the instances run %s again", spec.ID(), ErrRolledBack, r.Reason, ShortDigest(r.From))
+			case RolloutRolling:
+				return false, nil
+			}
+		}
 		if st.Healthy() < st.Current {
 			return false, nil
 		}
@@ -157,9 +172,9 @@ func (g *groupRunner) adoptAll() {
 		s := &slot{idx: len(g.slots)}
 		if pid := g.p.recordedPID(g.p.slotName(g.spec, s.idx)); pid != 0 {
 			if proc, ok := adopt(pid, g.spec.ImagePath); ok {
-				s.proc = proc
+				s.proc, s.key = proc, rolloutKey(g.spec)
 				s.inst = g.instance(s, pid)
-				s.inst.State = "starting"
+				s.inst.State, s.inst.Digest = "starting", g.spec.Digest
 				g.p.log.Printf("group %s slot %d: adopted pid %d", g.spec.ID(), s.idx, pid)
 				go g.watch(proc)
 			}
@@ -169,7 +184,7 @@ func (g *groupRunner) adoptAll() {
 }
 
 // update applies a new spec: capacity changes add or remove slots; a new
-// image, port or variables replace the instances one at a time.
+// image, port or variables start a rollout (see reconcile).
 func (g *groupRunner) update(spec GroupSpec) {
 	g.mu.Lock()
 	old := g.spec
@@ -178,15 +193,71 @@ func (g *groupRunner) update(spec GroupSpec) {
 		g.scaler.current = spec.Desired // a declared capacity wins over the autoscaler's
 	}
 	g.scaler.current = min(max(g.scaler.current, spec.Min), spec.Max)
-	g.mu.Unlock()
-	if old.Digest != spec.Digest || old.Port != spec.Port || !maps.Equal(old.Vars, spec.Vars) || !slices.Equal(old.DatabaseRegions, spec.DatabaseRegions) {
-		g.mu.Lock()
-		for _, s := range g.slots {
-			s.inst.State = "outdated"
-		}
-		g.mu.Unlock()
+	if rolloutKey(old) != rolloutKey(spec) {
+		g.previous, g.rolloutFailures = old, 0
+		g.rollout = &Rollout{From: old.Digest, To: spec.Digest, State: RolloutRolling, Started: time.Now(), key: rolloutKey(spec)}
+		g.p.log.Printf("group %s: rolling out %s (from %s), one instance at a time", spec.ID(), ShortDigest(spec.Digest), ShortDigest(old.Digest))
 	}
+	g.mu.Unlock()
 	g.poke()
+}
+
+// Rollout states.
+const (
+	RolloutRolling    = "rolling"
+	RolloutDone       = "done"
+	RolloutRolledBack = "rolled-back"
+)
+
+// ErrRolledBack is returned when a rollout's new instances failed their
+// health checks and the group went back to its previous image.
+var ErrRolledBack = errors.New("rollout rolled back")
+
+// maxRolloutFailures is how many new instances may fail their health
+// checks before a rollout is rolled back.
+const maxRolloutFailures = 2
+
+// Rollout is a change of image or configuration rolling through a group,
+// as an autoscaling group's instance refresh: one instance at a time, the
+// next only once the new ones are healthy; rolled back when new instances
+// keep failing their health checks.
+type Rollout struct {
+	From    string    `json:"from"` // image digests
+	To      string    `json:"to"`
+	State   string    `json:"state"`
+	Reason  string    `json:"reason,omitempty"`
+	Started time.Time `json:"started"`
+	Ended   time.Time `json:"ended,omitzero"`
+	key     string
+}
+
+// rolloutKey identifies what an instance runs: a change replaces instances.
+func rolloutKey(s GroupSpec) string {
+	keys := slices.Sorted(maps.Keys(s.Vars))
+	var vars []string
+	for _, k := range keys {
+		vars = append(vars, k+"="+s.Vars[k])
+	}
+	return fmt.Sprintf("%s|%d|%s|%s", s.Digest, s.Port, strings.Join(vars, ","), strings.Join(s.DatabaseRegions, ","))
+}
+
+// ShortDigest is the first 12 hex digits of an image digest.
+func ShortDigest(digest string) string {
+	d := strings.TrimPrefix(digest, "sha256:")
+	if len(d) > 12 {
+		d = d[:12]
+	}
+	return d
+}
+
+// rollBack returns the group to the spec before the rollout. Called with g.mu held.
+func (g *groupRunner) rollBack(reason string) {
+	bad := g.spec
+	g.spec = g.previous
+	g.rollout.State, g.rollout.Reason, g.rollout.Ended = RolloutRolledBack, reason, time.Now()
+	g.p.log.Printf("group %s: rollout of %s rolled back to %s: %s", bad.ID(), ShortDigest(bad.Digest), ShortDigest(g.spec.Digest), reason)
+	spec := g.spec
+	go g.p.recordGroupSpec(spec) // the plane's lock is taken after the group's elsewhere
 }
 
 // startError is the first slot's failure to start for want of its address.
@@ -274,21 +345,39 @@ func (g *groupRunner) reconcile(client *http.Client) {
 		}
 		g.p.setPID(g.p.slotName(spec, s.idx), 0)
 	}
+	key := rolloutKey(spec)
+	g.mu.Lock()
+	// the next instance rolls only once every instance of the new spec is healthy
+	newReady, anyOutdated := true, false
+	for _, s := range slots {
+		if s.proc.running() && s.key == key && s.inst.State != "healthy" {
+			newReady = false
+		}
+		if s.proc.running() && s.key != key {
+			anyOutdated = true
+		}
+	}
+	if r := g.rollout; r != nil && r.State == RolloutRolling && r.key == key && !anyOutdated && newReady {
+		r.State, r.Ended = RolloutDone, time.Now()
+		g.p.log.Printf("group %s: rollout of %s done", spec.ID(), ShortDigest(spec.Digest))
+	}
+	g.mu.Unlock()
 	rolled := false
 	for _, s := range slots {
 		g.mu.Lock()
-		outdated := s.inst.State == "outdated"
+		outdated := s.proc.running() && s.key != key
 		zoneDown := g.downZones[spec.zone(s.idx)]
 		g.mu.Unlock()
 		if zoneDown {
 			continue
 		}
 		switch {
-		case outdated && !rolled:
+		case outdated && !rolled && newReady:
 			// roll one instance per pass, so the others keep serving
 			g.replace(s, spec, "image or configuration changed")
 			rolled = true
 		case outdated:
+			g.check(client, s, spec)
 		case !s.proc.running():
 			if s.proc != nil {
 				g.mu.Lock()
@@ -324,7 +413,20 @@ func (g *groupRunner) check(client *http.Client, s *slot, spec GroupSpec) {
 	if s.inst.State == "healthy" {
 		s.inst.State = "unhealthy"
 	}
-	starting := s.inst.State == "starting" && time.Since(s.inst.Started) < 30*time.Second
+	grace := 30 * time.Second
+	rolling := g.rollout != nil && g.rollout.State == RolloutRolling && s.key == g.rollout.key
+	if rolling {
+		// a new instance gets the time its checks need, not the start-up allowance
+		grace = time.Duration(spec.Health.UnhealthyAfter+1)*spec.Health.Interval + 5*time.Second
+	}
+	starting := s.inst.State == "starting" && time.Since(s.inst.Started) < grace
+	if failed && !starting && rolling {
+		g.rolloutFailures++
+		if g.rolloutFailures >= maxRolloutFailures {
+			g.rollBack(fmt.Sprintf("%d new instances failed %d health checks (%s)", g.rolloutFailures, spec.Health.UnhealthyAfter, spec.Health.Path))
+			spec = g.spec
+		}
+	}
 	g.mu.Unlock()
 	if failed && !starting {
 		g.mu.Lock()
@@ -410,9 +512,9 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 		fail(err)
 		return
 	}
-	inst.PID = proc.PID
+	inst.PID, inst.Digest = proc.PID, spec.Digest
 	g.mu.Lock()
-	s.proc, s.inst, s.startErr = proc, inst, nil
+	s.proc, s.inst, s.startErr, s.key = proc, inst, nil, rolloutKey(spec)
 	g.mu.Unlock()
 	g.p.setPID(g.p.slotName(spec, s.idx), proc.PID)
 	go g.watch(proc)
@@ -431,6 +533,10 @@ func (g *groupRunner) status() Group {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	st := Group{GroupSpec: g.spec, Replaced: g.replaced, Current: g.scaler.current, LastScaling: g.scaler.last}
+	if g.rollout != nil {
+		r := *g.rollout
+		st.Rollout = &r
+	}
 	for _, s := range g.slots {
 		in := s.inst
 		if in.Address == "" {
@@ -452,4 +558,17 @@ func portFree(host, port string) error {
 		return fmt.Errorf("%w: %s:%s: %v", ErrPortInUse, host, port, err)
 	}
 	return l.Close()
+}
+
+// recordGroupSpec replaces a group's desired spec on disk (a rollback).
+func (p *Plane) recordGroupSpec(spec GroupSpec) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.state.Groups[spec.ID()]; !ok {
+		return
+	}
+	p.state.Groups[spec.ID()] = spec
+	if err := p.save(); err != nil {
+		p.log.Printf("group %s: record the rolled-back spec: %v", spec.ID(), err)
+	}
 }

@@ -111,6 +111,7 @@ type Instance struct {
 	State    string    `json:"state"` // starting, healthy, unhealthy, stopped
 	Started  time.Time `json:"started"`
 	Error    string    `json:"error,omitempty"` // why it could not start
+	Digest   string    `json:"digest,omitempty"` // the image it runs
 	Failures int       `json:"-"`
 }
 
@@ -123,6 +124,8 @@ type Group struct {
 	Current int `json:"current"`
 	// LastScaling says what the autoscaler last did, and why.
 	LastScaling string `json:"last_scaling,omitempty"`
+	// Rollout is the last change of image or configuration, if any.
+	Rollout *Rollout `json:"rollout,omitempty"`
 }
 
 // Healthy counts healthy instances.

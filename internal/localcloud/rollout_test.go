@@ -1,0 +1,149 @@
+package localcloud
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// variant copies the shop's source with a change, so it builds another
+// image; the copy lies in testdata (inside the module, which builds need,
+// and outside every package pattern), removed when the test ends.
+func variant(t *testing.T, from, to string) string {
+	t.Helper()
+	if err := os.MkdirAll("testdata", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := os.MkdirTemp("testdata", "variant-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(tmp) })
+	abs, _ := filepath.Abs(tmp)
+	dir := filepath.Join(abs, "shop")
+	if err := os.CopyFS(dir, os.DirFS(shopSource())); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "handler.go")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), from) {
+		t.Fatalf("handler.go lacks %q", from)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), from, to, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// A new image rolls through a group one instance at a time; one whose
+// instances fail their health checks is rolled back by the group itself,
+// and the group never has fewer than all-but-one healthy instances of the
+// good image while it happens.
+func TestRolloutRollsBackABadImage(t *testing.T) {
+	p := newTestPlane(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := p.PutRegion(RegionSpec{Env: "t", Name: "east"}); err != nil {
+		t.Fatal(err)
+	}
+	good, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: shopSource()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: variant(t,
+		`reply(w, http.StatusOK, map[string]any{"status": "ok"})`, `reply(w, http.StatusInternalServerError, map[string]any{"status": "broken"})`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	better, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: variant(t, `"status": "ok"`, `"status": "ok", "build": "better"`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: good.Path, Digest: good.Digest,
+		Port: 18180, Min: 1, Desired: 3, Max: 3, Zones: 3, Health: testHealth()}
+	if _, err := p.PutGroup(ctx, spec, true); err != nil {
+		t.Fatal(err)
+	}
+
+	// watch the group while the bad image rolls: how few good instances were healthy
+	var mu sync.Mutex
+	fewest := 3
+	watch, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for watch.Err() == nil {
+			g, _ := p.GetGroup(spec.ID())
+			n := 0
+			for _, in := range g.Instances {
+				if in.State == "healthy" && in.Digest == good.Digest {
+					n++
+				}
+			}
+			mu.Lock()
+			fewest = min(fewest, n)
+			mu.Unlock()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	badSpec := spec
+	badSpec.ImagePath, badSpec.Digest = bad.Path, bad.Digest
+	_, err = p.PutGroup(ctx, badSpec, true)
+	if !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("a rollout of an image that fails its health checks: %v, want ErrRolledBack", err)
+	}
+	err = waitFor(ctx, "every instance on the good image again", func() (bool, error) {
+		g, _ := p.GetGroup(spec.ID())
+		if g.Healthy() != 3 {
+			return false, nil
+		}
+		for _, in := range g.Instances {
+			if in.Digest != good.Digest {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	stopWatch()
+	<-watched
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := p.GetGroup(spec.ID())
+	if g.Rollout == nil || g.Rollout.State != RolloutRolledBack || g.Rollout.To != bad.Digest || g.Digest != good.Digest {
+		t.Errorf("after the rollback: rollout %+v, spec digest %s", g.Rollout, g.Digest)
+	}
+	if fewest < 2 {
+		t.Errorf("only %d instances of the good image were healthy at one point: the rollout did not wait for health", fewest)
+	}
+	if p.state.Groups[spec.ID()].Digest != good.Digest {
+		t.Error("the rolled-back spec is not what the plane keeps on disk")
+	}
+
+	// a good image goes through
+	betterSpec := spec
+	betterSpec.ImagePath, betterSpec.Digest = better.Path, better.Digest
+	g, err = p.PutGroup(ctx, betterSpec, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range g.Instances {
+		if in.Digest != better.Digest || in.State != "healthy" {
+			t.Errorf("instance %+v after the good rollout", in)
+		}
+	}
+	if g.Rollout == nil || g.Rollout.State != RolloutDone && g.Rollout.State != RolloutRolling {
+		t.Errorf("rollout %+v", g.Rollout)
+	}
+	if err := p.DeleteGroup(spec.ID()); err != nil {
+		t.Fatal(err)
+	}
+}
