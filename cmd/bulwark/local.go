@@ -166,4 +166,3 @@ func writeLocalStatus(w io.Writer, st localcloud.Status) {
 		fmt.Fprintf(w, "\nimages: %s\n", strings.Join(digests, ", "))
 	}
 }
-

@@ -110,7 +110,7 @@ type Instance struct {
 	Name     string    `json:"name"`
 	State    string    `json:"state"` // starting, healthy, unhealthy, stopped
 	Started  time.Time `json:"started"`
-	Error    string    `json:"error,omitempty"` // why it could not start
+	Error    string    `json:"error,omitempty"`  // why it could not start
 	Digest   string    `json:"digest,omitempty"` // the image it runs
 	Failures int       `json:"-"`
 }
