@@ -54,6 +54,14 @@ service "shop" {
     keep    = "7d"
     copy_to = ["west"]
   }
+  # a new image goes to west first, is watched for 10s, then east follows;
+  # each group replaces its instances one at a time and rolls back an image
+  # whose instances fail their health checks
+  rollout {
+    strategy = "canary"
+    canary   = "west"
+    bake     = "10s"
+  }
 }
 
 # Terraform's part: a root module applied before the stacks (see README,

@@ -187,6 +187,9 @@ func orchestrator(p *project.Project, t *topology.Topology, f *deployFlags, out,
 	if o.Layers, code = layerRunnerFor(p, t, errOut); code != exitOK {
 		return nil, code
 	}
+	if t.Environment.Target == topology.TargetLocal {
+		o.Bake = localBake(t)
+	}
 	return o, exitOK
 }
 
@@ -261,7 +264,8 @@ func (p *progressPrinter) event(e engine.Event) {
 	case engine.EventStepFailed:
 		fmt.Fprintf(p.w, "%7s  %-14s !! %-8s %s %s failed\n", elapsed, e.Stack, e.Op, e.Type, e.Name)
 	case engine.EventDiagnostic:
-		if e.Severity != "error" && e.Severity != "warning" && !p.verbose {
+		// the orchestrator's decisions (canary, bake, layers) always show
+		if e.Severity != "error" && e.Severity != "warning" && e.Severity != "decision" && !p.verbose {
 			return
 		}
 		fmt.Fprintf(p.w, "%7s  %-14s %s: %s\n", elapsed, e.Stack, e.Severity, e.Message)

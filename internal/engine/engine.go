@@ -102,7 +102,7 @@ type Event struct {
 	URN      string
 	Type     string
 	Name     string
-	Severity string // for diagnostics: info, warning, error
+	Severity string // for diagnostics: info, warning, error; "decision" for the orchestrator's own
 	Message  string
 	// For steps: the resource's parent URN, whether a provider manages it
 	// (custom), and its inputs (secrets masked by the engine).

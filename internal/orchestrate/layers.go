@@ -241,8 +241,4 @@ func masked(outs map[string]any, sensitive []string) map[string]any {
 	return m
 }
 
-func (r *layerRun) say(stack, msg string) {
-	if r.o.Progress != nil {
-		r.o.Progress(engine.Event{Stack: stack, Kind: engine.EventDiagnostic, Severity: "info", Message: msg})
-	}
-}
+func (r *layerRun) say(stack, msg string) { r.o.say(stack, msg) }

@@ -108,6 +108,9 @@ type Orchestrator struct {
 	// Layers runs the environment's Terraform layers, in order with the
 	// stacks, on up, preview and destroy.
 	Layers LayerRunner
+	// Bake watches a canary region for the bake time after its stack
+	// changed (health of its groups, ...) and says why it failed, if it did.
+	Bake func(ctx context.Context, region string, d time.Duration) (string, error)
 }
 
 type verb func(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
@@ -127,7 +130,7 @@ func (o *Orchestrator) regions() ([]stacks.Ref, error) {
 
 // Up deploys the regional stacks, then the global stack.
 func (o *Orchestrator) Up(ctx context.Context) (Summary, error) {
-	return o.withLayers(ctx, engine.OpUp, func() (Summary, error) { return o.forward(ctx, engine.OpUp, o.Engine.Up, false) })
+	return o.withLayers(ctx, engine.OpUp, func() (Summary, error) { return o.upStacks(ctx) })
 }
 
 // Preview previews the regional stacks, then the global stack when every

@@ -144,7 +144,7 @@ var (
 	serviceSchema   = &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "mode", Required: true}, {Name: "image", Required: true}, {Name: "port", Required: true}, {Name: "regions"}, {Name: "runtime"}},
 		Blocks: []hcl.BlockHeaderSchema{
-			{Type: "capacity"}, {Type: "scaling"}, {Type: "health"}, {Type: "dns"}, {Type: "database"}, {Type: "backup"}, {Type: "https"},
+			{Type: "capacity"}, {Type: "scaling"}, {Type: "health"}, {Type: "dns"}, {Type: "database"}, {Type: "backup"}, {Type: "https"}, {Type: "rollout"},
 		},
 	}
 	capacitySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "min", Required: true}, {Name: "desired", Required: true}, {Name: "max", Required: true}}}
@@ -522,7 +522,46 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 	if bb := blocks["backup"]; bb != nil {
 		s.Backup = d.backup(bb, t)
 	}
+	s.Rollout = d.rollout(blocks["rollout"], s)
 	return s
+}
+
+var rolloutSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "strategy"}, {Name: "canary"}, {Name: "bake"}}}
+
+// rollout reads how a new image or configuration reaches the regions.
+func (d *decoder) rollout(b *hcl.Block, s Service) Rollout {
+	r := Rollout{Strategy: RolloutRolling}
+	if b == nil {
+		return r
+	}
+	r.DeclRange = b.DefRange
+	c := d.content(b.Body, rolloutSchema)
+	strategy, rng := d.str(c.Attributes, "strategy", string(RolloutRolling))
+	switch RolloutStrategy(strategy) {
+	case RolloutRolling, RolloutCanary:
+		r.Strategy = RolloutStrategy(strategy)
+	default:
+		d.errorf(rng, "Invalid rollout strategy", `strategy must be "rolling" (every region at once, each group instance by instance) or "canary" (one region first, then the rest), not %q.`, strategy)
+	}
+	var crng *hcl.Range
+	r.Canary, crng = d.str(c.Attributes, "canary", "")
+	r.Bake, _ = d.duration(c.Attributes, "bake", DefaultBake)
+	if r.Strategy != RolloutCanary {
+		if crng != nil {
+			d.errorf(crng, "Canary without the canary strategy", `canary names the first region of strategy = "canary".`)
+		}
+		return r
+	}
+	if len(s.Regions) < 2 {
+		d.errorf(b.DefRange.Ptr(), "Canary needs two regions", "Service %q runs in %d region(s); a canary region goes first, the others after it.", s.Name, len(s.Regions))
+		return r
+	}
+	if r.Canary == "" {
+		r.Canary = s.Regions[len(s.Regions)-1] // the last region: not the primary's, as a rule
+	} else if !slices.Contains(s.Regions, r.Canary) {
+		d.errorf(crng, "Unknown canary region", "Service %q runs in %v, not in %q.", s.Name, s.Regions, r.Canary)
+	}
+	return r
 }
 
 func (d *decoder) capacity(b *hcl.Block) Capacity {

@@ -72,6 +72,7 @@ func TestLoadFull(t *testing.T) {
 		DNS:      DNS{Zone: "shop.test", Name: "www", TTL: 5 * time.Second},
 		Database: &Database{Engine: "postgres", Replication: Synchronous},
 		Backup:   &Backup{Every: time.Hour, Keep: 35 * 24 * time.Hour, CopyTo: []string{"west"}},
+		Rollout:  Rollout{Strategy: RolloutCanary, Canary: "west", Bake: 45 * time.Second},
 	}
 	if diff := compareIgnoringRanges(s, want); diff != "" {
 		t.Errorf("service: %s", diff)
@@ -227,6 +228,7 @@ func compareIgnoringRanges(got, want Service) string {
 	clear := func(s *Service) {
 		s.DeclRange = zeroRange
 		s.Capacity.DeclRange, s.Scaling.DeclRange, s.Health.DeclRange, s.DNS.DeclRange = zeroRange, zeroRange, zeroRange, zeroRange
+		s.Rollout.DeclRange = zeroRange
 		if s.Database != nil {
 			db := *s.Database
 			db.DeclRange = zeroRange

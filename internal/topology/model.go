@@ -158,14 +158,16 @@ type Service struct {
 	// runs the service's program either way.
 	Runtime Runtime
 	// Regions the service runs in, in the environment's region order.
-	Regions   []string
-	Capacity  Capacity
-	Scaling   Scaling
-	Health    Health
-	DNS       DNS
-	Database  *Database // nil when the service keeps no data
-	Backup    *Backup   // nil when the service declares no backups
-	HTTPS     *HTTPS    // nil when the load balancers speak plain HTTP
+	Regions  []string
+	Capacity Capacity
+	Scaling  Scaling
+	Health   Health
+	DNS      DNS
+	Database *Database // nil when the service keeps no data
+	Backup   *Backup   // nil when the service declares no backups
+	HTTPS    *HTTPS    // nil when the load balancers speak plain HTTP
+	// Rollout is how a new image or configuration reaches the regions.
+	Rollout   Rollout
 	DeclRange hcl.Range
 }
 
@@ -311,4 +313,27 @@ func (e Environment) Objective(d Disruption) (Objective, bool) {
 		}
 	}
 	return Objective{}, false
+}
+
+// RolloutStrategy is how a change reaches a service's regions.
+type RolloutStrategy string
+
+const (
+	// RolloutRolling changes every region at once; each region's groups
+	// replace their instances one at a time and roll back on failed health checks.
+	RolloutRolling RolloutStrategy = "rolling"
+	// RolloutCanary changes one region first, watches it for the bake
+	// time, then changes the others.
+	RolloutCanary RolloutStrategy = "canary"
+)
+
+// DefaultBake is how long a canary region is watched by default.
+const DefaultBake = 30 * time.Second
+
+// Rollout is a service's rollout block.
+type Rollout struct {
+	Strategy  RolloutStrategy
+	Canary    string        // the region that goes first (canary)
+	Bake      time.Duration // how long it is watched before the others follow
+	DeclRange hcl.Range
 }

@@ -49,4 +49,8 @@ service "shop" {
     keep = "35d"
     copy_to = ["west"]
   }
+  rollout {
+    strategy = "canary"
+    bake     = "45s"
+  }
 }

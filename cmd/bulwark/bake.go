@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/project"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// bakePoll is how often a bake looks at the canary region.
+const bakePoll = 250 * time.Millisecond
+
+// localBake watches a canary region of the local target for the bake time:
+// every group of the region's services must stay whole and healthy (not
+// below its capacity for longer than its health checks allow), none may
+// replace an instance (one that exits or fails its checks), and every load
+// balancer must stay up.
+func localBake(t *topology.Topology) func(ctx context.Context, region string, d time.Duration) (string, error) {
+	return func(ctx context.Context, region string, d time.Duration) (string, error) {
+		state, err := project.StateDir()
+		if err != nil {
+			return "", err
+		}
+		c := localcloud.NewClient(localcloud.Dir(state))
+		type watched struct {
+			id       string
+			replaced int
+			grace    time.Duration
+			since    time.Time // when it was last whole
+		}
+		var groups []*watched
+		for _, s := range t.ServicesIn(region) {
+			id := t.Environment.Name + "/" + region + "/" + s.Name
+			g, err := c.GetGroup(ctx, id)
+			if err != nil {
+				return "", fmt.Errorf("group %s: %w", id, err)
+			}
+			groups = append(groups, &watched{id: id, replaced: g.Replaced, since: time.Now(),
+				grace: time.Duration(s.Health.UnhealthyAfter+1) * s.Health.Interval})
+		}
+		deadline := time.Now().Add(d)
+		for {
+			for _, w := range groups {
+				g, err := c.GetGroup(ctx, w.id)
+				if err != nil {
+					return "", fmt.Errorf("group %s: %w", w.id, err)
+				}
+				if g.Replaced > w.replaced {
+					return "", fmt.Errorf("group %s replaced %d instance(s) during the bake: they exited or failed their health checks", w.id, g.Replaced-w.replaced)
+				}
+				if g.Healthy() >= g.Current {
+					w.since = time.Now()
+				} else if time.Since(w.since) > w.grace {
+					return "", fmt.Errorf("group %s has been below capacity (%d/%d healthy) for %s", w.id, g.Healthy(), g.Current, time.Since(w.since).Round(time.Millisecond))
+				}
+				if b, err := c.GetBalancer(ctx, w.id); err == nil && !b.Running {
+					return "", fmt.Errorf("the load balancer of %s is down", w.id)
+				}
+			}
+			if time.Now().After(deadline) {
+				return fmt.Sprintf("%d group(s) whole and healthy for %s, no instance replaced, load balancers up", len(groups), d), nil
+			}
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-time.After(bakePoll):
+			}
+		}
+	}
+}

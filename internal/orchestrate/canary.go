@@ -1,0 +1,116 @@
+package orchestrate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/stacks"
+)
+
+// BakePrefix starts a bake's line in a summary ("bake west").
+const BakePrefix = "bake "
+
+// canary is the region a canary rollout changes first and how long it is
+// baked: the first canary service's region, the longest bake of those
+// naming it. Empty when no service rolls out by canary.
+func (o *Orchestrator) canary() (string, time.Duration) {
+	region := ""
+	var bake time.Duration
+	for _, s := range o.Topology.Services {
+		if s.Rollout.Strategy != topology.RolloutCanary {
+			continue
+		}
+		if region == "" {
+			region = s.Rollout.Canary
+		}
+		if s.Rollout.Canary == region {
+			bake = max(bake, s.Rollout.Bake)
+		}
+	}
+	return region, bake
+}
+
+// upStacks deploys the stacks: with a canary rollout, the canary region's
+// stack alone first, baked (Bake watches it), then the other regions and
+// the global stack; a canary that fails or does not pass its bake stops
+// the rollout, and the other regions keep what they run. A first deploy,
+// a canary stack with no change, or a run limited to one region goes
+// everywhere at once.
+func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
+	region, bake := o.canary()
+	if region == "" || o.Region != "" {
+		return o.forward(ctx, engine.OpUp, o.Engine.Up, false)
+	}
+	env := o.Topology.Environment.Name
+	first := stacks.Ref{Env: env, Region: region}
+	exists, err := o.Engine.Exists(ctx, first.String())
+	if err != nil {
+		return Summary{Op: engine.OpUp}, err
+	}
+	if !exists {
+		o.say(first.String(), "first deploy: every region at once")
+		return o.forward(ctx, engine.OpUp, o.Engine.Up, false)
+	}
+	refs, err := o.regions()
+	if err != nil {
+		return Summary{Op: engine.OpUp}, err
+	}
+	rest := slices.DeleteFunc(slices.Clone(refs), func(r stacks.Ref) bool { return r == first })
+	global := stacks.Global(env)
+	skipAll := func(sum *Summary, reason string) {
+		for _, r := range append(rest, global) {
+			sum.Results = append(sum.Results, skipped(ctx, r, engine.OpUp, reason))
+		}
+	}
+	o.say(first.String(), fmt.Sprintf("canary rollout: %s first", region))
+	sum := Summary{Op: engine.OpUp, Results: []StackResult{o.one(ctx, engine.OpUp, o.Engine.Up, first)}}
+	canary := sum.Results[0]
+	if canary.Status != StatusOK {
+		skipAll(&sum, fmt.Sprintf("the canary region %s failed: the other regions keep what they run", region))
+		return sum, sum.Err()
+	}
+	changed := false
+	for op, n := range canary.Changes {
+		changed = changed || op != "same" && n > 0
+	}
+	switch {
+	case !changed:
+		o.say(first.String(), "canary: no change, nothing to bake")
+	case o.Bake == nil || bake <= 0:
+		o.say(first.String(), "canary: changed; no bake check set up")
+	default:
+		o.say(first.String(), fmt.Sprintf("canary: changed; baking %s", bake))
+		start := time.Now()
+		detail, err := o.Bake(ctx, region, bake)
+		b := StackResult{Stack: BakePrefix + region, Op: engine.OpUp, Status: StatusOK, Duration: time.Since(start), Reason: detail}
+		if err != nil {
+			b.Status, b.Err = StatusFailed, fmt.Errorf("the canary region %s did not pass its bake: %w", region, err)
+			sum.Results = append(sum.Results, b)
+			skipAll(&sum, fmt.Sprintf("the canary region %s did not pass its bake: the other regions keep what they run", region))
+			return sum, sum.Err()
+		}
+		sum.Results = append(sum.Results, b)
+		o.say(first.String(), "canary: baked; the other regions follow")
+	}
+	results := o.concurrently(ctx, engine.OpUp, o.Engine.Up, rest)
+	sum.Results = append(sum.Results, results...)
+	for _, r := range results {
+		if r.Status != StatusOK {
+			sum.Results = append(sum.Results, skipped(ctx, global, engine.OpUp, "a regional stack did not succeed; the global stack reads them all"))
+			return sum, sum.Err()
+		}
+	}
+	sum.Results = append(sum.Results, o.one(ctx, engine.OpUp, o.Engine.Up, global))
+	return sum, sum.Err()
+}
+
+// say reports a decision of the orchestrator on a stack's line.
+func (o *Orchestrator) say(stack, msg string) {
+	if o.Progress != nil {
+		o.Progress(engine.Event{Stack: stack, Kind: engine.EventDiagnostic, Severity: "decision", Message: msg})
+	}
+}

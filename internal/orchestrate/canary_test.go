@@ -1,0 +1,121 @@
+package orchestrate
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+func canaryTopo(t *testing.T) *topology.Topology {
+	t.Helper()
+	src := `
+environment "dev" {
+  target = "local"
+}
+region "east" { primary = true }
+region "west" {}
+region "north" {}
+service "shop" {
+  mode  = "active-active"
+  image = "shop"
+  port  = 8080
+  capacity {
+    min     = 2
+    desired = 2
+    max     = 4
+  }
+  dns { zone = "shop.test" }
+  rollout {
+    strategy = "canary"
+    canary   = "west"
+    bake     = "2s"
+  }
+}
+`
+	l := &topology.Loader{}
+	tp, err := l.Load("dev.hcl", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tp
+}
+
+func stackOrder(sum Summary) string {
+	var out []string
+	for _, r := range sum.Results {
+		out = append(out, r.Stack+":"+string(r.Status))
+	}
+	return strings.Join(out, ",")
+}
+
+func TestCanaryRegionFirstThenBakeThenTheRest(t *testing.T) {
+	f := &fakeEngine{}
+	var baked []string
+	o := &Orchestrator{Engine: f, Topology: canaryTopo(t), Bake: func(_ context.Context, region string, d time.Duration) (string, error) {
+		f.mu.Lock()
+		f.log = append(f.log, "bake "+region)
+		f.mu.Unlock()
+		baked = append(baked, region+" "+d.String())
+		return "2/2 healthy throughout", nil
+	}}
+	sum, err := o.Up(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stackOrder(sum); got != "dev.west:ok,bake west:ok,dev.east:ok,dev.north:ok,dev.global:ok" {
+		t.Errorf("summary: %s", got)
+	}
+	if strings.Join(baked, ";") != "west 2s" {
+		t.Errorf("baked %v", baked)
+	}
+	if b := f.index("bake west"); b < f.index("end dev.west") || b > f.index("start dev.east") || b > f.index("start dev.north") {
+		t.Errorf("the bake is not between the canary and the rest: %v", f.log)
+	}
+}
+
+func TestAFailedBakeStopsTheRollout(t *testing.T) {
+	f := &fakeEngine{}
+	o := &Orchestrator{Engine: f, Topology: canaryTopo(t), Bake: func(context.Context, string, time.Duration) (string, error) {
+		return "", errors.New("1 instance replaced during the bake")
+	}}
+	sum, err := o.Up(context.Background())
+	if !errors.Is(err, ErrFailed) || !strings.Contains(err.Error(), "did not pass its bake") {
+		t.Fatalf("err = %v", err)
+	}
+	if got := stackOrder(sum); got != "dev.west:ok,bake west:failed,dev.east:skipped,dev.north:skipped,dev.global:skipped" {
+		t.Errorf("summary: %s", got)
+	}
+	if f.index("start dev.east") >= 0 || f.index("start dev.global") >= 0 {
+		t.Errorf("other stacks ran: %v", f.log)
+	}
+}
+
+func TestAFailedCanaryStopsTheRollout(t *testing.T) {
+	f := &fakeEngine{fail: map[string]bool{"dev.west": true}}
+	o := &Orchestrator{Engine: f, Topology: canaryTopo(t), Bake: func(context.Context, string, time.Duration) (string, error) {
+		t.Error("baked a failed canary")
+		return "", nil
+	}}
+	sum, _ := o.Up(context.Background())
+	if got := stackOrder(sum); got != "dev.west:failed,dev.east:skipped,dev.north:skipped,dev.global:skipped" {
+		t.Errorf("summary: %s", got)
+	}
+}
+
+func TestCanaryNotOnFirstDeployNorForOneRegion(t *testing.T) {
+	f := &fakeEngine{existing: map[string]bool{}}
+	bakes := 0
+	o := &Orchestrator{Engine: f, Topology: canaryTopo(t), Bake: func(context.Context, string, time.Duration) (string, error) { bakes++; return "", nil }}
+	sum, err := o.Up(context.Background())
+	if err != nil || bakes != 0 || len(sum.Results) != 4 || sum.Results[3].Stack != "dev.global" {
+		t.Errorf("first deploy: %s %v, %d bakes", stackOrder(sum), err, bakes)
+	}
+	o.Engine, o.Region = &fakeEngine{}, "east"
+	if sum, err := o.Up(context.Background()); err != nil || bakes != 0 || len(sum.Results) != 2 {
+		t.Errorf("one region: %s %v, %d bakes", stackOrder(sum), err, bakes)
+	}
+}
