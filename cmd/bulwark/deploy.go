@@ -21,6 +21,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/project"
+	"github.com/bulwark-dev/bulwark/internal/rollout"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -188,7 +189,12 @@ func orchestrator(p *project.Project, t *topology.Topology, f *deployFlags, out,
 		return nil, code
 	}
 	if t.Environment.Target == topology.TargetLocal {
-		o.Bake = localBake(t)
+		state, err := project.StateDir()
+		if err != nil {
+			fmt.Fprintf(errOut, "bulwark: %v\n", err)
+			return nil, exitFailed
+		}
+		o.Bake = rollout.LocalBake(localcloud.NewClient(localcloud.Dir(state)), t)
 	}
 	return o, exitOK
 }

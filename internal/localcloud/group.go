@@ -99,6 +99,15 @@ func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group,
 		if r := st.Rollout; r != nil && r.key == rolloutKey(spec) {
 			switch r.State {
 			case RolloutRolledBack:
+				// answer once the group is whole again on the previous image
+				for _, in := range st.Instances {
+					if in.State != "healthy" || in.Digest != r.From {
+						return false, nil
+					}
+				}
+				if st.Healthy() < st.Current {
+					return false, nil
+				}
 				return false, fmt.Errorf("instance group %s: %w: %s; the instances run %s again", spec.ID(), ErrRolledBack, r.Reason, ShortDigest(r.From))
 			case RolloutRolling:
 				return false, nil

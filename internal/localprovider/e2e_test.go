@@ -35,7 +35,11 @@ func repoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-func TestLocalTargetEndToEnd(t *testing.T) {
+// localEngine is the real engine on a file backend in a fresh state
+// directory, with the project's provider plugin; the control plane it
+// starts is stopped when the test ends.
+func localEngine(t *testing.T) (*engine.Runner, string) {
+	t.Helper()
 	root := repoRoot()
 	pulumiRoot, err := engine.FindPulumi(root)
 	if err != nil {
@@ -51,7 +55,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		if err := localcloud.Stop(context.Background(), plane); err != nil {
 			t.Error(err)
 		}
-		_ = os.RemoveAll(localcloud.DataRoot(plane)) // the rebuilt region's former primary, kept aside
+		_ = os.RemoveAll(localcloud.DataRoot(plane)) // a rebuilt region's former primary, kept aside
 	})
 	r, err := engine.New(engine.Config{
 		PulumiRoot: pulumiRoot, Project: "bulwark", Backend: "file://" + filepath.Join(state, "backend"),
@@ -62,6 +66,13 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r, state
+}
+
+func TestLocalTargetEndToEnd(t *testing.T) {
+	root := repoRoot()
+	r, state := localEngine(t)
+	plane := localcloud.Dir(state)
 	l := &topology.Loader{Images: topology.ImageDir(filepath.Join(root, "images"))}
 	topo, err := l.LoadFile("testdata/two-regions.hcl")
 	if err != nil {

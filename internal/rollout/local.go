@@ -1,4 +1,4 @@
-package main
+package rollout
 
 import (
 	"context"
@@ -6,25 +6,19 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
-	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 // bakePoll is how often a bake looks at the canary region.
 const bakePoll = 250 * time.Millisecond
 
-// localBake watches a canary region of the local target for the bake time:
+// LocalBake watches a canary region of the local target for the bake time:
 // every group of the region's services must stay whole and healthy (not
 // below its capacity for longer than its health checks allow), none may
 // replace an instance (one that exits or fails its checks), and every load
 // balancer must stay up.
-func localBake(t *topology.Topology) func(ctx context.Context, region string, d time.Duration) (string, error) {
+func LocalBake(c *localcloud.Client, t *topology.Topology) func(ctx context.Context, region string, d time.Duration) (string, error) {
 	return func(ctx context.Context, region string, d time.Duration) (string, error) {
-		state, err := project.StateDir()
-		if err != nil {
-			return "", err
-		}
-		c := localcloud.NewClient(localcloud.Dir(state))
 		type watched struct {
 			id       string
 			replaced int

@@ -1,0 +1,180 @@
+package localprovider_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/orchestrate"
+	"github.com/bulwark-dev/bulwark/internal/rollout"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+const canaryEnv = `# A canary rollout of a service with no data tier: west first, baked, then east.
+environment "canary" {
+  target = "local"
+}
+region "east" { primary = true }
+region "west" {}
+service "shop" {
+  mode  = "active-active"
+  image = "shop"
+  port  = 28180
+  capacity {
+    min     = 2
+    desired = 2
+    max     = 3
+  }
+  health {
+    interval        = "500ms"
+    unhealthy_after = 2
+  }
+  dns {
+    zone = "canary.test"
+    ttl  = 1
+  }
+  rollout {
+    strategy = "canary"
+    canary   = "west"
+    bake     = "3s"
+  }
+}
+`
+
+// rolloutProject writes a project in testdata (inside the module, which
+// image builds need) with the shop and two variants of it: one whose
+// health checks fail, one that works.
+func rolloutProject(t *testing.T) string {
+	t.Helper()
+	root := repoRoot()
+	dir, err := os.MkdirTemp("testdata", "rollout-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	dir, _ = filepath.Abs(dir)
+	b, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.MkdirAll(filepath.Join(dir, "environments"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "environments", "canary.hcl"), []byte(canaryEnv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	healthy := `reply(w, http.StatusOK, map[string]any{"status": "ok"})`
+	for name, replace := range map[string]string{
+		"shop":   healthy,
+		"broken": `reply(w, http.StatusInternalServerError, map[string]any{"status": "broken"})`,
+		"better": `reply(w, http.StatusOK, map[string]any{"status": "ok", "build": "better"})`,
+	} {
+		img := filepath.Join(dir, "images", name)
+		if err := os.CopyFS(img, os.DirFS(filepath.Join(root, "images", "shop"))); err != nil {
+			t.Fatal(err)
+		}
+		src, _ := os.ReadFile(filepath.Join(img, "handler.go"))
+		if !strings.Contains(string(src), healthy) {
+			t.Fatal("the shop's health handler changed: update this test")
+		}
+		if err := os.WriteFile(filepath.Join(img, "handler.go"), []byte(strings.Replace(string(src), healthy, replace, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func digests(t *testing.T, ctx context.Context, c *localcloud.Client, id string) []string {
+	t.Helper()
+	g, err := c.GetGroup(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, in := range g.Instances {
+		if in.State == "healthy" {
+			out = append(out, in.Digest)
+		}
+	}
+	return out
+}
+
+// On the local target, end to end through the engine: a canary rollout of
+// an image whose health checks fail is rolled back in the canary region
+// and never reaches the other; a good image goes to the canary, is baked,
+// then reaches every region.
+func TestCanaryRolloutEndToEnd(t *testing.T) {
+	project := rolloutProject(t)
+	r, state := localEngine(t)
+	plane := localcloud.Dir(state)
+	l := &topology.Loader{Images: topology.ImageDir(filepath.Join(project, "images"))}
+	topo, err := l.LoadFile(filepath.Join(project, "environments", "canary.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	c := localcloud.NewClient(plane)
+	var decisions []string
+	o := &orchestrate.Orchestrator{Engine: r, Topology: topo, Bake: rollout.LocalBake(c, topo), Progress: func(e engine.Event) {
+		if e.Severity == "decision" {
+			decisions = append(decisions, e.Stack+": "+e.Message)
+		}
+	}}
+	if _, err := o.Up(ctx); err != nil {
+		t.Fatalf("first up: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := o.Destroy(context.Background()); err != nil {
+			t.Errorf("destroy: %v", err)
+		}
+	})
+	good := digests(t, ctx, c, "canary/east/shop")
+	if len(good) != 2 || good[0] != good[1] {
+		t.Fatalf("east after the first up: %v", good)
+	}
+
+	// the broken image: west rolls it back by itself, east never sees it
+	topo.Services[0].Image = "broken"
+	sum, err := o.Up(ctx)
+	if !errors.Is(err, orchestrate.ErrFailed) || !strings.Contains(err.Error(), "rollout rolled back") {
+		t.Fatalf("up of a broken image: %v", err)
+	}
+	if sum.Results[0].Stack != "canary.west" || sum.Results[1].Status != orchestrate.StatusSkipped {
+		t.Errorf("results %+v", sum.Results)
+	}
+	for _, region := range []string{"west", "east"} {
+		if got := digests(t, ctx, c, "canary/"+region+"/shop"); len(got) != 2 || got[0] != good[0] || got[1] != good[0] {
+			t.Errorf("%s after the broken rollout runs %v, want the good image %s twice", region, got, good[0])
+		}
+	}
+
+	// a good image: west, its bake, then east
+	topo.Services[0].Image = "better"
+	decisions = nil
+	sum, err = o.Up(ctx)
+	if err != nil {
+		t.Fatalf("up of a good image: %v\n%s", err, strings.Join(decisions, "\n"))
+	}
+	var order []string
+	for _, res := range sum.Results {
+		order = append(order, res.Stack)
+	}
+	if strings.Join(order, ",") != "canary.west,bake west,canary.east,canary.global" {
+		t.Errorf("order %v", order)
+	}
+	west, east := digests(t, ctx, c, "canary/west/shop"), digests(t, ctx, c, "canary/east/shop")
+	if len(west) != 2 || len(east) != 2 || west[0] == good[0] || east[0] != west[0] || east[1] != west[0] {
+		t.Errorf("after the good rollout: west %v, east %v (the old image %s)", west, east, good[0])
+	}
+	if !strings.Contains(strings.Join(decisions, "\n"), "canary: changed; baking 3s") {
+		t.Errorf("decisions:\n%s", strings.Join(decisions, "\n"))
+	}
+}
