@@ -55,7 +55,11 @@ func (p *Plane) PutBalancer(ctx context.Context, spec BalancerSpec, wait bool) (
 		return Balancer{}, err
 	}
 	var backends []string
-	for i := 0; i < group.Max; i++ {
+	slots := group.Max
+	if group.BlueGreen {
+		slots = 2 * group.Max // both ranges: the serving one and the next
+	}
+	for i := 0; i < slots; i++ {
 		backends = append(backends, net.JoinHostPort(region.SlotAddress(i), strconv.Itoa(group.Port)))
 	}
 	if err := b.apply(haproxy, spec, backends); err != nil {

@@ -38,6 +38,10 @@ type groupRunner struct {
 	rollout         *Rollout
 	previous        GroupSpec
 	rolloutFailures int
+	// green are a blue-green switch's new instances; bakeUntil is when the
+	// drained previous ones stop (zero until traffic is switched).
+	green     []*slot
+	bakeUntil time.Time
 
 	kick chan struct{}
 	quit chan struct{}
@@ -84,6 +88,12 @@ func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group,
 	}
 	if exists {
 		g.update(spec)
+		g.mu.Lock()
+		current := g.spec
+		g.mu.Unlock()
+		if current.SlotBase != spec.SlotBase {
+			p.recordGroupSpec(current) // the plane's own part of the spec: which slot range serves
+		}
 	} else {
 		g.adoptAll()
 		go g.run()
@@ -136,6 +146,8 @@ func validateGroup(s GroupSpec) error {
 		return fmt.Errorf("instance group %s: need 0 <= min <= desired <= max <= 150 (got %d/%d/%d)", s.ID(), s.Min, s.Desired, s.Max)
 	case s.Health.Interval <= 0 || s.Health.Timeout <= 0 || s.Health.UnhealthyAfter < 1:
 		return fmt.Errorf("instance group %s: health check interval, timeout and unhealthy_after are required", s.ID())
+	case s.BlueGreen && 2*s.Max > 150:
+		return fmt.Errorf("instance group %s: blue-green needs room for twice max instances in the region's 150 addresses (max %d)", s.ID(), s.Max)
 	}
 	return nil
 }
@@ -178,7 +190,7 @@ func (g *groupRunner) adoptAll() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for len(g.slots) < g.scaler.current {
-		s := &slot{idx: len(g.slots)}
+		s := &slot{idx: g.spec.SlotBase + len(g.slots)}
 		if pid := g.p.recordedPID(g.p.slotName(g.spec, s.idx)); pid != 0 {
 			if proc, ok := adopt(pid, g.spec.ImagePath); ok {
 				s.proc, s.key = proc, rolloutKey(g.spec)
@@ -197,6 +209,7 @@ func (g *groupRunner) adoptAll() {
 func (g *groupRunner) update(spec GroupSpec) {
 	g.mu.Lock()
 	old := g.spec
+	spec.SlotBase = old.SlotBase // which range serves is the plane's to say
 	g.spec = spec
 	if old.Desired != spec.Desired {
 		g.scaler.current = spec.Desired // a declared capacity wins over the autoscaler's
@@ -205,6 +218,7 @@ func (g *groupRunner) update(spec GroupSpec) {
 	if rolloutKey(old) != rolloutKey(spec) {
 		g.previous, g.rolloutFailures = old, 0
 		g.rollout = &Rollout{From: old.Digest, To: spec.Digest, State: RolloutRolling, Started: time.Now(), key: rolloutKey(spec)}
+		g.green, g.bakeUntil = nil, time.Time{}
 		g.p.log.Printf("group %s: rolling out %s (from %s), one instance at a time", spec.ID(), ShortDigest(spec.Digest), ShortDigest(old.Digest))
 	}
 	g.mu.Unlock()
@@ -304,8 +318,8 @@ func (g *groupRunner) run() {
 		select {
 		case <-g.quit:
 			g.mu.Lock()
-			slots := g.slots
-			g.slots = nil
+			slots := append(g.slots, g.green...) // a switch's new instances stop too
+			g.slots, g.green = nil, nil
 			g.mu.Unlock()
 			var wg sync.WaitGroup
 			for _, s := range slots {
@@ -336,10 +350,16 @@ func (g *groupRunner) reconcile(client *http.Client) {
 	}
 	g.autoscale()
 	g.mu.Lock()
+	current := g.spec
+	g.mu.Unlock()
+	if g.blueGreen(client, current) {
+		return
+	}
+	g.mu.Lock()
 	spec := g.spec
 	want := g.scaler.current
 	for len(g.slots) < want {
-		g.slots = append(g.slots, &slot{idx: len(g.slots)})
+		g.slots = append(g.slots, &slot{idx: spec.SlotBase + len(g.slots)})
 	}
 	var removed []*slot
 	if len(g.slots) > want {
@@ -401,15 +421,21 @@ func (g *groupRunner) reconcile(client *http.Client) {
 	}
 }
 
-func (g *groupRunner) check(client *http.Client, s *slot, spec GroupSpec) {
-	ctx, cancel := context.WithTimeout(context.Background(), spec.Health.Timeout)
+// healthy runs one health check of an instance: a 2xx or 3xx answer within the timeout.
+func healthy(client *http.Client, address string, h HealthCheck) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), h.Timeout)
 	defer cancel()
-	ok := false
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.inst.Address+spec.Health.Path, nil)
-	if resp, err := client.Do(req); err == nil {
-		ok = resp.StatusCode >= 200 && resp.StatusCode < 400
-		resp.Body.Close()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+address+h.Path, nil)
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
 	}
+	resp.Body.Close()
+	return resp.StatusCode >= 200 && resp.StatusCode < 400
+}
+
+func (g *groupRunner) check(client *http.Client, s *slot, spec GroupSpec) {
+	ok := healthy(client, s.inst.Address, spec.Health)
 	g.mu.Lock()
 	if ok {
 		s.inst.Failures = 0
@@ -545,6 +571,11 @@ func (g *groupRunner) status() Group {
 	if g.rollout != nil {
 		r := *g.rollout
 		st.Rollout = &r
+	}
+	for _, s := range g.green {
+		if s.inst.Address != "" {
+			st.Instances = append(st.Instances, s.inst)
+		}
 	}
 	for _, s := range g.slots {
 		in := s.inst

@@ -87,6 +87,14 @@ type GroupSpec struct {
 	// whichever is the primary.
 	DatabaseRegions []string `json:"database_regions,omitempty"`
 	Scaling         Scaling  `json:"scaling"`
+	// BlueGreen replaces every instance at once with a second set beside
+	// the serving one, switched at the load balancer, the previous set kept
+	// for Bake; otherwise instances are replaced one at a time.
+	BlueGreen bool          `json:"blue_green,omitempty"`
+	Bake      time.Duration `json:"bake,omitempty"`
+	// SlotBase is the first slot of the serving range (0 or Max): the
+	// plane's own record of a blue-green group, not an input.
+	SlotBase int `json:"slot_base,omitempty"`
 }
 
 // ID is env/region/service.

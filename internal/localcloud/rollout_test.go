@@ -147,3 +147,105 @@ func TestRolloutRollsBackABadImage(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Blue-green: a second set of instances starts beside the serving one; the
+// load balancer switches to it once it is up, the previous set drained,
+// kept for the bake, then stopped. A client sending requests all along
+// sees none fail, whether the new image is good or broken (rolled back).
+func TestBlueGreenSwitchesWithoutAFailedRequest(t *testing.T) {
+	needHAProxy(t)
+	p := newTestPlane(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	region, err := p.PutRegion(RegionSpec{Env: "t", Name: "east"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: shopSource()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	better, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: variant(t, `"status": "ok"`, `"status": "ok", "build": "better"`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: variant(t,
+		`reply(w, http.StatusOK, map[string]any{"status": "ok"})`, `reply(w, http.StatusInternalServerError, map[string]any{"status": "broken"})`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: good.Path, Digest: good.Digest,
+		Port: 18280, Min: 2, Desired: 2, Max: 2, Zones: 2, Health: testHealth(), BlueGreen: true, Bake: time.Second}
+	if _, err := p.PutGroup(ctx, spec, true); err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.PutBalancer(ctx, BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18280, Health: testHealth()}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Backends) != 4 {
+		t.Fatalf("a blue-green balancer lists both ranges: %v", b.Backends)
+	}
+
+	// a client through the balancer, all along
+	var mu sync.Mutex
+	var sent, failed int
+	var failures []string
+	probe, stopProbe := context.WithCancel(ctx)
+	probed := make(chan struct{})
+	go func() {
+		defer close(probed)
+		for probe.Err() == nil {
+			code, body := get(t, "http://"+b.Address+"/")
+			mu.Lock()
+			sent++
+			if code != 200 {
+				failed++
+				failures = append(failures, body)
+			}
+			mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	before, _ := p.GetGroup(spec.ID())
+	next := spec
+	next.ImagePath, next.Digest = better.Path, better.Digest
+	g, err := p.PutGroup(ctx, next, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextRange := map[string]bool{region.SlotAddress(2) + ":18280": true, region.SlotAddress(3) + ":18280": true}
+	for _, in := range g.Instances {
+		if in.Digest != better.Digest || in.State != "healthy" || !nextRange[in.Address] {
+			t.Errorf("instance after the switch: %+v (want the range after max: %v)", in, nextRange)
+		}
+	}
+	if g.Instances[0].Address == before.Instances[0].Address {
+		t.Errorf("the new instances took the old addresses: %s", g.Instances[0].Address)
+	}
+	for _, in := range before.Instances {
+		if alive(in.PID) {
+			t.Errorf("previous instance %d still runs after the bake", in.PID)
+		}
+	}
+
+	// a broken image: its instances never get traffic, and the group stays as it was
+	bad := next
+	bad.ImagePath, bad.Digest = broken.Path, broken.Digest
+	if _, err := p.PutGroup(ctx, bad, true); !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("a broken image: %v, want ErrRolledBack", err)
+	}
+	stopProbe()
+	<-probed
+	after, _ := p.GetGroup(spec.ID())
+	if len(after.Instances) != 2 || after.Instances[0].PID != g.Instances[0].PID || after.Digest != better.Digest {
+		t.Errorf("after the rollback: %+v", after.Instances)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if sent < 50 || failed != 0 {
+		t.Errorf("%d of %d requests failed during the switches: %v", failed, sent, failures)
+	}
+	_ = p.DeleteBalancer(spec.ID())
+	_ = p.DeleteGroup(spec.ID())
+}

@@ -22,6 +22,7 @@ func TestLoadBalancerDiff(t *testing.T) {
 		{"unchanged", running, func(a LoadBalancerArgs) LoadBalancerArgs { return a }, nil},
 		{"port is an update", running, func(a LoadBalancerArgs) LoadBalancerArgs { a.Port = 9090; return a }, map[string]p.DiffKind{"port": p.Update}},
 		{"health is an update", running, func(a LoadBalancerArgs) LoadBalancerArgs { a.Health.IntervalMs = 500; return a }, map[string]p.DiffKind{"health": p.Update}},
+		{"blue-green (both slot ranges) is an update", running, func(a LoadBalancerArgs) LoadBalancerArgs { a.BlueGreen = true; return a }, map[string]p.DiffKind{"blueGreen": p.Update}},
 		{"another region is a replacement", running, func(a LoadBalancerArgs) LoadBalancerArgs { a.Region = "west"; return a }, map[string]p.DiffKind{"region": p.UpdateReplace}},
 		{"a dead balancer is repaired by an update", LoadBalancerState{LoadBalancerArgs: base}, func(a LoadBalancerArgs) LoadBalancerArgs { return a }, map[string]p.DiffKind{"running": p.Update}},
 	}

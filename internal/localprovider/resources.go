@@ -171,6 +171,10 @@ type InstanceGroupArgs struct {
 	TargetRequests int `pulumi:"targetRequests,optional"`
 	TargetCpu      int `pulumi:"targetCpu,optional"`
 	CooldownMs     int `pulumi:"cooldownMs,optional"`
+	// BlueGreen replaces all instances at once beside the serving ones,
+	// switched at the load balancer, the previous kept for BakeMs.
+	BlueGreen bool `pulumi:"blueGreen,optional"`
+	BakeMs    int  `pulumi:"bakeMs,optional"`
 }
 
 // InstanceGroupState adds what runs.
@@ -187,8 +191,8 @@ func (*InstanceGroup) Annotate(a infer.Annotator) {
 func (a InstanceGroupArgs) spec() localcloud.GroupSpec {
 	return localcloud.GroupSpec{Env: a.Env, Region: a.Region, Service: a.Service, ImagePath: a.ImagePath, Digest: a.ImageDigest,
 		Port: a.Port, Min: a.Min, Desired: a.Desired, Max: a.Max, Zones: a.Zones, Health: a.Health.check(), Vars: a.Vars,
-		DatabaseRegions: a.DatabaseRegions,
-		Scaling:         localcloud.Scaling{TargetRequests: a.TargetRequests, TargetCPU: a.TargetCpu, Cooldown: ms(a.CooldownMs)}}
+		DatabaseRegions: a.DatabaseRegions, BlueGreen: a.BlueGreen, Bake: ms(a.BakeMs),
+		Scaling: localcloud.Scaling{TargetRequests: a.TargetRequests, TargetCPU: a.TargetCpu, Cooldown: ms(a.CooldownMs)}}
 }
 
 func groupState(args InstanceGroupArgs, g localcloud.Group) InstanceGroupState {
@@ -261,6 +265,8 @@ type LoadBalancerArgs struct {
 	Service string     `pulumi:"service" provider:"replaceOnChanges"`
 	Port    int        `pulumi:"port"`
 	Health  HealthArgs `pulumi:"health"`
+	// BlueGreen balances both slot ranges of a blue-green group.
+	BlueGreen bool `pulumi:"blueGreen,optional"`
 }
 
 // LoadBalancerState adds where it listens and whether it runs.
@@ -309,6 +315,9 @@ func (*LoadBalancer) Diff(ctx context.Context, req infer.DiffRequest[LoadBalance
 	}
 	if old.Health != new.Health {
 		diff.DetailedDiff["health"] = p.PropertyDiff{Kind: p.Update, InputDiff: true}
+	}
+	if old.BlueGreen != new.BlueGreen {
+		diff.DetailedDiff["blueGreen"] = p.PropertyDiff{Kind: p.Update, InputDiff: true}
 	}
 	if !req.State.Running {
 		diff.DetailedDiff["running"] = p.PropertyDiff{Kind: p.Update}

@@ -3,9 +3,11 @@ package localprovider_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,6 +49,35 @@ service "shop" {
 }
 `
 
+const blueGreenEnv = `# Blue-green in one region: a second set beside the first, switched at the load balancer.
+environment "bluegreen" {
+  target = "local"
+}
+region "east" { primary = true }
+service "shop" {
+  mode  = "active-active"
+  image = "shop"
+  port  = 28280
+  capacity {
+    min     = 2
+    desired = 2
+    max     = 2
+  }
+  health {
+    interval        = "500ms"
+    unhealthy_after = 2
+  }
+  dns {
+    zone = "bluegreen.test"
+    ttl  = 1
+  }
+  rollout {
+    strategy = "blue-green"
+    bake     = "2s"
+  }
+}
+`
+
 // rolloutProject writes a project in testdata (inside the module, which
 // image builds need) with the shop and two variants of it: one whose
 // health checks fail, one that works.
@@ -68,6 +99,9 @@ func rolloutProject(t *testing.T) string {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "environments", "canary.hcl"), []byte(canaryEnv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "environments", "bluegreen.hcl"), []byte(blueGreenEnv), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	healthy := `reply(w, http.StatusOK, map[string]any{"status": "ok"})`
@@ -176,5 +210,74 @@ func TestCanaryRolloutEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(decisions, "\n"), "canary: changed; baking 3s") {
 		t.Errorf("decisions:\n%s", strings.Join(decisions, "\n"))
+	}
+}
+
+// Blue-green through the engine: a client sending requests to the region's
+// load balancer all along sees none fail while a good image replaces every
+// instance at once, nor while a broken one is tried and rolled back.
+func TestBlueGreenEndToEnd(t *testing.T) {
+	project := rolloutProject(t)
+	r, state := localEngine(t)
+	l := &topology.Loader{Images: topology.ImageDir(filepath.Join(project, "images"))}
+	topo, err := l.LoadFile(filepath.Join(project, "environments", "bluegreen.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	c := localcloud.NewClient(localcloud.Dir(state))
+	o := &orchestrate.Orchestrator{Engine: r, Topology: topo}
+	sum, err := o.Up(ctx)
+	if err != nil {
+		t.Fatalf("first up: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := o.Destroy(context.Background()); err != nil {
+			t.Errorf("destroy: %v", err)
+		}
+	})
+	services, _ := sum.Results[0].Outputs["services"].(map[string]any)
+	shop, _ := services["shop"].(map[string]any)
+	endpoint, _ := shop["endpoint"].(string)
+	before := digests(t, ctx, c, "bluegreen/east/shop")
+
+	var sent, failed atomic.Int64
+	probe, stop := context.WithCancel(ctx)
+	probed := make(chan struct{})
+	go func() {
+		defer close(probed)
+		client := &http.Client{Timeout: 2 * time.Second}
+		for probe.Err() == nil {
+			resp, err := client.Get("http://" + endpoint + "/")
+			sent.Add(1)
+			if err != nil || resp.StatusCode != 200 {
+				failed.Add(1)
+			}
+			if err == nil {
+				resp.Body.Close()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	topo.Services[0].Image = "better"
+	if _, err := o.Up(ctx); err != nil {
+		t.Fatalf("up of a good image: %v", err)
+	}
+	after := digests(t, ctx, c, "bluegreen/east/shop")
+	topo.Services[0].Image = "broken"
+	if _, err := o.Up(ctx); err == nil || !strings.Contains(err.Error(), "rollout rolled back") {
+		t.Errorf("up of a broken image: %v", err)
+	}
+	stop()
+	<-probed
+	if len(after) != 2 || after[0] == before[0] || after[0] != after[1] {
+		t.Errorf("instances before %v, after %v", before, after)
+	}
+	if got := digests(t, ctx, c, "bluegreen/east/shop"); len(got) != 2 || got[0] != after[0] {
+		t.Errorf("after the broken image: %v, want %v", got, after)
+	}
+	if sent.Load() < 50 || failed.Load() != 0 {
+		t.Errorf("%d of %d requests failed during the switches", failed.Load(), sent.Load())
 	}
 }

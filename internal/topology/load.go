@@ -538,10 +538,10 @@ func (d *decoder) rollout(b *hcl.Block, s Service) Rollout {
 	c := d.content(b.Body, rolloutSchema)
 	strategy, rng := d.str(c.Attributes, "strategy", string(RolloutRolling))
 	switch RolloutStrategy(strategy) {
-	case RolloutRolling, RolloutCanary:
+	case RolloutRolling, RolloutCanary, RolloutBlueGreen:
 		r.Strategy = RolloutStrategy(strategy)
 	default:
-		d.errorf(rng, "Invalid rollout strategy", `strategy must be "rolling" (every region at once, each group instance by instance) or "canary" (one region first, then the rest), not %q.`, strategy)
+		d.errorf(rng, "Invalid rollout strategy", `strategy must be "rolling" (every region at once, each group instance by instance), "canary" (one region first, then the rest) or "blue-green" (a second set of instances beside the serving one, switched at the load balancer), not %q.`, strategy)
 	}
 	var crng *hcl.Range
 	r.Canary, crng = d.str(c.Attributes, "canary", "")

@@ -325,6 +325,10 @@ const (
 	// RolloutCanary changes one region first, watches it for the bake
 	// time, then changes the others.
 	RolloutCanary RolloutStrategy = "canary"
+	// RolloutBlueGreen starts a second set of instances beside the serving
+	// one in every region, switches traffic at the load balancer once it is
+	// healthy, and keeps the previous set for the bake time.
+	RolloutBlueGreen RolloutStrategy = "blue-green"
 )
 
 // DefaultBake is how long a canary region is watched by default.

@@ -109,6 +109,14 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			"min": pulumi.Int(s.Capacity.Min), "desired": pulumi.Int(s.Capacity.Desired), "max": pulumi.Int(s.Capacity.Max),
 			"zones": pulumi.Int(a.Region.Zones), "health": health,
 		}
+		lbArgs := pulumi.Map{
+			"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
+			"port": pulumi.Int(s.Port), "health": health,
+		}
+		if s.Rollout.Strategy == topology.RolloutBlueGreen {
+			groupArgs["blueGreen"], groupArgs["bakeMs"] = pulumi.Bool(true), pulumi.Int(int(s.Rollout.Bake.Milliseconds()))
+			lbArgs["blueGreen"] = pulumi.Bool(true) // it balances both slot ranges
+		}
 		if sc := s.Scaling; sc.TargetRequests > 0 || sc.TargetCPU > 0 {
 			groupArgs["targetRequests"] = pulumi.Int(sc.TargetRequests)
 			groupArgs["targetCpu"] = pulumi.Int(sc.TargetCPU)
@@ -150,10 +158,7 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			return nil, err
 		}
 		lb := &LoadBalancer{}
-		err = ctx.RegisterResource(TypeLoadBalancer, s.Name, pulumi.Map{
-			"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
-			"port": pulumi.Int(s.Port), "health": health,
-		}, lb, parent, pulumi.DependsOn([]pulumi.Resource{group}))
+		err = ctx.RegisterResource(TypeLoadBalancer, s.Name, lbArgs, lb, parent, pulumi.DependsOn([]pulumi.Resource{group}))
 		if err != nil {
 			return nil, err
 		}

@@ -64,6 +64,10 @@ service "hs" {
     zone = "hs.test"
     name = "api"
   }
+  rollout {
+    strategy = "blue-green"
+    bake     = "20s"
+  }
 }
 `
 
@@ -153,5 +157,19 @@ func TestGlobalDNS(t *testing.T) {
 	hs := g["m.global bulwark:local:DnsRecord hs"]
 	if sets, _ := hs.Inputs["targets"].([]any); len(sets) != 2 || len(sets[0].([]any)) != 1 {
 		t.Errorf("hot-standby targets = %v", hs.Inputs["targets"])
+	}
+}
+
+// A blue-green service's groups switch whole sets, and their load balancers
+// balance both slot ranges; others roll instance by instance.
+func TestBlueGreenInputs(t *testing.T) {
+	g := graph(t)
+	hs, hsLB := g["m.west bulwark:local:InstanceGroup hs"], g["m.west bulwark:local:LoadBalancer hs"]
+	if hs.Inputs["blueGreen"] != true || hs.Inputs["bakeMs"] != float64(20000) || hsLB.Inputs["blueGreen"] != true {
+		t.Errorf("blue-green group %v, balancer %v", hs.Inputs, hsLB.Inputs)
+	}
+	aa, aaLB := g["m.east bulwark:local:InstanceGroup aa"], g["m.east bulwark:local:LoadBalancer aa"]
+	if _, ok := aa.Inputs["blueGreen"]; ok || aaLB.Inputs["blueGreen"] != nil {
+		t.Errorf("a rolling group has blue-green inputs: %v %v", aa.Inputs, aaLB.Inputs)
 	}
 }
