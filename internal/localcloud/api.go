@@ -29,6 +29,7 @@ import (
 //	POST   /v1/groups/{env}/{region}/{svc}/kill?slot=N
 //	PUT    /v1/balancers/{env}/{region}/{svc}  body BalancerSpec; waits until listening
 //	GET    /v1/balancers/{env}/{region}/{svc}
+//	GET    /v1/balancers/{env}/{region}/{svc}/stats   requests and 5xx answers so far
 //	DELETE /v1/balancers/{env}/{region}/{svc}
 //	PUT    /v1/dns/{env}                   starts the environment's DNS server
 //	GET    /v1/dns/{env}
@@ -58,7 +59,7 @@ import (
 // APIVersion is the control plane API's version: bump it whenever the API
 // changes, so that a plane left running by an older build is replaced
 // (EnsureRunning) instead of answering requests it does not know.
-const APIVersion = 8
+const APIVersion = 9
 
 // Build identifies the build of the running code (the Makefile stamps it
 // with -X); a plane of another build is replaced too, so a changed behaviour
@@ -187,6 +188,10 @@ func (p *Plane) Handler(shutdown func()) http.Handler {
 	mux.HandleFunc("GET /v1/balancers/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
 		b, err := p.GetBalancer(id3(r))
 		reply(w, b, err)
+	})
+	mux.HandleFunc("GET /v1/balancers/{env}/{region}/{svc}/stats", func(w http.ResponseWriter, r *http.Request) {
+		st, err := p.BalancerStats(id3(r))
+		reply(w, st, err)
 	})
 	mux.HandleFunc("DELETE /v1/balancers/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, p.DeleteBalancer(id3(r)))
@@ -488,6 +493,12 @@ func (c *Client) PutBalancer(ctx context.Context, spec BalancerSpec) (Balancer, 
 func (c *Client) GetBalancer(ctx context.Context, id string) (Balancer, error) {
 	var b Balancer
 	return b, c.do(ctx, http.MethodGet, "/v1/balancers/"+id, nil, &b)
+}
+
+// BalancerStats reads how many requests a balancer answered, and how many with a 5xx.
+func (c *Client) BalancerStats(ctx context.Context, id string) (BalancerStats, error) {
+	var st BalancerStats
+	return st, c.do(ctx, http.MethodGet, "/v1/balancers/"+id+"/stats", nil, &st)
 }
 
 // DeleteBalancer stops a balancer.

@@ -234,3 +234,54 @@ func (g *groupRunner) balancerSet(spec GroupSpec, slots []*slot, state string) e
 	}
 	return nil
 }
+
+// BalancerStats are a load balancer's counters since it started: the
+// requests its frontend answered and those answered with a 5xx (from an
+// instance, or from HAProxy itself when no instance could take them).
+type BalancerStats struct {
+	Requests  int64 `json:"requests"`
+	Errors5xx int64 `json:"errors_5xx"`
+}
+
+// BalancerStats reads a balancer's counters through HAProxy's runtime API.
+func (p *Plane) BalancerStats(id string) (BalancerStats, error) {
+	b, err := p.GetBalancer(id)
+	if err != nil {
+		return BalancerStats{}, err
+	}
+	spec := GroupSpec{Env: b.Env, Region: b.Region, Service: b.Service}
+	out, ok, err := p.balancerCommand(spec, "show stat")
+	if !ok {
+		return BalancerStats{}, fmt.Errorf("load balancer %s is not running: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return BalancerStats{}, fmt.Errorf("load balancer %s: %w", id, err)
+	}
+	return parseFrontendStats(out)
+}
+
+// parseFrontendStats reads the FRONTEND row of HAProxy's CSV statistics.
+func parseFrontendStats(csv string) (BalancerStats, error) {
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "# ") {
+		return BalancerStats{}, fmt.Errorf("haproxy statistics without a header")
+	}
+	col := map[string]int{}
+	for i, name := range strings.Split(strings.TrimPrefix(lines[0], "# "), ",") {
+		col[name] = i
+	}
+	for _, line := range lines[1:] {
+		f := strings.Split(line, ",")
+		if len(f) <= max(col["req_tot"], col["hrsp_5xx"]) || f[col["svname"]] != "FRONTEND" {
+			continue
+		}
+		var st BalancerStats
+		_, err1 := fmt.Sscan(f[col["req_tot"]], &st.Requests)
+		_, err2 := fmt.Sscan(f[col["hrsp_5xx"]], &st.Errors5xx)
+		if err1 != nil || err2 != nil {
+			return st, fmt.Errorf("haproxy statistics: req_tot %q, hrsp_5xx %q", f[col["req_tot"]], f[col["hrsp_5xx"]])
+		}
+		return st, nil
+	}
+	return BalancerStats{}, fmt.Errorf("haproxy statistics without a frontend")
+}

@@ -3,6 +3,7 @@ package localcloud
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -245,6 +246,20 @@ func TestBlueGreenSwitchesWithoutAFailedRequest(t *testing.T) {
 	defer mu.Unlock()
 	if sent < 50 || failed != 0 {
 		t.Errorf("%d of %d requests failed during the switches: %v", failed, sent, failures)
+	}
+	// the balancer's counters: every request, and the 5xx of writes with no database
+	st, err := p.BalancerStats(spec.ID())
+	if err != nil || st.Requests < int64(sent) || st.Errors5xx != 0 {
+		t.Errorf("stats after the switches: %+v %v (sent %d)", st, err, sent)
+	}
+	for range 5 {
+		resp, err := http.Post("http://"+b.Address+"/writes?seq=1", "", nil)
+		if err == nil {
+			resp.Body.Close()
+		}
+	}
+	if st2, err := p.BalancerStats(spec.ID()); err != nil || st2.Errors5xx != 5 || st2.Requests < st.Requests+5 {
+		t.Errorf("stats after five failing writes: %+v %v", st2, err)
 	}
 	_ = p.DeleteBalancer(spec.ID())
 	_ = p.DeleteGroup(spec.ID())

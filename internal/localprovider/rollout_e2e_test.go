@@ -105,20 +105,23 @@ func rolloutProject(t *testing.T) string {
 		t.Fatal(err)
 	}
 	healthy := `reply(w, http.StatusOK, map[string]any{"status": "ok"})`
-	for name, replace := range map[string]string{
-		"shop":   healthy,
-		"broken": `reply(w, http.StatusInternalServerError, map[string]any{"status": "broken"})`,
-		"better": `reply(w, http.StatusOK, map[string]any{"status": "ok", "build": "better"})`,
+	index := `reply(w, http.StatusOK, map[string]any{})`
+	for name, change := range map[string][2]string{
+		"shop":   {healthy, healthy},
+		"broken": {healthy, `reply(w, http.StatusInternalServerError, map[string]any{"status": "broken"})`},
+		"better": {healthy, `reply(w, http.StatusOK, map[string]any{"status": "ok", "build": "better"})`},
+		// healthy, but every page fails: only the error rate shows it
+		"flaky": {index, `reply(w, http.StatusInternalServerError, map[string]any{"error": "flaky"})`},
 	} {
 		img := filepath.Join(dir, "images", name)
 		if err := os.CopyFS(img, os.DirFS(filepath.Join(root, "images", "shop"))); err != nil {
 			t.Fatal(err)
 		}
 		src, _ := os.ReadFile(filepath.Join(img, "handler.go"))
-		if !strings.Contains(string(src), healthy) {
-			t.Fatal("the shop's health handler changed: update this test")
+		if !strings.Contains(string(src), change[0]) {
+			t.Fatalf("the shop's handler no longer has %s: update this test", change[0])
 		}
-		if err := os.WriteFile(filepath.Join(img, "handler.go"), []byte(strings.Replace(string(src), healthy, replace, 1)), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(img, "handler.go"), []byte(strings.Replace(string(src), change[0], change[1], 1)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -210,6 +213,35 @@ func TestCanaryRolloutEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(decisions, "\n"), "canary: changed; baking 3s") {
 		t.Errorf("decisions:\n%s", strings.Join(decisions, "\n"))
+	}
+
+	// an image whose health checks pass but whose pages fail: the bake
+	// reads the canary's error rate from its load balancer, and stops there
+	westLB, err := c.GetBalancer(ctx, "canary/west/shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	traffic, stopTraffic := context.WithCancel(ctx)
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		client := &http.Client{Timeout: time.Second}
+		for traffic.Err() == nil {
+			if resp, err := client.Get("http://" + westLB.Address + "/"); err == nil {
+				resp.Body.Close()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	topo.Services[0].Image = "flaky"
+	sum, err = o.Up(ctx)
+	stopTraffic()
+	<-sent
+	if err == nil || !strings.Contains(err.Error(), "did not pass its bake") || !strings.Contains(err.Error(), "with a 5xx") {
+		t.Fatalf("up of an image whose pages fail: %v", err)
+	}
+	if got := digests(t, ctx, c, "canary/east/shop"); len(got) != 2 || got[0] != west[0] {
+		t.Errorf("east after the failed bake runs %v, want %s: the rollout stopped at the canary", got, west[0])
 	}
 }
 

@@ -5,6 +5,6 @@
 // happen in each group (package localcloud on the local target, instance
 // refresh on AWS).
 //
-// It does not read load balancer error rates yet: HAProxy's counters are
-// not exposed by the control plane.
+// The local bake reads the load balancers' error rates from HAProxy's
+// counters; on AWS the same would come from CloudWatch (not written yet).
 package rollout

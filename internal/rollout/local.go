@@ -12,11 +12,17 @@ import (
 // bakePoll is how often a bake looks at the canary region.
 const bakePoll = 250 * time.Millisecond
 
+// minRequests is how many requests a load balancer must answer during a
+// bake before its error rate is judged.
+const minRequests = 20
+
 // LocalBake watches a canary region of the local target for the bake time:
 // every group of the region's services must stay whole and healthy (not
 // below its capacity for longer than its health checks allow), none may
-// replace an instance (one that exits or fails its checks), and every load
-// balancer must stay up.
+// replace an instance (one that exits or fails its checks), every load
+// balancer must stay up, and the share of requests its load balancer
+// answers with a 5xx must stay within the service's max_error_rate (judged
+// once it has answered minRequests).
 func LocalBake(c *localcloud.Client, t *topology.Topology) func(ctx context.Context, region string, d time.Duration) (string, error) {
 	return func(ctx context.Context, region string, d time.Duration) (string, error) {
 		type watched struct {
@@ -24,6 +30,9 @@ func LocalBake(c *localcloud.Client, t *topology.Topology) func(ctx context.Cont
 			replaced int
 			grace    time.Duration
 			since    time.Time // when it was last whole
+			start    localcloud.BalancerStats
+			maxRate  float64
+			requests int64
 		}
 		var groups []*watched
 		for _, s := range t.ServicesIn(region) {
@@ -32,8 +41,10 @@ func LocalBake(c *localcloud.Client, t *topology.Topology) func(ctx context.Cont
 			if err != nil {
 				return "", fmt.Errorf("group %s: %w", id, err)
 			}
-			groups = append(groups, &watched{id: id, replaced: g.Replaced, since: time.Now(),
-				grace: time.Duration(s.Health.UnhealthyAfter+1) * s.Health.Interval})
+			w := &watched{id: id, replaced: g.Replaced, since: time.Now(), maxRate: s.Rollout.MaxErrorRate,
+				grace: time.Duration(s.Health.UnhealthyAfter+1) * s.Health.Interval}
+			w.start, _ = c.BalancerStats(ctx, id)
+			groups = append(groups, w)
 		}
 		deadline := time.Now().Add(d)
 		for {
@@ -53,9 +64,25 @@ func LocalBake(c *localcloud.Client, t *topology.Topology) func(ctx context.Cont
 				if b, err := c.GetBalancer(ctx, w.id); err == nil && !b.Running {
 					return "", fmt.Errorf("the load balancer of %s is down", w.id)
 				}
+				if st, err := c.BalancerStats(ctx, w.id); err == nil {
+					requests, errors := st.Requests-w.start.Requests, st.Errors5xx-w.start.Errors5xx
+					w.requests = requests
+					if requests >= minRequests && float64(errors)/float64(requests) > w.maxRate {
+						return "", fmt.Errorf("the load balancer of %s answered %d of %d requests with a 5xx (%.1f%%, more than %.1f%%)",
+							w.id, errors, requests, 100*float64(errors)/float64(requests), 100*w.maxRate)
+					}
+				}
 			}
 			if time.Now().After(deadline) {
-				return fmt.Sprintf("%d group(s) whole and healthy for %s, no instance replaced, load balancers up", len(groups), d), nil
+				var served int64
+				for _, w := range groups {
+					served += w.requests
+				}
+				judged := fmt.Sprintf("%d requests within the error budget", served)
+				if served < minRequests {
+					judged = fmt.Sprintf("%d requests: too few to judge an error rate", served)
+				}
+				return fmt.Sprintf("%d group(s) whole and healthy for %s, no instance replaced, load balancers up, %s", len(groups), d, judged), nil
 			}
 			select {
 			case <-ctx.Done():

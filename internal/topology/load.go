@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -526,11 +527,11 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 	return s
 }
 
-var rolloutSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "strategy"}, {Name: "canary"}, {Name: "bake"}}}
+var rolloutSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "strategy"}, {Name: "canary"}, {Name: "bake"}, {Name: "max_error_rate"}}}
 
 // rollout reads how a new image or configuration reaches the regions.
 func (d *decoder) rollout(b *hcl.Block, s Service) Rollout {
-	r := Rollout{Strategy: RolloutRolling}
+	r := Rollout{Strategy: RolloutRolling, MaxErrorRate: DefaultMaxErrorRate}
 	if b == nil {
 		return r
 	}
@@ -546,6 +547,14 @@ func (d *decoder) rollout(b *hcl.Block, s Service) Rollout {
 	var crng *hcl.Range
 	r.Canary, crng = d.str(c.Attributes, "canary", "")
 	r.Bake, _ = d.duration(c.Attributes, "bake", DefaultBake)
+	if rate, rrng := d.str(c.Attributes, "max_error_rate", ""); rrng != nil {
+		pct, err := strconv.ParseFloat(strings.TrimSuffix(rate, "%"), 64)
+		if err != nil || !strings.HasSuffix(rate, "%") || pct < 0 || pct > 100 {
+			d.errorf(rrng, "Invalid error rate", `max_error_rate is a percentage such as "1%%" or "0.5%%", not %q.`, rate)
+		} else {
+			r.MaxErrorRate = pct / 100
+		}
+	}
 	if r.Strategy != RolloutCanary {
 		if crng != nil {
 			d.errorf(crng, "Canary without the canary strategy", `canary names the first region of strategy = "canary".`)

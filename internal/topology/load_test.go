@@ -72,7 +72,7 @@ func TestLoadFull(t *testing.T) {
 		DNS:      DNS{Zone: "shop.test", Name: "www", TTL: 5 * time.Second},
 		Database: &Database{Engine: "postgres", Replication: Synchronous},
 		Backup:   &Backup{Every: time.Hour, Keep: 35 * 24 * time.Hour, CopyTo: []string{"west"}},
-		Rollout:  Rollout{Strategy: RolloutCanary, Canary: "west", Bake: 45 * time.Second},
+		Rollout:  Rollout{Strategy: RolloutCanary, Canary: "west", Bake: 45 * time.Second, MaxErrorRate: 0.005},
 	}
 	if diff := compareIgnoringRanges(s, want); diff != "" {
 		t.Errorf("service: %s", diff)

@@ -336,8 +336,14 @@ const DefaultBake = 30 * time.Second
 
 // Rollout is a service's rollout block.
 type Rollout struct {
-	Strategy  RolloutStrategy
-	Canary    string        // the region that goes first (canary)
-	Bake      time.Duration // how long it is watched before the others follow
-	DeclRange hcl.Range
+	Strategy RolloutStrategy
+	Canary   string        // the region that goes first (canary)
+	Bake     time.Duration // how long it is watched before the others follow
+	// MaxErrorRate is the share of requests the load balancers may answer
+	// with a 5xx during the bake (default 1%).
+	MaxErrorRate float64
+	DeclRange    hcl.Range
 }
+
+// DefaultMaxErrorRate is the bake's error budget by default.
+const DefaultMaxErrorRate = 0.01

@@ -58,6 +58,7 @@ service "web" {
   }
   dns { zone = "web.test" }
   rollout {
-    canary = "west" # ERROR: Canary without the canary strategy
+    canary         = "west" # ERROR: Canary without the canary strategy
+    max_error_rate = "lots" # ERROR: Invalid error rate
   }
 }

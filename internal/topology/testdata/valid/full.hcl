@@ -50,7 +50,8 @@ service "shop" {
     copy_to = ["west"]
   }
   rollout {
-    strategy = "canary"
-    bake     = "45s"
+    strategy       = "canary"
+    bake           = "45s"
+    max_error_rate = "0.5%"
   }
 }
