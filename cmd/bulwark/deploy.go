@@ -194,7 +194,8 @@ func orchestrator(p *project.Project, t *topology.Topology, f *deployFlags, out,
 			fmt.Fprintf(errOut, "bulwark: %v\n", err)
 			return nil, exitFailed
 		}
-		o.Bake = rollout.LocalBake(localcloud.NewClient(localcloud.Dir(state)), t)
+		plane := localcloud.NewClient(localcloud.Dir(state))
+		o.Bake, o.PreviousImages = rollout.LocalBake(plane, t), rollout.LocalPreviousImages(plane, t)
 	}
 	return o, exitOK
 }

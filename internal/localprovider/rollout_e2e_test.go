@@ -160,7 +160,7 @@ func TestCanaryRolloutEndToEnd(t *testing.T) {
 	defer cancel()
 	c := localcloud.NewClient(plane)
 	var decisions []string
-	o := &orchestrate.Orchestrator{Engine: r, Topology: topo, Bake: rollout.LocalBake(c, topo), Progress: func(e engine.Event) {
+	o := &orchestrate.Orchestrator{Engine: r, Topology: topo, Bake: rollout.LocalBake(c, topo), PreviousImages: rollout.LocalPreviousImages(c, topo), Progress: func(e engine.Event) {
 		if e.Severity == "decision" {
 			decisions = append(decisions, e.Stack+": "+e.Message)
 		}
@@ -242,6 +242,14 @@ func TestCanaryRolloutEndToEnd(t *testing.T) {
 	}
 	if got := digests(t, ctx, c, "canary/east/shop"); len(got) != 2 || got[0] != west[0] {
 		t.Errorf("east after the failed bake runs %v, want %s: the rollout stopped at the canary", got, west[0])
+	}
+	// and the canary went back to the image east runs
+	var rolledBack bool
+	for _, res := range sum.Results {
+		rolledBack = rolledBack || res.Stack == "rollback west" && res.Status == orchestrate.StatusOK
+	}
+	if got := digests(t, ctx, c, "canary/west/shop"); !rolledBack || len(got) != 2 || got[0] != west[0] || got[1] != west[0] {
+		t.Errorf("west after the failed bake runs %v (rolled back: %v), want the previous image %s", got, rolledBack, west[0])
 	}
 }
 

@@ -90,6 +90,9 @@ func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
 		if err != nil {
 			b.Status, b.Err = StatusFailed, fmt.Errorf("the canary region %s did not pass its bake: %w", region, err)
 			sum.Results = append(sum.Results, b)
+			if r, ok := o.rollBackCanary(ctx, first); ok {
+				sum.Results = append(sum.Results, r)
+			}
 			skipAll(&sum, fmt.Sprintf("the canary region %s did not pass its bake: the other regions keep what they run", region))
 			return sum, sum.Err()
 		}
@@ -106,6 +109,31 @@ func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
 	}
 	sum.Results = append(sum.Results, o.one(ctx, engine.OpUp, o.Engine.Up, global))
 	return sum, sum.Err()
+}
+
+// RollbackPrefix starts a canary rollback's line in a summary ("rollback west").
+const RollbackPrefix = "rollback "
+
+// rollBackCanary deploys the canary region's stack again with its services
+// pinned to the images the other regions still run (PreviousImages).
+func (o *Orchestrator) rollBackCanary(ctx context.Context, canary stacks.Ref) (StackResult, bool) {
+	if o.PreviousImages == nil {
+		return StackResult{}, false
+	}
+	pins, err := o.PreviousImages(ctx, canary.Region)
+	if err != nil || len(pins) == 0 {
+		o.say(canary.String(), fmt.Sprintf("canary: no previous image to roll back to (%v)", err))
+		return StackResult{}, false
+	}
+	o.say(canary.String(), "canary: rolling back to the image the other regions run")
+	o.Topology.ImageOverrides = pins
+	r := o.one(ctx, engine.OpUp, o.Engine.Up, canary)
+	o.Topology.ImageOverrides = nil
+	r.Stack = RollbackPrefix + canary.Region
+	if r.Status == StatusOK {
+		r.Reason = "the canary runs the previous image again; the next up tries the new one"
+	}
+	return r, true
 }
 
 // say reports a decision of the orchestrator on a stack's line.

@@ -119,3 +119,32 @@ func TestCanaryNotOnFirstDeployNorForOneRegion(t *testing.T) {
 		t.Errorf("one region: %s %v, %d bakes", stackOrder(sum), err, bakes)
 	}
 }
+
+// A canary that fails its bake is deployed again pinned to the images the
+// other regions run, before the rollout stops.
+func TestAFailedBakeRollsTheCanaryBack(t *testing.T) {
+	f := &fakeEngine{}
+	topo := canaryTopo(t)
+	var pinned map[string]topology.ImageRef
+	o := &Orchestrator{Engine: f, Topology: topo,
+		Bake: func(context.Context, string, time.Duration) (string, error) { return "", errors.New("5xx") },
+		PreviousImages: func(_ context.Context, region string) (map[string]topology.ImageRef, error) {
+			return map[string]topology.ImageRef{"shop": {Digest: "sha256:old", Path: "/images/old/shop"}}, nil
+		}}
+	f.started = make(chan string, 10)
+	sum, _ := o.Up(context.Background())
+	close(f.started)
+	var runs []string
+	for s := range f.started {
+		runs = append(runs, s)
+	}
+	if strings.Join(runs, ",") != "dev.west,dev.west" {
+		t.Errorf("stacks run: %v, want the canary and its rollback", runs)
+	}
+	if got := stackOrder(sum); got != "dev.west:ok,bake west:failed,rollback west:ok,dev.east:skipped,dev.north:skipped,dev.global:skipped" {
+		t.Errorf("summary: %s", got)
+	}
+	if pinned = topo.ImageOverrides; pinned != nil {
+		t.Errorf("the pin outlived the rollback: %v", pinned)
+	}
+}

@@ -111,6 +111,9 @@ type Orchestrator struct {
 	// Bake watches a canary region for the bake time after its stack
 	// changed (health of its groups, ...) and says why it failed, if it did.
 	Bake func(ctx context.Context, region string, d time.Duration) (string, error)
+	// PreviousImages names, per service of a canary region, the image the
+	// other regions still run: what a canary that failed its bake goes back to.
+	PreviousImages func(ctx context.Context, region string) (map[string]topology.ImageRef, error)
 }
 
 type verb func(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)

@@ -95,6 +95,9 @@ type Topology struct {
 	// as their "layers" output. LayerSensitive names the secret ones.
 	LayerOutputs   map[string]map[string]any
 	LayerSensitive map[string][]string
+	// ImageOverrides pin a service's instances to an image other than the
+	// one its source builds (set by the orchestrator to roll a canary back).
+	ImageOverrides map[string]ImageRef
 	// File is the path the topology was loaded from.
 	File string
 }
@@ -347,3 +350,8 @@ type Rollout struct {
 
 // DefaultMaxErrorRate is the bake's error budget by default.
 const DefaultMaxErrorRate = 0.01
+
+// ImageRef is a built image: its digest and, on the local target, its file.
+type ImageRef struct {
+	Digest, Path string
+}

@@ -103,9 +103,13 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			"timeoutMs": pulumi.Int(s.Health.Timeout.Milliseconds()), "unhealthyAfter": pulumi.Int(s.Health.UnhealthyAfter),
 			"healthyAfter": pulumi.Int(s.Health.HealthyAfter),
 		}
+		var imageDigest, imagePath pulumi.StringInput = img.Digest, img.Path
+		if pin, ok := a.Topology.ImageOverrides[s.Name]; ok {
+			imageDigest, imagePath = pulumi.String(pin.Digest), pulumi.String(pin.Path) // a rolled-back canary
+		}
 		groupArgs := pulumi.Map{
 			"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
-			"imageDigest": img.Digest, "imagePath": img.Path, "port": pulumi.Int(s.Port),
+			"imageDigest": imageDigest, "imagePath": imagePath, "port": pulumi.Int(s.Port),
 			"min": pulumi.Int(s.Capacity.Min), "desired": pulumi.Int(s.Capacity.Desired), "max": pulumi.Int(s.Capacity.Max),
 			"zones": pulumi.Int(a.Region.Zones), "health": health,
 		}
