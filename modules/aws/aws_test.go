@@ -142,6 +142,10 @@ func TestRegionsOfProd(t *testing.T) {
 		if groupTags["bulwark:env"] != "prod" || groupTags["bulwark:region"] != r.Name || groupTags["bulwark:service"] != svc.Name {
 			t.Errorf("%s: group tags %v lack the bulwark scope", r.Name, groupTags)
 		}
+		// a new image replaces instances, rolling back when they fail their checks
+		if get(g, "instanceRefresh", "strategy") != "Rolling" || get(g, "instanceRefresh", "preferences", "autoRollback") != true {
+			t.Errorf("%s: instance refresh %v", r.Name, g["instanceRefresh"])
+		}
 		if n := len(get(g, "vpcZoneIdentifiers").([]any)); n != r.Zones {
 			t.Errorf("%s: group over %d subnets, want %d", r.Name, n, r.Zones)
 		}

@@ -261,10 +261,13 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 		TargetGroupArns: pulumi.StringArray{front.tg.Arn},
 		LaunchTemplate:  &autoscaling.GroupLaunchTemplateArgs{Id: template.ID(), Version: template.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput)},
 		// a new image replaces instances, never modifies them: a rolling
-		// refresh that keeps 90% healthy
+		// refresh that keeps 90% healthy, and rolls back to the previous
+		// launch template when new instances fail their health checks
 		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
-			Strategy:    pulumi.String("Rolling"),
-			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{MinHealthyPercentage: pulumi.Int(90)},
+			Strategy: pulumi.String("Rolling"),
+			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
+				MinHealthyPercentage: pulumi.Int(90), AutoRollback: pulumi.Bool(true),
+			},
 		},
 		CapacityRebalance: pulumi.Bool(true),
 		// an autoscaling group takes no provider default tags: the bulwark
