@@ -229,11 +229,16 @@ func awsDrillOptions(ctx context.Context, t *topology.Topology, svc topology.Ser
 		sc = &drill.AWSBackupRestore{Ops: ops, Topology: t, Service: svc, Vault: region, Role: f.restoreRole, Wait: f.wait}
 	}
 	if f.fisTemplate != "" {
-		kind := map[string]topology.Disruption{"instance-loss": topology.DisruptionInstance, "zone-loss": topology.DisruptionZone,
-			"region-loss": topology.DisruptionRegion, "region-partition": topology.DisruptionRegion, "db-primary-loss": topology.DisruptionDatabase, "backup-restore": topology.DisruptionDatabase}[scenario]
+		// the experiment injects; a region's loss or partition still needs the runbook (fail the writer over)
 		var then drill.Scenario
-		if scenario == "region-loss" || scenario == "region-partition" {
-			then = &drill.AWSRegionLoss{Ops: ops, Topology: t, Region: region, Wait: f.wait} // the runbook: fail the writer over
+		kind := topology.DisruptionZone
+		switch scenario {
+		case "region-loss", "region-partition":
+			then = &drill.AWSRegionLoss{Ops: ops, Topology: t, Region: region, Wait: f.wait}
+			kind = topology.DisruptionRegion
+		case "zone-loss":
+		default:
+			kind = sc.Disruption()
 		}
 		sc = &drill.FISExperiment{Ops: ops, Scenario: scenario, Kind: kind, Region: region, Template: f.fisTemplate, Then: then, Wait: f.wait}
 	}

@@ -46,11 +46,7 @@ func scratchProject(t *testing.T) (dir string, runIn func(args ...string) (int, 
 // fakeAWSCredentials keep the SDK away from real credentials and the
 // instance metadata service.
 func fakeAWSCredentials(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	awsfake.UseFakeCredentials(t)
 	t.Setenv("AWS_MAX_ATTEMPTS", "1")
 }
 

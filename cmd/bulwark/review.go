@@ -216,9 +216,14 @@ func (r *reviewer) side(ctx context.Context, rev revision, env string) (*review.
 		}
 	}
 	s.RelativeTo(rev.dir)
-	s.Images = manifestsOf(rev.dir, path, s.Target)
+	// the file's own declarations (no image catalog: names are all this needs)
 	l := &topology.Loader{Root: rev.dir}
-	if t, err := l.LoadFile(path); err == nil && len(t.Layers) > 0 {
+	t, err := l.LoadFile(path)
+	if err != nil {
+		t = nil // planned by the revision's own bulwark, which reads it; this one may not
+	}
+	s.Images = manifestsOf(rev.dir, t, s.Target)
+	if t != nil && len(t.Layers) > 0 {
 		tf, _ := layers.Find(r.working)
 		fmt.Fprintf(r.errOut, "review: planning the Terraform layers of %s at %s\n", env, rev.label)
 		review.AddLayerPlans(ctx, s, t, tf)
@@ -254,15 +259,15 @@ func (r *reviewer) planWithOwnBulwark(ctx context.Context, rev *revision, env st
 	return out.Bytes(), exitOK
 }
 
-// manifestsOf reads the image manifests an aws environment's services use.
-func manifestsOf(dir, envFile, target string) map[string]*imagemanifest.Manifest {
+// manifestsOf reads the image manifests an aws environment's services use
+// (every manifest when the file could not be read here).
+func manifestsOf(dir string, t *topology.Topology, target string) map[string]*imagemanifest.Manifest {
 	if target != string(topology.TargetAWS) {
 		return nil // the local target builds its images from source
 	}
 	images := filepath.Join(dir, "images")
 	names := map[string]bool{}
-	l := &topology.Loader{} // no image catalog: the names are all this needs
-	if t, err := l.LoadFile(envFile); err == nil {
+	if t != nil {
 		for _, s := range t.Services {
 			names[s.Image] = true
 		}

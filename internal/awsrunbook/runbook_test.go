@@ -20,11 +20,7 @@ func newClients(t *testing.T) (*Clients, *awsfake.Cloud) {
 	t.Helper()
 	cloud := awsfake.NewCloud()
 	t.Cleanup(cloud.Close)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	awsfake.UseFakeCredentials(t)
 	c, err := NewClients(context.Background(), ClientOptions{Endpoint: cloud.URL(), MaxBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

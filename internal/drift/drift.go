@@ -93,8 +93,8 @@ func (c *Collector) Report(env string, stacks []string) *Report {
 		steps := c.steps[name]
 		for _, urn := range slices.Sorted(maps.Keys(steps)) {
 			e := steps[urn]
-			if !e.Custom && e.Type != "" && !strings.Contains(e.Type, ":") {
-				continue
+			if !e.Custom {
+				continue // a component: nothing of it runs to differ
 			}
 			switch {
 			case e.Op == "delete" || e.Op == "refresh" && e.Old != nil && e.New == nil && len(e.Diffs) == 0 && e.Kind == engine.EventStepDone:

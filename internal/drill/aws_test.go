@@ -143,11 +143,7 @@ func newAWSWorld(t *testing.T) *awsWorld {
 		{Identifier: "bulwark-drilltest-shop-us-east-1", Region: "us-east-1", Writer: true},
 		{Identifier: "bulwark-drilltest-shop-us-west-2", Region: "us-west-2"},
 	}})
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFAKE")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	awsfake.UseFakeCredentials(t)
 	w.ops, err = awsrunbook.NewClients(context.Background(), awsrunbook.ClientOptions{Endpoint: w.cloud.URL(), MaxBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -202,11 +202,14 @@ func (g *groupRunner) balancerCounts(spec GroupSpec, slots []*slot, state string
 	if err != nil {
 		return false
 	}
+	rows, err := statRows(out)
+	if err != nil {
+		return false
+	}
 	status := map[string]string{}
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Split(line, ",")
-		if len(f) > 17 && f[0] == "instances" {
-			status[f[1]] = f[17]
+	for _, row := range rows {
+		if row["pxname"] == "instances" {
+			status[row["svname"]] = row["status"]
 		}
 	}
 	for _, s := range slots {
@@ -262,26 +265,41 @@ func (p *Plane) BalancerStats(id string) (BalancerStats, error) {
 
 // parseFrontendStats reads the FRONTEND row of HAProxy's CSV statistics.
 func parseFrontendStats(csv string) (BalancerStats, error) {
-	lines := strings.Split(strings.TrimSpace(csv), "\n")
-	if len(lines) == 0 || !strings.HasPrefix(lines[0], "# ") {
-		return BalancerStats{}, fmt.Errorf("haproxy statistics without a header")
+	rows, err := statRows(csv)
+	if err != nil {
+		return BalancerStats{}, err
 	}
-	col := map[string]int{}
-	for i, name := range strings.Split(strings.TrimPrefix(lines[0], "# "), ",") {
-		col[name] = i
-	}
-	for _, line := range lines[1:] {
-		f := strings.Split(line, ",")
-		if len(f) <= max(col["req_tot"], col["hrsp_5xx"]) || f[col["svname"]] != "FRONTEND" {
+	for _, row := range rows {
+		if row["svname"] != "FRONTEND" {
 			continue
 		}
 		var st BalancerStats
-		_, err1 := fmt.Sscan(f[col["req_tot"]], &st.Requests)
-		_, err2 := fmt.Sscan(f[col["hrsp_5xx"]], &st.Errors5xx)
+		_, err1 := fmt.Sscan(row["req_tot"], &st.Requests)
+		_, err2 := fmt.Sscan(row["hrsp_5xx"], &st.Errors5xx)
 		if err1 != nil || err2 != nil {
-			return st, fmt.Errorf("haproxy statistics: req_tot %q, hrsp_5xx %q", f[col["req_tot"]], f[col["hrsp_5xx"]])
+			return st, fmt.Errorf("haproxy statistics: req_tot %q, hrsp_5xx %q", row["req_tot"], row["hrsp_5xx"])
 		}
 		return st, nil
 	}
 	return BalancerStats{}, fmt.Errorf("haproxy statistics without a frontend")
+}
+
+// statRows reads HAProxy's `show stat` CSV into rows by column name.
+func statRows(csv string) ([]map[string]string, error) {
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "# ") {
+		return nil, fmt.Errorf("haproxy statistics without a header")
+	}
+	names := strings.Split(strings.TrimPrefix(lines[0], "# "), ",")
+	var rows []map[string]string
+	for _, line := range lines[1:] {
+		row := map[string]string{}
+		for i, v := range strings.Split(line, ",") {
+			if i < len(names) {
+				row[names[i]] = v
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
 }

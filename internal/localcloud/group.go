@@ -583,7 +583,7 @@ func (g *groupRunner) status() Group {
 			in = g.instance(s, 0)
 			in.State = "stopped"
 		}
-		if !s.proc.running() && in.State != "outdated" {
+		if !s.proc.running() {
 			in.State = "stopped"
 		}
 		st.Instances = append(st.Instances, in)

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // Stacks is the name layers use for the Pulumi stacks in before and after.
@@ -208,12 +210,18 @@ func (d *decoder) checkLayers(t *Topology) {
 // EvalVars evaluates a layer's variables with the outputs of the layers
 // that ran before it and, after the stacks, the stacks' outputs.
 func (l Layer) EvalVars(layerOutputs map[string]map[string]any, stackOutputs map[string]map[string]any) (map[string]cty.Value, hcl.Diagnostics) {
-	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{
-		"layers": objectOf(layerOutputs),
-		Stacks:   objectOf(stackOutputs),
-	}}
-	out := map[string]cty.Value{}
 	var diags hcl.Diagnostics
+	vars := map[string]cty.Value{}
+	for name, outputs := range map[string]map[string]map[string]any{"layers": layerOutputs, Stacks: stackOutputs} {
+		v, err := jsonToCty(outputs)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unreadable outputs", Detail: fmt.Sprintf("%s: %v", name, err)})
+			continue
+		}
+		vars[name] = v
+	}
+	ctx := &hcl.EvalContext{Variables: vars}
+	out := map[string]cty.Value{}
 	for name, expr := range l.Vars {
 		v, d := expr.Value(ctx)
 		diags = append(diags, d...)
@@ -222,44 +230,20 @@ func (l Layer) EvalVars(layerOutputs map[string]map[string]any, stackOutputs map
 	return out, diags
 }
 
-func objectOf(m map[string]map[string]any) cty.Value {
-	vals := map[string]cty.Value{}
-	for k, outs := range m {
-		vals[k] = goToCty(outs)
+// jsonToCty turns JSON-shaped outputs into a cty value, through go-cty's own JSON decoding.
+func jsonToCty(v any) (cty.Value, error) {
+	if v == nil {
+		v = map[string]any{}
 	}
-	return cty.ObjectVal(vals)
-}
-
-// goToCty converts JSON-shaped Go values into cty values.
-func goToCty(v any) cty.Value {
-	switch x := v.(type) {
-	case nil:
-		return cty.NullVal(cty.DynamicPseudoType)
-	case string:
-		return cty.StringVal(x)
-	case bool:
-		return cty.BoolVal(x)
-	case float64:
-		return cty.NumberFloatVal(x)
-	case int:
-		return cty.NumberIntVal(int64(x))
-	case map[string]any:
-		vals := map[string]cty.Value{}
-		for k, e := range x {
-			vals[k] = goToCty(e)
-		}
-		return cty.ObjectVal(vals)
-	case []any:
-		if len(x) == 0 {
-			return cty.EmptyTupleVal
-		}
-		var vals []cty.Value
-		for _, e := range x {
-			vals = append(vals, goToCty(e))
-		}
-		return cty.TupleVal(vals)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return cty.NilVal, err
 	}
-	return cty.StringVal(fmt.Sprint(v))
+	t, err := ctyjson.ImpliedType(b)
+	if err != nil {
+		return cty.NilVal, err
+	}
+	return ctyjson.Unmarshal(b, t)
 }
 
 // layerRoot is where layer sources are relative to: the loader's Root, or
