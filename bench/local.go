@@ -81,50 +81,62 @@ func runLocal(bin string, runs int) error {
 	return drillTable(wd, state, bin)
 }
 
-// drillTable measures a loss of the primary region with synchronous and
-// asynchronous replication (environments/dev.hcl and dev-async.hcl), and
-// then the time to rebuild it from code and fail back (recreate-region
-// --failback).
+// drillTable measures a loss and a partition of the primary region with
+// synchronous and asynchronous replication (environments/dev.hcl and
+// dev-async.hcl), and then the time to rebuild the region from code and
+// fail back (recreate-region --failback).
 func drillTable(wd, state, bin string) error {
 	env := []string{"BULWARK_STATE_DIR=" + state}
-	fmt.Printf("\nRegion-loss drill of the primary region (east), measured by the probe\n\n")
-	fmt.Printf("%-10s %-12s %10s %10s %12s %12s  %s\n", "env", "replication", "RTO", "RPO", "writes lost", "recreate", "targets (RTO <= 3s; RPO 0 with sync; recreate < 60s)")
+	fmt.Printf("\nDrills of the primary region (east), measured by the probe, then recreate-region --failback\n\n")
+	fmt.Printf("%-10s %-17s %-12s %10s %10s %12s %12s  %s\n", "env", "scenario", "replication", "RTO", "RPO", "writes lost", "recreate",
+		"targets (region-loss RTO <= 3s; RPO 0 with sync; one writer after a partition; recreate < 60s)")
 	for _, e := range []struct{ name, replication string }{{"dev", "sync"}, {"dev-async", "async"}} {
-		if _, _, err := measure(wd, env, bin, "up", "--env", e.name); err != nil {
-			return err
+		for _, scenario := range []string{"region-loss", "region-partition"} {
+			if _, _, err := measure(wd, env, bin, "up", "--env", e.name); err != nil {
+				return err
+			}
+			dir := filepath.Join(state, "bench-drill-"+e.name+"-"+scenario)
+			_, _, derr := measure(wd, env, bin, "drill", "--env", e.name, "--scenario", scenario, "--region", "east", "--no-restore", "--report-dir", dir)
+			recreate, _, rerr := measure(wd, env, bin, "recreate-region", "--env", e.name, "--region", "east", "--failback")
+			if rerr != nil {
+				return fmt.Errorf("recreate-region of %s after %s: %w", e.name, scenario, rerr)
+			}
+			if _, _, err := measure(wd, env, bin, "destroy", "--env", e.name, "--yes"); err != nil {
+				return err
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "drill.json"))
+			if err != nil {
+				return fmt.Errorf("%s drill of %s: %v (%v)", scenario, e.name, err, derr)
+			}
+			var r struct {
+				Measured struct {
+					RTO        float64 `json:"rto_seconds"`
+					RPO        float64 `json:"rpo_seconds"`
+					WritesLost int     `json:"writes_lost"`
+					Known      bool    `json:"known"`
+				} `json:"measured"`
+				Writers map[string][]string `json:"writers"`
+			}
+			if err := json.Unmarshal(b, &r); err != nil {
+				return err
+			}
+			verdict := "met"
+			switch {
+			case !r.Measured.Known, e.replication == "sync" && r.Measured.WritesLost > 0, recreate.wall >= time.Minute:
+				verdict = "MISSED"
+			case scenario == "region-loss" && r.Measured.RTO > 3:
+				verdict = "MISSED"
+			}
+			for _, w := range r.Writers {
+				if len(w) > 1 {
+					verdict = "MISSED (two writers)"
+				}
+			}
+			fmt.Printf("%-10s %-17s %-12s %10s %10s %12d %12s  %s\n", e.name, scenario, e.replication,
+				time.Duration(r.Measured.RTO*float64(time.Second)).Round(time.Millisecond),
+				time.Duration(r.Measured.RPO*float64(time.Second)).Round(time.Millisecond), r.Measured.WritesLost,
+				recreate.wall.Round(100*time.Millisecond), verdict)
 		}
-		dir := filepath.Join(state, "bench-drill-"+e.name)
-		_, _, derr := measure(wd, env, bin, "drill", "--env", e.name, "--scenario", "region-loss", "--region", "east", "--no-restore", "--report-dir", dir)
-		recreate, _, rerr := measure(wd, env, bin, "recreate-region", "--env", e.name, "--region", "east", "--failback")
-		if rerr != nil {
-			return fmt.Errorf("recreate-region of %s: %w", e.name, rerr)
-		}
-		if _, _, err := measure(wd, env, bin, "destroy", "--env", e.name, "--yes"); err != nil {
-			return err
-		}
-		b, err := os.ReadFile(filepath.Join(dir, "drill.json"))
-		if err != nil {
-			return fmt.Errorf("drill of %s: %v (%v)", e.name, err, derr)
-		}
-		var r struct {
-			Measured struct {
-				RTO        float64 `json:"rto_seconds"`
-				RPO        float64 `json:"rpo_seconds"`
-				WritesLost int     `json:"writes_lost"`
-				Known      bool    `json:"known"`
-			} `json:"measured"`
-		}
-		if err := json.Unmarshal(b, &r); err != nil {
-			return err
-		}
-		verdict := "met"
-		if !r.Measured.Known || r.Measured.RTO > 3 || e.replication == "sync" && r.Measured.WritesLost > 0 || recreate.wall >= time.Minute {
-			verdict = "MISSED"
-		}
-		fmt.Printf("%-10s %-12s %10s %10s %12d %12s  %s\n", e.name, e.replication,
-			time.Duration(r.Measured.RTO*float64(time.Second)).Round(time.Millisecond),
-			time.Duration(r.Measured.RPO*float64(time.Second)).Round(time.Millisecond), r.Measured.WritesLost,
-			recreate.wall.Round(100*time.Millisecond), verdict)
 	}
 	return nil
 }

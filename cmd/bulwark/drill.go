@@ -18,7 +18,7 @@ import (
 
 // scenarios are the drill scenarios available today, per target.
 var scenarios = map[topology.Target][]string{
-	topology.TargetLocal: {"instance-loss", "zone-loss", "region-loss", "db-primary-loss", "backup-restore"},
+	topology.TargetLocal: {"instance-loss", "zone-loss", "region-loss", "region-partition", "db-primary-loss", "backup-restore"},
 	topology.TargetAWS:   {"instance-loss", "zone-loss", "region-loss", "region-partition", "db-primary-loss", "backup-restore"},
 }
 
@@ -38,7 +38,7 @@ type awsDrillFlags struct {
 func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	var f envFlags
 	fs := newFlagSet("drill", errOut, &f)
-	scenario := fs.String("scenario", "", "what to lose: instance-loss, zone-loss, region-loss, db-primary-loss, backup-restore")
+	scenario := fs.String("scenario", "", "what to lose: instance-loss, zone-loss, region-loss, region-partition, db-primary-loss, backup-restore")
 	zone := fs.Int("zone", 1, "the zone to lose (zone-loss)")
 	region := fs.String("region", "", "the region to disrupt (default: the primary; backup-restore: the vault region to restore from, default the first copy_to region)")
 	noRestore := fs.Bool("no-restore", false, "stay failed over: skip the return to the steady state (recreate-region brings a lost region back)")
@@ -162,6 +162,8 @@ func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology,
 		sc = &drill.ZoneLoss{Plane: c, Group: t.Environment.Name + "/" + region + "/" + svc.Name, Zone: zone}
 	case "region-loss":
 		sc = &drill.RegionLoss{Plane: c, Topology: t, Region: region}
+	case "region-partition":
+		sc = &drill.RegionPartition{Plane: c, Topology: t, Region: region}
 	case "db-primary-loss":
 		if svc.Database == nil {
 			fmt.Fprintf(errOut, "bulwark drill: service %s has no database\n", svc.Name)

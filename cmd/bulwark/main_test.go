@@ -59,7 +59,7 @@ func TestUsageErrors(t *testing.T) {
 		{"plan", "--env", "nope"}, {"destroy", "--env", "dev"}, {"up", "--env", "dev", "--region", "mars"},
 		{"recreate-region", "--env", "dev"}, {"recreate-region", "--env", "dev", "--region", "mars"},
 		{"recreate-region", "--env", "prod", "--region", "us-east-1"},
-		{"drill", "--env", "dev", "--scenario", "region-partition"},
+		{"drill", "--env", "dev", "--scenario", "meteor-strike"},
 	} {
 		code, out, errOut := inProject(t, args...)
 		if code != exitBadInput {

@@ -8,6 +8,9 @@
 // measured RTO and RPO beside the assessment's estimate and the target, as
 // JSON, Markdown, JUnit and an SVG timeline.
 //
+// A scenario that could leave two writers (a partition) is audited after
+// the recovery: each database must have at most one member taking writes.
+//
 // RTO is measured from the probe's first failure after the injection to its
 // first success after its last failure; RPO from the acknowledged writes
 // missing afterwards.

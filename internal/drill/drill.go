@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -43,6 +44,14 @@ type CopyVerifier interface {
 // the copy; one acknowledged later as lost.
 type PointInTimeCopy interface {
 	CopyAsOf() time.Time
+}
+
+// WriterAudit is a scenario that could leave a database accepting writes
+// on both sides (a partition). After the recovery the drill lists, per
+// service, the regions whose member accepts writes; more than one fails the
+// drill ("one-writer").
+type WriterAudit interface {
+	Writers(ctx context.Context) (map[string][]string, error)
 }
 
 // Options configure a drill.
@@ -261,7 +270,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return "", err
 		}
 		r.Data = MeasureDataLoss(attempts, held)
-		return fmt.Sprintf("%d acknowledged writes, %d missing", r.Data.Acknowledged, len(r.Data.Lost)), nil
+		detail := fmt.Sprintf("%d acknowledged writes, %d missing", r.Data.Acknowledged, len(r.Data.Lost))
+		if audit, ok := o.Scenario.(WriterAudit); ok {
+			w, err := audit.Writers(vctx)
+			if err != nil {
+				return detail, fmt.Errorf("writers: %w", err)
+			}
+			r.Writers = w
+			detail += "; writers " + describeWriters(w)
+		}
+		return detail, nil
 	})
 	var restoreErr error
 	if o.NoRestore {
@@ -311,6 +329,14 @@ func checks(r *Report, o Options) []Check {
 		out = append(out, Check{Name: "rpo-within-target", Passed: r.Measured.RPOSeconds <= r.Target.RPOSeconds,
 			Message: fmt.Sprintf("measured RPO %s (%d writes lost), target %s", secs(r.Measured.RPOSeconds), len(r.Data.Lost), secs(r.Target.RPOSeconds))})
 	}
+	if _, audited := o.Scenario.(WriterAudit); audited {
+		one := r.Writers != nil
+		for _, regions := range r.Writers {
+			one = one && len(regions) <= 1
+		}
+		out = append(out, Check{Name: "one-writer", Passed: one,
+			Message: "databases accepting writes, per service, after the recovery: " + describeWriters(r.Writers)})
+	}
 	if _, isCopy := o.Scenario.(CopyVerifier); isCopy {
 		return out // a restore holds what was archived, whatever the replication
 	}
@@ -319,6 +345,21 @@ func checks(r *Report, o Options) []Check {
 			Message: fmt.Sprintf("%d acknowledged writes lost with synchronous replication", len(r.Data.Lost))})
 	}
 	return out
+}
+
+// describeWriters renders service → writer regions, sorted ("none" when unknown).
+func describeWriters(w map[string][]string) string {
+	if w == nil {
+		return "unknown"
+	}
+	var parts []string
+	for _, svc := range slices.Sorted(maps.Keys(w)) {
+		parts = append(parts, fmt.Sprintf("%s %v", svc, w[svc]))
+	}
+	if len(parts) == 0 {
+		return "none (no database)"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func orDone(detail string, err error) string {

@@ -2,6 +2,7 @@ package drill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -60,11 +61,12 @@ func (s *InstanceLoss) Restore(ctx context.Context) (string, error) {
 // RegionLoss kills every process of a region on the local target (its
 // instances, load balancers and database members), as the loss of the
 // region would, and runs the runbook: promote a surviving replica when the
-// primary was lost, or stop waiting for a lost synchronous standby.
+// writer was there, or stop waiting for a lost synchronous standby.
 type RegionLoss struct {
 	Plane    *localcloud.Client
 	Topology *topology.Topology
 	Region   string
+	writers  map[string]string // service → region of its writer before the injection
 }
 
 var _ Scenario = (*RegionLoss)(nil)
@@ -73,6 +75,7 @@ func (s *RegionLoss) Name() string                    { return "region-loss" }
 func (s *RegionLoss) Disruption() topology.Disruption { return topology.DisruptionRegion }
 
 func (s *RegionLoss) Inject(ctx context.Context) (string, error) {
+	s.writers = liveWriters(ctx, s.Plane, s.Topology)
 	killed, err := s.Plane.SuspendRegion(ctx, s.Topology.Environment.Name, s.Region)
 	if err != nil {
 		return "", err
@@ -82,33 +85,165 @@ func (s *RegionLoss) Inject(ctx context.Context) (string, error) {
 
 // Recover runs the runbook for every service with a database.
 func (s *RegionLoss) Recover(ctx context.Context) (string, error) {
+	return failOver(ctx, s.Plane, s.Topology, s.Region, s.writers, false)
+}
+
+// Restore brings the region back and returns synchronous replication to the
+// plan's. A former writer is left down (see ResumeRegion).
+func (s *RegionLoss) Restore(ctx context.Context) (string, error) {
+	notes, err := s.Plane.ResumeRegion(ctx, s.Topology.Environment.Name, s.Region)
+	if err != nil {
+		return strings.Join(notes, "; "), err
+	}
+	more, err := resetSynchronous(ctx, s.Plane, s.Topology, s.Region, s.writers)
+	return strings.Join(append(notes, more...), "; "), err
+}
+
+// RegionPartition cuts a region off on the local target while everything
+// in it keeps running (see localcloud.Plane.PartitionRegion): DNS health
+// checks, clients and the other regions' database members cannot reach it,
+// nor it them. The runbook is a region loss's, except that a writer cut
+// off is fenced first, through the control plane that still reaches the
+// region: nothing may accept writes on both sides. The drill audits that.
+type RegionPartition struct {
+	Plane    *localcloud.Client
+	Topology *topology.Topology
+	Region   string
+	writers  map[string]string
+}
+
+var (
+	_ Scenario    = (*RegionPartition)(nil)
+	_ WriterAudit = (*RegionPartition)(nil)
+)
+
+func (s *RegionPartition) Name() string                    { return "region-partition" }
+func (s *RegionPartition) Disruption() topology.Disruption { return topology.DisruptionRegion }
+
+func (s *RegionPartition) Inject(ctx context.Context) (string, error) {
+	s.writers = liveWriters(ctx, s.Plane, s.Topology)
+	table, err := s.Plane.PartitionRegion(ctx, s.Topology.Environment.Name, s.Region)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("region %s cut off, its processes running (nftables table inet %s drops what crosses its border)", s.Region, table), nil
+}
+
+// Recover fences a writer cut off, then promotes a replica elsewhere.
+func (s *RegionPartition) Recover(ctx context.Context) (string, error) {
+	return failOver(ctx, s.Plane, s.Topology, s.Region, s.writers, true)
+}
+
+// Restore heals the partition. A fenced writer stays down: its region is
+// rebuilt (recreate-region) to rejoin it as a replica.
+func (s *RegionPartition) Restore(ctx context.Context) (string, error) {
 	env := s.Topology.Environment.Name
-	var steps []string
-	for _, svc := range s.Topology.ServicesIn(s.Region) {
+	if err := s.Plane.HealRegion(ctx, env, s.Region); err != nil {
+		return "", err
+	}
+	notes := []string{"region " + s.Region + " reconnected"}
+	for svc, w := range s.writers {
+		if w == s.Region {
+			notes = append(notes, fmt.Sprintf("database %s/%s/%s stays fenced: rebuild region %s (bulwark recreate-region) to rejoin it as a replica", env, s.Region, svc, s.Region))
+		}
+	}
+	more, err := resetSynchronous(ctx, s.Plane, s.Topology, s.Region, s.writers)
+	return strings.Join(append(notes, more...), "; "), err
+}
+
+// Writers lists, per service, the regions whose member accepts writes now.
+func (s *RegionPartition) Writers(ctx context.Context) (map[string][]string, error) {
+	return acceptingWriters(ctx, s.Plane, s.Topology)
+}
+
+// members are the regions of a service's database members.
+func members(t *topology.Topology, svc topology.Service) []string {
+	primary, replicas := t.PrimaryRegionOf(svc)
+	return append([]string{primary}, replicas...)
+}
+
+// acceptingWriters lists, per service with a database, the regions whose
+// member runs as a primary, asked through the control plane.
+func acceptingWriters(ctx context.Context, plane *localcloud.Client, t *topology.Topology) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, svc := range t.Services {
 		if svc.Database == nil {
 			continue
 		}
-		primary, replicas := s.Topology.PrimaryRegionOf(svc)
-		survivors := slices.DeleteFunc(slices.Clone(replicas), func(r string) bool { return r == s.Region })
+		out[svc.Name] = []string{}
+		for _, r := range members(t, svc) {
+			db, err := plane.GetDatabase(ctx, t.Environment.Name+"/"+r+"/"+svc.Name)
+			if errors.Is(err, localcloud.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return out, err
+			}
+			if db.Running && db.Role == "primary" {
+				out[svc.Name] = append(out[svc.Name], r)
+			}
+		}
+	}
+	return out, nil
+}
+
+// liveWriters is the region of each service's writer now; a service whose
+// writer cannot be seen keeps the plan's primary region.
+func liveWriters(ctx context.Context, plane *localcloud.Client, t *topology.Topology) map[string]string {
+	live, _ := acceptingWriters(ctx, plane, t)
+	out := map[string]string{}
+	for _, svc := range t.Services {
+		if svc.Database == nil {
+			continue
+		}
+		out[svc.Name], _ = t.PrimaryRegionOf(svc)
+		if w := live[svc.Name]; len(w) == 1 {
+			out[svc.Name] = w[0]
+		}
+	}
+	return out
+}
+
+// failOver is the runbook when region is lost or cut off, for every
+// service with a database there: promote the first surviving replica when
+// the writer was in the region (fencing the writer first when it may still
+// run), or have the writer stop waiting for its synchronous standby there.
+func failOver(ctx context.Context, plane *localcloud.Client, t *topology.Topology, region string, writers map[string]string, fence bool) (string, error) {
+	env := t.Environment.Name
+	var steps []string
+	for _, svc := range t.ServicesIn(region) {
+		if svc.Database == nil {
+			continue
+		}
+		writer := writers[svc.Name]
+		survivors := slices.DeleteFunc(members(t, svc), func(r string) bool { return r == region || r == writer })
 		switch {
-		case primary == s.Region && len(survivors) == 0:
+		case writer == region && len(survivors) == 0:
 			steps = append(steps, fmt.Sprintf("%s: no replica survives; restore from backup (not automated yet)", svc.Name))
-		case primary == s.Region:
+		case writer == region:
+			if fence {
+				id := env + "/" + region + "/" + svc.Name
+				pid, err := plane.KillDatabase(ctx, id)
+				if err != nil {
+					return strings.Join(steps, "; "), fmt.Errorf("fence %s: %w", id, err)
+				}
+				steps = append(steps, fmt.Sprintf("%s: fenced the writer cut off in %s (pid %d stopped through the control plane)", svc.Name, region, pid))
+			}
 			id := env + "/" + survivors[0] + "/" + svc.Name
-			if _, err := s.Plane.PromoteDatabase(ctx, id); err != nil {
+			if _, err := plane.PromoteDatabase(ctx, id); err != nil {
 				return strings.Join(steps, "; "), fmt.Errorf("promote %s: %w", id, err)
 			}
 			steps = append(steps, fmt.Sprintf("%s: promoted the replica in %s", svc.Name, survivors[0]))
 		case svc.Database.Replication == topology.Synchronous:
-			id := env + "/" + primary + "/" + svc.Name
-			if err := s.Plane.SetSynchronousStandbys(ctx, id, survivors, false); err != nil {
+			id := env + "/" + writer + "/" + svc.Name
+			if err := plane.SetSynchronousStandbys(ctx, id, survivors, false); err != nil {
 				return strings.Join(steps, "; "), fmt.Errorf("synchronous standbys of %s: %w", id, err)
 			}
 			how := "asynchronous until it returns"
 			if len(survivors) > 0 {
 				how = fmt.Sprintf("waits for %v only", survivors)
 			}
-			steps = append(steps, fmt.Sprintf("%s: the primary stopped waiting for %s (%s)", svc.Name, s.Region, how))
+			steps = append(steps, fmt.Sprintf("%s: the writer in %s stopped waiting for %s (%s)", svc.Name, writer, region, how))
 		}
 	}
 	if len(steps) == 0 {
@@ -117,28 +252,20 @@ func (s *RegionLoss) Recover(ctx context.Context) (string, error) {
 	return strings.Join(steps, "; ") + "; DNS health checks move clients", nil
 }
 
-// Restore brings the region back and returns synchronous replication to the
-// plan's. A former primary is left down (see ResumeRegion).
-func (s *RegionLoss) Restore(ctx context.Context) (string, error) {
-	env := s.Topology.Environment.Name
-	notes, err := s.Plane.ResumeRegion(ctx, env, s.Region)
-	if err != nil {
-		return strings.Join(notes, "; "), err
-	}
-	for _, svc := range s.Topology.ServicesIn(s.Region) {
-		if svc.Database == nil || svc.Database.Replication != topology.Synchronous {
+// resetSynchronous returns every writer outside region that waited for a
+// synchronous standby there to the plan's standbys.
+func resetSynchronous(ctx context.Context, plane *localcloud.Client, t *topology.Topology, region string, writers map[string]string) ([]string, error) {
+	var notes []string
+	for _, svc := range t.ServicesIn(region) {
+		if svc.Database == nil || svc.Database.Replication != topology.Synchronous || writers[svc.Name] == region {
 			continue
 		}
-		primary, _ := s.Topology.PrimaryRegionOf(svc)
-		if primary == s.Region {
-			continue
-		}
-		if err := s.Plane.SetSynchronousStandbys(ctx, env+"/"+primary+"/"+svc.Name, nil, true); err != nil {
-			return strings.Join(notes, "; "), err
+		if err := plane.SetSynchronousStandbys(ctx, t.Environment.Name+"/"+writers[svc.Name]+"/"+svc.Name, nil, true); err != nil {
+			return notes, err
 		}
 		notes = append(notes, svc.Name+": synchronous replication restored")
 	}
-	return strings.Join(notes, "; "), nil
+	return notes, nil
 }
 
 // DatabasePrimaryLoss kills the primary database member of a service; the

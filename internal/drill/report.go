@@ -45,6 +45,9 @@ type Report struct {
 	Target      Numbers   `json:"target"`
 	Checks      []Check   `json:"checks"`
 	Attempts    []Attempt `json:"attempts"`
+	// Writers are, per service, the regions whose database member accepted
+	// writes after the recovery (scenarios that audit it: a partition).
+	Writers map[string][]string `json:"writers,omitempty"`
 }
 
 // Check is one verdict of the drill (a JUnit test case).

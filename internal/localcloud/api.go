@@ -47,6 +47,8 @@ import (
 //	POST   /v1/backups/{env}/{svc}/run?type=full|diff|incr
 //	POST   /v1/regions/{env}/{region}/suspend   kills the region's processes (a region loss)
 //	POST   /v1/regions/{env}/{region}/resume
+//	POST   /v1/regions/{env}/{region}/partition cuts the region off, its processes alive (a partition)
+//	POST   /v1/regions/{env}/{region}/heal      removes the partition
 //	POST   /v1/databases/{env}/{region}/{svc}/sync  body {"standbys": [...]} or {"reset": true}
 //	POST   /v1/databases/{env}/{region}/{svc}/kill
 //	POST   /v1/groups/{env}/{region}/{svc}/zones/{zone}?down=true|false
@@ -59,7 +61,7 @@ import (
 // APIVersion is the control plane API's version: bump it whenever the API
 // changes, so that a plane left running by an older build is replaced
 // (EnsureRunning) instead of answering requests it does not know.
-const APIVersion = 9
+const APIVersion = 10
 
 // Build identifies the build of the running code (the Makefile stamps it
 // with -X); a plane of another build is replaced too, so a changed behaviour
@@ -77,7 +79,7 @@ type apiError struct {
 var errorKinds = map[string]error{
 	"not_found": ErrNotFound, "port_in_use": ErrPortInUse, "not_ready": ErrNotReady,
 	"missing_program": ErrMissingProgram, "no_addresses": ErrNoAddresses, "protected": ErrProtected, "split_brain": ErrSplitBrain,
-	"live_primary": ErrLivePrimary, "no_backup": ErrNoBackup,
+	"live_primary": ErrLivePrimary, "no_backup": ErrNoBackup, "partition_unsupported": ErrPartitionUnsupported,
 }
 
 // Handler serves the plane's API; shutdown is called on POST /v1/shutdown.
@@ -284,6 +286,13 @@ func (p *Plane) Handler(shutdown func()) http.Handler {
 		defer cancel()
 		notes, err := p.ResumeRegion(ctx, r.PathValue("env"), r.PathValue("region"))
 		reply(w, map[string][]string{"notes": notes}, err)
+	})
+	mux.HandleFunc("POST /v1/regions/{env}/{region}/partition", func(w http.ResponseWriter, r *http.Request) {
+		table, err := p.PartitionRegion(r.PathValue("env"), r.PathValue("region"))
+		reply(w, map[string]string{"table": table}, err)
+	})
+	mux.HandleFunc("POST /v1/regions/{env}/{region}/heal", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, p.HealRegion(r.PathValue("env"), r.PathValue("region")))
 	})
 	mux.HandleFunc("POST /v1/databases/{env}/{region}/{svc}/sync", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
@@ -600,6 +609,20 @@ func (c *Client) ResumeRegion(ctx context.Context, env, region string) ([]string
 		Notes []string `json:"notes"`
 	}
 	return out.Notes, c.do(ctx, http.MethodPost, "/v1/regions/"+env+"/"+region+"/resume", nil, &out)
+}
+
+// PartitionRegion cuts a region off while its processes keep running; it
+// returns the nftables table that does it.
+func (c *Client) PartitionRegion(ctx context.Context, env, region string) (string, error) {
+	var out struct {
+		Table string `json:"table"`
+	}
+	return out.Table, c.do(ctx, http.MethodPost, "/v1/regions/"+env+"/"+region+"/partition", nil, &out)
+}
+
+// HealRegion removes a region's partition.
+func (c *Client) HealRegion(ctx context.Context, env, region string) error {
+	return c.do(ctx, http.MethodPost, "/v1/regions/"+env+"/"+region+"/heal", nil, nil)
 }
 
 // SetSynchronousStandbys changes (or, with reset, restores) the replicas a primary waits for.

@@ -118,7 +118,7 @@ func (b *balancerRunner) apply(haproxy string, spec BalancerSpec, backends []str
 		}
 	}
 	old := b.proc
-	proc, err := spawn(exec.Command(haproxy, args...), filepath.Join(dir, "haproxy.log"))
+	proc, err := spawn(exec.Command(haproxy, args...), filepath.Join(dir, "haproxy.log"), b.p.placement(spec.Env, spec.Region))
 	if err != nil {
 		return fmt.Errorf("load balancer %s: %w", spec.ID(), err)
 	}

@@ -60,6 +60,9 @@ func Serve(ctx context.Context, dir string, logger *log.Logger) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	srv := &http.Server{Handler: p.Handler(stop), ReadHeaderTimeout: 10 * time.Second}
+	if err := p.EnterPlaneGroup(); err != nil {
+		logger.Printf("regions cannot be partitioned: %v", err)
+	}
 	logger.Printf("control plane %d serving %s", os.Getpid(), SocketPath(dir))
 	p.Start()
 	errc := make(chan error, 1)
@@ -73,6 +76,7 @@ func Serve(ctx context.Context, dir string, logger *log.Logger) error {
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
 	p.Shutdown()
+	p.LeavePlaneGroup()
 	logger.Printf("control plane stopped")
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil

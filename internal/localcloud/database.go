@@ -174,7 +174,7 @@ func (p *Plane) PutDatabase(ctx context.Context, spec DatabaseSpec) (Database, e
 		return Database{}, err
 	}
 	d, _, err := register(p, p.databases, p.state.Databases, spec.ID(), spec, func() *dbRunner {
-		return &dbRunner{p: p, region: region}
+		return &dbRunner{p: p, region: region, spec: spec}
 	})
 	if err != nil {
 		return Database{}, err
@@ -183,6 +183,10 @@ func (p *Plane) PutDatabase(ctx context.Context, spec DatabaseSpec) (Database, e
 		if other := p.livePrimary(ctx, spec); other != "" {
 			return d.status(ctx), fmt.Errorf("database %s: %w (%s/%s/%s runs as the primary): restarting it would split the data; rebuild region %s to rejoin it as a replica",
 				spec.ID(), ErrSplitBrain, spec.Env, other, spec.Service, spec.Region)
+		}
+		if other := p.newerPrimary(spec); other != "" {
+			return d.status(ctx), fmt.Errorf("database %s: %w (%s/%s/%s was promoted after it, timeline %d over %d): restarting it would split the data; rebuild region %s to rejoin it as a replica",
+				spec.ID(), ErrSplitBrain, spec.Env, other, spec.Service, p.timeline(p.specOf(spec.Env, other, spec.Service)), p.timeline(spec), spec.Region)
 		}
 	}
 	restored, err := d.apply(ctx, bin, spec)
@@ -215,6 +219,48 @@ func (p *Plane) hasData(spec DatabaseSpec) bool {
 func (p *Plane) standby(spec DatabaseSpec) bool {
 	_, err := os.Stat(filepath.Join(p.dbDir(spec), "data", "standby.signal"))
 	return err == nil
+}
+
+// timeline is the timeline a member's data is on: the highest numbered
+// history file in pg_wal (a promotion writes one), else 1.
+func (p *Plane) timeline(spec DatabaseSpec) int {
+	tl := 1
+	files, _ := filepath.Glob(filepath.Join(p.dbDir(spec), "data", "pg_wal", "*.history"))
+	for _, f := range files {
+		if n, err := strconv.ParseInt(strings.TrimSuffix(filepath.Base(f), ".history"), 16, 32); err == nil && int(n) > tl {
+			tl = int(n)
+		}
+	}
+	return tl
+}
+
+// specOf is the spec of env/region/service's member (zero when none).
+func (p *Plane) specOf(env, region, service string) DatabaseSpec {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state.Databases[env+"/"+region+"/"+service]
+}
+
+// newerPrimary names the region of another member of the same database
+// whose data is a primary's on a later timeline ("" when none): it was
+// promoted after this one last ran as the primary, running or not (a
+// control plane restarting everything must not bring the old one back).
+func (p *Plane) newerPrimary(spec DatabaseSpec) string {
+	p.mu.Lock()
+	var others []DatabaseSpec
+	for _, o := range p.state.Databases {
+		if o.Env == spec.Env && o.Service == spec.Service && o.Region != spec.Region {
+			others = append(others, o)
+		}
+	}
+	p.mu.Unlock()
+	mine := p.timeline(spec)
+	for _, o := range others {
+		if p.hasData(o) && !p.standby(o) && p.timeline(o) > mine {
+			return o.Region
+		}
+	}
+	return ""
 }
 
 // livePrimary names the region of another member of the same database that
@@ -357,7 +403,7 @@ func (d *dbRunner) apply(ctx context.Context, bin string, spec DatabaseSpec) (re
 	}
 	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	proc, err := spawn(cmd, filepath.Join(dir, "postgres.log"))
+	proc, err := spawn(cmd, filepath.Join(dir, "postgres.log"), d.p.placement(spec.Env, spec.Region))
 	if err != nil {
 		return restored, fmt.Errorf("database %s: %w", spec.ID(), err)
 	}

@@ -206,6 +206,16 @@ func TestRebuildAfterFailoverAndSwitchBack(t *testing.T) {
 	if _, err := p.PutDatabase(ctx, east); !errors.Is(err, ErrSplitBrain) {
 		t.Fatalf("restart the former primary: %v", err)
 	}
+	// nor after a control plane restart, which starts every member: the one
+	// on the later timeline runs as the primary, whichever starts first
+	p.Shutdown()
+	p.Start()
+	if st, _ := p.GetDatabase(ctx, west.ID()); !st.Running || st.Role != "primary" {
+		t.Fatalf("west after a control plane restart: %+v", st)
+	}
+	if st, _ := p.GetDatabase(ctx, east.ID()); st.Running || st.Region != "east" {
+		t.Fatalf("east's former primary after a control plane restart: %+v", st)
+	}
 	notes, err := p.AbandonRegion(ctx, "rb", "east")
 	if err != nil || len(notes) != 1 || !strings.Contains(notes[0], "kept in") {
 		t.Fatalf("abandon east: %v %v", notes, err)

@@ -16,6 +16,11 @@
 // replaced instance takes its slot again, so a load balancer's backends change
 // only when capacity does.
 //
+// Every process starts in a cgroup v2 group of its region, so a region can
+// be partitioned (PartitionRegion): an nftables table drops what crosses the
+// region's border while its processes keep running; the control plane's
+// own group passes, as a cloud's API reaches a region out of band.
+//
 // Load balancers are managed infrastructure, not supervised: one killed by
 // hand stays down and shows as drift on refresh, until `up` recreates it.
 //

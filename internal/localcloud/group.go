@@ -533,7 +533,13 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	if len(spec.DatabaseRegions) > 0 {
-		dbURL, err := g.p.DatabaseURL(spec.Env, spec.Service, spec.DatabaseRegions)
+		// the instance's own region's member first: after a failover to it,
+		// a new connection does not wait on a member it cannot reach
+		regions := slices.DeleteFunc(slices.Clone(spec.DatabaseRegions), func(r string) bool { return r == spec.Region })
+		if len(regions) < len(spec.DatabaseRegions) {
+			regions = append([]string{spec.Region}, regions...)
+		}
+		dbURL, err := g.p.DatabaseURL(spec.Env, spec.Service, regions)
 		if err != nil {
 			fail(fmt.Errorf("database: %w", err))
 			return
@@ -542,7 +548,7 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 	}
 	logDir := filepath.Join(g.p.dir, "logs", spec.Env, spec.Region)
 	_ = os.MkdirAll(logDir, 0o700)
-	proc, err := spawn(cmd, filepath.Join(logDir, fmt.Sprintf("%s-%d.log", spec.Service, s.idx)))
+	proc, err := spawn(cmd, filepath.Join(logDir, fmt.Sprintf("%s-%d.log", spec.Service, s.idx)), g.p.placement(spec.Env, spec.Region))
 	if err != nil {
 		fail(err)
 		return

@@ -46,6 +46,9 @@ type Plane struct {
 	databases map[string]*dbRunner
 	backups   map[string]*backupRunner
 	copies    map[string]*copyRunner // restore copies: scratch, not persisted
+
+	cgroups    *cgroupTree       // where processes start, by region (partition.go)
+	partitions map[string]string // env/region cut off now → its nft table
 }
 
 // NewPlane loads the state in dir. Call Start to run what it holds.
@@ -53,7 +56,8 @@ func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}, databases: map[string]*dbRunner{}, backups: map[string]*backupRunner{}, copies: map[string]*copyRunner{}}
+	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}, databases: map[string]*dbRunner{}, backups: map[string]*backupRunner{}, copies: map[string]*copyRunner{},
+		cgroups: newCgroupTree(dir), partitions: map[string]string{}}
 	p.state = persisted{Regions: map[string]Region{}, Images: map[string]Image{}, Groups: map[string]GroupSpec{}, Balancers: map[string]BalancerSpec{},
 		DNSServers: map[string]DNSServerSpec{}, DNSRecords: map[string]DNSRecordSpec{}, Databases: map[string]DatabaseSpec{}, Backups: map[string]BackupSpec{}, PIDs: map[string]int{}}
 	b, err := os.ReadFile(p.statePath())
@@ -119,8 +123,15 @@ func (p *Plane) Start() {
 	balancers := slices.Collect(maps.Values(p.state.Balancers))
 	servers := slices.Collect(maps.Values(p.state.DNSServers))
 	p.mu.Unlock()
+	p.healAll() // a crashed plane's partitions
 	// members running as primaries (on disk) first, so replicas find them
-	sort.SliceStable(dbs, func(i, j int) bool { return !p.standby(dbs[i]) && p.standby(dbs[j]) })
+	// (the newest timeline first: a former primary stays down, see newerPrimary)
+	sort.SliceStable(dbs, func(i, j int) bool {
+		if pi, pj := !p.standby(dbs[i]), !p.standby(dbs[j]); pi != pj {
+			return pi
+		}
+		return p.timeline(dbs[i]) > p.timeline(dbs[j])
+	})
 	p.stopStrayCopies()
 	for _, d := range dbs {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -180,6 +191,8 @@ func (p *Plane) Shutdown() {
 		for _, d := range dbs { // after the instances that use them
 			d.stop(10 * time.Second)
 		}
+		p.healAll()
+		p.cgroups.removeGroups()
 	}()
 	var wg sync.WaitGroup
 	for _, g := range groups {

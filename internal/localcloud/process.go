@@ -20,8 +20,9 @@ type process struct {
 	term syscall.Signal
 }
 
-// spawn starts cmd in its own process group, logging to logPath.
-func spawn(cmd *exec.Cmd, logPath string) (*process, error) {
+// spawn starts cmd in its own process group, logging to logPath, inside
+// the cgroup folder group when there is one (see cgroupTree).
+func spawn(cmd *exec.Cmd, logPath, group string) (*process, error) {
 	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
@@ -31,6 +32,15 @@ func spawn(cmd *exec.Cmd, logPath string) (*process, error) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
+	if group != "" {
+		g, err := os.Open(group)
+		if err != nil {
+			log.Close()
+			return nil, fmt.Errorf("start %s: cgroup: %w", cmd.Path, err)
+		}
+		defer g.Close()
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(g.Fd())
+	}
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)

@@ -19,7 +19,7 @@ import (
 var ErrLivePrimary = errors.New("runs as the primary")
 
 // AbandonRegion stops and forgets what is left of a region before it is
-// rebuilt from code: its instance groups, load balancers and database
+// rebuilt from code (healing its partition first, if it is cut off): its instance groups, load balancers and database
 // members, whatever state they are in (dead processes included). It keeps
 // the region's address range, the environment's DNS server and the backup
 // plans, whose vaults may hold the data the rebuild restores. A member that
@@ -52,6 +52,15 @@ func (p *Plane) AbandonRegion(ctx context.Context, env, region string) ([]string
 		}
 	}
 	var notes []string
+	p.mu.Lock()
+	_, cut := p.partitions[env+"/"+region]
+	p.mu.Unlock()
+	if cut { // a rebuild starts from a region the others can reach again
+		if err := p.HealRegion(env, region); err != nil {
+			return notes, err
+		}
+		notes = append(notes, "partition of "+env+"/"+region+" healed")
+	}
 	for _, id := range groups {
 		if err := p.DeleteGroup(id); err != nil {
 			return notes, err

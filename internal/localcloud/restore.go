@@ -156,7 +156,7 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, env, service, region string)
 	}
 	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-	proc, err := spawn(cmd, filepath.Join(dir, "postgres.log"))
+	proc, err := spawn(cmd, filepath.Join(dir, "postgres.log"), p.placement(env, region))
 	if err != nil {
 		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
 	}

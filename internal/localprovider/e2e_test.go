@@ -301,7 +301,22 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		t.Errorf("after the backup-restore drill: databases %+v", st.Databases)
 	}
 
-	// lose east, the primary's region, and stay failed over; then rebuild
+	// cut east, the writer's region, off while it runs: its writer is
+	// fenced through the control plane before west's replica is promoted,
+	// so one member takes writes, and nothing acknowledged is lost
+	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
+		Scenario: &drill.RegionPartition{Plane: c, Topology: topo, Region: "east"}, DNSServer: dnsServer,
+		Baseline: time.Second, Deadline: 20 * time.Second})
+	if err != nil || !rep.Passed() || *rep.Measured.WritesLost != 0 || !slices.Equal(rep.Writers["shop"], []string{"west"}) {
+		t.Fatalf("region-partition drill of east: %v, measured %+v, writers %v, checks %+v\n%s", err, rep.Measured, rep.Writers, rep.Checks, rep.Markdown())
+	}
+	t.Logf("region-partition of east: RTO %.2fs, %d writes, steps:\n%s", rep.Measured.RTOSeconds, rep.Data.Acknowledged, rep.Markdown())
+	if eastDB, err := c.GetDatabase(ctx, "e2e/east/shop"); err != nil || eastDB.Running {
+		t.Fatalf("east's fenced writer after the partition healed: %+v %v", eastDB, err)
+	}
+	waitResolve(t, dnsServer, "shop.test", strings.Join(lbs, ",")) // east's load balancer answers again
+
+	// lose east (the plan's primary region) and stay failed over; then rebuild
 	// it from code and fail back: nothing acknowledged is lost on the way
 	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
 		Scenario: &drill.RegionLoss{Plane: c, Topology: topo, Region: "east"}, DNSServer: dnsServer,

@@ -37,9 +37,9 @@ func (o *Orchestrator) canary() (string, time.Duration) {
 // upStacks deploys the stacks: with a canary rollout, the canary region's
 // stack alone first, baked (Bake watches it), then the other regions and
 // the global stack; a canary that fails or does not pass its bake stops
-// the rollout, and the other regions keep what they run. A first deploy,
-// a canary stack with no change, or a run limited to one region goes
-// everywhere at once.
+// the rollout, and the other regions keep what they run. A first deploy
+// (no canary stack, or an empty one after a destroy), a canary stack with
+// no change, or a run limited to one region goes everywhere at once.
 func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
 	region, bake := o.canary()
 	if region == "" || o.Region != "" {
@@ -50,6 +50,10 @@ func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
 	exists, err := o.Engine.Exists(ctx, first.String())
 	if err != nil {
 		return Summary{Op: engine.OpUp}, err
+	}
+	if exists { // a destroyed stack is kept, empty: its next up is a first deploy
+		outs, err := o.Engine.Outputs(ctx, first.String(), false)
+		exists = err == nil && len(outs) > 0
 	}
 	if !exists {
 		o.say(first.String(), "first deploy: every region at once")

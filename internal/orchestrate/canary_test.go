@@ -114,6 +114,13 @@ func TestCanaryNotOnFirstDeployNorForOneRegion(t *testing.T) {
 	if err != nil || bakes != 0 || len(sum.Results) != 4 || sum.Results[3].Stack != "dev.global" {
 		t.Errorf("first deploy: %s %v, %d bakes", stackOrder(sum), err, bakes)
 	}
+	// after a destroy the stacks are kept, empty: the next up deploys from
+	// nothing, every region at once (a canary region's replica needs the
+	// primary's region)
+	o.Engine = &fakeEngine{empty: map[string]bool{"dev.west": true, "dev.east": true, "dev.north": true, "dev.global": true}}
+	if sum, err := o.Up(context.Background()); err != nil || bakes != 0 || len(sum.Results) != 4 || sum.Results[0].Stack == "dev.west" && sum.Results[1].Status == StatusSkipped {
+		t.Errorf("first deploy after a destroy: %s %v, %d bakes", stackOrder(sum), err, bakes)
+	}
 	o.Engine, o.Region = &fakeEngine{}, "east"
 	if sum, err := o.Up(context.Background()); err != nil || bakes != 0 || len(sum.Results) != 2 {
 		t.Errorf("one region: %s %v, %d bakes", stackOrder(sum), err, bakes)

@@ -26,6 +26,7 @@ type fakeEngine struct {
 	block    bool            // operations wait for the context to end
 	started  chan string
 	existing map[string]bool // for Exists; nil means every stack exists
+	empty    map[string]bool // stacks that exist with nothing in them (destroyed)
 }
 
 var _ Engine = (*fakeEngine)(nil)
@@ -78,6 +79,9 @@ func (f *fakeEngine) Destroy(ctx context.Context, s string, _ pulumi.RunFunc, _ 
 	return f.op(ctx, engine.OpDestroy, s)
 }
 func (f *fakeEngine) Outputs(ctx context.Context, s string, _ bool) (map[string]any, error) {
+	if f.empty[s] {
+		return map[string]any{}, nil
+	}
 	return map[string]any{"stack": s}, nil
 }
 func (f *fakeEngine) Exists(ctx context.Context, s string) (bool, error) {
