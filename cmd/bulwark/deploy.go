@@ -16,6 +16,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
+	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/layers"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
@@ -196,6 +197,17 @@ func orchestrator(p *project.Project, t *topology.Topology, f *deployFlags, out,
 		}
 		plane := localcloud.NewClient(localcloud.Dir(state))
 		o.Bake, o.PreviousImages = rollout.LocalBake(plane, t), rollout.LocalPreviousImages(plane, t)
+	}
+	if t.Environment.Target == topology.TargetAWS {
+		// the canary's bake reads the region's target health and CloudWatch
+		// (credentials as the AWS provider finds them); a failed bake stops
+		// the rollout, and instance refresh rolls failing instances back
+		clients, err := awsrunbook.NewClients(context.Background(), awsrunbook.ClientOptions{})
+		if err != nil {
+			fmt.Fprintf(errOut, "bulwark: %v\n", err)
+			return nil, exitFailed
+		}
+		o.Bake = rollout.AWSBake(clients, t, 0)
 	}
 	return o, exitOK
 }

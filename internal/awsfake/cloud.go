@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aws/smithy-go/encoding/cbor"
 )
 
 // Cloud is a fake of the AWS control-plane APIs a disaster-recovery drill
@@ -23,7 +25,11 @@ import (
 //   - Route 53 (REST-XML): health checks, their tags, status and inversion,
 //     and the answers of failover and latency records;
 //   - AWS Backup (REST-JSON): recovery points per vault and restore jobs;
-//   - FIS (REST-JSON): experiments started from templates.
+//   - FIS (REST-JSON): experiments started from templates;
+//   - Elastic Load Balancing v2 (Query protocol): target groups, their tags
+//     and their targets' health;
+//   - CloudWatch (Smithy RPC v2 CBOR): GetMetricData over datapoints put
+//     with PutDatapoint.
 //
 // The service a request is for comes from its SigV4 credential scope, the
 // region too (Route 53 is global and signs for us-east-1). Long operations
@@ -38,20 +44,23 @@ type Cloud struct {
 	// default an HTTP(S) GET of the check's address, as Route 53's checkers do.
 	Checker func(HealthCheck) bool
 
-	mu          sync.Mutex
-	groups      map[string]map[string]*Group // region -> name
-	checks      map[string]*HealthCheck
-	records     []*Record
-	globals     map[string]*GlobalCluster
-	clusters    map[string]map[string]*DBCluster // region -> identifier
-	vaults      map[string]map[string]bool       // region -> vault name
-	points      []*RecoveryPoint
-	restores    map[string]*RestoreJob
-	templates   map[string]*ExperimentTemplate
-	experiments map[string]*Experiment
-	throttle    map[string]int
-	calls       []string
-	server      *httptest.Server
+	mu           sync.Mutex
+	groups       map[string]map[string]*Group // region -> name
+	checks       map[string]*HealthCheck
+	records      []*Record
+	globals      map[string]*GlobalCluster
+	clusters     map[string]map[string]*DBCluster // region -> identifier
+	vaults       map[string]map[string]bool       // region -> vault name
+	points       []*RecoveryPoint
+	restores     map[string]*RestoreJob
+	templates    map[string]*ExperimentTemplate
+	experiments  map[string]*Experiment
+	targetGroups []*TargetGroup
+	targetHealth map[string]string // instance ID -> a health marked by SetTargetHealth
+	metrics      []Datapoint
+	throttle     map[string]int
+	calls        []string
+	server       *httptest.Server
 }
 
 // NewCloud starts the fake on a loopback port. Close stops it.
@@ -99,6 +108,7 @@ const (
 	awsQuery protocol = iota
 	restXML
 	restJSON
+	rpcCBOR
 )
 
 var services = map[string]struct {
@@ -111,15 +121,20 @@ var services = map[string]struct {
 	"route53":     {restXML, "https://route53.amazonaws.com/doc/2013-04-01/", ""},
 	"backup":      {restJSON, "", ""},
 	"fis":         {restJSON, "", ""},
+	// the SigV4 signing names of Elastic Load Balancing and CloudWatch
+	"elasticloadbalancing": {awsQuery, "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", "2015-12-01"},
+	"monitoring":           {rpcCBOR, "", ""},
 }
 
 // throttling is each protocol's rate-exceeded error.
 var throttling = map[string]*apiError{
-	"autoscaling": errorf(http.StatusBadRequest, "Throttling", "Rate exceeded"),
-	"rds":         errorf(http.StatusBadRequest, "Throttling", "Rate exceeded"),
-	"route53":     errorf(http.StatusBadRequest, "Throttling", "Rate exceeded"),
-	"backup":      errorf(http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded"),
-	"fis":         errorf(http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded"),
+	"autoscaling":          errorf(http.StatusBadRequest, "Throttling", "Rate exceeded"),
+	"rds":                  errorf(http.StatusBadRequest, "Throttling", "Rate exceeded"),
+	"route53":              errorf(http.StatusBadRequest, "Throttling", "Rate exceeded"),
+	"backup":               errorf(http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded"),
+	"fis":                  errorf(http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded"),
+	"elasticloadbalancing": errorf(http.StatusBadRequest, "Throttling", "Rate exceeded"),
+	"monitoring":           errorf(http.StatusBadRequest, "Throttling", "Rate exceeded"),
 }
 
 func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -173,6 +188,10 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		result, apiErr = c.backup(region, action, r, body)
 	case "fis":
 		result, apiErr = c.fis(region, action, r, body)
+	case "elasticloadbalancing":
+		result, apiErr = c.elbv2(region, action, query(r.PostForm))
+	case "monitoring":
+		result, apiErr = c.cloudWatch(region, action, body)
 	}
 	if apiErr != nil {
 		writeServiceError(w, service, requestID, apiErr)
@@ -190,6 +209,8 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Amzn-RequestId", requestID)
 		_ = json.NewEncoder(w).Encode(result)
+	case rpcCBOR:
+		writeCBOR(w, requestID, http.StatusOK, result.(cbor.Value))
 	}
 }
 
@@ -226,6 +247,10 @@ func restAction(service string, r *http.Request) string {
 			return "StartRestoreJob"
 		case r.Method == http.MethodGet && strings.HasPrefix(p, "/restore-jobs/"):
 			return "DescribeRestoreJob"
+		}
+	case "monitoring":
+		if op, ok := strings.CutPrefix(p, "/service/GraniteServiceVersion20100801/operation/"); ok && r.Method == http.MethodPost {
+			return op
 		}
 	case "fis":
 		switch {
@@ -311,6 +336,10 @@ func writeQueryError(w http.ResponseWriter, namespace, requestID string, e *apiE
 // writeServiceError writes a service's error in its protocol.
 func writeServiceError(w http.ResponseWriter, service, requestID string, e *apiError) {
 	svc := services[service]
+	if svc.protocol == rpcCBOR {
+		writeCBORError(w, requestID, e)
+		return
+	}
 	if svc.protocol != restJSON {
 		writeQueryError(w, svc.namespace, requestID, e)
 		return

@@ -4,12 +4,16 @@
 //   - EC2 (CopyImage, DescribeImages), for image promotion;
 //   - Cloud: Auto Scaling, RDS global clusters, Route 53 health checks
 //     (and the answers of its failover and latency records), AWS Backup
-//     restores and FIS experiments on one endpoint, for drills.
+//     restores and FIS experiments on one endpoint, for drills; Elastic
+//     Load Balancing target groups and their targets' health, and
+//     CloudWatch's GetMetricData over datapoints a test puts, for bakes.
 //
 // A fake speaks the API's real wire protocol: the Query protocol
 // (form-encoded requests, XML answers, <ErrorResponse> documents) for EC2,
-// Auto Scaling and RDS; REST-XML for Route 53; REST-JSON with
-// X-Amzn-ErrorType for AWS Backup and FIS. It uses the API's error codes
+// Auto Scaling, RDS and Elastic Load Balancing; REST-XML for Route 53;
+// REST-JSON with X-Amzn-ErrorType for AWS Backup and FIS; Smithy RPC v2
+// CBOR for CloudWatch (encoded with smithy-go's CBOR package, errors with
+// __type and X-Amzn-Query-Error, as the query-compatible service sends). It uses the API's error codes
 // (ValidationError, GlobalClusterNotFoundFault, NoSuchHealthCheck,
 // HealthCheckVersionMismatch, ResourceNotFoundException, ConflictException,
 // ...) and its throttling errors (Throttling, ThrottlingException) on

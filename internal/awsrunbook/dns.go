@@ -32,7 +32,6 @@ func (c *Clients) HealthChecks(ctx context.Context, s Scope) ([]HealthCheck, err
 		}
 		in.Marker = page.NextMarker
 	}
-	want := s.tags()
 	var out []HealthCheck
 	for start := 0; start < len(all); start += 10 { // ListTagsForResources takes at most 10
 		batch := all[start:min(start+10, len(all))]
@@ -51,11 +50,7 @@ func (c *Clients) HealthChecks(ctx context.Context, s Scope) ([]HealthCheck, err
 			for _, t := range set.Tags {
 				have[aws.ToString(t.Key)] = aws.ToString(t.Value)
 			}
-			match := true
-			for k, v := range want {
-				match = match && have[k] == v
-			}
-			if !match {
+			if !s.matches(have) {
 				continue
 			}
 			h := byID[aws.ToString(set.ResourceId)]

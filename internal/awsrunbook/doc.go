@@ -6,9 +6,11 @@
 // a region out) and read its status; fail over or switch over an Aurora
 // global cluster and wait for the new writer; restore the newest recovery
 // point of an AWS Backup vault and wait; start, wait for and stop a FIS
-// experiment. Every wait is bounded and polls at Clients.Poll.
+// experiment; find a service's target groups, read their targets' health
+// and, from CloudWatch, the requests and 5xx answers of their load
+// balancer (a canary's bake). Every wait is bounded and polls at Clients.Poll.
 //
-// Drills (package drill) and, later, recreate-region call these steps; the
+// Drills (package drill) and rollouts (package rollout) call these steps; the
 // steps decide nothing about when to run. The SDK's retryer handles
 // throttling; errors name the step, the region and the resource, and wrap
 // ErrNotFound or ErrTimeout where those apply.

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	asgtypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/fis"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
@@ -72,6 +74,8 @@ type Clients struct {
 	RDS         func(region string) RDS
 	Backup      func(region string) Backup
 	FIS         func(region string) FIS
+	ELB         func(region string) ELB
+	CloudWatch  func(region string) CloudWatch
 	Route53     Route53
 	// Poll is the delay between describe calls of a wait (default 5 s).
 	Poll time.Duration
@@ -121,6 +125,12 @@ func NewClients(ctx context.Context, o ClientOptions) (*Clients, error) {
 		FIS: func(region string) FIS {
 			return fis.NewFromConfig(cfg, func(o *fis.Options) { o.Region, o.BaseEndpoint = region, endpoint })
 		},
+		ELB: func(region string) ELB {
+			return elb.NewFromConfig(cfg, func(o *elb.Options) { o.Region, o.BaseEndpoint = region, endpoint })
+		},
+		CloudWatch: func(region string) CloudWatch {
+			return cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.Region, o.BaseEndpoint = region, endpoint })
+		},
 		// Route 53 is global: its control plane is in us-east-1
 		Route53: route53.NewFromConfig(cfg, func(o *route53.Options) { o.Region, o.BaseEndpoint = "us-east-1", endpoint }),
 	}, nil
@@ -150,6 +160,16 @@ func (s Scope) tags() map[string]string {
 		m["bulwark:service"] = s.Service
 	}
 	return m
+}
+
+// matches reports whether a resource's tags put it in the scope.
+func (s Scope) matches(have map[string]string) bool {
+	for k, v := range s.tags() {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // wait polls cond every Poll until it returns true, an error, or limit passes.

@@ -16,6 +16,15 @@ const bakePoll = 250 * time.Millisecond
 // bake before its error rate is judged.
 const minRequests = 20
 
+// errorBudgetVerdict says how a bake judged the requests its load
+// balancers answered (the rate was checked all along).
+func errorBudgetVerdict(served float64) string {
+	if served < minRequests {
+		return fmt.Sprintf("%.0f requests: too few to judge an error rate", served)
+	}
+	return fmt.Sprintf("%.0f requests within the error budget", served)
+}
+
 // LocalBake watches a canary region of the local target for the bake time:
 // every group of the region's services must stay whole and healthy (not
 // below its capacity for longer than its health checks allow), none may
@@ -74,15 +83,11 @@ func LocalBake(c *localcloud.Client, t *topology.Topology) func(ctx context.Cont
 				}
 			}
 			if time.Now().After(deadline) {
-				var served int64
+				var served float64
 				for _, w := range groups {
-					served += w.requests
+					served += float64(w.requests)
 				}
-				judged := fmt.Sprintf("%d requests within the error budget", served)
-				if served < minRequests {
-					judged = fmt.Sprintf("%d requests: too few to judge an error rate", served)
-				}
-				return fmt.Sprintf("%d group(s) whole and healthy for %s, no instance replaced, load balancers up, %s", len(groups), d, judged), nil
+				return fmt.Sprintf("%d group(s) whole and healthy for %s, no instance replaced, load balancers up, %s", len(groups), d, errorBudgetVerdict(served)), nil
 			}
 			select {
 			case <-ctx.Done():

@@ -1,0 +1,109 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/awsfake"
+	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// bakeFixture deploys, in the fake, what staging's shop declares in
+// us-east-1: an autoscaling group of 2 behind a target group tagged with
+// the bulwark scope.
+func bakeFixture(t *testing.T) (*awsfake.Cloud, *awsrunbook.Clients, *topology.Topology, awsrunbook.TargetGroup) {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	l := &topology.Loader{Images: topology.ImageDir(filepath.Join(root, "images"))}
+	topo, err := l.LoadFile(filepath.Join(root, "environments", "staging.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo.Services[0].Health.Interval = 20 * time.Millisecond // a grace of (unhealthy_after+1) intervals
+	topo.Services[0].Rollout.MaxErrorRate = 0.05
+
+	awsfake.UseFakeCredentials(t)
+	cloud := awsfake.NewCloud()
+	t.Cleanup(cloud.Close)
+	cloud.AddGroup(awsfake.Group{Name: "shop-use1", Region: "us-east-1", Min: 2, Max: 6, Desired: 2,
+		Subnets: []awsfake.Subnet{{ID: "subnet-a", Zone: "us-east-1a"}, {ID: "subnet-b", Zone: "us-east-1b"}}})
+	scope := map[string]string{"bulwark:env": "staging", "bulwark:region": "us-east-1", "bulwark:service": "shop"}
+	cloud.AddTargetGroup(awsfake.TargetGroup{Name: "other", Region: "us-east-1", LoadBalancerName: "other", Port: 80, Tags: map[string]string{"team": "else"}})
+	tg := cloud.AddTargetGroup(awsfake.TargetGroup{Name: "shop-use1", Region: "us-east-1", LoadBalancerName: "shop-use1", Group: "shop-use1", Port: 8080, Tags: scope})
+	clients, err := awsrunbook.NewClients(context.Background(), awsrunbook.ClientOptions{Endpoint: cloud.URL(), MaxBackoff: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cloud, clients, topo, awsrunbook.TargetGroup{ARN: tg.ARN, LoadBalancerARN: tg.LoadBalancerARN, Service: "shop"}
+}
+
+// publish puts a minute's worth of the load balancer's counts.
+func publish(cloud *awsfake.Cloud, tg awsrunbook.TargetGroup, requests, target5xx, elb5xx float64) {
+	lb, group := tg.Dimensions()
+	at := time.Now()
+	both := map[string]string{"LoadBalancer": lb, "TargetGroup": group}
+	cloud.PutDatapoint(awsfake.Datapoint{Region: "us-east-1", Namespace: "AWS/ApplicationELB", Metric: "RequestCount", Dimensions: both, At: at, Value: requests})
+	cloud.PutDatapoint(awsfake.Datapoint{Region: "us-east-1", Namespace: "AWS/ApplicationELB", Metric: "HTTPCode_Target_5XX_Count", Dimensions: both, At: at, Value: target5xx})
+	cloud.PutDatapoint(awsfake.Datapoint{Region: "us-east-1", Namespace: "AWS/ApplicationELB", Metric: "HTTPCode_ELB_5XX_Count", Dimensions: map[string]string{"LoadBalancer": lb}, At: at, Value: elb5xx})
+	// another load balancer's errors are not this one's
+	cloud.PutDatapoint(awsfake.Datapoint{Region: "us-east-1", Namespace: "AWS/ApplicationELB", Metric: "HTTPCode_ELB_5XX_Count", Dimensions: map[string]string{"LoadBalancer": "app/other/1"}, At: at, Value: 1e6})
+}
+
+func TestAWSBakePassesAHealthyCanary(t *testing.T) {
+	cloud, clients, topo, tg := bakeFixture(t)
+	cloud.Throttle("monitoring", 2) // the SDK's retryer rides through throttling
+	cloud.Throttle("elasticloadbalancing", 1)
+	bake := AWSBake(clients, topo, 30*time.Millisecond)
+	go func() { time.Sleep(50 * time.Millisecond); publish(cloud, tg, 1000, 10, 5) }() // 1.5%
+	msg, err := bake(context.Background(), "us-east-1", 300*time.Millisecond)
+	if err != nil || !strings.Contains(msg, "1000 requests within the error budget") {
+		t.Fatalf("bake: %q %v", msg, err)
+	}
+	var gotMetrics bool
+	for _, c := range cloud.Calls() {
+		gotMetrics = gotMetrics || c == "monitoring GetMetricData us-east-1"
+	}
+	if !gotMetrics {
+		t.Errorf("the bake never read CloudWatch: %v", cloud.Calls())
+	}
+}
+
+func TestAWSBakeFailsOnTheLoadBalancers5xxRate(t *testing.T) {
+	cloud, clients, topo, tg := bakeFixture(t)
+	publish(cloud, tg, 400, 30, 20) // 12.5%: the targets' and the load balancer's own 5xx
+	_, err := AWSBake(clients, topo, 30*time.Millisecond)(context.Background(), "us-east-1", 5*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "answered 50 of 400 requests with a 5xx (12.5%, more than 5.0%)") {
+		t.Fatalf("bake: %v", err)
+	}
+}
+
+func TestAWSBakeFailsOnTargetsUnhealthyPastTheirChecks(t *testing.T) {
+	cloud, clients, topo, _ := bakeFixture(t)
+	g, _ := cloud.Group("us-east-1", "shop-use1")
+	cloud.SetTargetHealth(g.Instances[1].ID, awsfake.TargetUnhealthy)
+	_, err := AWSBake(clients, topo, 30*time.Millisecond)(context.Background(), "us-east-1", 5*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "1 of 2 targets unhealthy") || !strings.Contains(err.Error(), g.Instances[1].ID+" (Target.ResponseCodeMismatch)") {
+		t.Fatalf("bake: %v", err)
+	}
+	// too few requests to judge a rate, but healthy again: it passes
+	cloud.SetTargetHealth(g.Instances[1].ID, awsfake.TargetHealthy)
+	msg, err := AWSBake(clients, topo, 30*time.Millisecond)(context.Background(), "us-east-1", 100*time.Millisecond)
+	if err != nil || !strings.Contains(msg, "too few to judge") {
+		t.Fatalf("bake after recovery: %q %v", msg, err)
+	}
+}
+
+func TestAWSBakeNeedsTheServicesTargetGroup(t *testing.T) {
+	_, clients, topo, _ := bakeFixture(t)
+	_, err := AWSBake(clients, topo, 30*time.Millisecond)(context.Background(), "us-west-2", time.Second)
+	if !errors.Is(err, awsrunbook.ErrNotFound) {
+		t.Fatalf("bake of a region with no target group: %v", err)
+	}
+}
