@@ -56,6 +56,7 @@ func (c *Cloud) SetTargetHealth(instanceID, state string) {
 	c.targetHealth[instanceID] = state
 }
 
+// xmlTag is a tag in the XML protocols (Route 53, Elastic Load Balancing).
 type xmlTag struct {
 	Key   string `xml:"Key"`
 	Value string `xml:"Value"`

@@ -156,15 +156,10 @@ type r53ListHealthChecks struct {
 	MaxItems    int              `xml:"MaxItems"`
 }
 
-type r53Tag struct {
-	Key   string `xml:"Key"`
-	Value string `xml:"Value"`
-}
-
 type r53TagSet struct {
 	ResourceType string   `xml:"ResourceType"`
 	ResourceID   string   `xml:"ResourceId"`
-	Tags         []r53Tag `xml:"Tags>Tag"`
+	Tags         []xmlTag `xml:"Tags>Tag"`
 }
 
 type r53ListTags struct {
@@ -245,7 +240,7 @@ func (c *Cloud) route53(action string, r *http.Request, body []byte) (any, *apiE
 			}
 			set := r53TagSet{ResourceType: "healthcheck", ResourceID: id}
 			for _, k := range sortedKeys(h.Tags) {
-				set.Tags = append(set.Tags, r53Tag{Key: k, Value: h.Tags[k]})
+				set.Tags = append(set.Tags, xmlTag{Key: k, Value: h.Tags[k]})
 			}
 			out.Sets = append(out.Sets, set)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/steps"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -120,18 +121,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if obj, ok := o.Topology.Environment.Objective(o.Scenario.Disruption()); ok {
 		r.Target = Numbers{RTOSeconds: obj.RTO.Seconds(), RPOSeconds: obj.RPO.Seconds(), Known: true}
 	}
-	step := func(name string, fn func() (string, error)) error {
-		s := Step{Name: name, Start: time.Now()}
-		o.Progress(name + "...")
-		detail, err := fn()
-		s.End, s.Detail = time.Now(), detail
-		if err != nil {
-			s.Error = err.Error()
-		}
-		r.Steps = append(r.Steps, s)
-		o.Progress(fmt.Sprintf("%s: %s (%s)", name, orDone(detail, err), s.End.Sub(s.Start).Round(time.Millisecond)))
-		return err
-	}
+	step := func(name string, fn func() (string, error)) error { return steps.Run(&r.Steps, o.Progress, name, fn) }
 	newProbe := func(interval time.Duration) *Probe {
 		return &Probe{DNSServer: o.DNSServer, Lookup: o.Lookup, Name: o.Service.DNS.FQDN(), Port: o.Port, HTTPS: o.HTTPS, Interval: interval, TTL: o.Service.DNS.TTL}
 	}
@@ -360,14 +350,4 @@ func describeWriters(w map[string][]string) string {
 		return "none (no database)"
 	}
 	return strings.Join(parts, ", ")
-}
-
-func orDone(detail string, err error) string {
-	if err != nil {
-		return "failed: " + err.Error()
-	}
-	if detail == "" {
-		return "done"
-	}
-	return detail
 }

@@ -9,16 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/steps"
 )
 
 // Step is one phase of the pipeline, with its timestamps.
-type Step struct {
-	Name   string    `json:"name"`
-	Start  time.Time `json:"start"`
-	End    time.Time `json:"end"`
-	Detail string    `json:"detail,omitempty"`
-	Error  string    `json:"error,omitempty"`
-}
+type Step = steps.Step
 
 // Numbers are an RTO and RPO, measured, estimated or targeted.
 type Numbers struct {

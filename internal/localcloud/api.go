@@ -292,7 +292,8 @@ func (p *Plane) Handler(shutdown func()) http.Handler {
 		reply(w, map[string]string{"table": table}, err)
 	})
 	mux.HandleFunc("POST /v1/regions/{env}/{region}/heal", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, struct{}{}, p.HealRegion(r.PathValue("env"), r.PathValue("region")))
+		healed, err := p.HealRegion(r.PathValue("env"), r.PathValue("region"))
+		reply(w, map[string]bool{"healed": healed}, err)
 	})
 	mux.HandleFunc("POST /v1/databases/{env}/{region}/{svc}/sync", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {

@@ -269,27 +269,21 @@ func (p *Plane) PartitionRegion(env, region string) (string, error) {
 	if err := nft(t.partitionRules(table, r.CIDR(), env, region)); err != nil {
 		return "", fmt.Errorf("partition %s/%s: %w", env, region, err)
 	}
-	p.mu.Lock()
-	p.partitions[env+"/"+region] = table
-	p.mu.Unlock()
 	p.log.Printf("region %s/%s partitioned (nft table inet %s)", env, region, table)
 	return table, nil
 }
 
-// HealRegion removes a region's partition (nothing to do when there is none).
-func (p *Plane) HealRegion(env, region string) error {
-	table := p.cgroups.partitionTable(env, region)
-	p.mu.Lock()
-	delete(p.partitions, env+"/"+region)
-	p.mu.Unlock()
+// HealRegion removes a region's partition; it reports whether there was
+// one (the nftables table is the only record of it).
+func (p *Plane) HealRegion(env, region string) (bool, error) {
 	if p.cgroups.err != nil {
-		return nil
+		return false, nil
 	}
-	err := nft("delete table inet " + table + "\n")
+	err := nft("delete table inet " + p.cgroups.partitionTable(env, region) + "\n")
 	if err != nil && strings.Contains(err.Error(), "No such file or directory") {
-		return nil
+		return false, nil
 	}
-	return err
+	return err == nil, err
 }
 
 // healAll removes every partition table of this plane (at start, a crashed
@@ -309,18 +303,4 @@ func (p *Plane) healAll() {
 			_ = nft("delete table inet " + f[2] + "\n")
 		}
 	}
-	p.mu.Lock()
-	p.partitions = map[string]string{}
-	p.mu.Unlock()
-}
-
-// Partitioned lists the regions cut off now (env/region).
-func (p *Plane) Partitioned() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []string
-	for id := range p.partitions {
-		out = append(out, id)
-	}
-	return out
 }

@@ -99,7 +99,7 @@ func TestPartitionCutsARegionOffWhileItRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = p.HealRegion("border", "west")
+		_, _ = p.HealRegion("border", "west")
 		p.cgroups.removeGroups()
 		removeEmptyGroups(filepath.Join(p.cgroups.mount, "bulwark", p.cgroups.id))
 	})
@@ -107,7 +107,7 @@ func TestPartitionCutsARegionOffWhileItRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	helper := func(_, mode, addr string) *exec.Cmd {
+	helper := func(mode, addr string) *exec.Cmd {
 		cmd := exec.Command(self)
 		cmd.Env = append(os.Environ(), "BULWARK_BORDER_HELPER="+mode+":"+addr)
 		return cmd
@@ -116,7 +116,7 @@ func TestPartitionCutsARegionOffWhileItRuns(t *testing.T) {
 	n := 0
 	run := func(group, mode, addr string) (*exec.Cmd, *process, string) {
 		n++
-		cmd, log := helper(group, mode, addr), filepath.Join(logs, fmt.Sprintf("%d.log", n))
+		cmd, log := helper(mode, addr), filepath.Join(logs, fmt.Sprintf("%d.log", n))
 		proc, err := spawn(cmd, log, group)
 		if err != nil {
 			t.Fatal(err)
@@ -213,11 +213,11 @@ func TestPartitionCutsARegionOffWhileItRuns(t *testing.T) {
 		t.Error("a connection open across the border still works during the partition")
 	}
 
-	if err := p.HealRegion("border", "west"); err != nil {
-		t.Fatal(err)
+	if healed, err := p.HealRegion("border", "west"); err != nil || !healed {
+		t.Fatalf("heal: %v %v", healed, err)
 	}
-	if err := p.HealRegion("border", "west"); err != nil {
-		t.Fatalf("heal again: %v", err)
+	if healed, err := p.HealRegion("border", "west"); err != nil || healed {
+		t.Fatalf("heal again: %v %v", healed, err)
 	}
 	check(false)
 }

@@ -47,8 +47,7 @@ type Plane struct {
 	backups   map[string]*backupRunner
 	copies    map[string]*copyRunner // restore copies: scratch, not persisted
 
-	cgroups    *cgroupTree       // where processes start, by region (partition.go)
-	partitions map[string]string // env/region cut off now → its nft table
+	cgroups *cgroupTree // where processes start, by region (partition.go)
 }
 
 // NewPlane loads the state in dir. Call Start to run what it holds.
@@ -57,7 +56,7 @@ func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
 		return nil, err
 	}
 	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}, databases: map[string]*dbRunner{}, backups: map[string]*backupRunner{}, copies: map[string]*copyRunner{},
-		cgroups: newCgroupTree(dir), partitions: map[string]string{}}
+		cgroups: newCgroupTree(dir)}
 	p.state = persisted{Regions: map[string]Region{}, Images: map[string]Image{}, Groups: map[string]GroupSpec{}, Balancers: map[string]BalancerSpec{},
 		DNSServers: map[string]DNSServerSpec{}, DNSRecords: map[string]DNSRecordSpec{}, Databases: map[string]DatabaseSpec{}, Backups: map[string]BackupSpec{}, PIDs: map[string]int{}}
 	b, err := os.ReadFile(p.statePath())

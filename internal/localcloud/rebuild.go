@@ -52,13 +52,10 @@ func (p *Plane) AbandonRegion(ctx context.Context, env, region string) ([]string
 		}
 	}
 	var notes []string
-	p.mu.Lock()
-	_, cut := p.partitions[env+"/"+region]
-	p.mu.Unlock()
-	if cut { // a rebuild starts from a region the others can reach again
-		if err := p.HealRegion(env, region); err != nil {
-			return notes, err
-		}
+	// a rebuild starts from a region the others can reach again
+	if healed, err := p.HealRegion(env, region); err != nil {
+		return notes, err
+	} else if healed {
 		notes = append(notes, "partition of "+env+"/"+region+" healed")
 	}
 	for _, id := range groups {

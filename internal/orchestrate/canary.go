@@ -2,6 +2,7 @@ package orchestrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -47,15 +48,12 @@ func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
 	}
 	env := o.Topology.Environment.Name
 	first := stacks.Ref{Env: env, Region: region}
-	exists, err := o.Engine.Exists(ctx, first.String())
-	if err != nil {
+	// no canary stack, or an empty one (a destroy keeps it): a first deploy
+	outs, err := o.Engine.Outputs(ctx, first.String(), false)
+	if err != nil && !errors.Is(err, engine.ErrNoStack) {
 		return Summary{Op: engine.OpUp}, err
 	}
-	if exists { // a destroyed stack is kept, empty: its next up is a first deploy
-		outs, err := o.Engine.Outputs(ctx, first.String(), false)
-		exists = err == nil && len(outs) > 0
-	}
-	if !exists {
+	if len(outs) == 0 {
 		o.say(first.String(), "first deploy: every region at once")
 		return o.forward(ctx, engine.OpUp, o.Engine.Up, false)
 	}

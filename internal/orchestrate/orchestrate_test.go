@@ -79,6 +79,9 @@ func (f *fakeEngine) Destroy(ctx context.Context, s string, _ pulumi.RunFunc, _ 
 	return f.op(ctx, engine.OpDestroy, s)
 }
 func (f *fakeEngine) Outputs(ctx context.Context, s string, _ bool) (map[string]any, error) {
+	if f.existing != nil && !f.existing[s] {
+		return nil, fmt.Errorf("%w: %s", engine.ErrNoStack, s)
+	}
 	if f.empty[s] {
 		return map[string]any{}, nil
 	}

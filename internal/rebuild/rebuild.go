@@ -12,6 +12,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
+	"github.com/bulwark-dev/bulwark/internal/steps"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 	"github.com/bulwark-dev/bulwark/stacks"
 )
@@ -48,16 +49,7 @@ type Options struct {
 }
 
 // Step is one step of a rebuild, with its timing.
-type Step struct {
-	Name   string    `json:"name"`
-	Start  time.Time `json:"start"`
-	End    time.Time `json:"end"`
-	Detail string    `json:"detail,omitempty"`
-	Error  string    `json:"error,omitempty"`
-}
-
-// Duration is how long the step took.
-func (s Step) Duration() time.Duration { return s.End.Sub(s.Start) }
+type Step = steps.Step
 
 // Report is what a rebuild did.
 type Report struct {
@@ -87,22 +79,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	r := &Report{Environment: env, Region: o.Region, Failback: o.Failback}
 	start := time.Now()
 	defer func() { r.Total = time.Since(start) }()
-	step := func(name string, fn func() (string, error)) error {
-		s := Step{Name: name, Start: time.Now()}
-		o.Progress(name + "...")
-		detail, err := fn()
-		s.End, s.Detail = time.Now(), detail
-		if err != nil {
-			s.Error = err.Error()
-		}
-		r.Steps = append(r.Steps, s)
-		msg := detail
-		if err != nil {
-			msg = "failed: " + err.Error()
-		}
-		o.Progress(fmt.Sprintf("%s: %s (%s)", name, msg, s.Duration().Round(time.Millisecond)))
-		return err
-	}
+	step := func(name string, fn func() (string, error)) error { return steps.Run(&r.Steps, o.Progress, name, fn) }
 	b := &rebuilder{Options: o, env: env}
 	for _, s := range []struct {
 		name string

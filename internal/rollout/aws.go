@@ -2,7 +2,6 @@ package rollout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -85,7 +84,7 @@ func AWSBake(c *awsrunbook.Clients, t *topology.Topology, poll time.Duration) fu
 			}
 			select {
 			case <-ctx.Done():
-				return "", errors.Join(ctx.Err(), fmt.Errorf("bake of %s interrupted", region))
+				return "", fmt.Errorf("bake of %s interrupted: %w", region, ctx.Err())
 			case <-time.After(min(poll, time.Until(deadline)+time.Millisecond)):
 			}
 		}
