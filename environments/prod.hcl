@@ -70,4 +70,11 @@ service "shop" {
     copy_to = ["us-west-2", "eu-west-1"]
     restore_tests = true
   }
+  # every region at once, each on a second group beside the serving one:
+  # switched at the load balancer once healthy, the old group kept for the
+  # bake, then removed
+  rollout {
+    strategy = "blue-green"
+    bake     = "10m"
+  }
 }

@@ -207,7 +207,8 @@ func orchestrator(p *project.Project, t *topology.Topology, f *deployFlags, out,
 			fmt.Fprintf(errOut, "bulwark: %v\n", err)
 			return nil, exitFailed
 		}
-		o.Bake = rollout.AWSBake(clients, t, 0)
+		o.Bake, o.PreviousImages = rollout.AWSBake(clients, t, 0), rollout.AWSPreviousImages(t)
+		o.BlueGreen = rollout.AWSBlueGreen(clients, t, filepath.Join(p.Root, "images"))
 	}
 	return o, exitOK
 }

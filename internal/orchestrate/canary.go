@@ -92,7 +92,7 @@ func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
 		if err != nil {
 			b.Status, b.Err = StatusFailed, fmt.Errorf("the canary region %s did not pass its bake: %w", region, err)
 			sum.Results = append(sum.Results, b)
-			if r, ok := o.rollBackCanary(ctx, first); ok {
+			if r, ok := o.rollBackCanary(ctx, first, outs); ok {
 				sum.Results = append(sum.Results, r)
 			}
 			skipAll(&sum, fmt.Sprintf("the canary region %s did not pass its bake: the other regions keep what they run", region))
@@ -117,17 +117,18 @@ func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
 const RollbackPrefix = "rollback "
 
 // rollBackCanary deploys the canary region's stack again with its services
-// pinned to the images the other regions still run (PreviousImages).
-func (o *Orchestrator) rollBackCanary(ctx context.Context, canary stacks.Ref) (StackResult, bool) {
+// pinned to the images it ran before (PreviousImages, given the canary
+// stack's outputs from before the rollout).
+func (o *Orchestrator) rollBackCanary(ctx context.Context, canary stacks.Ref, before map[string]any) (StackResult, bool) {
 	if o.PreviousImages == nil {
 		return StackResult{}, false
 	}
-	pins, err := o.PreviousImages(ctx, canary.Region)
+	pins, err := o.PreviousImages(ctx, canary.Region, before)
 	if err != nil || len(pins) == 0 {
 		o.say(canary.String(), fmt.Sprintf("canary: no previous image to roll back to (%v)", err))
 		return StackResult{}, false
 	}
-	o.say(canary.String(), "canary: rolling back to the image the other regions run")
+	o.say(canary.String(), "canary: rolling back to the image it ran before")
 	o.Topology.ImageOverrides = pins
 	r := o.one(ctx, engine.OpUp, o.Engine.Up, canary)
 	o.Topology.ImageOverrides = nil

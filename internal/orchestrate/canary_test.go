@@ -127,15 +127,19 @@ func TestCanaryNotOnFirstDeployNorForOneRegion(t *testing.T) {
 	}
 }
 
-// A canary that fails its bake is deployed again pinned to the images the
-// other regions run, before the rollout stops.
+// A canary that fails its bake is deployed again pinned to the images it
+// ran before (named from the canary stack's outputs read before the
+// rollout), before the rollout stops.
 func TestAFailedBakeRollsTheCanaryBack(t *testing.T) {
 	f := &fakeEngine{}
 	topo := canaryTopo(t)
 	var pinned map[string]topology.ImageRef
 	o := &Orchestrator{Engine: f, Topology: topo,
 		Bake: func(context.Context, string, time.Duration) (string, error) { return "", errors.New("5xx") },
-		PreviousImages: func(_ context.Context, region string) (map[string]topology.ImageRef, error) {
+		PreviousImages: func(_ context.Context, region string, before map[string]any) (map[string]topology.ImageRef, error) {
+			if region != "west" || before["stack"] != "dev.west" {
+				t.Errorf("previous images of %s from outputs %v, want west's own", region, before)
+			}
 			return map[string]topology.ImageRef{"shop": {Digest: "sha256:old", Path: "/images/old/shop"}}, nil
 		}}
 	f.started = make(chan string, 10)

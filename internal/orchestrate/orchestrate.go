@@ -111,9 +111,20 @@ type Orchestrator struct {
 	// Bake watches a canary region for the bake time after its stack
 	// changed (health of its groups, ...) and says why it failed, if it did.
 	Bake func(ctx context.Context, region string, d time.Duration) (string, error)
-	// PreviousImages names, per service of a canary region, the image the
-	// other regions still run: what a canary that failed its bake goes back to.
-	PreviousImages func(ctx context.Context, region string) (map[string]topology.ImageRef, error)
+	// PreviousImages names, per canary service of a canary region, the
+	// image it ran before the rollout: what a canary that failed its bake
+	// goes back to. before is the canary stack's outputs from before the
+	// rollout.
+	PreviousImages func(ctx context.Context, region string, before map[string]any) (map[string]topology.ImageRef, error)
+	// BlueGreen names, per blue-green service of a region whose groups the
+	// orchestrator switches at the load balancer in phases (AWS), the image
+	// it should run, how large its serving group is, and where it stood
+	// after the last up (read from outputs, the region stack's outputs).
+	// nil where the target switches by itself (local).
+	BlueGreen func(ctx context.Context, region string, outputs map[string]any) (map[string]BlueGreenTarget, error)
+
+	// program builds a stack's program (stacks.Program when nil).
+	program func(t *topology.Topology, ref stacks.Ref) (pulumi.RunFunc, error)
 }
 
 type verb func(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
@@ -266,11 +277,39 @@ func (o *Orchestrator) concurrently(ctx context.Context, op engine.Op, run verb,
 	return results
 }
 
+// one runs op on one stack; an up of a region whose blue-green services
+// the orchestrator switches runs in phases (upBlueGreen).
 func (o *Orchestrator) one(ctx context.Context, op engine.Op, run verb, ref stacks.Ref) StackResult {
 	if ctx.Err() != nil {
 		return skipped(ctx, ref, op, "cancelled")
 	}
-	program, err := stacks.Program(o.Topology, ref)
+	switch op {
+	case engine.OpUp:
+		if r, ok := o.upBlueGreen(ctx, run, ref); ok {
+			return r
+		}
+	case engine.OpPreview, engine.OpRefresh, engine.OpDrift:
+		t, err := o.blueGreenTopology(ctx, op, ref)
+		if err != nil {
+			return StackResult{Stack: ref.String(), Op: op, Status: StatusFailed, Err: err}
+		}
+		if t != nil {
+			return o.oneWith(ctx, op, run, ref, t)
+		}
+	}
+	return o.oneWith(ctx, op, run, ref, o.Topology)
+}
+
+// oneWith runs op on one stack with the program of topology t.
+func (o *Orchestrator) oneWith(ctx context.Context, op engine.Op, run verb, ref stacks.Ref, t *topology.Topology) StackResult {
+	if ctx.Err() != nil {
+		return skipped(ctx, ref, op, "cancelled")
+	}
+	build := stacks.Program
+	if o.program != nil {
+		build = o.program
+	}
+	program, err := build(t, ref)
 	if err != nil {
 		return StackResult{Stack: ref.String(), Op: op, Status: StatusFailed, Err: err}
 	}

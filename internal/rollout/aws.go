@@ -2,12 +2,15 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
+	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/topology"
+	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
 )
 
 // AWSBake watches a canary region of the AWS target for the bake time,
@@ -88,5 +91,66 @@ func AWSBake(c *awsrunbook.Clients, t *topology.Topology, poll time.Duration) fu
 			case <-time.After(min(poll, time.Until(deadline)+time.Millisecond)):
 			}
 		}
+	}
+}
+
+// AWSBlueGreen tells the orchestrator, per blue-green instance service of
+// a region (the ones it switches in phases), the image the service should
+// run (its manifest's AMI for the region, from imagesDir), where it stood
+// after the last up (from the region stack's outputs), and how many
+// instances its serving group runs now, read from Auto Scaling: a new
+// colour starts that large, so a scaled-out service is not switched onto
+// a smaller group.
+func AWSBlueGreen(c *awsrunbook.Clients, t *topology.Topology, imagesDir string) func(ctx context.Context, region string, outputs map[string]any) (map[string]orchestrate.BlueGreenTarget, error) {
+	return func(ctx context.Context, region string, outputs map[string]any) (map[string]orchestrate.BlueGreenTarget, error) {
+		previous := awsmodule.BlueGreenFromOutputs(outputs)
+		out := map[string]orchestrate.BlueGreenTarget{}
+		for _, s := range t.ServicesIn(region) {
+			if !awsmodule.SwitchesBlueGreen(s) {
+				continue
+			}
+			image, err := awsmodule.ServiceImage(t, region, s, imagesDir)
+			if err != nil {
+				return nil, err
+			}
+			target := orchestrate.BlueGreenTarget{Image: image}
+			if st, ok := previous[s.Name]; ok {
+				target.Previous = &st
+				groups, err := c.Groups(ctx, awsrunbook.Scope{Environment: t.Environment.Name, Region: region, Service: s.Name})
+				if err != nil && !errors.Is(err, awsrunbook.ErrNotFound) {
+					return nil, err
+				}
+				for _, g := range groups {
+					target.Serving = max(target.Serving, g.Desired)
+				}
+			}
+			out[s.Name] = target
+		}
+		return out, nil
+	}
+}
+
+// AWSPreviousImages names, for each canary service of a region, the image
+// (AMI or container) and build it ran before the rollout, read from the
+// canary stack's outputs from before it: a canary that failed its bake is
+// deployed again on them. An AMI is a region's own, so the other regions'
+// images would not do.
+func AWSPreviousImages(t *topology.Topology) func(ctx context.Context, region string, before map[string]any) (map[string]topology.ImageRef, error) {
+	return func(_ context.Context, region string, before map[string]any) (map[string]topology.ImageRef, error) {
+		services, _ := before["services"].(map[string]any)
+		pins := map[string]topology.ImageRef{}
+		for _, s := range t.ServicesIn(region) {
+			if s.Rollout.Strategy != topology.RolloutCanary {
+				continue
+			}
+			out, _ := services[s.Name].(map[string]any)
+			image, _ := out["image"].(string)
+			build, _ := out["image_build"].(string)
+			if image == "" {
+				return nil, fmt.Errorf("service %s in %s: %w: the canary stack has no image output from before the rollout", s.Name, region, awsrunbook.ErrNotFound)
+			}
+			pins[s.Name] = topology.ImageRef{Digest: image, Build: build}
+		}
+		return pins, nil
 	}
 }

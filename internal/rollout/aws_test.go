@@ -12,6 +12,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/awsfake"
 	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
 	"github.com/bulwark-dev/bulwark/internal/topology"
+	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
 )
 
 // bakeFixture deploys, in the fake, what staging's shop declares in
@@ -105,5 +106,74 @@ func TestAWSBakeNeedsTheServicesTargetGroup(t *testing.T) {
 	_, err := AWSBake(clients, topo, 30*time.Millisecond)(context.Background(), "us-west-2", time.Second)
 	if !errors.Is(err, awsrunbook.ErrNotFound) {
 		t.Fatalf("bake of a region with no target group: %v", err)
+	}
+}
+
+// The blue-green hook of the AWS target: the image from the region's
+// manifest, where the service stood from the stack's outputs, and the
+// serving group's size from Auto Scaling (the fake), so a scaled-out
+// service is not switched onto a smaller group.
+func TestAWSBlueGreenTargets(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	images := filepath.Join(root, "images")
+	topo, err := (&topology.Loader{Images: topology.ImageDir(images)}).LoadFile(filepath.Join(root, "environments", "prod.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	awsfake.UseFakeCredentials(t)
+	cloud := awsfake.NewCloud()
+	t.Cleanup(cloud.Close)
+	cloud.AddGroup(awsfake.Group{Name: "prod-shop-1", Region: "us-west-2", Min: 3, Max: 12, Desired: 7,
+		Subnets: []awsfake.Subnet{{ID: "subnet-a", Zone: "us-west-2a"}},
+		Tags:    map[string]string{"bulwark:env": "prod", "bulwark:region": "us-west-2", "bulwark:service": "shop", "bulwark:colour": "green"}})
+	clients, err := awsrunbook.NewClients(context.Background(), awsrunbook.ClientOptions{Endpoint: cloud.URL(), MaxBackoff: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := AWSBlueGreen(clients, topo, images)
+	// never deployed: the image, no previous state, no serving count
+	first, err := hook(context.Background(), "us-west-2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := awsmodule.ServiceImage(topo, "us-west-2", topo.Services[0], images)
+	if got := first["shop"]; len(first) != 1 || got.Image != want || got.Previous != nil || got.Serving != 0 || !strings.HasPrefix(want.Digest, "ami-") {
+		t.Errorf("first deploy: %+v, want image %+v", first, want)
+	}
+	// deployed: green serves 7 (scaled out)
+	outputs := map[string]any{"services": map[string]any{"shop": map[string]any{"blue_green": map[string]any{
+		"live": "green", "groups": map[string]any{"green": map[string]any{"group": "prod-shop-1", "image": "ami-0123", "build": "b1"}},
+	}}}}
+	next, err := hook(context.Background(), "us-west-2", outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := next["shop"]
+	if got.Previous == nil || got.Previous.Live != topology.Green || got.Previous.Groups[topology.Green] != (topology.ImageRef{Digest: "ami-0123", Build: "b1"}) || got.Serving != 7 {
+		t.Errorf("deployed: %+v (previous %+v)", got, got.Previous)
+	}
+}
+
+// A canary that failed its bake on AWS goes back to what it ran before,
+// read from its own stack's outputs (an AMI is its region's own).
+func TestAWSPreviousImagesAreTheCanaryStacksOwn(t *testing.T) {
+	topo := &topology.Topology{Services: []topology.Service{
+		{Name: "shop", Regions: []string{"us-east-1", "us-west-2"}, Rollout: topology.Rollout{Strategy: topology.RolloutCanary}},
+		{Name: "api", Regions: []string{"us-east-1"}, Rollout: topology.Rollout{Strategy: topology.RolloutRolling}},
+	}}
+	before := map[string]any{"services": map[string]any{
+		"shop": map[string]any{"image": "ami-east-old", "image_build": "2026-11-01"},
+		"api":  map[string]any{"image": "ami-api"},
+	}}
+	pins, err := AWSPreviousImages(topo)(context.Background(), "us-east-1", before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pins) != 1 || pins["shop"] != (topology.ImageRef{Digest: "ami-east-old", Build: "2026-11-01"}) {
+		t.Errorf("pins %v, want shop's image from before", pins)
+	}
+	if _, err := AWSPreviousImages(topo)(context.Background(), "us-east-1", map[string]any{}); !errors.Is(err, awsrunbook.ErrNotFound) {
+		t.Errorf("no outputs from before: %v", err)
 	}
 }

@@ -101,8 +101,8 @@ func LocalBake(c *localcloud.Client, t *topology.Topology) func(ctx context.Cont
 // LocalPreviousImages names, for each canary service of a region, the image
 // its group runs in another region of the service (one the rollout did not
 // reach), read from the control plane.
-func LocalPreviousImages(c *localcloud.Client, t *topology.Topology) func(ctx context.Context, region string) (map[string]topology.ImageRef, error) {
-	return func(ctx context.Context, region string) (map[string]topology.ImageRef, error) {
+func LocalPreviousImages(c *localcloud.Client, t *topology.Topology) func(ctx context.Context, region string, _ map[string]any) (map[string]topology.ImageRef, error) {
+	return func(ctx context.Context, region string, _ map[string]any) (map[string]topology.ImageRef, error) {
 		pins := map[string]topology.ImageRef{}
 		for _, s := range t.ServicesIn(region) {
 			if s.Rollout.Strategy != topology.RolloutCanary {

@@ -98,6 +98,13 @@ type Topology struct {
 	// ImageOverrides pin a service's instances to an image other than the
 	// one its source builds (set by the orchestrator to roll a canary back).
 	ImageOverrides map[string]ImageRef
+	// BlueGreen is, per blue-green service of the one region a program
+	// runs for, which colour serves and what each colour's instance group
+	// runs, on a target where the orchestrator switches the load balancer
+	// between two groups in phases (AWS). Set by the orchestrator on its own
+	// copy of the topology for each phase; absent, a service has one group,
+	// blue, running its built image, and serving.
+	BlueGreen map[string]BlueGreenState
 	// File is the path the topology was loaded from.
 	File string
 }
@@ -351,7 +358,38 @@ type Rollout struct {
 // DefaultMaxErrorRate is the bake's error budget by default.
 const DefaultMaxErrorRate = 0.01
 
-// ImageRef is a built image: its digest and, on the local target, its file.
+// ImageRef is a built image: its digest (on AWS, the region's AMI ID or the
+// container pinned by digest), on the local target its file, on AWS the
+// build that made it.
 type ImageRef struct {
 	Digest, Path string
+	Build        string
+}
+
+// Colour is one of the two instance groups of a blue-green service.
+type Colour string
+
+// The two colours.
+const (
+	Blue  Colour = "blue"
+	Green Colour = "green"
+)
+
+// Other is the colour that is not c.
+func (c Colour) Other() Colour {
+	if c == Green {
+		return Blue
+	}
+	return Green
+}
+
+// BlueGreenState is where a blue-green service of one region stands: the
+// colour the load balancer sends requests to, and the image each colour's
+// instance group runs (a colour with no entry has no group).
+type BlueGreenState struct {
+	Live   Colour
+	Groups map[Colour]ImageRef
+	// Serving is how many instances the serving group ran when the
+	// orchestrator read it: a new colour starts that large (0: unknown).
+	Serving int
 }

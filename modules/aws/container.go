@@ -3,12 +3,17 @@ package aws
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/appautoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ecs"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/lb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 // Task sizes of a container service (Fargate's smallest pair).
@@ -98,15 +103,26 @@ func newContainers(ctx *pulumi.Context, name string, a ServiceArgs, front *front
 		return nil, err
 	}
 	h := s.Health
+	balancer := ecs.ServiceLoadBalancerArgs{
+		TargetGroupArn: front.tgs[topology.Blue].Arn, ContainerName: pulumi.String(s.Name), ContainerPort: pulumi.Int(s.Port),
+	}
+	var deployment ecs.ServiceDeploymentConfigurationPtrInput
+	if s.Rollout.Strategy == topology.RolloutBlueGreen {
+		if balancer.AdvancedConfiguration, err = ecsBlueGreen(ctx, name, a, front, child); err != nil {
+			return nil, err
+		}
+		deployment = &ecs.ServiceDeploymentConfigurationArgs{
+			Strategy: pulumi.String("BLUE_GREEN"), BakeTimeInMinutes: pulumi.String(fmt.Sprint(bakeMinutes(s.Rollout.Bake))),
+		}
+	}
 	service, err := ecs.NewService(ctx, name, &ecs.ServiceArgs{
 		Cluster: cluster.Arn, TaskDefinition: task.Arn, LaunchType: pulumi.String("FARGATE"),
 		DesiredCount: pulumi.Int(s.Capacity.Desired),
 		NetworkConfiguration: &ecs.ServiceNetworkConfigurationArgs{
 			Subnets: a.Network.PrivateSubnetIDs, SecurityGroups: pulumi.StringArray{front.targetSG.ID()}, AssignPublicIp: pulumi.Bool(false),
 		},
-		LoadBalancers: ecs.ServiceLoadBalancerArray{ecs.ServiceLoadBalancerArgs{
-			TargetGroupArn: front.tg.Arn, ContainerName: pulumi.String(s.Name), ContainerPort: pulumi.Int(s.Port),
-		}},
+		LoadBalancers:                 ecs.ServiceLoadBalancerArray{balancer},
+		DeploymentConfiguration:       deployment,
 		HealthCheckGracePeriodSeconds: pulumi.Int(GracePeriod(h)),
 		// a deployment that does not become healthy is rolled back; a new
 		// task starts before an old one stops
@@ -128,7 +144,7 @@ func newContainers(ctx *pulumi.Context, name string, a ServiceArgs, front *front
 		return nil, err
 	}
 	if sc := s.Scaling; sc.TargetCPU > 0 || sc.TargetRequests > 0 {
-		metric, label, value := trackedMetric(sc, front, "ECSServiceAverageCPUUtilization")
+		metric, label, value := trackedMetric(sc, front, front.tgs[topology.Blue], "ECSServiceAverageCPUUtilization")
 		spec := &appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs{PredefinedMetricType: pulumi.String(metric), ResourceLabel: label}
 		cooldown := int(sc.Cooldown.Seconds())
 		if _, err := appautoscaling.NewPolicy(ctx, name, &appautoscaling.PolicyArgs{
@@ -143,4 +159,52 @@ func newContainers(ctx *pulumi.Context, name string, a ServiceArgs, front *front
 		}
 	}
 	return service, nil
+}
+
+// bakeMinutes is a bake time in ECS's whole minutes (0 to 1440), rounded up.
+func bakeMinutes(d time.Duration) int {
+	return min(1440, int(math.Ceil(d.Minutes())))
+}
+
+// ecsBlueGreen sets up ECS's own blue/green deployments for a container
+// service: a listener rule that sends every request to the blue target
+// group (ECS moves it between blue and green at each deployment, so its
+// actions are ECS's to change), and the role ECS uses to do so. ECS starts
+// the new tasks in the other target group, switches the rule once they are
+// healthy, keeps the old tasks for the bake time and rolls back on a
+// failed deployment (the circuit breaker).
+func ecsBlueGreen(ctx *pulumi.Context, name string, a ServiceArgs, front *frontDoor, child pulumi.ResourceOption) (*ecs.ServiceLoadBalancerAdvancedConfigurationArgs, error) {
+	t := tags(a.Topology, a.Region.Name, a.Service.Name)
+	rule, err := lb.NewListenerRule(ctx, name+"-production", &lb.ListenerRuleArgs{
+		ListenerArn: front.serving.Arn, Priority: pulumi.Int(1),
+		Conditions: lb.ListenerRuleConditionArray{lb.ListenerRuleConditionArgs{
+			PathPattern: &lb.ListenerRuleConditionPathPatternArgs{Values: pulumi.StringArray{pulumi.String("/*")}},
+		}},
+		Actions: lb.ListenerRuleActionArray{lb.ListenerRuleActionArgs{
+			Type: pulumi.String("forward"),
+			Forward: &lb.ListenerRuleActionForwardArgs{TargetGroups: lb.ListenerRuleActionForwardTargetGroupArray{
+				lb.ListenerRuleActionForwardTargetGroupArgs{Arn: front.tgs[topology.Blue].Arn, Weight: pulumi.Int(100)},
+				lb.ListenerRuleActionForwardTargetGroupArgs{Arn: front.tgs[topology.Green].Arn, Weight: pulumi.Int(0)},
+			}},
+		}},
+		Tags: t,
+	}, child, pulumi.IgnoreChanges([]string{"actions"}))
+	if err != nil {
+		return nil, err
+	}
+	role, err := iam.NewRole(ctx, name+"-deployments", &iam.RoleArgs{AssumeRolePolicy: pulumi.String(assumeRolePolicy("ecs.amazonaws.com")), Tags: t}, child)
+	if err != nil {
+		return nil, err
+	}
+	attached, err := iam.NewRolePolicyAttachment(ctx, name+"-deployments", &iam.RolePolicyAttachmentArgs{
+		Role: role.Name, PolicyArn: pulumi.String("arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"),
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	// the service may use the role only once it carries its policy
+	roleArn := pulumi.All(role.Arn, attached.ID()).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)
+	return &ecs.ServiceLoadBalancerAdvancedConfigurationArgs{
+		AlternateTargetGroupArn: front.tgs[topology.Green].Arn, ProductionListenerRule: rule.Arn, RoleArn: roleArn,
+	}, nil
 }

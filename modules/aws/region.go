@@ -60,28 +60,29 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 	}
 	out := map[string]pulumi.Map{}
 	for _, s := range a.Topology.ServicesIn(a.Region.Name) {
-		manifest, err := imagemanifest.Load(a.ImagesDir, s.Image)
+		image, err := ServiceImage(a.Topology, a.Region.Name, s, a.ImagesDir)
 		if err != nil {
-			return nil, fmt.Errorf("service %s: %w", s.Name, err)
+			return nil, err
 		}
-		args := ServiceArgs{Topology: a.Topology, Region: a.Region, Service: s, Network: network, Build: manifest.Build}
-		image := ""
-		if s.Runtime == topology.RuntimeContainer {
-			args.Container, err = manifest.ContainerImage(a.Region.Name)
-			image = args.Container
-		} else {
-			args.AMI, err = manifest.AMI(a.Region.Name)
-			image = args.AMI
-		}
-		if err != nil {
-			return nil, fmt.Errorf("service %s: %w", s.Name, err)
+		args := ServiceArgs{Topology: a.Topology, Region: a.Region, Service: s, Network: network, Build: image.Build}
+		switch {
+		case s.Runtime == topology.RuntimeContainer:
+			args.Container = image.Digest
+		case SwitchesBlueGreen(s):
+			args.BlueGreen = blueGreenState(a.Topology, s, image)
+		default:
+			args.AMI = image.Digest
 		}
 		parent := append(opts, pulumi.Parent(a.Services[s.Name]))
 		svc, err := NewService(ctx, s.Name, args, parent...)
 		if err != nil {
 			return nil, err
 		}
-		outs := pulumi.Map{"endpoint": svc.Endpoint, "endpoint_zone_id": svc.EndpointZoneID, "image": pulumi.String(image), "image_build": pulumi.String(manifest.Build)}
+		outs := pulumi.Map{"endpoint": svc.Endpoint, "endpoint_zone_id": svc.EndpointZoneID, "image": pulumi.String(image.Digest), "image_build": pulumi.String(image.Build)}
+		if svc.BlueGreen != nil {
+			live := args.BlueGreen.Groups[args.BlueGreen.Live]
+			outs["blue_green"], outs["image"], outs["image_build"] = svc.BlueGreen, pulumi.String(live.Digest), pulumi.String(live.Build)
+		}
 		if s.Database != nil {
 			db, err := NewDatastore(ctx, s.Name, DatastoreArgs{Topology: a.Topology, Region: a.Region, Service: s, Network: network}, parent...)
 			if err != nil {
@@ -121,4 +122,70 @@ func accountID(ctx *pulumi.Context, opts ...pulumi.InvokeOption) (string, error)
 		return "", fmt.Errorf("caller identity: %w", err)
 	}
 	return id.AccountId, nil
+}
+
+// ServiceImage is the image a service runs in a region: its manifest's AMI
+// for the region (runtime "vm") or its container pinned by digest, unless
+// the orchestrator pinned the service to another (a canary rolled back).
+func ServiceImage(t *topology.Topology, region string, s topology.Service, imagesDir string) (topology.ImageRef, error) {
+	if pin, ok := t.ImageOverrides[s.Name]; ok {
+		return pin, nil
+	}
+	manifest, err := imagemanifest.Load(imagesDir, s.Image)
+	if err != nil {
+		return topology.ImageRef{}, fmt.Errorf("service %s: %w", s.Name, err)
+	}
+	ref := topology.ImageRef{Build: manifest.Build}
+	if s.Runtime == topology.RuntimeContainer {
+		ref.Digest, err = manifest.ContainerImage(region)
+	} else {
+		ref.Digest, err = manifest.AMI(region)
+	}
+	if err != nil {
+		return topology.ImageRef{}, fmt.Errorf("service %s: %w", s.Name, err)
+	}
+	return ref, nil
+}
+
+// SwitchesBlueGreen reports whether the orchestrator switches a service's
+// blue-green groups in phases: blue-green instance groups (runtime "vm").
+// ECS switches a container service's by itself.
+func SwitchesBlueGreen(s topology.Service) bool {
+	return s.Rollout.Strategy == topology.RolloutBlueGreen && s.Runtime != topology.RuntimeContainer
+}
+
+// blueGreenState is the state the orchestrator set for a blue-green
+// service, or, when it set none (a first deploy, a plan, a stock
+// pulumi up), one group, blue, running the image, and serving.
+func blueGreenState(t *topology.Topology, s topology.Service, image topology.ImageRef) *topology.BlueGreenState {
+	if st, ok := t.BlueGreen[s.Name]; ok && len(st.Groups) > 0 {
+		return &st
+	}
+	return &topology.BlueGreenState{Live: topology.Blue, Groups: map[topology.Colour]topology.ImageRef{topology.Blue: image}}
+}
+
+// BlueGreenFromOutputs reads back, from a regional stack's outputs, where
+// each blue-green service stood after the last up (the "blue_green" output
+// NewService writes). A service missing from them was never deployed.
+func BlueGreenFromOutputs(outputs map[string]any) map[string]topology.BlueGreenState {
+	out := map[string]topology.BlueGreenState{}
+	services, _ := outputs["services"].(map[string]any)
+	for name, v := range services {
+		svc, _ := v.(map[string]any)
+		bg, _ := svc["blue_green"].(map[string]any)
+		groups, _ := bg["groups"].(map[string]any)
+		if len(groups) == 0 {
+			continue
+		}
+		live, _ := bg["live"].(string)
+		st := topology.BlueGreenState{Live: topology.Colour(live), Groups: map[topology.Colour]topology.ImageRef{}}
+		for c, g := range groups {
+			m, _ := g.(map[string]any)
+			image, _ := m["image"].(string)
+			build, _ := m["build"].(string)
+			st.Groups[topology.Colour(c)] = topology.ImageRef{Digest: image, Build: build}
+		}
+		out[name] = st
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/autoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ec2"
@@ -25,6 +26,9 @@ type Service struct {
 	// Endpoint is the load balancer's DNS name; EndpointZoneID its hosted zone.
 	Endpoint       pulumi.StringOutput
 	EndpointZoneID pulumi.StringOutput
+	// BlueGreen, for a service whose colours the orchestrator switches, is
+	// its state as the orchestrator reads it back (BlueGreenOutput).
+	BlueGreen pulumi.Map
 }
 
 // ServiceArgs is what NewService needs.
@@ -39,6 +43,10 @@ type ServiceArgs struct {
 	Build     string
 	// InstanceType defaults to t3.small.
 	InstanceType string
+	// BlueGreen, for a blue-green service of runtime "vm", is which colour
+	// serves and the image each colour's group runs (AMI and Build are not
+	// used then); nil for one group.
+	BlueGreen *topology.BlueGreenState
 }
 
 // assumeRolePolicy lets one AWS service assume a role, and nothing else.
@@ -82,22 +90,53 @@ func NewService(ctx *pulumi.Context, name string, a ServiceArgs, opts ...pulumi.
 		}
 		outs["ecsService"], outs["image"] = ecsService.Name, pulumi.String(a.Container)
 	default:
-		group, err := newInstances(ctx, name, a, front, child)
+		groups, err := newInstances(ctx, name, a, front, child)
 		if err != nil {
 			return nil, err
 		}
-		outs["group"], outs["image"] = group.Name, pulumi.String(a.AMI)
+		if a.BlueGreen == nil {
+			outs["group"], outs["image"] = groups[topology.Blue].Name, pulumi.String(a.AMI)
+			break
+		}
+		colours := pulumi.Map{}
+		for c, g := range groups {
+			img := a.BlueGreen.Groups[c]
+			colours[string(c)] = pulumi.Map{"group": g.Name, "image": pulumi.String(img.Digest), "build": pulumi.String(img.Build)}
+		}
+		svc.BlueGreen = pulumi.Map{"live": pulumi.String(string(a.BlueGreen.Live)), "groups": colours}
+		outs["blue_green"], outs["image"] = svc.BlueGreen, pulumi.String(a.BlueGreen.Groups[a.BlueGreen.Live].Digest)
 	}
 	svc.Endpoint, svc.EndpointZoneID = front.alb.DnsName, front.alb.ZoneId
 	return svc, ctx.RegisterResourceOutputs(svc, outs)
 }
 
-// frontDoor is what the world reaches: the load balancer, its target group
-// and the security group that alone may reach the targets.
+// frontDoor is what the world reaches: the load balancer, its target
+// groups (blue's alone, unless the service is blue-green) and the security
+// group that alone may reach the targets. serving is the listener that
+// forwards requests (HTTPS when the service has it).
 type frontDoor struct {
 	alb      *lb.LoadBalancer
-	tg       *lb.TargetGroup
+	tgs      map[topology.Colour]*lb.TargetGroup
 	targetSG *ec2.SecurityGroup
+	serving  *lb.Listener
+}
+
+// liveColour is the colour the listener sends requests to: blue, unless a
+// blue-green service's state says otherwise.
+func (a ServiceArgs) liveColour() topology.Colour {
+	if a.BlueGreen != nil && a.BlueGreen.Live != "" {
+		return a.BlueGreen.Live
+	}
+	return topology.Blue
+}
+
+// colourName names a colour's resources: blue keeps the service's own name,
+// so a service that turns blue-green keeps the group it runs.
+func colourName(name string, c topology.Colour) string {
+	if c == topology.Blue {
+		return name
+	}
+	return name + "-" + string(c)
 }
 
 // SSLPolicy is the HTTPS listeners' policy: TLS 1.3, and 1.2 with forward
@@ -153,23 +192,46 @@ func newFrontDoor(ctx *pulumi.Context, name string, a ServiceArgs, child pulumi.
 	if s.Runtime == topology.RuntimeContainer {
 		targetType = "ip" // Fargate tasks have their own network interface
 	}
-	tg, err := lb.NewTargetGroup(ctx, name, &lb.TargetGroupArgs{
-		Port: pulumi.Int(s.Port), Protocol: pulumi.String("HTTP"), VpcId: a.Network.VpcID, TargetType: pulumi.String(targetType),
-		DeregistrationDelay: pulumi.Int(30),
-		HealthCheck: &lb.TargetGroupHealthCheckArgs{
-			Path: pulumi.String(h.Path), Protocol: pulumi.String("HTTP"), Matcher: pulumi.String("200"),
-			Interval: pulumi.Int(albInterval(h)), Timeout: pulumi.Int(min(albInterval(h)-1, max(2, int(h.Timeout.Seconds())))),
-			UnhealthyThreshold: pulumi.Int(min(10, max(2, h.UnhealthyAfter))), HealthyThreshold: pulumi.Int(min(10, max(2, h.HealthyAfter))),
-		},
-		Tags: t,
-	}, child)
-	if err != nil {
-		return nil, err
+	colours := []topology.Colour{topology.Blue}
+	if s.Rollout.Strategy == topology.RolloutBlueGreen {
+		colours = append(colours, topology.Green)
 	}
-	forward := lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tg.Arn}}
+	tgs := map[topology.Colour]*lb.TargetGroup{}
+	for _, c := range colours {
+		tg, err := lb.NewTargetGroup(ctx, colourName(name, c), &lb.TargetGroupArgs{
+			Port: pulumi.Int(s.Port), Protocol: pulumi.String("HTTP"), VpcId: a.Network.VpcID, TargetType: pulumi.String(targetType),
+			DeregistrationDelay: pulumi.Int(30),
+			HealthCheck: &lb.TargetGroupHealthCheckArgs{
+				Path: pulumi.String(h.Path), Protocol: pulumi.String("HTTP"), Matcher: pulumi.String("200"),
+				Interval: pulumi.Int(albInterval(h)), Timeout: pulumi.Int(min(albInterval(h)-1, max(2, int(h.Timeout.Seconds())))),
+				UnhealthyThreshold: pulumi.Int(min(10, max(2, h.UnhealthyAfter))), HealthyThreshold: pulumi.Int(min(10, max(2, h.HealthyAfter))),
+			},
+			Tags: t,
+		}, child)
+		if err != nil {
+			return nil, err
+		}
+		tgs[c] = tg
+	}
+	// one target group: forward to it; two (blue-green): forward by weight,
+	// every request to the live colour's
+	forward := lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tgs[topology.Blue].Arn}}
+	if len(tgs) > 1 {
+		live := a.liveColour()
+		weighted := lb.ListenerDefaultActionForwardTargetGroupArray{}
+		for _, c := range colours {
+			weight := 0
+			if c == live {
+				weight = 100
+			}
+			weighted = append(weighted, lb.ListenerDefaultActionForwardTargetGroupArgs{Arn: tgs[c].Arn, Weight: pulumi.Int(weight)})
+		}
+		forward = lb.ListenerDefaultActionArray{lb.ListenerDefaultActionArgs{Type: pulumi.String("forward"), Forward: &lb.ListenerDefaultActionForwardArgs{TargetGroups: weighted}}}
+	}
 	httpActions := forward
+	var serving *lb.Listener
 	if s.HTTPS != nil {
-		if _, err := lb.NewListener(ctx, name+"-https", &lb.ListenerArgs{
+		if serving, err = lb.NewListener(ctx, name+"-https", &lb.ListenerArgs{
 			LoadBalancerArn: alb.Arn, Port: pulumi.Int(443), Protocol: pulumi.String("HTTPS"),
 			CertificateArn: pulumi.String(s.HTTPS.Certificates[a.Region.Name]), SslPolicy: pulumi.String(SSLPolicy),
 			DefaultActions: forward, Tags: t,
@@ -183,30 +245,35 @@ func newFrontDoor(ctx *pulumi.Context, name string, a ServiceArgs, child pulumi.
 			},
 		}}
 	}
-	if _, err := lb.NewListener(ctx, name+"-http", &lb.ListenerArgs{
+	http, err := lb.NewListener(ctx, name+"-http", &lb.ListenerArgs{
 		LoadBalancerArn: alb.Arn, Port: pulumi.Int(80), Protocol: pulumi.String("HTTP"), DefaultActions: httpActions, Tags: t,
-	}, child); err != nil {
+	}, child)
+	if err != nil {
 		return nil, err
 	}
-	return &frontDoor{alb: alb, tg: tg, targetSG: targetSG}, nil
+	if serving == nil {
+		serving = http
+	}
+	return &frontDoor{alb: alb, tgs: tgs, targetSG: targetSG, serving: serving}, nil
 }
 
 // trackedMetric is what a target tracking policy holds, for either runtime:
 // requests per target when the environment sets target_requests (the
 // metric counts per minute; the environment says per second), else average
 // CPU (cpuMetric, which names it per runtime). label is "" for CPU.
-func trackedMetric(sc topology.Scaling, front *frontDoor, cpuMetric string) (metric string, label pulumi.StringPtrInput, value float64) {
+func trackedMetric(sc topology.Scaling, front *frontDoor, tg *lb.TargetGroup, cpuMetric string) (metric string, label pulumi.StringPtrInput, value float64) {
 	if sc.TargetRequests > 0 {
-		return "ALBRequestCountPerTarget", pulumi.Sprintf("%s/%s", front.alb.ArnSuffix, front.tg.ArnSuffix), float64(sc.TargetRequests * 60)
+		return "ALBRequestCountPerTarget", pulumi.Sprintf("%s/%s", front.alb.ArnSuffix, tg.ArnSuffix), float64(sc.TargetRequests * 60)
 	}
 	return cpuMetric, nil, float64(sc.TargetCPU)
 }
 
-// newInstances declares the golden-image runtime: a launch template from the
-// region's AMI and an autoscaling group over every zone.
-func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontDoor, child pulumi.ResourceOption) (*autoscaling.Group, error) {
+// newInstances declares the golden-image runtime: the instances' role, and
+// per group a launch template from the region's AMI and an autoscaling
+// group over every zone. A blue-green service has a group per colour in
+// its state (each behind its colour's target group); any other, blue's.
+func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontDoor, child pulumi.ResourceOption) (map[topology.Colour]*autoscaling.Group, error) {
 	s := a.Service
-	prefix := fmt.Sprintf("%s-%s", a.Topology.Environment.Name, s.Name)
 	t := tags(a.Topology, a.Region.Name, s.Name)
 	if a.InstanceType == "" {
 		a.InstanceType = "t3.small"
@@ -226,12 +293,55 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 	if err != nil {
 		return nil, err
 	}
+	images := map[topology.Colour]topology.ImageRef{topology.Blue: {Digest: a.AMI, Build: a.Build}}
+	if a.BlueGreen != nil {
+		images = a.BlueGreen.Groups
+	}
+	groups := map[topology.Colour]*autoscaling.Group{}
+	for _, c := range []topology.Colour{topology.Blue, topology.Green} {
+		image, ok := images[c]
+		if !ok {
+			continue
+		}
+		g, err := newGroup(ctx, colourName(name, c), a, groupArgs{colour: c, image: image, profile: profile, front: front, blueGreen: a.BlueGreen}, child)
+		if err != nil {
+			return nil, err
+		}
+		groups[c] = g
+	}
+	return groups, nil
+}
+
+// groupArgs is what one instance group of a service needs.
+type groupArgs struct {
+	colour    topology.Colour
+	image     topology.ImageRef
+	profile   *iam.InstanceProfile
+	front     *frontDoor
+	blueGreen *topology.BlueGreenState
+}
+
+// newGroup declares one instance group: its launch template, its
+// autoscaling group behind its colour's target group, and its scaling policy.
+func newGroup(ctx *pulumi.Context, name string, a ServiceArgs, g groupArgs, child pulumi.ResourceOption) (*autoscaling.Group, error) {
+	s := a.Service
+	prefix := fmt.Sprintf("%s-%s", a.Topology.Environment.Name, s.Name)
+	t := tags(a.Topology, a.Region.Name, s.Name)
+	// blue keeps the service's names, so a service that turns blue-green
+	// keeps the group it runs (a new name prefix would replace it)
+	if g.colour != topology.Blue {
+		prefix += "-" + string(g.colour)
+	}
+	groupTagValues := []string{"Name", prefix}
+	if g.blueGreen != nil {
+		groupTagValues = append(groupTagValues, "bulwark:colour", string(g.colour))
+	}
 	template, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
 		NamePrefix:          pulumi.String(prefix + "-"),
-		ImageId:             pulumi.String(a.AMI),
+		ImageId:             pulumi.String(g.image.Digest),
 		InstanceType:        pulumi.String(a.InstanceType),
-		IamInstanceProfile:  &ec2.LaunchTemplateIamInstanceProfileArgs{Arn: profile.Arn},
-		VpcSecurityGroupIds: pulumi.StringArray{front.targetSG.ID()},
+		IamInstanceProfile:  &ec2.LaunchTemplateIamInstanceProfileArgs{Arn: g.profile.Arn},
+		VpcSecurityGroupIds: pulumi.StringArray{g.front.targetSG.ID()},
 		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
 			HttpEndpoint: pulumi.String("enabled"), HttpTokens: pulumi.String("required"), HttpPutResponseHopLimit: pulumi.Int(1),
 		},
@@ -242,7 +352,7 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 			},
 		}},
 		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{ec2.LaunchTemplateTagSpecificationArgs{
-			ResourceType: pulumi.String("instance"), Tags: tags(a.Topology, a.Region.Name, s.Name, "bulwark:image-build", a.Build),
+			ResourceType: pulumi.String("instance"), Tags: tags(a.Topology, a.Region.Name, s.Name, "bulwark:image-build", g.image.Build),
 		}},
 		UpdateDefaultVersion: pulumi.Bool(true),
 		Tags:                 t,
@@ -251,18 +361,21 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 		return nil, err
 	}
 	h := s.Health
-	group, err := autoscaling.NewGroup(ctx, name, &autoscaling.GroupArgs{
+	tg := g.front.tgs[g.colour]
+	args := &autoscaling.GroupArgs{
 		NamePrefix:         pulumi.String(prefix + "-"),
 		MinSize:            pulumi.Int(s.Capacity.Min),
 		MaxSize:            pulumi.Int(s.Capacity.Max),
 		DesiredCapacity:    pulumi.Int(s.Capacity.Desired),
 		VpcZoneIdentifiers: a.Network.PrivateSubnetIDs,
 		HealthCheckType:    pulumi.String("ELB"), HealthCheckGracePeriod: pulumi.Int(GracePeriod(h)),
-		TargetGroupArns: pulumi.StringArray{front.tg.Arn},
+		TargetGroupArns: pulumi.StringArray{tg.Arn},
 		LaunchTemplate:  &autoscaling.GroupLaunchTemplateArgs{Id: template.ID(), Version: template.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput)},
 		// a new image replaces instances, never modifies them: a rolling
 		// refresh that keeps 90% healthy, and rolls back to the previous
-		// launch template when new instances fail their health checks
+		// launch template when new instances fail their health checks (a
+		// blue-green service changes images by a new group; a change of its
+		// launch template's other settings rolls this way too)
 		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
 			Strategy: pulumi.String("Rolling"),
 			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
@@ -272,13 +385,25 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 		CapacityRebalance: pulumi.Bool(true),
 		// an autoscaling group takes no provider default tags: the bulwark
 		// tags are set here, so drills and operators find the group by them
-		Tags: groupTags(tags(a.Topology, a.Region.Name, s.Name, "Name", prefix)),
-	}, child)
+		Tags: groupTags(tags(a.Topology, a.Region.Name, s.Name, groupTagValues...)),
+	}
+	if g.blueGreen != nil {
+		// a new colour starts as large as the serving one runs now, and its
+		// creation waits until that many instances are healthy in its target
+		// group: only then may the listener switch to it
+		desired := max(s.Capacity.Desired, min(s.Capacity.Max, g.blueGreen.Serving))
+		args.DesiredCapacity, args.MinElbCapacity = pulumi.Int(desired), pulumi.Int(desired)
+		args.WaitForCapacityTimeout = pulumi.String(BlueGreenWait.String())
+	}
+	// autoscaling owns the count once the group runs: an up does not undo a
+	// scale-out (and the count a new colour waits for counts only at its
+	// creation)
+	group, err := autoscaling.NewGroup(ctx, name, args, child, pulumi.IgnoreChanges([]string{"desiredCapacity", "minElbCapacity"}))
 	if err != nil {
 		return nil, err
 	}
 	if sc := s.Scaling; sc.TargetCPU > 0 || sc.TargetRequests > 0 {
-		metric, label, target := trackedMetric(sc, front, "ASGAverageCPUUtilization")
+		metric, label, target := trackedMetric(sc, g.front, tg, "ASGAverageCPUUtilization")
 		spec := &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{PredefinedMetricType: pulumi.String(metric), ResourceLabel: label}
 		if _, err := autoscaling.NewPolicy(ctx, name, &autoscaling.PolicyArgs{
 			AutoscalingGroupName: group.Name, PolicyType: pulumi.String("TargetTrackingScaling"),
@@ -292,6 +417,10 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 	}
 	return group, nil
 }
+
+// BlueGreenWait is how long creating a blue-green service's new group waits
+// for its instances to be healthy in its target group before the phase fails.
+const BlueGreenWait = 15 * time.Minute
 
 // groupTags turns tags into an autoscaling group's, propagated to its instances.
 func groupTags(m pulumi.StringMap) autoscaling.GroupTagArray {
