@@ -67,7 +67,14 @@ lint:
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=$(FUZZTIME) ./internal/topology/
 
-bench: build
+# The scale table compares with Terraform v1.5.7 exactly, built from the Go
+# module proxy into its own folder (a few minutes the first time).
+bin/terraform-$(TERRAFORM_VERSION)/terraform:
+	@echo "building Terraform $(TERRAFORM_VERSION) for the scale benchmark (a few minutes the first time)..."
+	GOBIN=$(CURDIR)/bin/terraform-$(TERRAFORM_VERSION) $(GO) install github.com/hashicorp/terraform@$(TERRAFORM_VERSION)
+
+bench: build bin/terraform-$(TERRAFORM_VERSION)/terraform
+	$(GO) build -o bin/scalestack ./bench/scalestack
 	$(GO) test -run='^$$' -bench=. -benchmem ./internal/plan/ ./policies/
 	$(GO) run ./bench
 

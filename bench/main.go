@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,7 +21,29 @@ func main() {
 	bulwark := flag.String("bulwark", "bin/bulwark", "the bulwark binary to measure")
 	runs := flag.Int("runs", 5, "runs per case (after one warm-up run)")
 	localRuns := flag.Int("local-runs", 3, "deploy/destroy cycles of environments/dev.hcl on the local target (0 skips)")
+	terraform := flag.String("terraform", "bin/terraform-v1.5.7/terraform", "the Terraform the scale table compares with (\"\" skips it)")
+	scalestack := flag.String("scalestack", "bin/scalestack", "the one-stack Pulumi driver (bench/scalestack)")
+	scale := flag.String("scale", "100,1500", "resource counts of the scale table (\"\" skips it)")
 	flag.Parse()
+	if *runs < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -runs must be at least 1")
+		os.Exit(2)
+	}
+	if *scale != "" {
+		var sizes []int
+		for _, f := range strings.Split(*scale, ",") {
+			var n int
+			if _, err := fmt.Sscan(f, &n); err != nil || n < 1 {
+				fmt.Fprintf(os.Stderr, "bench: -scale %q: want counts like 100,1500\n", *scale)
+				os.Exit(2)
+			}
+			sizes = append(sizes, n)
+		}
+		if err := runScale(*terraform, *scalestack, ".", sizes); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: scale: %v\n", err)
+			os.Exit(1)
+		}
+	}
 	if err := run(*bulwark, *runs); err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(1)
