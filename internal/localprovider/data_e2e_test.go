@@ -8,6 +8,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// data is a Data resource's state as the program sees it.
+type data struct {
+	pulumi.CustomResourceState
+	Output pulumi.StringOutput `pulumi:"output"`
+}
+
 // Data through the real engine and provider plugin: created with its
 // input as output, unchanged on a preview, updated in place when the input
 // changes, replaced when triggersReplace does, and deleted.
@@ -17,13 +23,13 @@ func TestDataKeepsAValueInState(t *testing.T) {
 	program := func(input, trigger string) pulumi.RunFunc {
 		return func(ctx *pulumi.Context) error {
 			for i := range 3 {
-				var d pulumi.CustomResourceState
+				var d data
 				if err := ctx.RegisterResource("bulwark:local:Data", fmt.Sprintf("d%d", i),
 					pulumi.Map{"input": pulumi.String(input), "triggersReplace": pulumi.String(trigger)}, &d); err != nil {
 					return err
 				}
 				if i == 0 {
-					ctx.Export("output", d.URN())
+					ctx.Export("output", d.Output)
 				}
 			}
 			return nil
@@ -53,6 +59,9 @@ func TestDataKeepsAValueInState(t *testing.T) {
 		}
 		if fmt.Sprint(res.Changes) != fmt.Sprint(s.want) {
 			t.Errorf("%s input %s trigger %s: changes %v, want %v", s.verb, s.input, s.trigger, res.Changes, s.want)
+		}
+		if s.verb == "up" && res.Outputs["output"] != s.input {
+			t.Errorf("up input %s: output %v, want the input", s.input, res.Outputs["output"])
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -37,15 +36,20 @@ type serviceMove struct {
 	stale bool
 	// current is where it stands now (zero when never deployed)
 	current topology.BlueGreenState
+	// bake is the service's bake time
+	bake time.Duration
 }
 
 func (m serviceMove) rolling() bool { return m.staged.Groups != nil }
 
 // planMove works out a service's phases from where it stands and what it
 // should run.
-func planMove(name string, t BlueGreenTarget) serviceMove {
-	m := serviceMove{name: name}
+func planMove(s topology.Service, t BlueGreenTarget) serviceMove {
+	m := serviceMove{name: s.Name, bake: s.Rollout.Bake}
 	prev := t.Previous
+	if prev != nil {
+		m.current = *prev
+	}
 	if prev == nil || len(prev.Groups) == 0 {
 		// never deployed: one group, blue, in one up
 		m.steady = topology.BlueGreenState{Live: topology.Blue, Groups: map[topology.Colour]topology.ImageRef{topology.Blue: t.Image}, Serving: t.Serving}
@@ -89,15 +93,9 @@ func planMove(name string, t BlueGreenTarget) serviceMove {
 // what the region should run, and removed first otherwise. Reports false
 // when the region has no such service (the stack is deployed in one up).
 func (o *Orchestrator) upBlueGreen(ctx context.Context, run verb, ref stacks.Ref) (StackResult, bool) {
-	if o.BlueGreen == nil || ref.IsGlobal() {
-		return StackResult{}, false
-	}
-	failed := func(err error) (StackResult, bool) {
-		return StackResult{Stack: ref.String(), Op: engine.OpUp, Status: StatusFailed, Err: err}, true
-	}
 	moves, err := o.blueGreenMoves(ctx, ref)
 	if err != nil {
-		return failed(err)
+		return StackResult{Stack: ref.String(), Op: engine.OpUp, Status: StatusFailed, Err: err}, true
 	}
 	if len(moves) == 0 {
 		return StackResult{}, false
@@ -116,14 +114,15 @@ func (o *Orchestrator) upBlueGreen(ctx context.Context, run verb, ref stacks.Ref
 	}
 	steady := func(m serviceMove) topology.BlueGreenState { return m.steady }
 	var rolling, stale []string
-	bake := time.Duration(0)
+	var bake, staleBake time.Duration // the longest of the moving services, of those with a stale group
 	for _, m := range moves {
 		if m.rolling() {
 			rolling = append(rolling, fmt.Sprintf("%s to %s (%s)", m.name, m.switched.Live, m.switched.Groups[m.switched.Live].Digest))
-			bake = max(bake, o.serviceBake(m.name))
+			bake = max(bake, m.bake)
 		}
 		if m.stale {
 			stale = append(stale, m.name)
+			staleBake = max(staleBake, m.bake)
 		}
 	}
 	if len(rolling) == 0 {
@@ -133,13 +132,8 @@ func (o *Orchestrator) upBlueGreen(ctx context.Context, run verb, ref stacks.Ref
 		}
 		// a run stopped after its switch: the serving colour runs the
 		// image, the old one is still there; bake it, then retire
-		for _, m := range moves {
-			if m.stale {
-				bake = max(bake, o.serviceBake(m.name))
-			}
-		}
 		p.say(fmt.Sprintf("blue-green: %s still has the previous group beside the serving one (an interrupted run); baking, then retiring it", strings.Join(stale, ", ")))
-		if err := p.bake(ctx, bake); err != nil {
+		if err := p.bake(ctx, staleBake); err != nil {
 			return p.fail(fmt.Errorf("blue-green in %s: the serving colour did not pass its bake (the previous group is kept: the next up tries again): %w", ref.Region, err)), true
 		}
 		return p.up(ctx, states(steady)), true
@@ -184,12 +178,10 @@ func (o *Orchestrator) blueGreenMoves(ctx context.Context, ref stacks.Ref) ([]se
 		return nil, fmt.Errorf("blue-green in %s: %w", ref.Region, err)
 	}
 	var moves []serviceMove
-	for _, name := range slices.Sorted(maps.Keys(targets)) {
-		m := planMove(name, targets[name])
-		if p := targets[name].Previous; p != nil {
-			m.current = *p
+	for _, s := range o.Topology.ServicesIn(ref.Region) {
+		if target, ok := targets[s.Name]; ok {
+			moves = append(moves, planMove(s, target))
 		}
-		moves = append(moves, m)
 	}
 	return moves, nil
 }
@@ -217,16 +209,6 @@ func (o *Orchestrator) blueGreenTopology(ctx context.Context, op engine.Op, ref 
 	t := *o.Topology
 	t.BlueGreen = states
 	return &t, nil
-}
-
-// serviceBake is a service's bake time.
-func (o *Orchestrator) serviceBake(name string) time.Duration {
-	for _, s := range o.Topology.Services {
-		if s.Name == name {
-			return s.Rollout.Bake
-		}
-	}
-	return 0
 }
 
 // phases runs one region's blue-green phases and sums them up.

@@ -137,19 +137,16 @@ func AWSBlueGreen(c *awsrunbook.Clients, t *topology.Topology, imagesDir string)
 // images would not do.
 func AWSPreviousImages(t *topology.Topology) func(ctx context.Context, region string, before map[string]any) (map[string]topology.ImageRef, error) {
 	return func(_ context.Context, region string, before map[string]any) (map[string]topology.ImageRef, error) {
-		services, _ := before["services"].(map[string]any)
 		pins := map[string]topology.ImageRef{}
 		for _, s := range t.ServicesIn(region) {
 			if s.Rollout.Strategy != topology.RolloutCanary {
 				continue
 			}
-			out, _ := services[s.Name].(map[string]any)
-			image, _ := out["image"].(string)
-			build, _ := out["image_build"].(string)
-			if image == "" {
+			image, ok := awsmodule.ImageFromOutputs(before, s.Name)
+			if !ok {
 				return nil, fmt.Errorf("service %s in %s: %w: the canary stack has no image output from before the rollout", s.Name, region, awsrunbook.ErrNotFound)
 			}
-			pins[s.Name] = topology.ImageRef{Digest: image, Build: build}
+			pins[s.Name] = image
 		}
 		return pins, nil
 	}

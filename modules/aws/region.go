@@ -164,6 +164,17 @@ func blueGreenState(t *topology.Topology, s topology.Service, image topology.Ima
 	return &topology.BlueGreenState{Live: topology.Blue, Groups: map[topology.Colour]topology.ImageRef{topology.Blue: image}}
 }
 
+// ImageFromOutputs reads back, from a regional stack's outputs, the image
+// (AMI or container) and build a service ran after the last up (the
+// "image" and "image_build" outputs DeployRegion writes).
+func ImageFromOutputs(outputs map[string]any, service string) (topology.ImageRef, bool) {
+	services, _ := outputs["services"].(map[string]any)
+	out, _ := services[service].(map[string]any)
+	image, _ := out["image"].(string)
+	build, _ := out["image_build"].(string)
+	return topology.ImageRef{Digest: image, Build: build}, image != ""
+}
+
 // BlueGreenFromOutputs reads back, from a regional stack's outputs, where
 // each blue-green service stood after the last up (the "blue_green" output
 // NewService writes). A service missing from them was never deployed.

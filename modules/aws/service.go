@@ -303,7 +303,7 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 		if !ok {
 			continue
 		}
-		g, err := newGroup(ctx, colourName(name, c), a, groupArgs{colour: c, image: image, profile: profile, front: front, blueGreen: a.BlueGreen}, child)
+		g, err := newGroup(ctx, colourName(name, c), a, groupArgs{colour: c, image: image, profile: profile, front: front}, child)
 		if err != nil {
 			return nil, err
 		}
@@ -314,11 +314,10 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 
 // groupArgs is what one instance group of a service needs.
 type groupArgs struct {
-	colour    topology.Colour
-	image     topology.ImageRef
-	profile   *iam.InstanceProfile
-	front     *frontDoor
-	blueGreen *topology.BlueGreenState
+	colour  topology.Colour
+	image   topology.ImageRef
+	profile *iam.InstanceProfile
+	front   *frontDoor
 }
 
 // newGroup declares one instance group: its launch template, its
@@ -333,7 +332,7 @@ func newGroup(ctx *pulumi.Context, name string, a ServiceArgs, g groupArgs, chil
 		prefix += "-" + string(g.colour)
 	}
 	groupTagValues := []string{"Name", prefix}
-	if g.blueGreen != nil {
+	if a.BlueGreen != nil {
 		groupTagValues = append(groupTagValues, "bulwark:colour", string(g.colour))
 	}
 	template, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
@@ -387,11 +386,11 @@ func newGroup(ctx *pulumi.Context, name string, a ServiceArgs, g groupArgs, chil
 		// tags are set here, so drills and operators find the group by them
 		Tags: groupTags(tags(a.Topology, a.Region.Name, s.Name, groupTagValues...)),
 	}
-	if g.blueGreen != nil {
+	if a.BlueGreen != nil {
 		// a new colour starts as large as the serving one runs now, and its
 		// creation waits until that many instances are healthy in its target
 		// group: only then may the listener switch to it
-		desired := max(s.Capacity.Desired, min(s.Capacity.Max, g.blueGreen.Serving))
+		desired := max(s.Capacity.Desired, min(s.Capacity.Max, a.BlueGreen.Serving))
 		args.DesiredCapacity, args.MinElbCapacity = pulumi.Int(desired), pulumi.Int(desired)
 		args.WaitForCapacityTimeout = pulumi.String(BlueGreenWait.String())
 	}
