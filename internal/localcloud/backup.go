@@ -169,8 +169,8 @@ func (p *Plane) writeBackupConfig(spec BackupSpec, db *dbRunner) error {
 		fmt.Fprintf(&b, "repo%d-path=%s\nrepo%d-retention-full-type=time\nrepo%d-retention-full=%d\n", i+1, vault, i+1, i+1, max(keepDays, 1))
 	}
 	fmt.Fprintf(&b, "start-fast=y\nlog-level-console=warn\nlog-level-file=off\nlock-path=%s\nspool-path=%s\n", work, work)
-	_, port, _ := net.SplitHostPort(dbAddress(db.region))
 	member := db.currentSpec()
+	_, port, _ := net.SplitHostPort(dbAddress(db.region, member.Port))
 	fmt.Fprintf(&b, "\n[%s]\npg1-path=%s\npg1-port=%s\npg1-socket-path=%s\npg1-user=postgres\n",
 		spec.stanza(), filepath.Join(p.dbDir(member), "data"), port, p.dbDir(member))
 	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {

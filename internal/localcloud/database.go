@@ -22,9 +22,19 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/pgbin"
 )
 
-// DatabasePort is every local database's port, on its region's 127.0.R.2
-// (5432 stays free for a stock Debian cluster).
+// DatabasePort is the port of a member whose spec names none (a control
+// plane state from before databases took their service's port). A member
+// listens on its region's 127.0.R.2 at its service's port, so one region
+// holds a database per service (5432 stays free for a stock Debian cluster).
 const DatabasePort = 15432
+
+// databasePort is the port a member with the given spec port listens on.
+func databasePort(port int) int {
+	if port == 0 {
+		return DatabasePort
+	}
+	return port
+}
 
 // ErrProtected is returned when deleting a database with deletion protection.
 var ErrProtected = errors.New("deletion protection is on")
@@ -46,6 +56,9 @@ type DatabaseSpec struct {
 	Replicas           []string `json:"replicas"`
 	Replication        string   `json:"replication"` // sync or async
 	DeletionProtection bool     `json:"deletion_protection"`
+	// Port is where every member of the service's database listens, on
+	// its region's 127.0.R.2: the service's own port (0: DatabasePort).
+	Port int `json:"port,omitempty"`
 }
 
 // ID is env/region/service.
@@ -129,8 +142,9 @@ func (p *Plane) removeDBDir(dir string) {
 	}
 }
 
-func dbAddress(r Region) string {
-	return net.JoinHostPort(fmt.Sprintf("127.0.%d.2", r.Index), strconv.Itoa(DatabasePort))
+// dbAddress is where a member in region r listening at port answers.
+func dbAddress(r Region, port int) string {
+	return net.JoinHostPort(fmt.Sprintf("127.0.%d.2", r.Index), strconv.Itoa(databasePort(port)))
 }
 
 // connString is a libpq URL for one member, as the superuser.
@@ -146,14 +160,14 @@ func connString(addr string, extra string) string {
 // DatabaseURL is what a service's instances use: every member's address,
 // the first writable one chosen (libpq's target_session_attrs), so a
 // promoted replica takes the writes after a failover without a redeploy.
-func (p *Plane) DatabaseURL(env, service string, regions []string) (string, error) {
+func (p *Plane) DatabaseURL(env, service string, port int, regions []string) (string, error) {
 	var hosts []string
 	for _, r := range regions {
 		reg, err := p.PutRegion(RegionSpec{Env: env, Name: r})
 		if err != nil {
 			return "", err
 		}
-		hosts = append(hosts, dbAddress(reg))
+		hosts = append(hosts, dbAddress(reg, port))
 	}
 	q := url.Values{"sslmode": {"disable"}, "target_session_attrs": {"read-write"}, "connect_timeout": {"2"}}
 	return "postgres://postgres@" + strings.Join(hosts, ",") + "/postgres?" + q.Encode(), nil
@@ -323,7 +337,7 @@ func withConn(ctx context.Context, addr string, timeout time.Duration, fn func(c
 
 // withConn runs fn on a connection to the member.
 func (d *dbRunner) withConn(ctx context.Context, timeout time.Duration, fn func(context.Context, *pgx.Conn) error) error {
-	return withConn(ctx, dbAddress(d.region), timeout, fn)
+	return withConn(ctx, dbAddress(d.region, d.currentSpec().Port), timeout, fn)
 }
 
 // exec runs one statement on the member.
@@ -357,6 +371,7 @@ func (d *dbRunner) apply(ctx context.Context, bin string, spec DatabaseSpec) (re
 	defer d.applying.Unlock()
 	name := "database/" + spec.ID()
 	d.mu.Lock()
+	moved := databasePort(d.spec.Port) != databasePort(spec.Port)
 	d.spec = spec
 	d.adoptRecorded(d.p, name, "postgres", syscall.SIGINT)
 	d.mu.Unlock()
@@ -395,9 +410,12 @@ func (d *dbRunner) apply(ctx context.Context, bin string, spec DatabaseSpec) (re
 		return restored, err
 	}
 	if d.running() {
-		return restored, d.reload(ctx)
+		if !moved {
+			return restored, d.reload(ctx)
+		}
+		d.stop(30 * time.Second) // a new port takes a restart
 	}
-	host, port, _ := net.SplitHostPort(dbAddress(d.region))
+	host, port, _ := net.SplitHostPort(dbAddress(d.region, spec.Port))
 	if err := portFree(host, port); err != nil {
 		return restored, fmt.Errorf("database %s: %w", spec.ID(), err)
 	}
@@ -463,7 +481,7 @@ func (d *dbRunner) cloneReplica(ctx context.Context, bin, data string, cred *sys
 			return err
 		}
 	}
-	addr := dbAddress(primary)
+	addr := dbAddress(primary, spec.Port)
 	var conn *pgx.Conn
 	err = waitFor(ctx, "primary "+primaryID+" for replica "+spec.ID(), func() (bool, error) {
 		c, err := pgx.Connect(ctx, connString(addr, ""))
@@ -496,7 +514,7 @@ func slotName(region string) string { return "bulwark_" + strings.ReplaceAll(reg
 // member's role on disk: a standby streams from the member that runs as
 // the primary now (its spec's primary when none runs).
 func (d *dbRunner) writeSettings(ctx context.Context, data string, cred *syscall.Credential, spec DatabaseSpec) error {
-	host, port, _ := net.SplitHostPort(dbAddress(d.region))
+	host, port, _ := net.SplitHostPort(dbAddress(d.region, spec.Port))
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by bulwark's local control plane for %s. Do not edit.\n", spec.ID())
 	fmt.Fprintf(&b, "listen_addresses = '%s'\nport = %s\nunix_socket_directories = '%s'\n", host, port, filepath.Dir(data))
@@ -524,7 +542,7 @@ func (d *dbRunner) writeSettings(ctx context.Context, data string, cred *syscall
 		}
 		primary, err := d.p.GetRegion(spec.Env + "/" + upstream)
 		if err == nil {
-			ph, pp, _ := net.SplitHostPort(dbAddress(primary))
+			ph, pp, _ := net.SplitHostPort(dbAddress(primary, spec.Port))
 			fmt.Fprintf(&b, "primary_conninfo = 'host=%s port=%s user=postgres application_name=%s'\nprimary_slot_name = '%s'\n", ph, pp, spec.Region, slotName(spec.Region))
 		}
 	}
@@ -574,7 +592,7 @@ func (d *dbRunner) reload(ctx context.Context) error {
 func (d *dbRunner) status(ctx context.Context) Database {
 	pid, running := d.pid()
 	d.mu.Lock()
-	st := Database{DatabaseSpec: d.spec, Address: dbAddress(d.region), Running: running, PID: pid}
+	st := Database{DatabaseSpec: d.spec, Address: dbAddress(d.region, d.spec.Port), Running: running, PID: pid}
 	d.mu.Unlock()
 	if st.Running {
 		st.Role = "unknown"

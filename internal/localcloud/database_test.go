@@ -3,6 +3,7 @@ package localcloud
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,7 +93,7 @@ func TestReplicatedDatabase(t *testing.T) {
 		t.Fatalf("replica has %d rows right after 20 synchronous commits", n)
 	}
 	// the instances' URL names every member and picks the writable one
-	url, err := p.DatabaseURL("db", "shop", []string{"east", "west"})
+	url, err := p.DatabaseURL("db", "shop", 0, []string{"east", "west"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,5 +360,82 @@ func TestBackupsIntoAnotherRegionsVault(t *testing.T) {
 	}
 	if err := p.DeleteDatabase(ctx, spec.ID()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// One region holds a database per service, each at its service's port,
+// each replicated on its own; a member moved to another port keeps its data.
+func TestDatabasesOfTwoServicesInOneRegion(t *testing.T) {
+	needPostgres(t)
+	p := newTestPlane(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	specs := map[string][2]DatabaseSpec{}
+	for _, svc := range []struct {
+		name string
+		port int
+	}{{"orders", 18081}, {"carts", 18082}} {
+		base := DatabaseSpec{Env: "two", Service: svc.name, Primary: "east", Replicas: []string{"west"}, Replication: "sync", Port: svc.port}
+		primary, replica := base, base
+		primary.Region, replica.Region = "east", "west"
+		specs[svc.name] = [2]DatabaseSpec{primary, replica}
+	}
+	errs := make(chan error, 4)
+	for _, pair := range specs {
+		for _, s := range pair {
+			go func() { _, err := p.PutDatabase(ctx, s); errs <- err }()
+		}
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := map[string]string{}
+	for name, pair := range specs {
+		d, err := p.GetDatabase(ctx, pair[0].ID())
+		if err != nil || d.Role != "primary" {
+			t.Fatalf("%s: %+v %v", name, d, err)
+		}
+		if want := fmt.Sprintf(":%d", pair[0].Port); !strings.HasSuffix(d.Address, want) {
+			t.Fatalf("%s's primary answers at %s, want its service's port %s", name, d.Address, want)
+		}
+		addr[name] = d.Address
+		if err := exec1(t, ctx, d.Address, "CREATE TABLE t (n int)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if addr["orders"] == addr["carts"] {
+		t.Fatalf("two services' databases share %s", addr["orders"])
+	}
+	if err := exec1(t, ctx, addr["orders"], "INSERT INTO t VALUES (1), (2)"); err != nil {
+		t.Fatal(err)
+	}
+	replica, err := p.GetDatabase(ctx, specs["orders"][1].ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, ctx, replica.Address); n != 2 {
+		t.Fatalf("orders' replica has %d rows after 2 synchronous commits", n)
+	}
+	if n := count(t, ctx, addr["carts"]); n != 0 {
+		t.Fatalf("carts' database has %d of orders' rows", n)
+	}
+
+	// carts moves to another port: restarted there, its data kept
+	moved := specs["carts"][0]
+	moved.Port = 18083
+	if err := exec1(t, ctx, addr["carts"], "INSERT INTO t VALUES (7)"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := p.PutDatabase(ctx, moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(d.Address, ":18083") || d.Role != "primary" {
+		t.Fatalf("moved: %+v", d)
+	}
+	if n := count(t, ctx, d.Address); n != 1 {
+		t.Fatalf("carts has %d rows after moving port, want 1", n)
 	}
 }

@@ -3,13 +3,16 @@ package localcloud
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -67,6 +70,10 @@ type dnsRunner struct {
 	env  string
 	addr string // host:port
 	managed
+	// writing serialises writing the configuration and reloading it; zones
+	// are the records each zone file was last written with.
+	writing sync.Mutex
+	zones   map[string]string
 }
 
 func (p *Plane) dnsDir(env string) string { return filepath.Join(p.dir, "dns", env) }
@@ -104,14 +111,17 @@ func (p *Plane) PutDNSServer(ctx context.Context, spec DNSServerSpec) (DNSServer
 	return d.status(), err
 }
 
-// writeDNSConfig writes pdns.conf, named.conf and every zone of the
-// environment from the records the plane holds; callers hold no locks.
-func (p *Plane) writeDNSConfig(env, addr string) error {
-	dir := p.dnsDir(env)
+// writeConfig writes pdns.conf, named.conf and the zones whose records
+// changed since it last wrote them (every zone the first time), each file
+// replaced whole so a reading pdns_control or pdns_server never sees half
+// of one. It returns the zones written and whether named.conf changed (a
+// zone came or went). Callers hold d.writing.
+func (d *dnsRunner) writeConfig() (written []string, zonesChanged bool, err error) {
+	dir := d.p.dnsDir(d.env)
 	if err := os.MkdirAll(filepath.Join(dir, "zones"), 0o755); err != nil {
-		return err
+		return nil, false, err
 	}
-	host, port, _ := net.SplitHostPort(addr)
+	host, port, _ := net.SplitHostPort(d.addr)
 	conf := fmt.Sprintf(`# Written by bulwark's local control plane for environment %s. Do not edit.
 launch=bind
 bind-config=%s
@@ -130,43 +140,71 @@ socket-dir=%s
 webserver=no
 api=no
 loglevel=4
-`, env, filepath.Join(dir, "named.conf"), host, port, dir)
-	if err := os.WriteFile(filepath.Join(dir, "pdns.conf"), []byte(conf), 0o644); err != nil {
-		return err
+`, d.env, filepath.Join(dir, "named.conf"), host, port, dir)
+	if _, err := replaceFile(filepath.Join(dir, "pdns.conf"), conf, 0o644); err != nil {
+		return nil, false, err
 	}
-	p.mu.Lock()
+	d.p.mu.Lock()
 	zones := map[string][]DNSRecordSpec{}
-	for _, r := range p.state.DNSRecords {
-		if r.Env == env {
+	for _, r := range d.p.state.DNSRecords {
+		if r.Env == d.env {
 			zones[r.Zone] = append(zones[r.Zone], r)
 		}
 	}
-	p.mu.Unlock()
-	var named strings.Builder
-	var names []string
-	for zone := range zones {
-		names = append(names, zone)
+	d.p.mu.Unlock()
+	if d.zones == nil {
+		d.zones = map[string]string{}
 	}
-	sort.Strings(names)
-	for _, zone := range names {
+	var named strings.Builder
+	for _, zone := range slices.Sorted(maps.Keys(zones)) {
 		path := filepath.Join(dir, "zones", zone+".zone")
 		fmt.Fprintf(&named, "zone %q { type master; file %q; };\n", zone, path)
-		if err := os.WriteFile(path, []byte(zoneFile(zone, host, zones[zone])), 0o644); err != nil {
-			return err
+		records := zoneRecords(zones[zone])
+		if _, err := os.Stat(path); err == nil && d.zones[zone] == records {
+			continue
+		}
+		if _, err := replaceFile(path, zoneFile(zone, host, time.Now().Unix(), records), 0o644); err != nil {
+			return nil, false, err
+		}
+		d.zones[zone] = records
+		written = append(written, zone)
+	}
+	for zone := range d.zones {
+		if _, ok := zones[zone]; !ok {
+			delete(d.zones, zone)
+			_ = os.Remove(filepath.Join(dir, "zones", zone+".zone"))
 		}
 	}
-	return os.WriteFile(filepath.Join(dir, "named.conf"), []byte(named.String()), 0o644)
+	zonesChanged, err = replaceFile(filepath.Join(dir, "named.conf"), named.String(), 0o644)
+	return written, zonesChanged, err
 }
 
-// zoneFile renders a zone: SOA, NS and one LUA ifurlup record per record.
-// A check times out after 1 s (PowerDNS's default is 2 s): a load balancer
+// replaceFile replaces path with content (written beside it, then renamed
+// over it) unless it holds that already, and reports whether it did.
+func replaceFile(path, content string, perm os.FileMode) (bool, error) {
+	if cur, err := os.ReadFile(path); err == nil && string(cur) == content {
+		return false, nil
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), perm); err != nil {
+		return false, err
+	}
+	return true, os.Rename(tmp, path)
+}
+
+// zoneFile renders a zone: SOA (serial given), NS, and its records.
+func zoneFile(zone, nsAddr string, serial int64, records string) string {
+	return fmt.Sprintf("$ORIGIN %s.\n@ 60 IN SOA ns.%s. hostmaster.%s. %d 60 30 3600 1\n@ 60 IN NS ns.%s.\nns 60 IN A %s\n%s",
+		zone, zone, zone, serial, zone, nsAddr, records)
+}
+
+// zoneRecords renders a zone's records, one LUA ifurlup record each. A
+// check times out after 1 s (PowerDNS's default is 2 s): a load balancer
 // on loopback answers in milliseconds, and one cut off by a partition never
 // answers, so the shorter timeout takes it out of the answers sooner.
-func zoneFile(zone, nsAddr string, records []DNSRecordSpec) string {
+func zoneRecords(records []DNSRecordSpec) string {
 	sort.Slice(records, func(i, j int) bool { return records[i].Name < records[j].Name })
 	var b strings.Builder
-	fmt.Fprintf(&b, "$ORIGIN %s.\n@ 60 IN SOA ns.%s. hostmaster.%s. %d 60 30 3600 1\n@ 60 IN NS ns.%s.\nns 60 IN A %s\n",
-		zone, zone, zone, time.Now().Unix(), zone, nsAddr)
 	for _, r := range records {
 		var sets []string
 		for _, set := range r.Targets {
@@ -184,7 +222,9 @@ func zoneFile(zone, nsAddr string, records []DNSRecordSpec) string {
 
 // start writes the configuration and starts PowerDNS unless it runs.
 func (d *dnsRunner) start(bin string) error {
-	if err := d.p.writeDNSConfig(d.env, d.addr); err != nil {
+	d.writing.Lock()
+	defer d.writing.Unlock()
+	if _, _, err := d.writeConfig(); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -192,7 +232,8 @@ func (d *dnsRunner) start(bin string) error {
 	name := "dns/" + d.env
 	d.adoptRecorded(d.p, name, "pdns_server", syscall.SIGTERM)
 	if d.proc.running() {
-		return d.reload()
+		// an adopted server may hold older zones: reload them all
+		return d.reload(slices.Sorted(maps.Keys(d.zones)), true)
 	}
 	host, port, _ := net.SplitHostPort(d.addr)
 	if err := portFree(host, port); err != nil {
@@ -208,15 +249,16 @@ func (d *dnsRunner) start(bin string) error {
 	return nil
 }
 
-// reload tells a running PowerDNS to read the zone files again.
-func (d *dnsRunner) reload() error {
+// reload tells a running PowerDNS to read named.conf again when zones
+// came or went, and the given zones' files.
+func (d *dnsRunner) reload(zones []string, rediscover bool) error {
 	dir := d.p.dnsDir(d.env)
-	if out, err := exec.Command("pdns_control", "--config-dir="+dir, "rediscover").CombinedOutput(); err != nil {
-		return fmt.Errorf("dns %s: pdns_control rediscover: %v: %s", d.env, err, out)
+	if rediscover {
+		if out, err := exec.Command("pdns_control", "--config-dir="+dir, "rediscover").CombinedOutput(); err != nil {
+			return fmt.Errorf("dns %s: pdns_control rediscover: %v: %s", d.env, err, out)
+		}
 	}
-	zones, _ := filepath.Glob(filepath.Join(dir, "zones", "*.zone"))
-	for _, z := range zones {
-		zone := strings.TrimSuffix(filepath.Base(z), ".zone")
+	for _, zone := range zones {
 		if out, err := exec.Command("pdns_control", "--config-dir="+dir, "bind-reload-now", zone).CombinedOutput(); err != nil {
 			return fmt.Errorf("dns %s: reload zone %s: %v: %s", d.env, zone, err, out)
 		}
@@ -291,9 +333,14 @@ func (p *Plane) PutDNSRecord(spec DNSRecordSpec) (DNSRecordSpec, error) {
 	return spec, d.refresh()
 }
 
-// refresh rewrites the zones and reloads a running server.
+// refresh rewrites the zones that changed and has a running server reload
+// them. Refreshes of one server run one at a time, so a zone file is never
+// overwritten by an older view of the records.
 func (d *dnsRunner) refresh() error {
-	if err := d.p.writeDNSConfig(d.env, d.addr); err != nil {
+	d.writing.Lock()
+	defer d.writing.Unlock()
+	written, zonesChanged, err := d.writeConfig()
+	if err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -301,7 +348,7 @@ func (d *dnsRunner) refresh() error {
 	if !d.proc.running() {
 		return nil // picked up when it starts
 	}
-	return d.reload()
+	return d.reload(written, zonesChanged)
 }
 
 // GetDNSRecord returns a record.

@@ -2,6 +2,7 @@ package localcloud
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os/exec"
@@ -58,14 +59,20 @@ func waitResolve(t *testing.T, server, name, want string) {
 	t.Fatalf("%s resolves to %v (%v), want %s", name, got, err, want)
 }
 
-func TestHealthCheckedDNS(t *testing.T) {
+// newDNSTestPlane is a test plane, with PowerDNS installed.
+func newDNSTestPlane(t *testing.T) *Plane {
+	t.Helper()
 	if _, err := exec.LookPath("pdns_server"); err != nil {
 		if testing.Short() {
 			t.Skip("pdns_server not installed")
 		}
 		t.Fatal("pdns_server not installed (make test installs it)")
 	}
-	p := newTestPlane(t)
+	return newTestPlane(t)
+}
+
+func TestHealthCheckedDNS(t *testing.T) {
+	p := newDNSTestPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	east, _ := p.PutRegion(RegionSpec{Env: "d", Name: "east"})
@@ -117,5 +124,37 @@ func TestHealthCheckedDNS(t *testing.T) {
 	}
 	if alive(srv.PID) {
 		t.Errorf("pdns_server %d alive after delete", srv.PID)
+	}
+}
+
+// Records of many zones put at once, as a global stack's concurrent steps
+// do: every put succeeds and every zone answers with its own record, none
+// lost to another put's older view of the records.
+func TestConcurrentDNSRecords(t *testing.T) {
+	p := newDNSTestPlane(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	east, _ := p.PutRegion(RegionSpec{Env: "many", Name: "east"})
+	healthServer(t, east.BalancerAddress()+":18091")
+	srv, err := p.PutDNSServer(ctx, DNSServerSpec{Env: "many"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const zones = 40
+	errs := make(chan error, zones)
+	for i := range zones {
+		go func() {
+			_, err := p.PutDNSRecord(DNSRecordSpec{Env: "many", Zone: fmt.Sprintf("z%d.test", i), Name: "@", TTL: 5,
+				Targets: [][]string{{east.BalancerAddress()}}, Port: 18091, HealthPath: "/healthz"})
+			errs <- err
+		}()
+	}
+	for range zones {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range zones {
+		waitResolve(t, srv.Address, fmt.Sprintf("z%d.test", i), east.BalancerAddress())
 	}
 }

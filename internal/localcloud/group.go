@@ -261,7 +261,7 @@ func rolloutKey(s GroupSpec) string {
 	for _, k := range keys {
 		vars = append(vars, k+"="+s.Vars[k])
 	}
-	return fmt.Sprintf("%s|%d|%s|%s", s.Digest, s.Port, strings.Join(vars, ","), strings.Join(s.DatabaseRegions, ","))
+	return fmt.Sprintf("%s|%d|%s|%s|%d", s.Digest, s.Port, strings.Join(vars, ","), strings.Join(s.DatabaseRegions, ","), s.DatabasePort)
 }
 
 // ShortDigest is the first 12 hex digits of an image digest.
@@ -539,7 +539,7 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 		if len(regions) < len(spec.DatabaseRegions) {
 			regions = append([]string{spec.Region}, regions...)
 		}
-		dbURL, err := g.p.DatabaseURL(spec.Env, spec.Service, regions)
+		dbURL, err := g.p.DatabaseURL(spec.Env, spec.Service, spec.DatabasePort, regions)
 		if err != nil {
 			fail(fmt.Errorf("database: %w", err))
 			return

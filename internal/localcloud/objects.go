@@ -86,7 +86,9 @@ type GroupSpec struct {
 	// instances get SHOP_DATABASE_URL naming every member, writes going to
 	// whichever is the primary.
 	DatabaseRegions []string `json:"database_regions,omitempty"`
-	Scaling         Scaling  `json:"scaling"`
+	// DatabasePort is the port its members listen at (0: DatabasePort).
+	DatabasePort int     `json:"database_port,omitempty"`
+	Scaling      Scaling `json:"scaling"`
 	// BlueGreen replaces every instance at once with a second set beside
 	// the serving one, switched at the load balancer, the previous set kept
 	// for Bake; otherwise instances are replaced one at a time.

@@ -90,9 +90,10 @@ type copyRunner struct {
 	dir string
 }
 
-// restoreCopyAddress is a region's scratch database address, 127.0.R.3.
-func restoreCopyAddress(r Region) string {
-	return net.JoinHostPort(fmt.Sprintf("127.0.%d.3", r.Index), strconv.Itoa(DatabasePort))
+// restoreCopyAddress is a region's scratch copy of a database, on
+// 127.0.R.3 at the database's port.
+func restoreCopyAddress(r Region, port int) string {
+	return net.JoinHostPort(fmt.Sprintf("127.0.%d.3", r.Index), strconv.Itoa(databasePort(port)))
 }
 
 // PutRestoreCopy restores a service's newest backup from the vault in
@@ -140,7 +141,7 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, env, service, region string)
 	if err := p.restoreInto(ctx, st.BackupSpec, region, data, cred, true); err != nil {
 		return RestoreCopy{}, err
 	}
-	addr := restoreCopyAddress(reg)
+	addr := restoreCopyAddress(reg, p.specOf(env, st.Primary, service).Port)
 	host, port, _ := net.SplitHostPort(addr)
 	settings := fmt.Sprintf("# A scratch copy restored by bulwark's local control plane.\nlisten_addresses = '%s'\nport = %s\nunix_socket_directories = '%s'\n"+
 		walSettings+"archive_mode = off\nsynchronous_standby_names = ''\nlog_min_messages = warning\n", host, port, dir)

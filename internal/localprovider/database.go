@@ -24,6 +24,8 @@ type DatabaseArgs struct {
 	Replicas           []string `pulumi:"replicas"`
 	Replication        string   `pulumi:"replication"`
 	DeletionProtection bool     `pulumi:"deletionProtection"`
+	// Port is where the member listens on 127.0.R.2: its service's port.
+	Port int `pulumi:"port,optional"`
 }
 
 // DatabaseState adds where it answers, whether it runs, and its role now.
@@ -36,12 +38,12 @@ type DatabaseState struct {
 
 func (*Database) Annotate(a infer.Annotator) {
 	a.SetToken("local", "Database")
-	a.Describe(&Database{}, "PostgreSQL on the region's 127.0.R.2:15432: the primary, or a streaming replica of it (synchronous or asynchronous).")
+	a.Describe(&Database{}, "PostgreSQL on the region's 127.0.R.2, at its service's port: the primary, or a streaming replica of it (synchronous or asynchronous).")
 }
 
 func (a DatabaseArgs) spec() localcloud.DatabaseSpec {
 	return localcloud.DatabaseSpec{Env: a.Env, Region: a.Region, Service: a.Service, Primary: a.Primary,
-		Replicas: a.Replicas, Replication: a.Replication, DeletionProtection: a.DeletionProtection}
+		Replicas: a.Replicas, Replication: a.Replication, DeletionProtection: a.DeletionProtection, Port: a.Port}
 }
 
 func databaseState(a DatabaseArgs, d localcloud.Database) DatabaseState {
@@ -73,7 +75,7 @@ func (*Database) Diff(ctx context.Context, req infer.DiffRequest[DatabaseArgs, D
 	}
 	for name, changed := range map[string]bool{
 		"replicas": strings.Join(o.Replicas, ",") != strings.Join(n.Replicas, ","), "replication": o.Replication != n.Replication,
-		"deletionProtection": o.DeletionProtection != n.DeletionProtection,
+		"deletionProtection": o.DeletionProtection != n.DeletionProtection, "port": o.Port != n.Port,
 	} {
 		if changed {
 			d.DetailedDiff[name] = p.PropertyDiff{Kind: p.Update, InputDiff: true}

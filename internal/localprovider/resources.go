@@ -167,6 +167,8 @@ type InstanceGroupArgs struct {
 	Vars        map[string]string `pulumi:"vars,optional"`
 	// DatabaseRegions are the regions of the service's database members.
 	DatabaseRegions []string `pulumi:"databaseRegions,optional"`
+	// DatabasePort is the port the members listen at.
+	DatabasePort int `pulumi:"databasePort,optional"`
 	// Scaling targets (0: none) and the cooldown between capacity changes.
 	TargetRequests int `pulumi:"targetRequests,optional"`
 	TargetCpu      int `pulumi:"targetCpu,optional"`
@@ -191,7 +193,7 @@ func (*InstanceGroup) Annotate(a infer.Annotator) {
 func (a InstanceGroupArgs) spec() localcloud.GroupSpec {
 	return localcloud.GroupSpec{Env: a.Env, Region: a.Region, Service: a.Service, ImagePath: a.ImagePath, Digest: a.ImageDigest,
 		Port: a.Port, Min: a.Min, Desired: a.Desired, Max: a.Max, Zones: a.Zones, Health: a.Health.check(), Vars: a.Vars,
-		DatabaseRegions: a.DatabaseRegions, BlueGreen: a.BlueGreen, Bake: ms(a.BakeMs),
+		DatabaseRegions: a.DatabaseRegions, DatabasePort: a.DatabasePort, BlueGreen: a.BlueGreen, Bake: ms(a.BakeMs),
 		Scaling: localcloud.Scaling{TargetRequests: a.TargetRequests, TargetCPU: a.TargetCpu, Cooldown: ms(a.CooldownMs)}}
 }
 

@@ -188,10 +188,11 @@ const (
 )
 
 // localReservedPorts are ports a local service may not take: those of stock
-// Debian services, and the local target's own DNS and database ports.
+// Debian services, and the local target's own DNS port. (A service's
+// database listens at the service's own port, on another address.)
 var localReservedPorts = map[int]string{
 	53: "DNS resolvers", 80: "web servers", 443: "web servers", 5432: "a stock PostgreSQL cluster",
-	10053: "the environment's DNS server", 15432: "the environment's databases",
+	10053: "the environment's DNS server",
 }
 
 // reservedRegionNames cannot name a region: they name other stacks.

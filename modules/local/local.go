@@ -135,12 +135,14 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 				"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
 				"primary": pulumi.String(primary), "replicas": pulumi.ToStringArray(replicas),
 				"replication": pulumi.String(string(s.Database.Replication)), "deletionProtection": pulumi.Bool(s.Database.DeletionProtection),
+				"port": pulumi.Int(s.Port), // a database per service in one region: each at its service's port
 			}, db, parent, pulumi.DependsOn([]pulumi.Resource{region}))
 			if err != nil {
 				return nil, err
 			}
 			deps = append(deps, db)
 			groupArgs["databaseRegions"] = pulumi.ToStringArray(append([]string{primary}, replicas...))
+			groupArgs["databasePort"] = pulumi.Int(s.Port)
 			if s.Backup != nil && a.Region.Name == primary {
 				vaults := s.Backup.CopyTo
 				if len(vaults) == 0 {

@@ -16,7 +16,7 @@ service "web" {
 service "db" {
   mode  = "active-active"
   image = "shop"
-  port  = 15432 # ERROR: Reserved port
+  port  = 10053 # ERROR: Reserved port
   capacity {
     min     = 1
     desired = 1
