@@ -37,6 +37,9 @@ import (
 //	PUT    /v1/dns/{env}/{zone}/{name}     body DNSRecordSpec
 //	GET    /v1/dns/{env}/{zone}/{name}
 //	DELETE /v1/dns/{env}/{zone}/{name}
+//	PUT    /v1/parameters/{env}/{region}/{svc}/{name}  body ParameterSpec
+//	GET    /v1/parameters/{env}/{region}/{svc}/{name}
+//	DELETE /v1/parameters/{env}/{region}/{svc}/{name}
 //	PUT    /v1/databases/{env}/{region}/{svc}  body DatabaseSpec; waits until it answers
 //	GET    /v1/databases/{env}/{region}/{svc}
 //	DELETE /v1/databases/{env}/{region}/{svc}
@@ -61,7 +64,7 @@ import (
 // APIVersion is the control plane API's version: bump it whenever the API
 // changes, so that a plane left running by an older build is replaced
 // (EnsureRunning) instead of answering requests it does not know.
-const APIVersion = 10
+const APIVersion = 11
 
 // Build identifies the build of the running code (the Makefile stamps it
 // with -X); a plane of another build is replaced too, so a changed behaviour
@@ -229,6 +232,27 @@ func (p *Plane) Handler(shutdown func()) http.Handler {
 	})
 	mux.HandleFunc("DELETE /v1/dns/{env}/{zone}/{name}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, p.DeleteDNSRecord(recordID(r)))
+	})
+	parameterID := func(r *http.Request) string { return id3(r) + "/" + r.PathValue("name") }
+	mux.HandleFunc("PUT /v1/parameters/{env}/{region}/{svc}/{name}", func(w http.ResponseWriter, r *http.Request) {
+		var spec ParameterSpec
+		if err := decode(r, &spec); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		if spec.ID() != parameterID(r) {
+			reply(w, nil, fmt.Errorf("parameter %s: the body names %s", parameterID(r), spec.ID()))
+			return
+		}
+		got, err := p.PutParameter(spec)
+		reply(w, got, err)
+	})
+	mux.HandleFunc("GET /v1/parameters/{env}/{region}/{svc}/{name}", func(w http.ResponseWriter, r *http.Request) {
+		got, err := p.GetParameter(parameterID(r))
+		reply(w, got, err)
+	})
+	mux.HandleFunc("DELETE /v1/parameters/{env}/{region}/{svc}/{name}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, p.DeleteParameter(parameterID(r)))
 	})
 	mux.HandleFunc("PUT /v1/databases/{env}/{region}/{svc}", func(w http.ResponseWriter, r *http.Request) {
 		var spec DatabaseSpec
@@ -548,6 +572,23 @@ func (c *Client) GetDNSRecord(ctx context.Context, id string) (DNSRecordSpec, er
 // DeleteDNSRecord removes a record.
 func (c *Client) DeleteDNSRecord(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/dns/"+id, nil, nil)
+}
+
+// PutParameter creates or updates a parameter.
+func (c *Client) PutParameter(ctx context.Context, spec ParameterSpec) (ParameterSpec, error) {
+	var r ParameterSpec
+	return r, c.do(ctx, http.MethodPut, "/v1/parameters/"+spec.ID(), spec, &r)
+}
+
+// GetParameter returns a parameter.
+func (c *Client) GetParameter(ctx context.Context, id string) (ParameterSpec, error) {
+	var r ParameterSpec
+	return r, c.do(ctx, http.MethodGet, "/v1/parameters/"+id, nil, &r)
+}
+
+// DeleteParameter removes a parameter.
+func (c *Client) DeleteParameter(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/parameters/"+id, nil, nil)
 }
 
 // PutDatabase creates, updates or restarts a database member and waits for it.

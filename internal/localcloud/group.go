@@ -528,7 +528,10 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 		return
 	}
 	cmd := exec.Command(spec.ImagePath)
-	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "SHOP_LISTEN=" + inst.Address, "SHOP_REGION=" + spec.Region, "SHOP_INSTANCE=" + inst.Name}
+	// the service's parameters as they are in the region's store now, then
+	// what the platform sets (topology keeps their names apart)
+	cmd.Env = append(g.p.parameterEnv(spec.Env, spec.Region, spec.Service),
+		"PATH=/usr/local/bin:/usr/bin:/bin", "SHOP_LISTEN="+inst.Address, "SHOP_REGION="+spec.Region, "SHOP_INSTANCE="+inst.Name)
 	for k, v := range spec.Vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -29,6 +29,7 @@ type persisted struct {
 	DNSRecords map[string]DNSRecordSpec `json:"dns_records"`
 	Databases  map[string]DatabaseSpec  `json:"databases"`
 	Backups    map[string]BackupSpec    `json:"backups"`
+	Parameters map[string]ParameterSpec `json:"parameters"`
 	// PIDs of running processes by name, for adoption after a crash.
 	PIDs map[string]int `json:"pids"`
 }
@@ -58,7 +59,7 @@ func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
 	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}, databases: map[string]*dbRunner{}, backups: map[string]*backupRunner{}, copies: map[string]*copyRunner{},
 		cgroups: newCgroupTree(dir)}
 	p.state = persisted{Regions: map[string]Region{}, Images: map[string]Image{}, Groups: map[string]GroupSpec{}, Balancers: map[string]BalancerSpec{},
-		DNSServers: map[string]DNSServerSpec{}, DNSRecords: map[string]DNSRecordSpec{}, Databases: map[string]DatabaseSpec{}, Backups: map[string]BackupSpec{}, PIDs: map[string]int{}}
+		DNSServers: map[string]DNSServerSpec{}, DNSRecords: map[string]DNSRecordSpec{}, Databases: map[string]DatabaseSpec{}, Backups: map[string]BackupSpec{}, Parameters: map[string]ParameterSpec{}, PIDs: map[string]int{}}
 	b, err := os.ReadFile(p.statePath())
 	switch {
 	case errors.Is(err, os.ErrNotExist):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -92,6 +94,16 @@ func TestGroupBehindBalancer(t *testing.T) {
 	if err != nil || img2.Digest != img.Digest || img2.Path != img.Path {
 		t.Fatalf("rebuild of the same source is not the same image: %v %v", img2, err)
 	}
+	// the service's parameters in this region's store, and others'
+	for _, ps := range []ParameterSpec{
+		{Env: "t", Region: "east", Service: "shop", Name: "GREETING", Value: "hello, east"},
+		{Env: "t", Region: "west", Service: "shop", Name: "GREETING", Value: "hello, west"},
+		{Env: "t", Region: "east", Service: "cart", Name: "CART_ONLY", Value: "1"},
+	} {
+		if _, err := p.PutParameter(ps); err != nil {
+			t.Fatal(err)
+		}
+	}
 	spec := GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: img.Path, Digest: img.Digest,
 		Port: 18080, Min: 1, Desired: 2, Max: 3, Zones: 3, Health: testHealth()}
 	g, err := p.PutGroup(ctx, spec, true)
@@ -100,6 +112,16 @@ func TestGroupBehindBalancer(t *testing.T) {
 	}
 	if g.Healthy() != 2 || g.Instances[0].Zone == g.Instances[1].Zone {
 		t.Fatalf("group = %+v", g)
+	}
+	environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", g.Instances[0].PID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := strings.Split(string(environ), "\x00")
+	if !slices.Contains(vars, "GREETING=hello, east") || slices.ContainsFunc(vars, func(v string) bool {
+		return strings.HasPrefix(v, "CART_ONLY=") || v == "GREETING=hello, west"
+	}) {
+		t.Errorf("an instance of east's shop starts with %q, want east's shop parameters only", vars)
 	}
 	b, err := p.PutBalancer(ctx, BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18080, Health: testHealth()}, true)
 	if err != nil {

@@ -70,6 +70,9 @@ func (p *Plane) AbandonRegion(ctx context.Context, env, region string) ([]string
 		}
 		notes = append(notes, "load balancer "+id+" removed")
 	}
+	if n := p.forgetParameters(prefix); n > 0 {
+		notes = append(notes, fmt.Sprintf("%d parameters of %s/%s removed", n, env, region))
+	}
 	for _, spec := range dbs {
 		note, err := p.abandonDatabase(ctx, spec)
 		if err != nil {

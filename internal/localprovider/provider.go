@@ -35,6 +35,7 @@ func New() (p.Provider, error) {
 			infer.Resource(&DnsRecord{}),
 			infer.Resource(&Database{}),
 			infer.Resource(&BackupPlan{}),
+			infer.Resource(&Parameter{}),
 			infer.Resource(&Data{}),
 		).Build()
 }

@@ -173,6 +173,9 @@ func mockAWSOutputs(token, name string, inputs resource.PropertyMap) resource.Pr
 			state[resource.PropertyKey(k)] = resource.NewProperty(v)
 		}
 	}
+	if n := inputs["name"]; token == "aws:ssm/parameter:Parameter" && n.IsString() {
+		set("arn", fmt.Sprintf("arn:aws:ssm::%s:parameter%s", MockAccount, n.StringValue())) // a parameter's ARN ends in its path
+	}
 	set("arn", fmt.Sprintf("arn:aws:%s::%s:%s", service, MockAccount, name))
 	// the physical name Pulumi's auto-naming would give (name plus a suffix)
 	set("name", name)

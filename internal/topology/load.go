@@ -143,7 +143,7 @@ var (
 	objectiveSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "rto", Required: true}, {Name: "rpo", Required: true}}}
 	regionSchema    = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "primary"}, {Name: "zones"}, {Name: "nat"}}}
 	serviceSchema   = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "mode", Required: true}, {Name: "image", Required: true}, {Name: "port", Required: true}, {Name: "regions"}, {Name: "runtime"}},
+		Attributes: []hcl.AttributeSchema{{Name: "mode", Required: true}, {Name: "image", Required: true}, {Name: "port", Required: true}, {Name: "regions"}, {Name: "runtime"}, {Name: "parameters"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "capacity"}, {Type: "scaling"}, {Type: "health"}, {Type: "dns"}, {Type: "database"}, {Type: "backup"}, {Type: "https"}, {Type: "rollout"},
 		},
@@ -471,6 +471,7 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 	if catalog, ok := d.images.(ManifestCatalog); ok && imgRange != nil && t.Environment.Target == TargetAWS {
 		d.checkRelease(catalog, t.Environment.Name, s, imgRange)
 	}
+	s.Parameters = d.parameters(c.Attributes)
 	if s.Mode == HotStandby && len(s.Regions) < 2 && len(t.Regions) > 0 {
 		d.errorf(c.Attributes["mode"].Range.Ptr(), "Hot standby needs two regions",
 			"Service %q is hot-standby in %d region(s); a standby needs a region to fail over to.", s.Name, len(s.Regions))
@@ -526,6 +527,55 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 	}
 	s.Rollout = d.rollout(blocks["rollout"], s)
 	return s
+}
+
+// Parameter limits: names are environment variable names (instances get
+// them so), values fit Systems Manager Parameter Store's standard tier.
+const (
+	MaxParameterName  = 128
+	MaxParameterValue = 4096
+)
+
+var parameterName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+
+// reservedParameterNames are set on instances by the platform itself.
+var reservedParameterNames = map[string]bool{"PATH": true, "SHOP_LISTEN": true, "SHOP_REGION": true, "SHOP_INSTANCE": true, "SHOP_DATABASE_URL": true}
+
+// parameters reads a service's runtime configuration, each name checked
+// where it is written.
+func (d *decoder) parameters(attrs hcl.Attributes) map[string]string {
+	v, rng := d.value(attrs, "parameters", cty.Map(cty.String))
+	if rng == nil {
+		return nil
+	}
+	ranges := map[string]*hcl.Range{} // each name's own range, when written as an object
+	if pairs, diags := hcl.ExprMap(attrs["parameters"].Expr); !diags.HasErrors() {
+		for _, kv := range pairs {
+			if k, diags := kv.Key.Value(nil); !diags.HasErrors() && k.Type() == cty.String && k.IsKnown() && !k.IsNull() {
+				ranges[k.AsString()] = kv.Key.Range().Ptr()
+			}
+		}
+	}
+	out := map[string]string{}
+	for name, value := range v.AsValueMap() {
+		at := rng
+		if r, ok := ranges[name]; ok {
+			at = r
+		}
+		switch {
+		case len(name) > MaxParameterName || !parameterName.MatchString(name):
+			d.errorf(at, "Invalid parameter name", "Parameter %q: names are environment variable names (instances get them so): upper-case letters, digits and underscores, not starting with a digit, at most %d characters.", name, MaxParameterName)
+		case reservedParameterNames[name] || strings.HasPrefix(name, "BULWARK_"):
+			d.errorf(at, "Reserved parameter name", "Parameter %q: the platform sets it on every instance (PATH, SHOP_LISTEN, SHOP_REGION, SHOP_INSTANCE, SHOP_DATABASE_URL and BULWARK_*); choose another name.", name)
+		case value.IsNull():
+			d.errorf(at, "Invalid parameter value", "Parameter %q has no value.", name)
+		case len(value.AsString()) > MaxParameterValue:
+			d.errorf(at, "Parameter too long", "Parameter %q is %d bytes; a parameter holds at most %d (Parameter Store's standard tier).", name, len(value.AsString()), MaxParameterValue)
+		default:
+			out[name] = value.AsString()
+		}
+	}
+	return out
 }
 
 var rolloutSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "strategy"}, {Name: "canary"}, {Name: "bake"}, {Name: "max_error_rate"}}}

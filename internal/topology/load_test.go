@@ -247,3 +247,55 @@ func compareIgnoringRanges(got, want Service) string {
 	}
 	return fmt.Sprintf("\n got %+v\nwant %+v", got, want)
 }
+
+func TestParameters(t *testing.T) {
+	src := func(value string) []byte {
+		return []byte(`environment "p" {
+  target = "local"
+}
+region "east" {}
+service "shop" {
+  mode  = "active-active"
+  image = "shop"
+  port  = 8080
+  parameters = {
+    LOG_LEVEL = "info"
+    GREETING  = "` + value + `"
+  }
+  capacity {
+    min     = 1
+    desired = 1
+    max     = 1
+  }
+  dns { zone = "shop.test" }
+}
+`)
+	}
+	l := &Loader{Images: testImages}
+	topo, err := l.Load("p.hcl", src("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := topo.Services[0]
+	if !reflect.DeepEqual(s.Parameters, map[string]string{"LOG_LEVEL": "info", "GREETING": "hello"}) {
+		t.Fatalf("parameters = %v", s.Parameters)
+	}
+	if got := topo.ParameterPath(s); got != "/bulwark/p/shop/" {
+		t.Errorf("path = %q", got)
+	}
+	again, err := l.Load("p.hcl", src("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err := (&Loader{Images: testImages}).Load("p.hcl", src("hi")) // a loader caches files by name
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := s.ParametersDigest()
+	if d == "" || again.Services[0].ParametersDigest() != d || changed.Services[0].ParametersDigest() == d {
+		t.Errorf("digests: %q, the same file %q, a changed value %q", d, again.Services[0].ParametersDigest(), changed.Services[0].ParametersDigest())
+	}
+	if (Service{}).ParametersDigest() != "" {
+		t.Error("a service without parameters has a digest")
+	}
+}

@@ -1,6 +1,11 @@
 package topology
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -177,8 +182,31 @@ type Service struct {
 	Backup   *Backup   // nil when the service declares no backups
 	HTTPS    *HTTPS    // nil when the load balancers speak plain HTTP
 	// Rollout is how a new image or configuration reaches the regions.
-	Rollout   Rollout
-	DeclRange hcl.Range
+	Rollout Rollout
+	// Parameters are the service's runtime configuration: copied into the
+	// parameter store of each of its regions, given to instances as
+	// environment variables; a change rolls the service out.
+	Parameters map[string]string
+	DeclRange  hcl.Range
+}
+
+// ParametersDigest identifies the service's parameters ("" when it has
+// none): instances started with other parameters are replaced.
+func (s Service) ParametersDigest() string {
+	if len(s.Parameters) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	for _, name := range slices.Sorted(maps.Keys(s.Parameters)) {
+		fmt.Fprintf(h, "%s=%q\n", name, s.Parameters[name])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// ParameterPath is where a service's parameters live in a region's
+// parameter store: /bulwark/<env>/<service>/<NAME>.
+func (t *Topology) ParameterPath(s Service) string {
+	return "/bulwark/" + t.Environment.Name + "/" + s.Name + "/"
 }
 
 // HTTPS makes the service's load balancers terminate TLS with a certificate

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -386,6 +387,82 @@ func TestDynamoDBGlobalTable(t *testing.T) {
 		if get(pol, "targetTrackingConfiguration", "predefinedMetricSpecification", "predefinedMetricType") != "ALBRequestCountPerTarget" ||
 			get(pol, "targetTrackingConfiguration", "targetValue") != float64(50*60) {
 			t.Errorf("%s: scaling policy %v", r, pol)
+		}
+	}
+}
+
+// Parameters are copied into each region's Parameter Store, readable by the
+// service's instances or containers only, and a change of one reaches them.
+func TestParametersInEveryRegion(t *testing.T) {
+	topo, p := planFile(t, filepath.Join(root(), "modules", "aws", "testdata", "parameters.hcl"))
+	for _, r := range topo.Regions {
+		s := stack(t, p, "params."+r.Name)
+		params := map[string]plan.Resource{}
+		for _, res := range ofType(s, "aws:ssm/parameter:Parameter") {
+			params[fmt.Sprint(res.Inputs["name"])] = res
+		}
+		want := map[string]string{"/bulwark/params/catalog/LOG_LEVEL": "info", "/bulwark/params/catalog/GREETING": "hello", "/bulwark/params/cart/CURRENCY": "EUR"}
+		if len(params) != len(want) {
+			t.Errorf("%s: parameters %v, want %v", r.Name, slices.Collect(maps.Keys(params)), want)
+		}
+		for name, value := range want {
+			in := params[name].Inputs
+			if in["insecureValue"] != value || in["type"] != "String" || in["tier"] != "Standard" {
+				t.Errorf("%s: parameter %s = %v", r.Name, name, in)
+			}
+		}
+		// each role may read its own service's parameters, and no others
+		policies := map[string]map[string]any{}
+		for _, pol := range ofType(s, "aws:iam/rolePolicy:RolePolicy") {
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(fmt.Sprint(pol.Inputs["policy"])), &doc); err != nil {
+				t.Fatalf("%s: policy %s: %v", r.Name, pol.Name, err)
+			}
+			policies[pol.Name] = doc
+		}
+		for svc, names := range map[string][]string{"catalog": {"GREETING", "LOG_LEVEL"}, "cart": {"CURRENCY"}} {
+			var doc map[string]any
+			for name, d := range policies {
+				if strings.Contains(name, svc) {
+					doc = d
+				}
+			}
+			if doc == nil {
+				t.Fatalf("%s: no parameter policy of %s among %v", r.Name, svc, slices.Collect(maps.Keys(policies)))
+			}
+			resources := fmt.Sprint(get(doc, "Statement", "0", "Resource"))
+			for _, n := range names {
+				if !strings.Contains(resources, "parameter/bulwark/params/"+svc+"/"+n) {
+					t.Errorf("%s: %s's policy %s does not grant %s", r.Name, svc, resources, n)
+				}
+			}
+			if other := map[string]string{"catalog": "cart", "cart": "catalog"}[svc]; strings.Contains(resources, "/"+other+"/") {
+				t.Errorf("%s: %s's policy grants %s's parameters: %s", r.Name, svc, other, resources)
+			}
+			if by := get(doc, "Statement", "1", "Resource"); by != "arn:aws:ssm::"+plan.MockAccount+":parameter/bulwark/params/"+svc {
+				t.Errorf("%s: %s may read by path %v", r.Name, svc, by)
+			}
+		}
+		// instances: the path and the digest in their tags
+		lts := ofType(s, "aws:ec2/launchTemplate:LaunchTemplate")
+		if len(lts) != 1 {
+			t.Fatalf("%s: %d launch templates", r.Name, len(lts))
+		}
+		digest := topo.Services[0].ParametersDigest()
+		if tags := get(lts[0].Inputs, "tagSpecifications", "0", "tags"); get(tags.(map[string]any), "bulwark:parameters") != "/bulwark/params/catalog/" ||
+			get(tags.(map[string]any), "bulwark:parameters-digest") != digest {
+			t.Errorf("%s: instance tags %v, want the parameters' path and digest %s", r.Name, tags, digest)
+		}
+		// containers: each parameter from the store, the digest beside them
+		var defs []map[string]any
+		if err := json.Unmarshal([]byte(fmt.Sprint(ofType(s, "aws:ecs/taskDefinition:TaskDefinition")[0].Inputs["containerDefinitions"])), &defs); err != nil {
+			t.Fatal(err)
+		}
+		if get(defs[0], "secrets", "0", "name") != "CURRENCY" || !strings.HasSuffix(fmt.Sprint(get(defs[0], "secrets", "0", "valueFrom")), ":parameter/bulwark/params/cart/CURRENCY") {
+			t.Errorf("%s: container secrets %v", r.Name, defs[0]["secrets"])
+		}
+		if !strings.Contains(fmt.Sprint(defs[0]["environment"]), topo.Services[1].ParametersDigest()) {
+			t.Errorf("%s: container environment %v lacks the parameters' digest", r.Name, defs[0]["environment"])
 		}
 	}
 }

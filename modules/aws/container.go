@@ -26,8 +26,21 @@ const (
 
 // containerDefinitions is the task's one container: the image pinned by
 // digest, a read-only root file system, logs to CloudWatch.
-func containerDefinitions(a ServiceArgs, logGroup string) (string, error) {
+func containerDefinitions(a ServiceArgs, logGroup string, params *parameters, paramARNs []string) (string, error) {
 	s := a.Service
+	env := []map[string]string{
+		{"name": "SHOP_LISTEN", "value": fmt.Sprintf("0.0.0.0:%d", s.Port)},
+		{"name": "SHOP_REGION", "value": a.Region.Name},
+	}
+	// parameters come from the region's store when a task starts; their
+	// digest makes a changed value a new task definition, deployed as any
+	secrets := []map[string]string{}
+	if params != nil {
+		env = append(env, map[string]string{"name": "BULWARK_PARAMETERS_DIGEST", "value": params.digest})
+		for i, key := range params.names {
+			secrets = append(secrets, map[string]string{"name": key, "valueFrom": paramARNs[i]})
+		}
+	}
 	defs := []map[string]any{{
 		"name":                   s.Name,
 		"image":                  a.Container,
@@ -35,10 +48,7 @@ func containerDefinitions(a ServiceArgs, logGroup string) (string, error) {
 		"readonlyRootFilesystem": true,
 		"user":                   "65532:65532",
 		"portMappings":           []map[string]any{{"containerPort": s.Port, "protocol": "tcp"}},
-		"environment": []map[string]string{
-			{"name": "SHOP_LISTEN", "value": fmt.Sprintf("0.0.0.0:%d", s.Port)},
-			{"name": "SHOP_REGION", "value": a.Region.Name},
-		},
+		"environment":            env,
 		"logConfiguration": map[string]any{
 			"logDriver": "awslogs",
 			"options": map[string]string{
@@ -46,6 +56,9 @@ func containerDefinitions(a ServiceArgs, logGroup string) (string, error) {
 			},
 		},
 	}}
+	if len(secrets) > 0 {
+		defs[0]["secrets"] = secrets
+	}
 	b, err := json.Marshal(defs)
 	return string(b), err
 }
@@ -54,7 +67,7 @@ func containerDefinitions(a ServiceArgs, logGroup string) (string, error) {
 // definition pinned to the image digest, and a Fargate service over every
 // zone's private subnet that rolls back a deployment that does not become
 // healthy, scaled between the environment's bounds.
-func newContainers(ctx *pulumi.Context, name string, a ServiceArgs, front *frontDoor, child pulumi.ResourceOption) (*ecs.Service, error) {
+func newContainers(ctx *pulumi.Context, name string, a ServiceArgs, front *frontDoor, params *parameters, child pulumi.ResourceOption) (*ecs.Service, error) {
 	s := a.Service
 	prefix := fmt.Sprintf("%s-%s", a.Topology.Environment.Name, s.Name)
 	t := tags(a.Topology, a.Region.Name, s.Name)
@@ -82,11 +95,23 @@ func newContainers(ctx *pulumi.Context, name string, a ServiceArgs, front *front
 	}, child); err != nil {
 		return nil, err
 	}
+	if params != nil {
+		// the execution role hands the parameters to the container
+		if _, err := iam.NewRolePolicy(ctx, name+"-parameters", &iam.RolePolicyArgs{Role: execRole.Name, Policy: params.readPolicy}, child); err != nil {
+			return nil, err
+		}
+	}
 	taskRole, err := iam.NewRole(ctx, name+"-task", &iam.RoleArgs{AssumeRolePolicy: pulumi.String(assumeRolePolicy("ecs-tasks.amazonaws.com")), Tags: t}, child)
 	if err != nil {
 		return nil, err
 	}
-	defs := logs.Name.ApplyT(func(group string) (string, error) { return containerDefinitions(a, group) }).(pulumi.StringOutput)
+	var arns pulumi.StringArrayOutput = pulumi.StringArray{}.ToStringArrayOutput()
+	if params != nil {
+		arns = params.arns
+	}
+	defs := pulumi.All(logs.Name, arns).ApplyT(func(v []any) (string, error) {
+		return containerDefinitions(a, v[0].(string), params, v[1].([]string))
+	}).(pulumi.StringOutput)
 	task, err := ecs.NewTaskDefinition(ctx, name, &ecs.TaskDefinitionArgs{
 		Family:                  pulumi.String(prefix),
 		RequiresCompatibilities: pulumi.StringArray{pulumi.String("FARGATE")},

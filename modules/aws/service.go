@@ -81,16 +81,20 @@ func NewService(ctx *pulumi.Context, name string, a ServiceArgs, opts ...pulumi.
 	if err != nil {
 		return nil, err
 	}
+	params, err := newParameters(ctx, name, a, child)
+	if err != nil {
+		return nil, err
+	}
 	outs := pulumi.Map{"endpoint": front.alb.DnsName, "runtime": pulumi.String(string(a.Service.Runtime))}
 	switch a.Service.Runtime {
 	case topology.RuntimeContainer:
-		ecsService, err := newContainers(ctx, name, a, front, child)
+		ecsService, err := newContainers(ctx, name, a, front, params, child)
 		if err != nil {
 			return nil, err
 		}
 		outs["ecsService"], outs["image"] = ecsService.Name, pulumi.String(a.Container)
 	default:
-		groups, err := newInstances(ctx, name, a, front, child)
+		groups, err := newInstances(ctx, name, a, front, params, child)
 		if err != nil {
 			return nil, err
 		}
@@ -272,7 +276,7 @@ func trackedMetric(sc topology.Scaling, front *frontDoor, tg *lb.TargetGroup, cp
 // per group a launch template from the region's AMI and an autoscaling
 // group over every zone. A blue-green service has a group per colour in
 // its state (each behind its colour's target group); any other, blue's.
-func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontDoor, child pulumi.ResourceOption) (map[topology.Colour]*autoscaling.Group, error) {
+func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontDoor, params *parameters, child pulumi.ResourceOption) (map[topology.Colour]*autoscaling.Group, error) {
 	s := a.Service
 	t := tags(a.Topology, a.Region.Name, s.Name)
 	if a.InstanceType == "" {
@@ -289,6 +293,12 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 	}, child); err != nil {
 		return nil, err
 	}
+	if params != nil {
+		// and read the service's parameters in their region's store
+		if _, err := iam.NewRolePolicy(ctx, name+"-parameters", &iam.RolePolicyArgs{Role: role.Name, Policy: params.readPolicy}, child); err != nil {
+			return nil, err
+		}
+	}
 	profile, err := iam.NewInstanceProfile(ctx, name, &iam.InstanceProfileArgs{Role: role.Name, Tags: t}, child)
 	if err != nil {
 		return nil, err
@@ -303,7 +313,7 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 		if !ok {
 			continue
 		}
-		g, err := newGroup(ctx, colourName(name, c), a, groupArgs{colour: c, image: image, profile: profile, front: front}, child)
+		g, err := newGroup(ctx, colourName(name, c), a, groupArgs{colour: c, image: image, profile: profile, front: front, params: params}, child)
 		if err != nil {
 			return nil, err
 		}
@@ -318,6 +328,7 @@ type groupArgs struct {
 	image   topology.ImageRef
 	profile *iam.InstanceProfile
 	front   *frontDoor
+	params  *parameters // nil without parameters
 }
 
 // newGroup declares one instance group: its launch template, its
@@ -335,6 +346,15 @@ func newGroup(ctx *pulumi.Context, name string, a ServiceArgs, g groupArgs, chil
 	if a.BlueGreen != nil {
 		groupTagValues = append(groupTagValues, "bulwark:colour", string(g.colour))
 	}
+	instanceTags := []string{"bulwark:image-build", g.image.Build}
+	after := child
+	if g.params != nil {
+		// instances read their parameters from the path their tag names at
+		// boot; the digest makes a changed value a new launch template
+		// version, which the instance refresh rolls out
+		instanceTags = append(instanceTags, "bulwark:parameters", g.params.path, "bulwark:parameters-digest", g.params.digest)
+		after = pulumi.Composite(child, pulumi.DependsOn(g.params.resources))
+	}
 	template, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{
 		NamePrefix:          pulumi.String(prefix + "-"),
 		ImageId:             pulumi.String(g.image.Digest),
@@ -351,11 +371,11 @@ func newGroup(ctx *pulumi.Context, name string, a ServiceArgs, g groupArgs, chil
 			},
 		}},
 		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{ec2.LaunchTemplateTagSpecificationArgs{
-			ResourceType: pulumi.String("instance"), Tags: tags(a.Topology, a.Region.Name, s.Name, "bulwark:image-build", g.image.Build),
+			ResourceType: pulumi.String("instance"), Tags: tags(a.Topology, a.Region.Name, s.Name, instanceTags...),
 		}},
 		UpdateDefaultVersion: pulumi.Bool(true),
 		Tags:                 t,
-	}, child)
+	}, after)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,9 @@ package local
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -18,7 +20,13 @@ const (
 	TypeLoadBalancer  = "bulwark:local:LoadBalancer"
 	TypeDatabase      = "bulwark:local:Database"
 	TypeBackupPlan    = "bulwark:local:BackupPlan"
+	TypeParameter     = "bulwark:local:Parameter"
 )
+
+// Parameter is a service's parameter in a region's store.
+type Parameter struct {
+	pulumi.CustomResourceState
+}
 
 // BackupPlan is a service database's backup plan.
 type BackupPlan struct {
@@ -127,6 +135,22 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			groupArgs["cooldownMs"] = pulumi.Int(int(sc.Cooldown.Milliseconds()))
 		}
 		deps := []pulumi.Resource{region}
+		// the parameters are in the region's store before instances start
+		// with them, and a changed value replaces the instances
+		for _, name := range slices.Sorted(maps.Keys(s.Parameters)) {
+			param := &Parameter{}
+			err := ctx.RegisterResource(TypeParameter, s.Name+"-"+name, pulumi.Map{
+				"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
+				"name": pulumi.String(name), "value": pulumi.String(s.Parameters[name]),
+			}, param, parent)
+			if err != nil {
+				return nil, err
+			}
+			deps = append(deps, param)
+		}
+		if digest := s.ParametersDigest(); digest != "" {
+			groupArgs["vars"] = pulumi.StringMap{"BULWARK_PARAMETERS_DIGEST": pulumi.String(digest)}
+		}
 		var db *Database
 		if s.Database != nil {
 			primary, replicas := a.Topology.PrimaryRegionOf(s)

@@ -68,6 +68,10 @@ service "hs" {
     strategy = "blue-green"
     bake     = "20s"
   }
+  parameters = {
+    LOG_LEVEL = "debug"
+    GREETING  = "hello"
+  }
 }
 `
 
@@ -133,6 +137,30 @@ func TestRegionResources(t *testing.T) {
 	}
 	if _, ok := g["m.west bulwark:local:Database hs"]; ok {
 		t.Error("hs has no database block, yet has a database")
+	}
+	// a region's databases each listen at their service's port
+	if db := g["m.east bulwark:local:Database aa"]; db.Inputs["port"] != float64(8080) || group.Inputs["databasePort"] != float64(8080) {
+		t.Errorf("database port %v, the group's %v; want the service's 8080", db.Inputs["port"], group.Inputs["databasePort"])
+	}
+	// parameters: in the store of each region of the service, the group
+	// carrying their digest so a change replaces its instances
+	for _, region := range []string{"east", "west"} {
+		for name, value := range map[string]string{"LOG_LEVEL": "debug", "GREETING": "hello"} {
+			p, ok := g["m."+region+" bulwark:local:Parameter hs-"+name]
+			if !ok || p.Inputs["value"] != value || p.Inputs["service"] != "hs" || p.Inputs["region"] != region || p.Inputs["name"] != name {
+				t.Errorf("parameter %s in %s = %v (%v)", name, region, p.Inputs, ok)
+			}
+		}
+		vars, _ := g["m."+region+" bulwark:local:InstanceGroup hs"].Inputs["vars"].(map[string]any)
+		if d, _ := vars["BULWARK_PARAMETERS_DIGEST"].(string); len(d) != 16 {
+			t.Errorf("hs's group in %s carries vars %v, want the parameters' digest", region, vars)
+		}
+	}
+	if _, ok := g["m.north bulwark:local:Parameter hs-GREETING"]; ok {
+		t.Error("a parameter in north, where hs does not run")
+	}
+	if _, ok := group.Inputs["vars"]; ok {
+		t.Errorf("aa has no parameters, yet its group has vars %v", group.Inputs["vars"])
 	}
 	img := g["m.west bulwark:local:Image hs"]
 	if d, _ := img.Inputs["sourceDigest"].(string); len(d) != len("sha256:")+64 {

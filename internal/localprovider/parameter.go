@@ -1,0 +1,95 @@
+package localprovider
+
+import (
+	"context"
+
+	"github.com/pulumi/pulumi-go-provider/infer"
+
+	"github.com/bulwark-dev/bulwark/internal/localcloud"
+)
+
+// Parameter is one value of a service's runtime configuration in one
+// region's parameter store (the local Systems Manager Parameter Store).
+type Parameter struct{}
+
+// ParameterArgs name the parameter and give its value.
+type ParameterArgs struct {
+	Env     string `pulumi:"env" provider:"replaceOnChanges"`
+	Region  string `pulumi:"region" provider:"replaceOnChanges"`
+	Service string `pulumi:"service" provider:"replaceOnChanges"`
+	Name    string `pulumi:"name" provider:"replaceOnChanges"`
+	Value   string `pulumi:"value"`
+}
+
+// ParameterState is the parameter as stored.
+type ParameterState struct {
+	ParameterArgs
+}
+
+func (*Parameter) Annotate(a infer.Annotator) {
+	a.SetToken("local", "Parameter")
+	a.Describe(&Parameter{}, "A service's parameter in one region's store; the service's instances start with it as an environment variable.")
+}
+
+func (a ParameterArgs) spec() localcloud.ParameterSpec {
+	return localcloud.ParameterSpec{Env: a.Env, Region: a.Region, Service: a.Service, Name: a.Name, Value: a.Value}
+}
+
+// put stores the parameter unless this is a preview.
+func (a ParameterArgs) put(ctx context.Context, dryRun bool) error {
+	if dryRun {
+		return nil
+	}
+	c, err := client(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = c.PutParameter(ctx, a.spec())
+	return wrap("parameter "+a.spec().ID(), err)
+}
+
+func (*Parameter) Create(ctx context.Context, req infer.CreateRequest[ParameterArgs]) (infer.CreateResponse[ParameterState], error) {
+	err := req.Inputs.put(ctx, req.DryRun)
+	return infer.CreateResponse[ParameterState]{ID: req.Inputs.spec().ID(), Output: ParameterState{req.Inputs}}, err
+}
+
+func (*Parameter) Update(ctx context.Context, req infer.UpdateRequest[ParameterArgs, ParameterState]) (infer.UpdateResponse[ParameterState], error) {
+	err := req.Inputs.put(ctx, req.DryRun)
+	return infer.UpdateResponse[ParameterState]{Output: ParameterState{req.Inputs}}, err
+}
+
+// Read is the parameter as the store holds it: a value changed there is
+// drift, a parameter gone from it is recreated.
+func (*Parameter) Read(ctx context.Context, req infer.ReadRequest[ParameterArgs, ParameterState]) (infer.ReadResponse[ParameterArgs, ParameterState], error) {
+	c, err := client(ctx)
+	if err != nil {
+		return infer.ReadResponse[ParameterArgs, ParameterState]{}, err
+	}
+	s, err := c.GetParameter(ctx, req.ID)
+	if gone(err) {
+		return infer.ReadResponse[ParameterArgs, ParameterState]{}, nil
+	}
+	if err != nil {
+		return infer.ReadResponse[ParameterArgs, ParameterState]{}, wrap("parameter "+req.ID, err)
+	}
+	in := ParameterArgs{Env: s.Env, Region: s.Region, Service: s.Service, Name: s.Name, Value: s.Value}
+	return infer.ReadResponse[ParameterArgs, ParameterState]{ID: req.ID, Inputs: in, State: ParameterState{in}}, nil
+}
+
+func (*Parameter) Delete(ctx context.Context, req infer.DeleteRequest[ParameterState]) (infer.DeleteResponse, error) {
+	c, err := client(ctx)
+	if err != nil {
+		return infer.DeleteResponse{}, err
+	}
+	err = c.DeleteParameter(ctx, req.ID)
+	if gone(err) {
+		err = nil
+	}
+	return infer.DeleteResponse{}, wrap("parameter "+req.ID, err)
+}
+
+var (
+	_ infer.CustomUpdate[ParameterArgs, ParameterState] = (*Parameter)(nil)
+	_ infer.CustomRead[ParameterArgs, ParameterState]   = (*Parameter)(nil)
+	_ infer.CustomDelete[ParameterState]                = (*Parameter)(nil)
+)
