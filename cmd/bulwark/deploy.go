@@ -161,7 +161,15 @@ func runnerFor(p *project.Project, t *topology.Topology, parallel int, refresh b
 		Env:             map[string]string{"BULWARK_STATE_DIR": stateDir},
 		RefreshBeforeUp: refresh,
 	}
+	checkpoints, err := engine.CheckpointsFor(string(t.Environment.Target), os.Getenv(engine.CheckpointsEnv))
+	if err != nil {
+		return nil, err
+	}
+	cfg.Checkpoints = checkpoints
 	if t.Environment.Target == topology.TargetLocal {
+		if cfg.Parallel == 0 {
+			cfg.Parallel = engine.LocalParallel
+		}
 		dir, err := engine.FindProvider(p.Root)
 		if err != nil {
 			return nil, err

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,6 +159,17 @@ func writeLocalStatus(w io.Writer, st localcloud.Status) {
 				fmt.Fprintf(w, "  %-28s ttl %-3d health-checked %v on port %d %s\n", r.FQDN(), r.TTL, r.Targets, r.Port, r.HealthPath)
 			}
 		}
+	}
+	if len(st.Parameters) > 0 {
+		perService := map[string]int{} // env/region/service → count
+		for _, p := range st.Parameters {
+			perService[p.Env+"/"+p.Region+"/"+p.Service]++
+		}
+		var parts []string
+		for _, id := range slices.Sorted(maps.Keys(perService)) {
+			parts = append(parts, fmt.Sprintf("%s %d", id, perService[id]))
+		}
+		fmt.Fprintf(w, "\nparameters: %s\n", strings.Join(parts, ", "))
 	}
 	if len(st.Images) > 0 {
 		var digests []string

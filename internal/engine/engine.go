@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/blang/semver"
@@ -69,6 +71,58 @@ type Config struct {
 	// RefreshBeforeUp refreshes each stack's state from reality before Up
 	// (pulumi up --refresh), so drift is repaired.
 	RefreshBeforeUp bool
+	// Checkpoints is when the engine writes a stack's state during an
+	// operation (the zero value: after every step).
+	Checkpoints Checkpoints
+}
+
+// Checkpoints is when the engine writes a stack's state during an operation.
+type Checkpoints string
+
+const (
+	// CheckpointEveryStep is the engine's default: the whole state is
+	// written after every step, so an interrupted update's state records
+	// every resource created before it stopped. Its cost grows with the
+	// square of the stack's size.
+	CheckpointEveryStep Checkpoints = "every-step"
+	// CheckpointAtEnd writes the state once, when the operation ends
+	// (PULUMI_SKIP_CHECKPOINTS). An update killed mid-way leaves the state
+	// as it was before: what it created is not recorded. Only for a target
+	// whose resources the next update adopts by name, as the local control
+	// plane does, rather than creating them a second time.
+	CheckpointAtEnd Checkpoints = "end"
+)
+
+// CheckpointsEnv overrides a target's checkpoint setting.
+const CheckpointsEnv = "BULWARK_ENGINE_CHECKPOINTS"
+
+// LocalParallel is the engine's parallelism on the local target: its steps
+// wait on the control plane (a group's health, a server's start) far more
+// than they use a CPU, so more run at once than the engine's default of
+// four per core.
+const LocalParallel = 32
+
+// CheckpointsFor is a target's checkpoint setting: at the end for local,
+// whose control plane puts every object by its name so a rerun adopts it,
+// every step for aws, where a resource created but not recorded would be
+// orphaned (and created twice); override is BULWARK_ENGINE_CHECKPOINTS.
+func CheckpointsFor(target, override string) (Checkpoints, error) {
+	switch c := Checkpoints(override); c {
+	case CheckpointEveryStep:
+		return c, nil
+	case CheckpointAtEnd:
+		if target != "local" {
+			return "", fmt.Errorf("%s=%s: only the local target adopts what an interrupted update created; on %s it would be orphaned", CheckpointsEnv, c, target)
+		}
+		return c, nil
+	case "":
+		if target == "local" {
+			return CheckpointAtEnd, nil
+		}
+		return CheckpointEveryStep, nil
+	default:
+		return "", fmt.Errorf("%s=%q: want %q or %q", CheckpointsEnv, override, CheckpointEveryStep, CheckpointAtEnd)
+	}
 }
 
 // Op is an engine verb.
@@ -240,6 +294,9 @@ func (r *Runner) options(folder string) ([]auto.LocalWorkspaceOption, error) {
 		"PULUMI_CONFIG_PASSPHRASE":                    r.cfg.Passphrase,
 		"PULUMI_HOME":                                 r.cfg.Home,
 	}
+	if r.cfg.Checkpoints == CheckpointAtEnd {
+		env["PULUMI_SKIP_CHECKPOINTS"] = "true"
+	}
 	maps.Copy(env, r.cfg.Env)
 	return []auto.LocalWorkspaceOption{
 		auto.Pulumi(r.cmd), auto.Project(proj), auto.WorkDir(work), auto.EnvVars(env), auto.PulumiHome(r.cfg.Home),
@@ -358,6 +415,11 @@ func (r *Runner) operate(ctx context.Context, op Op, stack string, program pulum
 	s, err := r.stack(ctx, stack, program)
 	if err != nil {
 		return out, err
+	}
+	for _, note := range r.clearStaleLocks(stack) {
+		if progress != nil {
+			progress(Event{Stack: stack, Kind: EventDiagnostic, Severity: "decision", Message: note})
+		}
 	}
 	ch, done, diags := pump(stack, progress)
 	changes, outputs, err := run(ctx, s, ch, r.cfg.Parallel)
@@ -521,6 +583,52 @@ func (r *Runner) Unlock(ctx context.Context, stack string) error {
 		return classify(stack, "unlock", err)
 	}
 	return nil
+}
+
+// clearStaleLocks removes a stack's locks left in a file backend by an
+// update whose process died on this machine (a kill -9, a power loss): its
+// lock names the host and the PID of the pulumi process that took it. A
+// lock of another host, or of a process that runs, is left alone (the
+// operation then fails with ErrLocked). It returns what it removed.
+func (r *Runner) clearStaleLocks(stack string) []string {
+	root, ok := strings.CutPrefix(r.cfg.Backend, "file://")
+	if !ok {
+		return nil
+	}
+	root, _, _ = strings.Cut(root, "?")
+	host, err := os.Hostname()
+	if err != nil {
+		return nil
+	}
+	locks := filepath.Join(root, ".pulumi", "locks")
+	files, _ := filepath.Glob(filepath.Join(locks, "*", r.cfg.Project, stack, "*.json"))
+	legacy, _ := filepath.Glob(filepath.Join(locks, stack, "*.json"))
+	var notes []string
+	for _, f := range append(files, legacy...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var lock struct {
+			PID       int       `json:"pid"`
+			Hostname  string    `json:"hostname"`
+			Timestamp time.Time `json:"timestamp"`
+		}
+		if json.Unmarshal(b, &lock) != nil || lock.Hostname != host || lock.PID <= 0 || processRuns(lock.PID) {
+			continue
+		}
+		if os.Remove(f) == nil {
+			_ = os.Remove(f + ".attrs") // the file backend's sidecar of the lock
+			notes = append(notes, fmt.Sprintf("removed the lock left by update process %d (taken %s), which no longer runs", lock.PID, lock.Timestamp.Format(time.RFC3339)))
+		}
+	}
+	return notes
+}
+
+// processRuns reports whether a process with that PID exists.
+func processRuns(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 func (r *Runner) workspace(ctx context.Context) (auto.Workspace, error) {

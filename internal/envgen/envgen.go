@@ -11,18 +11,39 @@ import (
 type Size struct {
 	Regions  int
 	Services int
+	// Parameters each service has (P1..Pn).
+	Parameters int
+	// Light environments run one instance per service and no database:
+	// their weight is their resources, not the programs those start.
+	Light bool
 }
 
-func (s Size) String() string { return fmt.Sprintf("%dx%d", s.Regions, s.Services) }
+// String is 3x20, 3x20p20 with parameters, 3x20p20-light when light.
+func (s Size) String() string {
+	out := fmt.Sprintf("%dx%d", s.Regions, s.Services)
+	if s.Parameters > 0 {
+		out += fmt.Sprintf("p%d", s.Parameters)
+	}
+	if s.Light {
+		out += "-light"
+	}
+	return out
+}
 
 // Name is the environment's name for a size: gen-3x20.
 func (s Size) Name() string { return "gen-" + s.String() }
 
 // Source returns the HCL of a local environment of that size: regions r1..rN
-// (r1 primary), services s1..sM in every region, every third with a database.
+// (r1 primary), services s1..sM in every region, every third with a
+// database unless the size is light.
 func Source(s Size) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "environment %q {\n  target = \"local\"\n}\n", s.Name())
+	if s.Light {
+		// one instance per service is what makes it light: said so, for the
+		// policies that would refuse it
+		b.WriteString("policy \"min-capacity\" {\n  enforcement = \"advisory\"\n}\npolicy \"zone-spread\" {\n  enforcement = \"advisory\"\n}\n")
+	}
 	for r := 1; r <= s.Regions; r++ {
 		fmt.Fprintf(&b, "region \"r%d\" {\n  primary = %v\n}\n", r, r == 1)
 	}
@@ -32,9 +53,20 @@ func Source(s Size) string {
 			mode = "hot-standby"
 		}
 		fmt.Fprintf(&b, "service \"s%d\" {\n  mode  = %q\n  image = \"shop\"\n  port  = %d\n", i, mode, 20000+i)
-		b.WriteString("  capacity {\n    min     = 2\n    desired = 2\n    max     = 4\n  }\n")
+		if s.Light {
+			b.WriteString("  capacity {\n    min     = 1\n    desired = 1\n    max     = 2\n  }\n")
+		} else {
+			b.WriteString("  capacity {\n    min     = 2\n    desired = 2\n    max     = 4\n  }\n")
+		}
 		fmt.Fprintf(&b, "  dns {\n    zone = \"s%d.test\"\n  }\n", i)
-		if i%3 == 0 {
+		if s.Parameters > 0 {
+			b.WriteString("  parameters = {\n")
+			for p := 1; p <= s.Parameters; p++ {
+				fmt.Fprintf(&b, "    P%d = \"v1\"\n", p)
+			}
+			b.WriteString("  }\n")
+		}
+		if i%3 == 0 && !s.Light {
 			b.WriteString("  database {\n    engine = \"postgres\"\n  }\n")
 		}
 		b.WriteString("}\n")

@@ -6,7 +6,6 @@ import (
 	"math"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -125,7 +124,7 @@ func (p *Plane) balancerRequests(id string) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("no load balancer %s", id)
 	}
-	conn, err := net.DialTimeout("unix", filepath.Join(p.balancerDir(spec), "admin.sock"), time.Second)
+	conn, err := net.DialTimeout("unix", p.adminSocket(spec), time.Second)
 	if err != nil {
 		return 0, err
 	}

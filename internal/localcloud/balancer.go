@@ -2,6 +2,8 @@ package localcloud
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -29,6 +31,23 @@ func (p *Plane) balancerName(spec BalancerSpec) string { return "balancer/" + sp
 
 func (p *Plane) balancerDir(spec BalancerSpec) string {
 	return filepath.Join(p.dir, "balancers", spec.Env, spec.Region, spec.Service)
+}
+
+// maxSocketPath is the longest unix socket path HAProxy binds (its limit,
+// below the kernel's 108 bytes).
+const maxSocketPath = 97
+
+// adminSocket is where a balancer's HAProxy answers its runtime API: in its
+// folder, or, when that path is too long for a unix socket (a deep state
+// directory), in a short folder of the system's temporary directory named
+// by a hash of it.
+func (p *Plane) adminSocket(spec BalancerSpec) string {
+	path := filepath.Join(p.balancerDir(spec), "admin.sock")
+	if len(path) <= maxSocketPath {
+		return path
+	}
+	sum := sha256.Sum256([]byte(path))
+	return filepath.Join(os.TempDir(), "bulwark-sockets", hex.EncodeToString(sum[:8])+".sock")
 }
 
 // PutBalancer creates, updates or restarts a load balancer in front of the
@@ -93,7 +112,11 @@ func (b *balancerRunner) apply(haproxy string, spec BalancerSpec, backends []str
 		return err
 	}
 	listen := net.JoinHostPort(b.region.BalancerAddress(), strconv.Itoa(spec.Port))
-	cfg := haproxyConfig(spec, listen, backends, filepath.Join(dir, "admin.sock"))
+	sock := b.p.adminSocket(spec)
+	if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
+		return err
+	}
+	cfg := haproxyConfig(spec, listen, backends, sock)
 	if b.proc == nil {
 		b.adoptRecorded(b.p, b.p.balancerName(spec), "haproxy", syscall.SIGTERM)
 		if old, err := os.ReadFile(filepath.Join(dir, "haproxy.cfg")); err == nil && b.proc != nil {
@@ -198,6 +221,7 @@ func (p *Plane) DeleteBalancer(id string) error {
 	if ok {
 		b.stop(5 * time.Second)
 		p.setPID(p.balancerName(spec), 0)
+		_ = os.Remove(p.adminSocket(spec)) // when it lies outside the folder
 		_ = os.RemoveAll(p.balancerDir(spec))
 	}
 	return err

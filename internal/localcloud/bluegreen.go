@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -174,7 +173,7 @@ func (p *Plane) balancerCommand(spec GroupSpec, cmd string) (string, bool, error
 	if !ok || !b.status().Running {
 		return "", false, nil
 	}
-	sock := filepath.Join(p.balancerDir(BalancerSpec{Env: spec.Env, Region: spec.Region, Service: spec.Service}), "admin.sock")
+	sock := p.adminSocket(BalancerSpec{Env: spec.Env, Region: spec.Region, Service: spec.Service})
 	c, err := net.DialTimeout("unix", sock, time.Second)
 	if err != nil {
 		return "", true, err

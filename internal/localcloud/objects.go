@@ -57,6 +57,9 @@ type Image struct {
 	ImageSpec
 	Digest string `json:"digest"` // sha256:<hex> of the executable
 	Path   string `json:"path"`   // the executable; never overwritten
+	// SourceDigest is the SourceDigest it was built from: a build of the
+	// same source reuses it.
+	SourceDigest string `json:"source_digest,omitempty"`
 }
 
 // HealthCheck is how instances are checked.
@@ -182,4 +185,5 @@ type Status struct {
 	DNSRecords []DNSRecordSpec `json:"dns_records"`
 	Databases  []Database      `json:"databases"`
 	Backups    []Backup        `json:"backups"`
+	Parameters []ParameterSpec `json:"parameters"`
 }

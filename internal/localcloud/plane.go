@@ -49,6 +49,7 @@ type Plane struct {
 	copies    map[string]*copyRunner // restore copies: scratch, not persisted
 
 	cgroups *cgroupTree // where processes start, by region (partition.go)
+	builds  sync.Map    // one *sync.Mutex per image source being built
 }
 
 // NewPlane loads the state in dir. Call Start to run what it holds.
@@ -265,10 +266,23 @@ func (p *Plane) DeleteRegion(id string) error {
 
 // BuildImage builds an image's Go program and stores it by its digest. An
 // image with the same digest is built once; a stored one is never replaced.
+// A source built before (the same name, folder and SourceDigest) is not
+// built again, and concurrent builds of one source run once: a regional
+// stack puts the same image for every service that runs it.
 func (p *Plane) BuildImage(ctx context.Context, spec ImageSpec) (Image, error) {
 	root, pkg, err := moduleOf(spec.Source)
 	if err != nil {
 		return Image{}, err
+	}
+	source, err := SourceDigest(spec.Source)
+	if err != nil {
+		return Image{}, fmt.Errorf("build image %s: %w", spec.Name, err)
+	}
+	build, _ := p.builds.LoadOrStore(spec.Name+"\x00"+spec.Source+"\x00"+source, &sync.Mutex{})
+	build.(*sync.Mutex).Lock()
+	defer build.(*sync.Mutex).Unlock()
+	if img, ok := p.builtFrom(spec, source); ok {
+		return img, nil
 	}
 	tmpDir, err := os.MkdirTemp(p.dir, "build-")
 	if err != nil {
@@ -285,7 +299,7 @@ func (p *Plane) BuildImage(ctx context.Context, spec ImageSpec) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	img := Image{ImageSpec: spec, Digest: "sha256:" + sum}
+	img := Image{ImageSpec: spec, Digest: "sha256:" + sum, SourceDigest: source}
 	dir := filepath.Join(p.dir, "images", "sha256-"+sum)
 	img.Path = filepath.Join(dir, spec.Name)
 	if _, err := os.Stat(img.Path); err != nil {
@@ -303,6 +317,25 @@ func (p *Plane) BuildImage(ctx context.Context, spec ImageSpec) (Image, error) {
 	defer p.mu.Unlock()
 	p.state.Images[img.Digest] = img
 	return img, p.save()
+}
+
+// builtFrom finds a stored image built from spec's source as it is now
+// (source is its SourceDigest) whose file is intact.
+func (p *Plane) builtFrom(spec ImageSpec, source string) (Image, bool) {
+	p.mu.Lock()
+	var found []string
+	for digest, img := range p.state.Images {
+		if img.ImageSpec == spec && img.SourceDigest == source {
+			found = append(found, digest)
+		}
+	}
+	p.mu.Unlock()
+	for _, digest := range found {
+		if img, err := p.GetImage(digest); err == nil {
+			return img, true
+		}
+	}
+	return Image{}, false
 }
 
 // GetImage returns a stored image, checking its file still has its digest.
@@ -373,7 +406,7 @@ func (p *Plane) Status() Status {
 	p.mu.Lock()
 	st := Status{PID: os.Getpid(), Dir: p.dir,
 		Regions: slices.Collect(maps.Values(p.state.Regions)), Images: slices.Collect(maps.Values(p.state.Images)),
-		DNSRecords: slices.Collect(maps.Values(p.state.DNSRecords))}
+		DNSRecords: slices.Collect(maps.Values(p.state.DNSRecords)), Parameters: slices.Collect(maps.Values(p.state.Parameters))}
 	groups := slices.Collect(maps.Values(p.groups))
 	balancers := slices.Collect(maps.Values(p.balancers))
 	servers := slices.Collect(maps.Values(p.dns))
@@ -393,6 +426,7 @@ func (p *Plane) Status() Status {
 	}
 	sort.Slice(st.DNSServers, func(i, j int) bool { return st.DNSServers[i].Env < st.DNSServers[j].Env })
 	sort.Slice(st.DNSRecords, func(i, j int) bool { return st.DNSRecords[i].ID() < st.DNSRecords[j].ID() })
+	sort.Slice(st.Parameters, func(i, j int) bool { return st.Parameters[i].ID() < st.Parameters[j].ID() })
 	for _, g := range groups {
 		st.Groups = append(st.Groups, g.status())
 	}

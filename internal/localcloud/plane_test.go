@@ -298,3 +298,57 @@ func TestGroupFailsFastOnAnAddressInUse(t *testing.T) {
 		t.Errorf("took %s to report a clash", time.Since(start))
 	}
 }
+
+// An image's source is built once: concurrent puts of it build it once, a
+// later put of the unchanged source reuses it (no go on PATH needed), and a
+// changed source is built again.
+func TestImageBuiltOncePerSource(t *testing.T) {
+	p := newTestPlane(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	mod := t.TempDir()
+	src := filepath.Join(mod, "images", "hello")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(msg string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module hello\n\ngo 1.22\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nfunc main() { println(\""+msg+"\") }\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("one")
+	spec := ImageSpec{Name: "hello", Source: src}
+	imgs := make(chan Image, 4)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { img, err := p.BuildImage(ctx, spec); imgs <- img; errs <- err }()
+	}
+	var first Image
+	for i := range 4 {
+		img := <-imgs
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = img
+		} else if img.Digest != first.Digest || img.Path != first.Path {
+			t.Fatalf("concurrent builds of one source: %+v and %+v", first, img)
+		}
+	}
+	if builds, _ := filepath.Glob(filepath.Join(p.dir, "build-*")); len(builds) != 0 {
+		t.Errorf("build folders left: %v", builds)
+	}
+	t.Setenv("PATH", "") // a build now fails: only a reuse succeeds
+	again, err := p.BuildImage(ctx, spec)
+	if err != nil || again.Digest != first.Digest {
+		t.Fatalf("the unchanged source was not reused: %+v %v", again, err)
+	}
+	write("two")
+	if _, err := p.BuildImage(ctx, spec); err == nil {
+		t.Fatal("a changed source was not built again")
+	}
+}

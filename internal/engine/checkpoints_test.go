@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCheckpointsFor(t *testing.T) {
+	for _, c := range []struct {
+		target, override string
+		want             Checkpoints
+		err              bool
+	}{
+		{"local", "", CheckpointAtEnd, false},
+		{"aws", "", CheckpointEveryStep, false},
+		{"local", "every-step", CheckpointEveryStep, false},
+		{"aws", "every-step", CheckpointEveryStep, false},
+		{"aws", "end", "", true}, // would orphan what an interrupted update created
+		{"local", "sometimes", "", true},
+	} {
+		got, err := CheckpointsFor(c.target, c.override)
+		if got != c.want || (err != nil) != c.err {
+			t.Errorf("CheckpointsFor(%q, %q) = %q, %v; want %q, error %v", c.target, c.override, got, err, c.want, c.err)
+		}
+	}
+}
+
+// Only the lock of an update process that no longer runs on this host is
+// removed; a running one's and another host's stay.
+func TestClearStaleLocks(t *testing.T) {
+	root := t.TempDir()
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, ".pulumi", "locks", "organization", "proj", "dev.east")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lock := func(name string, pid int, host string) string {
+		b, _ := json.Marshal(map[string]any{"pid": pid, "hostname": host, "username": "u", "timestamp": time.Now()})
+		path := filepath.Join(dir, name+".json")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path+".attrs", []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	dead := lock("dead", deadPID(t), host)
+	live := lock("live", os.Getpid(), host)
+	remote := lock("remote", deadPID(t), "another-host")
+	r := &Runner{cfg: Config{Backend: "file://" + root, Project: "proj"}}
+	notes := r.clearStaleLocks("dev.east")
+	if len(notes) != 1 || !strings.Contains(notes[0], "no longer runs") {
+		t.Errorf("notes = %q, want one removal", notes)
+	}
+	for path, want := range map[string]bool{dead: false, dead + ".attrs": false, live: true, remote: true} {
+		if _, err := os.Stat(path); (err == nil) != want {
+			t.Errorf("%s exists = %v, want %v", filepath.Base(path), err == nil, want)
+		}
+	}
+	if notes := (&Runner{cfg: Config{Backend: "s3://bucket", Project: "proj"}}).clearStaleLocks("dev.east"); notes != nil {
+		t.Errorf("a cloud backend's locks are not this machine's to judge: %q", notes)
+	}
+}
+
+// deadPID is the PID of a process that ran and exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	p, err := os.StartProcess("/bin/true", []string{"true"}, &os.ProcAttr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return p.Pid
+}
