@@ -170,6 +170,12 @@ func runnerFor(p *project.Project, t *topology.Topology, parallel int, refresh b
 		if cfg.Parallel == 0 {
 			cfg.Parallel = engine.LocalParallel
 		}
+		if _, set := os.LookupEnv("GOGC"); !set {
+			// the engine and the plugin are CPU-bound on this machine, not
+			// waiting on a cloud: a quarter of the collections for a little
+			// more memory (a no-change preview of 1,500 resources: -20% CPU)
+			cfg.Env["GOGC"] = engine.LocalGOGC
+		}
 		dir, err := engine.FindProvider(p.Root)
 		if err != nil {
 			return nil, err

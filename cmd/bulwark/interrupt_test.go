@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localprovider"
 )
 
 // crashEnv is a small local environment: two regions, two services of one
@@ -233,16 +236,46 @@ func killMidway(t *testing.T, bin, project string, env []string, after int) int 
 	if created < after {
 		t.Fatalf("up ended after %d creates, before it could be killed at %d:\n%s", created, after, log.String())
 	}
-	// the engine and its plugins die with the group; the control plane,
-	// which runs on in its own session, is the cloud and stays
+	// the engine dies with the group, and its provider plugins (the engine
+	// starts them in groups of their own) once they see it gone; the
+	// control plane, which runs on in its own session, is the cloud and stays
 	deadline := time.Now().Add(10 * time.Second)
-	for syscall.Kill(-pgid, 0) == nil {
+	for {
+		plugins := pluginsOf(env)
+		if syscall.Kill(-pgid, 0) != nil && len(plugins) == 0 {
+			return created
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("processes of the killed up's group %d are left", pgid)
+			t.Fatalf("processes of the killed up are left: its group %d, provider plugins %v", pgid, plugins)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return created
+}
+
+// pluginsOf lists the provider plugin processes that run with env's state
+// directory (not the control plane, which the plugin binary also serves).
+func pluginsOf(env []string) []int {
+	var state string
+	for _, e := range env {
+		if strings.HasPrefix(e, "BULWARK_STATE_DIR=") {
+			state = e
+		}
+	}
+	var pids []int
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, proc := range procs {
+		cmdline, err := os.ReadFile(filepath.Join(proc, "cmdline"))
+		args := strings.Split(string(cmdline), "\x00")
+		if err != nil || !strings.HasSuffix(args[0], engine.ProviderName) || slices.Contains(args, localprovider.ControlPlaneArg) {
+			continue
+		}
+		environ, err := os.ReadFile(filepath.Join(proc, "environ"))
+		if err == nil && slices.Contains(strings.Split(string(environ), "\x00"), state) {
+			pid, _ := strconv.Atoi(filepath.Base(proc))
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // summaryRows are the per-stack rows of a command's closing table.

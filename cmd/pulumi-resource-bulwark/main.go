@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	p "github.com/pulumi/pulumi-go-provider"
 
@@ -32,6 +33,7 @@ func main() {
 		}
 		return
 	}
+	go exitWithEngine(os.Getppid())
 	prov, err := localprovider.New()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bulwark provider: %v\n", err)
@@ -40,5 +42,19 @@ func main() {
 	if err := p.RunProvider(context.Background(), localprovider.Name, version, prov); err != nil {
 		fmt.Fprintf(os.Stderr, "bulwark provider: %v\n", err)
 		os.Exit(1)
+	}
+}
+
+// exitWithEngine ends the plugin once the engine that started it (its
+// parent) is gone: the engine starts plugins in their own process group,
+// so an engine killed outright (kill -9, an OOM kill) would otherwise leave
+// them running forever. A killed engine's plugin is re-parented, which
+// changes its parent PID.
+func exitWithEngine(engine int) {
+	for range time.Tick(500 * time.Millisecond) {
+		if os.Getppid() != engine {
+			fmt.Fprintf(os.Stderr, "bulwark provider: the engine (pid %d) is gone; exiting\n", engine)
+			os.Exit(1)
+		}
 	}
 }

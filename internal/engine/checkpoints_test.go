@@ -82,3 +82,33 @@ func deadPID(t *testing.T) int {
 	}
 	return p.Pid
 }
+
+// A state file's metadata sidecar left empty by a killed write would fail
+// every read of the stack ("failed to load checkpoint: EOF"): it is removed;
+// an intact one stays.
+func TestRepairBrokenStateMetadata(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, ".pulumi", "stacks", "proj")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"dev.east.json": "{}", "dev.east.json.attrs": "", // cut off by a kill
+		"dev.east.json.bak": "{}", "dev.east.json.bak.attrs": `{"user.content_type":"application/json"}`,
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &Runner{cfg: Config{Backend: "file://" + root, Project: "proj"}}
+	notes := r.repairAfterCrash("dev.east")
+	if len(notes) != 1 || !strings.Contains(notes[0], "dev.east.json.attrs") {
+		t.Errorf("notes = %q", notes)
+	}
+	for name, want := range map[string]bool{"dev.east.json.attrs": false, "dev.east.json.bak.attrs": true, "dev.east.json": true} {
+		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != want {
+			t.Errorf("%s exists = %v, want %v", name, err == nil, want)
+		}
+	}
+}

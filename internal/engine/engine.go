@@ -102,6 +102,10 @@ const CheckpointsEnv = "BULWARK_ENGINE_CHECKPOINTS"
 // four per core.
 const LocalParallel = 32
 
+// LocalGOGC is the engine's and the provider plugin's GOGC on the local
+// target, where they, not a cloud's API, are what an operation waits on.
+const LocalGOGC = "400"
+
 // CheckpointsFor is a target's checkpoint setting: at the end for local,
 // whose control plane puts every object by its name so a rerun adopts it,
 // every step for aws, where a resource created but not recorded would be
@@ -198,11 +202,30 @@ func New(cfg Config) (*Runner, error) {
 	if err := prepareBackend(cfg.Backend); err != nil {
 		return nil, err
 	}
-	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: cfg.PulumiRoot, Version: semver.MustParse(PulumiVersion)})
+	// the CLI's version is checked once per build of it: the check runs the
+	// CLI, and every bulwark command would pay for it
+	checked := filepath.Join(cfg.Home, "bulwark-checked-pulumi")
+	stamp := cliStamp(filepath.Join(cfg.PulumiRoot, "bin", "pulumi"))
+	prev, _ := os.ReadFile(checked)
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: cfg.PulumiRoot, Version: semver.MustParse(PulumiVersion),
+		SkipVersionCheck: stamp != "" && string(prev) == stamp})
 	if err != nil {
 		return nil, fmt.Errorf("%w in %s: %v (run `make pulumi` to build the pinned CLI)", ErrNoPulumi, cfg.PulumiRoot, err)
 	}
+	if stamp != "" && string(prev) != stamp && os.MkdirAll(cfg.Home, 0o700) == nil {
+		_ = os.WriteFile(checked, []byte(stamp), 0o600)
+	}
 	return &Runner{cfg: cfg, cmd: cmd}, nil
+}
+
+// cliStamp identifies one build of the CLI at path: its path, size and
+// modification time, with the version it must be ("" when it is missing).
+func cliStamp(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s %d %d v%s\n", path, fi.Size(), fi.ModTime().UnixNano(), PulumiVersion)
 }
 
 // FindPulumi returns the folder holding bin/pulumi: $BULWARK_PULUMI (the
@@ -309,7 +332,11 @@ func (r *Runner) stack(ctx context.Context, name string, program pulumi.RunFunc)
 	if err != nil {
 		return auto.Stack{}, fmt.Errorf("stack %s: %w", name, err)
 	}
-	s, err := auto.UpsertStackInlineSource(ctx, name, r.cfg.Project, program, opts...)
+	ws, err := auto.NewLocalWorkspace(ctx, append(opts, auto.Program(program))...)
+	if err != nil {
+		return auto.Stack{}, classify(name, "select stack", err)
+	}
+	s, err := auto.UpsertStack(ctx, name, knownStacks{Workspace: ws, r: r})
 	if err != nil {
 		return auto.Stack{}, classify(name, "select stack", err)
 	}
@@ -416,7 +443,7 @@ func (r *Runner) operate(ctx context.Context, op Op, stack string, program pulum
 	if err != nil {
 		return out, err
 	}
-	for _, note := range r.clearStaleLocks(stack) {
+	for _, note := range r.repairAfterCrash(stack) {
 		if progress != nil {
 			progress(Event{Stack: stack, Kind: EventDiagnostic, Severity: "decision", Message: note})
 		}
@@ -536,6 +563,9 @@ func (r *Runner) Outputs(ctx context.Context, stack string, showSecrets bool) (m
 
 // Exists reports whether the backend holds the stack.
 func (r *Runner) Exists(ctx context.Context, stack string) (bool, error) {
+	if exists, known := r.inFileBackend(stack); known {
+		return exists, nil
+	}
 	ws, err := r.workspace(ctx)
 	if err != nil {
 		return false, err
@@ -585,6 +615,33 @@ func (r *Runner) Unlock(ctx context.Context, stack string) error {
 	return nil
 }
 
+// repairAfterCrash undoes what a killed update can leave in a file backend
+// that would stop the next one: a lock whose process is gone, and a state
+// file's metadata sidecar (.attrs, which the backend's storage layer
+// truncates and then writes, not atomically) left empty or cut short, which
+// fails every later read of the stack with "failed to load checkpoint:
+// EOF". A missing sidecar is read as the defaults, so removing a broken one
+// loses nothing. It returns what it did.
+func (r *Runner) repairAfterCrash(stack string) []string {
+	notes := r.clearStaleLocks(stack)
+	root, ok := strings.CutPrefix(r.cfg.Backend, "file://")
+	if !ok {
+		return notes
+	}
+	root, _, _ = strings.Cut(root, "?")
+	for _, name := range []string{".json", ".json.gz", ".json.bak", ".json.gz.bak"} {
+		attrs := filepath.Join(root, ".pulumi", "stacks", r.cfg.Project, stack+name+".attrs")
+		b, err := os.ReadFile(attrs)
+		if err != nil || json.Valid(b) {
+			continue
+		}
+		if os.Remove(attrs) == nil {
+			notes = append(notes, fmt.Sprintf("removed %s, the metadata of the stack's state, which an interrupted write left broken (%d bytes)", filepath.Base(attrs), len(b)))
+		}
+	}
+	return notes
+}
+
 // clearStaleLocks removes a stack's locks left in a file backend by an
 // update whose process died on this machine (a kill -9, a power loss): its
 // lock names the host and the PID of the pulumi process that took it. A
@@ -623,6 +680,39 @@ func (r *Runner) clearStaleLocks(stack string) []string {
 		}
 	}
 	return notes
+}
+
+// inFileBackend reports whether a stack exists, when the backend is a file
+// backend (known): it keeps a stack as .pulumi/stacks/<project>/<stack>.json
+// (gzipped: .json.gz), so a look at the folder answers, not a CLI run.
+func (r *Runner) inFileBackend(stack string) (exists, known bool) {
+	root, ok := strings.CutPrefix(r.cfg.Backend, "file://")
+	if !ok {
+		return false, false
+	}
+	root, _, _ = strings.Cut(root, "?")
+	for _, name := range []string{stack + ".json", stack + ".json.gz"} {
+		if _, err := os.Stat(filepath.Join(root, ".pulumi", "stacks", r.cfg.Project, name)); err == nil {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+// knownStacks is a workspace that selects a stack the file backend already
+// holds without running the CLI: every operation names its stack
+// (--stack), so selecting one only checks that it exists, and a CLI run
+// per stack and operation costs a few hundred milliseconds of CPU.
+type knownStacks struct {
+	auto.Workspace
+	r *Runner
+}
+
+func (k knownStacks) SelectStack(ctx context.Context, stack string) error {
+	if exists, _ := k.r.inFileBackend(stack); exists {
+		return nil
+	}
+	return k.Workspace.SelectStack(ctx, stack)
 }
 
 // processRuns reports whether a process with that PID exists.

@@ -147,8 +147,9 @@ func (o *Orchestrator) Up(ctx context.Context) (Summary, error) {
 	return o.withLayers(ctx, engine.OpUp, func() (Summary, error) { return o.upStacks(ctx) })
 }
 
-// Preview previews the regional stacks, then the global stack when every
-// regional stack it reads already exists.
+// Preview previews the regional stacks and, beside them, the global stack
+// when every regional stack it reads already exists (a preview changes no
+// region's outputs).
 func (o *Orchestrator) Preview(ctx context.Context) (Summary, error) {
 	return o.withLayers(ctx, engine.OpPreview, func() (Summary, error) { return o.forward(ctx, engine.OpPreview, o.Engine.Preview, true) })
 }
@@ -158,8 +159,8 @@ func (o *Orchestrator) Refresh(ctx context.Context) (Summary, error) {
 	return o.forward(ctx, engine.OpRefresh, o.Engine.Refresh, false)
 }
 
-// Drift refreshes every stack in preview-only mode, regional stacks first
-// (the global stack once every region is deployed); Progress receives each
+// Drift refreshes every stack in preview-only mode, the global stack beside
+// the regional ones once every region is deployed; Progress receives each
 // resource's refresh step. Nothing is changed.
 func (o *Orchestrator) Drift(ctx context.Context) (Summary, error) {
 	return o.forward(ctx, engine.OpDrift, o.Engine.DriftCheck, true)
@@ -212,8 +213,21 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 	if err != nil {
 		return Summary{}, err
 	}
-	sum := Summary{Op: op, Results: o.concurrently(ctx, op, run, refs)}
 	global := stacks.Global(o.Topology.Environment.Name)
+	undeployed := ""
+	if needDeployedRegions {
+		// a preview or a drift check of the regions changes none of their
+		// outputs, which are all the global stack reads: once every region
+		// is deployed, the global stack runs beside them
+		if undeployed, err = o.undeployedRegion(ctx); err != nil {
+			return Summary{}, err
+		}
+		if undeployed == "" {
+			sum := Summary{Op: op, Results: o.concurrently(ctx, op, run, append(slices.Clone(refs), global))}
+			return sum, sum.Err()
+		}
+	}
+	sum := Summary{Op: op, Results: o.concurrently(ctx, op, run, refs)}
 	for _, r := range sum.Results {
 		if r.Status != StatusOK {
 			sum.Results = append(sum.Results, skipped(ctx, global, op, "a regional stack did not succeed; the global stack reads them all"))
@@ -221,22 +235,29 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 		}
 	}
 	if needDeployedRegions {
-		for _, r := range o.Topology.Regions {
-			ref := stacks.Ref{Env: o.Topology.Environment.Name, Region: r.Name}
-			ok, err := o.Engine.Exists(ctx, ref.String())
-			if err != nil {
-				return sum, err
-			}
-			if !ok {
-				res := skipped(ctx, global, op, fmt.Sprintf("stack %s is not deployed yet and the global stack reads its outputs; it is previewed once the regions are up", ref))
-				res.Status = StatusOK // nothing failed: there is nothing to preview yet
-				sum.Results = append(sum.Results, res)
-				return sum, sum.Err()
-			}
-		}
+		res := skipped(ctx, global, op, fmt.Sprintf("stack %s is not deployed yet and the global stack reads its outputs; it is previewed once the regions are up", undeployed))
+		res.Status = StatusOK // nothing failed: there is nothing to preview yet
+		sum.Results = append(sum.Results, res)
+		return sum, sum.Err()
 	}
 	sum.Results = append(sum.Results, o.one(ctx, op, run, global))
 	return sum, sum.Err()
+}
+
+// undeployedRegion names the first of the environment's regional stacks
+// that does not exist yet ("" when every one does).
+func (o *Orchestrator) undeployedRegion(ctx context.Context) (string, error) {
+	for _, r := range o.Topology.Regions {
+		ref := stacks.Ref{Env: o.Topology.Environment.Name, Region: r.Name}
+		ok, err := o.Engine.Exists(ctx, ref.String())
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return ref.String(), nil
+		}
+	}
+	return "", nil
 }
 
 func skipped(ctx context.Context, ref stacks.Ref, op engine.Op, reason string) StackResult {
