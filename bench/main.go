@@ -39,7 +39,7 @@ func main() {
 			}
 			sizes = append(sizes, n)
 		}
-		if err := runScale(*terraform, *scalestack, ".", sizes); err != nil {
+		if err := runScale(*terraform, *scalestack, *bulwark, ".", sizes); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: scale: %v\n", err)
 			os.Exit(1)
 		}

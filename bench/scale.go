@@ -20,10 +20,13 @@ var scaleVerbs = []string{"plan", "up", "no-change", "destroy"}
 
 // runScale deploys N resources three ways on this machine and prints one
 // table: Terraform (terraform_data), one Pulumi stack of the project's
-// Data resource with the engine's default checkpoints, and the same with
-// PULUMI_SKIP_CHECKPOINTS. A missing Terraform skips its rows.
-func runScale(terraform, scalestack, root string, sizes []int) error {
-	for _, p := range []*string{&terraform, &scalestack, &root} {
+// Data resource with the engine's default checkpoints and with
+// PULUMI_SKIP_CHECKPOINTS, and bulwark on a generated local environment of
+// about N resources over three regional stacks and the global one, with
+// its defaults and with each of its levers undone. A missing Terraform
+// skips its rows.
+func runScale(terraform, scalestack, bulwark, root string, sizes []int) error {
+	for _, p := range []*string{&terraform, &scalestack, &bulwark, &root} {
 		if *p == "" {
 			continue
 		}
@@ -61,8 +64,18 @@ func runScale(terraform, scalestack, root string, sizes []int) error {
 			}
 			rows = append(rows, r)
 		}
+		for _, lever := range bulwarkLevers() {
+			fmt.Fprintf(os.Stderr, "bench: %s, %s...\n", lever.label, scaleSize(n).Name())
+			r, err := scaleBulwark(bulwark, root, n, lever)
+			if err != nil {
+				return fmt.Errorf("%s, %d resources: %w", lever.label, n, err)
+			}
+			rows = append(rows, r)
+		}
 	}
-	fmt.Printf("\nDeploying N trivial resources, one run each (plan: terraform plan / pulumi preview of nothing deployed; no-change: the same after up)\n\n")
+	fmt.Printf("\nDeploying N resources, one run each: Terraform's terraform_data and one Pulumi stack of bulwark:local:Data, trivial; bulwark, a generated\n" +
+		"local environment (3 regions, light services: an instance, a load balancer and parameters each, DNS) whose up starts real programs.\n" +
+		"plan: terraform plan / pulumi preview of nothing deployed / bulwark's offline plan; no-change: a plan or preview after up (bulwark's: the median of 3)\n\n")
 	fmt.Printf("%-32s %6s", "", "N")
 	for _, v := range scaleVerbs {
 		fmt.Printf(" %10s", v)
@@ -78,7 +91,38 @@ func runScale(terraform, scalestack, root string, sizes []int) error {
 		}
 		fmt.Printf(" %8.1f MiB\n", float64(peak)/1024)
 	}
+	printScaleTargets(rows)
 	return nil
+}
+
+// printScaleTargets judges bulwark's defaults against Terraform at the
+// largest N measured, when that is 1,500 or more: up and destroy faster than Terraform's apply, a
+// no-change preview under 3 s, the offline plan faster than Terraform's.
+func printScaleTargets(rows []scaleRow) {
+	var tf, bw *scaleRow
+	for i := range rows {
+		switch {
+		case strings.HasPrefix(rows[i].label, "terraform"):
+			tf = &rows[i]
+		case rows[i].label == bulwarkLevers()[0].label:
+			bw = &rows[i]
+		}
+	}
+	if tf == nil || bw == nil || tf.n < 1500 {
+		return // the targets are for 1,500 resources
+	}
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "MISSED"
+	}
+	apply, plan := tf.times["up"].wall, tf.times["plan"].wall
+	fmt.Printf("\nTargets (bulwark at %d resources, Terraform at %d):\n", bw.n, tf.n)
+	fmt.Printf("  up %s < terraform apply %s: %s\n", bw.times["up"].wall.Round(10*time.Millisecond), apply.Round(10*time.Millisecond), verdict(bw.times["up"].wall < apply))
+	fmt.Printf("  destroy %s < terraform apply %s: %s\n", bw.times["destroy"].wall.Round(10*time.Millisecond), apply.Round(10*time.Millisecond), verdict(bw.times["destroy"].wall < apply))
+	fmt.Printf("  no-change preview %s < 3s: %s\n", bw.times["no-change"].wall.Round(10*time.Millisecond), verdict(bw.times["no-change"].wall < 3*time.Second))
+	fmt.Printf("  plan %s < terraform plan %s: %s\n", bw.times["plan"].wall.Round(10*time.Millisecond), plan.Round(10*time.Millisecond), verdict(bw.times["plan"].wall < plan))
 }
 
 // scaleTerraform plans, applies, plans again and destroys N terraform_data

@@ -19,6 +19,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/localprovider"
+	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 )
 
 // crashEnv is a small local environment: two regions, two services of one
@@ -173,7 +174,7 @@ func TestInterruptedUpConverges(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("preview exits %d:\n%s", code, out)
 			}
-			for _, row := range summaryRows(out) {
+			for _, row := range orchestrate.TableRows(out) {
 				if !regexp.MustCompile(`\bok\s+same \d+\s`).MatchString(row) {
 					t.Errorf("a preview after the converging up shows changes: %s", row)
 				}
@@ -276,21 +277,4 @@ func pluginsOf(env []string) []int {
 		}
 	}
 	return pids
-}
-
-// summaryRows are the per-stack rows of a command's closing table.
-func summaryRows(out string) []string {
-	var rows []string
-	in := false
-	for _, line := range strings.Split(out, "\n") {
-		switch {
-		case strings.HasPrefix(line, "STACK "):
-			in = true
-		case in && strings.TrimSpace(line) == "":
-			in = false
-		case in:
-			rows = append(rows, line)
-		}
-	}
-	return rows
 }

@@ -102,9 +102,10 @@ const CheckpointsEnv = "BULWARK_ENGINE_CHECKPOINTS"
 // four per core.
 const LocalParallel = 32
 
-// LocalGOGC is the engine's and the provider plugin's GOGC on the local
-// target, where they, not a cloud's API, are what an operation waits on.
-const LocalGOGC = "400"
+// LocalMemoryLimit is the engine's and the provider plugin's GOMEMLIMIT on
+// the local target, where they run with GOGC=off: they, not a cloud's API,
+// are what an operation waits on, and each lives for one operation.
+const LocalMemoryLimit = "1GiB"
 
 // CheckpointsFor is a target's checkpoint setting: at the end for local,
 // whose control plane puts every object by its name so a rerun adopts it,

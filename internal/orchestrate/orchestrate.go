@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -344,4 +345,39 @@ func (o *Orchestrator) oneWith(ctx context.Context, op engine.Op, run verb, ref 
 		}
 	}
 	return r
+}
+
+// WriteTable writes the summary as people read it: a row per stack (its
+// operation, status, changes and time), then each stack's error or reason.
+func (s Summary) WriteTable(w io.Writer) {
+	fmt.Fprintf(w, "\n%-20s %-10s %-10s %-34s %s\n", "STACK", "OP", "STATUS", "CHANGES", "TIME")
+	for _, r := range s.Results {
+		fmt.Fprintf(w, "%-20s %-10s %-10s %-34s %s\n", r.Stack, r.Op, r.Status, r.ChangeSummary(), r.Duration.Round(100*time.Millisecond))
+	}
+	for _, r := range s.Results {
+		switch {
+		case r.Err != nil:
+			fmt.Fprintf(w, "\n%s: %v\n", r.Stack, r.Err)
+		case r.Reason != "":
+			fmt.Fprintf(w, "\n%s: %s\n", r.Stack, r.Reason)
+		}
+	}
+}
+
+// TableRows are the per-stack rows of a table WriteTable wrote, found in a
+// command's output (for tests and benchmarks that run the CLI).
+func TableRows(out string) []string {
+	var rows []string
+	in := false
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(line, "STACK "):
+			in = true
+		case in && strings.TrimSpace(line) == "":
+			in = false
+		case in:
+			rows = append(rows, line)
+		}
+	}
+	return rows
 }

@@ -293,3 +293,18 @@ func TestDriftChecksGlobalBesideDeployedRegions(t *testing.T) {
 		t.Errorf("global checked while dev.west is not deployed: %v %v", err, f.log)
 	}
 }
+
+// The table's rows are found again in the output around it.
+func TestTableRowsReadWhatWriteTableWrote(t *testing.T) {
+	sum := Summary{Op: engine.OpPreview, Results: []StackResult{
+		{Stack: "dev.east", Op: engine.OpPreview, Status: StatusOK, Changes: map[string]int{"same": 3}},
+		{Stack: "dev.global", Op: engine.OpPreview, Status: StatusSkipped, Reason: "not deployed"},
+	}}
+	var b strings.Builder
+	b.WriteString("progress line\n")
+	sum.WriteTable(&b)
+	rows := TableRows(b.String())
+	if len(rows) != 2 || !strings.HasPrefix(rows[0], "dev.east") || !strings.Contains(rows[0], "same 3") || !strings.HasPrefix(rows[1], "dev.global") {
+		t.Errorf("rows = %q from\n%s", rows, b.String())
+	}
+}
