@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 )
 
 // ErrPartitionUnsupported is returned when this machine cannot cut a region
@@ -46,9 +45,6 @@ type cgroupTree struct {
 	id    string // this plane's folder under bulwark/
 	depth int    // depth of the mount's root in the hierarchy (a bind of a subtree)
 	err   error  // why partitions are not available
-
-	mu   sync.Mutex
-	made map[string]bool // groups created
 }
 
 // nftCgroupRoot is where nft resolves a cgroupv2 path given in a rule.
@@ -57,7 +53,7 @@ const nftCgroupRoot = "/sys/fs/cgroup"
 func newCgroupTree(planeDir string) *cgroupTree {
 	abs, _ := filepath.Abs(planeDir)
 	sum := sha256.Sum256([]byte(abs))
-	t := &cgroupTree{id: hex.EncodeToString(sum[:])[:12], made: map[string]bool{}}
+	t := &cgroupTree{id: hex.EncodeToString(sum[:])[:12]}
 	if os.Geteuid() != 0 {
 		t.err = fmt.Errorf("%w: the control plane does not run as root", ErrPartitionUnsupported)
 		return t
@@ -122,13 +118,10 @@ func (t *cgroupTree) ensure(rel string) (string, error) {
 		return "", t.err
 	}
 	dir := filepath.Join(t.mount, rel)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !t.made[rel] {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", fmt.Errorf("%w: cgroup %s: %w", ErrPartitionUnsupported, dir, err)
-		}
-		t.made[rel] = true
+	// made each time, not once: another plane's sweep removes a group that
+	// is empty for a moment (a region whose processes were all stopped)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("%w: cgroup %s: %w", ErrPartitionUnsupported, dir, err)
 	}
 	return dir, nil
 }
@@ -170,14 +163,18 @@ func (p *Plane) LeavePlaneGroup() {
 	removeEmptyGroups(filepath.Join(t.mount, "bulwark", t.id))
 }
 
-// sweep removes the groups of other planes that hold no process (a group
-// with a process refuses rmdir, so live planes keep theirs).
+// sweep removes the groups of other planes that are gone: those whose own
+// group holds no daemon and whose groups hold no process (a group with a
+// process refuses rmdir). A live plane's groups stay, empty or not.
 func (t *cgroupTree) sweep() {
 	base := filepath.Join(t.mount, "bulwark")
 	planes, _ := os.ReadDir(base)
 	for _, pl := range planes {
 		if !pl.IsDir() || pl.Name() == t.id {
 			continue
+		}
+		if procs, err := os.ReadFile(filepath.Join(base, pl.Name(), "plane", "cgroup.procs")); err == nil && len(strings.TrimSpace(string(procs))) > 0 {
+			continue // its daemon runs
 		}
 		removeEmptyGroups(filepath.Join(base, pl.Name()))
 	}
@@ -208,9 +205,6 @@ func (t *cgroupTree) removeGroups() {
 		}
 	}
 	_ = os.Remove(base) // unless the plane's own group is in it
-	t.mu.Lock()
-	t.made = map[string]bool{}
-	t.mu.Unlock()
 }
 
 var nftNameUnsafe = regexp.MustCompile(`[^A-Za-z0-9_]`)

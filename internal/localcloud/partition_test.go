@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -220,4 +221,56 @@ func TestPartitionCutsARegionOffWhileItRuns(t *testing.T) {
 		t.Fatalf("heal again: %v %v", healed, err)
 	}
 	check(false)
+}
+
+// A plane's sweep removes the groups of planes that are gone, never those
+// of a live one, even a region group that is empty for a moment; a region's
+// group removed all the same is made again at the next start in it.
+func TestSweepKeepsALivePlanesGroups(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("cgroups need root")
+	}
+	live, gone, sweeper := newTestPlane(t), newTestPlane(t), newTestPlane(t)
+	if live.cgroups.err != nil {
+		t.Fatalf("this machine has no usable cgroup v2: %v", live.cgroups.err)
+	}
+	liveRegion := live.placement("e", "west")
+	goneRegion := gone.placement("e", "west")
+	planeGroup, err := live.cgroups.ensure(live.cgroups.planeRel())
+	if err != nil {
+		t.Fatal(err)
+	}
+	daemon := exec.Command("sleep", "30") // the live plane's daemon
+	daemon.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true}
+	g, err := os.Open(planeGroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	daemon.SysProcAttr.CgroupFD = int(g.Fd())
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+	t.Cleanup(func() {
+		_ = daemon.Process.Kill()
+		_ = daemon.Wait()
+		removeEmptyGroups(filepath.Dir(filepath.Dir(planeGroup)))
+	})
+
+	sweeper.cgroups.sweep()
+	if _, err := os.Stat(liveRegion); err != nil {
+		t.Errorf("the sweep removed an empty region group of a live plane: %v", err)
+	}
+	if _, err := os.Stat(goneRegion); !os.IsNotExist(err) {
+		t.Errorf("the sweep left the groups of a plane that is gone: %v", err)
+	}
+	if err := os.Remove(liveRegion); err != nil {
+		t.Fatal(err)
+	}
+	if again := live.placement("e", "west"); again != liveRegion {
+		t.Fatalf("placement = %q", again)
+	}
+	if _, err := os.Stat(liveRegion); err != nil {
+		t.Errorf("a removed region group is not made again: %v", err)
+	}
 }
