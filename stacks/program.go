@@ -205,6 +205,11 @@ func global(ctx *pulumi.Context, t *topology.Topology) (pulumi.Map, error) {
 	regions := pulumi.Map{}
 	regionOutputs := map[string]pulumi.MapOutput{}
 	for _, r := range t.Regions {
+		if outs, ok := t.RegionOutputs[r.Name]; ok {
+			m := pulumi.ToMap(outs)
+			regions[r.Name], regionOutputs[r.Name] = m, m.ToMapOutput()
+			continue
+		}
 		name := StackReferenceName(ctx, Ref{Env: t.Environment.Name, Region: r.Name})
 		ref, err := pulumi.NewStackReference(ctx, r.Name, &pulumi.StackReferenceArgs{Name: pulumi.String(name)}, pulumi.Parent(env))
 		if err != nil {

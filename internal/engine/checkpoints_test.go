@@ -112,3 +112,38 @@ func TestRepairBrokenStateMetadata(t *testing.T) {
 		}
 	}
 }
+
+// A stack's outputs are read from a file backend's state; a secret output,
+// or a stack without state, is left to the CLI.
+func TestStateOutputs(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, ".pulumi", "stacks", "proj")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	state := func(outputs string) string {
+		return `{"version":3,"checkpoint":{"stack":"organization/proj/dev.east","latest":{"resources":[` +
+			`{"urn":"urn:pulumi:dev.east::proj::pulumi:pulumi:Stack::proj-dev.east","type":"pulumi:pulumi:Stack","outputs":` + outputs + `},` +
+			`{"urn":"urn:pulumi:dev.east::proj::bulwark:local:Region::east","type":"bulwark:local:Region","outputs":{"index":3}}]}}}`
+	}
+	write := func(stack, content string) {
+		if err := os.WriteFile(filepath.Join(dir, stack+".json"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("dev.east", state(`{"services":{"shop":{"endpoint":"127.0.3.1:8080"}}}`))
+	write("dev.west", state(`{"token":{"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270","ciphertext":"x"}}`))
+	r := &Runner{cfg: Config{Backend: "file://" + root, Project: "proj"}}
+	outs, ok := r.StateOutputs("dev.east")
+	if !ok || outs["services"].(map[string]any)["shop"].(map[string]any)["endpoint"] != "127.0.3.1:8080" {
+		t.Errorf("dev.east outputs = %v, %v", outs, ok)
+	}
+	for _, stack := range []string{"dev.west", "dev.north"} {
+		if outs, ok := r.StateOutputs(stack); ok {
+			t.Errorf("%s: read %v, want it left to the CLI", stack, outs)
+		}
+	}
+	if _, ok := (&Runner{cfg: Config{Backend: "s3://bucket", Project: "proj"}}).StateOutputs("dev.east"); ok {
+		t.Error("a cloud backend's state was read from the disk")
+	}
+}

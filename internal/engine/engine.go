@@ -700,6 +700,73 @@ func (r *Runner) inFileBackend(stack string) (exists, known bool) {
 	return false, true
 }
 
+// StateOutputs reads a stack's outputs from a file backend's state, without
+// the CLI (ok is false when the backend is not a file backend, the stack has
+// no state, or an output is secret: those take the CLI, which decrypts).
+// The global stack's program gets its regions' outputs so on the local
+// target: reading them through stack references costs the engine a key
+// derivation of the passphrase secrets manager per region.
+func (r *Runner) StateOutputs(stack string) (map[string]any, bool) {
+	root, ok := strings.CutPrefix(r.cfg.Backend, "file://")
+	if !ok {
+		return nil, false
+	}
+	root, _, _ = strings.Cut(root, "?")
+	b, err := os.ReadFile(filepath.Join(root, ".pulumi", "stacks", r.cfg.Project, stack+".json"))
+	if err != nil {
+		return nil, false // absent, or gzipped: the CLI reads it
+	}
+	var state struct {
+		Checkpoint struct {
+			Latest struct {
+				Resources []struct {
+					Type    string         `json:"type"`
+					Outputs map[string]any `json:"outputs"`
+				} `json:"resources"`
+			} `json:"latest"`
+		} `json:"checkpoint"`
+	}
+	if json.Unmarshal(b, &state) != nil {
+		return nil, false
+	}
+	for _, res := range state.Checkpoint.Latest.Resources {
+		if res.Type == "pulumi:pulumi:Stack" {
+			if hasSecret(res.Outputs) {
+				return nil, false
+			}
+			if res.Outputs == nil {
+				res.Outputs = map[string]any{}
+			}
+			return res.Outputs, true
+		}
+	}
+	return nil, false
+}
+
+// secretSig marks a secret value in a Pulumi state file.
+const secretSig = "4dabf18193072939515e22adb298388d"
+
+func hasSecret(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		if _, ok := x[secretSig]; ok {
+			return true
+		}
+		for _, e := range x {
+			if hasSecret(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasSecret(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // knownStacks is a workspace that selects a stack the file backend already
 // holds without running the CLI: every operation names its stack
 // (--stack), so selecting one only checks that it exists, and a CLI run

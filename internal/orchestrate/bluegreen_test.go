@@ -106,6 +106,8 @@ func (c *bgCloud) Outputs(_ context.Context, stack string, _ bool) (map[string]a
 	}
 	return map[string]any{"blue_green": st}, nil
 }
+func (c *bgCloud) StateOutputs(string) (map[string]any, bool) { return nil, false }
+
 func (c *bgCloud) Exists(_ context.Context, stack string) (bool, error) { return true, nil }
 
 // ups is the log's ups of one stack, their states only.

@@ -27,6 +27,9 @@ type Engine interface {
 	Destroy(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
 	Outputs(ctx context.Context, stack string, showSecrets bool) (map[string]any, error)
 	Exists(ctx context.Context, stack string) (bool, error)
+	// StateOutputs reads a stack's outputs without running the engine, when
+	// the backend allows it (ok false: read them through the engine).
+	StateOutputs(stack string) (map[string]any, bool)
 }
 
 var _ Engine = (*engine.Runner)(nil)
@@ -319,7 +322,35 @@ func (o *Orchestrator) one(ctx context.Context, op engine.Op, run verb, ref stac
 			return o.oneWith(ctx, op, run, ref, t)
 		}
 	}
+	if ref.IsGlobal() && op != engine.OpDestroy {
+		if t := o.withRegionOutputs(); t != nil {
+			return o.oneWith(ctx, op, run, ref, t)
+		}
+	}
 	return o.oneWith(ctx, op, run, ref, o.Topology)
+}
+
+// withRegionOutputs is a copy of the topology holding every region's
+// outputs as its state records them, for the global stack's program (nil
+// unless the engine reads them all without running itself: then the
+// program reads them through stack references). A regional stack's outputs
+// are all the global one reads of it, and they are read after its up.
+func (o *Orchestrator) withRegionOutputs() *topology.Topology {
+	if o.Topology.Environment.Target != topology.TargetLocal {
+		return nil // a cloud backend: stack references, read by the engine
+	}
+	outs := map[string]map[string]any{}
+	for _, r := range o.Topology.Regions {
+		ref := stacks.Ref{Env: o.Topology.Environment.Name, Region: r.Name}
+		m, ok := o.Engine.StateOutputs(ref.String())
+		if !ok {
+			return nil
+		}
+		outs[r.Name] = m
+	}
+	t := *o.Topology
+	t.RegionOutputs = outs
+	return &t
 }
 
 // oneWith runs op on one stack with the program of topology t.

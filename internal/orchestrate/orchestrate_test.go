@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/stacks"
 )
 
 // fakeEngine records when each stack's operation starts and ends.
@@ -25,8 +27,9 @@ type fakeEngine struct {
 	fail     map[string]bool // stacks whose operation fails
 	block    bool            // operations wait for the context to end
 	started  chan string
-	existing map[string]bool // for Exists; nil means every stack exists
-	empty    map[string]bool // stacks that exist with nothing in them (destroyed)
+	existing map[string]bool           // for Exists; nil means every stack exists
+	empty    map[string]bool           // stacks that exist with nothing in them (destroyed)
+	state    map[string]map[string]any // for StateOutputs; absent: not readable
 }
 
 var _ Engine = (*fakeEngine)(nil)
@@ -89,6 +92,11 @@ func (f *fakeEngine) Outputs(ctx context.Context, s string, _ bool) (map[string]
 }
 func (f *fakeEngine) Exists(ctx context.Context, s string) (bool, error) {
 	return f.existing == nil || f.existing[s], nil
+}
+
+func (f *fakeEngine) StateOutputs(s string) (map[string]any, bool) {
+	m, ok := f.state[s]
+	return m, ok
 }
 
 func (f *fakeEngine) index(entry string) int {
@@ -306,5 +314,36 @@ func TestTableRowsReadWhatWriteTableWrote(t *testing.T) {
 	rows := TableRows(b.String())
 	if len(rows) != 2 || !strings.HasPrefix(rows[0], "dev.east") || !strings.Contains(rows[0], "same 3") || !strings.HasPrefix(rows[1], "dev.global") {
 		t.Errorf("rows = %q from\n%s", rows, b.String())
+	}
+}
+
+// The global stack's program gets the regions' outputs from their state
+// when the engine reads them all; else it reads them by stack references.
+func TestGlobalProgramGetsRegionOutputsFromState(t *testing.T) {
+	f := &fakeEngine{state: map[string]map[string]any{"dev.east": {"a": "1"}, "dev.west": {"b": "2"}}}
+	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west")}
+	var mu sync.Mutex
+	seen := map[string]map[string]map[string]any{}
+	o.program = func(tp *topology.Topology, ref stacks.Ref) (pulumi.RunFunc, error) {
+		mu.Lock()
+		seen[ref.String()] = tp.RegionOutputs
+		mu.Unlock()
+		return func(*pulumi.Context) error { return nil }, nil
+	}
+	if _, err := o.Up(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen["dev.global"]; !reflect.DeepEqual(got, map[string]map[string]any{"east": {"a": "1"}, "west": {"b": "2"}}) {
+		t.Errorf("the global program got region outputs %v", got)
+	}
+	if seen["dev.east"] != nil {
+		t.Errorf("a regional program got region outputs %v", seen["dev.east"])
+	}
+	delete(f.state, "dev.west") // one region's state not readable so: all by stack references
+	if _, err := o.Preview(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen["dev.global"]; got != nil {
+		t.Errorf("with a region unreadable, the global program still got %v", got)
 	}
 }

@@ -100,6 +100,10 @@ type Topology struct {
 	// as their "layers" output. LayerSensitive names the secret ones.
 	LayerOutputs   map[string]map[string]any
 	LayerSensitive map[string][]string
+	// RegionOutputs are the regional stacks' outputs, by region, for the
+	// global stack's program (set by the orchestrator when it can read them
+	// from the state; absent, the program reads them by stack references).
+	RegionOutputs map[string]map[string]any
 	// ImageOverrides pin a service's instances to an image other than the
 	// one its source builds (set by the orchestrator to roll a canary back).
 	ImageOverrides map[string]ImageRef
