@@ -22,6 +22,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optremove"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/sig"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -616,6 +617,21 @@ func (r *Runner) Unlock(ctx context.Context, stack string) error {
 	return nil
 }
 
+// fileBackend is the folder of a file backend (ok false for another kind).
+func (r *Runner) fileBackend() (root string, ok bool) {
+	u, err := url.Parse(r.cfg.Backend)
+	if err != nil || u.Scheme != "file" {
+		return "", false
+	}
+	return u.Path, true
+}
+
+// stateFile is where a file backend keeps a stack's state, with a suffix
+// (".json", ".json.gz", ".json.bak"...).
+func (r *Runner) stateFile(root, stack, suffix string) string {
+	return filepath.Join(root, ".pulumi", "stacks", r.cfg.Project, stack+suffix)
+}
+
 // repairAfterCrash undoes what a killed update can leave in a file backend
 // that would stop the next one: a lock whose process is gone, and a state
 // file's metadata sidecar (.attrs, which the backend's storage layer
@@ -625,13 +641,12 @@ func (r *Runner) Unlock(ctx context.Context, stack string) error {
 // loses nothing. It returns what it did.
 func (r *Runner) repairAfterCrash(stack string) []string {
 	notes := r.clearStaleLocks(stack)
-	root, ok := strings.CutPrefix(r.cfg.Backend, "file://")
+	root, ok := r.fileBackend()
 	if !ok {
 		return notes
 	}
-	root, _, _ = strings.Cut(root, "?")
 	for _, name := range []string{".json", ".json.gz", ".json.bak", ".json.gz.bak"} {
-		attrs := filepath.Join(root, ".pulumi", "stacks", r.cfg.Project, stack+name+".attrs")
+		attrs := r.stateFile(root, stack, name+".attrs")
 		b, err := os.ReadFile(attrs)
 		if err != nil || json.Valid(b) {
 			continue
@@ -649,11 +664,10 @@ func (r *Runner) repairAfterCrash(stack string) []string {
 // lock of another host, or of a process that runs, is left alone (the
 // operation then fails with ErrLocked). It returns what it removed.
 func (r *Runner) clearStaleLocks(stack string) []string {
-	root, ok := strings.CutPrefix(r.cfg.Backend, "file://")
+	root, ok := r.fileBackend()
 	if !ok {
 		return nil
 	}
-	root, _, _ = strings.Cut(root, "?")
 	host, err := os.Hostname()
 	if err != nil {
 		return nil
@@ -687,13 +701,12 @@ func (r *Runner) clearStaleLocks(stack string) []string {
 // backend (known): it keeps a stack as .pulumi/stacks/<project>/<stack>.json
 // (gzipped: .json.gz), so a look at the folder answers, not a CLI run.
 func (r *Runner) inFileBackend(stack string) (exists, known bool) {
-	root, ok := strings.CutPrefix(r.cfg.Backend, "file://")
+	root, ok := r.fileBackend()
 	if !ok {
 		return false, false
 	}
-	root, _, _ = strings.Cut(root, "?")
-	for _, name := range []string{stack + ".json", stack + ".json.gz"} {
-		if _, err := os.Stat(filepath.Join(root, ".pulumi", "stacks", r.cfg.Project, name)); err == nil {
+	for _, suffix := range []string{".json", ".json.gz"} {
+		if _, err := os.Stat(r.stateFile(root, stack, suffix)); err == nil {
 			return true, true
 		}
 	}
@@ -707,12 +720,11 @@ func (r *Runner) inFileBackend(stack string) (exists, known bool) {
 // target: reading them through stack references costs the engine a key
 // derivation of the passphrase secrets manager per region.
 func (r *Runner) StateOutputs(stack string) (map[string]any, bool) {
-	root, ok := strings.CutPrefix(r.cfg.Backend, "file://")
+	root, ok := r.fileBackend()
 	if !ok {
 		return nil, false
 	}
-	root, _, _ = strings.Cut(root, "?")
-	b, err := os.ReadFile(filepath.Join(root, ".pulumi", "stacks", r.cfg.Project, stack+".json"))
+	b, err := os.ReadFile(r.stateFile(root, stack, ".json"))
 	if err != nil {
 		return nil, false // absent, or gzipped: the CLI reads it
 	}
@@ -743,13 +755,12 @@ func (r *Runner) StateOutputs(stack string) (map[string]any, bool) {
 	return nil, false
 }
 
-// secretSig marks a secret value in a Pulumi state file.
-const secretSig = "4dabf18193072939515e22adb298388d"
-
+// hasSecret reports whether a value from a state file holds a secret (or
+// another of the engine's special values, all marked by sig.Key).
 func hasSecret(v any) bool {
 	switch x := v.(type) {
 	case map[string]any:
-		if _, ok := x[secretSig]; ok {
+		if _, ok := x[sig.Key]; ok {
 			return true
 		}
 		for _, e := range x {

@@ -89,7 +89,7 @@ func (p *Plane) PutDNSServer(ctx context.Context, spec DNSServerSpec) (DNSServer
 		return DNSServer{}, err
 	}
 	d, _, err := register(p, p.dns, p.state.DNSServers, spec.Env, spec, func() *dnsRunner {
-		return &dnsRunner{p: p, env: spec.Env, addr: net.JoinHostPort(fmt.Sprintf("127.0.%d.53", g.Index), strconv.Itoa(DNSPort))}
+		return &dnsRunner{p: p, env: spec.Env, addr: net.JoinHostPort(fmt.Sprintf("127.0.%d.53", g.Index), strconv.Itoa(DNSPort)), zones: map[string]string{}}
 	})
 	if err != nil {
 		return DNSServer{}, err
@@ -152,9 +152,6 @@ loglevel=4
 		}
 	}
 	d.p.mu.Unlock()
-	if d.zones == nil {
-		d.zones = map[string]string{}
-	}
 	var named strings.Builder
 	for _, zone := range slices.Sorted(maps.Keys(zones)) {
 		path := filepath.Join(dir, "zones", zone+".zone")

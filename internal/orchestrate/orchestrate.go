@@ -337,7 +337,7 @@ func (o *Orchestrator) one(ctx context.Context, op engine.Op, run verb, ref stac
 // are all the global one reads of it, and they are read after its up.
 func (o *Orchestrator) withRegionOutputs() *topology.Topology {
 	if o.Topology.Environment.Target != topology.TargetLocal {
-		return nil // a cloud backend: stack references, read by the engine
+		return nil // aws keeps stack references, as a stock pulumi up reads them
 	}
 	outs := map[string]map[string]any{}
 	for _, r := range o.Topology.Regions {
