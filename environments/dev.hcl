@@ -62,6 +62,14 @@ service "shop" {
     canary   = "west"
     bake     = "10s"
   }
+  # what the service promises, judged at its load balancers: Prometheus
+  # alerts when the error budget burns too fast, `bulwark status` shows
+  # what is left, and a drill reports what it spent
+  slo {
+    availability = "99.9%"
+    latency_p99  = "300ms"
+    window       = "30d"
+  }
 }
 
 # Terraform's part: a root module applied before the stacks (see README,

@@ -77,4 +77,9 @@ service "shop" {
     strategy = "blue-green"
     bake     = "10m"
   }
+  slo {
+    availability = "99.95%"
+    latency_p99  = "300ms"
+    window       = "30d"
+  }
 }

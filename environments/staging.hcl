@@ -66,4 +66,8 @@ service "shop" {
     keep    = "14d"
     copy_to = ["us-west-2"]
   }
+  slo {
+    availability = "99.9%"
+    latency_p99  = "500ms"
+  }
 }

@@ -145,7 +145,7 @@ var (
 	serviceSchema   = &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "mode", Required: true}, {Name: "image", Required: true}, {Name: "port", Required: true}, {Name: "regions"}, {Name: "runtime"}, {Name: "parameters"}},
 		Blocks: []hcl.BlockHeaderSchema{
-			{Type: "capacity"}, {Type: "scaling"}, {Type: "health"}, {Type: "dns"}, {Type: "database"}, {Type: "backup"}, {Type: "https"}, {Type: "rollout"},
+			{Type: "capacity"}, {Type: "scaling"}, {Type: "health"}, {Type: "dns"}, {Type: "database"}, {Type: "backup"}, {Type: "https"}, {Type: "rollout"}, {Type: "slo"},
 		},
 	}
 	capacitySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "min", Required: true}, {Name: "desired", Required: true}, {Name: "max", Required: true}}}
@@ -526,7 +526,39 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 		s.Backup = d.backup(bb, t)
 	}
 	s.Rollout = d.rollout(blocks["rollout"], s)
+	if ob := blocks["slo"]; ob != nil {
+		s.SLO = d.slo(ob)
+	}
 	return s
+}
+
+var sloSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "availability", Required: true}, {Name: "latency_p99"}, {Name: "window"}}}
+
+// slo reads a service's objectives.
+func (d *decoder) slo(b *hcl.Block) *SLO {
+	o := &SLO{Window: DefaultSLOWindow, DeclRange: b.DefRange}
+	c := d.content(b.Body, sloSchema)
+	if avail, rng := d.str(c.Attributes, "availability", ""); rng != nil {
+		pct, err := strconv.ParseFloat(strings.TrimSuffix(avail, "%"), 64)
+		switch {
+		case err != nil || !strings.HasSuffix(avail, "%"):
+			d.errorf(rng, "Invalid availability", `availability is a percentage such as "99.9%%" or "99.95%%", not %q.`, avail)
+		case pct >= 100:
+			d.errorf(rng, "Invalid availability", "availability %s leaves no error budget: no system meets it, and no alert can tell a burn from noise; promise less than 100%%.", avail)
+		case pct < 50:
+			d.errorf(rng, "Invalid availability", "availability %s promises fewer good requests than bad ones; an objective is at least 50%%.", avail)
+		default:
+			o.Availability = pct / 100
+		}
+	}
+	var rng *hcl.Range
+	if o.LatencyP99, rng = d.duration(c.Attributes, "latency_p99", 0); rng != nil && (o.LatencyP99 < time.Millisecond || o.LatencyP99 > time.Minute) {
+		d.errorf(rng, "Invalid latency objective", "latency_p99 must be between 1ms and 1m, not %s.", o.LatencyP99)
+	}
+	if o.Window, rng = d.duration(c.Attributes, "window", DefaultSLOWindow); rng != nil && (o.Window < MinSLOWindow || o.Window > MaxSLOWindow) {
+		d.errorf(rng, "Invalid SLO window", "window must be between 7d and 90d (30d is usual), not %s.", o.Window)
+	}
+	return o
 }
 
 // Parameter limits: names are environment variable names (instances get

@@ -73,6 +73,7 @@ func TestLoadFull(t *testing.T) {
 		Database: &Database{Engine: "postgres", Replication: Synchronous},
 		Backup:   &Backup{Every: time.Hour, Keep: 35 * 24 * time.Hour, CopyTo: []string{"west"}},
 		Rollout:  Rollout{Strategy: RolloutCanary, Canary: "west", Bake: 45 * time.Second, MaxErrorRate: 0.005},
+		SLO:      &SLO{Availability: 0.9995, LatencyP99: 300 * time.Millisecond, Window: 30 * 24 * time.Hour},
 	}
 	if diff := compareIgnoringRanges(s, want); diff != "" {
 		t.Errorf("service: %s", diff)
@@ -238,6 +239,11 @@ func compareIgnoringRanges(got, want Service) string {
 			b := *s.Backup
 			b.DeclRange = zeroRange
 			s.Backup = &b
+		}
+		if s.SLO != nil {
+			o := *s.SLO
+			o.DeclRange = zeroRange
+			s.SLO = &o
 		}
 	}
 	clear(&got)

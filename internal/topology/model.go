@@ -191,8 +191,38 @@ type Service struct {
 	// parameter store of each of its regions, given to instances as
 	// environment variables; a change rolls the service out.
 	Parameters map[string]string
-	DeclRange  hcl.Range
+	// SLO is the service's objectives (nil when it declares none): alarms,
+	// burn-rate alerts and the error budget come from it.
+	SLO       *SLO
+	DeclRange hcl.Range
 }
+
+// SLO is a service's slo block: its service-level objectives, measured at
+// its load balancers.
+type SLO struct {
+	// Availability is the share of requests answered without a server
+	// error (5xx) that the service promises over the window, as a fraction
+	// (0.9995 for "99.95%").
+	Availability float64
+	// LatencyP99 bounds the 99th percentile of response times (0: no
+	// latency objective).
+	LatencyP99 time.Duration
+	// Window is the rolling period the objective is judged over.
+	Window    time.Duration
+	DeclRange hcl.Range
+}
+
+// ErrorBudget is the share of requests that may fail within the window.
+func (o SLO) ErrorBudget() float64 { return 1 - o.Availability }
+
+// SLO defaults and limits. A window shorter than a week leaves the
+// multi-window burn-rate alerts nothing to tell apart from plain error-rate
+// alerts; longer than 90 days outlives any metrics retention worth keeping.
+const (
+	DefaultSLOWindow = 30 * 24 * time.Hour
+	MinSLOWindow     = 7 * 24 * time.Hour
+	MaxSLOWindow     = 90 * 24 * time.Hour
+)
 
 // ParametersDigest identifies the service's parameters ("" when it has
 // none): instances started with other parameters are replaced.

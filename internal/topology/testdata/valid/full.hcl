@@ -54,4 +54,8 @@ service "shop" {
     bake           = "45s"
     max_error_rate = "0.5%"
   }
+  slo {
+    availability = "99.95%"
+    latency_p99  = "300ms"
+  }
 }
