@@ -7,6 +7,10 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Config is what the service says about itself.
@@ -98,5 +102,31 @@ func NewHandler(cfg Config, store Store) http.Handler {
 		}
 		reply(w, http.StatusOK, map[string]any{"seqs": seqs})
 	})
-	return mux
+	return instrumented(mux)
+}
+
+// latencyBuckets bound the response-time histogram: fine below a second,
+// where latency objectives lie.
+var latencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5}
+
+// instrumented serves GET /metrics (Prometheus's text format) and records
+// every other request's duration in http_request_duration_seconds, by
+// method and status code: the histogram a p99 latency objective is read
+// from.
+func instrumented(next http.Handler) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "http_request_duration_seconds", Help: "Time to answer a request, by method and status code.", Buckets: latencyBuckets,
+	}, []string{"code", "method"})
+	reg.MustRegister(duration)
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	timed := promhttp.InstrumentHandlerDuration(duration, next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && r.Method == http.MethodGet {
+			metrics.ServeHTTP(w, r)
+			return
+		}
+		timed.ServeHTTP(w, r)
+	})
 }

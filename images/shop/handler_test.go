@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -100,5 +101,24 @@ func TestHandlerWithoutDatabase(t *testing.T) {
 	}
 	if code, _ := call(t, h, "GET", "/healthz"); code != 200 {
 		t.Errorf("healthz without a database = %d, want 200", code)
+	}
+}
+
+func TestMetricsCountEveryRequest(t *testing.T) {
+	h := NewHandler(Config{Region: "east", Instance: "i-1"}, &memStore{seqs: map[int64]bool{}})
+	for _, path := range []string{"/healthz", "/healthz", "/writes?from=5&to=1"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{
+		`http_request_duration_seconds_count{code="200",method="get"} 2`,
+		`http_request_duration_seconds_count{code="400",method="get"} 1`,
+		`http_request_duration_seconds_bucket{code="200",method="get",le="0.3"} 2`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
 	}
 }

@@ -59,12 +59,15 @@ import (
 //	POST   /v1/databases/{env}/{region}/{svc}/switchover   makes this member the primary, losing nothing
 //	PUT    /v1/restore-copies/{env}/{region}/{svc}  restores the newest backup from region's vault into a scratch server
 //	DELETE /v1/restore-copies/{env}/{region}/{svc}
+//	PUT    /v1/monitors/{env}               body MonitorSpec; waits until Prometheus is ready
+//	GET    /v1/monitors/{env}
+//	DELETE /v1/monitors/{env}
 //	POST   /v1/shutdown
 
 // APIVersion is the control plane API's version: bump it whenever the API
 // changes, so that a plane left running by an older build is replaced
 // (EnsureRunning) instead of answering requests it does not know.
-const APIVersion = 11
+const APIVersion = 12
 
 // Build identifies the build of the running code (the Makefile stamps it
 // with -X); a plane of another build is replaced too, so a changed behaviour
@@ -213,6 +216,25 @@ func (p *Plane) Handler(shutdown func()) http.Handler {
 	})
 	mux.HandleFunc("DELETE /v1/dns/{env}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, struct{}{}, p.DeleteDNSServer(r.PathValue("env")))
+	})
+	mux.HandleFunc("PUT /v1/monitors/{env}", func(w http.ResponseWriter, r *http.Request) {
+		var spec MonitorSpec
+		if err := decode(r, &spec); err != nil {
+			reply(w, nil, err)
+			return
+		}
+		spec.Env = r.PathValue("env")
+		ctx, cancel := ctxOf(r)
+		defer cancel()
+		m, err := p.PutMonitor(ctx, spec)
+		reply(w, m, err)
+	})
+	mux.HandleFunc("GET /v1/monitors/{env}", func(w http.ResponseWriter, r *http.Request) {
+		m, err := p.GetMonitor(r.PathValue("env"))
+		reply(w, m, err)
+	})
+	mux.HandleFunc("DELETE /v1/monitors/{env}", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, struct{}{}, p.DeleteMonitor(r.PathValue("env")))
 	})
 	recordID := func(r *http.Request) string {
 		return r.PathValue("env") + "/" + r.PathValue("zone") + "/" + r.PathValue("name")
@@ -544,6 +566,24 @@ func (c *Client) DeleteBalancer(ctx context.Context, id string) error {
 func (c *Client) PutDNSServer(ctx context.Context, env string) (DNSServer, error) {
 	var d DNSServer
 	return d, c.do(ctx, http.MethodPut, "/v1/dns/"+env, nil, &d)
+}
+
+// PutMonitor starts or updates an environment's monitoring and waits until
+// Prometheus is ready.
+func (c *Client) PutMonitor(ctx context.Context, spec MonitorSpec) (Monitor, error) {
+	var m Monitor
+	return m, c.do(ctx, http.MethodPut, "/v1/monitors/"+spec.Env, spec, &m)
+}
+
+// GetMonitor returns an environment's monitoring.
+func (c *Client) GetMonitor(ctx context.Context, env string) (Monitor, error) {
+	var m Monitor
+	return m, c.do(ctx, http.MethodGet, "/v1/monitors/"+env, nil, &m)
+}
+
+// DeleteMonitor stops an environment's monitoring.
+func (c *Client) DeleteMonitor(ctx context.Context, env string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/monitors/"+env, nil, nil)
 }
 
 // GetDNSServer returns an environment's DNS server.

@@ -64,6 +64,35 @@ type backupRunner struct {
 	// source is the region whose member the configuration points at: the
 	// member that runs as the primary, which moves with a failover
 	source string
+	// lastOK is when the newest backup into every vault finished (read
+	// from the vaults once, then kept); failures counts backups into a
+	// vault that failed, for the monitoring
+	lastOK   time.Time
+	seeded   bool
+	failures int
+}
+
+// outcomes returns when the newest backup into every vault finished and
+// how many failed, for the monitoring; the first call reads the newest
+// finished backup from the vaults (a restarted plane knows none yet).
+func (b *backupRunner) outcomes() (lastOK time.Time, failures int, spec BackupSpec) {
+	b.mu.Lock()
+	seeded := b.seeded
+	b.seeded = true
+	b.mu.Unlock()
+	if !seeded {
+		st := b.status(context.Background())
+		b.mu.Lock()
+		for _, bk := range st.Backups {
+			if bk.Stop.After(b.lastOK) {
+				b.lastOK = bk.Stop
+			}
+		}
+		b.mu.Unlock()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lastOK, b.failures, b.spec
 }
 
 // backupSource is the member a plan backs up: the one running as the
@@ -240,13 +269,21 @@ func (b *backupRunner) backup(ctx context.Context, kind string) error {
 		b.p.log.Printf("backup %s: now backs up %s, the member running as the primary", spec.ID(), db.region.Name)
 	}
 	var err error
+	failed := 0
 	for i := range spec.Vaults {
-		if e := b.p.pgbackrest(ctx, spec, "backup", "--type="+kind, fmt.Sprintf("--repo=%d", i+1)); e != nil && err == nil {
-			err = e
+		if e := b.p.pgbackrest(ctx, spec, "backup", "--type="+kind, fmt.Sprintf("--repo=%d", i+1)); e != nil {
+			failed++
+			if err == nil {
+				err = e
+			}
 		}
 	}
 	b.mu.Lock()
 	b.err = err
+	b.failures += failed
+	if err == nil {
+		b.lastOK = time.Now()
+	}
 	b.mu.Unlock()
 	if err != nil {
 		b.p.log.Printf("backup %s: %v", spec.ID(), err)

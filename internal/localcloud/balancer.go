@@ -116,7 +116,7 @@ func (b *balancerRunner) apply(haproxy string, spec BalancerSpec, backends []str
 	if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
 		return err
 	}
-	cfg := haproxyConfig(spec, listen, backends, sock)
+	cfg := haproxyConfig(spec, listen, net.JoinHostPort(b.region.MetricsAddress(), strconv.Itoa(spec.Port)), backends, sock)
 	if b.proc == nil {
 		b.adoptRecorded(b.p, b.p.balancerName(spec), "haproxy", syscall.SIGTERM)
 		if old, err := os.ReadFile(filepath.Join(dir, "haproxy.cfg")); err == nil && b.proc != nil {
@@ -159,7 +159,11 @@ func (b *balancerRunner) apply(haproxy string, spec BalancerSpec, backends []str
 	return nil
 }
 
-func haproxyConfig(spec BalancerSpec, listen string, backends []string, adminSock string) string {
+// haproxyConfig renders a balancer's configuration: the service's frontend
+// on listen, its instances as the backend, and HAProxy's built-in
+// Prometheus exporter on metrics (the frontend named prometheus, which the
+// SLO rules leave out of the request counts).
+func haproxyConfig(spec BalancerSpec, listen, metrics string, backends []string, adminSock string) string {
 	h := spec.Health
 	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) + "ms" }
 	var b strings.Builder
@@ -185,12 +189,18 @@ frontend %s
     bind %s
     default_backend instances
 
+frontend prometheus
+    bind %s
+    no log
+    http-request use-service prometheus-exporter if { path /metrics }
+    http-request return status 404
+
 backend instances
     balance roundrobin
     option httpchk GET %s
     http-check expect status 200
     default-server inter %s fall %d rise %d
-`, spec.ID(), adminSock, ms(h.Timeout), strings.ReplaceAll(spec.ID(), "/", "_"), listen, h.Path, ms(h.Interval), h.UnhealthyAfter, max(h.HealthyAfter, 1))
+`, spec.ID(), adminSock, ms(h.Timeout), strings.ReplaceAll(spec.ID(), "/", "_"), listen, metrics, h.Path, ms(h.Interval), h.UnhealthyAfter, max(h.HealthyAfter, 1))
 	for i, be := range backends {
 		fmt.Fprintf(&b, "    server slot%d %s check\n", i, be)
 	}

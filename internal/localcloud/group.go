@@ -27,7 +27,10 @@ type groupRunner struct {
 	spec     GroupSpec
 	slots    []*slot
 	replaced int
-	scaler   scaler
+	// outPeak is the most instances out of service at once since the
+	// monitoring last read it (noteOutOfService)
+	outPeak int
+	scaler  scaler
 	// suspended groups neither start nor replace instances (a lost region).
 	suspended bool
 	// downZones are zones whose slots are neither started nor replaced (a lost zone).
@@ -343,6 +346,7 @@ func (g *groupRunner) run() {
 // reconcile brings the slots to the spec and checks every instance once.
 func (g *groupRunner) reconcile(client *http.Client) {
 	g.mu.Lock()
+	g.noteOutOfService() // an instance that exited since the last pass
 	suspended := g.suspended
 	g.mu.Unlock()
 	if suspended {
@@ -419,6 +423,9 @@ func (g *groupRunner) reconcile(client *http.Client) {
 			g.check(client, s, spec)
 		}
 	}
+	g.mu.Lock()
+	g.noteOutOfService()
+	g.mu.Unlock()
 }
 
 // healthy runs one health check of an instance: a 2xx or 3xx answer within the timeout.
@@ -571,6 +578,29 @@ func (g *groupRunner) watch(proc *process) {
 		g.poke()
 	case <-g.quit:
 	}
+}
+
+// noteOutOfService raises the peak of instances out of service since the
+// monitoring last read it; callers hold g.mu.
+func (g *groupRunner) noteOutOfService() {
+	healthy := 0
+	for _, s := range g.slots {
+		if s.proc.running() && s.inst.State == "healthy" {
+			healthy++
+		}
+	}
+	g.outPeak = max(g.outPeak, g.scaler.current-healthy)
+}
+
+// takeOutOfServicePeak returns the most instances out of service at once
+// since the previous call (at least those out now), and starts a new period.
+func (g *groupRunner) takeOutOfServicePeak() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.noteOutOfService()
+	peak := g.outPeak
+	g.outPeak = 0
+	return peak
 }
 
 func (g *groupRunner) status() Group {

@@ -42,6 +42,10 @@ func (r Region) CIDR() string { return fmt.Sprintf("127.0.%d.0/24", r.Index) }
 // BalancerAddress is where the region's load balancers listen.
 func (r Region) BalancerAddress() string { return fmt.Sprintf("127.0.%d.1", r.Index) }
 
+// MetricsAddress is where the region's load balancers serve their
+// Prometheus metrics, each at its service's port.
+func (r Region) MetricsAddress() string { return fmt.Sprintf("127.0.%d.4", r.Index) }
+
 // SlotAddress is instance slot i's address.
 func (r Region) SlotAddress(slot int) string { return fmt.Sprintf("127.0.%d.%d", r.Index, 100+slot) }
 
@@ -186,4 +190,5 @@ type Status struct {
 	Databases  []Database      `json:"databases"`
 	Backups    []Backup        `json:"backups"`
 	Parameters []ParameterSpec `json:"parameters"`
+	Monitors   []Monitor       `json:"monitors"`
 }

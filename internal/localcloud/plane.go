@@ -30,6 +30,7 @@ type persisted struct {
 	Databases  map[string]DatabaseSpec  `json:"databases"`
 	Backups    map[string]BackupSpec    `json:"backups"`
 	Parameters map[string]ParameterSpec `json:"parameters"`
+	Monitors   map[string]MonitorSpec   `json:"monitors"`
 	// PIDs of running processes by name, for adoption after a crash.
 	PIDs map[string]int `json:"pids"`
 }
@@ -46,6 +47,7 @@ type Plane struct {
 	dns       map[string]*dnsRunner
 	databases map[string]*dbRunner
 	backups   map[string]*backupRunner
+	monitors  map[string]*monitorRunner
 	copies    map[string]*copyRunner // restore copies: scratch, not persisted
 
 	cgroups *cgroupTree // where processes start, by region (partition.go)
@@ -57,10 +59,10 @@ func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}, databases: map[string]*dbRunner{}, backups: map[string]*backupRunner{}, copies: map[string]*copyRunner{},
+	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}, databases: map[string]*dbRunner{}, backups: map[string]*backupRunner{}, copies: map[string]*copyRunner{}, monitors: map[string]*monitorRunner{},
 		cgroups: newCgroupTree(dir)}
 	p.state = persisted{Regions: map[string]Region{}, Images: map[string]Image{}, Groups: map[string]GroupSpec{}, Balancers: map[string]BalancerSpec{},
-		DNSServers: map[string]DNSServerSpec{}, DNSRecords: map[string]DNSRecordSpec{}, Databases: map[string]DatabaseSpec{}, Backups: map[string]BackupSpec{}, Parameters: map[string]ParameterSpec{}, PIDs: map[string]int{}}
+		DNSServers: map[string]DNSServerSpec{}, DNSRecords: map[string]DNSRecordSpec{}, Databases: map[string]DatabaseSpec{}, Backups: map[string]BackupSpec{}, Parameters: map[string]ParameterSpec{}, Monitors: map[string]MonitorSpec{}, PIDs: map[string]int{}}
 	b, err := os.ReadFile(p.statePath())
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -123,6 +125,7 @@ func (p *Plane) Start() {
 	groups := slices.Collect(maps.Values(p.state.Groups))
 	balancers := slices.Collect(maps.Values(p.state.Balancers))
 	servers := slices.Collect(maps.Values(p.state.DNSServers))
+	monitors := slices.Collect(maps.Values(p.state.Monitors))
 	p.mu.Unlock()
 	p.healAll() // a crashed plane's partitions
 	// members running as primaries (on disk) first, so replicas find them
@@ -165,6 +168,13 @@ func (p *Plane) Start() {
 		}
 		cancel()
 	}
+	for _, m := range monitors {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if _, err := p.PutMonitor(ctx, m); err != nil {
+			p.log.Printf("restart monitor %s: %v", m.Env, err)
+		}
+		cancel()
+	}
 }
 
 // Shutdown stops every process the plane runs; the desired state stays on
@@ -176,7 +186,12 @@ func (p *Plane) Shutdown() {
 	p.backups = map[string]*backupRunner{}
 	copies := p.copies
 	p.copies = map[string]*copyRunner{}
+	monitors := p.monitors
+	p.monitors = map[string]*monitorRunner{}
 	p.mu.Unlock()
+	for _, m := range monitors {
+		m.stop()
+	}
 	for _, b := range backups {
 		b.stop()
 	}
@@ -253,6 +268,11 @@ func (p *Plane) DeleteRegion(id string) error {
 	for _, g := range p.state.Groups {
 		if g.Env+"/"+g.Region == id {
 			return fmt.Errorf("region %s still has instance group %s", id, g.ID())
+		}
+	}
+	for env := range p.state.Monitors {
+		if env+"/"+globalRegion == id {
+			return fmt.Errorf("region %s still has the monitoring of %s", id, env)
 		}
 	}
 	r, ok := p.state.Regions[id]
@@ -412,7 +432,12 @@ func (p *Plane) Status() Status {
 	servers := slices.Collect(maps.Values(p.dns))
 	dbs := slices.Collect(maps.Values(p.databases))
 	backups := slices.Collect(maps.Values(p.backups))
+	monitors := slices.Collect(maps.Values(p.monitors))
 	p.mu.Unlock()
+	for _, m := range monitors {
+		st.Monitors = append(st.Monitors, m.status())
+	}
+	sort.Slice(st.Monitors, func(i, j int) bool { return st.Monitors[i].Env < st.Monitors[j].Env })
 	for _, b := range backups {
 		st.Backups = append(st.Backups, b.status(context.Background()))
 	}
