@@ -58,6 +58,7 @@ func commands() []command {
 		{"up", "deploy every regional stack, then the global stack", engineVerb(engine.OpUp)},
 		{"preview", "show what up would change", engineVerb(engine.OpPreview)},
 		{"refresh", "read the actual state of every resource into the stacks' state", engineVerb(engine.OpRefresh)},
+		{"status", "per region and service: health, traffic, errors, p99, replication lag, backup age, error budget left, alerts", runStatus},
 		{"drift", "what runs differs from the stacks' state, per resource and property (nothing changed); exit 1 on drift", runDrift},
 		{"destroy", "delete every resource: the global stack, then the regions", engineVerb(engine.OpDestroy)},
 		{"outputs", "print every stack's outputs", runOutputs},

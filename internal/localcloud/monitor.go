@@ -231,11 +231,19 @@ func (m *monitorRunner) apply(spec MonitorSpec, regions map[string]Region) error
 	if err != nil {
 		return err
 	}
-	// the postgres exporter reads its servers at start: a changed list restarts it
+	// the postgres exporter reads its servers at start: a changed list
+	// restarts it. With several servers, its newer collectors (database,
+	// bgwriter) export duplicate series and fail every scrape (0.11): off.
 	pgListen := m.addr(92, pgExporterPort)
+	queries := filepath.Join(dir, "postgres-queries.yml")
+	if _, err := replaceFile(queries, pgQueries, 0o600); err != nil {
+		return err
+	}
+	pgArgs := []string{"--web.listen-address=" + pgListen, "--log.level=warn", "--disable-settings-metrics", "--no-collector.database", "--no-collector.bgwriter", "--extend.query-path=" + queries}
 	dsn := strings.Join(dsns, ",")
+	signature := strings.Join(pgArgs, " ") + "\n" + dsn
 	if pg := m.procs["postgres"]; pg != nil {
-		if cur, _ := os.ReadFile(filepath.Join(dir, "postgres.dsn")); string(cur) != dsn {
+		if cur, _ := os.ReadFile(filepath.Join(dir, "postgres.dsn")); string(cur) != signature {
 			pg.stop(5 * time.Second)
 			pg.mu.Lock()
 			pg.proc = nil
@@ -246,13 +254,30 @@ func (m *monitorRunner) apply(spec MonitorSpec, regions map[string]Region) error
 	if len(dsns) == 0 {
 		return nil
 	}
-	if _, err := replaceFile(filepath.Join(dir, "postgres.dsn"), dsn, 0o600); err != nil {
+	if _, err := replaceFile(filepath.Join(dir, "postgres.dsn"), signature, 0o600); err != nil {
 		return err
 	}
-	cmd := exec.Command(monitorPrograms["postgres"], "--web.listen-address="+pgListen, "--log.level=warn", "--disable-settings-metrics")
+	cmd := exec.Command(monitorPrograms["postgres"], pgArgs...)
 	cmd.Env = append(os.Environ(), "DATA_SOURCE_NAME="+dsn)
 	return start("postgres", cmd, pgListen, false)
 }
+
+// pgQueries are the postgres exporter's extra queries: each member's
+// replication lag (seconds since the replica replayed the primary's last
+// transaction, 0 when it has replayed all it received or is the primary)
+// and whether it runs as the primary: pg_replication_lag and
+// pg_replication_is_primary, with the server label of each member.
+const pgQueries = `pg_replication:
+  query: "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0 WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 ELSE GREATEST(0, EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp()))) END AS lag, CASE WHEN pg_is_in_recovery() THEN 0 ELSE 1 END AS is_primary"
+  master: true
+  metrics:
+    - lag:
+        usage: GAUGE
+        description: "Replication lag behind the primary, in seconds"
+    - is_primary:
+        usage: GAUGE
+        description: "1 when the member runs as the primary"
+`
 
 // scrapeConfig is one job of prometheus.yml.
 type scrapeConfig struct {
@@ -436,6 +461,7 @@ var (
 	descReplaced  = prometheus.NewDesc(slo.MetricGroupReplaced, "Instances replaced because they exited or failed their health checks.", []string{slo.LabelRegion, slo.LabelService}, nil)
 	descBackupOK  = prometheus.NewDesc(slo.MetricBackupLastOK, "When the newest backup into every vault finished (Unix seconds).", []string{slo.LabelRegion, slo.LabelService}, nil)
 	descBackupBad = prometheus.NewDesc(slo.MetricBackupFailures, "Backups into a vault that failed.", []string{slo.LabelRegion, slo.LabelService}, nil)
+	descDBUp      = prometheus.NewDesc(slo.MetricDatabaseUp, "1 when the region's database member runs (0: down).", []string{slo.LabelRegion, slo.LabelService}, nil)
 	descBackupInt = prometheus.NewDesc(slo.MetricBackupEvery, "How often the plan takes a backup.", []string{slo.LabelRegion, slo.LabelService}, nil)
 )
 
@@ -448,7 +474,7 @@ type planeCollector struct {
 }
 
 func (c planeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDesired, descMin, descInService, descUnhealthy, descReplaced, descBackupOK, descBackupBad, descBackupInt} {
+	for _, d := range []*prometheus.Desc{descDesired, descMin, descInService, descUnhealthy, descReplaced, descBackupOK, descBackupBad, descBackupInt, descDBUp} {
 		ch <- d
 	}
 }
@@ -467,6 +493,12 @@ func (c planeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descReplaced, prometheus.CounterValue, float64(st.Replaced), st.Region, st.Service)
 	}
 	c.p.mu.Lock()
+	var dbs []*dbRunner
+	for id, d := range c.p.databases {
+		if strings.HasPrefix(id, c.env+"/") {
+			dbs = append(dbs, d)
+		}
+	}
 	var backups []*backupRunner
 	for id, b := range c.p.backups {
 		if strings.HasPrefix(id, c.env+"/") {
@@ -474,6 +506,17 @@ func (c planeCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	c.p.mu.Unlock()
+	for _, d := range dbs {
+		_, running := d.pid()
+		d.mu.Lock()
+		spec := d.spec
+		d.mu.Unlock()
+		up := 0.0
+		if running {
+			up = 1
+		}
+		gauge(descDBUp, up, spec.Region, spec.Service)
+	}
 	for _, b := range backups {
 		last, failures, spec := b.outcomes()
 		if !last.IsZero() {

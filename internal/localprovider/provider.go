@@ -36,6 +36,7 @@ func New() (p.Provider, error) {
 			infer.Resource(&Database{}),
 			infer.Resource(&BackupPlan{}),
 			infer.Resource(&Parameter{}),
+			infer.Resource(&Monitor{}),
 			infer.Resource(&Data{}),
 		).Build()
 }

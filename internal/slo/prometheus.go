@@ -44,6 +44,7 @@ const (
 	MetricBackupLastOK      = "bulwark_backup_last_success_timestamp_seconds"
 	MetricBackupFailures    = "bulwark_backup_failures_total"
 	MetricBackupEvery       = "bulwark_backup_interval_seconds"
+	MetricDatabaseUp        = "bulwark_database_up"
 	MetricRequestDuration   = "http_request_duration_seconds" // the sample service's histogram
 	metricRequests          = "haproxy_frontend_http_requests_total"
 	metricResponses         = "haproxy_frontend_http_responses_total"
@@ -178,7 +179,7 @@ func serviceRules(t *topology.Topology, s topology.Service) []rule {
 	alert(AlertDNSProbe, fmt.Sprintf(`probe_success{job=%q,%s} == 0`, JobProbeDNS, sel), "10s", Page,
 		fmt.Sprintf("%s does not resolve at the environment's DNS server: clients cannot find any region", s.DNS.FQDN()), nil)
 	if s.Database != nil && s.Database.Engine == topology.EnginePostgres {
-		alert(AlertDatabaseDown, fmt.Sprintf(`pg_up{job=%q,%s} == 0`, JobDatabase, sel), "5s", Page,
+		alert(AlertDatabaseDown, fmt.Sprintf(`%s{%s} == 0`, MetricDatabaseUp, sel), "5s", Page,
 			fmt.Sprintf("%s's database member in {{ $labels.region }} does not answer", s.Name), nil)
 		if len(s.Regions) > 1 {
 			limit := ReplicationLagLimit(t)

@@ -3,9 +3,11 @@ package local
 import (
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/slo"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -13,7 +15,15 @@ import (
 const (
 	TypeDnsServer = "bulwark:local:DnsServer"
 	TypeDnsRecord = "bulwark:local:DnsRecord"
+	TypeMonitor   = "bulwark:local:Monitor"
 )
+
+// Monitor is the environment's Prometheus and exporters.
+type Monitor struct {
+	pulumi.CustomResourceState
+	Prometheus pulumi.StringOutput `pulumi:"prometheus"`
+	Running    pulumi.BoolOutput   `pulumi:"running"`
+}
 
 // DnsServer is the environment's PowerDNS.
 type DnsServer struct {
@@ -46,6 +56,7 @@ func DeployGlobal(ctx *pulumi.Context, a GlobalArgs) (pulumi.Map, error) {
 	if err := ctx.RegisterResource(TypeDnsServer, env, pulumi.Map{"env": pulumi.String(env)}, server, pulumi.Parent(a.Parent)); err != nil {
 		return nil, fmt.Errorf("dns server: %w", err)
 	}
+	var records []pulumi.Resource
 	for _, s := range a.Topology.Services {
 		var endpoints []any
 		for _, region := range orderedRegions(a.Topology, s) {
@@ -75,8 +86,46 @@ func DeployGlobal(ctx *pulumi.Context, a GlobalArgs) (pulumi.Map, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dns record of %s: %w", s.Name, err)
 		}
+		records = append(records, rec)
 	}
-	return pulumi.Map{"dns_server": server.Address}, nil
+	monitor, err := deployMonitor(ctx, a.Topology, a.Parent, records)
+	if err != nil {
+		return nil, err
+	}
+	return pulumi.Map{"dns_server": server.Address, "prometheus": monitor.Prometheus}, nil
+}
+
+// deployMonitor declares the environment's monitoring, after its DNS
+// records (it probes them), with the rules of its SLOs.
+func deployMonitor(ctx *pulumi.Context, t *topology.Topology, parent pulumi.Resource, records []pulumi.Resource) (*Monitor, error) {
+	rules, err := slo.PrometheusRules(t)
+	if err != nil {
+		return nil, err
+	}
+	retention := 24 * time.Hour
+	var services pulumi.Array
+	for _, s := range t.Services {
+		window := topology.DefaultSLOWindow
+		if s.SLO != nil {
+			window = s.SLO.Window
+		}
+		retention = max(retention, window+24*time.Hour)
+		services = append(services, pulumi.Map{
+			"name": pulumi.String(s.Name), "port": pulumi.Int(s.Port), "regions": pulumi.ToStringArray(s.Regions),
+			"fqdn": pulumi.String(s.DNS.FQDN()), "healthPath": pulumi.String(s.Health.Path),
+			"database": pulumi.Bool(s.Database != nil && s.Database.Engine == topology.EnginePostgres),
+		})
+	}
+	env := t.Environment.Name
+	monitor := &Monitor{}
+	err = ctx.RegisterResource(TypeMonitor, env, pulumi.Map{
+		"env": pulumi.String(env), "services": services, "rules": pulumi.String(string(rules)),
+		"retention": pulumi.String(slo.PromDuration(retention)),
+	}, monitor, pulumi.Parent(parent), pulumi.DependsOn(records))
+	if err != nil {
+		return nil, fmt.Errorf("monitor: %w", err)
+	}
+	return monitor, nil
 }
 
 // orderedRegions lists a service's regions, the primary first.

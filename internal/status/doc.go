@@ -1,0 +1,11 @@
+// Package status reads how an environment is doing from its monitoring:
+// per region and service, the instances in service, whether its load
+// balancer answers a probe from outside the region, request rate, 5xx
+// ratio, p99 latency, replication lag, the newest backup's age and the
+// error budget left in its SLO window, and the alerts that fire. On the
+// local target it queries the environment's Prometheus (internal/localcloud
+// runs it, internal/slo writes its rules).
+//
+// It is not a monitoring system: it computes nothing Prometheus does not,
+// and keeps no history of its own.
+package status
