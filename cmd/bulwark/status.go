@@ -89,7 +89,9 @@ func writeStatus(w io.Writer, r *status.Report) {
 		}
 		return f(*v)
 	}
-	secs := func(v float64) string { return (time.Duration(v * float64(time.Second))).Round(time.Millisecond).String() }
+	secs := func(v float64) string {
+		return (time.Duration(v * float64(time.Second))).Round(time.Millisecond).String()
+	}
 	for _, row := range r.Rows {
 		endpoint := "up"
 		if !row.EndpointUp {
