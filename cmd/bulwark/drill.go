@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
@@ -13,6 +14,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/project"
+	"github.com/bulwark-dev/bulwark/internal/status"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -45,6 +47,7 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	service := fs.String("service", "", "the service to probe (default: the first)")
 	reportDir := fs.String("report-dir", "", "where the report goes (default: a timestamped folder under the state directory)")
 	deadline := fs.Duration("deadline", 30*time.Second, "how long recovery may take before the drill fails")
+	blast := fs.String("blast-radius", "", "local: the regions, comma-separated, whose paging alerts the drill expects (default: the disrupted region); one outside them aborts and restores")
 	var af awsDrillFlags
 	fs.StringVar(&af.fisTemplate, "fis-template", "", "aws: inject with this AWS FIS experiment template (needed for zone-loss and region-partition)")
 	fs.StringVar(&af.restoreRole, "restore-role-arn", "", "aws, backup-restore: the IAM role AWS Backup restores with")
@@ -66,6 +69,15 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 		opts.Checks = append(opts.Checks, layersApplied(t, tf))
 	}
 	opts.NoRestore = *noRestore
+	if *blast != "" {
+		opts.BlastRadius = strings.Split(*blast, ",")
+		for _, r := range opts.BlastRadius {
+			if _, ok := t.Region(r); !ok {
+				fmt.Fprintf(errOut, "bulwark drill: --blast-radius: environment %s has no region %q\n", t.Environment.Name, r)
+				return exitBadInput
+			}
+		}
+	}
 	opts.Progress = func(line string) { fmt.Fprintf(errOut, "drill: %s\n", line) }
 	r, err := drill.Run(ctx, opts)
 	dir := *reportDir
@@ -178,6 +190,12 @@ func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology,
 		sc = &drill.BackupRestore{Plane: c, Topology: t, Service: *svc, Vault: region}
 	}
 	opts = drill.Options{Topology: t, Service: *svc, Region: region, DNSServer: dns.Address, Scenario: sc}
+	// the environment's paging alerts are the drill's stop conditions
+	if m, err := c.GetMonitor(ctx, t.Environment.Name); err == nil {
+		if src, err := status.NewSource(m.Prometheus); err == nil {
+			opts.StopConditions = status.StopConditions{Source: src, Env: t.Environment.Name}
+		}
+	}
 	return withEstimate(ctx, p, t, opts, errOut), sc, exitOK
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -314,5 +315,84 @@ func TestPreflightCheckStopsTheDrill(t *testing.T) {
 		if strings.Contains(call, "Terminate") {
 			t.Errorf("injected despite the failed preflight: %s", call)
 		}
+	}
+}
+
+// fakeAlarms is a monitoring whose alarms fire once armed: after the
+// preflight looked, as an alarm the injection set off would.
+type fakeAlarms struct {
+	mu     sync.Mutex
+	calls  int
+	firing map[string]string // alarm -> its region ("" for none)
+	asked  [][]string
+}
+
+func (f *fakeAlarms) Breached(_ context.Context, outside []string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	f.asked = append(f.asked, outside)
+	if f.calls == 1 {
+		return nil, nil // the preflight: steady
+	}
+	var out []string
+	for alarm, region := range f.firing {
+		if region == "" || !slices.Contains(outside, region) {
+			out = append(out, alarm)
+		}
+	}
+	return out, nil
+}
+
+// An alarm inside the blast radius lets the drill run its course; one
+// outside it aborts the drill, which still restores the environment and
+// fails the stop-conditions check. Either way the report states the error
+// budget the drill's failed requests spent.
+func TestStopConditionsAbortAndRestore(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		firing  map[string]string
+		aborted bool
+	}{
+		{"inside the blast radius", map[string]string{"BulwarkEndpointProbeFailed us-east-1/shop": "us-east-1"}, false},
+		{"outside it", map[string]string{"BulwarkErrorBudgetBurn us-west-2/shop": "us-west-2"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newAWSWorld(t)
+			alarms := &fakeAlarms{firing: tc.firing}
+			sc := &AWSRegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1", Wait: 10 * time.Second}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			r, err := Run(ctx, Options{
+				Topology: w.topo, Service: w.topo.Services[0], Region: "us-east-1", Scenario: sc, Port: w.port,
+				Lookup:   func(_ context.Context, name string) ([]string, error) { return w.cloud.Answer(name), nil },
+				Interval: 20 * time.Millisecond, Baseline: 500 * time.Millisecond, Detect: 300 * time.Millisecond, Steady: 1500 * time.Millisecond, Deadline: 10 * time.Second,
+				StopConditions: alarms, StopEvery: 100 * time.Millisecond,
+			})
+			if tc.aborted != errors.Is(err, ErrAborted) {
+				t.Fatalf("err = %v, want aborted %v", err, tc.aborted)
+			}
+			stop := r.Checks[slices.IndexFunc(r.Checks, func(c Check) bool { return c.Name == "stop-conditions" })]
+			if stop.Passed == tc.aborted || (tc.aborted && !slices.Equal(r.StopAlarms, []string{"BulwarkErrorBudgetBurn us-west-2/shop"})) {
+				t.Errorf("stop-conditions check %+v, alarms %v", stop, r.StopAlarms)
+			}
+			if !slices.Equal(alarms.asked[len(alarms.asked)-1], []string{"us-east-1"}) {
+				t.Errorf("asked for alarms outside %v, want the drill's region", alarms.asked[len(alarms.asked)-1])
+			}
+			// restored either way: the primary writes again and DNS points at it
+			if i := slices.IndexFunc(r.Steps, func(s Step) bool { return s.Name == "restore" }); i < 0 || r.Steps[i].Error != "" {
+				t.Errorf("restore step: %+v", r.Steps)
+			}
+			if got := w.cloud.Answer("shop.example.com"); !slices.Equal(got, []string{w.addrs["us-east-1"]}) {
+				t.Errorf("DNS after the drill answers %v, want the primary again", got)
+			}
+			b := r.ErrorBudget
+			if b == nil || math.Abs(b.Objective-0.999) > 1e-9 || b.Total != float64(len(r.Attempts)) || b.Bad != float64(r.Outage.Failed) || (b.Bad > 0) != (b.Spent > 0) {
+				t.Fatalf("error budget %+v, want the drill's %d failed of %d attempts against 99.9%%", b, r.Outage.Failed, len(r.Attempts))
+			}
+			if md := r.Markdown(); !strings.Contains(md, "Error budget: the drill spent") {
+				t.Errorf("markdown lacks the error budget:\n%s", md)
+			}
+		})
 	}
 }

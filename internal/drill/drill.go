@@ -7,14 +7,28 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/slo"
 	"github.com/bulwark-dev/bulwark/internal/steps"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 // ErrPreflight is returned when the environment is not healthy enough to drill.
 var ErrPreflight = errors.New("preflight failed")
+
+// ErrAborted is returned when a stop condition ended the drill early.
+var ErrAborted = errors.New("drill aborted")
+
+// StopConditions are the alarms a drill watches: one that fires outside
+// the drill's blast radius means the failure spread further than the drill
+// declared, and the drill aborts and restores.
+type StopConditions interface {
+	// Breached lists the alarms that fire outside the given regions (an
+	// alarm of no region, such as a DNS name's, is outside every region).
+	Breached(ctx context.Context, outside []string) ([]string, error)
+}
 
 // Scenario injects one kind of failure and undoes it.
 type Scenario interface {
@@ -84,6 +98,17 @@ type Options struct {
 	Estimated *Numbers
 	// Progress receives a line per step.
 	Progress func(string)
+	// StopConditions, when set, are checked at the preflight (an alarm
+	// already firing stops the drill there) and every StopEvery from the
+	// injection to the restore (default 1 s).
+	StopConditions StopConditions
+	StopEvery      time.Duration
+	// StopSettle bounds how long the preflight waits for alarms that fire
+	// to clear (default 30 s).
+	StopSettle time.Duration
+	// BlastRadius are the regions the drill expects alarms in (default:
+	// Region).
+	BlastRadius []string
 }
 
 func (o *Options) defaults() {
@@ -108,6 +133,71 @@ func (o *Options) defaults() {
 	if o.Port == 0 {
 		o.Port = o.Service.Port
 	}
+	if o.StopEvery <= 0 {
+		o.StopEvery = time.Second
+	}
+	if o.StopSettle <= 0 {
+		o.StopSettle = 30 * time.Second
+	}
+	if len(o.BlastRadius) == 0 {
+		o.BlastRadius = []string{o.Region}
+	}
+}
+
+// stopWatch polls the stop conditions until stopped; the first breach is
+// kept and closes breached.
+type stopWatch struct {
+	mu       sync.Mutex
+	alarms   []string
+	breached chan struct{}
+	quit     chan struct{}
+	done     chan struct{}
+}
+
+func watchStopConditions(ctx context.Context, o Options) *stopWatch {
+	w := &stopWatch{breached: make(chan struct{}), quit: make(chan struct{}), done: make(chan struct{})}
+	if o.StopConditions == nil {
+		close(w.done)
+		return w
+	}
+	go func() {
+		defer close(w.done)
+		for {
+			select {
+			case <-w.quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-time.After(o.StopEvery):
+			}
+			alarms, err := o.StopConditions.Breached(ctx, o.BlastRadius)
+			if err != nil || len(alarms) == 0 {
+				continue // an unreachable monitoring is not a breach; the probe still judges the drill
+			}
+			w.mu.Lock()
+			w.alarms = alarms
+			w.mu.Unlock()
+			close(w.breached)
+			return
+		}
+	}()
+	return w
+}
+
+func (w *stopWatch) stop() {
+	select {
+	case <-w.quit:
+	default:
+		close(w.quit)
+	}
+	<-w.done
+}
+
+// fired returns the breach, if one happened.
+func (w *stopWatch) fired() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.alarms
 }
 
 // Run runs the pipeline: preflight, probe, inject, observe, recover, verify,
@@ -161,7 +251,32 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		<-done
 		for _, a := range pre.Attempts() {
 			if a.OK {
-				return strings.Join(append(passed, fmt.Sprintf("%s takes writes", probe.Name)), "; "), nil
+				passed = append(passed, fmt.Sprintf("%s takes writes", probe.Name))
+				if o.StopConditions != nil {
+					// alarms of an earlier disruption clear within a few
+					// evaluations; past the settle time, the environment is
+					// not steady enough to learn anything from a drill
+					settle := time.Now().Add(o.StopSettle)
+					for {
+						alarms, err := o.StopConditions.Breached(ctx, nil)
+						if err != nil {
+							return "", fmt.Errorf("%w: stop conditions: %w", ErrPreflight, err)
+						}
+						if len(alarms) == 0 {
+							break
+						}
+						if time.Now().After(settle) {
+							return "", fmt.Errorf("%w: alarms fire before the drill, the environment is not steady: %s", ErrPreflight, strings.Join(alarms, "; "))
+						}
+						select {
+						case <-ctx.Done():
+							return "", ctx.Err()
+						case <-time.After(o.StopEvery):
+						}
+					}
+					passed = append(passed, "no alarm fires")
+				}
+				return strings.Join(passed, "; "), nil
 			}
 		}
 		last := "no attempt"
@@ -181,6 +296,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	stop := func() { stopProbe(); <-probed }
 	time.Sleep(o.Baseline)
 
+	watch := watchStopConditions(ctx, o)
+	defer watch.stop()
 	if err := step("inject", func() (string, error) {
 		r.Injected = time.Now()
 		return o.Scenario.Inject(ctx)
@@ -209,16 +326,31 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		return fmt.Sprintf("no failure seen within %s", o.Detect), nil
 	})
-	_ = step("recover", func() (string, error) { return o.Scenario.Recover(ctx) })
+	aborted := func() error {
+		if alarms := watch.fired(); len(alarms) > 0 {
+			return fmt.Errorf("%w: an alarm fired outside the blast radius %v: %s", ErrAborted, o.BlastRadius, strings.Join(alarms, "; "))
+		}
+		return nil
+	}
+	_ = step("recover", func() (string, error) {
+		if err := aborted(); err != nil {
+			return "", err
+		}
+		return o.Scenario.Recover(ctx)
+	})
 	_ = step("observe", func() (string, error) {
 		deadline := time.Now().Add(o.Deadline)
 		for time.Now().Before(deadline) {
+			if err := aborted(); err != nil {
+				return "", err
+			}
 			if recovered(probe.Attempts(), r.Injected, o.Steady) {
 				return "the probe succeeds steadily again", nil
 			}
 			select {
 			case <-ctx.Done():
 				return "", ctx.Err()
+			case <-watch.breached:
 			case <-time.After(o.Interval):
 			}
 		}
@@ -272,15 +404,34 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return detail, nil
 	})
 	var restoreErr error
-	if o.NoRestore {
+	abortErr := aborted()
+	if o.NoRestore && abortErr == nil {
 		o.Progress("restore: skipped (--no-restore): the environment stays failed over")
 	} else {
 		restoreErr = step("restore", func() (string, error) { return o.Scenario.Restore(ctx) })
+	}
+	watch.stop()
+	r.StopAlarms = watch.fired()
+	if s := o.Service.SLO; s != nil && len(attempts) > 0 {
+		// what the drill's own traffic spent, scaled to the window at the
+		// probe's rate: the share of the window's budget the drill cost
+		failed := 0
+		for _, a := range attempts {
+			if !a.OK {
+				failed++
+			}
+		}
+		span := attempts[len(attempts)-1].At.Sub(attempts[0].At) + o.Interval
+		b := slo.Spend(*s, float64(failed), float64(len(attempts)), span)
+		r.ErrorBudget = &b
 	}
 
 	lost := len(r.Data.Lost)
 	r.Measured = Numbers{RTOSeconds: r.Outage.RTO().Seconds(), RPOSeconds: r.Data.Window.Seconds(), WritesLost: &lost, Known: !r.Outage.Unrecovered}
 	r.Checks = checks(r, o)
+	if abortErr != nil {
+		return finish(errors.Join(abortErr, restoreErr))
+	}
 	return finish(restoreErr)
 }
 
@@ -318,6 +469,13 @@ func checks(r *Report, o Options) []Check {
 			Message: fmt.Sprintf("measured RTO %s, target %s", secs(r.Measured.RTOSeconds), secs(r.Target.RTOSeconds))})
 		out = append(out, Check{Name: "rpo-within-target", Passed: r.Measured.RPOSeconds <= r.Target.RPOSeconds,
 			Message: fmt.Sprintf("measured RPO %s (%d writes lost), target %s", secs(r.Measured.RPOSeconds), len(r.Data.Lost), secs(r.Target.RPOSeconds))})
+	}
+	if o.StopConditions != nil {
+		msg := fmt.Sprintf("no alarm fired outside the blast radius %v", o.BlastRadius)
+		if len(r.StopAlarms) > 0 {
+			msg = fmt.Sprintf("aborted and restored: alarms fired outside the blast radius %v: %s", o.BlastRadius, strings.Join(r.StopAlarms, "; "))
+		}
+		out = append(out, Check{Name: "stop-conditions", Passed: len(r.StopAlarms) == 0, Message: msg})
 	}
 	if _, audited := o.Scenario.(WriterAudit); audited {
 		one := r.Writers != nil

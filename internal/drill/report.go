@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/slo"
 	"github.com/bulwark-dev/bulwark/internal/steps"
 )
 
@@ -44,6 +45,12 @@ type Report struct {
 	// Writers are, per service, the regions whose database member accepted
 	// writes after the recovery (scenarios that audit it: a partition).
 	Writers map[string][]string `json:"writers,omitempty"`
+	// StopAlarms are the alarms that fired outside the blast radius and
+	// aborted the drill (none when it ran its course).
+	StopAlarms []string `json:"stop_alarms,omitempty"`
+	// ErrorBudget is the share of the service's SLO error budget the
+	// drill's failed requests spent (nil when it declares no slo).
+	ErrorBudget *slo.Budget `json:"error_budget,omitempty"`
 }
 
 // Check is one verdict of the drill (a JUnit test case).
@@ -108,6 +115,10 @@ func (r *Report) Markdown() string {
 			continue
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", row.name, secs(row.n.RTOSeconds), secs(row.n.RPOSeconds), lost(row.n))
+	}
+	if e := r.ErrorBudget; e != nil {
+		fmt.Fprintf(&b, "\nError budget: the drill spent %s of the %s objective's %s budget: %g failed of %g requests, against %.0f allowed in the window at the probe's rate.\n",
+			slo.Percent(e.Spent), slo.Percent(e.Objective), slo.PromDuration(e.Window), e.Bad, e.Total, e.Allowed)
 	}
 	fmt.Fprintf(&b, "\n## Checks\n\n")
 	for _, c := range r.Checks {

@@ -218,3 +218,26 @@ func (a Alert) String() string {
 	where := strings.Trim(a.Region+"/"+a.Service, "/")
 	return fmt.Sprintf("%s %s (%s) since %s", a.Name, where, a.Severity, a.Since.Format(time.TimeOnly))
 }
+
+// StopConditions are an environment's paging alerts as a drill's stop
+// conditions: a ticket (a slow burn, a replaced instance) does not stop a
+// drill; a page outside its blast radius does.
+type StopConditions struct {
+	Source *Source
+	Env    string
+}
+
+// Breached lists the paging alerts that fire outside the given regions.
+func (c StopConditions) Breached(ctx context.Context, outside []string) ([]string, error) {
+	alerts, err := c.Source.Firing(ctx, c.Env, outside)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range alerts {
+		if a.Severity == string(slo.Page) {
+			out = append(out, a.String())
+		}
+	}
+	return out, nil
+}

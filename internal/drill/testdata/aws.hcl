@@ -44,4 +44,7 @@ service "shop" {
     keep    = "7d"
     copy_to = ["us-west-2"]
   }
+  slo {
+    availability = "99.9%"
+  }
 }
