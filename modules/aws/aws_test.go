@@ -466,3 +466,109 @@ func TestParametersInEveryRegion(t *testing.T) {
 		}
 	}
 }
+
+// Every region of prod gets one alarm set per service, with thresholds
+// derived from its SLO (99.95% over 30 days: a 0.05% budget; p99 300ms)
+// and the region RPO (5s of replication lag); the page tiers' composite
+// alarms and the latency alarm stop the region's zone-loss experiment; the
+// global stack alarms on Route 53's checks and draws every region side by
+// side on one dashboard.
+func TestAlarmsPerRegion(t *testing.T) {
+	topo, p := planOf(t, "prod")
+	primary := topo.Primary().Name
+	for _, r := range topo.Regions {
+		s := stack(t, p, "prod."+r.Name)
+		topics := ofType(s, "aws:sns/topic:Topic")
+		if len(topics) != 1 || topics[0].Inputs["name"] != "bulwark-prod-"+r.Name+"-alarms" {
+			t.Errorf("%s: topics %v", r.Name, topics)
+		}
+		alarms := map[string]map[string]any{}
+		for _, a := range ofType(s, "aws:cloudwatch/metricAlarm:MetricAlarm") {
+			alarms[strings.TrimPrefix(fmt.Sprint(a.Inputs["name"]), "bulwark-prod-"+r.Name+"-shop-")] = a.Inputs
+		}
+		burn := map[string][2]float64{ // alarm -> period, threshold
+			"error-budget-burn-1h-long": {3600, 0.0072}, "error-budget-burn-1h-short": {300, 0.0072},
+			"error-budget-burn-6h-long": {21600, 0.003}, "error-budget-burn-6h-short": {1800, 0.003},
+			"error-budget-burn-1d-long": {86400, 0.0015}, "error-budget-burn-1d-short": {7200, 0.0015},
+		}
+		for name, want := range burn {
+			a := alarms[name]
+			if a == nil || a["threshold"] != want[1] || get(a, "metricQueries", "0", "metric", "period") != want[0] || a["alarmActions"] != nil {
+				t.Errorf("%s: alarm %s = %v, want period %v threshold %v and no actions of its own", r.Name, name, a, want[0], want[1])
+			}
+		}
+		if _, ok := alarms["error-budget-burn-3d-long"]; ok {
+			t.Errorf("%s: a 3-day window alarm: CloudWatch periods stop at a day", r.Name)
+		}
+		if a := alarms["latency-p99"]; a == nil || a["threshold"] != 0.3 || a["extendedStatistic"] != "p99" {
+			t.Errorf("%s: latency alarm %v", r.Name, a)
+		}
+		if a := alarms["capacity-below-minimum"]; a == nil || a["threshold"] != float64(topo.Services[0].Capacity.Min) {
+			t.Errorf("%s: capacity alarm %v", r.Name, a)
+		}
+		if a := alarms["replication-lag"]; (a != nil) != (r.Name != primary) || (a != nil && a["threshold"] != 5000.0) {
+			t.Errorf("%s: replication lag alarm %v (primary %s: none; replicas: 5000 ms, the region RPO)", r.Name, a, primary)
+		}
+		composites := ofType(s, "aws:cloudwatch/compositeAlarm:CompositeAlarm")
+		if len(composites) != 3 {
+			t.Errorf("%s: %d composite alarms, want 3 (1h, 6h, 1d tiers)", r.Name, len(composites))
+		}
+		for _, c := range composites {
+			rule := fmt.Sprint(c.Inputs["alarmRule"])
+			if !strings.Contains(rule, "-long\") AND ALARM(") || c.Inputs["alarmActions"] == nil {
+				t.Errorf("%s: composite %v", r.Name, c.Inputs)
+			}
+		}
+		exps := ofType(s, "aws:fis/experimentTemplate:ExperimentTemplate")
+		if len(exps) != 1 {
+			t.Fatalf("%s: %d experiment templates, want the zone-loss one", r.Name, len(exps))
+		}
+		in := exps[0].Inputs
+		stops, _ := in["stopConditions"].([]any)
+		if len(stops) != 3 || get(in, "stopConditions", "0", "source") != "aws:cloudwatch:alarm" {
+			t.Errorf("%s: stop conditions %v, want the 1h and 6h burn composites and the latency alarm", r.Name, stops)
+		}
+		if get(in, "targets", "0", "filters", "0", "values", "0") != r.Name+"a" || get(in, "actions", "0", "actionId") != "aws:network:disrupt-connectivity" {
+			t.Errorf("%s: experiment %v", r.Name, in)
+		}
+	}
+	global := stack(t, p, "prod.global")
+	checks := 0
+	for _, a := range ofType(global, "aws:cloudwatch/metricAlarm:MetricAlarm") {
+		if a.Inputs["metricName"] == "HealthCheckStatus" && a.Inputs["namespace"] == "AWS/Route53" {
+			checks++
+		}
+	}
+	if checks != len(topo.Regions) {
+		t.Errorf("global: %d health check alarms, want one per region", checks)
+	}
+	boards := ofType(global, "aws:cloudwatch/dashboard:Dashboard")
+	if len(boards) != 1 {
+		t.Fatalf("dashboards: %v", boards)
+	}
+	body, err := awsmodule.DashboardBody(topo, map[string]map[string]string{"shop": {"us-east-1": "app/a/1", "us-west-2": "app/b/2", "eu-west-1": "app/c/3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Widgets []struct {
+			X, Y       int
+			Properties struct {
+				Region  string
+				Metrics [][]any
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	row := map[int][]string{}
+	for _, w := range doc.Widgets {
+		row[w.Y] = append(row[w.Y], w.Properties.Region)
+	}
+	for y, regions := range row {
+		if len(regions) != len(topo.Regions) {
+			t.Errorf("dashboard row %d: regions %v, want every region side by side", y, regions)
+		}
+	}
+}

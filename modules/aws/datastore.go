@@ -27,6 +27,9 @@ type Datastore struct {
 	// Endpoint is the cluster's writer endpoint, or the table's name.
 	Endpoint pulumi.StringOutput
 	Role     string // writer, secondary (Aurora) or replica (DynamoDB), as planned
+	// Identifier is the Aurora cluster's identifier or the table's name:
+	// CloudWatch's dimension for its replication lag.
+	Identifier pulumi.StringOutput
 }
 
 // DatastoreArgs is what NewDatastore needs.
@@ -135,7 +138,7 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 			return nil, err
 		}
 	}
-	d.Endpoint = cluster.Endpoint
+	d.Endpoint, d.Identifier = cluster.Endpoint, cluster.ClusterIdentifier
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{"endpoint": cluster.Endpoint, "role": pulumi.String(d.Role), "globalCluster": pulumi.String(global)})
 }
 
@@ -149,6 +152,7 @@ func (d *Datastore) globalTable(ctx *pulumi.Context, name string, a DatastoreArg
 	if primary != a.Region.Name {
 		d.Role = "replica"
 		d.Endpoint = pulumi.String(table).ToStringOutput()
+		d.Identifier = d.Endpoint
 		return ctx.RegisterResourceOutputs(d, pulumi.Map{"endpoint": d.Endpoint, "role": pulumi.String(d.Role), "table": pulumi.String(table)})
 	}
 	child := pulumi.Parent(d)
@@ -194,6 +198,6 @@ func (d *Datastore) globalTable(ctx *pulumi.Context, name string, a DatastoreArg
 	if err != nil {
 		return err
 	}
-	d.Endpoint = tbl.Name
+	d.Endpoint, d.Identifier = tbl.Name, tbl.Name
 	return ctx.RegisterResourceOutputs(d, pulumi.Map{"endpoint": tbl.Name, "role": pulumi.String(d.Role), "table": tbl.Name})
 }

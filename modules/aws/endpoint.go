@@ -4,7 +4,9 @@ import (
 	"fmt"
 
 	pulumiaws "github.com/pulumi/pulumi-aws/sdk/v7/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/route53"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/bulwark-dev/bulwark/internal/topology"
@@ -44,17 +46,27 @@ func DeployGlobal(ctx *pulumi.Context, a GlobalArgs) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Route 53's health check metrics are in us-east-1: their alarms and
+	// the topic they notify too
+	topic, err := newAlarmTopic(ctx, a.Topology, "global", pulumi.Parent(a.Parent), pulumi.Provider(provider))
+	if err != nil {
+		return nil, err
+	}
 	names := pulumi.Map{}
 	for _, s := range a.Topology.Services {
-		if err := newEndpoint(ctx, s.Name, a, s, provider); err != nil {
+		if err := newEndpoint(ctx, s.Name, a, s, provider, topic); err != nil {
 			return nil, fmt.Errorf("service %s: %w", s.Name, err)
 		}
 		names[s.Name] = pulumi.String(s.DNS.FQDN())
 	}
-	return pulumi.Map{"endpoints": names}, nil
+	dashboard, err := newDashboard(ctx, a, pulumi.Parent(a.Parent), pulumi.Provider(provider))
+	if err != nil {
+		return nil, err
+	}
+	return pulumi.Map{"endpoints": names, "alarm_topic": topic.Arn, "dashboard": dashboard.DashboardName}, nil
 }
 
-func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Service, provider pulumi.ProviderResource) error {
+func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Service, provider pulumi.ProviderResource, topic *sns.Topic) error {
 	e := &Endpoint{}
 	if err := ctx.RegisterComponentResource(TypeEndpoint, name, e, pulumi.Parent(a.Parent), pulumi.Provider(provider)); err != nil {
 		return err
@@ -83,6 +95,17 @@ func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Serv
 			Tags:             tags(a.Topology, region, s.Name, "Name", fmt.Sprintf("%s %s", s.DNS.FQDN(), region)),
 		}, child...)
 		if err != nil {
+			return err
+		}
+		// the region's endpoint fails Route 53's checks: DNS takes it out
+		alarm := AlarmName(a.Topology, region, s.Name, "health-check")
+		if _, err := cloudwatch.NewMetricAlarm(ctx, fmt.Sprintf("%s-%s-health-check", name, region), &cloudwatch.MetricAlarmArgs{
+			Name: pulumi.String(alarm), AlarmDescription: pulumi.Sprintf("Route 53 finds %s's endpoint in %s unhealthy", s.Name, region),
+			Namespace: pulumi.String("AWS/Route53"), MetricName: pulumi.String("HealthCheckStatus"), Statistic: pulumi.String("Minimum"),
+			Dimensions: pulumi.StringMap{"HealthCheckId": check.ID()}, Period: pulumi.Int(60), EvaluationPeriods: pulumi.Int(1),
+			Threshold: pulumi.Float64(1), ComparisonOperator: pulumi.String("LessThanThreshold"), TreatMissingData: pulumi.String("breaching"),
+			AlarmActions: pulumi.Array{topic.Arn}, OkActions: pulumi.Array{topic.Arn}, Tags: tags(a.Topology, region, s.Name),
+		}, child...); err != nil {
 			return err
 		}
 		args := &route53.RecordArgs{

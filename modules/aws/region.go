@@ -58,6 +58,10 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 	if err != nil {
 		return nil, err
 	}
+	topic, err := newAlarmTopic(ctx, a.Topology, a.Region.Name, append(opts, pulumi.Parent(a.Parent))...)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]pulumi.Map{}
 	for _, s := range a.Topology.ServicesIn(a.Region.Name) {
 		image, err := ServiceImage(a.Topology, a.Region.Name, s, a.ImagesDir)
@@ -83,6 +87,8 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			live := args.BlueGreen.Groups[args.BlueGreen.Live]
 			outs["blue_green"], outs["image"], outs["image_build"] = svc.BlueGreen, pulumi.String(live.Digest), pulumi.String(live.Build)
 		}
+		alarms := AlarmsArgs{Topology: a.Topology, Region: a.Region, Service: s, Topic: topic, LoadBalancer: svc.LoadBalancer, TargetGroup: svc.TargetGroup}
+		outs["load_balancer"], outs["target_group"], outs["alarm_topic"] = svc.LoadBalancer, svc.TargetGroup, topic.Arn
 		if s.Database != nil {
 			db, err := NewDatastore(ctx, s.Name, DatastoreArgs{Topology: a.Topology, Region: a.Region, Service: s, Network: network}, parent...)
 			if err != nil {
@@ -91,7 +97,9 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			outs["database"] = db.Endpoint
 			outs["database_role"] = pulumi.String(db.Role)
 			primary, _ := a.Topology.PrimaryRegionOf(s)
+			alarms.Database, alarms.Secondary = &db.Identifier, primary != a.Region.Name
 			if s.Backup != nil && (primary == a.Region.Name || slices.Contains(s.Backup.CopyTo, a.Region.Name)) {
+				alarms.BackupVault = Vault(a.Topology, s.Name)
 				account, err := accountID(ctx, pulumi.Provider(provider))
 				if err != nil {
 					return nil, err
@@ -102,6 +110,16 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 				}
 			}
 		}
+		sa, err := newServiceAlarms(ctx, s.Name, alarms, parent...)
+		if err != nil {
+			return nil, err
+		}
+		outs["alarms"] = pulumi.ToStringArray(sa.Names)
+		tmpl, err := newZoneLossExperiment(ctx, s.Name, a, network, sa, parent...)
+		if err != nil {
+			return nil, err
+		}
+		outs["fis_zone_loss"] = tmpl.ID()
 		out[s.Name] = outs
 	}
 	return out, nil

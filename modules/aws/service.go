@@ -29,6 +29,9 @@ type Service struct {
 	// BlueGreen, for a service whose colours the orchestrator switches, is
 	// its state as the orchestrator reads it back (BlueGreenOutput).
 	BlueGreen pulumi.Map
+	// LoadBalancer and TargetGroup are the ARN suffixes CloudWatch names
+	// the load balancer's and the serving target group's metrics by.
+	LoadBalancer, TargetGroup pulumi.StringOutput
 }
 
 // ServiceArgs is what NewService needs.
@@ -111,6 +114,10 @@ func NewService(ctx *pulumi.Context, name string, a ServiceArgs, opts ...pulumi.
 		outs["blue_green"], outs["image"] = svc.BlueGreen, pulumi.String(a.BlueGreen.Groups[a.BlueGreen.Live].Digest)
 	}
 	svc.Endpoint, svc.EndpointZoneID = front.alb.DnsName, front.alb.ZoneId
+	svc.LoadBalancer, svc.TargetGroup = front.alb.ArnSuffix, front.tgs[topology.Blue].ArnSuffix
+	if live, ok := front.tgs[a.liveColour()]; ok && a.Service.Runtime != topology.RuntimeContainer {
+		svc.TargetGroup = live.ArnSuffix // ECS's own blue-green keeps production on blue's rule
+	}
 	return svc, ctx.RegisterResourceOutputs(svc, outs)
 }
 

@@ -1,0 +1,203 @@
+package aws
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/sns"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/slo"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// AlarmTopic names a region's SNS topic for the environment's alarms.
+// CloudWatch notifies only a topic in the alarm's own region, so every
+// region of the environment has one, named alike; the team subscribes its
+// pager to each.
+func AlarmTopic(t *topology.Topology, region string) string {
+	return fmt.Sprintf("bulwark-%s-%s-alarms", t.Environment.Name, region)
+}
+
+// AlarmName names a service's alarm in a region: bulwark-<env>-<region>-
+// <service>-<alert>, the alert in kebab case (error-budget-burn-1h).
+func AlarmName(t *topology.Topology, region, service, alert string) string {
+	return fmt.Sprintf("bulwark-%s-%s-%s-%s", t.Environment.Name, region, service, alert)
+}
+
+// newAlarmTopic declares a region's alarm topic.
+func newAlarmTopic(ctx *pulumi.Context, t *topology.Topology, region string, opts ...pulumi.ResourceOption) (*sns.Topic, error) {
+	return sns.NewTopic(ctx, "alarms", &sns.TopicArgs{
+		Name: pulumi.String(AlarmTopic(t, region)), Tags: tags(t, region, ""),
+	}, opts...)
+}
+
+// AlarmsArgs is what newServiceAlarms needs: the service's load balancer
+// and live target group (their ARN suffixes are CloudWatch's dimensions),
+// its database member in the region, and the topic.
+type AlarmsArgs struct {
+	Topology *topology.Topology
+	Region   topology.Region
+	Service  topology.Service
+	Topic    *sns.Topic
+	// LoadBalancer and TargetGroup are ARN suffixes (app/..., targetgroup/...).
+	LoadBalancer, TargetGroup pulumi.StringOutput
+	// Database is the region's Aurora cluster identifier or DynamoDB table
+	// name (nil without a database); Secondary says the region replicates.
+	Database  *pulumi.StringOutput
+	Secondary bool
+	// BackupVault is the vault of the region's backup plan or copies ("" without).
+	BackupVault string
+}
+
+// ServiceAlarms are a service's alarms in a region. Paging names the
+// alarms that page (and stop a FIS experiment): the burn-rate composites
+// of the page tiers, the latency objective, capacity below its minimum.
+type ServiceAlarms struct {
+	Paging []pulumi.StringOutput // ARNs
+	// SLO are the paging alarms of the service's objectives (burn rate,
+	// latency): a FIS experiment's stop conditions.
+	SLO   []pulumi.StringOutput
+	Names []string
+}
+
+// newServiceAlarms declares a service's CloudWatch alarms in a region,
+// with the thresholds the local target's Prometheus rules use (internal/slo):
+//
+//   - per burn-rate tier whose long window fits CloudWatch (a day at most),
+//     a 5xx-ratio alarm over the long window and one over the short, and a
+//     composite alarm, in ALARM when both are, that notifies;
+//   - the p99 target response time against the latency objective;
+//   - unhealthy hosts, and healthy hosts below the capacity's minimum;
+//   - the database member's replication lag against the region RPO;
+//   - failed backup and copy jobs into the region's vault.
+func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pulumi.ResourceOption) (*ServiceAlarms, error) {
+	t, s, region := a.Topology, a.Service, a.Region.Name
+	out := &ServiceAlarms{}
+	actions := pulumi.Array{a.Topic.Arn}
+	lbDims := pulumi.StringMap{"LoadBalancer": a.LoadBalancer}
+	tgDims := pulumi.StringMap{"LoadBalancer": a.LoadBalancer, "TargetGroup": a.TargetGroup}
+	alarm := func(suffix, description string, args *cloudwatch.MetricAlarmArgs, notify bool) (*cloudwatch.MetricAlarm, error) {
+		n := AlarmName(t, region, s.Name, suffix)
+		args.Name, args.AlarmDescription, args.Tags = pulumi.String(n), pulumi.String(description), tags(t, region, s.Name)
+		if args.TreatMissingData == nil {
+			args.TreatMissingData = pulumi.String("notBreaching")
+		}
+		if notify {
+			args.AlarmActions, args.OkActions = actions, actions
+		}
+		out.Names = append(out.Names, n)
+		return cloudwatch.NewMetricAlarm(ctx, name+"-"+suffix, args, opts...)
+	}
+	metric := func(id, metricName, stat string, period int, dims pulumi.StringMap) cloudwatch.MetricAlarmMetricQueryArgs {
+		return cloudwatch.MetricAlarmMetricQueryArgs{Id: pulumi.String(id), ReturnData: pulumi.Bool(false), Metric: &cloudwatch.MetricAlarmMetricQueryMetricArgs{
+			Namespace: pulumi.String("AWS/ApplicationELB"), MetricName: pulumi.String(metricName), Stat: pulumi.String(stat), Period: pulumi.Int(period), Dimensions: dims,
+		}}
+	}
+	if o := s.SLO; o != nil {
+		for _, tier := range slo.BurnTiers(o.Window) {
+			if tier.Long.Hours() > 24 {
+				continue // past CloudWatch's one-day period; Prometheus keeps the 3-day tier
+			}
+			th := tier.Threshold(*o)
+			var parts []string
+			var members []pulumi.Resource
+			for _, w := range []struct {
+				which  string
+				period int
+			}{{"long", int(tier.Long.Seconds())}, {"short", int(tier.Short.Seconds())}} {
+				suffix := fmt.Sprintf("error-budget-burn-%s-%s", slo.PromDuration(tier.Long), w.which)
+				ratio := cloudwatch.MetricAlarmMetricQueryArgs{Id: pulumi.String("ratio"), ReturnData: pulumi.Bool(true),
+					Label: pulumi.String("5xx ratio"), Expression: pulumi.String("(FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests")}
+				m, err := alarm(suffix, fmt.Sprintf("%s's 5xx ratio over %s above %g (%gx its %s error budget)", s.Name, slo.PromDuration(time.Duration(w.period)*time.Second), th, tier.Factor, slo.PromDuration(o.Window)),
+					&cloudwatch.MetricAlarmArgs{
+						ComparisonOperator: pulumi.String("GreaterThanThreshold"), Threshold: pulumi.Float64(th), EvaluationPeriods: pulumi.Int(1),
+						MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
+							metric("elb5xx", "HTTPCode_ELB_5XX_Count", "Sum", w.period, lbDims),
+							metric("target5xx", "HTTPCode_Target_5XX_Count", "Sum", w.period, lbDims),
+							metric("requests", "RequestCount", "Sum", w.period, lbDims), ratio,
+						},
+					}, false)
+				if err != nil {
+					return nil, err
+				}
+				parts = append(parts, fmt.Sprintf("ALARM(%q)", AlarmName(t, region, s.Name, suffix)))
+				members = append(members, m)
+			}
+			composite := AlarmName(t, region, s.Name, "error-budget-burn-"+slo.PromDuration(tier.Long))
+			c, err := cloudwatch.NewCompositeAlarm(ctx, name+"-error-budget-burn-"+slo.PromDuration(tier.Long), &cloudwatch.CompositeAlarmArgs{
+				AlarmName: pulumi.String(composite), AlarmRule: pulumi.String(strings.Join(parts, " AND ")),
+				AlarmDescription: pulumi.Sprintf("%s (%s) in %s burns its %s error budget %gx too fast: %s of it within %s", s.Name, tier.Severity, region,
+					slo.PromDuration(o.Window), tier.Factor, slo.Percent(tier.BudgetSpent), slo.PromDuration(tier.Long)),
+				AlarmActions: pulumi.StringArray{a.Topic.Arn}, OkActions: pulumi.StringArray{a.Topic.Arn}, Tags: tags(t, region, s.Name),
+			}, append(opts, pulumi.DependsOn(members))...) // its rule names them: they exist first
+			if err != nil {
+				return nil, err
+			}
+			out.Names = append(out.Names, composite)
+			if tier.Severity == slo.Page {
+				out.Paging, out.SLO = append(out.Paging, c.Arn), append(out.SLO, c.Arn)
+			}
+		}
+		if o.LatencyP99 > 0 {
+			m, err := alarm("latency-p99", fmt.Sprintf("%s's p99 response time above its objective of %s for 5 minutes", s.Name, o.LatencyP99), &cloudwatch.MetricAlarmArgs{
+				Namespace: pulumi.String("AWS/ApplicationELB"), MetricName: pulumi.String("TargetResponseTime"), ExtendedStatistic: pulumi.String("p99"),
+				Dimensions: lbDims, Period: pulumi.Int(60), EvaluationPeriods: pulumi.Int(5), Threshold: pulumi.Float64(o.LatencyP99.Seconds()),
+				ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+			}, true)
+			if err != nil {
+				return nil, err
+			}
+			out.Paging, out.SLO = append(out.Paging, m.Arn), append(out.SLO, m.Arn)
+		}
+	}
+	if _, err := alarm("unhealthy-hosts", fmt.Sprintf("an instance of %s fails its load balancer's health checks", s.Name), &cloudwatch.MetricAlarmArgs{
+		Namespace: pulumi.String("AWS/ApplicationELB"), MetricName: pulumi.String("UnHealthyHostCount"), Statistic: pulumi.String("Maximum"),
+		Dimensions: tgDims, Period: pulumi.Int(60), EvaluationPeriods: pulumi.Int(1), Threshold: pulumi.Float64(0),
+		ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+	}, true); err != nil {
+		return nil, err
+	}
+	capacity, err := alarm("capacity-below-minimum", fmt.Sprintf("%s has fewer healthy hosts than its minimum capacity of %d", s.Name, s.Capacity.Min), &cloudwatch.MetricAlarmArgs{
+		Namespace: pulumi.String("AWS/ApplicationELB"), MetricName: pulumi.String("HealthyHostCount"), Statistic: pulumi.String("Minimum"),
+		Dimensions: tgDims, Period: pulumi.Int(60), EvaluationPeriods: pulumi.Int(2), Threshold: pulumi.Float64(float64(s.Capacity.Min)),
+		ComparisonOperator: pulumi.String("LessThanThreshold"), TreatMissingData: pulumi.String("breaching"),
+	}, true)
+	if err != nil {
+		return nil, err
+	}
+	out.Paging = append(out.Paging, capacity.Arn)
+	if a.Database != nil && a.Secondary {
+		limit := slo.ReplicationLagLimit(t)
+		args := &cloudwatch.MetricAlarmArgs{
+			Statistic: pulumi.String("Maximum"), Period: pulumi.Int(60), EvaluationPeriods: pulumi.Int(3),
+			Threshold: pulumi.Float64(float64(limit.Milliseconds())), ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+		}
+		if s.Database.Engine == topology.EngineDynamoDB {
+			primary, _ := t.PrimaryRegionOf(s)
+			args.Namespace, args.MetricName = pulumi.String("AWS/DynamoDB"), pulumi.String("ReplicationLatency")
+			args.Dimensions = pulumi.StringMap{"TableName": *a.Database, "ReceivingRegion": pulumi.String(region)}
+			args.Region = pulumi.String(primary) // the table's metric lives in the sending region
+		} else {
+			args.Namespace, args.MetricName = pulumi.String("AWS/RDS"), pulumi.String("AuroraGlobalDBReplicationLag")
+			args.Dimensions = pulumi.StringMap{"DBClusterIdentifier": *a.Database}
+		}
+		if _, err := alarm("replication-lag", fmt.Sprintf("%s's database in %s lags more than %s behind its primary: a region loss now would miss the RPO", s.Name, region, limit), args, true); err != nil {
+			return nil, err
+		}
+	}
+	if a.BackupVault != "" {
+		for _, job := range []string{"Backup", "Copy"} {
+			if _, err := alarm("failed-"+strings.ToLower(job)+"-jobs", fmt.Sprintf("a %s job of %s's vault %s failed", strings.ToLower(job), s.Name, a.BackupVault), &cloudwatch.MetricAlarmArgs{
+				Namespace: pulumi.String("AWS/Backup"), MetricName: pulumi.String("NumberOf" + job + "JobsFailed"), Statistic: pulumi.String("Sum"),
+				Dimensions: pulumi.StringMap{"BackupVaultName": pulumi.String(a.BackupVault)}, Period: pulumi.Int(3600), EvaluationPeriods: pulumi.Int(1),
+				Threshold: pulumi.Float64(0), ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+			}, true); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
