@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -215,6 +216,18 @@ func withEstimate(ctx context.Context, p *project.Project, t *topology.Topology,
 // awsrunbook through aws-sdk-go-v2 with the default credentials, and a
 // probe that resolves the service's name as any client would.
 func awsDrillOptions(ctx context.Context, t *topology.Topology, svc topology.Service, scenario, region string, f awsDrillFlags, errOut io.Writer) (drill.Options, drill.Scenario, int) {
+	if scenario == "zone-loss" && f.fisTemplate == "" {
+		// the zone-loss template the regional stack declared for the service
+		ops, err := awsrunbook.NewClients(ctx, awsrunbook.ClientOptions{Endpoint: f.endpoint})
+		if err == nil {
+			f.fisTemplate, err = ops.FindTemplate(ctx, region, map[string]string{"bulwark:env": t.Environment.Name, "bulwark:region": region,
+				"bulwark:service": svc.Name, "bulwark:scenario": "zone-loss"})
+		}
+		if err != nil && !errors.Is(err, awsrunbook.ErrNoTemplate) {
+			fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
+			return drill.Options{}, nil, exitFailed
+		}
+	}
 	if why, ok := fisOnly[scenario]; ok && f.fisTemplate == "" {
 		fmt.Fprintf(errOut, "bulwark drill: %s on aws needs --fis-template: an experiment template that cuts it (for example %s)\n", scenario, why)
 		return drill.Options{}, nil, exitBadInput

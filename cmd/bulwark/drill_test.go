@@ -38,6 +38,16 @@ func TestAWSDrillStopsAtPreflight(t *testing.T) {
 		t.Fatalf("zone-loss without a template = %d:\n%s", code, errOut)
 	}
 
+	// with the template bulwark up declares for the service in the region,
+	// zone-loss finds it by its tags and goes on (to a preflight that fails here)
+	cloud.AddExperimentTemplate(awsfake.ExperimentTemplate{ID: "EXTzoneloss", Region: "us-east-1", Tags: map[string]string{
+		"bulwark:env": "prod", "bulwark:region": "us-east-1", "bulwark:service": "shop", "bulwark:scenario": "zone-loss"}})
+	code, _, errOut = bulwark("drill", "--env", "prod", "--scenario", "zone-loss", "--endpoint-url", cloud.URL(), "--dns-server", "127.0.0.1:9",
+		"--report-dir", filepath.Join(dir, "zone-report"))
+	if code != exitFailed || !strings.Contains(errOut, "preflight failed") || !slices.ContainsFunc(cloud.Calls(), func(c string) bool { return strings.Contains(c, "ListExperimentTemplates") }) {
+		t.Fatalf("zone-loss with the stack's template = %d:\n%s\ncalls %v", code, errOut, cloud.Calls())
+	}
+
 	reports := filepath.Join(dir, "report")
 	code, _, errOut = bulwark("drill", "--env", "prod", "--scenario", "instance-loss", "--endpoint-url", cloud.URL(),
 		"--dns-server", "127.0.0.1:9", "--report-dir", reports) // nothing answers DNS there

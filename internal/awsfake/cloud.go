@@ -256,6 +256,8 @@ func restAction(service string, r *http.Request) string {
 		switch {
 		case r.Method == http.MethodPost && p == "/experiments":
 			return "StartExperiment"
+		case r.Method == http.MethodGet && p == "/experimentTemplates":
+			return "ListExperimentTemplates"
 		case r.Method == http.MethodGet && strings.HasPrefix(p, "/experiments/"):
 			return "GetExperiment"
 		case r.Method == http.MethodDelete && strings.HasPrefix(p, "/experiments/"):

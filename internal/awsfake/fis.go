@@ -22,6 +22,7 @@ const (
 // with the fake's lock released.
 type ExperimentTemplate struct {
 	ID, Region string
+	Tags       map[string]string
 	// Runs is how many GetExperiment calls an experiment stays running
 	// before it completes by itself; zero means until stopped.
 	Runs            int
@@ -87,6 +88,15 @@ func (c *Cloud) fis(region, action string, r *http.Request, body []byte) (any, *
 		e := &Experiment{ID: "EXP" + strings.ToUpper(newID("", 14)), TemplateID: t.ID, Region: region, Status: ExperimentInitiating, Start: time.Now()}
 		c.experiments[e.ID] = e
 		return map[string]any{"experiment": c.experimentDoc(e)}, nil
+	case "ListExperimentTemplates":
+		// one page of the region's templates (the service pages by nextToken)
+		list := []map[string]any{}
+		for _, t := range c.templates {
+			if t.Region == region {
+				list = append(list, map[string]any{"id": t.ID, "description": "fake", "tags": t.Tags})
+			}
+		}
+		return map[string]any{"experimentTemplates": list}, nil
 	case "GetExperiment", "StopExperiment":
 		e := c.experiments[id]
 		if e == nil || e.Region != region {

@@ -2,6 +2,7 @@ package awsrunbook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -28,6 +29,35 @@ func experimentOf(region string, e *fistypes.Experiment) Experiment {
 		out.Status, out.Reason = e.State.Status, aws.ToString(e.State.Reason)
 	}
 	return out
+}
+
+// ErrNoTemplate is returned when no experiment template has the tags asked for.
+var ErrNoTemplate = errors.New("no FIS experiment template")
+
+// FindTemplate returns the ID of the region's experiment template that
+// carries every given tag (the stacks tag theirs with the environment,
+// region, service and bulwark:scenario).
+func (c *Clients) FindTemplate(ctx context.Context, region string, tags map[string]string) (string, error) {
+	var token *string
+	for page := 0; page < 100; page++ {
+		out, err := c.FIS(region).ListExperimentTemplates(ctx, &fis.ListExperimentTemplatesInput{NextToken: token})
+		if err != nil {
+			return "", fmt.Errorf("list FIS experiment templates in %s: %w", region, err)
+		}
+		for _, t := range out.ExperimentTemplates {
+			match := true
+			for k, v := range tags {
+				match = match && t.Tags[k] == v
+			}
+			if match && t.Id != nil {
+				return *t.Id, nil
+			}
+		}
+		if token = out.NextToken; token == nil {
+			break
+		}
+	}
+	return "", fmt.Errorf("%w in %s tagged %v (bulwark up declares one per service)", ErrNoTemplate, region, tags)
 }
 
 // StartExperiment starts an experiment from a template and waits until

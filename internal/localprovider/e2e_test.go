@@ -27,6 +27,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/rebuild"
+	"github.com/bulwark-dev/bulwark/internal/status"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -185,6 +186,32 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		}
 	}
 
+	// the environment's monitoring sees it all: every target scraped, and
+	// per region the instances in service, traffic, p99, the replica's lag,
+	// the backup's age and the error budget left
+	prom, _ := sum.Results[2].Outputs["prometheus"].(string)
+	src, err := status.NewSource(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report *status.Report
+	seen := func() bool {
+		report, err = status.Read(ctx, src, topo)
+		if err != nil || len(report.Rows) != 2 {
+			return false
+		}
+		east, west := report.Rows[0], report.Rows[1]
+		return east.InService == east.Desired && east.Desired > 0 && east.EndpointUp && west.EndpointUp &&
+			east.RequestRate != nil && *east.RequestRate > 0 && east.P99 != nil && *east.P99 > 0 && *east.P99 < 0.3 &&
+			west.ReplicationLag != nil && east.BackupAge != nil && east.Budget != nil && east.Budget.Total > 0
+	}
+	for deadline := time.Now().Add(60 * time.Second); !seen(); time.Sleep(time.Second) {
+		if time.Now().After(deadline) {
+			t.Fatalf("bulwark status never showed every number: %+v, %v", report, err)
+		}
+	}
+	stopConditions := status.StopConditions{Source: src, Env: "e2e"}
+
 	// a zone-loss drill: zone 1's instance of east dies and stays down; the
 	// load balancer routes to zone 2's
 	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
@@ -199,9 +226,14 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	// and the region comes back with synchronous replication
 	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "west",
 		Scenario: &drill.RegionLoss{Plane: c, Topology: topo, Region: "west"}, DNSServer: dnsServer,
-		Baseline: time.Second, Deadline: 20 * time.Second})
+		Baseline: time.Second, Deadline: 20 * time.Second, StopConditions: stopConditions})
 	if err != nil {
 		t.Fatalf("region-loss drill: %v", err)
+	}
+	// west's alarms are inside its blast radius: the drill ran its course,
+	// and the report states the budget its failed requests spent
+	if len(rep.StopAlarms) != 0 || rep.ErrorBudget == nil || rep.ErrorBudget.Bad != float64(rep.Outage.Failed) {
+		t.Errorf("region-loss drill: stop alarms %v, error budget %+v", rep.StopAlarms, rep.ErrorBudget)
 	}
 	if !rep.Passed() || *rep.Measured.WritesLost != 0 || rep.Outage.Unrecovered || rep.Measured.RTOSeconds > 10 {
 		t.Errorf("region-loss drill: measured=%+v outage=%+v checks=%+v\n%s", rep.Measured, rep.Outage, rep.Checks, rep.Markdown())

@@ -32,6 +32,10 @@ service "shop" {
     keep    = "1d"
     copy_to = ["west"]
   }
+  slo {
+    availability = "99.9%"
+    latency_p99  = "300ms"
+  }
 }
 # A Terraform layer before the stacks: its output is passed into them.
 layer "bootstrap" {
