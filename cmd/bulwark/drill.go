@@ -48,7 +48,7 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	service := fs.String("service", "", "the service to probe (default: the first)")
 	reportDir := fs.String("report-dir", "", "where the report goes (default: a timestamped folder under the state directory)")
 	deadline := fs.Duration("deadline", 30*time.Second, "how long recovery may take before the drill fails")
-	blast := fs.String("blast-radius", "", "local: the regions, comma-separated, whose paging alerts the drill expects (default: the disrupted region); one outside them aborts and restores")
+	blast := fs.String("blast-radius", "", "the regions, comma-separated, whose paging alerts (aws: CloudWatch alarms) the drill expects (default: the disrupted region, or all the service's regions when its database primary is lost); one outside them aborts and restores")
 	var af awsDrillFlags
 	fs.StringVar(&af.fisTemplate, "fis-template", "", "aws: inject with this AWS FIS experiment template (needed for zone-loss and region-partition)")
 	fs.StringVar(&af.restoreRole, "restore-role-arn", "", "aws, backup-restore: the IAM role AWS Backup restores with")
@@ -279,7 +279,8 @@ func awsDrillOptions(ctx context.Context, t *topology.Topology, svc topology.Ser
 	if svc.HTTPS != nil {
 		port = 443
 	}
-	return drill.Options{Topology: t, Service: svc, Region: region, DNSServer: f.dnsServer, Port: port, HTTPS: svc.HTTPS != nil, Scenario: sc}, sc, exitOK
+	return drill.Options{Topology: t, Service: svc, Region: region, DNSServer: f.dnsServer, Port: port, HTTPS: svc.HTTPS != nil, Scenario: sc,
+		StopConditions: &drill.AWSStopConditions{Ops: ops, Topology: t}}, sc, exitOK
 }
 
 // layersApplied checks that every Terraform layer of the environment has

@@ -58,6 +58,7 @@ type Cloud struct {
 	targetGroups []*TargetGroup
 	targetHealth map[string]string // instance ID -> a health marked by SetTargetHealth
 	metrics      []Datapoint
+	alarms       map[string]Alarm // region + "/" + name
 	throttle     map[string]int
 	calls        []string
 	server       *httptest.Server
@@ -68,7 +69,7 @@ func NewCloud() *Cloud {
 	c := &Cloud{
 		groups: map[string]map[string]*Group{}, checks: map[string]*HealthCheck{}, globals: map[string]*GlobalCluster{},
 		clusters: map[string]map[string]*DBCluster{}, vaults: map[string]map[string]bool{}, restores: map[string]*RestoreJob{},
-		templates: map[string]*ExperimentTemplate{}, experiments: map[string]*Experiment{}, throttle: map[string]int{},
+		templates: map[string]*ExperimentTemplate{}, experiments: map[string]*Experiment{}, throttle: map[string]int{}, alarms: map[string]Alarm{},
 	}
 	c.server = serveOnLoopback(c)
 	return c

@@ -26,6 +26,53 @@ func (c *Cloud) PutDatapoint(d Datapoint) {
 	c.metrics = append(c.metrics, d)
 }
 
+// Alarm is a CloudWatch alarm as DescribeAlarms shows it: tests set its
+// state as CloudWatch's evaluation would.
+type Alarm struct {
+	Region, Name, Description string
+	State                     string // OK, ALARM, INSUFFICIENT_DATA
+	Composite                 bool
+	Updated                   time.Time
+}
+
+// SetAlarm records an alarm and its state.
+func (c *Cloud) SetAlarm(a Alarm) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a.Updated.IsZero() {
+		a.Updated = time.Now()
+	}
+	c.alarms[a.Region+"/"+a.Name] = a
+}
+
+// describeAlarms serves DescribeAlarms with AlarmNamePrefix, StateValue
+// and AlarmTypes (metric alarms only when absent), in one page.
+func (c *Cloud) describeAlarms(region string, in cbor.Map) cbor.Map {
+	prefix, state := cborString(in["AlarmNamePrefix"]), cborString(in["StateValue"])
+	types := map[string]bool{}
+	for _, t := range cborList(in["AlarmTypes"]) {
+		types[cborString(t)] = true
+	}
+	if len(types) == 0 {
+		types["MetricAlarm"] = true
+	}
+	metric, composite := cbor.List{}, cbor.List{}
+	for _, a := range c.alarms {
+		if a.Region != region || !strings.HasPrefix(a.Name, prefix) || (state != "" && a.State != state) {
+			continue
+		}
+		doc := cbor.Map{"AlarmName": cbor.String(a.Name), "AlarmDescription": cbor.String(a.Description), "StateValue": cbor.String(a.State),
+			"StateUpdatedTimestamp": &cbor.Tag{ID: 1, Value: cbor.Float64(float64(a.Updated.UnixMilli()) / 1000)}}
+		switch {
+		case a.Composite && types["CompositeAlarm"]:
+			composite = append(composite, doc)
+		case !a.Composite && types["MetricAlarm"]:
+			metric = append(metric, doc)
+		}
+	}
+	return cbor.Map{"MetricAlarms": metric, "CompositeAlarms": composite}
+}
+
 // cbor helpers: the request is a map; strings, numbers and epoch-second
 // timestamps (tag 1) are read leniently, as the service does.
 func cborMap(v cbor.Value) cbor.Map {
@@ -43,11 +90,11 @@ func cborList(v cbor.Value) cbor.List {
 	return l
 }
 
-// cloudWatch serves GetMetricData for MetricStat queries (Sum, Average,
+// cloudWatch serves DescribeAlarms (see describeAlarms) and GetMetricData for MetricStat queries (Sum, Average,
 // Maximum, Minimum, SampleCount) over the datapoints put, in periods from
 // StartTime; the rest of CloudWatch's API is not faked.
 func (c *Cloud) cloudWatch(region, action string, body []byte) (any, *apiError) {
-	if action != "GetMetricData" {
+	if action != "GetMetricData" && action != "DescribeAlarms" {
 		return nil, errorf(http.StatusBadRequest, "UnknownOperationException", "the fake does not serve %s", action)
 	}
 	v, err := cbor.Decode(body)
@@ -55,6 +102,9 @@ func (c *Cloud) cloudWatch(region, action string, body []byte) (any, *apiError) 
 		return nil, errorf(http.StatusBadRequest, "SerializationException", "%v", err)
 	}
 	in := cborMap(v)
+	if action == "DescribeAlarms" {
+		return c.describeAlarms(region, in), nil
+	}
 	start, err1 := cbor.AsTime(in["StartTime"])
 	end, err2 := cbor.AsTime(in["EndTime"])
 	if err1 != nil || err2 != nil {

@@ -23,6 +23,35 @@ type ELB interface {
 // CloudWatch is the part of the CloudWatch API the steps call.
 type CloudWatch interface {
 	GetMetricData(context.Context, *cloudwatch.GetMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
+	DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+}
+
+// Alarm is a CloudWatch alarm in ALARM.
+type Alarm struct {
+	Region, Name, Description string
+	Since                     time.Time
+}
+
+// FiringAlarms lists the metric and composite alarms in ALARM in a region
+// whose names start with prefix.
+func (c *Clients) FiringAlarms(ctx context.Context, region, prefix string) ([]Alarm, error) {
+	in := &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(prefix), StateValue: cwtypes.StateValueAlarm,
+		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm}}
+	var out []Alarm
+	p := cloudwatch.NewDescribeAlarmsPaginator(c.CloudWatch(region), in)
+	for page := 0; p.HasMorePages() && page < 100; page++ {
+		res, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describe alarms in %s: %w", region, err)
+		}
+		for _, a := range res.MetricAlarms {
+			out = append(out, Alarm{Region: region, Name: aws.ToString(a.AlarmName), Description: aws.ToString(a.AlarmDescription), Since: aws.ToTime(a.StateUpdatedTimestamp)})
+		}
+		for _, a := range res.CompositeAlarms {
+			out = append(out, Alarm{Region: region, Name: aws.ToString(a.AlarmName), Description: aws.ToString(a.AlarmDescription), Since: aws.ToTime(a.StateUpdatedTimestamp)})
+		}
+	}
+	return out, nil
 }
 
 // TargetGroup is a service's target group and the load balancer in front of it.

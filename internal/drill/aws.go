@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
+	"github.com/bulwark-dev/bulwark/internal/slo"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
 )
@@ -380,4 +381,50 @@ func (s *FISExperiment) Restore(ctx context.Context) (string, error) {
 		}
 	}
 	return strings.Join(slices.DeleteFunc(notes, func(n string) bool { return n == "" }), "; "), nil
+}
+
+// AWSStopConditions are an AWS environment's paging CloudWatch alarms
+// (bulwark-<env>-...; their descriptions carry the severity) in every
+// region of the environment and in us-east-1, where Route 53's health
+// check alarms live. An alarm's region is the one its name holds; a name
+// with no region of the environment is outside every blast radius.
+type AWSStopConditions struct {
+	Ops      *awsrunbook.Clients
+	Topology *topology.Topology
+}
+
+// Breached lists the paging alarms in ALARM outside the given regions.
+func (c *AWSStopConditions) Breached(ctx context.Context, outside []string) ([]string, error) {
+	env := c.Topology.Environment.Name
+	prefix := "bulwark-" + env + "-"
+	regions := c.Topology.RegionNames()
+	where := regions
+	if !slices.Contains(where, "us-east-1") {
+		where = append(slices.Clone(where), "us-east-1")
+	}
+	var out []string
+	for _, r := range where {
+		alarms, err := c.Ops.FiringAlarms(ctx, r, prefix)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range alarms {
+			if slo.AlarmSeverity(a.Description) != slo.Page {
+				continue
+			}
+			region := ""
+			rest := strings.TrimPrefix(a.Name, prefix)
+			for _, name := range regions {
+				if strings.HasPrefix(rest, name+"-") && len(name) > len(region) {
+					region = name
+				}
+			}
+			if region != "" && slices.Contains(outside, region) {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%s (page) since %s", a.Name, a.Since.Format(time.TimeOnly)))
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }

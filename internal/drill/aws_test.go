@@ -17,6 +17,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/awsfake"
 	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
+	"github.com/bulwark-dev/bulwark/internal/slo"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -367,7 +368,7 @@ func TestStopConditionsAbortAndRestore(t *testing.T) {
 				Topology: w.topo, Service: w.topo.Services[0], Region: "us-east-1", Scenario: sc, Port: w.port,
 				Lookup:   func(_ context.Context, name string) ([]string, error) { return w.cloud.Answer(name), nil },
 				Interval: 20 * time.Millisecond, Baseline: 500 * time.Millisecond, Detect: 300 * time.Millisecond, Steady: 1500 * time.Millisecond, Deadline: 10 * time.Second,
-				StopConditions: alarms, StopEvery: 100 * time.Millisecond,
+				StopConditions: alarms, StopEvery: 100 * time.Millisecond, BlastRadius: []string{"us-east-1"},
 			})
 			if tc.aborted != errors.Is(err, ErrAborted) {
 				t.Fatalf("err = %v, want aborted %v", err, tc.aborted)
@@ -377,7 +378,7 @@ func TestStopConditionsAbortAndRestore(t *testing.T) {
 				t.Errorf("stop-conditions check %+v, alarms %v", stop, r.StopAlarms)
 			}
 			if !slices.Equal(alarms.asked[len(alarms.asked)-1], []string{"us-east-1"}) {
-				t.Errorf("asked for alarms outside %v, want the drill's region", alarms.asked[len(alarms.asked)-1])
+				t.Errorf("asked for alarms outside %v, want the declared blast radius", alarms.asked[len(alarms.asked)-1])
 			}
 			// restored either way: the primary writes again and DNS points at it
 			if i := slices.IndexFunc(r.Steps, func(s Step) bool { return s.Name == "restore" }); i < 0 || r.Steps[i].Error != "" {
@@ -394,5 +395,95 @@ func TestStopConditionsAbortAndRestore(t *testing.T) {
 				t.Errorf("markdown lacks the error budget:\n%s", md)
 			}
 		})
+	}
+}
+
+// alarmOnInject is a scenario that sets a CloudWatch alarm off as it
+// injects, as a failure spreading past the drill's region would.
+type alarmOnInject struct {
+	Scenario
+	fire func()
+}
+
+func (s alarmOnInject) Inject(ctx context.Context) (string, error) {
+	s.fire()
+	return s.Scenario.Inject(ctx)
+}
+
+// On AWS the stop conditions are the environment's paging CloudWatch
+// alarms (DescribeAlarms in every region and us-east-1): one already in
+// ALARM stops the drill at the preflight; one that fires outside the blast
+// radius during the drill aborts it, which restores. Member and ticket
+// alarms never stop a drill, nor a page inside the blast radius.
+func TestAWSStopConditionsFromCloudWatch(t *testing.T) {
+	quiet := []awsfake.Alarm{
+		{Region: "us-west-2", Name: "bulwark-drilltest-us-west-2-shop-error-budget-burn-1h-long", Description: slo.AlarmDescription(slo.Member, "x"), State: "ALARM"},
+		{Region: "us-west-2", Name: "bulwark-drilltest-us-west-2-shop-unhealthy-hosts", Description: slo.AlarmDescription(slo.Ticket, "x"), State: "ALARM"},
+		{Region: "us-west-2", Name: "bulwark-drilltest-us-west-2-shop-latency-p99", Description: slo.AlarmDescription(slo.Page, "x"), State: "OK"},
+	}
+	spreading := awsfake.Alarm{Region: "us-east-1", Name: "bulwark-drilltest-us-west-2-shop-health-check", Description: slo.AlarmDescription(slo.Page, "Route 53"), State: "ALARM", Composite: false}
+	inside := awsfake.Alarm{Region: "us-east-1", Name: "bulwark-drilltest-us-east-1-shop-capacity-below-minimum", Description: slo.AlarmDescription(slo.Page, "x"), State: "ALARM"}
+	run := func(w *awsWorld, sc Scenario) (*Report, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		return Run(ctx, Options{
+			Topology: w.topo, Service: w.topo.Services[0], Region: "us-east-1", Scenario: sc, Port: w.port,
+			Lookup:   func(_ context.Context, name string) ([]string, error) { return w.cloud.Answer(name), nil },
+			Interval: 20 * time.Millisecond, Baseline: 500 * time.Millisecond, Detect: 300 * time.Millisecond, Steady: 1500 * time.Millisecond, Deadline: 10 * time.Second,
+			StopConditions: &AWSStopConditions{Ops: w.ops, Topology: w.topo}, StopEvery: 100 * time.Millisecond, StopSettle: 300 * time.Millisecond,
+			BlastRadius: []string{"us-east-1"}, // declared narrower than the default (the primary's loss reaches every region)
+		})
+	}
+
+	w := newAWSWorld(t)
+	for _, a := range append(quiet, inside) {
+		w.cloud.SetAlarm(a)
+	}
+	r, err := run(w, &AWSRegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1", Wait: 10 * time.Second})
+	if !errors.Is(err, ErrPreflight) || !strings.Contains(err.Error(), inside.Name) || strings.Contains(err.Error(), "unhealthy-hosts") || len(r.Steps) != 1 {
+		t.Fatalf("a page already in ALARM: err %v, steps %+v; want the preflight to stop on it alone", err, r.Steps)
+	}
+
+	w = newAWSWorld(t)
+	for _, a := range append(quiet, inside) {
+		w.cloud.SetAlarm(a)
+	}
+	inside.State = "OK"
+	w.cloud.SetAlarm(inside)
+	sc := alarmOnInject{Scenario: &AWSRegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1", Wait: 10 * time.Second}, fire: func() {
+		inside.State = "ALARM"
+		w.cloud.SetAlarm(inside) // inside the blast radius: expected
+		w.cloud.SetAlarm(spreading)
+	}}
+	r, err = run(w, sc)
+	if !errors.Is(err, ErrAborted) || len(r.StopAlarms) != 1 || !strings.HasPrefix(r.StopAlarms[0], spreading.Name+" (page)") {
+		t.Fatalf("an alarm outside the blast radius: err %v, stop alarms %v", err, r.StopAlarms)
+	}
+	if i := slices.IndexFunc(r.Steps, func(s Step) bool { return s.Name == "restore" }); i < 0 || r.Steps[i].Error != "" {
+		t.Errorf("not restored after the abort: %+v", r.Steps)
+	}
+	if got := w.cloud.Answer("shop.example.com"); !slices.Equal(got, []string{w.addrs["us-east-1"]}) {
+		t.Errorf("DNS after the aborted drill answers %v, want the primary again", got)
+	}
+}
+
+// The default blast radius: the disrupted region, or every region of the
+// service when its database primary goes with it.
+func TestDefaultBlastRadius(t *testing.T) {
+	w := newAWSWorld(t)
+	s := w.topo.Services[0] // primary in us-east-1, a replica in us-west-2
+	for _, tc := range []struct {
+		region string
+		d      topology.Disruption
+		want   []string
+	}{
+		{"us-east-1", topology.DisruptionRegion, s.Regions},
+		{"us-west-2", topology.DisruptionRegion, []string{"us-west-2"}},
+		{"us-east-1", topology.DisruptionZone, []string{"us-east-1"}},
+		{"us-east-1", topology.DisruptionDatabase, s.Regions},
+	} {
+		if got := DefaultBlastRadius(w.topo, s, tc.region, tc.d); !slices.Equal(got, tc.want) {
+			t.Errorf("%s loss of %s: blast radius %v, want %v", tc.d, tc.region, got, tc.want)
+		}
 	}
 }

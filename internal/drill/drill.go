@@ -107,7 +107,7 @@ type Options struct {
 	// to clear (default 30 s).
 	StopSettle time.Duration
 	// BlastRadius are the regions the drill expects alarms in (default:
-	// Region).
+	// DefaultBlastRadius).
 	BlastRadius []string
 }
 
@@ -140,8 +140,23 @@ func (o *Options) defaults() {
 		o.StopSettle = 30 * time.Second
 	}
 	if len(o.BlastRadius) == 0 {
-		o.BlastRadius = []string{o.Region}
+		o.BlastRadius = DefaultBlastRadius(o.Topology, o.Service, o.Region, o.Scenario.Disruption())
 	}
+}
+
+// DefaultBlastRadius is where a drill expects alarms: the disrupted
+// region, and every region of the service when the disruption takes its
+// database primary (a region loss of the primary's region, or the
+// primary's loss): until a replica is promoted, writes fail in every
+// region that sends them there.
+func DefaultBlastRadius(t *topology.Topology, s topology.Service, region string, d topology.Disruption) []string {
+	if s.Database != nil && t != nil {
+		primary, _ := t.PrimaryRegionOf(s)
+		if d == topology.DisruptionDatabase || (d == topology.DisruptionRegion && primary == region) {
+			return slices.Clone(s.Regions)
+		}
+	}
+	return []string{region}
 }
 
 // stopWatch polls the stop conditions until stopped; the first breach is

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/topology"
@@ -16,7 +17,24 @@ type Severity string
 const (
 	Page   Severity = "page"
 	Ticket Severity = "ticket"
+	// Member is an alarm that only feeds a composite one (a burn-rate
+	// tier's long or short window on AWS): it notifies no one.
+	Member Severity = "member"
 )
+
+// AlarmDescription prefixes a CloudWatch alarm's description with its
+// severity ("[page] ..."), which DescribeAlarms returns and tags are not.
+func AlarmDescription(s Severity, text string) string { return "[" + string(s) + "] " + text }
+
+// AlarmSeverity reads the severity AlarmDescription wrote ("" when none).
+func AlarmSeverity(description string) Severity {
+	if rest, ok := strings.CutPrefix(description, "["); ok {
+		if sev, _, ok := strings.Cut(rest, "] "); ok {
+			return Severity(sev)
+		}
+	}
+	return ""
+}
 
 // BurnTier is one multi-window burn-rate alert: it fires when the error
 // ratio over both Long and Short exceeds Factor times the error budget

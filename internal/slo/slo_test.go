@@ -60,3 +60,14 @@ func TestSpend(t *testing.T) {
 		t.Errorf("Percent = %q", s)
 	}
 }
+
+func TestAlarmSeverityRoundTrip(t *testing.T) {
+	for _, s := range []Severity{Page, Ticket, Member} {
+		if got := AlarmSeverity(AlarmDescription(s, "shop in us-east-1 [burns] its budget")); got != s {
+			t.Errorf("severity %q read back as %q", s, got)
+		}
+	}
+	if got := AlarmSeverity("an alarm someone else made"); got != "" {
+		t.Errorf("a description without one: %q", got)
+	}
+}

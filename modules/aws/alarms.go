@@ -79,9 +79,10 @@ func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pu
 	actions := pulumi.Array{a.Topic.Arn}
 	lbDims := pulumi.StringMap{"LoadBalancer": a.LoadBalancer}
 	tgDims := pulumi.StringMap{"LoadBalancer": a.LoadBalancer, "TargetGroup": a.TargetGroup}
-	alarm := func(suffix, description string, args *cloudwatch.MetricAlarmArgs, notify bool) (*cloudwatch.MetricAlarm, error) {
+	alarm := func(suffix, description string, args *cloudwatch.MetricAlarmArgs, sev slo.Severity) (*cloudwatch.MetricAlarm, error) {
 		n := AlarmName(t, region, s.Name, suffix)
-		args.Name, args.AlarmDescription, args.Tags = pulumi.String(n), pulumi.String(description), tags(t, region, s.Name)
+		notify := sev != slo.Member
+		args.Name, args.AlarmDescription, args.Tags = pulumi.String(n), pulumi.String(slo.AlarmDescription(sev, description)), tags(t, region, s.Name)
 		if args.TreatMissingData == nil {
 			args.TreatMissingData = pulumi.String("notBreaching")
 		}
@@ -119,7 +120,7 @@ func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pu
 							metric("target5xx", "HTTPCode_Target_5XX_Count", "Sum", w.period, lbDims),
 							metric("requests", "RequestCount", "Sum", w.period, lbDims), ratio,
 						},
-					}, false)
+					}, slo.Member)
 				if err != nil {
 					return nil, err
 				}
@@ -129,8 +130,8 @@ func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pu
 			composite := AlarmName(t, region, s.Name, "error-budget-burn-"+slo.PromDuration(tier.Long))
 			c, err := cloudwatch.NewCompositeAlarm(ctx, name+"-error-budget-burn-"+slo.PromDuration(tier.Long), &cloudwatch.CompositeAlarmArgs{
 				AlarmName: pulumi.String(composite), AlarmRule: pulumi.String(strings.Join(parts, " AND ")),
-				AlarmDescription: pulumi.Sprintf("%s (%s) in %s burns its %s error budget %gx too fast: %s of it within %s", s.Name, tier.Severity, region,
-					slo.PromDuration(o.Window), tier.Factor, slo.Percent(tier.BudgetSpent), slo.PromDuration(tier.Long)),
+				AlarmDescription: pulumi.String(slo.AlarmDescription(tier.Severity, fmt.Sprintf("%s in %s burns its %s error budget %gx too fast: %s of it within %s", s.Name, region,
+					slo.PromDuration(o.Window), tier.Factor, slo.Percent(tier.BudgetSpent), slo.PromDuration(tier.Long)))),
 				AlarmActions: pulumi.StringArray{a.Topic.Arn}, OkActions: pulumi.StringArray{a.Topic.Arn}, Tags: tags(t, region, s.Name),
 			}, append(opts, pulumi.DependsOn(members))...) // its rule names them: they exist first
 			if err != nil {
@@ -146,7 +147,7 @@ func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pu
 				Namespace: pulumi.String("AWS/ApplicationELB"), MetricName: pulumi.String("TargetResponseTime"), ExtendedStatistic: pulumi.String("p99"),
 				Dimensions: lbDims, Period: pulumi.Int(60), EvaluationPeriods: pulumi.Int(5), Threshold: pulumi.Float64(o.LatencyP99.Seconds()),
 				ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			}, true)
+			}, slo.Page)
 			if err != nil {
 				return nil, err
 			}
@@ -157,14 +158,14 @@ func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pu
 		Namespace: pulumi.String("AWS/ApplicationELB"), MetricName: pulumi.String("UnHealthyHostCount"), Statistic: pulumi.String("Maximum"),
 		Dimensions: tgDims, Period: pulumi.Int(60), EvaluationPeriods: pulumi.Int(1), Threshold: pulumi.Float64(0),
 		ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-	}, true); err != nil {
+	}, slo.Ticket); err != nil {
 		return nil, err
 	}
 	capacity, err := alarm("capacity-below-minimum", fmt.Sprintf("%s has fewer healthy hosts than its minimum capacity of %d", s.Name, s.Capacity.Min), &cloudwatch.MetricAlarmArgs{
 		Namespace: pulumi.String("AWS/ApplicationELB"), MetricName: pulumi.String("HealthyHostCount"), Statistic: pulumi.String("Minimum"),
 		Dimensions: tgDims, Period: pulumi.Int(60), EvaluationPeriods: pulumi.Int(2), Threshold: pulumi.Float64(float64(s.Capacity.Min)),
 		ComparisonOperator: pulumi.String("LessThanThreshold"), TreatMissingData: pulumi.String("breaching"),
-	}, true)
+	}, slo.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +185,7 @@ func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pu
 			args.Namespace, args.MetricName = pulumi.String("AWS/RDS"), pulumi.String("AuroraGlobalDBReplicationLag")
 			args.Dimensions = pulumi.StringMap{"DBClusterIdentifier": *a.Database}
 		}
-		if _, err := alarm("replication-lag", fmt.Sprintf("%s's database in %s lags more than %s behind its primary: a region loss now would miss the RPO", s.Name, region, limit), args, true); err != nil {
+		if _, err := alarm("replication-lag", fmt.Sprintf("%s's database in %s lags more than %s behind its primary: a region loss now would miss the RPO", s.Name, region, limit), args, slo.Page); err != nil {
 			return nil, err
 		}
 	}
@@ -194,7 +195,7 @@ func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pu
 				Namespace: pulumi.String("AWS/Backup"), MetricName: pulumi.String("NumberOf" + job + "JobsFailed"), Statistic: pulumi.String("Sum"),
 				Dimensions: pulumi.StringMap{"BackupVaultName": pulumi.String(a.BackupVault)}, Period: pulumi.Int(3600), EvaluationPeriods: pulumi.Int(1),
 				Threshold: pulumi.Float64(0), ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			}, true); err != nil {
+			}, slo.Ticket); err != nil {
 				return nil, err
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/slo"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -100,7 +101,7 @@ func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Serv
 		// the region's endpoint fails Route 53's checks: DNS takes it out
 		alarm := AlarmName(a.Topology, region, s.Name, "health-check")
 		if _, err := cloudwatch.NewMetricAlarm(ctx, fmt.Sprintf("%s-%s-health-check", name, region), &cloudwatch.MetricAlarmArgs{
-			Name: pulumi.String(alarm), AlarmDescription: pulumi.Sprintf("Route 53 finds %s's endpoint in %s unhealthy", s.Name, region),
+			Name: pulumi.String(alarm), AlarmDescription: pulumi.String(slo.AlarmDescription(slo.Page, fmt.Sprintf("Route 53 finds %s's endpoint in %s unhealthy", s.Name, region))),
 			Namespace: pulumi.String("AWS/Route53"), MetricName: pulumi.String("HealthCheckStatus"), Statistic: pulumi.String("Minimum"),
 			Dimensions: pulumi.StringMap{"HealthCheckId": check.ID()}, Period: pulumi.Int(60), EvaluationPeriods: pulumi.Int(1),
 			Threshold: pulumi.Float64(1), ComparisonOperator: pulumi.String("LessThanThreshold"), TreatMissingData: pulumi.String("breaching"),
