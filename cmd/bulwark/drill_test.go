@@ -19,15 +19,7 @@ import (
 // the preflight: exit 1, a report that says why, and nothing touched in
 // the account (awsfake.Cloud, a loopback fake of AWS's APIs).
 func TestAWSDrillStopsAtPreflight(t *testing.T) {
-	fakeAWSCredentials(t)
-	cloud := awsfake.NewCloud()
-	defer cloud.Close()
-	dir, bulwark := scratchProject(t)
-	manifest := `{"image": "shop", "build": "shop-b1", "source_region": "us-east-1", "source_image": "ami-0a1b2c3d4e5f60718",
-  "regions": {"us-east-1": "ami-0a1b2c3d4e5f60718", "us-west-2": "ami-0b2c3d4e5f6071829", "eu-west-1": "ami-0c2c3d4e5f6071829"}}`
-	if err := os.WriteFile(filepath.Join(dir, "images", "shop", "manifest.json"), []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	cloud, dir, bulwark := awsProject(t)
 	cloud.AddGroup(awsfake.Group{Name: "prod-us-east-1-shop", Region: "us-east-1", Min: 3, Max: 12, Desired: 4,
 		Subnets: []awsfake.Subnet{{ID: "subnet-a", Zone: "us-east-1a"}},
 		Tags:    map[string]string{"bulwark:env": "prod", "bulwark:region": "us-east-1", "bulwark:service": "shop"}})
@@ -130,4 +122,21 @@ func loadWorkflow(t *testing.T, name string) (workflow, string) {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return wf, string(b)
+}
+
+// awsProject is a scratch project whose prod (aws) has an image manifest
+// for every region, fake credentials, and a fake of AWS's APIs on loopback
+// (awsfake.Cloud), closed with the test.
+func awsProject(t *testing.T) (*awsfake.Cloud, string, func(args ...string) (int, string, string)) {
+	t.Helper()
+	fakeAWSCredentials(t)
+	cloud := awsfake.NewCloud()
+	t.Cleanup(cloud.Close)
+	dir, bulwark := scratchProject(t)
+	manifest := `{"image": "shop", "build": "shop-b1", "source_region": "us-east-1", "source_image": "ami-0a1b2c3d4e5f60718",
+  "regions": {"us-east-1": "ami-0a1b2c3d4e5f60718", "us-west-2": "ami-0b2c3d4e5f6071829", "eu-west-1": "ami-0c2c3d4e5f6071829"}}`
+	if err := os.WriteFile(filepath.Join(dir, "images", "shop", "manifest.json"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cloud, dir, bulwark
 }

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/slo"
@@ -22,43 +23,27 @@ import (
 func runStatus(ctx context.Context, args []string, out, errOut io.Writer) int {
 	var f envFlags
 	fs := newFlagSet("status", errOut, &f)
+	endpoint := fs.String("endpoint-url", "", "aws: one endpoint for every AWS API (a fake on loopback)")
 	_, t, code := parseAndLoad(fs, args, &f, errOut)
 	if t == nil {
 		return code
 	}
-	env := t.Environment.Name
-	if t.Environment.Target != topology.TargetLocal {
-		fmt.Fprintf(errOut, "bulwark status: %s is on %s: its numbers are in CloudWatch, on the dashboard bulwark-%s, and its alarms are named bulwark-%s-<region>-<service>-<alert>; bulwark status reads the local target's Prometheus only\n",
-			env, t.Environment.Target, env, env)
-		return exitBadInput
-	}
-	state, err := project.StateDir()
-	if err != nil {
-		fmt.Fprintf(errOut, "bulwark status: %v\n", err)
-		return exitFailed
-	}
-	dir := localcloud.Dir(state)
-	if localcloud.Running(dir) == 0 {
-		fmt.Fprintf(errOut, "bulwark status: no control plane runs for %s: nothing of %s runs (bulwark up --env %s)\n", state, env, f.Env)
-		return exitFailed
-	}
-	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	m, err := localcloud.NewClient(dir).GetMonitor(ctx, env)
-	if errors.Is(err, localcloud.ErrNotFound) {
-		fmt.Fprintf(errOut, "bulwark status: %s has no monitoring deployed yet (bulwark up --env %s deploys it with the global stack)\n", env, f.Env)
-		return exitFailed
+	var r *status.Report
+	var err error
+	if t.Environment.Target == topology.TargetAWS {
+		var ops *awsrunbook.Clients
+		if ops, err = awsrunbook.NewClients(ctx, awsrunbook.ClientOptions{Endpoint: *endpoint}); err == nil {
+			r, err = status.ReadAWS(ctx, ops, t)
+		}
+	} else {
+		var src *status.Source
+		if src, code = localMonitoring(ctx, t, f.Env, errOut); src == nil {
+			return code
+		}
+		r, err = status.Read(ctx, src, t)
 	}
-	if err != nil {
-		fmt.Fprintf(errOut, "bulwark status: %v\n", err)
-		return exitFailed
-	}
-	src, err := status.NewSource(m.Prometheus)
-	if err != nil {
-		fmt.Fprintf(errOut, "bulwark status: %v\n", err)
-		return exitFailed
-	}
-	r, err := status.Read(ctx, src, t)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark status: %v\n", err)
 		return exitFailed
@@ -78,9 +63,40 @@ func runStatus(ctx context.Context, args []string, out, errOut io.Writer) int {
 	return exitOK
 }
 
+// localMonitoring finds the Prometheus of a local environment (nil and an
+// exit code when there is none).
+func localMonitoring(ctx context.Context, t *topology.Topology, envFlag string, errOut io.Writer) (*status.Source, int) {
+	env := t.Environment.Name
+	state, err := project.StateDir()
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark status: %v\n", err)
+		return nil, exitFailed
+	}
+	dir := localcloud.Dir(state)
+	if localcloud.Running(dir) == 0 {
+		fmt.Fprintf(errOut, "bulwark status: no control plane runs for %s: nothing of %s runs (bulwark up --env %s)\n", state, env, envFlag)
+		return nil, exitFailed
+	}
+	m, err := localcloud.NewClient(dir).GetMonitor(ctx, env)
+	if errors.Is(err, localcloud.ErrNotFound) {
+		fmt.Fprintf(errOut, "bulwark status: %s has no monitoring deployed yet (bulwark up --env %s deploys it with the global stack)\n", env, envFlag)
+		return nil, exitFailed
+	}
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark status: %v\n", err)
+		return nil, exitFailed
+	}
+	src, err := status.NewSource(m.Prometheus)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark status: %v\n", err)
+		return nil, exitFailed
+	}
+	return src, exitOK
+}
+
 // writeStatus renders the report as a table and the firing alerts.
 func writeStatus(w io.Writer, r *status.Report) {
-	fmt.Fprintf(w, "%s at %s (Prometheus %s)\n\n", r.Environment, r.At.Format(time.DateTime), r.Prometheus)
+	fmt.Fprintf(w, "%s at %s (%s)\n\n", r.Environment, r.At.Format(time.DateTime), r.Source)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "REGION\tSERVICE\tHEALTH\tENDPOINT\tREQ/S\t5XX\tP99\tREPL LAG\tBACKUP AGE\tBUDGET LEFT")
 	num := func(v *float64, f func(float64) string) string {

@@ -3,7 +3,10 @@ package awsfake
 import (
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -186,6 +189,12 @@ func statistic(how string, vals []float64) (float64, error) {
 		return hi, nil
 	case "SampleCount":
 		return float64(len(vals)), nil
+	}
+	if p, err := strconv.ParseFloat(strings.TrimPrefix(how, "p"), 64); err == nil && strings.HasPrefix(how, "p") && p > 0 && p <= 100 {
+		// an extended statistic: the nearest-rank percentile of the values put
+		sorted := slices.Sorted(slices.Values(vals))
+		rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+		return sorted[max(rank, 1)-1], nil
 	}
 	return 0, fmt.Errorf("the fake does not compute the statistic %q", how)
 }

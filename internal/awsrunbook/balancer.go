@@ -26,6 +26,30 @@ type CloudWatch interface {
 	DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 }
 
+// ReadP99 reads the p99 of a load balancer's target response time, in
+// seconds, over [from, to) (ok false without requests in it).
+func ReadP99(ctx context.Context, c CloudWatch, tg TargetGroup, from, to time.Time) (float64, bool, error) {
+	lbDim, _ := tg.Dimensions()
+	period := max(int32(to.Sub(from.Truncate(time.Minute)).Round(time.Minute).Seconds()), 60)
+	out, err := c.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
+		StartTime: aws.Time(from.Truncate(time.Minute)), EndTime: aws.Time(to),
+		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("p99"), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("TargetResponseTime"),
+				Dimensions: []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(lbDim)}}},
+			Period: aws.Int32(period), Stat: aws.String("p99"),
+		}}},
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("p99 of %s: %w", lbDim, err)
+	}
+	for _, r := range out.MetricDataResults {
+		if len(r.Values) > 0 {
+			return r.Values[0], true, nil
+		}
+	}
+	return 0, false, nil
+}
+
 // Alarm is a CloudWatch alarm in ALARM.
 type Alarm struct {
 	Region, Name, Description string
@@ -169,17 +193,23 @@ func (t Traffic) ErrorRate() float64 {
 // (HTTPCode_ELB_5XX_Count, per load balancer: with one target group per
 // load balancer, as bulwark declares them, it is this group's).
 func ReadTraffic(ctx context.Context, c CloudWatch, tg TargetGroup, from, to time.Time) (Traffic, error) {
+	return ReadTrafficEvery(ctx, c, tg, from, to, time.Minute)
+}
+
+// ReadTrafficEvery is ReadTraffic in periods of the given length: an hour
+// for a window of weeks (CloudWatch keeps one-minute data for 15 days).
+func ReadTrafficEvery(ctx context.Context, c CloudWatch, tg TargetGroup, from, to time.Time, period time.Duration) (Traffic, error) {
 	lbDim, tgDim := tg.Dimensions()
 	query := func(id, metric string, dims ...cwtypes.Dimension) cwtypes.MetricDataQuery {
 		return cwtypes.MetricDataQuery{Id: aws.String(id), MetricStat: &cwtypes.MetricStat{
 			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String(metric), Dimensions: dims},
-			Period: aws.Int32(60), Stat: aws.String("Sum"),
+			Period: aws.Int32(int32(period.Seconds())), Stat: aws.String("Sum"),
 		}}
 	}
 	lb := cwtypes.Dimension{Name: aws.String("LoadBalancer"), Value: aws.String(lbDim)}
 	group := cwtypes.Dimension{Name: aws.String("TargetGroup"), Value: aws.String(tgDim)}
 	in := &cloudwatch.GetMetricDataInput{
-		StartTime: aws.Time(from.Truncate(time.Minute)), EndTime: aws.Time(to),
+		StartTime: aws.Time(from.Truncate(period)), EndTime: aws.Time(to),
 		MetricDataQueries: []cwtypes.MetricDataQuery{
 			query("requests", "RequestCount", lb, group),
 			query("target5xx", "HTTPCode_Target_5XX_Count", lb, group),

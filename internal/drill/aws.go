@@ -412,13 +412,7 @@ func (c *AWSStopConditions) Breached(ctx context.Context, outside []string) ([]s
 			if slo.AlarmSeverity(a.Description) != slo.Page {
 				continue
 			}
-			region := ""
-			rest := strings.TrimPrefix(a.Name, prefix)
-			for _, name := range regions {
-				if strings.HasPrefix(rest, name+"-") && len(name) > len(region) {
-					region = name
-				}
-			}
+			region, _ := slo.AlarmScope(c.Topology, a.Name)
 			if region != "" && slices.Contains(outside, region) {
 				continue
 			}

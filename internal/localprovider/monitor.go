@@ -28,7 +28,7 @@ type MonitoredService struct {
 // MonitorArgs are the monitoring's inputs.
 type MonitorArgs struct {
 	Env       string             `pulumi:"env" provider:"replaceOnChanges"`
-	Services  []MonitoredService `pulumi:"services"`
+	Services  []MonitoredService `pulumi:"services,optional"`
 	Rules     string             `pulumi:"rules"`
 	Retention string             `pulumi:"retention"`
 }

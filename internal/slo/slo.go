@@ -97,6 +97,32 @@ func Windows(tiers []BurnTier) []time.Duration {
 	return out
 }
 
+// AlarmScope reads the region and service from the name of one of an
+// environment's CloudWatch alarms (bulwark-<env>-<region>-<service>-<alert>):
+// the longest of its regions the name goes on with, then the longest of its
+// services. A name of no region of the environment has neither.
+func AlarmScope(t *topology.Topology, name string) (region, service string) {
+	rest, ok := strings.CutPrefix(name, "bulwark-"+t.Environment.Name+"-")
+	if !ok {
+		return "", ""
+	}
+	for _, r := range t.RegionNames() {
+		if strings.HasPrefix(rest, r+"-") && len(r) > len(region) {
+			region = r
+		}
+	}
+	if region == "" {
+		return "", ""
+	}
+	rest = strings.TrimPrefix(rest, region+"-")
+	for _, s := range t.Services {
+		if strings.HasPrefix(rest, s.Name+"-") && len(s.Name) > len(service) {
+			service = s.Name
+		}
+	}
+	return region, service
+}
+
 // Budget is how much of an objective's error budget some requests spent.
 type Budget struct {
 	// Objective is the availability promised (0.9995), over Window.

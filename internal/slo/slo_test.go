@@ -71,3 +71,19 @@ func TestAlarmSeverityRoundTrip(t *testing.T) {
 		t.Errorf("a description without one: %q", got)
 	}
 }
+
+func TestAlarmScope(t *testing.T) {
+	topo := &topology.Topology{Environment: topology.Environment{Name: "prod"},
+		Regions:  []topology.Region{{Name: "us-east-1"}, {Name: "us-east-10"}},
+		Services: []topology.Service{{Name: "shop"}, {Name: "shop-api"}}}
+	for name, want := range map[string][2]string{
+		"bulwark-prod-us-east-1-shop-latency-p99":       {"us-east-1", "shop"},
+		"bulwark-prod-us-east-10-shop-api-health-check": {"us-east-10", "shop-api"},
+		"bulwark-prod-global-alarms":                    {"", ""},
+		"bulwark-staging-us-east-1-shop-latency-p99":    {"", ""},
+	} {
+		if r, s := AlarmScope(topo, name); r != want[0] || s != want[1] {
+			t.Errorf("AlarmScope(%s) = %s, %s; want %v", name, r, s, want)
+		}
+	}
+}

@@ -4,7 +4,8 @@
 // ratio, p99 latency, replication lag, the newest backup's age and the
 // error budget left in its SLO window, and the alerts that fire. On the
 // local target it queries the environment's Prometheus (internal/localcloud
-// runs it, internal/slo writes its rules).
+// runs it, internal/slo writes its rules); on aws, CloudWatch and the load
+// balancers' target health, through internal/awsrunbook.
 //
 // It is not a monitoring system: it computes nothing Prometheus does not,
 // and keeps no history of its own.

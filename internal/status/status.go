@@ -62,11 +62,12 @@ type Alert struct {
 
 // Report is an environment's status.
 type Report struct {
-	Environment string    `json:"environment"`
-	Prometheus  string    `json:"prometheus"`
-	At          time.Time `json:"at"`
-	Rows        []Row     `json:"rows"`
-	Alerts      []Alert   `json:"alerts"`
+	Environment string `json:"environment"`
+	// Source is where the numbers come from: a Prometheus URL, or CloudWatch.
+	Source string    `json:"source"`
+	At     time.Time `json:"at"`
+	Rows   []Row     `json:"rows"`
+	Alerts []Alert   `json:"alerts"`
 }
 
 // Source is a Prometheus HTTP API.
@@ -108,7 +109,7 @@ func (s *Source) query(ctx context.Context, q string, at time.Time) (map[key]flo
 func Read(ctx context.Context, src *Source, t *topology.Topology) (*Report, error) {
 	env := t.Environment.Name
 	now := time.Now()
-	r := &Report{Environment: env, Prometheus: src.URL, At: now, Rows: []Row{}, Alerts: []Alert{}}
+	r := &Report{Environment: env, Source: "Prometheus " + src.URL, At: now, Rows: []Row{}, Alerts: []Alert{}}
 	sel := fmt.Sprintf(`%s=%q`, slo.LabelEnv, env)
 	by := "sum by (region, service)"
 	queries := map[string]string{
@@ -186,11 +187,16 @@ func Read(ctx context.Context, src *Source, t *topology.Topology) (*Report, erro
 		r.Alerts = append(r.Alerts, Alert{Name: string(a.Labels["alertname"]), Region: string(a.Labels[slo.LabelRegion]), Service: string(a.Labels[slo.LabelService]),
 			Severity: string(a.Labels["severity"]), Since: a.ActiveAt, Summary: string(a.Annotations["summary"])})
 	}
-	sort.Slice(r.Alerts, func(i, j int) bool {
-		a, b := r.Alerts[i], r.Alerts[j]
+	sortAlerts(r.Alerts)
+	return r, nil
+}
+
+// sortAlerts puts pages first, then by region, service and name.
+func sortAlerts(alerts []Alert) {
+	sort.Slice(alerts, func(i, j int) bool {
+		a, b := alerts[i], alerts[j]
 		return fmt.Sprint(a.Severity != "page", a.Region, a.Service, a.Name) < fmt.Sprint(b.Severity != "page", b.Region, b.Service, b.Name)
 	})
-	return r, nil
 }
 
 // Firing returns the alerts that fire for the environment now, outside the

@@ -88,11 +88,16 @@ func DeployGlobal(ctx *pulumi.Context, a GlobalArgs) (pulumi.Map, error) {
 		}
 		records = append(records, rec)
 	}
+	outs := pulumi.Map{"dns_server": server.Address}
+	if len(a.Topology.Services) == 0 {
+		return outs, nil // nothing to watch
+	}
 	monitor, err := deployMonitor(ctx, a.Topology, a.Parent, records)
 	if err != nil {
 		return nil, err
 	}
-	return pulumi.Map{"dns_server": server.Address, "prometheus": monitor.Prometheus}, nil
+	outs["prometheus"] = monitor.Prometheus
+	return outs, nil
 }
 
 // deployMonitor declares the environment's monitoring, after its DNS
