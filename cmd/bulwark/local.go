@@ -160,6 +160,17 @@ func writeLocalStatus(w io.Writer, st localcloud.Status) {
 			}
 		}
 	}
+	for _, m := range st.Monitors {
+		state := "running"
+		if !m.Running {
+			state = "DOWN (drift: `bulwark up --refresh` restores it)"
+		}
+		var procs []string
+		for _, name := range slices.Sorted(maps.Keys(m.PIDs)) {
+			procs = append(procs, fmt.Sprintf("%s %d", name, m.PIDs[name]))
+		}
+		fmt.Fprintf(w, "\nmonitoring %s: %s, %s (pids: %s); `bulwark status --env %s` reads it\n", m.Env, m.Prometheus, state, strings.Join(procs, ", "), m.Env)
+	}
 	if len(st.Parameters) > 0 {
 		perService := map[string]int{} // env/region/service → count
 		for _, p := range st.Parameters {

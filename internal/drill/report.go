@@ -205,8 +205,16 @@ func (r *Report) SVG() string {
 	mark(r.Injected, "inject", "#333", 0)
 	mark(r.Outage.FirstFailure, "first failure", "#d7263d", 1)
 	mark(r.Outage.Recovered, fmt.Sprintf("recovered (RTO %s)", r.Outage.RTO().Round(time.Millisecond)), "#2e9e44", 2)
+	if len(r.StopAlarms) > 0 {
+		mark(r.Steps[len(r.Steps)-1].Start, "aborted: "+r.StopAlarms[0], "#b35c00", 3)
+	}
+	var notes []string
+	if e := r.ErrorBudget; e != nil {
+		notes = append(notes, fmt.Sprintf("error budget spent: %s of %s's %s budget", slo.Percent(e.Spent), slo.Percent(e.Objective), slo.PromDuration(e.Window)))
+	}
+	notes = append(notes, span.Round(time.Millisecond).String())
 	fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#555">0s</text><text x="%d" y="%d" fill="#555" text-anchor="end">%s</text>`+"\n",
-		left, h-8, w-right, h-8, span.Round(time.Millisecond))
+		left, h-8, w-right, h-8, html.EscapeString(strings.Join(notes, " · ")))
 	b.WriteString("</svg>\n")
 	return b.String()
 }

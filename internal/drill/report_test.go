@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/slo"
 )
 
 func TestReportFormats(t *testing.T) {
@@ -70,6 +72,18 @@ func TestReportFormats(t *testing.T) {
 	}
 	if md := r.Markdown(); !strings.Contains(md, "| measured | 400ms | 100ms | 1 |") || !strings.Contains(md, "❌ **rto-within-target**") {
 		t.Errorf("markdown:\n%s", md)
+	}
+	// an aborted drill with an objective: the picture says both
+	budget := slo.Budget{Objective: 0.999, Window: 30 * 24 * time.Hour, Bad: 3, Total: 40, Allowed: 1200, Spent: 0.0025}
+	r.ErrorBudget, r.StopAlarms = &budget, []string{"BulwarkErrorBudgetBurn west/shop (page) since 10:00:01"}
+	svg = r.SVG()
+	for _, want := range []string{"aborted: BulwarkErrorBudgetBurn west/shop", "error budget spent: 0.25% of 99.9%&#39;s 30d budget"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("svg lacks %q:\n%s", want, svg)
+		}
+	}
+	if md := r.Markdown(); !strings.Contains(md, "Error budget: the drill spent 0.25% of the 99.9% objective's 30d budget: 3 failed of 40 requests") {
+		t.Errorf("markdown lacks the budget:\n%s", md)
 	}
 }
 
