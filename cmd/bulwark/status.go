@@ -109,6 +109,10 @@ func writeStatus(w io.Writer, r *status.Report) {
 		return (time.Duration(v * float64(time.Second))).Round(time.Millisecond).String()
 	}
 	for _, row := range r.Rows {
+		if !row.Seen {
+			fmt.Fprintf(tw, "%s\t%s\tno data yet\t\t\t\t\t\t\t\n", row.Region, row.Service)
+			continue
+		}
 		endpoint := "up"
 		if !row.EndpointUp {
 			endpoint = "DOWN"

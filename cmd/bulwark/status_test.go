@@ -57,7 +57,7 @@ func TestAWSStatusFromCloudWatch(t *testing.T) {
 	if east.Budget == nil || east.Budget.Total != 1000 || math.Abs(east.Budget.Spent-12) > 1e-9 || *east.BudgetLeft > 0 {
 		t.Errorf("us-east-1 budget %+v, want 6 bad of 1,000 against 0.05%%: 12 times the budget, none left", east.Budget)
 	}
-	if len(r.Rows) != 3 || r.Rows[1].InService != 0 || r.Rows[1].RequestRate != nil {
+	if len(r.Rows) != 3 || !east.Seen || r.Rows[1].Seen || r.Rows[1].RequestRate != nil {
 		t.Errorf("rows %+v, want us-west-2 and eu-west-1 with nothing deployed", r.Rows)
 	}
 	if len(r.Alerts) != 1 || r.Alerts[0].Region != "us-west-2" || r.Alerts[0].Service != "shop" || r.Alerts[0].Severity != "page" {

@@ -201,7 +201,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 			return false
 		}
 		east, west := report.Rows[0], report.Rows[1]
-		return east.InService == east.Desired && east.Desired > 0 && east.EndpointUp && west.EndpointUp &&
+		return east.Seen && west.Seen && east.InService == east.Desired && east.Desired > 0 && east.EndpointUp && west.EndpointUp &&
 			east.RequestRate != nil && *east.RequestRate > 0 && east.P99 != nil && *east.P99 > 0 && *east.P99 < 0.3 &&
 			west.ReplicationLag != nil && east.BackupAge != nil && east.Budget != nil && east.Budget.Total > 0
 	}

@@ -36,6 +36,7 @@ func ReadAWS(ctx context.Context, ops *awsrunbook.Clients, t *topology.Topology)
 				return nil, fmt.Errorf("%w: %s %s: %w", ErrUnreachable, region, s.Name, err)
 			}
 			tg := tgs[0]
+			row.Seen = true
 			h, err := awsrunbook.DescribeTargetHealth(ctx, ops.ELB(region), tg.ARN)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)

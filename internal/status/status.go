@@ -26,6 +26,9 @@ var ErrUnreachable = errors.New("monitoring unreachable")
 type Row struct {
 	Region  string `json:"region"`
 	Service string `json:"service"`
+	// Seen is whether the monitoring knows the service there at all (not
+	// yet scraped after a deploy, or not deployed in the region, it does not).
+	Seen bool `json:"seen"`
 	// InService and Desired are the group's instances passing health
 	// checks, and how many it wants.
 	InService int `json:"in_service"`
@@ -163,7 +166,8 @@ func Read(ctx context.Context, src *Source, t *topology.Topology) (*Report, erro
 	for _, s := range t.Services {
 		for _, region := range s.Regions {
 			k := key{region, s.Name}
-			row := Row{Region: region, Service: s.Name, InService: int(values["in_service"][k]), Desired: int(values["desired"][k]),
+			_, seen := values["desired"][k]
+			row := Row{Region: region, Service: s.Name, Seen: seen, InService: int(values["in_service"][k]), Desired: int(values["desired"][k]),
 				EndpointUp: values["probe"][k] == 1, RequestRate: opt("rate", k), ErrorRatio: opt("errors", k), P99: opt("p99", k),
 				ReplicationLag: opt("lag", k), BackupAge: opt("backup", k)}
 			if s.SLO != nil {
