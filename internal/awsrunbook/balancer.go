@@ -3,6 +3,7 @@ package awsrunbook
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +55,25 @@ func ReadP99(ctx context.Context, c CloudWatch, tg TargetGroup, from, to time.Ti
 type Alarm struct {
 	Region, Name, Description string
 	Since                     time.Time
+}
+
+// EnvironmentAlarms lists an environment's alarms in ALARM (named
+// bulwark-<env>-...) in each of its regions and in us-east-1, where Route
+// 53's health check alarms live.
+func (c *Clients) EnvironmentAlarms(ctx context.Context, env string, regions []string) ([]Alarm, error) {
+	where := slices.Clone(regions)
+	if !slices.Contains(where, "us-east-1") {
+		where = append(where, "us-east-1")
+	}
+	var out []Alarm
+	for _, r := range where {
+		alarms, err := c.FiringAlarms(ctx, r, "bulwark-"+env+"-")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, alarms...)
+	}
+	return out, nil
 }
 
 // FiringAlarms lists the metric and composite alarms in ALARM in a region

@@ -395,29 +395,20 @@ type AWSStopConditions struct {
 
 // Breached lists the paging alarms in ALARM outside the given regions.
 func (c *AWSStopConditions) Breached(ctx context.Context, outside []string) ([]string, error) {
-	env := c.Topology.Environment.Name
-	prefix := "bulwark-" + env + "-"
-	regions := c.Topology.RegionNames()
-	where := regions
-	if !slices.Contains(where, "us-east-1") {
-		where = append(slices.Clone(where), "us-east-1")
+	alarms, err := c.Ops.EnvironmentAlarms(ctx, c.Topology.Environment.Name, c.Topology.RegionNames())
+	if err != nil {
+		return nil, err
 	}
 	var out []string
-	for _, r := range where {
-		alarms, err := c.Ops.FiringAlarms(ctx, r, prefix)
-		if err != nil {
-			return nil, err
+	for _, a := range alarms {
+		if sev, _ := slo.AlarmSeverity(a.Description); sev != slo.Page {
+			continue
 		}
-		for _, a := range alarms {
-			if slo.AlarmSeverity(a.Description) != slo.Page {
-				continue
-			}
-			region, _ := slo.AlarmScope(c.Topology, a.Name)
-			if region != "" && slices.Contains(outside, region) {
-				continue
-			}
-			out = append(out, fmt.Sprintf("%s (page) since %s", a.Name, a.Since.Format(time.TimeOnly)))
+		region, _ := slo.AlarmScope(c.Topology, a.Name)
+		if region != "" && slices.Contains(outside, region) {
+			continue
 		}
+		out = append(out, fmt.Sprintf("%s (page) since %s", a.Name, a.Since.Format(time.TimeOnly)))
 	}
 	slices.Sort(out)
 	return out, nil

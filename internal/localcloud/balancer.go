@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/slo"
 )
 
 // balancerRunner runs one HAProxy. It is not supervised: a balancer that
@@ -189,7 +191,7 @@ frontend %s
     bind %s
     default_backend instances
 
-frontend prometheus
+frontend %s
     bind %s
     no log
     http-request use-service prometheus-exporter if { path /metrics }
@@ -200,7 +202,7 @@ backend instances
     option httpchk GET %s
     http-check expect status 200
     default-server inter %s fall %d rise %d
-`, spec.ID(), adminSock, ms(h.Timeout), strings.ReplaceAll(spec.ID(), "/", "_"), listen, metrics, h.Path, ms(h.Interval), h.UnhealthyAfter, max(h.HealthyAfter, 1))
+`, spec.ID(), adminSock, ms(h.Timeout), strings.ReplaceAll(spec.ID(), "/", "_"), listen, slo.BalancerMetricsFrontend, metrics, h.Path, ms(h.Interval), h.UnhealthyAfter, max(h.HealthyAfter, 1))
 	for i, be := range backends {
 		fmt.Fprintf(&b, "    server slot%d %s check\n", i, be)
 	}

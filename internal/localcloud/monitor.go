@@ -245,9 +245,7 @@ func (m *monitorRunner) apply(spec MonitorSpec, regions map[string]Region) error
 	if pg := m.procs["postgres"]; pg != nil {
 		if cur, _ := os.ReadFile(filepath.Join(dir, "postgres.dsn")); string(cur) != signature {
 			pg.stop(5 * time.Second)
-			pg.mu.Lock()
-			pg.proc = nil
-			pg.mu.Unlock()
+			delete(m.procs, "postgres") // started afresh below, if any database is left
 			m.p.setPID("monitor/"+m.env+"/postgres", 0)
 		}
 	}
@@ -319,27 +317,25 @@ func (m *monitorRunner) prometheusConfig(spec MonitorSpec, regions map[string]Re
 		return l
 	}
 	balancers := scrapeConfig{JobName: slo.JobBalancer}
-	probes := scrapeConfig{JobName: slo.JobProbeHTTP, MetricsPath: "/probe", Relabel: []relabel{
+	// a probe's target goes to the blackbox exporter as its target
+	// parameter; the module is its target's __param_module label
+	viaBlackbox := []relabel{
 		{SourceLabels: []string{"__address__"}, TargetLabel: "__param_target"},
 		{SourceLabels: []string{"__param_target"}, TargetLabel: "instance"},
-		{TargetLabel: "__param_module", Replacement: "http_health"},
 		{TargetLabel: "__address__", Replacement: m.addr(91, blackboxPort)},
-	}}
-	dns := scrapeConfig{JobName: slo.JobProbeDNS, MetricsPath: "/probe", Relabel: []relabel{
-		{SourceLabels: []string{"__address__"}, TargetLabel: "__param_target"},
-		{SourceLabels: []string{"module"}, TargetLabel: "__param_module"},
-		{SourceLabels: []string{"__param_target"}, TargetLabel: "instance"},
-		{TargetLabel: "__address__", Replacement: m.addr(91, blackboxPort)},
-		{Regex: "module", Replacement: "", TargetLabel: "module"},
-	}}
+	}
+	probes := scrapeConfig{JobName: slo.JobProbeHTTP, MetricsPath: "/probe", Relabel: viaBlackbox}
+	dns := scrapeConfig{JobName: slo.JobProbeDNS, MetricsPath: "/probe", Relabel: viaBlackbox}
 	for _, s := range spec.Services {
 		for _, name := range s.Regions {
 			r := regions[name]
 			balancers.Static = append(balancers.Static, staticConfig{Targets: []string{net.JoinHostPort(r.MetricsAddress(), strconv.Itoa(s.Port))}, Labels: labels(name, s.Name)})
-			probes.Static = append(probes.Static, staticConfig{Targets: []string{fmt.Sprintf("http://%s%s", net.JoinHostPort(r.BalancerAddress(), strconv.Itoa(s.Port)), s.HealthPath)}, Labels: labels(name, s.Name)})
+			l := labels(name, s.Name)
+			l["__param_module"] = "http_health"
+			probes.Static = append(probes.Static, staticConfig{Targets: []string{fmt.Sprintf("http://%s%s", net.JoinHostPort(r.BalancerAddress(), strconv.Itoa(s.Port)), s.HealthPath)}, Labels: l})
 		}
 		l := labels("", s.Name)
-		l["module"] = dnsModule(s.Name)
+		l["__param_module"] = dnsModule(s.Name)
 		dns.Static = append(dns.Static, staticConfig{Targets: []string{m.addr(53, DNSPort)}, Labels: l})
 	}
 	jobs := []scrapeConfig{
@@ -426,7 +422,7 @@ type sdTarget struct {
 // instanceTargets lists the environment's running instances, by group.
 func (p *Plane) instanceTargets(env string) []sdTarget {
 	out := []sdTarget{}
-	for _, g := range p.envGroups(env) {
+	for _, g := range inEnv(p, p.groups, env) {
 		st := g.status()
 		t := sdTarget{Labels: map[string]string{slo.LabelEnv: env, slo.LabelRegion: st.Region, slo.LabelService: st.Service}}
 		for _, in := range st.Instances {
@@ -441,13 +437,15 @@ func (p *Plane) instanceTargets(env string) []sdTarget {
 	return out
 }
 
-func (p *Plane) envGroups(env string) []*groupRunner {
+// inEnv returns the runners of an environment (their IDs begin env/),
+// in ID order, under the plane's lock.
+func inEnv[R any](p *Plane, runners map[string]R, env string) []R {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var out []*groupRunner
-	for _, id := range slices.Sorted(maps.Keys(p.groups)) {
+	var out []R
+	for _, id := range slices.Sorted(maps.Keys(runners)) {
 		if strings.HasPrefix(id, env+"/") {
-			out = append(out, p.groups[id])
+			out = append(out, runners[id])
 		}
 	}
 	return out
@@ -483,7 +481,7 @@ func (c planeCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, region, service string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, region, service)
 	}
-	for _, g := range c.p.envGroups(c.env) {
+	for _, g := range inEnv(c.p, c.p.groups, c.env) {
 		st := g.status()
 		peak := g.takeOutOfServicePeak()
 		gauge(descDesired, float64(st.Current), st.Region, st.Service)
@@ -492,21 +490,7 @@ func (c planeCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descUnhealthy, float64(peak), st.Region, st.Service)
 		ch <- prometheus.MustNewConstMetric(descReplaced, prometheus.CounterValue, float64(st.Replaced), st.Region, st.Service)
 	}
-	c.p.mu.Lock()
-	var dbs []*dbRunner
-	for id, d := range c.p.databases {
-		if strings.HasPrefix(id, c.env+"/") {
-			dbs = append(dbs, d)
-		}
-	}
-	var backups []*backupRunner
-	for id, b := range c.p.backups {
-		if strings.HasPrefix(id, c.env+"/") {
-			backups = append(backups, b)
-		}
-	}
-	c.p.mu.Unlock()
-	for _, d := range dbs {
+	for _, d := range inEnv(c.p, c.p.databases, c.env) {
 		_, running := d.pid()
 		d.mu.Lock()
 		spec := d.spec
@@ -517,7 +501,7 @@ func (c planeCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(descDBUp, up, spec.Region, spec.Service)
 	}
-	for _, b := range backups {
+	for _, b := range inEnv(c.p, c.p.backups, c.env) {
 		last, failures, spec := b.outcomes()
 		if !last.IsZero() {
 			gauge(descBackupOK, float64(last.UnixMilli())/1000, spec.Primary, spec.Service)

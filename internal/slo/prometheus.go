@@ -39,17 +39,28 @@ const (
 	// MetricGroupUnhealthy is the most instances out of service at once
 	// since the previous scrape (CloudWatch's Maximum statistic), so an
 	// instance replaced between two scrapes still shows.
-	MetricGroupUnhealthy    = "bulwark_group_unhealthy_instances"
-	MetricGroupReplaced     = "bulwark_group_replaced_instances_total"
-	MetricBackupLastOK      = "bulwark_backup_last_success_timestamp_seconds"
-	MetricBackupFailures    = "bulwark_backup_failures_total"
-	MetricBackupEvery       = "bulwark_backup_interval_seconds"
-	MetricDatabaseUp        = "bulwark_database_up"
-	MetricRequestDuration   = "http_request_duration_seconds" // the sample service's histogram
-	metricRequests          = "haproxy_frontend_http_requests_total"
-	metricResponses         = "haproxy_frontend_http_responses_total"
-	balancerMetricsFrontend = "prometheus"
+	MetricGroupUnhealthy  = "bulwark_group_unhealthy_instances"
+	MetricGroupReplaced   = "bulwark_group_replaced_instances_total"
+	MetricBackupLastOK    = "bulwark_backup_last_success_timestamp_seconds"
+	MetricBackupFailures  = "bulwark_backup_failures_total"
+	MetricBackupEvery     = "bulwark_backup_interval_seconds"
+	MetricDatabaseUp      = "bulwark_database_up"
+	MetricRequestDuration = "http_request_duration_seconds" // the sample service's histogram
+	// BalancerMetricsFrontend is the HAProxy frontend that serves the
+	// exporter: its own requests are not the service's.
+	BalancerMetricsFrontend = "prometheus"
 )
+
+// BalancerRequests selects the load balancers' request counters, matched
+// by the label matchers sel (env="dev",service="shop").
+func BalancerRequests(sel string) string {
+	return fmt.Sprintf(`haproxy_frontend_http_requests_total{job=%q,proxy!=%q,%s}`, JobBalancer, BalancerMetricsFrontend, sel)
+}
+
+// BalancerErrors selects the load balancers' counters of 5xx answers.
+func BalancerErrors(sel string) string {
+	return fmt.Sprintf(`haproxy_frontend_http_responses_total{job=%q,proxy!=%q,code="5xx",%s}`, JobBalancer, BalancerMetricsFrontend, sel)
+}
 
 // Alert names, the same on both targets (an AWS alarm is named
 // bulwark-<env>-<region>-<service>-<alert>).
@@ -146,20 +157,20 @@ func serviceRules(t *topology.Topology, s topology.Service) []rule {
 	if o := s.SLO; o != nil {
 		tiers := BurnTiers(o.Window)
 		for _, w := range Windows(tiers) {
-			pw := promDuration(w)
+			pw := PromDuration(w)
 			rules = append(rules,
-				rule{Record: RecordRequests + pw, Expr: fmt.Sprintf(`sum by (%s) (rate(%s{job=%q,proxy!=%q,%s}[%s]))`, by, metricRequests, JobBalancer, balancerMetricsFrontend, sel, pw)},
-				rule{Record: RecordErrors + pw, Expr: fmt.Sprintf(`sum by (%s) (rate(%s{job=%q,proxy!=%q,code="5xx",%s}[%s]))`, by, metricResponses, JobBalancer, balancerMetricsFrontend, sel, pw)},
+				rule{Record: RecordRequests + pw, Expr: fmt.Sprintf(`sum by (%s) (rate(%s[%s]))`, by, BalancerRequests(sel), pw)},
+				rule{Record: RecordErrors + pw, Expr: fmt.Sprintf(`sum by (%s) (rate(%s[%s]))`, by, BalancerErrors(sel), pw)},
 				rule{Record: RecordErrorRatio + pw, Expr: fmt.Sprintf(`%s%s{%s} / %s%s{%s}`, RecordErrors, pw, sel, RecordRequests, pw, sel)},
 			)
 		}
 		for _, tier := range tiers {
 			th := strconv.FormatFloat(tier.Threshold(*o), 'g', -1, 64)
-			long, short := promDuration(tier.Long), promDuration(tier.Short)
+			long, short := PromDuration(tier.Long), PromDuration(tier.Short)
 			alert(AlertBurn,
 				fmt.Sprintf(`%s%s{%s} > %s and %s%s{%s} > %s`, RecordErrorRatio, long, sel, th, RecordErrorRatio, short, sel, th), "", tier.Severity,
 				fmt.Sprintf("%s in {{ $labels.region }} burns its %s error budget %gx too fast: %s of it within %s at this rate (5xx ratio over %s and %s above %s)",
-					s.Name, promDuration(o.Window), tier.Factor, Percent(tier.BudgetSpent), long, long, short, th),
+					s.Name, PromDuration(o.Window), tier.Factor, Percent(tier.BudgetSpent), long, long, short, th),
 				map[string]string{"long_window": long, "short_window": short, "burn_rate": strconv.FormatFloat(tier.Factor, 'g', -1, 64)})
 		}
 		rules = append(rules, rule{Record: RecordLatencyP99, Expr: fmt.Sprintf(`histogram_quantile(0.99, sum by (%s,le) (rate(%s_bucket{job=%q,%s}[5m])))`, by, MetricRequestDuration, JobInstances, sel)})
@@ -196,9 +207,9 @@ func serviceRules(t *topology.Topology, s topology.Service) []rule {
 	return rules
 }
 
-// promDuration renders a duration in Prometheus's notation: the largest
+// PromDuration renders a duration in Prometheus's notation: the largest
 // unit that divides it (30m, 6h, 3d).
-func promDuration(d time.Duration) string {
+func PromDuration(d time.Duration) string {
 	for _, u := range []struct {
 		unit string
 		d    time.Duration
@@ -209,6 +220,3 @@ func promDuration(d time.Duration) string {
 	}
 	return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
 }
-
-// PromDuration is promDuration for callers that build queries.
-func PromDuration(d time.Duration) string { return promDuration(d) }

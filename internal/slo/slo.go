@@ -3,6 +3,7 @@ package slo
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,14 +27,15 @@ const (
 // severity ("[page] ..."), which DescribeAlarms returns and tags are not.
 func AlarmDescription(s Severity, text string) string { return "[" + string(s) + "] " + text }
 
-// AlarmSeverity reads the severity AlarmDescription wrote ("" when none).
-func AlarmSeverity(description string) Severity {
+// AlarmSeverity reads the severity AlarmDescription wrote ("" when none)
+// and the text after it.
+func AlarmSeverity(description string) (Severity, string) {
 	if rest, ok := strings.CutPrefix(description, "["); ok {
-		if sev, _, ok := strings.Cut(rest, "] "); ok {
-			return Severity(sev)
+		if sev, text, ok := strings.Cut(rest, "] "); ok {
+			return Severity(sev), text
 		}
 	}
-	return ""
+	return "", description
 }
 
 // BurnTier is one multi-window burn-rate alert: it fires when the error
@@ -89,11 +91,7 @@ func Windows(tiers []BurnTier) []time.Duration {
 			}
 		}
 	}
-	for i := 1; i < len(out); i++ { // few: insertion sort
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	slices.Sort(out)
 	return out
 }
 
@@ -166,7 +164,7 @@ func Spend(o topology.SLO, bad, total float64, over time.Duration) Budget {
 // String renders the spend as a reader wants it: "0.42% of the 30d budget
 // (3 of 712 bad requests allowed)".
 func (b Budget) String() string {
-	return fmt.Sprintf("%s of the %s error budget (%g bad of %.0f allowed)", Percent(b.Spent), promDuration(b.Window), b.Bad, b.Allowed)
+	return fmt.Sprintf("%s of the %s error budget (%g bad of %.0f allowed)", Percent(b.Spent), PromDuration(b.Window), b.Bad, b.Allowed)
 }
 
 // Percent renders a share as a percentage with the digits it needs.

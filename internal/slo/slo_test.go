@@ -63,12 +63,12 @@ func TestSpend(t *testing.T) {
 
 func TestAlarmSeverityRoundTrip(t *testing.T) {
 	for _, s := range []Severity{Page, Ticket, Member} {
-		if got := AlarmSeverity(AlarmDescription(s, "shop in us-east-1 [burns] its budget")); got != s {
-			t.Errorf("severity %q read back as %q", s, got)
+		if got, text := AlarmSeverity(AlarmDescription(s, "shop in us-east-1 [burns] its budget")); got != s || text != "shop in us-east-1 [burns] its budget" {
+			t.Errorf("severity %q read back as %q, %q", s, got, text)
 		}
 	}
-	if got := AlarmSeverity("an alarm someone else made"); got != "" {
-		t.Errorf("a description without one: %q", got)
+	if got, text := AlarmSeverity("an alarm someone else made"); got != "" || text != "an alarm someone else made" {
+		t.Errorf("a description without one: %q, %q", got, text)
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
@@ -69,25 +67,17 @@ func ReadAWS(ctx context.Context, ops *awsrunbook.Clients, t *topology.Topology)
 			r.Rows = append(r.Rows, row)
 		}
 	}
-	where := t.RegionNames()
-	if !slices.Contains(where, "us-east-1") {
-		where = append(where, "us-east-1")
+	alarms, err := ops.EnvironmentAlarms(ctx, env, t.RegionNames())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
-	prefix := "bulwark-" + env + "-"
-	for _, region := range where {
-		alarms, err := ops.FiringAlarms(ctx, region, prefix)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnreachable, err)
+	for _, a := range alarms {
+		sev, summary := slo.AlarmSeverity(a.Description)
+		if sev == slo.Member {
+			continue // its composite says it
 		}
-		for _, a := range alarms {
-			sev := slo.AlarmSeverity(a.Description)
-			if sev == slo.Member {
-				continue // its composite says it
-			}
-			alarmRegion, service := slo.AlarmScope(t, a.Name)
-			r.Alerts = append(r.Alerts, Alert{Name: a.Name, Region: alarmRegion, Service: service, Severity: string(sev), Since: a.Since,
-				Summary: strings.TrimSpace(strings.TrimPrefix(a.Description, "["+string(sev)+"]"))})
-		}
+		alarmRegion, service := slo.AlarmScope(t, a.Name)
+		r.Alerts = append(r.Alerts, Alert{Name: a.Name, Region: alarmRegion, Service: service, Severity: string(sev), Since: a.Since, Summary: summary})
 	}
 	sortAlerts(r.Alerts)
 	return r, nil

@@ -119,8 +119,8 @@ func Read(ctx context.Context, src *Source, t *topology.Topology) (*Report, erro
 		"in_service": fmt.Sprintf(`%s{%s}`, slo.MetricGroupInService, sel),
 		"desired":    fmt.Sprintf(`%s{%s}`, slo.MetricGroupDesired, sel),
 		"probe":      fmt.Sprintf(`probe_success{job=%q,%s}`, slo.JobProbeHTTP, sel),
-		"rate":       fmt.Sprintf(`%s (rate(haproxy_frontend_http_requests_total{job=%q,proxy!="prometheus",%s}[1m]))`, by, slo.JobBalancer, sel),
-		"errors":     fmt.Sprintf(`%s (rate(haproxy_frontend_http_responses_total{job=%q,proxy!="prometheus",code="5xx",%s}[5m])) / %s (rate(haproxy_frontend_http_requests_total{job=%q,proxy!="prometheus",%s}[5m]))`, by, slo.JobBalancer, sel, by, slo.JobBalancer, sel),
+		"rate":       fmt.Sprintf(`%s (rate(%s[1m]))`, by, slo.BalancerRequests(sel)),
+		"errors":     fmt.Sprintf(`%s (rate(%s[5m])) / %s (rate(%s[5m]))`, by, slo.BalancerErrors(sel), by, slo.BalancerRequests(sel)),
 		"p99":        fmt.Sprintf(`histogram_quantile(0.99, sum by (region, service, le) (rate(%s_bucket{job=%q,%s}[5m])))`, slo.MetricRequestDuration, slo.JobInstances, sel),
 		"lag":        fmt.Sprintf(`max by (region, service) (pg_replication_lag{job=%q,%s})`, slo.JobDatabase, sel),
 		"backup":     fmt.Sprintf(`time() - max by (region, service) (%s{%s})`, slo.MetricBackupLastOK, sel),
@@ -135,26 +135,23 @@ func Read(ctx context.Context, src *Source, t *topology.Topology) (*Report, erro
 	}
 	// the budget over each service's own window: requests and 5xx answers
 	// counted since the window began (or since the monitoring did)
+	values["budget_total"], values["budget_bad"] = map[key]float64{}, map[key]float64{}
 	for _, s := range t.Services {
 		if s.SLO == nil {
 			continue
 		}
 		w := slo.PromDuration(s.SLO.Window)
-		ssel := fmt.Sprintf(`job=%q,proxy!="prometheus",%s,service=%q`, slo.JobBalancer, sel, s.Name)
-		total, err := src.query(ctx, fmt.Sprintf(`%s (increase(haproxy_frontend_http_requests_total{%s}[%s]))`, by, ssel, w), now)
+		ssel := fmt.Sprintf(`%s,service=%q`, sel, s.Name)
+		total, err := src.query(ctx, fmt.Sprintf(`%s (increase(%s[%s]))`, by, slo.BalancerRequests(ssel), w), now)
 		if err != nil {
 			return nil, err
 		}
-		bad, err := src.query(ctx, fmt.Sprintf(`%s (increase(haproxy_frontend_http_responses_total{%s,code="5xx"}[%s]))`, by, ssel, w), now)
+		bad, err := src.query(ctx, fmt.Sprintf(`%s (increase(%s[%s]))`, by, slo.BalancerErrors(ssel), w), now)
 		if err != nil {
 			return nil, err
 		}
 		for k, n := range total {
-			if values["budget_total"] == nil {
-				values["budget_total"], values["budget_bad"] = map[key]float64{}, map[key]float64{}
-			}
-			values["budget_total"][k] = n
-			values["budget_bad"][k] = bad[k]
+			values["budget_total"][k], values["budget_bad"][k] = n, bad[k]
 		}
 	}
 	opt := func(name string, k key) *float64 {
@@ -180,17 +177,11 @@ func Read(ctx context.Context, src *Source, t *topology.Topology) (*Report, erro
 			r.Rows = append(r.Rows, row)
 		}
 	}
-	alerts, err := src.API.Alerts(ctx)
+	alerts, err := src.Firing(ctx, env, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: alerts: %w", ErrUnreachable, src.URL, err)
+		return nil, err
 	}
-	for _, a := range alerts.Alerts {
-		if a.State != promv1.AlertStateFiring || string(a.Labels[slo.LabelEnv]) != env {
-			continue
-		}
-		r.Alerts = append(r.Alerts, Alert{Name: string(a.Labels["alertname"]), Region: string(a.Labels[slo.LabelRegion]), Service: string(a.Labels[slo.LabelService]),
-			Severity: string(a.Labels["severity"]), Since: a.ActiveAt, Summary: string(a.Annotations["summary"])})
-	}
+	r.Alerts = append(r.Alerts, alerts...)
 	sortAlerts(r.Alerts)
 	return r, nil
 }

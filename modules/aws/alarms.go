@@ -52,13 +52,10 @@ type AlarmsArgs struct {
 	BackupVault string
 }
 
-// ServiceAlarms are a service's alarms in a region. Paging names the
-// alarms that page (and stop a FIS experiment): the burn-rate composites
-// of the page tiers, the latency objective, capacity below its minimum.
+// ServiceAlarms are a service's alarms in a region: their names, and the
+// ARNs of the paging alarms of its objectives (the page tiers' burn-rate
+// composites, the latency objective), a FIS experiment's stop conditions.
 type ServiceAlarms struct {
-	Paging []pulumi.StringOutput // ARNs
-	// SLO are the paging alarms of the service's objectives (burn rate,
-	// latency): a FIS experiment's stop conditions.
 	SLO   []pulumi.StringOutput
 	Names []string
 }
@@ -139,7 +136,7 @@ func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pu
 			}
 			out.Names = append(out.Names, composite)
 			if tier.Severity == slo.Page {
-				out.Paging, out.SLO = append(out.Paging, c.Arn), append(out.SLO, c.Arn)
+				out.SLO = append(out.SLO, c.Arn)
 			}
 		}
 		if o.LatencyP99 > 0 {
@@ -151,7 +148,7 @@ func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pu
 			if err != nil {
 				return nil, err
 			}
-			out.Paging, out.SLO = append(out.Paging, m.Arn), append(out.SLO, m.Arn)
+			out.SLO = append(out.SLO, m.Arn)
 		}
 	}
 	if _, err := alarm("unhealthy-hosts", fmt.Sprintf("an instance of %s fails its load balancer's health checks", s.Name), &cloudwatch.MetricAlarmArgs{
@@ -161,15 +158,13 @@ func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pu
 	}, slo.Ticket); err != nil {
 		return nil, err
 	}
-	capacity, err := alarm("capacity-below-minimum", fmt.Sprintf("%s has fewer healthy hosts than its minimum capacity of %d", s.Name, s.Capacity.Min), &cloudwatch.MetricAlarmArgs{
+	if _, err := alarm("capacity-below-minimum", fmt.Sprintf("%s has fewer healthy hosts than its minimum capacity of %d", s.Name, s.Capacity.Min), &cloudwatch.MetricAlarmArgs{
 		Namespace: pulumi.String("AWS/ApplicationELB"), MetricName: pulumi.String("HealthyHostCount"), Statistic: pulumi.String("Minimum"),
 		Dimensions: tgDims, Period: pulumi.Int(60), EvaluationPeriods: pulumi.Int(2), Threshold: pulumi.Float64(float64(s.Capacity.Min)),
 		ComparisonOperator: pulumi.String("LessThanThreshold"), TreatMissingData: pulumi.String("breaching"),
-	}, slo.Page)
-	if err != nil {
+	}, slo.Page); err != nil {
 		return nil, err
 	}
-	out.Paging = append(out.Paging, capacity.Arn)
 	if a.Database != nil && a.Secondary {
 		limit := slo.ReplicationLagLimit(t)
 		args := &cloudwatch.MetricAlarmArgs{

@@ -18,20 +18,20 @@ func Dashboard(t *topology.Topology) string { return "bulwark-" + t.Environment.
 // region side by side, each in its region.
 var dashboardWidgets = []struct {
 	title   string
-	metrics func(lb string, s topology.Service) [][]any
+	metrics func(lb string) [][]any
 	stat    string
 }{
-	{"requests and 5xx answers", func(lb string, _ topology.Service) [][]any {
+	{"requests and 5xx answers", func(lb string) [][]any {
 		return [][]any{
 			{"AWS/ApplicationELB", "RequestCount", "LoadBalancer", lb},
 			{".", "HTTPCode_Target_5XX_Count", ".", "."},
 			{".", "HTTPCode_ELB_5XX_Count", ".", "."},
 		}
 	}, "Sum"},
-	{"p99 response time", func(lb string, _ topology.Service) [][]any {
+	{"p99 response time", func(lb string) [][]any {
 		return [][]any{{"AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", lb, map[string]string{"stat": "p99"}}}
 	}, "p99"},
-	{"healthy and unhealthy hosts", func(lb string, _ topology.Service) [][]any {
+	{"healthy and unhealthy hosts", func(lb string) [][]any {
 		return [][]any{
 			{"AWS/ApplicationELB", "HealthyHostCount", "LoadBalancer", lb, map[string]string{"stat": "Minimum"}},
 			{".", "UnHealthyHostCount", ".", ".", map[string]string{"stat": "Maximum"}},
@@ -53,7 +53,7 @@ func DashboardBody(t *topology.Topology, balancers map[string]map[string]string)
 					"type": "metric", "x": (i * width) % 24, "y": y, "width": width, "height": 6,
 					"properties": map[string]any{
 						"title": fmt.Sprintf("%s %s: %s", s.Name, region, w.title), "region": region, "view": "timeSeries",
-						"stat": w.stat, "period": 60, "metrics": w.metrics(balancers[s.Name][region], s),
+						"stat": w.stat, "period": 60, "metrics": w.metrics(balancers[s.Name][region]),
 					},
 				})
 			}
