@@ -58,7 +58,7 @@ const crashService = `service "%s" {
 }
 `
 
-// webMain is the image: an HTTP server on SHOP_LISTEN that is healthy.
+// webMain is the image: an HTTP server on BULWARK_LISTEN that is healthy.
 const webMain = `package main
 
 import (
@@ -68,7 +68,7 @@ import (
 
 func main() {
 	http.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
-	if err := http.ListenAndServe(os.Getenv("SHOP_LISTEN"), nil); err != nil {
+	if err := http.ListenAndServe(os.Getenv("BULWARK_LISTEN"), nil); err != nil {
 		panic(err)
 	}
 }

@@ -9,20 +9,22 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 func main() {
 	cfg := Config{
-		Listen:   envOr("SHOP_LISTEN", "127.0.0.1:8080"),
-		Region:   os.Getenv("SHOP_REGION"),
-		Instance: envOr("SHOP_INSTANCE", hostname()),
+		Listen:   envOr(contract.Listen, "127.0.0.1:8080"),
+		Region:   os.Getenv(contract.Region),
+		Instance: envOr(contract.Instance, hostname()),
 		Version:  version,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var store Store
-	if url := os.Getenv("SHOP_DATABASE_URL"); url != "" {
-		pg, err := OpenPostgres(ctx, url)
+	if url := os.Getenv(contract.DatabaseWriterURL); url != "" {
+		pg, err := OpenPostgres(ctx, WithCredentials(url, os.Getenv(contract.DatabaseUser), os.Getenv(contract.DatabasePassword)))
 		if err != nil {
 			log.Fatalf("shop: %v", err)
 		}

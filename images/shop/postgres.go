@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -30,6 +31,23 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return &Postgres{pool: pool}, nil
+}
+
+// WithCredentials puts a user and password into a libpq URL that has
+// none (the runtime contract keeps them apart: they come from a secret
+// store). A URL that does not parse is returned as it is, for pgx to
+// report.
+func WithCredentials(raw, user, password string) string {
+	u, err := url.Parse(raw)
+	if err != nil || user == "" {
+		return raw
+	}
+	if password == "" {
+		u.User = url.User(user)
+	} else {
+		u.User = url.UserPassword(user, password)
+	}
+	return u.String()
 }
 
 // Close closes the pool.

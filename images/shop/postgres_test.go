@@ -45,3 +45,17 @@ func TestPostgresStore(t *testing.T) {
 		t.Fatalf("write to a read-only server: %v, want ErrReadOnly", err)
 	}
 }
+
+func TestWithCredentialsKeepsHostsAndQuery(t *testing.T) {
+	for _, c := range []struct{ url, user, password, want string }{
+		{"postgres://127.0.1.2:5432,127.0.2.2:5432/postgres?target_session_attrs=read-write", "postgres", "",
+			"postgres://postgres@127.0.1.2:5432,127.0.2.2:5432/postgres?target_session_attrs=read-write"},
+		{"postgres://db.global-abc.global.rds.amazonaws.com:5432/shop?sslmode=require", "bulwark", "p@ss/w:rd",
+			"postgres://bulwark:p%40ss%2Fw%3Ard@db.global-abc.global.rds.amazonaws.com:5432/shop?sslmode=require"},
+		{"postgres://h:1/db", "", "", "postgres://h:1/db"},
+	} {
+		if got := WithCredentials(c.url, c.user, c.password); got != c.want {
+			t.Errorf("WithCredentials(%s) = %s, want %s", c.url, got, c.want)
+		}
+	}
+}

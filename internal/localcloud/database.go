@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/pgbin"
@@ -157,20 +159,38 @@ func connString(addr string, extra string) string {
 	return s
 }
 
-// DatabaseURL is what a service's instances use: every member's address,
-// the first writable one chosen (libpq's target_session_attrs), so a
-// promoted replica takes the writes after a failover without a redeploy.
-func (p *Plane) DatabaseURL(env, service string, port int, regions []string) (string, error) {
+// LocalDatabaseUser is the loopback clusters' user; its password is empty
+// (the members trust loopback connections).
+const LocalDatabaseUser = "postgres"
+
+// DatabaseRuntime is the runtime contract's database part for a service's
+// instances in region own: the writer URL names every member, the first
+// writable one chosen (libpq's target_session_attrs), so a promoted
+// replica takes the writes after a failover without a redeploy; the reader
+// URL is own's member (the first region's when own holds none); the
+// credentials are apart from both, as on every target.
+func (p *Plane) DatabaseRuntime(env, service string, port int, regions []string, own string) (map[string]string, error) {
 	var hosts []string
+	reader := ""
 	for _, r := range regions {
 		reg, err := p.PutRegion(RegionSpec{Env: env, Name: r})
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		hosts = append(hosts, dbAddress(reg, port))
+		if r == own || reader == "" {
+			reader = dbAddress(reg, port)
+		}
 	}
 	q := url.Values{"sslmode": {"disable"}, "target_session_attrs": {"read-write"}, "connect_timeout": {"2"}}
-	return "postgres://postgres@" + strings.Join(hosts, ",") + "/postgres?" + q.Encode(), nil
+	rq := url.Values{"sslmode": {"disable"}, "connect_timeout": {"2"}}
+	return map[string]string{
+		contract.DatabaseEngine:    contract.EnginePostgres,
+		contract.DatabaseWriterURL: "postgres://" + strings.Join(hosts, ",") + "/postgres?" + q.Encode(),
+		contract.DatabaseReaderURL: "postgres://" + reader + "/postgres?" + rq.Encode(),
+		contract.DatabaseUser:      LocalDatabaseUser,
+		contract.DatabasePassword:  "",
+	}, nil
 }
 
 // PutDatabase creates (initdb, or pg_basebackup from the primary), updates

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/pgbin"
@@ -93,11 +95,19 @@ func TestReplicatedDatabase(t *testing.T) {
 		t.Fatalf("replica has %d rows right after 20 synchronous commits", n)
 	}
 	// the instances' URL names every member and picks the writable one
-	url, err := p.DatabaseURL("db", "shop", 0, []string{"east", "west"})
+	rt, err := p.DatabaseRuntime("db", "shop", 0, []string{"east", "west"}, "west")
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.Connect(ctx, url)
+	if rt[contract.DatabaseReaderURL] != "postgres://"+replica.Address+"/postgres?connect_timeout=2&sslmode=disable" {
+		t.Errorf("west's reader = %s, want its own member %s", rt[contract.DatabaseReaderURL], replica.Address)
+	}
+	cfg, err := pgx.ParseConfig(rt[contract.DatabaseWriterURL])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.User, cfg.Password = rt[contract.DatabaseUser], rt[contract.DatabasePassword]
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

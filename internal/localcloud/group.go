@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 // groupRunner supervises one instance group.
@@ -536,9 +538,10 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 	}
 	cmd := exec.Command(spec.ImagePath)
 	// the service's parameters as they are in the region's store now, then
-	// what the platform sets (topology keeps their names apart)
-	cmd.Env = append(g.p.parameterEnv(spec.Env, spec.Region, spec.Service),
-		"PATH=/usr/local/bin:/usr/bin:/bin", "SHOP_LISTEN="+inst.Address, "SHOP_REGION="+spec.Region, "SHOP_INSTANCE="+inst.Name)
+	// the runtime contract (topology keeps their names apart)
+	cmd.Env = append(g.p.parameterEnv(spec.Env, spec.Region, spec.Service), "PATH=/usr/local/bin:/usr/bin:/bin",
+		contract.Environment+"="+spec.Env, contract.Service+"="+spec.Service, contract.Region+"="+spec.Region,
+		contract.Listen+"="+inst.Address, contract.Instance+"="+inst.Name)
 	for k, v := range spec.Vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -549,12 +552,14 @@ func (g *groupRunner) start(s *slot, spec GroupSpec) {
 		if len(regions) < len(spec.DatabaseRegions) {
 			regions = append([]string{spec.Region}, regions...)
 		}
-		dbURL, err := g.p.DatabaseURL(spec.Env, spec.Service, spec.DatabasePort, regions)
+		db, err := g.p.DatabaseRuntime(spec.Env, spec.Service, spec.DatabasePort, regions, spec.Region)
 		if err != nil {
 			fail(fmt.Errorf("database: %w", err))
 			return
 		}
-		cmd.Env = append(cmd.Env, "SHOP_DATABASE_URL="+dbURL)
+		for _, k := range slices.Sorted(maps.Keys(db)) {
+			cmd.Env = append(cmd.Env, k+"="+db[k])
+		}
 	}
 	logDir := filepath.Join(g.p.dir, "logs", spec.Env, spec.Region)
 	_ = os.MkdirAll(logDir, 0o700)

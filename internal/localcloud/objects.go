@@ -90,7 +90,7 @@ type GroupSpec struct {
 	Health    HealthCheck       `json:"health"`
 	Vars      map[string]string `json:"vars,omitempty"` // extra environment variables for instances
 	// DatabaseRegions, when set, are the regions of the service's database:
-	// instances get SHOP_DATABASE_URL naming every member, writes going to
+	// instances get the runtime contract's database keys, the writer URL naming every member, writes going to
 	// whichever is the primary.
 	DatabaseRegions []string `json:"database_regions,omitempty"`
 	// DatabasePort is the port its members listen at (0: DatabasePort).

@@ -3,7 +3,9 @@ package localprovider_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -16,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/contract"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
@@ -244,6 +248,15 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	st, err := c.Status(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// every instance was started with the whole runtime contract
+	shopNeeds := contract.Needs{Engine: topo.Services[0].Database.Engine, Parameters: slices.Collect(maps.Keys(topo.Services[0].Parameters))}
+	for _, g := range st.Groups {
+		for _, in := range g.Instances {
+			if err := contract.Missing(contract.Keys(shopNeeds), instanceEnv(t, in.PID)); err != nil {
+				t.Errorf("instance %s of %s: %v", in.Name, g.Region, err)
+			}
+		}
 	}
 	var eastLB localcloud.Balancer
 	for _, b := range st.Balancers {
@@ -496,6 +509,22 @@ func running(pid int) bool {
 	s := string(stat)
 	i := strings.LastIndexByte(s, ')')
 	return i > 0 && i+2 < len(s) && s[i+2] != 'Z' && s[i+2] != 'X'
+}
+
+// instanceEnv is the names of the environment variables a process started with.
+func instanceEnv(t *testing.T, pid int) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, kv := range strings.Split(string(b), "\x00") {
+		if name, _, ok := strings.Cut(kv, "="); ok {
+			names[name] = true
+		}
+	}
+	return names
 }
 
 // waitResolve asks the environment's DNS server until name resolves to want

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
@@ -570,9 +572,6 @@ const (
 
 var parameterName = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
 
-// reservedParameterNames are set on instances by the platform itself.
-var reservedParameterNames = map[string]bool{"PATH": true, "SHOP_LISTEN": true, "SHOP_REGION": true, "SHOP_INSTANCE": true, "SHOP_DATABASE_URL": true}
-
 // parameters reads a service's runtime configuration, each name checked
 // where it is written.
 func (d *decoder) parameters(attrs hcl.Attributes) map[string]string {
@@ -597,8 +596,8 @@ func (d *decoder) parameters(attrs hcl.Attributes) map[string]string {
 		switch {
 		case len(name) > MaxParameterName || !parameterName.MatchString(name):
 			d.errorf(at, "Invalid parameter name", "Parameter %q: names are environment variable names (instances get them so): upper-case letters, digits and underscores, not starting with a digit, at most %d characters.", name, MaxParameterName)
-		case reservedParameterNames[name] || strings.HasPrefix(name, "BULWARK_"):
-			d.errorf(at, "Reserved parameter name", "Parameter %q: the platform sets it on every instance (PATH, SHOP_LISTEN, SHOP_REGION, SHOP_INSTANCE, SHOP_DATABASE_URL and BULWARK_*); choose another name.", name)
+		case contract.Reserved(name):
+			d.errorf(at, "Reserved parameter name", "Parameter %q: the platform sets it on every instance (PATH and the runtime contract's BULWARK_* names); choose another name.", name)
 		case value.IsNull():
 			d.errorf(at, "Invalid parameter value", "Parameter %q has no value.", name)
 		case len(value.AsString()) > MaxParameterValue:
