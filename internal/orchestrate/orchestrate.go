@@ -231,9 +231,16 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 			return sum, sum.Err()
 		}
 	}
-	sum := Summary{Op: op, Results: o.concurrently(ctx, op, run, refs)}
-	for _, r := range sum.Results {
-		if r.Status != StatusOK {
+	sum := Summary{Op: op}
+	for _, wave := range o.waves(op, refs) {
+		sum.Results = append(sum.Results, o.concurrently(ctx, op, run, wave.refs)...)
+		for _, r := range sum.Results {
+			if r.Status == StatusOK {
+				continue
+			}
+			for _, later := range wave.after {
+				sum.Results = append(sum.Results, skipped(ctx, later, op, fmt.Sprintf("stack %s did not succeed and %s", r.Stack, wave.why)))
+			}
 			sum.Results = append(sum.Results, skipped(ctx, global, op, "a regional stack did not succeed; the global stack reads them all"))
 			return sum, sum.Err()
 		}
@@ -246,6 +253,46 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 	}
 	sum.Results = append(sum.Results, o.one(ctx, op, run, global))
 	return sum, sum.Err()
+}
+
+// wave is regional stacks run together; after are the later waves'
+// stacks, skipped when one of this wave fails, for why.
+type wave struct {
+	refs, after []stacks.Ref
+	why         string
+}
+
+// waves orders an up of the regional stacks: on aws, the regions that hold
+// a database's primary first (an Aurora secondary cluster joins a global
+// cluster its primary region's stack declares, and the secondary regions'
+// containers read the replica of the secret it declares: neither exists
+// before), then the others; elsewhere, and for every other verb, all at once.
+func (o *Orchestrator) waves(op engine.Op, refs []stacks.Ref) []wave {
+	if op != engine.OpUp || o.Topology.Environment.Target != topology.TargetAWS {
+		return []wave{{refs: refs}}
+	}
+	primaries := map[string]bool{}
+	for _, s := range o.Topology.Services {
+		if s.Database != nil {
+			primary, _ := o.Topology.PrimaryRegionOf(s)
+			primaries[primary] = true
+		}
+	}
+	var first, rest []stacks.Ref
+	for _, ref := range refs {
+		if primaries[ref.Region] {
+			first = append(first, ref)
+		} else {
+			rest = append(rest, ref)
+		}
+	}
+	if len(first) == 0 || len(rest) == 0 {
+		return []wave{{refs: refs}}
+	}
+	return []wave{
+		{refs: first, after: rest, why: "the other regions' databases join the global databases it declares"},
+		{refs: rest},
+	}
 }
 
 // undeployedRegion names the first of the environment's regional stacks

@@ -347,3 +347,43 @@ func TestGlobalProgramGetsRegionOutputsFromState(t *testing.T) {
 		t.Errorf("with a region unreadable, the global program still got %v", got)
 	}
 }
+
+// On aws, the region of a database's primary is deployed before the
+// others: their Aurora clusters join the global cluster it declares.
+func TestAWSUpDeploysThePrimaryRegionFirst(t *testing.T) {
+	l := &topology.Loader{Images: topology.ImageDir("../../images")}
+	prod, err := l.LoadFile("../../environments/prod.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeEngine{delay: 10 * time.Millisecond}
+	o := &Orchestrator{Engine: f, Topology: prod, program: func(*topology.Topology, stacks.Ref) (pulumi.RunFunc, error) { return nil, nil }}
+	if _, err := o.Up(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	primaryEnd := f.index("end prod.us-east-1")
+	for _, r := range []string{"prod.us-west-2", "prod.eu-west-1"} {
+		if s := f.index("start " + r); s < primaryEnd {
+			t.Errorf("%s started at %d, before the primary region ended at %d: %v", r, s, primaryEnd, f.log)
+		}
+	}
+	if f.index("start prod.us-west-2") < 0 || f.maxIn != 2 {
+		t.Errorf("the secondaries did not run together after the primary: %v", f.log)
+	}
+
+	// the primary region fails: nothing joins a global cluster that is not there
+	f = &fakeEngine{fail: map[string]bool{"prod.us-east-1": true}}
+	o.Engine = f
+	sum, err := o.Up(context.Background())
+	if !errors.Is(err, ErrFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	got := map[string]Status{}
+	for _, r := range sum.Results {
+		got[r.Stack] = r.Status
+	}
+	want := map[string]Status{"prod.us-east-1": StatusFailed, "prod.us-west-2": StatusSkipped, "prod.eu-west-1": StatusSkipped, "prod.global": StatusSkipped}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("results %v, want %v", got, want)
+	}
+}
