@@ -32,6 +32,31 @@ var fisOnly = map[string]string{
 	"region-partition": "AWS FIS's \"Cross-Region: Connectivity\" scenario",
 }
 
+// deadlineFlag is --deadline: a duration, or "derived" (the default): the
+// drill derives it from the estimate, the target and the DNS TTL
+// (drill.DeriveDeadline).
+type deadlineFlag struct{ d time.Duration }
+
+func (f *deadlineFlag) String() string {
+	if f == nil || f.d == 0 {
+		return "derived"
+	}
+	return f.d.String()
+}
+
+func (f *deadlineFlag) Set(v string) error {
+	if v == "derived" {
+		f.d = 0
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("a positive duration or \"derived\", not %q", v)
+	}
+	f.d = d
+	return nil
+}
+
 // awsDrillFlags are the drill's flags for the AWS target.
 type awsDrillFlags struct {
 	fisTemplate, restoreRole, endpoint, dnsServer string
@@ -47,7 +72,8 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	noRestore := fs.Bool("no-restore", false, "stay failed over: skip the return to the steady state (recreate-region brings a lost region back)")
 	service := fs.String("service", "", "the service to probe (default: the first)")
 	reportDir := fs.String("report-dir", "", "where the report goes (default: a timestamped folder under the state directory)")
-	deadline := fs.Duration("deadline", 30*time.Second, "how long recovery may take before the drill fails")
+	var deadline deadlineFlag
+	fs.Var(&deadline, "deadline", "how long, after the recovery steps, the drill waits to see the service recovered before it fails (default \"derived\": twice the assessment's RTO estimate, plus the DNS health checks' detection and the TTL; aws: Route 53's interval × threshold; at least 30s)")
 	blast := fs.String("blast-radius", "", "the regions, comma-separated, whose paging alerts (aws: CloudWatch alarms) the drill expects (default: the disrupted region, or all the service's regions when its database primary is lost); one outside them aborts and restores")
 	var af awsDrillFlags
 	fs.StringVar(&af.fisTemplate, "fis-template", "", "aws: inject with this AWS FIS experiment template (needed for zone-loss and region-partition)")
@@ -63,7 +89,7 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if sc == nil {
 		return code
 	}
-	opts.Deadline = *deadline
+	opts.Deadline = deadline.d // 0: derived; the drill reports how
 	if tf, code := layerRunnerFor(p, t, errOut); code != exitOK {
 		return code
 	} else if tf != nil {
@@ -259,7 +285,13 @@ func awsDrillOptions(ctx context.Context, t *topology.Topology, svc topology.Ser
 	case "db-primary-loss":
 		sc = &drill.AWSDatabasePrimaryLoss{Ops: ops, Topology: t, Service: svc, Wait: f.wait}
 	case "backup-restore":
-		sc = &drill.AWSBackupRestore{Ops: ops, Topology: t, Service: svc, Vault: region, Role: f.restoreRole, Wait: f.wait}
+		// the restored copy answers through the RDS Data API, signing in with the service's secret
+		copies, err := awsrunbook.NewCopyClients(ctx, awsrunbook.ClientOptions{Endpoint: f.endpoint})
+		if err != nil {
+			fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
+			return drill.Options{}, nil, exitFailed
+		}
+		sc = &drill.AWSBackupRestore{Ops: ops, Copies: copies, Topology: t, Service: svc, Vault: region, Role: f.restoreRole, Wait: f.wait}
 	}
 	if f.fisTemplate != "" {
 		// the experiment injects; a region's loss or partition still needs the runbook (fail the writer over)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -67,6 +68,36 @@ func TestAWSDrillStopsAtPreflight(t *testing.T) {
 	}
 }
 
+// Without --deadline a drill derives how long it waits for the recovery
+// and says how before anything else: for prod's database primary, twice
+// the assessment's estimate (the load balancer's health check, 10s × 3,
+// then a promotion, 1m: 1m30s), Route 53's detection (10s × 3) and the
+// TTL (30s) as the environment declares them, and a second of steady
+// success. A given --deadline is taken as given; a malformed one refused.
+func TestDrillDeadlineDerivedByDefault(t *testing.T) {
+	cloud, dir, bulwark := awsProject(t)
+	drillTo := func(extra ...string) (int, string) {
+		args := append([]string{"drill", "--env", "prod", "--scenario", "db-primary-loss", "--endpoint-url", cloud.URL(),
+			"--dns-server", "127.0.0.1:9", "--report-dir", filepath.Join(dir, "report")}, extra...) // nothing answers DNS: the preflight fails
+		code, _, errOut := bulwark(args...)
+		return code, errOut
+	}
+	code, errOut := drillTo()
+	want := "drill: deadline: 4m1s after the recovery steps (derived: 2 × 1m30s (the database estimate) + DNS detection 30s (Route 53 request interval 10s × failure threshold 3) + TTL 30s + steady 1s = 4m1s)"
+	if code != exitFailed || !strings.Contains(errOut, want) {
+		t.Errorf("no --deadline = %d, want the derivation %q in:\n%s", code, want, errOut)
+	}
+	if code, errOut = drillTo("--deadline", "45s"); code != exitFailed || !strings.Contains(errOut, "drill: deadline: 45s after the recovery steps (given)") {
+		t.Errorf("--deadline 45s = %d:\n%s", code, errOut)
+	}
+	if code, errOut = drillTo("--deadline", "derived"); !strings.Contains(errOut, want) {
+		t.Errorf("--deadline derived = %d:\n%s", code, errOut)
+	}
+	if code, errOut = drillTo("--deadline", "soon"); code != exitBadInput || !strings.Contains(errOut, `"derived"`) {
+		t.Errorf("--deadline soon = %d:\n%s", code, errOut)
+	}
+}
+
 // The scheduled drill workflow offers the AWS target's scenarios, drills
 // staging and uploads the report folder it names.
 func TestDrillWorkflow(t *testing.T) {
@@ -79,6 +110,9 @@ func TestDrillWorkflow(t *testing.T) {
 	}
 	var drills, uploads bool
 	for _, s := range wf.Jobs["drill"].Steps {
+		if regexp.MustCompile(`--deadline[ =]+[0-9]`).MatchString(s.Run) {
+			t.Errorf("the workflow fixes the drill's deadline (%s): a fixed one cannot observe an AWS recovery; leave it derived", s.Run)
+		}
 		drills = drills || strings.Contains(s.Run, "drill --env staging") && strings.Contains(s.Run, "--report-dir drill-report")
 		uploads = uploads || strings.HasPrefix(s.Uses, "actions/upload-artifact") && s.With["path"] == "drill-report/"
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bulwark-dev/bulwark/internal/awsfake"
+	"github.com/bulwark-dev/bulwark/internal/clock"
 	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
 	"github.com/bulwark-dev/bulwark/internal/imagerelease"
 )
@@ -52,7 +53,8 @@ func fakeAWSCredentials(t *testing.T) {
 
 func TestImagesPromoteThenPlanThenVerify(t *testing.T) {
 	fakeAWSCredentials(t)
-	f := awsfake.NewEC2() // a fake of EC2 on loopback: no AWS account here
+	f := awsfake.NewEC2()           // a fake of EC2 on loopback: no AWS account here
+	f.Clock = clock.NewScaled(6000) // a copy's ten pending minutes pass in a tenth of a second
 	defer f.Close()
 	const ami = "ami-0abcdef0123456789"
 	f.AddImage("us-east-1", awsfake.Image{ID: ami, Name: "shop-b9", Tags: map[string]string{imagerelease.BuildTag: "shop-b9"}})

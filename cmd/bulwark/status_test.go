@@ -13,9 +13,11 @@ import (
 )
 
 // bulwark status on an aws environment reads CloudWatch and the load
-// balancers (awsfake.Cloud, a loopback fake of their APIs): us-east-1's
-// shop has 4 healthy targets, 600 requests in the last five minutes of
-// which 6 failed, a p99 of 0.9 s and, over the window, those 6 failures in
+// balancers (awsfake.Cloud, a loopback fake of their APIs, on the wall
+// clock: its datapoints are put three minutes ago, past CloudWatch's
+// delay): us-east-1's shop has 4 healthy targets, 600 requests in the
+// last five minutes of which 6 failed, a p99 of 0.9 s and, over the
+// window, those 6 failures in
 // 1,000 requests (a 0.05% budget allows 0.5: 12 times spent); a page fires
 // for us-west-2, a member alarm (a composite's part) is not shown; exit 1
 // for the page.
@@ -30,12 +32,13 @@ func TestAWSStatusFromCloudWatch(t *testing.T) {
 	put := func(metric string, dims map[string]string, ago time.Duration, v float64) {
 		cloud.PutDatapoint(awsfake.Datapoint{Region: "us-east-1", Namespace: "AWS/ApplicationELB", Metric: metric, Dimensions: dims, At: time.Now().Add(-ago), Value: v})
 	}
-	put("RequestCount", both, 2*time.Minute, 600)
-	put("HTTPCode_Target_5XX_Count", both, 2*time.Minute, 6)
+	put("RequestCount", both, 3*time.Minute, 600)
+	put("HTTPCode_Target_5XX_Count", both, 3*time.Minute, 6)
 	put("RequestCount", both, 10*24*time.Hour, 400) // earlier in the window: none failed
 	for _, v := range []float64{0.1, 0.2, 0.9} {
-		put("TargetResponseTime", map[string]string{"LoadBalancer": lb}, 2*time.Minute, v)
+		put("TargetResponseTime", map[string]string{"LoadBalancer": lb}, 3*time.Minute, v)
 	}
+	put("RequestCount", both, 30*time.Second, 10000) // not yet in CloudWatch
 	cloud.SetAlarm(awsfake.Alarm{Region: "us-west-2", Name: "bulwark-prod-us-west-2-shop-latency-p99", Description: slo.AlarmDescription(slo.Page, "shop's p99 above 300ms"), State: "ALARM"})
 	cloud.SetAlarm(awsfake.Alarm{Region: "us-west-2", Name: "bulwark-prod-us-west-2-shop-error-budget-burn-1h-long", Description: slo.AlarmDescription(slo.Member, "part"), State: "ALARM"})
 

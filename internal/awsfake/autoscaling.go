@@ -16,7 +16,9 @@ const (
 	InstanceTerminating = "Terminating"
 )
 
-// processes are the Auto Scaling processes a caller may suspend.
+// processes are the Auto Scaling processes a caller may suspend; any other
+// name is refused
+// (https://docs.aws.amazon.com/autoscaling/ec2/userguide/as-suspend-resume-processes.html).
 var processes = []string{"Launch", "Terminate", "AddToLoadBalancer", "AlarmNotification", "AZRebalance", "HealthCheck", "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions"}
 
 // Group is an autoscaling group of the fake. Subnets map each of the
@@ -30,34 +32,41 @@ type Group struct {
 	Instances         []GroupInstance
 	created           time.Time
 	vpcSubnets        []Subnet // every subnet the group was created with: the VPC's, as far as the fake knows
+	arn               string
 }
 
 // Subnet is a subnet and the zone it lies in.
 type Subnet struct{ ID, Zone string }
 
-// GroupInstance is one instance of a group.
+// GroupInstance is one instance of a group. Its State follows from time:
+// Pending for Timings.InstanceLaunch after its launch, then InService;
+// Terminating from its termination until it is gone.
 type GroupInstance struct {
 	ID, Zone, Subnet, State string
-	ticks                   int
+	Launched, Terminated    time.Time // Terminated is zero while it is not terminating
 }
 
-// AddGroup creates a group with Desired instances in service, spread over its subnets.
+// AddGroup creates a group with Desired instances in service (launched
+// long enough ago), spread over its subnets.
 func (c *Cloud) AddGroup(g Group) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.groups[g.Region] == nil {
 		c.groups[g.Region] = map[string]*Group{}
 	}
-	g.created = time.Now()
+	now := c.now()
+	g.created = now
 	if g.Tags == nil {
 		g.Tags = map[string]string{}
 	}
 	ng := &g
 	ng.Instances = nil
 	ng.vpcSubnets = slices.Clone(g.Subnets)
+	ng.arn = fmt.Sprintf("arn:aws:autoscaling:%s:%s:autoScalingGroup:%s:autoScalingGroupName/%s", g.Region, Account, newUUID(), g.Name)
 	for range g.Desired {
-		ng.launch(InstanceInService)
+		ng.launch(now.Add(-c.timings().InstanceLaunch))
 	}
+	ng.reconcile(now, c.timings())
 	c.groups[g.Region][g.Name] = ng
 }
 
@@ -69,6 +78,7 @@ func (c *Cloud) Group(region, name string) (Group, bool) {
 	if !ok {
 		return Group{}, false
 	}
+	g.reconcile(c.now(), c.timings())
 	out := *g
 	out.Instances = slices.Clone(g.Instances)
 	out.Suspended = slices.Clone(g.Suspended)
@@ -88,14 +98,15 @@ func (g Group) InService() int {
 
 func (g *Group) suspended(p string) bool { return slices.Contains(g.Suspended, p) }
 
-// launch starts an instance in the subnet whose zone has the fewest of the group's instances.
-func (g *Group) launch(state string) {
+// launch starts an instance, at the given time, in the subnet whose zone
+// has the fewest of the group's instances.
+func (g *Group) launch(at time.Time) {
 	if len(g.Subnets) == 0 {
 		return
 	}
 	count := map[string]int{}
 	for _, i := range g.Instances {
-		if i.State != InstanceTerminating {
+		if i.Terminated.IsZero() {
 			count[i.Subnet]++
 		}
 	}
@@ -105,24 +116,28 @@ func (g *Group) launch(state string) {
 			best = s
 		}
 	}
-	g.Instances = append(g.Instances, GroupInstance{ID: newID("i-", 17), Zone: best.Zone, Subnet: best.ID, State: state})
+	g.Instances = append(g.Instances, GroupInstance{ID: newID("i-", 17), Zone: best.Zone, Subnet: best.ID, State: InstancePending, Launched: at})
 }
 
-// reconcile is one step of the group's control loop: terminated instances
-// go, pending ones come into service, and capacity moves toward the desired
-// count unless the process that would do it is suspended.
-func (g *Group) reconcile(ticks int) {
+// reconcile brings the group to the time now: its instances' states follow
+// from their launch and termination times (an instance is Pending for
+// InstanceLaunch, then InService; a terminating one is gone after the same
+// time: the fake has no timing of its own for termination), and capacity
+// moves toward the desired count unless the process that would do it is
+// suspended. It runs whenever the group is read or changed, so a launch
+// happens at the moment the change that called for it was made.
+func (g *Group) reconcile(now time.Time, t Timings) {
 	kept := g.Instances[:0]
 	for _, i := range g.Instances {
-		if i.State == InstanceTerminating {
-			if i.ticks++; i.ticks >= ticks {
-				continue
-			}
-		}
-		if i.State == InstancePending {
-			if i.ticks++; i.ticks >= ticks {
-				i.State, i.ticks = InstanceInService, 0
-			}
+		switch {
+		case !i.Terminated.IsZero() && !now.Before(i.Terminated.Add(t.InstanceLaunch)):
+			continue // gone
+		case !i.Terminated.IsZero():
+			i.State = InstanceTerminating
+		case now.Before(i.Launched.Add(t.InstanceLaunch)):
+			i.State = InstancePending
+		default:
+			i.State = InstanceInService
 		}
 		kept = append(kept, i)
 	}
@@ -133,21 +148,21 @@ func (g *Group) reconcile(ticks int) {
 	}
 	live := 0
 	for k, i := range g.Instances {
-		if i.State == InstanceTerminating {
+		if !i.Terminated.IsZero() {
 			continue
 		}
 		if !subnets[i.Subnet] && !g.suspended("AZRebalance") && !g.suspended("Terminate") {
-			g.Instances[k].State, g.Instances[k].ticks = InstanceTerminating, 0 // its subnet left the group
+			g.Instances[k].State, g.Instances[k].Terminated = InstanceTerminating, now // its subnet left the group
 			continue
 		}
 		live++
 	}
 	for ; live < g.Desired && !g.suspended("Launch"); live++ {
-		g.launch(InstancePending)
+		g.launch(now)
 	}
 	for k := len(g.Instances) - 1; k >= 0 && live > g.Desired && !g.suspended("Terminate"); k-- {
-		if g.Instances[k].State != InstanceTerminating {
-			g.Instances[k].State, g.Instances[k].ticks = InstanceTerminating, 0
+		if g.Instances[k].Terminated.IsZero() {
+			g.Instances[k].State, g.Instances[k].Terminated = InstanceTerminating, now
 			live--
 		}
 	}
@@ -191,7 +206,8 @@ type asgGroup struct {
 }
 
 type describeGroupsResult struct {
-	Groups []asgGroup `xml:"AutoScalingGroups>member"`
+	Groups    []asgGroup `xml:"AutoScalingGroups>member"`
+	NextToken string     `xml:"NextToken,omitempty"`
 }
 
 type activity struct {
@@ -208,7 +224,20 @@ type terminateResult struct {
 	Activity activity `xml:"Activity"`
 }
 
+// autoScaling serves the Auto Scaling actions the runbooks call. Every
+// action brings the groups it touches to the fake's time first, and after
+// a change, so that what the change calls for (a launch, a termination)
+// starts at once, as Auto Scaling's control loop does.
 func (c *Cloud) autoScaling(region, action string, q query) (any, *apiError) {
+	now, t := c.now(), c.timings()
+	for _, g := range c.groups[region] {
+		g.reconcile(now, t)
+	}
+	defer func() {
+		for _, g := range c.groups[region] {
+			g.reconcile(now, t)
+		}
+	}()
 	switch action {
 	case "DescribeAutoScalingGroups":
 		return c.describeGroups(region, q)
@@ -291,7 +320,7 @@ func (c *Cloud) autoScaling(region, action string, q query) (any, *apiError) {
 		id := q.get("InstanceId")
 		for _, g := range c.groups[region] {
 			for k, i := range g.Instances {
-				if i.ID != id || i.State == InstanceTerminating {
+				if i.ID != id || !i.Terminated.IsZero() {
 					continue
 				}
 				if q.get("ShouldDecrementDesiredCapacity") == "true" {
@@ -300,11 +329,11 @@ func (c *Cloud) autoScaling(region, action string, q query) (any, *apiError) {
 					}
 					g.Desired--
 				}
-				g.Instances[k].State, g.Instances[k].ticks = InstanceTerminating, 0
+				g.Instances[k].State, g.Instances[k].Terminated = InstanceTerminating, now
 				return terminateResult{Activity: activity{
-					ActivityID: newUUID(), AutoScalingGroupName: g.Name, StartTime: queryTime(time.Now()), StatusCode: "InProgress",
+					ActivityID: newUUID(), AutoScalingGroupName: g.Name, StartTime: queryTime(now), StatusCode: "InProgress",
 					Description: "Terminating EC2 instance: " + id,
-					Cause:       fmt.Sprintf("At %s instance %s was taken out of service in response to a user request.", queryTime(time.Now()), id),
+					Cause:       fmt.Sprintf("At %s instance %s was taken out of service in response to a user request.", queryTime(now), id),
 				}}, nil
 			}
 		}
@@ -325,14 +354,38 @@ func (c *Cloud) findGroup(region string, q query) (*Group, *apiError) {
 	return g, nil
 }
 
+// asgFilters are the filter names DescribeAutoScalingGroups takes
+// (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_Filter.html).
+var asgFilters = []string{"auto-scaling-group", "tag-key", "tag-value"}
+
+// describeGroups serves DescribeAutoScalingGroups in pages: MaxRecords
+// defaults to 50 and may be at most 100, NextToken continues, and at most
+// 50 names may be given unless MaxRecords allows more
+// (https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_DescribeAutoScalingGroups.html).
 func (c *Cloud) describeGroups(region string, q query) (any, *apiError) {
 	names := q.list("AutoScalingGroupNames")
 	filters := map[string][]string{}
+	var keys []string
 	for i := 1; q.has(fmt.Sprintf("Filters.member.%d.Name", i)); i++ {
 		name := q.get(fmt.Sprintf("Filters.member.%d.Name", i))
+		if !strings.HasPrefix(name, "tag:") && !slices.Contains(asgFilters, name) {
+			return nil, errorf(http.StatusBadRequest, "ValidationError", "Filter name '%s' is invalid.", name)
+		}
 		filters[name] = q.list(fmt.Sprintf("Filters.member.%d.Values", i))
+		keys = append(keys, name+"="+strings.Join(filters[name], ","))
 	}
-	var out describeGroupsResult
+	maxRecords := 0
+	if q.has("MaxRecords") {
+		n, err := strconv.Atoi(q.get("MaxRecords"))
+		if err != nil || n < 1 || n > 100 {
+			return nil, errorf(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value '%s' at 'maxRecords' failed to satisfy constraint: Member must have value between 1 and 100", q.get("MaxRecords"))
+		}
+		maxRecords = n
+	}
+	if len(names) > max(maxRecords, 50) {
+		return nil, errorf(http.StatusBadRequest, "ValidationError", "The number of AutoScalingGroupNames (%d) exceeds the limit of %d; raise it with MaxRecords.", len(names), max(maxRecords, 50))
+	}
+	var all []*Group
 	for _, name := range sortedKeys(c.groups[region]) {
 		g := c.groups[region][name]
 		if len(names) > 0 && !slices.Contains(names, name) {
@@ -341,7 +394,17 @@ func (c *Cloud) describeGroups(region string, q query) (any, *apiError) {
 		if !g.matches(filters) {
 			continue
 		}
-		g.reconcile(c.ticks())
+		all = append(all, g)
+	}
+	slices.Sort(keys)
+	fp := fingerprint(region, strings.Join(names, ","), strings.Join(keys, ";"))
+	from, ok := pageFrom(q.get("NextToken"), fp, len(all))
+	if !ok {
+		return nil, errorf(http.StatusBadRequest, "InvalidNextToken", "The token '%s' is invalid.", q.get("NextToken"))
+	}
+	to, next := cut(len(all), from, c.pageSize(maxRecords, 50), fp)
+	out := describeGroupsResult{NextToken: next}
+	for _, g := range all[from:to] {
 		out.Groups = append(out.Groups, g.document())
 	}
 	return out, nil
@@ -352,6 +415,8 @@ func (g *Group) matches(filters map[string][]string) bool {
 	for name, values := range filters {
 		ok := false
 		switch {
+		case name == "auto-scaling-group":
+			ok = slices.Contains(values, g.Name)
 		case strings.HasPrefix(name, "tag:"):
 			v, has := g.Tags[strings.TrimPrefix(name, "tag:")]
 			ok = has && slices.Contains(values, v)
@@ -375,8 +440,7 @@ func (g *Group) matches(filters map[string][]string) bool {
 func (g *Group) document() asgGroup {
 	d := asgGroup{
 		Name: g.Name, MinSize: g.Min, MaxSize: g.Max, DesiredCapacity: g.Desired, DefaultCooldown: 300, HealthCheckType: "ELB",
-		ARN:         fmt.Sprintf("arn:aws:autoscaling:%s:%s:autoScalingGroup:%s:autoScalingGroupName/%s", g.Region, Account, newUUID(), g.Name),
-		CreatedTime: queryTime(g.created),
+		ARN: g.arn, CreatedTime: queryTime(g.created),
 	}
 	var ids []string
 	for _, s := range g.Subnets {
@@ -390,7 +454,7 @@ func (g *Group) document() asgGroup {
 		d.Instances = append(d.Instances, asgInstance{InstanceID: i.ID, AvailabilityZone: i.Zone, LifecycleState: i.State, HealthStatus: "Healthy"})
 	}
 	for _, p := range g.Suspended {
-		d.Suspended = append(d.Suspended, asgProcess{ProcessName: p, SuspensionReason: "User suspended at " + queryTime(time.Now())})
+		d.Suspended = append(d.Suspended, asgProcess{ProcessName: p, SuspensionReason: "User suspended"})
 	}
 	for _, k := range sortedKeys(g.Tags) {
 		d.Tags = append(d.Tags, asgTag{ResourceID: g.Name, ResourceType: "auto-scaling-group", Key: k, Value: g.Tags[k], PropagateAtLaunch: true})

@@ -3,9 +3,11 @@ package awsfake
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,18 +20,23 @@ const (
 	RestoreFailed    = "FAILED"
 )
 
-// RecoveryPoint is a backup held in a vault.
+// RecoveryPoint is a backup held in a vault. It holds what its source
+// cluster held at Created: a snapshot's time, or the time a continuous
+// backup restores to
+// (https://docs.aws.amazon.com/aws-backup/latest/devguide/point-in-time-recovery.html).
 type RecoveryPoint struct {
 	ARN, Vault, Region, ResourceARN, ResourceType, Status string
 	Created, Completed                                    time.Time
+	rows                                                  map[int64]time.Time // the source's rows at Created, nil: no writes table
 }
 
-// RestoreJob is a restore of a recovery point.
+// RestoreJob is a restore of a recovery point. It is PENDING for the first
+// tenth of Timings.RestoreJob, then RUNNING, then COMPLETED, when the
+// cluster it creates appears, creating for Timings.ClusterCreate.
 type RestoreJob struct {
 	ID, RecoveryPointARN, Region, ResourceType, IamRoleArn, Status, StatusMessage, CreatedResourceArn string
 	Metadata                                                                                          map[string]string
 	Created, Completed                                                                                time.Time
-	ticks                                                                                             int
 }
 
 // AddVault creates an empty backup vault.
@@ -42,11 +49,24 @@ func (c *Cloud) AddVault(region, name string) {
 	c.vaults[region][name] = true
 }
 
-// AddRecoveryPoint puts a completed recovery point into a vault (created when missing) and returns its ARN.
+// AddRecoveryPoint puts a completed recovery point into a vault (created
+// when missing) and returns its ARN. Created defaults to now on the fake's
+// clock; the point holds the rows its source cluster (ResourceARN, when
+// the fake has it) held by then.
 func (c *Cloud) AddRecoveryPoint(p RecoveryPoint) string {
 	c.AddVault(p.Region, p.Vault)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if p.Created.IsZero() {
+		p.Created = c.now()
+	}
+	for _, d := range c.clusters {
+		for _, src := range d {
+			if src.ARN() == p.ResourceARN {
+				p.rows = src.snapshot(p.Created)
+			}
+		}
+	}
 	if p.ARN == "" {
 		kind := "cluster-snapshot"
 		p.ARN = fmt.Sprintf("arn:aws:rds:%s:%s:%s:awsbackup:job-%s", p.Region, Account, kind, newUUID())
@@ -118,12 +138,33 @@ func (c *Cloud) backup(region, action string, r *http.Request, body []byte) (any
 		byResource, byType := r.URL.Query().Get("resourceArn"), r.URL.Query().Get("resourceType")
 		var out struct {
 			RecoveryPoints []recoveryPointDoc `json:"RecoveryPoints"`
+			NextToken      string             `json:"NextToken,omitempty"`
 		}
 		out.RecoveryPoints = []recoveryPointDoc{}
+		var all []*RecoveryPoint
 		for _, p := range c.points {
-			if p.Region != region || p.Vault != vault || (byResource != "" && p.ResourceARN != byResource) || (byType != "" && p.ResourceType != byType) {
-				continue
+			if p.Region == region && p.Vault == vault && (byResource == "" || p.ResourceARN == byResource) && (byType == "" || p.ResourceType == byType) {
+				all = append(all, p)
 			}
+		}
+		// pages of MaxResults (1 to 1000) with NextToken
+		// (https://docs.aws.amazon.com/aws-backup/latest/devguide/API_ListRecoveryPointsByBackupVault.html)
+		asked := 0
+		if v := r.URL.Query().Get("maxResults"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1000 {
+				return nil, errorf(http.StatusBadRequest, "InvalidParameterValueException", "MaxResults must be between 1 and 1000, not %s.", v)
+			}
+			asked = n
+		}
+		fp := fingerprint("ListRecoveryPointsByBackupVault", region, vault, byResource, byType)
+		from, ok := pageFrom(r.URL.Query().Get("nextToken"), fp, len(all))
+		if !ok {
+			return nil, errorf(http.StatusBadRequest, "InvalidParameterValueException", "The next token is not valid for this request.")
+		}
+		to, next := cut(len(all), from, c.pageSize(asked, 1000), fp)
+		out.NextToken = next
+		for _, p := range all[from:to] {
 			out.RecoveryPoints = append(out.RecoveryPoints, recoveryPointDoc{
 				RecoveryPointArn: p.ARN, BackupVaultName: vault, BackupVaultArn: fmt.Sprintf("arn:aws:backup:%s:%s:backup-vault:%s", region, Account, vault),
 				ResourceArn: p.ResourceARN, ResourceType: p.ResourceType, Status: p.Status,
@@ -153,6 +194,9 @@ func (c *Cloud) backup(region, action string, r *http.Request, body []byte) (any
 		if p.ResourceType == "Aurora" && req.Metadata["DBClusterIdentifier"] == "" {
 			return nil, errorf(http.StatusBadRequest, "InvalidParameterValueException", "Restore metadata of an Aurora recovery point needs DBClusterIdentifier.")
 		}
+		if id := req.Metadata["DBClusterIdentifier"]; id != "" && !dbIdentifier.MatchString(id) {
+			return nil, errorf(http.StatusBadRequest, "InvalidParameterValueException", "DBClusterIdentifier %q is not a valid DB cluster identifier.", id)
+		}
 		for _, j := range c.restores {
 			if req.IdempotencyToken != "" && j.Metadata["idempotency"] == req.IdempotencyToken {
 				return map[string]string{"RestoreJobId": j.ID}, nil
@@ -163,7 +207,7 @@ func (c *Cloud) backup(region, action string, r *http.Request, body []byte) (any
 			meta[k] = v
 		}
 		j := &RestoreJob{ID: newID("", 8) + "-" + newID("", 4) + "-" + newID("", 4), RecoveryPointARN: p.ARN, Region: region, ResourceType: p.ResourceType,
-			IamRoleArn: req.IamRoleArn, Status: RestorePending, Metadata: meta, Created: time.Now()}
+			IamRoleArn: req.IamRoleArn, Status: RestorePending, Metadata: meta, Created: c.now()}
 		c.restores[j.ID] = j
 		return map[string]string{"RestoreJobId": j.ID}, nil
 	case "DescribeRestoreJob":
@@ -172,7 +216,7 @@ func (c *Cloud) backup(region, action string, r *http.Request, body []byte) (any
 		if j == nil {
 			return nil, errorf(http.StatusBadRequest, "ResourceNotFoundException", "Restore job %s not found.", id)
 		}
-		c.advanceRestore(j)
+		c.advanceRestore(j, c.now())
 		var created float64
 		if i := slices.IndexFunc(c.points, func(p *RecoveryPoint) bool { return p.ARN == j.RecoveryPointARN }); i >= 0 {
 			created = epochSeconds(c.points[i].Created)
@@ -189,29 +233,52 @@ func (c *Cloud) backup(region, action string, r *http.Request, body []byte) (any
 	return nil, errorf(http.StatusNotFound, "UnknownOperationException", "The fake does not serve %s.", action)
 }
 
-// advanceRestore moves a job one step: pending, running, then completed
-// with the cluster it created (which RDS then lists, creating).
-func (c *Cloud) advanceRestore(j *RestoreJob) {
+// settleRestores brings every restore job to the time now, so the
+// clusters they created are there whichever API looks first.
+func (c *Cloud) settleRestores(now time.Time) {
+	for _, j := range c.restores {
+		c.advanceRestore(j, now)
+	}
+}
+
+// advanceRestore brings a job to the time now: PENDING, RUNNING, then
+// COMPLETED after Timings.RestoreJob with the cluster it created, which
+// RDS lists from then, creating for Timings.ClusterCreate. The cluster
+// holds what the recovery point holds, and no DB instance: "AWS Backup
+// restores your Aurora cluster; it does not create or attach an Amazon
+// RDS instance to your cluster"
+// (https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-aur.html).
+func (c *Cloud) advanceRestore(j *RestoreJob, now time.Time) {
 	if j.Status == RestoreCompleted || j.Status == RestoreFailed {
 		return
 	}
-	if j.ticks++; j.ticks < c.ticks() {
+	t := c.timings()
+	done := j.Created.Add(t.RestoreJob)
+	switch {
+	case now.Before(j.Created.Add(t.RestoreJob / 10)):
+		j.Status = RestorePending
+		return
+	case now.Before(done):
+		j.Status = RestoreRunning
 		return
 	}
-	j.ticks = 0
-	switch j.Status {
-	case RestorePending:
-		j.Status = RestoreRunning
-	case RestoreRunning:
-		j.Status, j.Completed = RestoreCompleted, time.Now()
-		if id := j.Metadata["DBClusterIdentifier"]; id != "" {
-			if c.clusters[j.Region][id] != nil {
-				j.Status, j.StatusMessage = RestoreFailed, fmt.Sprintf("DB cluster %s already exists", id)
-				return
-			}
-			d := &DBCluster{Identifier: id, Region: j.Region, Status: "creating"}
-			c.putCluster(d)
-			j.CreatedResourceArn = d.ARN()
-		}
+	j.Status, j.Completed = RestoreCompleted, done
+	id := j.Metadata["DBClusterIdentifier"]
+	if id == "" {
+		return
 	}
+	if c.clusters[j.Region][id] != nil {
+		j.Status, j.StatusMessage = RestoreFailed, fmt.Sprintf("DB cluster %s already exists", id)
+		return
+	}
+	engine := j.Metadata["Engine"]
+	if engine == "" {
+		engine = auroraPostgres
+	}
+	d := &DBCluster{Identifier: id, Region: j.Region, Engine: engine, Status: DBCreating, ready: done.Add(t.ClusterCreate)}
+	if i := slices.IndexFunc(c.points, func(p *RecoveryPoint) bool { return p.ARN == j.RecoveryPointARN }); i >= 0 && c.points[i].rows != nil {
+		d.rows = maps.Clone(c.points[i].rows)
+	}
+	c.putCluster(d)
+	j.CreatedResourceArn = d.ARN()
 }

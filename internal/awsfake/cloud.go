@@ -2,17 +2,23 @@ package awsfake
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/smithy-go/encoding/cbor"
+
+	"github.com/bulwark-dev/bulwark/internal/clock"
 )
 
 // Cloud is a fake of the AWS control-plane APIs a disaster-recovery drill
@@ -21,47 +27,68 @@ import (
 //   - Auto Scaling (Query protocol): groups, their instances and suspended
 //     processes;
 //   - RDS (Query protocol): Aurora global clusters, failover and switchover,
-//     and the clusters a restore creates;
+//     the clusters a restore creates and their DB instances (rds.go), and
+//     the RDS Data API on them (REST-JSON, rdsdata.go);
 //   - Route 53 (REST-XML): health checks, their tags, status and inversion,
 //     and the answers of failover and latency records;
 //   - AWS Backup (REST-JSON): recovery points per vault and restore jobs;
 //   - FIS (REST-JSON): experiments started from templates;
 //   - Elastic Load Balancing v2 (Query protocol): target groups, their tags
 //     and their targets' health;
-//   - CloudWatch (Smithy RPC v2 CBOR): GetMetricData over datapoints put
-//     with PutDatapoint.
+//   - CloudWatch (Smithy RPC v2 CBOR): alarms, and GetMetricData over
+//     datapoints put with PutDatapoint.
 //
 // The service a request is for comes from its SigV4 credential scope, the
-// region too (Route 53 is global and signs for us-east-1). Long operations
-// advance one step per describe call (Ticks), so a client's waiter runs as
-// it would against AWS, only faster.
+// region too: every store is per region, and a resource asked for at
+// another region's endpoint is not found, as on AWS. Route 53 is global
+// and takes requests signed for us-east-1 only.
+//
+// State moves with time on Clock, as AWS's does (see Timings), never per
+// call: a client's waiter runs as it would against AWS, and a test
+// compresses AWS's minutes with a scaled clock. Lists come in pages of
+// AWS's default and maximum sizes (PageSize makes them smaller).
 type Cloud struct {
-	// Ticks is how many describe calls an operation stays in each of its
-	// intermediate states (an instance pending, a failover, a restore job,
-	// an experiment initiating); zero means 1.
-	Ticks int
-	// Checker decides a health check's raw result (before Inverted); by
-	// default an HTTP(S) GET of the check's address, as Route 53's checkers do.
+	// Clock is the time the fake's state moves with; nil is the wall
+	// clock. Tests give a clock.NewScaled so AWS's minutes pass in
+	// milliseconds; set it before adding resources.
+	Clock clock.Clock
+	// Timings are how long AWS takes to move each resource on; zero fields
+	// take DefaultTimings.
+	Timings Timings
+	// PageSize, when positive, caps the items of every page a list or
+	// describe call answers, below AWS's default and maximum, so a test can
+	// make a few resources span several pages.
+	PageSize int
+	// Checker decides what one Route 53 health checker sees of a check's
+	// endpoint (before Inverted); by default an HTTP(S) GET of the check's
+	// address, as Route 53's checkers do. The fake's checkers call it on
+	// their own, every request interval, without the fake's lock.
 	Checker func(HealthCheck) bool
 
 	mu           sync.Mutex
 	groups       map[string]map[string]*Group // region -> name
-	checks       map[string]*HealthCheck
+	checks       map[string]*HealthCheck      // Route 53 is global
 	records      []*Record
 	globals      map[string]*GlobalCluster
 	clusters     map[string]map[string]*DBCluster // region -> identifier
 	vaults       map[string]map[string]bool       // region -> vault name
 	points       []*RecoveryPoint
 	restores     map[string]*RestoreJob
-	templates    map[string]*ExperimentTemplate
-	experiments  map[string]*Experiment
-	targetGroups []*TargetGroup
-	targetHealth map[string]string // instance ID -> a health marked by SetTargetHealth
-	metrics      []Datapoint
-	alarms       map[string]Alarm // region + "/" + name
+	templates    map[string]map[string]*ExperimentTemplate // region -> ID
+	experiments  map[string]map[string]*Experiment         // region -> ID
+	targetGroups map[string][]*TargetGroup                 // region -> groups, in creation order
+	targetHealth map[string]map[string]string              // region -> instance ID -> a health marked by SetTargetHealth
+	metrics      map[string][]Datapoint                    // region -> datapoints
+	alarms       map[string]map[string]Alarm               // region -> name
+	secrets      map[string]map[string]*Secret             // region -> name (secretsmanager.go)
 	throttle     map[string]int
 	calls        []string
 	server       *httptest.Server
+	// the health checkers' loop, started with the first check
+	checkersOn bool
+	stop       context.CancelFunc
+	stopped    chan struct{}
+	background context.Context
 }
 
 // NewCloud starts the fake on a loopback port. Close stops it.
@@ -69,8 +96,11 @@ func NewCloud() *Cloud {
 	c := &Cloud{
 		groups: map[string]map[string]*Group{}, checks: map[string]*HealthCheck{}, globals: map[string]*GlobalCluster{},
 		clusters: map[string]map[string]*DBCluster{}, vaults: map[string]map[string]bool{}, restores: map[string]*RestoreJob{},
-		templates: map[string]*ExperimentTemplate{}, experiments: map[string]*Experiment{}, throttle: map[string]int{}, alarms: map[string]Alarm{},
+		templates: map[string]map[string]*ExperimentTemplate{}, experiments: map[string]map[string]*Experiment{},
+		targetGroups: map[string][]*TargetGroup{}, targetHealth: map[string]map[string]string{}, metrics: map[string][]Datapoint{},
+		throttle: map[string]int{}, alarms: map[string]map[string]Alarm{}, stopped: make(chan struct{}),
 	}
+	c.background, c.stop = context.WithCancel(context.Background())
 	c.server = serveOnLoopback(c)
 	return c
 }
@@ -78,12 +108,45 @@ func NewCloud() *Cloud {
 // URL is the endpoint to give every client (Options.BaseEndpoint).
 func (c *Cloud) URL() string { return c.server.URL }
 
-// Close stops the server.
-func (c *Cloud) Close() { c.server.Close() }
+// Close stops the server and the fake's background work (its health
+// checkers, its experiments' timers).
+func (c *Cloud) Close() {
+	c.stop()
+	c.mu.Lock()
+	on := c.checkersOn
+	c.mu.Unlock()
+	if on {
+		<-c.stopped
+	}
+	c.server.Close()
+}
+
+// now is the time on the fake's clock.
+func (c *Cloud) now() time.Time { return clock.OrReal(c.Clock).Now() }
+
+// clock is the fake's clock, the wall clock when none is set.
+func (c *Cloud) clock() clock.Clock { return clock.OrReal(c.Clock) }
+
+// timings are the fake's Timings with defaults filled in.
+func (c *Cloud) timings() Timings { return c.Timings.or() }
+
+// pageSize is the page size a request gets: what it asked for (def when
+// it asked for nothing), capped by the fake's PageSize.
+func (c *Cloud) pageSize(asked, def int) int {
+	n := def
+	if asked > 0 {
+		n = asked
+	}
+	if c.PageSize > 0 {
+		n = min(n, c.PageSize)
+	}
+	return n
+}
 
 // Throttle makes the next n requests to a service ("autoscaling", "rds",
-// "route53", "backup", "fis") fail with the service's throttling error, as
-// AWS does when a caller exceeds its request rate.
+// "route53", "backup", "fis", "elasticloadbalancing", "monitoring",
+// "secretsmanager": the SigV4 signing names) fail with the service's
+// throttling error, as AWS does when a caller exceeds its request rate.
 func (c *Cloud) Throttle(service string, n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -97,8 +160,6 @@ func (c *Cloud) Calls() []string {
 	return append([]string(nil), c.calls...)
 }
 
-func (c *Cloud) ticks() int { return max(c.Ticks, 1) }
-
 // signedScope finds the region and service in a SigV4 Authorization header.
 var signedScope = regexp.MustCompile(`Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request`)
 
@@ -110,6 +171,7 @@ const (
 	restXML
 	restJSON
 	rpcCBOR
+	awsJSON // JSON 1.1 with the action in X-Amz-Target
 )
 
 var services = map[string]struct {
@@ -125,6 +187,8 @@ var services = map[string]struct {
 	// the SigV4 signing names of Elastic Load Balancing and CloudWatch
 	"elasticloadbalancing": {awsQuery, "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/", "2015-12-01"},
 	"monitoring":           {rpcCBOR, "", ""},
+	"secretsmanager":       {awsJSON, "secretsmanager", ""},
+	"rds-data":             {restJSON, "", ""}, // the RDS Data API (rdsdata.go)
 }
 
 // throttling is each protocol's rate-exceeded error.
@@ -136,6 +200,7 @@ var throttling = map[string]*apiError{
 	"fis":                  errorf(http.StatusTooManyRequests, "ThrottlingException", "Rate exceeded"),
 	"elasticloadbalancing": errorf(http.StatusBadRequest, "Throttling", "Rate exceeded"),
 	"monitoring":           errorf(http.StatusBadRequest, "Throttling", "Rate exceeded"),
+	"secretsmanager":       errorf(http.StatusBadRequest, "ThrottlingException", "Rate exceeded"),
 }
 
 func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -146,6 +211,12 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	region, service := m[1], m[2]
+	if service == "route53" && region != "us-east-1" {
+		// Route 53 is global: its API signs for us-east-1
+		// (https://docs.aws.amazon.com/general/latest/gr/r53.html)
+		writeQueryError(w, services[service].namespace, requestID, errorf(http.StatusForbidden, "SignatureDoesNotMatch", "Credential should be scoped to a valid region, not '%s'.", region))
+		return
+	}
 	svc, ok := services[service]
 	if !ok {
 		writeQueryError(w, "", requestID, errorf(http.StatusBadRequest, "UnknownService", "the fake does not serve %s", service))
@@ -159,6 +230,9 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	action := restAction(service, r)
+	if svc.protocol == awsJSON {
+		action = strings.TrimPrefix(r.Header.Get("X-Amz-Target"), svc.namespace+".")
+	}
 	if svc.protocol == awsQuery {
 		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 			writeServiceError(w, service, requestID, errorf(http.StatusBadRequest, "InvalidRequest", "The Query API takes form-encoded POST requests."))
@@ -171,7 +245,7 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.calls = append(c.calls, fmt.Sprintf("%s %s %s", service, action, region))
-	if c.throttle[service] > 0 {
+	if throttling[service] != nil && c.throttle[service] > 0 {
 		c.throttle[service]--
 		writeServiceError(w, service, requestID, throttling[service])
 		return
@@ -193,6 +267,10 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		result, apiErr = c.elbv2(region, action, query(r.PostForm))
 	case "monitoring":
 		result, apiErr = c.cloudWatch(region, action, body)
+	case "secretsmanager":
+		result, apiErr = c.secretsManager(region, action, body)
+	case "rds-data":
+		result, apiErr = c.rdsData(region, action, body)
 	}
 	if apiErr != nil {
 		writeServiceError(w, service, requestID, apiErr)
@@ -212,6 +290,10 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(result)
 	case rpcCBOR:
 		writeCBOR(w, requestID, http.StatusOK, result.(cbor.Value))
+	case awsJSON:
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-RequestId", requestID)
+		_ = json.NewEncoder(w).Encode(result)
 	}
 }
 
@@ -252,6 +334,10 @@ func restAction(service string, r *http.Request) string {
 	case "monitoring":
 		if op, ok := strings.CutPrefix(p, "/service/GraniteServiceVersion20100801/operation/"); ok && r.Method == http.MethodPost {
 			return op
+		}
+	case "rds-data":
+		if r.Method == http.MethodPost && p == "/Execute" {
+			return "ExecuteStatement"
 		}
 	case "fis":
 		switch {
@@ -343,11 +429,11 @@ func writeServiceError(w http.ResponseWriter, service, requestID string, e *apiE
 		writeCBORError(w, requestID, e)
 		return
 	}
-	if svc.protocol != restJSON {
+	if svc.protocol != restJSON && svc.protocol != awsJSON {
 		writeQueryError(w, svc.namespace, requestID, e)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", map[bool]string{true: "application/x-amz-json-1.1", false: "application/json"}[svc.protocol == awsJSON])
 	w.Header().Set("X-Amzn-RequestId", requestID)
 	w.Header().Set("X-Amzn-ErrorType", e.code)
 	w.WriteHeader(e.status)
@@ -363,4 +449,50 @@ func epochSeconds(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }
 func newUUID() string {
 	h := newID("", 32)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// A page token continues a list where the last page ended, for the same
+// request only: it carries the request's fingerprint, and a token of
+// another request (or a made-up one) is refused, as AWS refuses a token
+// it did not issue for the request. Tokens are opaque to clients, as
+// AWS's are.
+func pageToken(fingerprint string, offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%s|%d", fingerprint, offset)))
+}
+
+// pageFrom reads a token; ok is false when it is not this request's.
+func pageFrom(token, fingerprint string, n int) (offset int, ok bool) {
+	if token == "" {
+		return 0, true
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return 0, false
+	}
+	fp, off, found := strings.Cut(string(b), "|")
+	if !found || fp != fingerprint {
+		return 0, false
+	}
+	offset, err = strconv.Atoi(off)
+	if err != nil || offset < 0 || offset > n {
+		return 0, false
+	}
+	return offset, true
+}
+
+// cut is the page [from, from+size) of n items and the token of the next
+// page ("" when this is the last).
+func cut(n, from, size int, fingerprint string) (to int, next string) {
+	to = min(from+size, n)
+	if to < n {
+		next = pageToken(fingerprint, to)
+	}
+	return to, next
+}
+
+// fingerprint names a request by its parameters, tokens and page sizes left out.
+func fingerprint(parts ...string) string {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(strings.Join(parts, "\x00")))
+	return fmt.Sprintf("%016x", h.Sum64())
 }

@@ -12,8 +12,12 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/clock"
 )
 
 // EC2APIVersion is the Query API version the SDK sends.
@@ -33,23 +37,30 @@ type Image struct {
 	SourceImageID, SourceRegion string
 	Tags                        map[string]string
 	Encrypted                   bool
-	polls                       int
-	token                       string
+	// Created is when a copy began; it is pending for Timings.ImageCopy from then.
+	Created time.Time
+	token   string
+	request string // the fingerprint of the CopyImage request that made it
 }
 
 // EC2 is a fake of the EC2 Query API's image actions (CopyImage,
 // DescribeImages), one account over every region, served on loopback.
+// A copy is pending for Timings.ImageCopy on Clock, then available.
 type EC2 struct {
-	// PendingPolls is how many DescribeImages calls see a copy pending
-	// before it is available.
-	PendingPolls int
+	// Clock is the time copies move with; nil is the wall clock.
+	Clock clock.Clock
+	// Timings: ImageCopy is how long a copy stays pending (zero: the default).
+	Timings Timings
+	// PageSize, when positive, caps the images of a DescribeImages page.
+	PageSize int
 	// FailCopiesTo makes copies into these regions end failed.
 	FailCopiesTo map[string]bool
 
-	mu     sync.Mutex
-	images map[string]map[string]*Image // region -> image ID -> image
-	calls  []string
-	server *httptest.Server
+	mu       sync.Mutex
+	images   map[string]map[string]*Image // region -> image ID -> image
+	calls    []string
+	throttle int
+	server   *httptest.Server
 }
 
 // NewEC2 starts a fake on a loopback port. Close stops it.
@@ -81,7 +92,7 @@ func (f *EC2) AddImage(region string, img Image) {
 	f.images[region][img.ID] = &img
 }
 
-// Image returns a copy of a region's image.
+// Image returns a copy of a region's image, as it is now.
 func (f *EC2) Image(region, id string) (Image, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -89,7 +100,28 @@ func (f *EC2) Image(region, id string) (Image, bool) {
 	if !ok {
 		return Image{}, false
 	}
+	f.settle(region, img)
 	return *img, true
+}
+
+// Throttle makes the next n requests fail with EC2's RequestLimitExceeded,
+// as EC2 does past its request rate
+// (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html).
+func (f *EC2) Throttle(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.throttle = n
+}
+
+// settle moves a pending copy on when ImageCopy has passed since it began.
+func (f *EC2) settle(region string, img *Image) {
+	if img.State != ImagePending || clock.OrReal(f.Clock).Now().Before(img.Created.Add(f.Timings.or().ImageCopy)) {
+		return
+	}
+	img.State = ImageAvailable
+	if f.FailCopiesTo[region] {
+		img.State = ImageFailed
+	}
 }
 
 // Images lists a region's image IDs, sorted.
@@ -148,6 +180,14 @@ func (f *EC2) serve(w http.ResponseWriter, r *http.Request, requestID string) *a
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, action+" "+region)
+	if f.throttle > 0 {
+		// EC2's throttling error; its errors page lists it among the client
+		// errors, and it comes with HTTP 503, which with its code makes the
+		// SDK's retryer back off and retry
+		// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)
+		f.throttle--
+		return errorf(http.StatusServiceUnavailable, "RequestLimitExceeded", "Request limit exceeded.")
+	}
 	var body any
 	var err *apiError
 	switch action {
@@ -196,10 +236,22 @@ func (f *EC2) copyImage(region string, form map[string][]string, requestID strin
 	if src.State != ImageAvailable {
 		return nil, errorf(http.StatusBadRequest, "IncorrectState", "Image %s is not in a valid state for copying: %s", srcID, src.State)
 	}
+	if len(token) > 64 {
+		return nil, errorf(http.StatusBadRequest, "InvalidParameterValue", "Value (%s) for parameter clientToken is invalid. The client token is too long (64 characters at most).", token)
+	}
+	// a ClientToken makes a retry the same request: the same copy comes
+	// back; the token with other parameters is refused
+	// (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html)
+	request := fingerprint(copyRequest(form)...)
 	for _, img := range f.images[region] {
 		if token != "" && img.token == token {
+			if img.request != request {
+				return nil, errorf(http.StatusBadRequest, "IdempotentParameterMismatch", "The client token %s was used with different parameters.", token)
+			}
 			return copyImageResponse{RequestID: requestID, ImageID: img.ID}, nil // idempotent retry
 		}
+	}
+	for _, img := range f.images[region] {
 		if img.Name == name {
 			return nil, errorf(http.StatusBadRequest, "InvalidAMIName.Duplicate", "AMI name %s is already in use by AMI %s", name, img.ID)
 		}
@@ -207,6 +259,7 @@ func (f *EC2) copyImage(region string, form map[string][]string, requestID strin
 	img := &Image{
 		ID: newID("ami-", 17), Name: name, State: ImagePending, SourceImageID: srcID, SourceRegion: srcRegion,
 		Tags: map[string]string{}, Encrypted: get("Encrypted") == "true" || src.Encrypted, token: token,
+		Created: clock.OrReal(f.Clock).Now(), request: request,
 	}
 	if get("CopyImageTags") == "true" {
 		for k, v := range src.Tags {
@@ -257,13 +310,25 @@ type describeImagesResponse struct {
 	XMLName   xml.Name    `xml:"http://ec2.amazonaws.com/doc/2016-11-15/ DescribeImagesResponse"`
 	RequestID string      `xml:"requestId"`
 	Images    []imageItem `xml:"imagesSet>item"`
+	NextToken string      `xml:"nextToken,omitempty"`
 }
 
 // Account is the fake's one account.
 const Account = "123456789012"
 
+// describeImages serves DescribeImages by ID, owner and filter. Without
+// MaxResults every image comes in one answer; with it (5 to 1,000) in
+// pages continued by NextToken
+// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeImages.html,
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Query-Requests.html#api-pagination).
 func (f *EC2) describeImages(region string, form map[string][]string, requestID string) (any, *apiError) {
-	var ids []string
+	get := func(k string) string {
+		if v := form[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	var ids, owners []string
 	for i := 1; ; i++ {
 		v, ok := form[fmt.Sprintf("ImageId.%d", i)]
 		if !ok {
@@ -271,7 +336,15 @@ func (f *EC2) describeImages(region string, form map[string][]string, requestID 
 		}
 		ids = append(ids, v[0])
 	}
+	for i := 1; ; i++ {
+		v, ok := form[fmt.Sprintf("Owner.%d", i)]
+		if !ok {
+			break
+		}
+		owners = append(owners, v[0])
+	}
 	filters := map[string][]string{}
+	var keys []string
 	for i := 1; ; i++ {
 		name, ok := form[fmt.Sprintf("Filter.%d.Name", i)]
 		if !ok {
@@ -284,6 +357,16 @@ func (f *EC2) describeImages(region string, form map[string][]string, requestID 
 			}
 			filters[name[0]] = append(filters[name[0]], v[0])
 		}
+		keys = append(keys, name[0]+"="+strings.Join(filters[name[0]], ","))
+	}
+	paged := get("MaxResults") != ""
+	size := 0
+	if paged {
+		n, err := strconv.Atoi(get("MaxResults"))
+		if err != nil || n < 5 || n > 1000 {
+			return nil, errorf(http.StatusBadRequest, "InvalidParameterValue", "Value ( %s ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.", get("MaxResults"))
+		}
+		size = n
 	}
 	var chosen []*Image
 	if len(ids) > 0 {
@@ -298,23 +381,15 @@ func (f *EC2) describeImages(region string, form map[string][]string, requestID 
 			chosen = append(chosen, img)
 		}
 	} else {
-		for _, img := range f.images[region] {
-			chosen = append(chosen, img)
+		for _, id := range sortedKeys(f.images[region]) {
+			chosen = append(chosen, f.images[region][id])
 		}
 	}
-	resp := describeImagesResponse{RequestID: requestID}
+	var items []imageItem
 	for _, img := range chosen {
-		if !matches(img, filters) {
+		f.settle(region, img)
+		if !matches(img, filters) || len(owners) > 0 && !slices.Contains(owners, "self") && !slices.Contains(owners, Account) {
 			continue
-		}
-		if img.State == ImagePending {
-			if img.polls >= f.PendingPolls {
-				img.State = ImageAvailable
-				if f.FailCopiesTo[region] {
-					img.State = ImageFailed
-				}
-			}
-			img.polls++
 		}
 		item := imageItem{ImageID: img.ID, Name: img.Name, State: img.State, OwnerID: Account, SourceImageID: img.SourceImageID, SourceImageRegion: img.SourceRegion}
 		if img.State == ImageFailed {
@@ -323,10 +398,37 @@ func (f *EC2) describeImages(region string, form map[string][]string, requestID 
 		for _, k := range sortedKeys(img.Tags) {
 			item.Tags = append(item.Tags, tagItem{Key: k, Value: img.Tags[k]})
 		}
-		resp.Images = append(resp.Images, item)
+		items = append(items, item)
 	}
-	sort.Slice(resp.Images, func(i, j int) bool { return resp.Images[i].ImageID < resp.Images[j].ImageID })
+	sort.Slice(items, func(i, j int) bool { return items[i].ImageID < items[j].ImageID })
+	resp := describeImagesResponse{RequestID: requestID, Images: items}
+	if !paged {
+		return resp, nil
+	}
+	slices.Sort(keys)
+	fp := fingerprint(region, strings.Join(ids, ","), strings.Join(owners, ","), strings.Join(keys, ";"))
+	from, ok := pageFrom(get("NextToken"), fp, len(items))
+	if !ok {
+		return nil, errorf(http.StatusBadRequest, "InvalidPaginationToken", "The specified pagination token is not valid or is expired.")
+	}
+	if f.PageSize > 0 {
+		size = min(size, f.PageSize)
+	}
+	to, next := cut(len(items), from, size, fp)
+	resp.Images, resp.NextToken = items[from:to], next
 	return resp, nil
+}
+
+// copyRequest lists a CopyImage request's parameters but its token, to
+// tell a retry from another request under the same token.
+func copyRequest(form map[string][]string) []string {
+	var out []string
+	for _, k := range sortedKeys(form) {
+		if k != "ClientToken" && k != "Action" && k != "Version" {
+			out = append(out, k+"="+strings.Join(form[k], ","))
+		}
+	}
+	return out
 }
 
 // matches applies the filters bulwark sends: tag:<key>, name, image-id, state.

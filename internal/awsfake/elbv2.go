@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Target health states, as Elastic Load Balancing names them.
@@ -34,26 +35,26 @@ type TargetGroup struct {
 func (c *Cloud) AddTargetGroup(tg TargetGroup) TargetGroup {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	const account = "123456789012"
-	tg.ARN = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%s", tg.Region, account, tg.Name, newID("", 16))
-	tg.LoadBalancerARN = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s/%s", tg.Region, account, tg.LoadBalancerName, newID("", 16))
+	tg.ARN = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%s", tg.Region, Account, tg.Name, newID("", 16))
+	tg.LoadBalancerARN = fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/%s/%s", tg.Region, Account, tg.LoadBalancerName, newID("", 16))
 	if tg.Tags == nil {
 		tg.Tags = map[string]string{}
 	}
 	ntg := tg
-	c.targetGroups = append(c.targetGroups, &ntg)
+	c.targetGroups[tg.Region] = append(c.targetGroups[tg.Region], &ntg)
 	return tg
 }
 
-// SetTargetHealth marks an instance's health in every target group it is a
-// target of (TargetHealthy returns it to what its state implies).
-func (c *Cloud) SetTargetHealth(instanceID, state string) {
+// SetTargetHealth marks the health of a region's instance in every target
+// group it is a target of (TargetHealthy returns it to what its state
+// implies).
+func (c *Cloud) SetTargetHealth(region, instanceID, state string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.targetHealth == nil {
-		c.targetHealth = map[string]string{}
+	if c.targetHealth[region] == nil {
+		c.targetHealth[region] = map[string]string{}
 	}
-	c.targetHealth[instanceID] = state
+	c.targetHealth[region][instanceID] = state
 }
 
 // xmlTag is a tag in the XML protocols (Route 53, Elastic Load Balancing).
@@ -88,10 +89,23 @@ type xmlTargetHealthDescription struct {
 func (c *Cloud) elbv2(region, action string, q query) (any, *apiError) {
 	switch action {
 	case "DescribeTargetGroups":
-		arns, names := q.list("TargetGroupArns"), q.list("Names")
+		// pages of PageSize (1 to 400; 400 when absent), continued by Marker
+		// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html)
+		arns, names, lb := q.list("TargetGroupArns"), q.list("Names"), q.get("LoadBalancerArn")
+		if len(arns) > 0 && len(names) > 0 || lb != "" && len(arns)+len(names) > 0 {
+			return nil, errorf(http.StatusBadRequest, "ValidationError", "Only one of LoadBalancerArn, TargetGroupArns and Names can be specified.")
+		}
+		size := 0
+		if q.has("PageSize") {
+			n, err := strconv.Atoi(q.get("PageSize"))
+			if err != nil || n < 1 || n > 400 {
+				return nil, errorf(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value '%s' at 'pageSize' failed to satisfy constraint: Member must have value between 1 and 400", q.get("PageSize"))
+			}
+			size = n
+		}
 		var out []xmlTargetGroup
-		for _, tg := range c.targetGroups {
-			if tg.Region != region || len(arns) > 0 && !slices.Contains(arns, tg.ARN) || len(names) > 0 && !slices.Contains(names, tg.Name) {
+		for _, tg := range c.targetGroups[region] {
+			if len(arns) > 0 && !slices.Contains(arns, tg.ARN) || len(names) > 0 && !slices.Contains(names, tg.Name) || lb != "" && tg.LoadBalancerARN != lb {
 				continue
 			}
 			out = append(out, xmlTargetGroup{TargetGroupArn: tg.ARN, TargetGroupName: tg.Name, Protocol: "HTTP", Port: tg.Port,
@@ -100,23 +114,19 @@ func (c *Cloud) elbv2(region, action string, q query) (any, *apiError) {
 		if len(arns)+len(names) > 0 && len(out) < len(arns)+len(names) {
 			return nil, errorf(http.StatusBadRequest, "TargetGroupNotFound", "One or more target groups not found")
 		}
-		// pages of PageSize (default 400), continued by Marker: an offset here
-		size, _ := strconv.Atoi(q.get("PageSize"))
-		if size <= 0 || size > 400 {
-			size = 400
+		fp := fingerprint(region, strings.Join(arns, ","), strings.Join(names, ","), lb)
+		from, ok := pageFrom(q.get("Marker"), fp, len(out))
+		if !ok {
+			return nil, errorf(http.StatusBadRequest, "ValidationError", "The marker '%s' is not valid.", q.get("Marker"))
 		}
-		from, _ := strconv.Atoi(q.get("Marker"))
-		from = min(from, len(out))
-		to := min(from+size, len(out))
-		res := struct {
+		to, next := cut(len(out), from, c.pageSize(size, 400), fp)
+		return struct {
 			TargetGroups []xmlTargetGroup `xml:"TargetGroups>member"`
 			NextMarker   string           `xml:"NextMarker,omitempty"`
-		}{TargetGroups: out[from:to]}
-		if to < len(out) {
-			res.NextMarker = strconv.Itoa(to)
-		}
-		return res, nil
+		}{TargetGroups: out[from:to], NextMarker: next}, nil
 	case "DescribeTags":
+		// up to 20 resources a call, not paged
+		// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTags.html)
 		arns := q.list("ResourceArns")
 		if len(arns) == 0 {
 			return nil, errorf(http.StatusBadRequest, "ValidationError", "1 validation error detected: Value null at 'resourceArns' failed to satisfy constraint: Member must not be null")
@@ -153,7 +163,7 @@ func (c *Cloud) elbv2(region, action string, q query) (any, *apiError) {
 		}
 		var out []xmlTargetHealthDescription
 		if g := c.groups[region][tg.Group]; g != nil {
-			g.reconcile(c.ticks()) // a describe advances the group, as elsewhere in the fake
+			g.reconcile(c.now(), c.timings())
 			for _, i := range g.Instances {
 				d := xmlTargetHealthDescription{HealthCheckPort: strconv.Itoa(tg.Port)}
 				d.Target.ID, d.Target.Port = i.ID, tg.Port
@@ -162,7 +172,7 @@ func (c *Cloud) elbv2(region, action string, q query) (any, *apiError) {
 					d.TargetHealth.State, d.TargetHealth.Reason = TargetInitial, "Elb.InitialHealthChecking"
 				case i.State == InstanceTerminating:
 					d.TargetHealth.State, d.TargetHealth.Reason = TargetDraining, "Target.DeregistrationInProgress"
-				case c.targetHealth[i.ID] == TargetUnhealthy:
+				case c.targetHealth[region][i.ID] == TargetUnhealthy:
 					d.TargetHealth.State, d.TargetHealth.Reason = TargetUnhealthy, "Target.ResponseCodeMismatch"
 					d.TargetHealth.Description = "Health checks failed with these codes: [503]"
 				default:
@@ -179,8 +189,8 @@ func (c *Cloud) elbv2(region, action string, q query) (any, *apiError) {
 }
 
 func (c *Cloud) targetGroupByARN(region, arn string) *TargetGroup {
-	for _, tg := range c.targetGroups {
-		if tg.Region == region && tg.ARN == arn {
+	for _, tg := range c.targetGroups[region] {
+		if tg.ARN == arn {
 			return tg
 		}
 	}

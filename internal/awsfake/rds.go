@@ -1,9 +1,15 @@
 package awsfake
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // Global cluster and failover states, as RDS names them.
@@ -13,18 +19,61 @@ const (
 	GlobalSwitchingOver = "switching-over"
 )
 
+// DB cluster and instance states, as RDS names them.
+const (
+	DBCreating  = "creating"
+	DBAvailable = "available"
+	DBDeleting  = "deleting"
+)
+
+// auroraPostgres is the engine bulwark's stacks declare (modules/aws).
+const auroraPostgres = "aurora-postgresql"
+
+var (
+	// ErrReadOnly is what a write to a cluster that is not its global
+	// database's writer gets: a secondary cluster of an Aurora global
+	// database is read-only (Aurora PostgreSQL answers SQLSTATE 25006,
+	// read_only_sql_transaction)
+	// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.html).
+	ErrReadOnly = errors.New("read-only")
+	// ErrUnreachable is what a query to a cluster that has no writer
+	// available gets: one failing or switching over, one still being
+	// created, one with no instance, one that is gone.
+	ErrUnreachable = errors.New("unreachable")
+)
+
 // DBCluster is an Aurora cluster of the fake: a member of a global cluster
-// or one a restore created.
+// or one a restore created. Its rows are the fake's stand-in for the
+// service's "writes" table (images/shop): which sequence numbers it holds,
+// and from when.
 type DBCluster struct {
 	Identifier, Region, Status string
-	Writer                     bool // the global cluster's writer
+	Engine                     string // aurora-postgresql when empty
+	Writer                     bool   // the global cluster's writer
 	DeletionProtection         bool
-	ticks                      int
+	// HTTPEndpoint is set by EnableHttpEndpoint: the RDS Data API answers for the cluster.
+	HTTPEndpoint bool
+
+	ready     time.Time           // when a creating cluster becomes available
+	rows      map[int64]time.Time // seq -> when the row is visible here; nil: no writes table yet
+	instances map[string]*DBInstance
 }
 
 // ARN is the cluster's Amazon Resource Name.
 func (d DBCluster) ARN() string {
 	return fmt.Sprintf("arn:aws:rds:%s:%s:cluster:%s", d.Region, Account, d.Identifier)
+}
+
+// DBInstance is a DB instance of a cluster of the fake. It is creating for
+// Timings.InstanceCreate after CreateDBInstance, then available.
+type DBInstance struct {
+	Identifier, Cluster, Region, Class, Engine, Status string
+	ready                                              time.Time
+}
+
+// ARN is the instance's Amazon Resource Name.
+func (i DBInstance) ARN() string {
+	return fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", i.Region, Account, i.Identifier)
 }
 
 // GlobalCluster is an Aurora global database.
@@ -34,12 +83,12 @@ type GlobalCluster struct {
 	// Failovers counts completed failovers (data loss allowed), Switchovers planned ones.
 	Failovers, Switchovers int
 	failover               *failoverState
-	ticks                  int
 }
 
 type failoverState struct {
 	from, to string // cluster ARNs
 	dataLoss bool
+	done     time.Time // when the new writer takes writes
 }
 
 // Writer is the member that takes writes.
@@ -52,13 +101,18 @@ func (g GlobalCluster) Writer() DBCluster {
 	return DBCluster{}
 }
 
-// AddGlobalCluster creates an available global cluster; its members become clusters of their regions.
+// AddGlobalCluster creates an available global cluster; its members become
+// clusters of their regions, with a writer instance in the writer's
+// region (the fake does not list the members' instances).
 func (c *Cloud) AddGlobalCluster(g GlobalCluster) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	g.Status = GlobalAvailable
 	for i := range g.Members {
-		g.Members[i].Status = GlobalAvailable
+		g.Members[i].Status = DBAvailable
+		if g.Members[i].Engine == "" {
+			g.Members[i].Engine = auroraPostgres
+		}
 		m := g.Members[i]
 		c.putCluster(&m)
 	}
@@ -73,6 +127,7 @@ func (c *Cloud) GlobalCluster(id string) (GlobalCluster, bool) {
 	if !ok {
 		return GlobalCluster{}, false
 	}
+	c.advance(g, c.now())
 	out := *g
 	out.Members = slices.Clone(g.Members)
 	return out, true
@@ -82,7 +137,154 @@ func (c *Cloud) GlobalCluster(id string) (GlobalCluster, bool) {
 func (c *Cloud) DBClusters(region string) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.settleRestores(c.now())
 	return sortedKeys(c.clusters[region])
+}
+
+// DBInstances lists a region's DB instance identifiers (deleting ones
+// included), sorted.
+func (c *Cloud) DBInstances(region string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, d := range c.clusters[region] {
+		out = append(out, slices.Collect(maps.Keys(d.instances))...)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Write inserts the row seq into a cluster's writes table, as the
+// service's database connection would (INSERT INTO writes), and
+// acknowledges it when the cluster committed it. A member of a global
+// database takes it only while it is the writer and no failover or
+// switchover runs (ErrReadOnly, ErrUnreachable); the row then reaches
+// every secondary after Timings.ReplicationLag: Aurora replicates
+// asynchronously, "typically under a second"
+// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.html).
+// A cluster of its own takes it when it has an available instance.
+func (c *Cloud) Write(region, cluster string, seq int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	d, g, err := c.reachable(region, cluster, now)
+	if err != nil {
+		return fmt.Errorf("write %d: %w", seq, err)
+	}
+	if g != nil && !c.isWriter(g, d) {
+		return fmt.Errorf("write %d: %w: cluster %s is a secondary of global cluster %s", seq, ErrReadOnly, cluster, g.Identifier)
+	}
+	d.insert(seq, now)
+	if g != nil {
+		lag := c.timings().ReplicationLag
+		for _, m := range g.Members {
+			if p := c.clusters[m.Region][m.Identifier]; p != nil && p != d {
+				p.insert(seq, now.Add(lag))
+			}
+		}
+	}
+	return nil
+}
+
+// Rows lists the rows in [from, to] a cluster holds now, sorted, as a
+// query on its endpoint would (SELECT seq FROM writes).
+func (c *Cloud) Rows(region, cluster string, from, to int64) ([]int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	d, g, err := c.reachable(region, cluster, now)
+	if err != nil {
+		// a secondary's readers keep answering while its global cluster
+		// fails over or switches over; the writer does not
+		if d == nil || g == nil || c.isWriter(g, d) {
+			return nil, fmt.Errorf("read: %w", err)
+		}
+	}
+	return d.visible(from, to, now), nil
+}
+
+// reachable finds a cluster that answers queries: a member of a global
+// cluster while no failover or switchover runs (a secondary answers reads
+// only), or a cluster of its own that is available and has an available
+// instance. On ErrUnreachable d and g are still returned when known.
+func (c *Cloud) reachable(region, cluster string, now time.Time) (d *DBCluster, g *GlobalCluster, err error) {
+	c.settleRestores(now)
+	d = c.clusters[region][cluster]
+	if d == nil {
+		return nil, nil, fmt.Errorf("%w: no cluster %s in %s", ErrUnreachable, cluster, region)
+	}
+	if g = c.globalOf(d); g != nil {
+		c.advance(g, now)
+		if g.Status != GlobalAvailable {
+			return d, g, fmt.Errorf("%w: global cluster %s is %s", ErrUnreachable, g.Identifier, g.Status)
+		}
+		return d, g, nil
+	}
+	if d.status(now) != DBAvailable {
+		return d, nil, fmt.Errorf("%w: cluster %s is %s", ErrUnreachable, cluster, d.status(now))
+	}
+	if !d.hasAvailableInstance(now) {
+		return d, nil, fmt.Errorf("%w: cluster %s has no available instance", ErrUnreachable, cluster)
+	}
+	return d, nil, nil
+}
+
+func (d *DBCluster) insert(seq int64, at time.Time) {
+	if d.rows == nil {
+		d.rows = map[int64]time.Time{}
+	}
+	if _, ok := d.rows[seq]; !ok {
+		d.rows[seq] = at
+	}
+}
+
+// visible lists the rows in [from, to] visible at now, sorted.
+func (d *DBCluster) visible(from, to int64, now time.Time) []int64 {
+	var out []int64
+	for seq, at := range d.rows {
+		if seq >= from && seq <= to && !at.After(now) {
+			out = append(out, seq)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// snapshot is the rows visible at t, as a copy.
+func (d *DBCluster) snapshot(t time.Time) map[int64]time.Time {
+	if d.rows == nil {
+		return nil
+	}
+	out := map[int64]time.Time{}
+	for seq, at := range d.rows {
+		if !at.After(t) {
+			out[seq] = at
+		}
+	}
+	return out
+}
+
+func (d *DBCluster) status(now time.Time) string {
+	if d.Status == DBCreating && !now.Before(d.ready) {
+		d.Status = DBAvailable
+	}
+	return d.Status
+}
+
+func (d *DBCluster) hasAvailableInstance(now time.Time) bool {
+	for _, i := range d.instances {
+		if i.status(now) == DBAvailable {
+			return true
+		}
+	}
+	return false
+}
+
+func (i *DBInstance) status(now time.Time) string {
+	if i.Status == DBCreating && !now.Before(i.ready) {
+		i.Status = DBAvailable
+	}
+	return i.Status
 }
 
 func (c *Cloud) putCluster(d *DBCluster) {
@@ -91,6 +293,88 @@ func (c *Cloud) putCluster(d *DBCluster) {
 	}
 	c.clusters[d.Region][d.Identifier] = d
 }
+
+// clusterByARN finds a cluster of the region by its ARN.
+func (c *Cloud) clusterByARN(region, arn string) *DBCluster {
+	for _, d := range c.clusters[region] {
+		if d.ARN() == arn {
+			return d
+		}
+	}
+	return nil
+}
+
+// globalOf is the global cluster d is a member of, if any.
+func (c *Cloud) globalOf(d *DBCluster) *GlobalCluster {
+	for _, g := range c.globals {
+		if slices.ContainsFunc(g.Members, func(m DBCluster) bool { return m.ARN() == d.ARN() }) {
+			return g
+		}
+	}
+	return nil
+}
+
+func (c *Cloud) isWriter(g *GlobalCluster, d *DBCluster) bool {
+	return d != nil && g.Writer().ARN() == d.ARN()
+}
+
+// member is the region's cluster behind a member of g.
+func (c *Cloud) member(m DBCluster) *DBCluster { return c.clusters[m.Region][m.Identifier] }
+
+// advance completes a failover or switchover whose time has come.
+//
+// A failover (AllowDataLoss) promotes the target with what it had when the
+// failover began: "failing over can result in a loss of write transaction
+// data that wasn't replicated to the chosen secondary before the failover
+// event occurred"; the old primary, when it is back, and every other
+// secondary are then rebuilt from the new primary, so the unreplicated tail
+// is gone from the global database (AWS keeps a snapshot of the old
+// primary; the fake does not)
+// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-disaster-recovery.html).
+// A switchover first lets the target catch up with the primary, so it
+// loses nothing (same page).
+func (c *Cloud) advance(g *GlobalCluster, now time.Time) {
+	f := g.failover
+	if f == nil || now.Before(f.done) {
+		return
+	}
+	var from, to *DBCluster
+	for i, m := range g.Members {
+		p := c.member(m)
+		g.Members[i].Writer = m.ARN() == f.to
+		if p != nil {
+			p.Writer = g.Members[i].Writer
+		}
+		switch m.ARN() {
+		case f.from:
+			from = p
+		case f.to:
+			to = p
+		}
+	}
+	if to != nil {
+		if !f.dataLoss && from != nil {
+			to.rows = from.snapshot(now) // caught up before the switch
+		}
+		for _, m := range g.Members {
+			if p := c.member(m); p != nil && p != to {
+				p.rows = to.snapshot(now)
+			}
+		}
+	}
+	if f.dataLoss {
+		g.Failovers++
+	} else {
+		g.Switchovers++
+	}
+	g.failover, g.Status = nil, GlobalAvailable
+}
+
+// dbIdentifier is RDS's rule for DB cluster and instance identifiers: 1 to
+// 63 letters, digits or hyphens, a letter first, no two hyphens in a row,
+// no hyphen last
+// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html).
+var dbIdentifier = regexp.MustCompile(`^[A-Za-z]([A-Za-z0-9]|-[A-Za-z0-9]){0,62}$`)
 
 type rdsFailoverState struct {
 	Status            string `xml:"Status"`
@@ -117,43 +401,111 @@ type rdsGlobalCluster struct {
 
 type describeGlobalClustersResult struct {
 	GlobalClusters []rdsGlobalCluster `xml:"GlobalClusters>GlobalClusterMember"`
+	Marker         string             `xml:"Marker,omitempty"`
 }
 
 type globalClusterResult struct {
 	GlobalCluster rdsGlobalCluster `xml:"GlobalCluster"`
 }
 
+type rdsClusterMember struct {
+	DBInstanceIdentifier string `xml:"DBInstanceIdentifier"`
+	IsClusterWriter      bool   `xml:"IsClusterWriter"`
+}
+
 type rdsCluster struct {
-	DBClusterIdentifier string `xml:"DBClusterIdentifier"`
-	DBClusterArn        string `xml:"DBClusterArn"`
-	Status              string `xml:"Status"`
-	Engine              string `xml:"Engine"`
-	Endpoint            string `xml:"Endpoint"`
-	DeletionProtection  bool   `xml:"DeletionProtection"`
+	DBClusterIdentifier string             `xml:"DBClusterIdentifier"`
+	DBClusterArn        string             `xml:"DBClusterArn"`
+	Status              string             `xml:"Status"`
+	Engine              string             `xml:"Engine"`
+	Endpoint            string             `xml:"Endpoint"`
+	DeletionProtection  bool               `xml:"DeletionProtection"`
+	HttpEndpointEnabled bool               `xml:"HttpEndpointEnabled"`
+	Members             []rdsClusterMember `xml:"DBClusterMembers>DBClusterMember"`
 }
 
 type describeClustersResult struct {
 	Clusters []rdsCluster `xml:"DBClusters>DBCluster"`
+	Marker   string       `xml:"Marker,omitempty"`
 }
 
 type clusterResult struct {
 	Cluster rdsCluster `xml:"DBCluster"`
 }
 
+type rdsInstance struct {
+	DBInstanceIdentifier string `xml:"DBInstanceIdentifier"`
+	DBInstanceArn        string `xml:"DBInstanceArn"`
+	DBInstanceClass      string `xml:"DBInstanceClass"`
+	Engine               string `xml:"Engine"`
+	DBInstanceStatus     string `xml:"DBInstanceStatus"`
+	DBClusterIdentifier  string `xml:"DBClusterIdentifier"`
+}
+
+type describeInstancesResult struct {
+	Instances []rdsInstance `xml:"DBInstances>DBInstance"`
+	Marker    string        `xml:"Marker,omitempty"`
+}
+
+type instanceResult struct {
+	Instance rdsInstance `xml:"DBInstance"`
+}
+
+type httpEndpointResult struct {
+	ResourceArn         string `xml:"ResourceArn"`
+	HttpEndpointEnabled bool   `xml:"HttpEndpointEnabled"`
+}
+
+// maxRecords reads a describe call's MaxRecords: 20 to 100, 100 when unset
+// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBClusters.html).
+func maxRecords(q query) (int, *apiError) {
+	if !q.has("MaxRecords") {
+		return 100, nil
+	}
+	n, err := strconv.Atoi(q.get("MaxRecords"))
+	if err != nil || n < 20 || n > 100 {
+		return 0, errorf(http.StatusBadRequest, "InvalidParameterValue", "Invalid value %s for MaxRecords. Must be between 20 and 100.", q.get("MaxRecords"))
+	}
+	return n, nil
+}
+
+// page cuts a describe call's answer at Marker and MaxRecords.
+func (c *Cloud) page(q query, n int, fp string) (from, to int, marker string, err *apiError) {
+	size, err := maxRecords(q)
+	if err != nil {
+		return 0, 0, "", err
+	}
+	from, ok := pageFrom(q.get("Marker"), fp, n)
+	if !ok {
+		return 0, 0, "", errorf(http.StatusBadRequest, "InvalidParameterValue", "The marker %q is not valid for this request.", q.get("Marker"))
+	}
+	to, marker = cut(n, from, c.pageSize(size, 100), fp)
+	return from, to, marker, nil
+}
+
 func (c *Cloud) rds(region, action string, q query) (any, *apiError) {
+	now := c.now()
+	c.settleRestores(now)
 	switch action {
 	case "DescribeGlobalClusters":
-		var out describeGlobalClustersResult
 		id := q.get("GlobalClusterIdentifier")
 		if id != "" && c.globals[id] == nil {
 			return nil, errorf(http.StatusNotFound, "GlobalClusterNotFoundFault", "Global cluster %s not found.", id)
 		}
+		var ids []string
 		for _, k := range sortedKeys(c.globals) {
-			if id != "" && k != id {
-				continue
+			if id == "" || k == id {
+				ids = append(ids, k)
 			}
+		}
+		from, to, marker, err := c.page(q, len(ids), fingerprint("DescribeGlobalClusters", id))
+		if err != nil {
+			return nil, err
+		}
+		out := describeGlobalClustersResult{Marker: marker}
+		for _, k := range ids[from:to] {
 			g := c.globals[k]
-			c.advance(g)
+			c.advance(g, now)
 			out.GlobalClusters = append(out.GlobalClusters, g.document())
 		}
 		return out, nil
@@ -166,6 +518,7 @@ func (c *Cloud) rds(region, action string, q query) (any, *apiError) {
 		if g == nil {
 			return nil, errorf(http.StatusNotFound, "GlobalClusterNotFoundFault", "Global cluster %s not found.", id)
 		}
+		c.advance(g, now)
 		dataLoss := q.get("AllowDataLoss") == "true"
 		switchover := action == "SwitchoverGlobalCluster" || q.get("Switchover") == "true"
 		if action == "FailoverGlobalCluster" && dataLoss == switchover {
@@ -181,28 +534,35 @@ func (c *Cloud) rds(region, action string, q query) (any, *apiError) {
 		if g.Members[to].Writer {
 			return nil, errorf(http.StatusBadRequest, "InvalidDBClusterStateFault", "DBCluster %s is already the primary cluster of global cluster %s.", target, id)
 		}
-		g.Status = GlobalFailingOver
+		// from now no member takes writes until the new writer does
+		t := c.timings()
+		g.Status, g.failover = GlobalFailingOver, &failoverState{from: g.Writer().ARN(), to: target, dataLoss: true, done: now.Add(t.GlobalFailover)}
 		if switchover {
-			g.Status = GlobalSwitchingOver
+			g.Status, g.failover.dataLoss, g.failover.done = GlobalSwitchingOver, false, now.Add(t.GlobalSwitchover)
+		} else if p := c.member(g.Members[to]); p != nil {
+			// the target keeps what had reached it: what was still in
+			// flight from the lost primary never arrives
+			p.rows = p.snapshot(now)
 		}
-		g.failover, g.ticks = &failoverState{from: g.Writer().ARN(), to: target, dataLoss: !switchover}, 0
 		return globalClusterResult{GlobalCluster: g.document()}, nil
 	case "DescribeDBClusters":
 		id := q.get("DBClusterIdentifier")
-		var out describeClustersResult
-		for _, d := range c.clusters[region] {
-			if id != "" && d.Identifier != id {
-				continue
+		var all []*DBCluster
+		for _, k := range sortedKeys(c.clusters[region]) {
+			if id == "" || k == id {
+				all = append(all, c.clusters[region][k])
 			}
-			if d.Status == "creating" {
-				if d.ticks++; d.ticks >= c.ticks() {
-					d.Status = GlobalAvailable
-				}
-			}
-			out.Clusters = append(out.Clusters, d.document())
 		}
-		if id != "" && len(out.Clusters) == 0 {
+		if id != "" && len(all) == 0 {
 			return nil, errorf(http.StatusNotFound, "DBClusterNotFoundFault", "DBCluster %s not found.", id)
+		}
+		from, to, marker, err := c.page(q, len(all), fingerprint("DescribeDBClusters", region, id))
+		if err != nil {
+			return nil, err
+		}
+		out := describeClustersResult{Marker: marker}
+		for _, d := range all[from:to] {
+			out.Clusters = append(out.Clusters, c.clusterDocument(d, now))
 		}
 		return out, nil
 	case "DeleteDBCluster":
@@ -220,57 +580,154 @@ func (c *Cloud) rds(region, action string, q query) (any, *apiError) {
 		if q.get("SkipFinalSnapshot") != "true" && q.get("FinalDBSnapshotIdentifier") == "" {
 			return nil, errorf(http.StatusBadRequest, "InvalidParameterCombination", "FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.")
 		}
-		for _, g := range c.globals {
-			if slices.ContainsFunc(g.Members, func(m DBCluster) bool { return m.ARN() == d.ARN() }) {
-				return nil, errorf(http.StatusBadRequest, "InvalidDBClusterStateFault", "Cluster %s is a member of global cluster %s; remove it first.", id, g.Identifier)
+		if g := c.globalOf(d); g != nil {
+			return nil, errorf(http.StatusBadRequest, "InvalidDBClusterStateFault", "Cluster %s is a member of global cluster %s; remove it first.", id, g.Identifier)
+		}
+		// a cluster's instances go first: "Before deleting a DB cluster,
+		// you must delete its DB instances"; a deleting one no longer holds it
+		// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_DeleteCluster.html)
+		for _, i := range d.instances {
+			if i.status(now) != DBDeleting {
+				return nil, errorf(http.StatusBadRequest, "InvalidDBClusterStateFault", "Cluster cannot be deleted, it still contains DB instances in non-deleting state.")
 			}
 		}
 		delete(c.clusters[region], id)
-		doc := d.document()
-		doc.Status = "deleting"
+		doc := c.clusterDocument(d, now)
+		doc.Status = DBDeleting
 		return clusterResult{Cluster: doc}, nil
+	case "CreateDBInstance":
+		return c.createDBInstance(region, q, now)
+	case "DescribeDBInstances":
+		id := q.get("DBInstanceIdentifier")
+		var all []*DBInstance
+		for _, k := range sortedKeys(c.clusters[region]) {
+			for _, name := range sortedKeys(c.clusters[region][k].instances) {
+				if id == "" || name == id {
+					all = append(all, c.clusters[region][k].instances[name])
+				}
+			}
+		}
+		if id != "" && len(all) == 0 {
+			return nil, errorf(http.StatusNotFound, "DBInstanceNotFound", "DBInstance %s not found.", id)
+		}
+		from, to, marker, err := c.page(q, len(all), fingerprint("DescribeDBInstances", region, id))
+		if err != nil {
+			return nil, err
+		}
+		out := describeInstancesResult{Marker: marker}
+		for _, i := range all[from:to] {
+			out.Instances = append(out.Instances, i.document(now))
+		}
+		return out, nil
+	case "DeleteDBInstance":
+		if err := q.require("DBInstanceIdentifier"); err != nil {
+			return nil, err
+		}
+		id := q.get("DBInstanceIdentifier")
+		for _, d := range c.clusters[region] {
+			if i := d.instances[id]; i != nil {
+				// an Aurora instance has no final snapshot of its own: the
+				// cluster's storage holds the data
+				// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBInstance.html);
+				// the fake lists it, deleting, until its cluster goes
+				i.Status = DBDeleting
+				return instanceResult{Instance: i.document(now)}, nil
+			}
+		}
+		return nil, errorf(http.StatusNotFound, "DBInstanceNotFound", "DBInstance %s not found.", id)
+	case "EnableHttpEndpoint":
+		// the RDS Data API for Aurora PostgreSQL provisioned and Serverless
+		// v2 clusters, off by default
+		// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_EnableHttpEndpoint.html)
+		if err := q.require("ResourceArn"); err != nil {
+			return nil, err
+		}
+		arn := q.get("ResourceArn")
+		d := c.clusterByARN(region, arn)
+		if d == nil {
+			return nil, errorf(http.StatusNotFound, "ResourceNotFoundFault", "The specified resource ID %s was not found.", arn)
+		}
+		if d.status(now) != DBAvailable {
+			return nil, errorf(http.StatusBadRequest, "InvalidResourceStateFault", "The operation can't be performed because another operation is in progress: cluster %s is %s.", d.Identifier, d.Status)
+		}
+		d.HTTPEndpoint = true
+		return httpEndpointResult{ResourceArn: arn, HttpEndpointEnabled: true}, nil
 	}
 	return nil, errorf(http.StatusBadRequest, "InvalidAction", "The action %s is not valid for this web service.", action)
 }
 
-// advance moves a failover or switchover one step: pending, then done.
-func (c *Cloud) advance(g *GlobalCluster) {
-	if g.failover == nil {
-		return
+// createDBInstance adds an instance to a cluster of the region. A
+// restored Aurora cluster has none until one is created: "You can create
+// DB instances only after the [restore] has completed and the DB cluster
+// is available"
+// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_RestoreDBClusterFromSnapshot.html;
+// https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-aur.html).
+// The instance's engine is its cluster's, and an Aurora instance names its
+// class (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html).
+func (c *Cloud) createDBInstance(region string, q query, now time.Time) (any, *apiError) {
+	if err := q.require("DBInstanceIdentifier", "DBInstanceClass", "Engine"); err != nil {
+		return nil, err
 	}
-	if g.ticks++; g.ticks < c.ticks()+1 {
-		return
+	id, class, engine, cluster := q.get("DBInstanceIdentifier"), q.get("DBInstanceClass"), q.get("Engine"), q.get("DBClusterIdentifier")
+	if !dbIdentifier.MatchString(id) {
+		return nil, errorf(http.StatusBadRequest, "InvalidParameterValue", "The parameter DBInstanceIdentifier is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.")
 	}
-	for i := range g.Members {
-		g.Members[i].Writer = g.Members[i].ARN() == g.failover.to
+	if !strings.HasPrefix(class, "db.") {
+		return nil, errorf(http.StatusBadRequest, "InvalidParameterValue", "Invalid DB Instance class: %s", class)
 	}
-	if g.failover.dataLoss {
-		g.Failovers++
-	} else {
-		g.Switchovers++
+	for _, d := range c.clusters[region] {
+		if d.instances[id] != nil {
+			return nil, errorf(http.StatusBadRequest, "DBInstanceAlreadyExists", "DB instance already exists")
+		}
 	}
-	g.failover, g.Status = nil, GlobalAvailable
+	if strings.HasPrefix(engine, "aurora") && cluster == "" {
+		return nil, errorf(http.StatusBadRequest, "InvalidParameterCombination", "An Aurora DB instance needs DBClusterIdentifier.")
+	}
+	d := c.clusters[region][cluster]
+	if d == nil {
+		return nil, errorf(http.StatusNotFound, "DBClusterNotFoundFault", "DBCluster %s not found.", cluster)
+	}
+	if engine != d.Engine {
+		return nil, errorf(http.StatusBadRequest, "InvalidParameterCombination", "The engine %s of the DB instance does not match the engine %s of DB cluster %s.", engine, d.Engine, cluster)
+	}
+	if st := d.status(now); st != DBAvailable {
+		return nil, errorf(http.StatusBadRequest, "InvalidDBClusterStateFault", "The requested operation can't be performed while cluster %s is %s.", cluster, st)
+	}
+	if d.instances == nil {
+		d.instances = map[string]*DBInstance{}
+	}
+	i := &DBInstance{Identifier: id, Cluster: cluster, Region: region, Class: class, Engine: engine, Status: DBCreating, ready: now.Add(c.timings().InstanceCreate)}
+	d.instances[id] = i
+	return instanceResult{Instance: i.document(now)}, nil
 }
 
 func (g *GlobalCluster) document() rdsGlobalCluster {
 	d := rdsGlobalCluster{
-		GlobalClusterIdentifier: g.Identifier, Status: g.Status, Engine: "aurora-postgresql", EngineVersion: "16.4",
+		GlobalClusterIdentifier: g.Identifier, Status: g.Status, Engine: auroraPostgres, EngineVersion: "16.4",
 		GlobalClusterArn: fmt.Sprintf("arn:aws:rds::%s:global-cluster:%s", Account, g.Identifier),
 	}
 	for _, m := range g.Members {
 		d.Members = append(d.Members, rdsGlobalMember{DBClusterArn: m.ARN(), IsWriter: m.Writer})
 	}
 	if f := g.failover; f != nil {
-		status := "pending"
-		if g.ticks > 0 {
-			status = "failing-over"
-		}
-		d.FailoverState = &rdsFailoverState{Status: status, FromDbClusterArn: f.from, ToDbClusterArn: f.to, IsDataLossAllowed: f.dataLoss}
+		// FailoverState.Status: failing-over or switching-over while it runs
+		// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_FailoverState.html)
+		d.FailoverState = &rdsFailoverState{Status: g.Status, FromDbClusterArn: f.from, ToDbClusterArn: f.to, IsDataLossAllowed: f.dataLoss}
 	}
 	return d
 }
 
-func (d *DBCluster) document() rdsCluster {
-	return rdsCluster{DBClusterIdentifier: d.Identifier, DBClusterArn: d.ARN(), Status: d.Status, Engine: "aurora-postgresql",
-		Endpoint: fmt.Sprintf("%s.cluster-fake.%s.rds.amazonaws.com", d.Identifier, d.Region), DeletionProtection: d.DeletionProtection}
+func (c *Cloud) clusterDocument(d *DBCluster, now time.Time) rdsCluster {
+	doc := rdsCluster{DBClusterIdentifier: d.Identifier, DBClusterArn: d.ARN(), Status: d.status(now), Engine: d.Engine,
+		Endpoint: fmt.Sprintf("%s.cluster-fake.%s.rds.amazonaws.com", d.Identifier, d.Region), DeletionProtection: d.DeletionProtection,
+		HttpEndpointEnabled: d.HTTPEndpoint}
+	for _, name := range sortedKeys(d.instances) {
+		doc.Members = append(doc.Members, rdsClusterMember{DBInstanceIdentifier: name, IsClusterWriter: len(doc.Members) == 0})
+	}
+	return doc
+}
+
+func (i *DBInstance) document(now time.Time) rdsInstance {
+	return rdsInstance{DBInstanceIdentifier: i.Identifier, DBInstanceArn: i.ARN(), DBInstanceClass: i.Class, Engine: i.Engine,
+		DBInstanceStatus: i.status(now), DBClusterIdentifier: i.Cluster}
 }

@@ -6,19 +6,51 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/clock"
 )
 
 // HealthCheck is a Route 53 health check of the fake.
 type HealthCheck struct {
 	ID, Type, FQDN, ResourcePath string
 	Port                         int
-	Inverted                     bool
-	Version                      int64
-	Tags                         map[string]string
+	// RequestInterval is the seconds between one checker's requests, 10 or
+	// 30 (default 30); FailureThreshold is how many consecutive checks must
+	// fail, or pass, for a checker to change its mind, 1 to 10 (default 3)
+	// (https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html).
+	RequestInterval, FailureThreshold int
+	// Inverted swaps healthy and unhealthy for routing; Disabled makes
+	// Route 53 consider the check healthy whatever its checkers see.
+	Inverted, Disabled bool
+	Version            int64
+	Tags               map[string]string
+
+	checkers []checker
+	probing  bool
+}
+
+// checker is one of Route 53's health checkers' view of a check: it
+// requests the endpoint every RequestInterval at its own moments (the
+// checkers "don't coordinate with one another"), and changes its verdict
+// only after FailureThreshold consecutive results that disagree with it
+// (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html).
+// The fake spreads its checkers' moments evenly over an interval, so once
+// an endpoint fails each checker turns within (FailureThreshold-1) to
+// FailureThreshold intervals, and the check (healthy while more than 18%
+// of its checkers say so) turns in that span too: with 10 s and 3, between
+// 20 and 30 s after the endpoint does, and back the same way.
+type checker struct {
+	region  string
+	healthy bool      // its verdict
+	streak  int       // consecutive results against the verdict
+	next    time.Time // its next request
+	last    bool      // what its latest request saw
+	lastAt  time.Time
 }
 
 // Record is one record set of a failover or latency routing policy: the
@@ -30,13 +62,21 @@ type Record struct {
 	Values              []string
 }
 
-// checkerRegions are where Route 53's health checkers report from.
-var checkerRegions = []string{"us-east-1", "us-west-2", "eu-west-1"}
+// checkerRegions are where Route 53's health checkers check from when a
+// check names no regions: every region HealthCheckRegion lists
+// (https://docs.aws.amazon.com/Route53/latest/APIReference/API_HealthCheckConfig.html).
+// The fake runs one checker in each.
+var checkerRegions = []string{"us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "sa-east-1"}
 
-// AddHealthCheck creates a health check and returns its ID.
+// healthyShare is the share of checkers that must see an endpoint healthy,
+// strictly more than which Route 53 considers it healthy: 18%
+// (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html).
+const healthyShare = 0.18
+
+// AddHealthCheck creates a health check and returns its ID. Its checkers
+// start from what they see of the endpoint now, as if it had been so for
+// long; from then on they check it on their own, every RequestInterval.
 func (c *Cloud) AddHealthCheck(h HealthCheck) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if h.ID == "" {
 		h.ID = newUUID()
 	}
@@ -46,7 +86,30 @@ func (c *Cloud) AddHealthCheck(h HealthCheck) string {
 	if h.Tags == nil {
 		h.Tags = map[string]string{}
 	}
+	if h.RequestInterval == 0 {
+		h.RequestInterval = 30
+	}
+	if h.FailureThreshold == 0 {
+		h.FailureThreshold = 3
+	}
+	if h.RequestInterval != 10 && h.RequestInterval != 30 || h.FailureThreshold < 1 || h.FailureThreshold > 10 {
+		panic(fmt.Sprintf("awsfake: health check %s: RequestInterval must be 10 or 30 and FailureThreshold 1 to 10, as Route 53 allows", h.ID))
+	}
+	c.mu.Lock()
+	check := c.checker()
+	c.mu.Unlock()
+	up := check(h) // without the lock: the endpoint may be a test's server that asks the fake something
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	interval := time.Duration(h.RequestInterval) * time.Second
+	for k, r := range checkerRegions {
+		// spread over an interval: checkers in different places do not coordinate
+		h.checkers = append(h.checkers, checker{region: r, healthy: up, last: up, lastAt: now,
+			next: now.Add(interval * time.Duration(k+1) / time.Duration(len(checkerRegions)))})
+	}
 	c.checks[h.ID] = &h
+	c.startCheckers()
 	return h.ID
 }
 
@@ -58,7 +121,25 @@ func (c *Cloud) HealthCheck(id string) (HealthCheck, bool) {
 	if !ok {
 		return HealthCheck{}, false
 	}
-	return *h, true
+	out := *h
+	out.checkers = slices.Clone(h.checkers)
+	return out, true
+}
+
+// Healthy is the check's status as Route 53 has determined it from its
+// checkers (more than 18% of them see the endpoint healthy), before any
+// inversion.
+func (h HealthCheck) Healthy() bool {
+	if h.Disabled {
+		return true
+	}
+	n := 0
+	for _, k := range h.checkers {
+		if k.healthy {
+			n++
+		}
+	}
+	return float64(n) > healthyShare*float64(len(h.checkers))
 }
 
 // AddRecord adds a record set.
@@ -68,24 +149,30 @@ func (c *Cloud) AddRecord(r Record) {
 	c.records = append(c.records, &r)
 }
 
-// healthy is a check's status as routing sees it: the checker's result, inverted when asked.
-func (c *Cloud) healthy(h *HealthCheck) bool {
-	check := c.Checker
-	if check == nil {
-		check = httpCheck
+func (c *Cloud) checker() func(HealthCheck) bool {
+	if c.Checker != nil {
+		return c.Checker
 	}
-	return check(*h) != h.Inverted
+	return httpCheck
 }
 
-// httpCheck is a Route 53 checker: a GET of the path within 2 s; a 2xx or
-// 3xx answer is healthy.
+// routable is a check's status as routing sees it: its status, inverted
+// when asked. An inversion takes effect at once; what the checkers see
+// takes the time they take.
+func routable(h *HealthCheck) bool { return h.Healthy() != h.Inverted }
+
+// httpCheck is a Route 53 checker's request: a TCP connection within 4 s,
+// then a 2xx or 3xx answer within 2 s; HTTPS certificates are not checked
+// (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html).
 func httpCheck(h HealthCheck) bool {
 	scheme := "http"
 	if strings.HasPrefix(h.Type, "HTTPS") {
 		scheme = "https"
 	}
-	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
-		DisableKeepAlives: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // Route 53 does not validate certificates
+	client := &http.Client{Timeout: 6 * time.Second, Transport: &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 4 * time.Second}).DialContext,
+		ResponseHeaderTimeout: 2 * time.Second,
+		DisableKeepAlives:     true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // Route 53 does not validate certificates
 	}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Get(fmt.Sprintf("%s://%s%s", scheme, net.JoinHostPort(h.FQDN, strconv.Itoa(h.Port)), h.ResourcePath))
 	if err != nil {
@@ -95,38 +182,105 @@ func httpCheck(h HealthCheck) bool {
 	return resp.StatusCode < 400
 }
 
+// startCheckers starts, once, the loop of the fake's health checkers: each
+// round requests every check's endpoint (one request at a time per check)
+// and gives what it saw to the checkers whose turn came since the last
+// round. A round lasts the shortest spacing between two checkers' turns on
+// the fake's clock, and at least 5 ms and at most 1 s of wall time. It
+// runs until Close.
+func (c *Cloud) startCheckers() {
+	if c.checkersOn {
+		return
+	}
+	c.checkersOn = true
+	go func() {
+		defer close(c.stopped)
+		for c.background.Err() == nil {
+			c.mu.Lock()
+			clk, check := c.clock(), c.checker()
+			spacing := 30 * time.Second
+			var due []HealthCheck
+			for _, id := range sortedKeys(c.checks) {
+				h := c.checks[id]
+				spacing = min(spacing, time.Duration(h.RequestInterval)*time.Second/time.Duration(len(checkerRegions)))
+				if !h.probing && !h.Disabled {
+					h.probing = true
+					due = append(due, *h)
+				}
+			}
+			c.mu.Unlock()
+			for _, h := range due {
+				go func() {
+					up := check(h)
+					c.mu.Lock()
+					defer c.mu.Unlock()
+					if live := c.checks[h.ID]; live != nil {
+						live.probing = false
+						live.observe(up, c.now())
+					}
+				}()
+			}
+			began := time.Now()
+			_ = clk.Sleep(c.background, spacing)
+			if rest := 5*time.Millisecond - time.Since(began); rest > 0 {
+				_ = clock.Real.Sleep(c.background, rest)
+			}
+		}
+	}()
+}
+
+// observe gives what a request saw of the endpoint to every checker whose
+// turn came by now (each turn since the last sees it: the fake knows the
+// endpoint only at its requests).
+func (h *HealthCheck) observe(up bool, now time.Time) {
+	interval := time.Duration(h.RequestInterval) * time.Second
+	for k := range h.checkers {
+		ck := &h.checkers[k]
+		if ck.next.After(now) {
+			continue
+		}
+		turns := int(now.Sub(ck.next)/interval) + 1
+		ck.next = ck.next.Add(time.Duration(turns) * interval)
+		for range min(turns, h.FailureThreshold) { // more would change nothing
+			ck.last, ck.lastAt = up, now
+			if up == ck.healthy {
+				ck.streak = 0
+				continue
+			}
+			if ck.streak++; ck.streak >= h.FailureThreshold {
+				ck.healthy, ck.streak = up, 0
+			}
+		}
+	}
+}
+
 // Answer is what Route 53's resolvers answer for a name, as its routing
-// policies decide: for failover records the primary while its check is
-// healthy, else the secondary; for latency records the first healthy one
-// in the order added (the fake's client is nearest to it). When every
-// record is unhealthy Route 53 answers as if all were healthy.
+// policies decide from the checks' status: for failover records the
+// primary while its check is healthy, else the secondary; for latency
+// records the first healthy one in the order added (the fake's client is
+// nearest to it). When every record is unhealthy Route 53 answers as if
+// all were healthy
+// (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-complex-configs.html).
 func (c *Cloud) Answer(name string) []string {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	var sets []*Record
 	for _, r := range c.records {
 		if strings.TrimSuffix(r.Name, ".") == strings.TrimSuffix(name, ".") {
 			sets = append(sets, r)
 		}
 	}
-	checks := map[string]*HealthCheck{}
-	for _, r := range sets {
-		if h := c.checks[r.HealthCheckID]; h != nil {
-			hc := *h
-			checks[r.HealthCheckID] = &hc
-		}
-	}
-	c.mu.Unlock()
 	if len(sets) == 0 {
 		return nil
 	}
 	sort.SliceStable(sets, func(i, j int) bool { return sets[i].Failover == "PRIMARY" && sets[j].Failover != "PRIMARY" })
 	for _, r := range sets {
-		h := checks[r.HealthCheckID]
-		if h == nil || c.healthy(h) {
-			return r.Values
+		h := c.checks[r.HealthCheckID]
+		if h == nil || routable(h) {
+			return slices.Clone(r.Values)
 		}
 	}
-	return sets[0].Values
+	return slices.Clone(sets[0].Values)
 }
 
 type r53HealthCheckConfig struct {
@@ -194,6 +348,7 @@ type r53UpdateRequest struct {
 	Disabled           *bool  `xml:"Disabled"`
 	ResourcePath       *string
 	Port               *int
+	FailureThreshold   *int
 }
 
 type r53ListTagsRequest struct {
@@ -203,21 +358,30 @@ type r53ListTagsRequest struct {
 func (c *Cloud) route53(action string, r *http.Request, body []byte) (any, *apiError) {
 	switch action {
 	case "ListHealthChecks":
+		// pages of maxitems (default 100; more than 1000 gets 1000), from
+		// marker, the ID of the first check of the page; NextMarker names
+		// the next page's first
+		// (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHealthChecks.html)
 		maxItems := 100
 		if v := r.URL.Query().Get("maxitems"); v != "" {
-			maxItems, _ = strconv.Atoi(v)
-			if maxItems < 1 || maxItems > 1000 {
-				return nil, errorf(http.StatusBadRequest, "InvalidInput", "maxitems must be between 1 and 1000")
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return nil, errorf(http.StatusBadRequest, "InvalidInput", "Invalid value for parameter maxitems: %q", v)
 			}
+			maxItems = min(n, 1000)
 		}
+		size := c.pageSize(maxItems, maxItems)
 		ids := sortedKeys(c.checks)
 		marker := r.URL.Query().Get("marker")
-		out := r53ListHealthChecks{Marker: marker, MaxItems: maxItems}
-		for _, id := range ids {
-			if marker != "" && id < marker {
-				continue
+		from := 0
+		if marker != "" {
+			if from = slices.Index(ids, marker); from < 0 {
+				return nil, errorf(http.StatusBadRequest, "InvalidInput", "The marker %s is not the ID of a health check.", marker)
 			}
-			if len(out.Checks) == maxItems {
+		}
+		out := r53ListHealthChecks{Marker: marker, MaxItems: maxItems, Checks: []r53HealthCheck{}}
+		for _, id := range ids[from:] {
+			if len(out.Checks) == size {
 				out.IsTruncated, out.NextMarker = true, id
 				break
 			}
@@ -228,6 +392,9 @@ func (c *Cloud) route53(action string, r *http.Request, body []byte) (any, *apiE
 		var req r53ListTagsRequest
 		if err := xml.Unmarshal(body, &req); err != nil {
 			return nil, errorf(http.StatusBadRequest, "InvalidInput", "%v", err)
+		}
+		if rt := strings.TrimPrefix(r.URL.Path, "/2013-04-01/tags/"); rt != "healthcheck" {
+			return nil, errorf(http.StatusBadRequest, "InvalidInput", "The fake tags health checks only, not %s.", rt)
 		}
 		if len(req.ResourceIDs) == 0 || len(req.ResourceIDs) > 10 {
 			return nil, errorf(http.StatusBadRequest, "InvalidInput", "1 to 10 ResourceIds are allowed, not %d", len(req.ResourceIDs))
@@ -246,30 +413,22 @@ func (c *Cloud) route53(action string, r *http.Request, body []byte) (any, *apiE
 		}
 		return out, nil
 	case "GetHealthCheckStatus":
+		// each checker's latest observation of the endpoint (what it saw,
+		// not its verdict); inversion applies to routing only
+		// (https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetHealthCheckStatus.html)
 		id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/2013-04-01/healthcheck/"), "/status")
 		h := c.checks[id]
 		if h == nil {
 			return nil, errorf(http.StatusNotFound, "NoSuchHealthCheck", "A health check with id %s does not exist.", id)
 		}
-		check := c.Checker
-		if check == nil {
-			check = httpCheck
-		}
-		// the checkers report what they saw of the endpoint; inversion
-		// applies to routing. They probe without the fake's lock: the
-		// endpoint may be a test's server that asks the fake something.
-		hc := *h
-		c.mu.Unlock()
-		up := check(hc)
-		c.mu.Lock()
-		status := "Success: HTTP Status Code 200, OK"
-		if !up {
-			status = "Failure: Connection timed out. The endpoint or the internet connection is down, or requests are being blocked by your firewall."
-		}
 		out := r53Status{}
-		for i, region := range checkerRegions {
-			out.Observations = append(out.Observations, r53Observation{Region: region, IPAddress: fmt.Sprintf("15.177.%d.%d", i, 10+i),
-				StatusReport: r53StatusReport{Status: status, CheckedTime: queryTime(time.Now())}})
+		for i, k := range h.checkers {
+			status := "Success: HTTP Status Code 200, OK"
+			if !k.last {
+				status = "Failure: Connection timed out. The endpoint or the internet connection is down, or requests are being blocked by your firewall."
+			}
+			out.Observations = append(out.Observations, r53Observation{Region: k.region, IPAddress: fmt.Sprintf("15.177.%d.%d", i, 10+i),
+				StatusReport: r53StatusReport{Status: status, CheckedTime: queryTime(k.lastAt)}})
 		}
 		return out, nil
 	case "UpdateHealthCheck":
@@ -285,14 +444,26 @@ func (c *Cloud) route53(action string, r *http.Request, body []byte) (any, *apiE
 		if req.HealthCheckVersion != nil && *req.HealthCheckVersion != h.Version {
 			return nil, errorf(http.StatusConflict, "HealthCheckVersionMismatch", "The value of HealthCheckVersion in the request doesn't match the value of HealthCheckVersion in the health check (%d).", h.Version)
 		}
+		if req.FailureThreshold != nil && (*req.FailureThreshold < 1 || *req.FailureThreshold > 10) {
+			return nil, errorf(http.StatusBadRequest, "InvalidInput", "FailureThreshold must be between 1 and 10, not %d", *req.FailureThreshold)
+		}
+		if req.Port != nil && (*req.Port < 1 || *req.Port > 65535) {
+			return nil, errorf(http.StatusBadRequest, "InvalidInput", "Port must be between 1 and 65535, not %d", *req.Port)
+		}
 		if req.Inverted != nil {
 			h.Inverted = *req.Inverted
+		}
+		if req.Disabled != nil {
+			h.Disabled = *req.Disabled
 		}
 		if req.ResourcePath != nil {
 			h.ResourcePath = *req.ResourcePath
 		}
 		if req.Port != nil {
 			h.Port = *req.Port
+		}
+		if req.FailureThreshold != nil {
+			h.FailureThreshold = *req.FailureThreshold
 		}
 		h.Version++
 		return r53Update{HealthCheck: h.document()}, nil
@@ -302,6 +473,7 @@ func (c *Cloud) route53(action string, r *http.Request, body []byte) (any, *apiE
 
 func (h *HealthCheck) document() r53HealthCheck {
 	return r53HealthCheck{ID: h.ID, CallerReference: "bulwark-" + h.ID, HealthCheckVersion: h.Version, Config: r53HealthCheckConfig{
-		Type: h.Type, FullyQualifiedDomainName: h.FQDN, Port: h.Port, ResourcePath: h.ResourcePath, RequestInterval: 10, FailureThreshold: 3, Inverted: h.Inverted,
+		Type: h.Type, FullyQualifiedDomainName: h.FQDN, Port: h.Port, ResourcePath: h.ResourcePath, RequestInterval: h.RequestInterval,
+		FailureThreshold: h.FailureThreshold, Inverted: h.Inverted, Disabled: h.Disabled,
 	}}
 }

@@ -28,27 +28,43 @@ type CloudWatch interface {
 }
 
 // ReadP99 reads the p99 of a load balancer's target response time, in
-// seconds, over [from, to) (ok false without requests in it).
+// seconds, over [from, to) (ok false without requests in it): one period
+// that spans the whole window, from its start rounded down to the minute
+// (as CloudWatch rounds it), so that no part of the window is left out and
+// no second, partial period is read instead of it.
 func ReadP99(ctx context.Context, c CloudWatch, tg TargetGroup, from, to time.Time) (float64, bool, error) {
 	lbDim, _ := tg.Dimensions()
-	period := max(int32(to.Sub(from.Truncate(time.Minute)).Round(time.Minute).Seconds()), 60)
-	out, err := c.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
-		StartTime: aws.Time(from.Truncate(time.Minute)), EndTime: aws.Time(to),
+	start := from.Truncate(time.Minute)
+	minutes := (to.Sub(start) + time.Minute - 1) / time.Minute // rounded up: the period must be a multiple of 60 s
+	period := int32(max(minutes, 1) * 60)
+	in := &cloudwatch.GetMetricDataInput{
+		StartTime: aws.Time(start), EndTime: aws.Time(to), ScanBy: cwtypes.ScanByTimestampDescending,
 		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("p99"), MetricStat: &cwtypes.MetricStat{
 			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("TargetResponseTime"),
 				Dimensions: []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(lbDim)}}},
 			Period: aws.Int32(period), Stat: aws.String("p99"),
 		}}},
-	})
-	if err != nil {
-		return 0, false, fmt.Errorf("p99 of %s: %w", lbDim, err)
 	}
-	for _, r := range out.MetricDataResults {
-		if len(r.Values) > 0 {
-			return r.Values[0], true, nil
+	var values []float64
+	p := cloudwatch.NewGetMetricDataPaginator(c, in)
+	for page := 0; p.HasMorePages(); page++ {
+		if page == maxPages {
+			return 0, false, fmt.Errorf("p99 of %s: %w after %d pages", lbDim, ErrTooManyPages, page)
+		}
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, false, fmt.Errorf("p99 of %s: %w", lbDim, err)
+		}
+		for _, r := range out.MetricDataResults {
+			if aws.ToString(r.Id) == "p99" {
+				values = append(values, r.Values...)
+			}
 		}
 	}
-	return 0, false, nil
+	if len(values) == 0 {
+		return 0, false, nil
+	}
+	return values[0], true, nil // the one period, newest first
 }
 
 // Alarm is a CloudWatch alarm in ALARM.
@@ -83,7 +99,10 @@ func (c *Clients) FiringAlarms(ctx context.Context, region, prefix string) ([]Al
 		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm}}
 	var out []Alarm
 	p := cloudwatch.NewDescribeAlarmsPaginator(c.CloudWatch(region), in)
-	for page := 0; p.HasMorePages() && page < 100; page++ {
+	for page := 0; p.HasMorePages(); page++ {
+		if page == maxPages {
+			return nil, fmt.Errorf("describe alarms in %s: %w after %d pages", region, ErrTooManyPages, page)
+		}
 		res, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("describe alarms in %s: %w", region, err)
@@ -120,12 +139,15 @@ func (t TargetGroup) Dimensions() (loadBalancer, targetGroup string) {
 func TargetGroups(ctx context.Context, c ELB, scope Scope) ([]TargetGroup, error) {
 	var all []elbtypes.TargetGroup
 	p := elb.NewDescribeTargetGroupsPaginator(c, &elb.DescribeTargetGroupsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	for page := 0; p.HasMorePages(); page++ {
+		if page == maxPages {
+			return nil, fmt.Errorf("describe target groups: %w after %d pages", ErrTooManyPages, page)
+		}
+		res, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("describe target groups: %w", err)
 		}
-		all = append(all, page.TargetGroups...)
+		all = append(all, res.TargetGroups...)
 	}
 	var out []TargetGroup
 	for i := 0; i < len(all); i += 20 { // DescribeTags takes at most 20 ARNs
@@ -238,12 +260,15 @@ func ReadTrafficEvery(ctx context.Context, c CloudWatch, tg TargetGroup, from, t
 	}
 	var t Traffic
 	p := cloudwatch.NewGetMetricDataPaginator(c, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	for page := 0; p.HasMorePages(); page++ {
+		if page == maxPages {
+			return Traffic{}, fmt.Errorf("metrics of %s: %w after %d pages", tgDim, ErrTooManyPages, page)
+		}
+		res, err := p.NextPage(ctx)
 		if err != nil {
 			return Traffic{}, fmt.Errorf("metrics of %s: %w", tgDim, err)
 		}
-		for _, r := range page.MetricDataResults {
+		for _, r := range res.MetricDataResults {
 			var sum float64
 			for _, v := range r.Values {
 				sum += v

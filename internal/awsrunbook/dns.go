@@ -20,17 +20,16 @@ type HealthCheck struct {
 // HealthChecks finds the Route 53 health checks of a scope by their tags.
 func (c *Clients) HealthChecks(ctx context.Context, s Scope) ([]HealthCheck, error) {
 	var all []r53types.HealthCheck
-	in := &route53.ListHealthChecksInput{}
-	for {
-		page, err := c.Route53.ListHealthChecks(ctx, in)
+	p := route53.NewListHealthChecksPaginator(c.Route53, &route53.ListHealthChecksInput{})
+	for page := 0; p.HasMorePages(); page++ {
+		if page == maxPages {
+			return nil, fmt.Errorf("health checks of %s: %w after %d pages", s, ErrTooManyPages, page)
+		}
+		res, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("health checks of %s: %w", s, err)
 		}
-		all = append(all, page.HealthChecks...)
-		if !page.IsTruncated {
-			break
-		}
-		in.Marker = page.NextMarker
+		all = append(all, res.HealthChecks...)
 	}
 	var out []HealthCheck
 	for start := 0; start < len(all); start += 10 { // ListTagsForResources takes at most 10

@@ -38,9 +38,12 @@ var ErrNoTemplate = errors.New("no FIS experiment template")
 // carries every given tag (the stacks tag theirs with the environment,
 // region, service and bulwark:scenario).
 func (c *Clients) FindTemplate(ctx context.Context, region string, tags map[string]string) (string, error) {
-	var token *string
-	for page := 0; page < 100; page++ {
-		out, err := c.FIS(region).ListExperimentTemplates(ctx, &fis.ListExperimentTemplatesInput{NextToken: token})
+	p := fis.NewListExperimentTemplatesPaginator(c.FIS(region), &fis.ListExperimentTemplatesInput{})
+	for page := 0; p.HasMorePages(); page++ {
+		if page == maxPages {
+			return "", fmt.Errorf("list FIS experiment templates in %s: %w after %d pages", region, ErrTooManyPages, page)
+		}
+		out, err := p.NextPage(ctx)
 		if err != nil {
 			return "", fmt.Errorf("list FIS experiment templates in %s: %w", region, err)
 		}
@@ -52,9 +55,6 @@ func (c *Clients) FindTemplate(ctx context.Context, region string, tags map[stri
 			if match && t.Id != nil {
 				return *t.Id, nil
 			}
-		}
-		if token = out.NextToken; token == nil {
-			break
 		}
 	}
 	return "", fmt.Errorf("%w in %s tagged %v (bulwark up declares one per service)", ErrNoTemplate, region, tags)

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/fis"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+
+	"github.com/bulwark-dev/bulwark/internal/clock"
 )
 
 var (
@@ -78,16 +80,27 @@ type Clients struct {
 	ELB         func(region string) ELB
 	CloudWatch  func(region string) CloudWatch
 	Route53     Route53
-	// Poll is the delay between describe calls of a wait (default 5 s).
+	// Poll is the wall time between two describe calls of a wait (default
+	// 5 s): AWS's request rates are wall-clock rates.
 	Poll time.Duration
+	// Clock is the time a wait's limit is measured on (nil: the wall
+	// clock); a test shares a scaled clock with the fakes of AWS, so that
+	// AWS's minutes pass in milliseconds.
+	Clock clock.Clock
 }
 
-func (c *Clients) poll() time.Duration {
-	if c.Poll <= 0 {
-		return 5 * time.Second
-	}
-	return c.Poll
-}
+func (c *Clients) poll() time.Duration { return pollOr(c.Poll) }
+
+// Now is the time on the clients' clock.
+func (c *Clients) Now() time.Time { return clock.OrReal(c.Clock).Now() }
+
+// maxPages bounds how many pages of one list the steps read: far more
+// than any account holds (100,000 groups at 100 a page), so that a service
+// that never ends its pages cannot keep a step reading forever.
+const maxPages = 1000
+
+// ErrTooManyPages is wrapped when a list has not ended after maxPages pages.
+var ErrTooManyPages = errors.New("list did not end")
 
 // ClientOptions configure NewClients.
 type ClientOptions struct {
@@ -173,21 +186,36 @@ func (s Scope) matches(have map[string]string) bool {
 	return true
 }
 
-// wait polls cond every Poll until it returns true, an error, or limit passes.
+// wait polls cond until it returns true, an error, or limit passes on the
+// clients' clock, Poll of wall time apart; it polls at most limit/Poll+1
+// times.
 func (c *Clients) wait(ctx context.Context, what string, limit time.Duration, cond func() (bool, error)) error {
-	deadline := time.Now().Add(limit)
-	for {
+	return waitUntil(ctx, clock.OrReal(c.Clock), pollOr(c.Poll), what, limit, cond)
+}
+
+// pollOr is a poll interval, 5 s when unset.
+func pollOr(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 5 * time.Second
+	}
+	return d
+}
+
+// waitUntil polls cond until it returns true, an error, or limit passes on
+// clk; between polls it waits poll of wall time (AWS's request rates are
+// wall-clock rates). It polls at most limit/poll + 1 times.
+func waitUntil(ctx context.Context, clk clock.Clock, poll time.Duration, what string, limit time.Duration, cond func() (bool, error)) error {
+	deadline := clk.Now().Add(limit)
+	for n := int64(limit/poll) + 1; ; n-- {
 		done, err := cond()
 		if err != nil || done {
 			return err
 		}
-		if time.Now().After(deadline) {
+		if n <= 0 || clk.Now().After(deadline) {
 			return fmt.Errorf("%s: %w after %s", what, ErrTimeout, limit)
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %w", what, ctx.Err())
-		case <-time.After(c.poll()):
+		if err := clock.Real.Sleep(ctx, poll); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
 		}
 	}
 }
@@ -229,12 +257,15 @@ func (c *Clients) Groups(ctx context.Context, s Scope) ([]Group, error) {
 	}
 	var out []Group
 	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(c.AutoScaling(s.Region), in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	for page := 0; p.HasMorePages(); page++ {
+		if page == maxPages {
+			return nil, fmt.Errorf("autoscaling groups of %s: %w after %d pages", s, ErrTooManyPages, page)
+		}
+		res, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("autoscaling groups of %s: %w", s, err)
 		}
-		for _, g := range page.AutoScalingGroups {
+		for _, g := range res.AutoScalingGroups {
 			out = append(out, groupOf(s.Region, g))
 		}
 	}

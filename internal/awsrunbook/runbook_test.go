@@ -11,21 +11,26 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/bulwark-dev/bulwark/internal/awsfake"
+	"github.com/bulwark-dev/bulwark/internal/clock"
 )
 
 // The tests run the steps through aws-sdk-go-v2's real clients against
-// awsfake.Cloud, a loopback fake of the APIs (not AWS).
+// awsfake.Cloud, a loopback fake of the APIs (not AWS), whose state moves
+// with AWS-like timings on a clock the steps share, 600 times as fast as
+// the wall clock: an instance's minute to launch passes in 100 ms.
 
 func newClients(t *testing.T) (*Clients, *awsfake.Cloud) {
 	t.Helper()
+	clk := clock.NewScaled(600)
 	cloud := awsfake.NewCloud()
+	cloud.Clock = clk
 	t.Cleanup(cloud.Close)
 	awsfake.UseFakeCredentials(t)
 	c, err := NewClients(context.Background(), ClientOptions{Endpoint: cloud.URL(), MaxBackoff: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Poll = 5 * time.Millisecond
+	c.Poll, c.Clock = 5*time.Millisecond, clk
 	return c, cloud
 }
 
@@ -59,7 +64,7 @@ func TestTerminateAndWaitWhole(t *testing.T) {
 	if err := c.TerminateInstance(ctx, groups[0], victim); err != nil {
 		t.Fatal(err)
 	}
-	g, err := c.WaitWhole(ctx, "us-east-1", "prod-shop", []string{victim}, 5*time.Second)
+	g, err := c.WaitWhole(ctx, "us-east-1", "prod-shop", []string{victim}, 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +152,7 @@ func TestMoveWriter(t *testing.T) {
 		{Identifier: "prod-shop-us-east-1", Region: "us-east-1", Writer: true},
 		{Identifier: "prod-shop-us-west-2", Region: "us-west-2"},
 	}})
-	g, err := c.MoveWriter(ctx, "prod-shop", "us-west-2", true, 5*time.Second)
+	g, err := c.MoveWriter(ctx, "prod-shop", "us-west-2", true, 10*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +160,7 @@ func TestMoveWriter(t *testing.T) {
 		t.Fatalf("writer after failover = %s", g.Writer)
 	}
 	calls := len(cloud.Calls())
-	if _, err := c.MoveWriter(ctx, "prod-shop", "us-west-2", true, 5*time.Second); err != nil {
+	if _, err := c.MoveWriter(ctx, "prod-shop", "us-west-2", true, 10*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	for _, call := range cloud.Calls()[calls:] {
@@ -163,7 +168,7 @@ func TestMoveWriter(t *testing.T) {
 			t.Errorf("a rerun failed over again: %s", call)
 		}
 	}
-	if _, err := c.MoveWriter(ctx, "prod-shop", "us-east-1", false, 5*time.Second); err != nil {
+	if _, err := c.MoveWriter(ctx, "prod-shop", "us-east-1", false, 10*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := cloud.GlobalCluster("prod-shop")
@@ -198,7 +203,7 @@ func TestRestoreNewestRecoveryPoint(t *testing.T) {
 	if _, err := c.RestoreCluster(ctx, p, "", "scratch", nil, time.Second); apiCode(err) != "InvalidParameterValueException" {
 		t.Errorf("a restore without a role: %v", err)
 	}
-	r, err := c.RestoreCluster(ctx, p, "arn:aws:iam::123456789012:role/restore", "prod-shop-drill", nil, 5*time.Second)
+	r, err := c.RestoreCluster(ctx, p, "arn:aws:iam::123456789012:role/restore", "prod-shop-drill", nil, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +230,7 @@ func TestExperimentRunsUntilStopped(t *testing.T) {
 	ctx := context.Background()
 	var started, stopped bool
 	cloud.AddExperimentTemplate(awsfake.ExperimentTemplate{ID: "EXT1", Region: "us-east-1", OnStart: func() { started = true }, OnStop: func() { stopped = true }})
-	e, err := c.StartExperiment(ctx, "us-east-1", "EXT1", "drill-1", 5*time.Second)
+	e, err := c.StartExperiment(ctx, "us-east-1", "EXT1", "drill-1", 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +240,7 @@ func TestExperimentRunsUntilStopped(t *testing.T) {
 	if _, err := c.StartExperiment(ctx, "us-east-1", "EXT1", "drill-2", time.Second); apiCode(err) != "ConflictException" {
 		t.Errorf("a second experiment of a running template: %v", err)
 	}
-	e, err = c.EndExperiment(ctx, e, 5*time.Second)
+	e, err = c.EndExperiment(ctx, e, 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,16 +301,19 @@ func TestThrottlingIsRetried(t *testing.T) {
 
 func TestWaitsAreBounded(t *testing.T) {
 	c, cloud := newClients(t)
-	cloud.Ticks = 1 << 20
+	cloud.Timings.GlobalFailover = 1000 * time.Hour
 	cloud.AddGlobalCluster(awsfake.GlobalCluster{Identifier: "g", Members: []awsfake.DBCluster{
 		{Identifier: "g-a", Region: "us-east-1", Writer: true}, {Identifier: "g-b", Region: "us-west-2"},
 	}})
-	start := time.Now()
-	_, err := c.MoveWriter(context.Background(), "g", "us-west-2", true, 50*time.Millisecond)
+	start, began := time.Now(), c.Now()
+	_, err := c.MoveWriter(context.Background(), "g", "us-west-2", true, 5*time.Minute)
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("a failover that never ends: %v, want ErrTimeout", err)
 	}
+	if took := c.Now().Sub(began); took < 5*time.Minute || took > 10*time.Minute {
+		t.Errorf("the wait lasted %s on the clock, want its limit of 5 minutes", took)
+	}
 	if time.Since(start) > 10*time.Second {
-		t.Errorf("the wait took %s", time.Since(start))
+		t.Errorf("the wait took %s of wall time", time.Since(start))
 	}
 }

@@ -1,6 +1,7 @@
 package drill
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
+	"github.com/bulwark-dev/bulwark/internal/clock"
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/slo"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
@@ -16,7 +19,8 @@ import (
 
 // The scenarios of the AWS target. Each runs the steps of package
 // awsrunbook against the resources the stacks tagged; Wait bounds each of
-// their waits (default 30 minutes: an Aurora failover takes minutes).
+// their waits (default 30 minutes: an Aurora failover takes minutes) on
+// the scenario's Clock, which the drill sets to its own (Clocked).
 
 func waitOr(d time.Duration) time.Duration {
 	if d <= 0 {
@@ -25,17 +29,62 @@ func waitOr(d time.Duration) time.Duration {
 	return d
 }
 
+// withinWait runs one AWS operation, its calls and its waits, bounded by
+// limit on the clock (the runbook's waits bound their polling only, on
+// its clients' clock) and reports running past it as awsrunbook.ErrTimeout.
+func withinWait(ctx context.Context, c clock.Clock, limit time.Duration, fn func(context.Context) error) error {
+	limit = waitOr(limit)
+	wctx, cancel := clock.OrReal(c).WithTimeout(ctx, limit)
+	defer cancel()
+	err := fn(wctx)
+	if err != nil && ctx.Err() == nil && wctx.Err() != nil && !errors.Is(err, awsrunbook.ErrTimeout) {
+		return fmt.Errorf("%w after %s: %w", awsrunbook.ErrTimeout, limit, err)
+	}
+	return err
+}
+
+// shareClock is a scenario's clock: its own, else the drill's, which its
+// runbook clients take too when they have none, so that the drill, the
+// scenario and the runbook's waits run on one clock.
+func shareClock(own, drill clock.Clock, ops *awsrunbook.Clients) clock.Clock {
+	if own == nil {
+		own = drill
+	}
+	if ops != nil && ops.Clock == nil {
+		ops.Clock = own
+	}
+	return own
+}
+
+// awsDNSDetection is how long Route 53 takes to find a region's endpoint
+// down: its health checks' request interval times their failure threshold
+// (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html),
+// as the global stack declares them for the service (modules/aws: 10 s or
+// 30 s, and the health block's unhealthy_after, 1 to 10).
+func awsDNSDetection(s topology.Service) (time.Duration, string) {
+	interval := awsmodule.RequestInterval(s.Health)
+	threshold := min(10, max(1, s.Health.UnhealthyAfter))
+	return time.Duration(interval*threshold) * time.Second, fmt.Sprintf("Route 53 request interval %ds × failure threshold %d", interval, threshold)
+}
+
 // AWSInstanceLoss terminates one in-service instance of a service's
 // autoscaling group in a region; the group replaces it.
 type AWSInstanceLoss struct {
 	Ops    *awsrunbook.Clients
 	Scope  awsrunbook.Scope
 	Wait   time.Duration
+	Clock  clock.Clock
 	group  awsrunbook.Group
 	victim string
 }
 
-var _ Scenario = (*AWSInstanceLoss)(nil)
+var (
+	_ Scenario = (*AWSInstanceLoss)(nil)
+	_ Clocked  = (*AWSInstanceLoss)(nil)
+)
+
+// UseClock sets the scenario's clock, and its runbook clients', unless they have one.
+func (s *AWSInstanceLoss) UseClock(c clock.Clock) { s.Clock = shareClock(s.Clock, c, s.Ops) }
 
 func (s *AWSInstanceLoss) Name() string                    { return "instance-loss" }
 func (s *AWSInstanceLoss) Disruption() topology.Disruption { return topology.DisruptionInstance }
@@ -65,7 +114,11 @@ func (s *AWSInstanceLoss) Restore(ctx context.Context) (string, error) {
 	if s.victim == "" {
 		return "nothing was terminated", nil
 	}
-	g, err := s.Ops.WaitWhole(ctx, s.group.Region, s.group.Name, []string{s.victim}, waitOr(s.Wait))
+	var g awsrunbook.Group
+	err := withinWait(ctx, s.Clock, s.Wait, func(ctx context.Context) (err error) {
+		g, err = s.Ops.WaitWhole(ctx, s.group.Region, s.group.Name, []string{s.victim}, waitOr(s.Wait))
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
@@ -84,13 +137,20 @@ type AWSRegionLoss struct {
 	Topology *topology.Topology
 	Region   string
 	Wait     time.Duration
+	Clock    clock.Clock
 
 	inverted  []awsrunbook.HealthCheck
 	suspended map[string][]string // group name -> processes the drill suspended
 	moved     map[string]string   // global cluster -> the region its writer was in
 }
 
-var _ Scenario = (*AWSRegionLoss)(nil)
+var (
+	_ Scenario = (*AWSRegionLoss)(nil)
+	_ Clocked  = (*AWSRegionLoss)(nil)
+)
+
+// UseClock sets the scenario's clock, and its runbook clients', unless they have one.
+func (s *AWSRegionLoss) UseClock(c clock.Clock) { s.Clock = shareClock(s.Clock, c, s.Ops) }
 
 func (s *AWSRegionLoss) Name() string                    { return "region-loss" }
 func (s *AWSRegionLoss) Disruption() topology.Disruption { return topology.DisruptionRegion }
@@ -165,7 +225,7 @@ func (s *AWSRegionLoss) Recover(ctx context.Context) (string, error) {
 		if awsrunbook.RegionOfARN(g.Writer) != s.Region {
 			continue
 		}
-		if _, err := s.Ops.MoveWriter(ctx, id, survivor, true, waitOr(s.Wait)); err != nil {
+		if err := s.moveWriter(ctx, id, survivor, true); err != nil {
 			return strings.Join(steps, "; "), err
 		}
 		s.moved[id] = s.Region
@@ -175,6 +235,13 @@ func (s *AWSRegionLoss) Recover(ctx context.Context) (string, error) {
 		return "nothing to do: DNS health checks move clients to the other regions", nil
 	}
 	return strings.Join(steps, "; ") + "; DNS health checks move clients", nil
+}
+
+func (s *AWSRegionLoss) moveWriter(ctx context.Context, id, to string, dataLoss bool) error {
+	return withinWait(ctx, s.Clock, s.Wait, func(ctx context.Context) error {
+		_, err := s.Ops.MoveWriter(ctx, id, to, dataLoss, waitOr(s.Wait))
+		return err
+	})
 }
 
 // Restore puts the region back into DNS, resumes what it suspended and
@@ -195,7 +262,7 @@ func (s *AWSRegionLoss) Restore(ctx context.Context) (string, error) {
 	}
 	notes = append(notes, fmt.Sprintf("%d groups resumed", len(s.suspended)))
 	for id, region := range s.moved {
-		if _, err := s.Ops.MoveWriter(ctx, id, region, false, waitOr(s.Wait)); err != nil {
+		if err := s.moveWriter(ctx, id, region, false); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -212,10 +279,24 @@ type AWSDatabasePrimaryLoss struct {
 	Topology *topology.Topology
 	Service  topology.Service
 	Wait     time.Duration
+	Clock    clock.Clock
 	from, to string
 }
 
-var _ Scenario = (*AWSDatabasePrimaryLoss)(nil)
+var (
+	_ Scenario = (*AWSDatabasePrimaryLoss)(nil)
+	_ Clocked  = (*AWSDatabasePrimaryLoss)(nil)
+)
+
+// UseClock sets the scenario's clock, and its runbook clients', unless they have one.
+func (s *AWSDatabasePrimaryLoss) UseClock(c clock.Clock) { s.Clock = shareClock(s.Clock, c, s.Ops) }
+
+func (s *AWSDatabasePrimaryLoss) moveWriter(ctx context.Context, to string, dataLoss bool) error {
+	return withinWait(ctx, s.Clock, s.Wait, func(ctx context.Context) error {
+		_, err := s.Ops.MoveWriter(ctx, s.id(), to, dataLoss, waitOr(s.Wait))
+		return err
+	})
+}
 
 func (s *AWSDatabasePrimaryLoss) Name() string                    { return "db-primary-loss" }
 func (s *AWSDatabasePrimaryLoss) Disruption() topology.Disruption { return topology.DisruptionDatabase }
@@ -248,14 +329,17 @@ func (s *AWSDatabasePrimaryLoss) Inject(ctx context.Context) (string, error) {
 }
 
 func (s *AWSDatabasePrimaryLoss) Recover(ctx context.Context) (string, error) {
-	if _, err := s.Ops.MoveWriter(ctx, s.id(), s.to, true, waitOr(s.Wait)); err != nil {
+	if err := s.moveWriter(ctx, s.to, true); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("failed %s over to %s (data loss allowed)", s.id(), s.to), nil
 }
 
 func (s *AWSDatabasePrimaryLoss) Restore(ctx context.Context) (string, error) {
-	if _, err := s.Ops.MoveWriter(ctx, s.id(), s.from, false, waitOr(s.Wait)); err != nil {
+	if s.from == "" {
+		return "nothing was failed over", nil
+	}
+	if err := s.moveWriter(ctx, s.from, false); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("switched %s back to %s without data loss", s.id(), s.from), nil
@@ -263,69 +347,131 @@ func (s *AWSDatabasePrimaryLoss) Restore(ctx context.Context) (string, error) {
 
 // AWSBackupRestore restores the newest recovery point of a service's
 // database from a region's vault (a cross-region copy) into a scratch
-// cluster there, then deletes it. The drill cannot read the restored rows
-// from outside the VPC: the recovery point's time decides which writes the
-// copy holds (PointInTimeCopy).
+// cluster there, gives it the DB instance AWS Backup does not create, and
+// measures the recovery until the copy answers a query through the RDS
+// Data API (signing in with the service's database secret); the writes
+// the copy lacks are read from it. The return to steady state deletes the
+// scratch instance and cluster.
 type AWSBackupRestore struct {
 	Ops      *awsrunbook.Clients
+	Copies   *awsrunbook.CopyClients
 	Topology *topology.Topology
 	Service  topology.Service
 	Vault    string // the region whose vault the copy comes from
 	Role     string // the IAM role AWS Backup restores with
-	Wait     time.Duration
+	// InstanceClass is the scratch instance's class (default
+	// DefaultInstanceClass); the Data API refuses T classes.
+	InstanceClass string
+	Wait          time.Duration
+	Clock         clock.Clock
 
-	point    awsrunbook.RecoveryPoint
-	restored awsrunbook.Restored
-	cluster  string
+	point   awsrunbook.RecoveryPoint
+	cluster string
+	copy    awsrunbook.Copy
+	ready   time.Time
 }
 
+// DefaultInstanceClass is the scratch instance's class: the stacks' own
+// default for the service's instances (modules/aws).
+const DefaultInstanceClass = "db.r6g.large"
+
 var (
-	_ Scenario        = (*AWSBackupRestore)(nil)
-	_ CopyVerifier    = (*AWSBackupRestore)(nil)
-	_ PointInTimeCopy = (*AWSBackupRestore)(nil)
+	_ Scenario     = (*AWSBackupRestore)(nil)
+	_ CopyVerifier = (*AWSBackupRestore)(nil)
+	_ Clocked      = (*AWSBackupRestore)(nil)
 )
 
 func (s *AWSBackupRestore) Name() string                    { return "backup-restore" }
 func (s *AWSBackupRestore) Disruption() topology.Disruption { return topology.DisruptionDatabase }
 
+// UseClock sets the scenario's clock, and its runbook and copy clients',
+// unless they have one: the copy's readiness is measured on it.
+func (s *AWSBackupRestore) UseClock(c clock.Clock) {
+	s.Clock = shareClock(s.Clock, c, s.Ops)
+	if s.Copies != nil && s.Copies.Clock == nil {
+		s.Copies.Clock = s.Clock
+	}
+}
+
 func (s *AWSBackupRestore) Inject(ctx context.Context) (string, error) {
+	if s.Copies == nil {
+		return "", fmt.Errorf("%w: backup-restore on aws needs the clients of the RDS Data API and Secrets Manager", ErrPreflight)
+	}
 	p, err := s.Ops.NewestRecoveryPoint(ctx, s.Vault, awsmodule.Vault(s.Topology, s.Service.Name), "Aurora")
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrPreflight, err)
 	}
 	s.point = p
 	return fmt.Sprintf("%s's data declared lost (nothing is touched); newest recovery point in %s's vault taken %s ago",
-		s.Service.Name, s.Vault, time.Since(p.Created).Round(time.Second)), nil
+		s.Service.Name, s.Vault, clock.Since(clock.OrReal(s.Clock), p.Created).Round(time.Second)), nil
+}
+
+// ScratchCluster names a drill's scratch cluster: the global cluster's
+// name, "-drill-" and the time, within RDS's 63 characters with room for
+// its instance's suffix (awsrunbook.ScratchInstance).
+func ScratchCluster(global string, at time.Time) string {
+	suffix := fmt.Sprintf("-drill-%d", at.Unix())
+	return strings.TrimRight(global[:min(len(global), 61-len(suffix))], "-") + suffix
 }
 
 func (s *AWSBackupRestore) Recover(ctx context.Context) (string, error) {
+	clk := clock.OrReal(s.Clock)
 	global := awsmodule.GlobalCluster(s.Topology, s.Service.Name)
-	s.cluster = fmt.Sprintf("%s-drill-%d", global, time.Now().Unix())
-	r, err := s.Ops.RestoreCluster(ctx, s.point, s.Role, s.cluster,
-		map[string]string{"DBSubnetGroupName": fmt.Sprintf("%s-%s", global, s.Vault)}, waitOr(s.Wait))
-	s.restored = r
+	s.cluster = ScratchCluster(global, clk.Now())
+	var r awsrunbook.Restored
+	err := withinWait(ctx, s.Clock, s.Wait, func(ctx context.Context) (err error) {
+		r, err = s.Ops.RestoreCluster(ctx, s.point, s.Role, s.cluster,
+			map[string]string{"DBSubnetGroupName": fmt.Sprintf("%s-%s", global, s.Vault)}, waitOr(s.Wait))
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("restored %s into %s (job %s)", s.point.ARN, s.cluster, r.JobID), nil
+	steps := []string{fmt.Sprintf("restored %s into %s (job %s)", s.point.ARN, s.cluster, r.JobID)}
+	s.copy = awsrunbook.Copy{Region: s.Vault, Cluster: s.cluster}
+	class := cmp.Or(s.InstanceClass, DefaultInstanceClass)
+	if err := withinWait(ctx, s.Clock, s.Wait, func(ctx context.Context) error { return s.Copies.AddInstance(ctx, &s.copy, class, waitOr(s.Wait)) }); err != nil {
+		return strings.Join(steps, "; "), err
+	}
+	steps = append(steps, fmt.Sprintf("added instance %s (%s)", s.copy.Instance, class))
+	secret := contract.DatabaseSecret(s.Topology.Environment.Name, s.Service.Name)
+	if err := withinWait(ctx, s.Clock, s.Wait, func(ctx context.Context) error {
+		return s.Copies.OpenDataAPI(ctx, &s.copy, secret, contract.DatabaseName(s.Service.Name))
+	}); err != nil {
+		return strings.Join(steps, "; "), err
+	}
+	err = withinWait(ctx, s.Clock, s.Wait, func(ctx context.Context) (err error) {
+		s.ready, err = s.Copies.AwaitQuery(ctx, s.copy, waitOr(s.Wait))
+		return err
+	})
+	if err != nil {
+		return strings.Join(steps, "; "), err
+	}
+	steps = append(steps, fmt.Sprintf("the copy answers queries through the RDS Data API (secret %s)", secret))
+	return strings.Join(steps, "; "), nil
 }
 
-func (s *AWSBackupRestore) CopyReady() time.Time { return s.restored.Finished }
-func (s *AWSBackupRestore) CopyAsOf() time.Time  { return s.point.Created }
+// CopyReady is when the copy answered its first query.
+func (s *AWSBackupRestore) CopyReady() time.Time { return s.ready }
 
-// CopyPresent is not called for a point-in-time copy; it says why.
-func (s *AWSBackupRestore) CopyPresent(context.Context, int64, int64) ([]int64, error) {
-	return nil, fmt.Errorf("the rows of %s are not readable from the drill: the recovery point's time decides", s.cluster)
+// CopyPresent reads which of the writes the copy holds, from the copy.
+func (s *AWSBackupRestore) CopyPresent(ctx context.Context, first, last int64) ([]int64, error) {
+	if s.ready.IsZero() {
+		return nil, fmt.Errorf("no restored copy of %s answers queries", s.Service.Name)
+	}
+	return s.Copies.Writes(ctx, s.copy, first, last)
 }
 
+// Restore deletes the scratch instance and cluster, whatever of them the
+// recovery got to make.
 func (s *AWSBackupRestore) Restore(ctx context.Context) (string, error) {
-	if s.restored.ResourceARN == "" {
+	if s.cluster == "" {
 		return "no scratch cluster to delete", nil
 	}
-	if err := s.Ops.DeleteScratchCluster(ctx, s.Vault, s.cluster); err != nil {
+	if err := s.Copies.DeleteCopy(ctx, s.Vault, s.cluster); err != nil {
 		return "", err
 	}
-	return "scratch cluster " + s.cluster + " deleted", nil
+	return fmt.Sprintf("scratch instance %s and cluster %s deleted", awsrunbook.ScratchInstance(s.cluster), s.cluster), nil
 }
 
 // FISExperiment injects a failure with an AWS FIS experiment template (an
@@ -340,17 +486,33 @@ type FISExperiment struct {
 	Template string
 	Then     Scenario
 	Wait     time.Duration
+	Clock    clock.Clock
 	exp      awsrunbook.Experiment
 }
 
-var _ Scenario = (*FISExperiment)(nil)
+var (
+	_ Scenario = (*FISExperiment)(nil)
+	_ Clocked  = (*FISExperiment)(nil)
+)
+
+// UseClock sets the clock of the scenario, its runbook clients and Then,
+// unless they have one.
+func (s *FISExperiment) UseClock(c clock.Clock) {
+	s.Clock = shareClock(s.Clock, c, s.Ops)
+	if then, ok := s.Then.(Clocked); ok {
+		then.UseClock(s.Clock)
+	}
+}
 
 func (s *FISExperiment) Name() string                    { return s.Scenario }
 func (s *FISExperiment) Disruption() topology.Disruption { return s.Kind }
 
 func (s *FISExperiment) Inject(ctx context.Context) (string, error) {
-	e, err := s.Ops.StartExperiment(ctx, s.Region, s.Template, fmt.Sprintf("bulwark-%s-%d", s.Scenario, time.Now().UnixNano()), waitOr(s.Wait))
-	s.exp = e
+	err := withinWait(ctx, s.Clock, s.Wait, func(ctx context.Context) (err error) {
+		s.exp, err = s.Ops.StartExperiment(ctx, s.Region, s.Template, fmt.Sprintf("bulwark-%s-%d", s.Scenario, time.Now().UnixNano()), waitOr(s.Wait))
+		return err
+	})
+	e := s.exp
 	if err != nil {
 		return "", err
 	}
@@ -367,7 +529,11 @@ func (s *FISExperiment) Recover(ctx context.Context) (string, error) {
 func (s *FISExperiment) Restore(ctx context.Context) (string, error) {
 	var notes []string
 	if s.exp.ID != "" {
-		e, err := s.Ops.EndExperiment(ctx, s.exp, waitOr(s.Wait))
+		var e awsrunbook.Experiment
+		err := withinWait(ctx, s.Clock, s.Wait, func(ctx context.Context) (err error) {
+			e, err = s.Ops.EndExperiment(ctx, s.exp, waitOr(s.Wait))
+			return err
+		})
 		if err != nil {
 			return "", err
 		}

@@ -2,11 +2,20 @@
 // and measures what a client saw: a probe resolves the service's name
 // through the environment's DNS (honouring the TTL, as clients do) and
 // issues numbered writes at a steady rate, recording every attempt; a
-// scenario injects a failure, the drill observes until the probe succeeds
-// steadily again (or a deadline), runs the recovery steps an operator
-// automates, verifies which acknowledged writes survived, and reports
-// measured RTO and RPO beside the assessment's estimate and the target, as
-// JSON, Markdown, JUnit and an SVG timeline.
+// scenario injects a failure, the drill runs the recovery steps an
+// operator automates, observes until the probe succeeds steadily again (or
+// a deadline after those steps, derived from the estimate, the target and
+// the DNS TTL unless given: DeriveDeadline), verifies which acknowledged
+// writes survived by reading them back (from the database that took over,
+// or from a restored copy), and reports measured RTO and RPO beside the
+// assessment's estimate and the target, as JSON, Markdown, JUnit and an SVG
+// timeline. The probe lives until the drill has seen the recovery or its
+// deadline passed, however long the recovery steps took.
+//
+// The drill waits, times out and measures on a clock (Options.Clock), the
+// wall clock unless a test gives a scaled one, shared with the scenarios,
+// the AWS runbook and the AWS fakes, so that AWS's minutes run compressed
+// through unchanged logic.
 //
 // A scenario that could leave two writers (a partition) is audited after
 // the recovery: each database must have at most one member taking writes.

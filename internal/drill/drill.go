@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/clock"
 	"github.com/bulwark-dev/bulwark/internal/slo"
 	"github.com/bulwark-dev/bulwark/internal/steps"
 	"github.com/bulwark-dev/bulwark/internal/topology"
@@ -47,18 +48,18 @@ type Scenario interface {
 // drill checks the writes acknowledged before the injection against the
 // copy, and the RTO runs from the injection to when the copy took queries.
 type CopyVerifier interface {
-	// CopyPresent returns which of the writes first..last the copy holds.
+	// CopyPresent returns which of the writes first..last the copy holds,
+	// read from the copy.
 	CopyPresent(ctx context.Context, first, last int64) ([]int64, error)
-	// CopyReady is when the copy took queries (zero when it never did).
+	// CopyReady is when the copy answered its first query, on the drill's
+	// clock (zero when it never did).
 	CopyReady() time.Time
 }
 
-// PointInTimeCopy is a copy whose rows the drill cannot read (a restored
-// cluster inside a VPC): what it holds is decided by the time of the
-// recovery point it came from. A write acknowledged by then counts as in
-// the copy; one acknowledged later as lost.
-type PointInTimeCopy interface {
-	CopyAsOf() time.Time
+// Clocked is a scenario whose own waits and timestamps run on a clock:
+// the drill gives it its own, so that both move together.
+type Clocked interface {
+	UseClock(clock.Clock)
 }
 
 // WriterAudit is a scenario that could leave a database accepting writes
@@ -83,11 +84,17 @@ type Options struct {
 	Port  int
 	HTTPS bool
 	// Interval between probe writes (default 50 ms), Baseline before the
-	// injection (default 2 s), Deadline for recovery (default 30 s), and
-	// Steady: how long the probe must succeed without a failure to call the
-	// service recovered (default 1 s); Detect bounds how long the drill waits
-	// for a failure before it runs the recovery steps (default 3 s).
+	// injection (default 2 s), Deadline: how long, from the end of the
+	// recovery steps, the drill waits to see the service recovered (default
+	// derived: DeriveDeadline), and Steady: how long the probe must succeed
+	// without a failure to call the service recovered (default 1 s); Detect
+	// bounds how long the drill waits for a failure before it runs the
+	// recovery steps (default 3 s). All are on Clock.
 	Interval, Baseline, Deadline, Steady, Detect time.Duration
+	// Clock is the time the drill waits, times out and measures on; the
+	// default is the wall clock. Tests give a scaled clock, the same as the
+	// fakes' and the scenarios', to run AWS's minutes compressed.
+	Clock clock.Clock
 	// NoRestore leaves the environment failed over: the restore step is
 	// skipped (recreate-region brings the lost region back).
 	NoRestore bool
@@ -109,6 +116,8 @@ type Options struct {
 	// BlastRadius are the regions the drill expects alarms in (default:
 	// DefaultBlastRadius).
 	BlastRadius []string
+
+	deadlineHow string // how the deadline was chosen, for the report
 }
 
 func (o *Options) defaults() {
@@ -118,11 +127,14 @@ func (o *Options) defaults() {
 	if o.Baseline <= 0 {
 		o.Baseline = 2 * time.Second
 	}
-	if o.Deadline <= 0 {
-		o.Deadline = 30 * time.Second
-	}
 	if o.Steady <= 0 {
 		o.Steady = time.Second
+	}
+	o.Clock = clock.OrReal(o.Clock)
+	if o.Deadline <= 0 {
+		o.Deadline, o.deadlineHow = DeriveDeadline(o.Topology, o.Service, o.Scenario.Disruption(), o.Estimated, o.Steady)
+	} else {
+		o.deadlineHow = "given"
 	}
 	if o.Detect <= 0 {
 		o.Detect = 3 * time.Second
@@ -159,6 +171,72 @@ func DefaultBlastRadius(t *topology.Topology, s topology.Service, region string,
 	return []string{region}
 }
 
+// MinDeadline is the shortest derived deadline: the fixed deadline drills
+// had before deadlines were derived, so that no drill that recovered
+// within it is judged sooner now.
+const MinDeadline = 30 * time.Second
+
+// DeriveDeadline is how long, from the end of its recovery steps, a drill
+// waits for the service to recover before it fails, and how that was
+// derived:
+//
+//	max(MinDeadline, 2 × recovery + DNS detection + DNS TTL + steady)
+//
+// where recovery is the assessment's RTO estimate for the disruption (the
+// target's typical recovery when there is none: TypicalRecovery), doubled
+// because an estimate is typical, not worst; DNS detection is how long the
+// service's DNS health checks take to declare a region down (DNSDetection);
+// the TTL is how long clients, the probe among them, keep the old answer;
+// and steady is how long the probe must then succeed. The whole estimate
+// counts, not what is left of it after the recovery steps: a scenario whose
+// recovery steps are none (the system heals itself) recovers entirely after
+// them.
+func DeriveDeadline(t *topology.Topology, s topology.Service, d topology.Disruption, estimate *Numbers, steady time.Duration) (time.Duration, string) {
+	target := topology.TargetLocal
+	if t != nil {
+		target = t.Environment.Target
+	}
+	recovery, from := TypicalRecovery(target), fmt.Sprintf("the %s target's typical recovery", target)
+	if estimate != nil && estimate.Known && estimate.RTOSeconds > 0 {
+		recovery, from = time.Duration(estimate.RTOSeconds*float64(time.Second)), fmt.Sprintf("the %s estimate", d)
+	}
+	detect, how := DNSDetection(target, s)
+	ttl := s.DNS.TTL
+	derived := 2*recovery + detect + ttl + steady
+	deadline := max(MinDeadline, derived)
+	explain := fmt.Sprintf("derived: 2 × %s (%s) + DNS detection %s (%s) + TTL %s + steady %s = %s",
+		recovery, from, detect, how, ttl, steady, derived)
+	if deadline != derived {
+		explain += fmt.Sprintf(", at least %s", MinDeadline)
+	}
+	return deadline, explain
+}
+
+// TypicalRecovery is how long a recovery typically takes on a target when
+// the assessment has no estimate: on AWS an Aurora global database's
+// failover, "typically a minute or two"
+// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-disaster-recovery.html);
+// on the local target seconds (DESIGN.md: DNS failover about 1 s, a dead
+// backend out of HAProxy in 2 s, a promotion in 0.2 s).
+func TypicalRecovery(target topology.Target) time.Duration {
+	if target == topology.TargetAWS {
+		return 2 * time.Minute
+	}
+	return 3 * time.Second
+}
+
+// DNSDetection is how long the DNS health checks of a service's name take
+// to declare a region's endpoint down, and how: on AWS Route 53's request
+// interval times its failure threshold (awsDNSDetection); on the local
+// target PowerDNS's ifurlup checks, every second, one failure enough
+// (DESIGN.md).
+func DNSDetection(target topology.Target, s topology.Service) (time.Duration, string) {
+	if target == topology.TargetAWS {
+		return awsDNSDetection(s)
+	}
+	return time.Second, "PowerDNS ifurlup checks every 1s"
+}
+
 // stopWatch polls the stop conditions until stopped; the first breach is
 // kept and closes breached.
 type stopWatch struct {
@@ -178,13 +256,17 @@ func watchStopConditions(ctx context.Context, o Options) *stopWatch {
 	go func() {
 		defer close(w.done)
 		for {
+			tick, cancel := o.Clock.WithTimeout(ctx, o.StopEvery)
 			select {
 			case <-w.quit:
+				cancel()
 				return
 			case <-ctx.Done():
+				cancel()
 				return
-			case <-time.After(o.StopEvery):
+			case <-tick.Done():
 			}
+			cancel()
 			alarms, err := o.StopConditions.Breached(ctx, o.BlastRadius)
 			if err != nil || len(alarms) == 0 {
 				continue // an unreachable monitoring is not a breach; the probe still judges the drill
@@ -219,24 +301,36 @@ func (w *stopWatch) fired() []string {
 // restore, report. The report is returned even when a step failed.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
-	r := &Report{Environment: o.Topology.Environment.Name, Service: o.Service.Name, Scenario: o.Scenario.Name(), Region: o.Region, Started: time.Now()}
+	clk := o.Clock
+	if c, ok := o.Scenario.(Clocked); ok {
+		c.UseClock(clk)
+	}
+	pc := probeClockOf(clk)
+	r := &Report{Environment: o.Topology.Environment.Name, Service: o.Service.Name, Scenario: o.Scenario.Name(), Region: o.Region, Started: clk.Now()}
 	if o.Estimated != nil {
 		r.Estimated = *o.Estimated
 	}
 	if obj, ok := o.Topology.Environment.Objective(o.Scenario.Disruption()); ok {
 		r.Target = Numbers{RTOSeconds: obj.RTO.Seconds(), RPOSeconds: obj.RPO.Seconds(), Known: true}
 	}
-	step := func(name string, fn func() (string, error)) error { return steps.Run(&r.Steps, o.Progress, name, fn) }
+	step := func(name string, fn func() (string, error)) error {
+		start := clk.Now()
+		err := steps.Run(&r.Steps, o.Progress, name, fn)
+		r.Steps[len(r.Steps)-1].Start, r.Steps[len(r.Steps)-1].End = start, clk.Now() // on the drill's clock
+		return err
+	}
 	newProbe := func(interval time.Duration) *Probe {
-		return &Probe{DNSServer: o.DNSServer, Lookup: o.Lookup, Name: o.Service.DNS.FQDN(), Port: o.Port, HTTPS: o.HTTPS, Interval: interval, TTL: o.Service.DNS.TTL}
+		return &Probe{DNSServer: o.DNSServer, Lookup: o.Lookup, Name: o.Service.DNS.FQDN(), Port: o.Port, HTTPS: o.HTTPS, Interval: pc.wall(interval), TTL: pc.wall(o.Service.DNS.TTL)}
 	}
 	probe := newProbe(o.Interval)
+	attemptsOf := func(p *Probe) []Attempt { return pc.onClock(p.Attempts()) }
 	first := time.Now().UnixMilli() * 1000 // numbers no earlier drill used
 	finish := func(err error) (*Report, error) {
-		r.Finished = time.Now()
-		r.Attempts = probe.Attempts()
+		r.Finished = clk.Now()
+		r.Attempts = attemptsOf(probe)
 		return r, err
 	}
+	o.Progress(fmt.Sprintf("deadline: %s after the recovery steps (%s)", o.Deadline, o.deadlineHow))
 
 	err := step("preflight", func() (string, error) {
 		var passed []string
@@ -247,9 +341,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}
 			passed = append(passed, detail)
 		}
+		// the service must answer within 3 s of wall time: a bound on
+		// requests, not on AWS's state
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
-		pre := newProbe(100 * time.Millisecond)
+		pre := newProbe(pc.clockOf(100 * time.Millisecond))
 		done := make(chan struct{})
 		go func() { defer close(done); pre.Run(pctx, first-100) }()
 		for answered := false; !answered; {
@@ -271,7 +367,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 					// alarms of an earlier disruption clear within a few
 					// evaluations; past the settle time, the environment is
 					// not steady enough to learn anything from a drill
-					settle := time.Now().Add(o.StopSettle)
+					settle := clk.Now().Add(o.StopSettle)
 					for {
 						alarms, err := o.StopConditions.Breached(ctx, nil)
 						if err != nil {
@@ -280,17 +376,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 						if len(alarms) == 0 {
 							break
 						}
-						if time.Now().After(settle) {
+						if clk.Now().After(settle) {
 							return "", fmt.Errorf("%w: alarms fire before the drill, the environment is not steady: %s", ErrPreflight, strings.Join(alarms, "; "))
 						}
-						select {
-						case <-ctx.Done():
-							return "", ctx.Err()
-						case <-time.After(o.StopEvery):
+						if err := clk.Sleep(ctx, o.StopEvery); err != nil {
+							return "", err
 						}
 					}
 					passed = append(passed, "no alarm fires")
 				}
+				passed = append(passed, fmt.Sprintf("deadline %s (%s)", o.Deadline, o.deadlineHow))
 				return strings.Join(passed, "; "), nil
 			}
 		}
@@ -304,17 +399,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return finish(err)
 	}
 
-	pctx, stopProbe := context.WithTimeout(ctx, o.Baseline+o.Deadline+10*time.Second)
+	// the probe runs until the drill has seen the service recover, or the
+	// deadline after the recovery steps passed, however long they took
+	pctx, stopProbe := context.WithCancel(ctx)
 	defer stopProbe()
 	probed := make(chan struct{})
 	go func() { defer close(probed); probe.Run(pctx, first) }()
 	stop := func() { stopProbe(); <-probed }
-	time.Sleep(o.Baseline)
+	_ = clk.Sleep(ctx, o.Baseline)
 
 	watch := watchStopConditions(ctx, o)
 	defer watch.stop()
 	if err := step("inject", func() (string, error) {
-		r.Injected = time.Now()
+		r.Injected = clk.Now()
 		return o.Scenario.Inject(ctx)
 	}); err != nil {
 		stop()
@@ -326,17 +423,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return "the loss is declared at the injection; nothing to observe", nil
 		}
 		// automation acts on a failure seen, or after a bounded window
-		window := time.Now().Add(o.Detect)
-		for time.Now().Before(window) {
-			for _, a := range probe.Attempts() {
+		window := clk.Now().Add(o.Detect)
+		for clk.Now().Before(window) {
+			for _, a := range attemptsOf(probe) {
 				if !a.OK && !a.At.Before(r.Injected) {
 					return fmt.Sprintf("the probe failed %s after the injection", a.At.Sub(r.Injected).Round(time.Millisecond)), nil
 				}
 			}
-			select {
-			case <-ctx.Done():
-				return "", ctx.Err()
-			case <-time.After(o.Interval):
+			if err := clk.Sleep(ctx, o.Interval); err != nil {
+				return "", err
 			}
 		}
 		return fmt.Sprintf("no failure seen within %s", o.Detect), nil
@@ -354,26 +449,30 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return o.Scenario.Recover(ctx)
 	})
 	_ = step("observe", func() (string, error) {
-		deadline := time.Now().Add(o.Deadline)
-		for time.Now().Before(deadline) {
+		// the deadline counts from the end of the recovery steps
+		deadline := clk.Now().Add(o.Deadline)
+		for clk.Now().Before(deadline) {
 			if err := aborted(); err != nil {
 				return "", err
 			}
-			if recovered(probe.Attempts(), r.Injected, o.Steady) {
-				return "the probe succeeds steadily again", nil
+			if recovered(attemptsOf(probe), r.Injected, o.Steady) {
+				return fmt.Sprintf("the probe succeeds steadily again (deadline %s, %s)", o.Deadline, o.deadlineHow), nil
 			}
+			tick, cancel := clk.WithTimeout(ctx, o.Interval)
 			select {
 			case <-ctx.Done():
+				cancel()
 				return "", ctx.Err()
 			case <-watch.breached:
-			case <-time.After(o.Interval):
+			case <-tick.Done():
 			}
+			cancel()
 		}
-		return "", fmt.Errorf("not recovered within %s", o.Deadline)
+		return "", fmt.Errorf("not recovered within %s after the recovery steps (%s)", o.Deadline, o.deadlineHow)
 	})
-	time.Sleep(o.Steady) // a tail of attempts after recovery
+	_ = clk.Sleep(ctx, o.Steady) // a tail of attempts after recovery
 	stop()
-	attempts := probe.Attempts()
+	attempts := attemptsOf(probe)
 	r.Outage = MeasureOutage(attempts, r.Injected)
 	present := probe.Present
 	if isCopy {
@@ -382,20 +481,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		// only what was acknowledged before the loss can be in the copy
 		attempts = slices.DeleteFunc(slices.Clone(attempts), func(a Attempt) bool { return !a.At.Before(r.Injected) })
 		present = copies.CopyPresent
-		if pit, ok := o.Scenario.(PointInTimeCopy); ok {
-			asOf := pit.CopyAsOf()
-			present = func(context.Context, int64, int64) ([]int64, error) {
-				var held []int64
-				for _, a := range attempts {
-					if a.OK && !a.At.Add(a.Latency).After(asOf) { // acknowledged by then
-						held = append(held, a.Seq)
-					}
-				}
-				return held, nil
-			}
-		}
 	}
 	_ = step("verify", func() (string, error) {
+		// a bound on the read-back's requests, in wall time
 		vctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		last := first
@@ -450,6 +538,44 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return finish(restoreErr)
 }
 
+// probeClock maps between the drill's clock and the wall time the probe
+// (probe.go) keeps: a scaled clock runs a constant factor faster than the
+// wall clock, so the drill hands the probe wall durations and reads its
+// attempts' times back onto its own clock, from one reading of both. On
+// the wall clock it changes nothing.
+type probeClock struct {
+	factor        float64
+	wall0, clock0 time.Time
+}
+
+func probeClockOf(c clock.Clock) probeClock {
+	f := 1.0
+	if s, ok := c.(interface{ Factor() float64 }); ok && s.Factor() > 0 {
+		f = s.Factor()
+	}
+	return probeClock{factor: f, wall0: time.Now(), clock0: c.Now()}
+}
+
+// wall is how long d of the drill's clock lasts on the wall clock.
+func (p probeClock) wall(d time.Duration) time.Duration { return time.Duration(float64(d) / p.factor) }
+
+// clockOf is how long d of wall time lasts on the drill's clock.
+func (p probeClock) clockOf(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * p.factor)
+}
+
+// onClock puts attempts the probe timed on the wall clock onto the drill's clock.
+func (p probeClock) onClock(attempts []Attempt) []Attempt {
+	if p.factor == 1 {
+		return attempts
+	}
+	for i := range attempts {
+		attempts[i].At = p.clock0.Add(p.clockOf(attempts[i].At.Sub(p.wall0)))
+		attempts[i].Latency = p.clockOf(attempts[i].Latency)
+	}
+	return attempts
+}
+
 // PreflightCheck is a condition the environment must meet before a drill.
 type PreflightCheck struct {
 	Name string
@@ -476,7 +602,7 @@ func checks(r *Report, o Options) []Check {
 	var out []Check
 	recoveredMsg := fmt.Sprintf("the probe recovered: %d failed attempts, RTO %s", r.Outage.Failed, r.Outage.RTO().Round(time.Millisecond))
 	if r.Outage.Unrecovered {
-		recoveredMsg = fmt.Sprintf("the probe did not recover within %s (%d failed attempts)", o.Deadline, r.Outage.Failed)
+		recoveredMsg = fmt.Sprintf("the probe did not recover within %s after the recovery steps (%s; %d failed attempts)", o.Deadline, o.deadlineHow, r.Outage.Failed)
 	}
 	out = append(out, Check{Name: "recovered", Passed: !r.Outage.Unrecovered && r.Data.Acknowledged > 0, Message: recoveredMsg})
 	if r.Target.Known {

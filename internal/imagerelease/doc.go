@@ -8,7 +8,9 @@
 // pull requests. Verify asks EC2 whether every region's image exists, is
 // available, carries the manifest's build tag and was copied from its
 // source image. CheckTemplate parses the image's Packer template with hcl/v2
-// and checks that its ami_regions cover the environment.
+// and checks that its ami_regions cover the environment. Listings follow
+// EC2's pages; an EC2 that throttles past the SDK's retries makes them
+// fail with ErrThrottled, not with a verdict on the images.
 //
 // It is not a builder: Packer builds the image. It reads AWS only through
 // the small EC2 interface, so tests run it against a loopback fake

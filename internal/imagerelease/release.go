@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -37,7 +38,26 @@ var (
 	// ErrMismatch is returned by Verify when a region's image is missing or
 	// from another build.
 	ErrMismatch = errors.New("images differ between regions")
+	// ErrThrottled is wrapped when EC2 kept refusing requests for their rate
+	// (RequestLimitExceeded) past the SDK's retries: nothing is known to be
+	// wrong with the images; run it again later.
+	ErrThrottled = errors.New("EC2 throttled the requests")
 )
+
+// throttled tells EC2's throttling (RequestLimitExceeded, which the SDK's
+// retryer retries and then returns) from other errors, by the SDK's own
+// list of throttling codes.
+func throttled(err error) bool {
+	return retry.ThrottleErrorCode{Codes: retry.DefaultThrottleErrorCodes}.IsErrorThrottle(err) == aws.TrueTernary
+}
+
+// classed wraps err in ErrThrottled when EC2 throttled it, else in kind.
+func classed(kind, err error) error {
+	if throttled(err) {
+		kind = ErrThrottled
+	}
+	return fmt.Errorf("%w: %w", kind, err)
+}
 
 // EC2 is the part of the EC2 API that promoting and verifying use.
 type EC2 interface {
@@ -103,7 +123,7 @@ func Promote(ctx context.Context, clients Clients, o PromoteOptions) (*imagemani
 	}
 	source, err := describe(ctx, src, o.SourceImage)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s in %s: %w", ErrSourceImage, o.SourceImage, o.SourceRegion, err)
+		return nil, classed(ErrSourceImage, fmt.Errorf("%s in %s: %w", o.SourceImage, o.SourceRegion, err))
 	}
 	if source.State != types.ImageStateAvailable {
 		return nil, fmt.Errorf("%w: %s in %s is %s, not available", ErrSourceImage, o.SourceImage, o.SourceRegion, source.State)
@@ -132,7 +152,7 @@ func Promote(ctx context.Context, clients Clients, o PromoteOptions) (*imagemani
 		}
 		id, err := existingCopy(ctx, c, build, o.SourceImage)
 		if err != nil {
-			return nil, fmt.Errorf("%s: look for a copy: %w", region, err)
+			return nil, classed(ErrCopyFailed, fmt.Errorf("%s: look for a copy: %w", region, err))
 		}
 		if id != "" {
 			fmt.Fprintf(progress, "  %s: %s already holds this build\n", region, id)
@@ -147,7 +167,7 @@ func Promote(ctx context.Context, clients Clients, o PromoteOptions) (*imagemani
 				}}},
 			})
 			if err != nil {
-				return nil, fmt.Errorf("%w: copy to %s: %w", ErrCopyFailed, region, err)
+				return nil, classed(ErrCopyFailed, fmt.Errorf("copy to %s: %w", region, err))
 			}
 			id = aws.ToString(out.ImageId)
 			fmt.Fprintf(progress, "  %s: copying as %s\n", region, id)
@@ -166,7 +186,7 @@ func Promote(ctx context.Context, clients Clients, o PromoteOptions) (*imagemani
 		})
 		began := time.Now()
 		if err := waiter.Wait(ctx, &ec2.DescribeImagesInput{ImageIds: []string{c.id}}, o.MaxWait); err != nil {
-			return nil, fmt.Errorf("%w: %s in %s: %w", ErrCopyFailed, c.id, c.region, err)
+			return nil, classed(ErrCopyFailed, fmt.Errorf("%s in %s: %w", c.id, c.region, err))
 		}
 		fmt.Fprintf(progress, "  %s: %s available (%s)\n", c.region, c.id, time.Since(began).Round(time.Second))
 		m.Regions[c.region] = c.id
@@ -197,7 +217,9 @@ func Merge(old, promoted *imagemanifest.Manifest) *imagemanifest.Manifest {
 
 // Verify checks that every region holds an available image of the
 // manifest's build: the manifest's ID, carrying its build tag, copied from
-// its source image. Every problem is reported; all wrap ErrMismatch.
+// its source image. Every problem is reported; all wrap ErrMismatch. An
+// EC2 that keeps throttling proves nothing either way: Verify stops with
+// ErrThrottled.
 func Verify(ctx context.Context, clients Clients, m *imagemanifest.Manifest, regions []string) error {
 	var problems []error
 	for _, region := range regions {
@@ -211,6 +233,9 @@ func Verify(ctx context.Context, clients Clients, m *imagemanifest.Manifest, reg
 			return err
 		}
 		img, err := describe(ctx, c, id)
+		if throttled(err) {
+			return fmt.Errorf("%w: %s: %s: %w", ErrThrottled, region, id, err)
+		}
 		if err != nil {
 			problems = append(problems, fmt.Errorf("%w: %s: %s: %w", ErrMismatch, region, id, err))
 			continue
@@ -248,26 +273,38 @@ func describe(ctx context.Context, c EC2, id string) (types.Image, error) {
 
 // existingCopy finds this account's copy of the build in a region, pending
 // or available: one bulwark copied (tagged with its source) or one Packer
-// copied while building (ami_regions; EC2 records the source).
+// copied while building (ami_regions; EC2 records the source). It reads
+// every page: EC2 pages DescribeImages when asked to, and recommends it
+// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Query-Requests.html#api-pagination).
 func existingCopy(ctx context.Context, c EC2, build, source string) (string, error) {
-	out, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{
-		Owners:  []string{"self"},
-		Filters: []types.Filter{{Name: aws.String("tag:" + BuildTag), Values: []string{build}}},
+	p := ec2.NewDescribeImagesPaginator(c, &ec2.DescribeImagesInput{
+		Owners:     []string{"self"},
+		Filters:    []types.Filter{{Name: aws.String("tag:" + BuildTag), Values: []string{build}}},
+		MaxResults: aws.Int32(1000),
 	})
-	if err != nil {
-		return "", err
-	}
-	for _, img := range out.Images {
-		from := aws.ToString(img.SourceImageId)
-		if from == "" {
-			from = tag(img.Tags, SourceTag)
+	for page := 0; p.HasMorePages(); page++ {
+		if page == maxPages {
+			return "", fmt.Errorf("images of build %s: still more after %d pages", build, page)
 		}
-		if from == source && slices.Contains([]types.ImageState{types.ImageStateAvailable, types.ImageStatePending}, img.State) {
-			return aws.ToString(img.ImageId), nil
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, img := range out.Images {
+			from := aws.ToString(img.SourceImageId)
+			if from == "" {
+				from = tag(img.Tags, SourceTag)
+			}
+			if from == source && slices.Contains([]types.ImageState{types.ImageStateAvailable, types.ImageStatePending}, img.State) {
+				return aws.ToString(img.ImageId), nil
+			}
 		}
 	}
 	return "", nil
 }
+
+// maxPages bounds the pages of one listing: a million images at 1,000 a page.
+const maxPages = 1000
 
 // clientToken makes a retried copy of the same image to the same region
 // the same request (EC2 answers with the first copy).

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/bulwark-dev/bulwark/internal/awsfake"
+	"github.com/bulwark-dev/bulwark/internal/clock"
 )
 
 const source = "ami-0123456789abcdef0"
@@ -31,8 +32,11 @@ func fakeClients(f *awsfake.EC2) Clients {
 	}
 }
 
+// newFake is a fake of EC2 whose clock runs 6,000 times as fast as the
+// wall clock: a copy's ten minutes pending pass in 100 ms.
 func newFake(t *testing.T) *awsfake.EC2 {
 	f := awsfake.NewEC2()
+	f.Clock = clock.NewScaled(6000)
 	t.Cleanup(f.Close)
 	f.AddImage("us-east-1", awsfake.Image{ID: source, Name: "shop-b7", Tags: map[string]string{BuildTag: "shop-b7"}})
 	return f
@@ -48,7 +52,6 @@ func promote(ctx context.Context, f *awsfake.EC2, maxWait time.Duration, progres
 
 func TestPromoteCopiesWaitsAndIsIdempotent(t *testing.T) {
 	f := newFake(t)
-	f.PendingPolls = 2
 	var progress bytes.Buffer
 	m, err := Promote(context.Background(), fakeClients(f), PromoteOptions{
 		Image: "shop", SourceImage: source, SourceRegion: "us-east-1", Regions: []string{"us-east-1", "us-west-2", "eu-west-1"},
@@ -100,7 +103,7 @@ func TestPromoteFailures(t *testing.T) {
 	})
 	t.Run("copy too slow", func(t *testing.T) {
 		f := newFake(t)
-		f.PendingPolls = 1 << 20
+		f.Timings.ImageCopy = 1000 * time.Hour
 		began := time.Now()
 		err := promote(ctx, f, 200*time.Millisecond, &bytes.Buffer{})
 		if !errors.Is(err, ErrCopyFailed) || !strings.Contains(err.Error(), "deadline exceeded") {
@@ -134,7 +137,8 @@ func TestPromoteFailures(t *testing.T) {
 func TestVerifyFindsEveryMismatch(t *testing.T) {
 	f := newFake(t)
 	ctx := context.Background()
-	m, err := Promote(ctx, fakeClients(f), PromoteOptions{Image: "shop", SourceImage: source, SourceRegion: "us-east-1", Regions: []string{"us-west-2"}, MaxWait: time.Second})
+	m, err := Promote(ctx, fakeClients(f), PromoteOptions{Image: "shop", SourceImage: source, SourceRegion: "us-east-1", Regions: []string{"us-west-2"},
+		MaxWait: 10 * time.Second, PollMin: 5 * time.Millisecond, PollMax: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

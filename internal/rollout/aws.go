@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
+	"github.com/bulwark-dev/bulwark/internal/clock"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
@@ -22,7 +23,9 @@ import (
 // must stay within the service's max_error_rate, judged once minRequests
 // were answered. CloudWatch publishes load balancer metrics per minute, a
 // minute or two late: a bake on AWS should last several minutes. poll is
-// the delay between looks (default 15 s).
+// the delay between looks (default 15 s). The bake's times (its length,
+// the window it reads, the targets' grace) are on the clients' Clock; poll
+// is wall time, as AWS's request rates are.
 func AWSBake(c *awsrunbook.Clients, t *topology.Topology, poll time.Duration) func(ctx context.Context, region string, d time.Duration) (string, error) {
 	if poll <= 0 {
 		poll = 15 * time.Second
@@ -35,7 +38,8 @@ func AWSBake(c *awsrunbook.Clients, t *topology.Topology, poll time.Duration) fu
 			since    time.Time // when it last had no unhealthy target
 			requests float64
 		}
-		start := time.Now()
+		clk := clock.OrReal(c.Clock)
+		start := clk.Now()
 		scope := awsrunbook.Scope{Environment: t.Environment.Name, Region: region}
 		found, err := awsrunbook.TargetGroups(ctx, c.ELB(region), scope)
 		if err != nil {
@@ -55,8 +59,11 @@ func AWSBake(c *awsrunbook.Clients, t *topology.Topology, poll time.Duration) fu
 			}
 		}
 		deadline := start.Add(d)
-		for {
-			now := time.Now()
+		for looks := int64(d/poll) + 3; ; looks-- { // the clock runs no slower than the wall clock
+			if looks <= 0 {
+				return "", fmt.Errorf("bake of %s: %w: the bake's %s did not pass on its clock", region, awsrunbook.ErrTimeout, d)
+			}
+			now := clk.Now()
 			for _, w := range groups {
 				h, err := awsrunbook.DescribeTargetHealth(ctx, c.ELB(region), w.tg.ARN)
 				if err != nil {
@@ -85,10 +92,10 @@ func AWSBake(c *awsrunbook.Clients, t *topology.Topology, poll time.Duration) fu
 				}
 				return fmt.Sprintf("%d target group(s) healthy for %s, %s", len(groups), d, errorBudgetVerdict(served)), nil
 			}
-			select {
-			case <-ctx.Done():
-				return "", fmt.Errorf("bake of %s interrupted: %w", region, ctx.Err())
-			case <-time.After(min(poll, time.Until(deadline)+time.Millisecond)):
+			// at most the time left on the clock, as wall time: on a clock
+			// faster than the wall clock a look may come a little late
+			if err := clock.Real.Sleep(ctx, min(poll, clock.Until(clk, deadline)+time.Millisecond)); err != nil {
+				return "", fmt.Errorf("bake of %s interrupted: %w", region, err)
 			}
 		}
 	}

@@ -11,13 +11,16 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/awsfake"
 	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
+	"github.com/bulwark-dev/bulwark/internal/clock"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
 )
 
 // bakeFixture deploys, in the fake, what staging's shop declares in
 // us-east-1: an autoscaling group of 2 behind a target group tagged with
-// the bulwark scope.
+// the bulwark scope. The fake and the clients share a clock 600 times as
+// fast as the wall clock: a bake's minutes pass in tenths of a second,
+// and CloudWatch's datapoints arrive their two minutes late on it.
 func bakeFixture(t *testing.T) (*awsfake.Cloud, *awsrunbook.Clients, *topology.Topology, awsrunbook.TargetGroup) {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
@@ -27,11 +30,13 @@ func bakeFixture(t *testing.T) (*awsfake.Cloud, *awsrunbook.Clients, *topology.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	topo.Services[0].Health.Interval = 20 * time.Millisecond // a grace of (unhealthy_after+1) intervals
+	topo.Services[0].Health.Interval = 10 * time.Second // a grace of (unhealthy_after+1) intervals
 	topo.Services[0].Rollout.MaxErrorRate = 0.05
 
 	awsfake.UseFakeCredentials(t)
+	clk := clock.NewScaled(600)
 	cloud := awsfake.NewCloud()
+	cloud.Clock = clk
 	t.Cleanup(cloud.Close)
 	cloud.AddGroup(awsfake.Group{Name: "shop-use1", Region: "us-east-1", Min: 2, Max: 6, Desired: 2,
 		Subnets: []awsfake.Subnet{{ID: "subnet-a", Zone: "us-east-1a"}, {ID: "subnet-b", Zone: "us-east-1b"}}})
@@ -42,13 +47,14 @@ func bakeFixture(t *testing.T) (*awsfake.Cloud, *awsrunbook.Clients, *topology.T
 	if err != nil {
 		t.Fatal(err)
 	}
+	clients.Clock = clk
 	return cloud, clients, topo, awsrunbook.TargetGroup{ARN: tg.ARN, LoadBalancerARN: tg.LoadBalancerARN, Service: "shop"}
 }
 
-// publish puts a minute's worth of the load balancer's counts.
+// publish puts, now on the fake's clock, a minute's worth of the load balancer's counts.
 func publish(cloud *awsfake.Cloud, tg awsrunbook.TargetGroup, requests, target5xx, elb5xx float64) {
 	lb, group := tg.Dimensions()
-	at := time.Now()
+	at := cloud.Clock.Now()
 	both := map[string]string{"LoadBalancer": lb, "TargetGroup": group}
 	cloud.PutDatapoint(awsfake.Datapoint{Region: "us-east-1", Namespace: "AWS/ApplicationELB", Metric: "RequestCount", Dimensions: both, At: at, Value: requests})
 	cloud.PutDatapoint(awsfake.Datapoint{Region: "us-east-1", Namespace: "AWS/ApplicationELB", Metric: "HTTPCode_Target_5XX_Count", Dimensions: both, At: at, Value: target5xx})
@@ -61,9 +67,12 @@ func TestAWSBakePassesAHealthyCanary(t *testing.T) {
 	cloud, clients, topo, tg := bakeFixture(t)
 	cloud.Throttle("monitoring", 2) // the SDK's retryer rides through throttling
 	cloud.Throttle("elasticloadbalancing", 1)
-	bake := AWSBake(clients, topo, 30*time.Millisecond)
-	go func() { time.Sleep(50 * time.Millisecond); publish(cloud, tg, 1000, 10, 5) }() // 1.5%
-	msg, err := bake(context.Background(), "us-east-1", 300*time.Millisecond)
+	bake := AWSBake(clients, topo, 10*time.Millisecond)
+	go func() { // the canary's first minute, published as it ends
+		_ = cloud.Clock.Sleep(context.Background(), time.Minute)
+		publish(cloud, tg, 1000, 10, 5) // 1.5%
+	}()
+	msg, err := bake(context.Background(), "us-east-1", 5*time.Minute)
 	if err != nil || !strings.Contains(msg, "1000 requests within the error budget") {
 		t.Fatalf("bake: %q %v", msg, err)
 	}
@@ -78,8 +87,9 @@ func TestAWSBakePassesAHealthyCanary(t *testing.T) {
 
 func TestAWSBakeFailsOnTheLoadBalancers5xxRate(t *testing.T) {
 	cloud, clients, topo, tg := bakeFixture(t)
+	cloud.PageSize = 1              // the shop's target group and each datapoint on pages of their own
 	publish(cloud, tg, 400, 30, 20) // 12.5%: the targets' and the load balancer's own 5xx
-	_, err := AWSBake(clients, topo, 30*time.Millisecond)(context.Background(), "us-east-1", 5*time.Second)
+	_, err := AWSBake(clients, topo, 10*time.Millisecond)(context.Background(), "us-east-1", 10*time.Minute)
 	if err == nil || !strings.Contains(err.Error(), "answered 50 of 400 requests with a 5xx (12.5%, more than 5.0%)") {
 		t.Fatalf("bake: %v", err)
 	}
@@ -88,14 +98,14 @@ func TestAWSBakeFailsOnTheLoadBalancers5xxRate(t *testing.T) {
 func TestAWSBakeFailsOnTargetsUnhealthyPastTheirChecks(t *testing.T) {
 	cloud, clients, topo, _ := bakeFixture(t)
 	g, _ := cloud.Group("us-east-1", "shop-use1")
-	cloud.SetTargetHealth(g.Instances[1].ID, awsfake.TargetUnhealthy)
-	_, err := AWSBake(clients, topo, 30*time.Millisecond)(context.Background(), "us-east-1", 5*time.Second)
+	cloud.SetTargetHealth("us-east-1", g.Instances[1].ID, awsfake.TargetUnhealthy)
+	_, err := AWSBake(clients, topo, 10*time.Millisecond)(context.Background(), "us-east-1", 10*time.Minute)
 	if err == nil || !strings.Contains(err.Error(), "1 of 2 targets unhealthy") || !strings.Contains(err.Error(), g.Instances[1].ID+" (Target.ResponseCodeMismatch)") {
 		t.Fatalf("bake: %v", err)
 	}
 	// too few requests to judge a rate, but healthy again: it passes
-	cloud.SetTargetHealth(g.Instances[1].ID, awsfake.TargetHealthy)
-	msg, err := AWSBake(clients, topo, 30*time.Millisecond)(context.Background(), "us-east-1", 100*time.Millisecond)
+	cloud.SetTargetHealth("us-east-1", g.Instances[1].ID, awsfake.TargetHealthy)
+	msg, err := AWSBake(clients, topo, 10*time.Millisecond)(context.Background(), "us-east-1", time.Minute)
 	if err != nil || !strings.Contains(msg, "too few to judge") {
 		t.Fatalf("bake after recovery: %q %v", msg, err)
 	}
@@ -103,7 +113,7 @@ func TestAWSBakeFailsOnTargetsUnhealthyPastTheirChecks(t *testing.T) {
 
 func TestAWSBakeNeedsTheServicesTargetGroup(t *testing.T) {
 	_, clients, topo, _ := bakeFixture(t)
-	_, err := AWSBake(clients, topo, 30*time.Millisecond)(context.Background(), "us-west-2", time.Second)
+	_, err := AWSBake(clients, topo, 10*time.Millisecond)(context.Background(), "us-west-2", time.Minute)
 	if !errors.Is(err, awsrunbook.ErrNotFound) {
 		t.Fatalf("bake of a region with no target group: %v", err)
 	}

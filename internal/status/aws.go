@@ -17,10 +17,12 @@ import (
 // p99 over the last five minutes, the budget left over the SLO window
 // (hourly sums), and the paging, ticket and member alarms in ALARM (those
 // of every region and us-east-1, named bulwark-<env>-...). Replication lag
-// and backup age are on the dashboard and in their alarms, not here.
+// and backup age are on the dashboard and in their alarms, not here. The
+// windows end now on the clients' clock; CloudWatch has the last minute
+// or two of them only later.
 func ReadAWS(ctx context.Context, ops *awsrunbook.Clients, t *topology.Topology) (*Report, error) {
 	env := t.Environment.Name
-	now := time.Now()
+	now := ops.Now()
 	r := &Report{Environment: env, Source: "CloudWatch (dashboard " + "bulwark-" + env + ")", At: now, Rows: []Row{}, Alerts: []Alert{}}
 	for _, s := range t.Services {
 		for _, region := range s.Regions {

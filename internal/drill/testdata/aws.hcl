@@ -1,21 +1,23 @@
-# An AWS environment for drills against awsfake.Cloud (a loopback fake of AWS).
+# An AWS environment for drills against awsfake.Cloud (a loopback fake of
+# AWS), at staging's timings: Route 53 checks every 10 s, 3 failures, a
+# TTL of 60 s; targets an Aurora global database's failover can meet.
 environment "drilltest" {
   target = "aws"
   targets {
     instance {
-      rto = "30s"
+      rto = "1m"
       rpo = "0s"
     }
     zone {
-      rto = "1m"
+      rto = "5m"
       rpo = "0s"
     }
     region {
-      rto = "1m"
-      rpo = "5s"
+      rto = "5m"
+      rpo = "1m"
     }
     database {
-      rto = "1m"
+      rto = "30m"
       rpo = "1h"
     }
   }
@@ -31,9 +33,14 @@ service "shop" {
     desired = 2
     max     = 4
   }
+  health {
+    path            = "/healthz"
+    interval        = "10s"
+    unhealthy_after = 3
+  }
   dns {
     zone = "shop.example.com"
-    ttl  = "1s"
+    ttl  = 60
   }
   database {
     engine      = "postgres"
