@@ -170,7 +170,14 @@ func dnsFromRecords(decl topology.Service, primary string, record func(region st
 			continue
 		}
 		if dns == nil {
-			dns = &DNSRecord{Resource: res, TTL: time.Duration(num(rec.Inputs, "ttl")) * time.Second, HealthChecked: true,
+			ttl := time.Duration(num(rec.Inputs, "ttl")) * time.Second
+			if len(list(rec.Inputs, "aliases")) > 0 {
+				// an alias to a load balancer has no TTL of its own: Route 53
+				// answers with the load balancer's, 60 s
+				// (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-choosing-alias-non-alias.html)
+				ttl = 60 * time.Second
+			}
+			dns = &DNSRecord{Resource: res, TTL: ttl, HealthChecked: true,
 				CheckInterval: seconds(check.Inputs, "requestInterval"), Threshold: num(check.Inputs, "failureThreshold")}
 		}
 		dns.HealthChecked = dns.HealthChecked && str(rec.Inputs, "healthCheckId") != ""

@@ -41,6 +41,9 @@ type StackGraph struct {
 	Stack     string         `json:"stack"`
 	Resources []Resource     `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
+	// Invokes are the data sources the program read and what the mocks
+	// answered (the hosted zone, the account, the region's zones).
+	Invokes []Invoke `json:"invokes,omitempty"`
 }
 
 // Resource is one registered resource.
@@ -50,8 +53,20 @@ type Resource struct {
 	Name   string `json:"name"`
 	Parent string `json:"parent,omitempty"` // the parent's URN; empty for the stack's root
 	// Custom is true for a provider's resource, false for a component.
-	Custom bool           `json:"custom"`
+	Custom bool `json:"custom"`
+	// Region is the AWS region a pulumi-aws resource lives in (its own
+	// region argument, else its provider's); empty for a resource of a
+	// global service without a provider, and for other packages'.
+	Region string `json:"region,omitempty"`
+	// Inputs are the resource's inputs as its provider's Check returns
+	// them: the program's, and for pulumi-aws the names Pulumi's
+	// autonaming adds.
 	Inputs map[string]any `json:"inputs"`
+	// ID and Outputs are what the mocks computed as AWS would for a
+	// pulumi-aws resource: its physical ID and the outputs its inputs do
+	// not say (ARN, DNS name, endpoints, a name generated at create).
+	ID      string         `json:"id,omitempty"`
+	Outputs map[string]any `json:"outputs,omitempty"`
 }
 
 // Options set up a plan.
@@ -87,9 +102,20 @@ func planStack(t *topology.Topology, ref stacks.Ref, project string, published m
 	if err != nil {
 		return nil, err
 	}
-	m := &recorder{stackRefs: published, stack: ref.String(), project: project}
+	return runProgram(project, ref.String(), body, published)
+}
+
+// Program plans one stack of any Pulumi program under the same mocks as
+// Build (stack references are not resolved): for tests of what the mocks
+// make of a program written for them.
+func Program(project, stack string, body func(*pulumi.Context) (pulumi.Map, error)) (*StackGraph, error) {
+	return runProgram(project, stack, body, nil)
+}
+
+func runProgram(project, stack string, body func(*pulumi.Context) (pulumi.Map, error), published map[string]map[string]any) (*StackGraph, error) {
+	m := &recorder{stackRefs: published, stack: stack, project: project, providerRegions: map[string]string{}}
 	resolved := map[string]any{}
-	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		outputs, err := body(ctx)
 		if err != nil {
 			return err
@@ -110,28 +136,33 @@ func planStack(t *topology.Topology, ref stacks.Ref, project string, published m
 			}
 		}
 		return nil
-	}, pulumi.WithMocks(project, ref.String(), m))
+	}, pulumi.WithMocks(project, stack, m))
 	if err != nil {
-		return nil, fmt.Errorf("%w: stack %s: %w", ErrProgram, ref, err)
+		return nil, fmt.Errorf("%w: stack %s: %w", ErrProgram, stack, err)
 	}
 	sort.Slice(m.resources, func(i, j int) bool { return m.resources[i].URN < m.resources[j].URN })
-	return &StackGraph{Stack: ref.String(), Resources: m.resources, Outputs: resolved}, nil
+	return &StackGraph{Stack: stack, Resources: m.resources, Outputs: resolved, Invokes: sortInvokes(m.invokes)}, nil
 }
 
-// recorder is a pulumi.MockResourceMonitor that records registrations.
+// recorder is a pulumi.MockResourceMonitor that records registrations and
+// answers for AWS as mocks.go describes.
 type recorder struct {
 	mu        sync.Mutex
 	resources []Resource
-	stackRefs map[string]map[string]any
-	stack     string
-	project   string
+	invokes   []Invoke
+	// providerRegions maps a pulumi-aws provider's reference ("URN::ID",
+	// what a resource's Provider names) to its region.
+	providerRegions map[string]string
+	stackRefs       map[string]map[string]any
+	stack           string
+	project         string
 }
 
 var _ pulumi.MockResourceMonitor = (*recorder)(nil)
 
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	res := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: plainMap(args.Inputs)}
-	state := args.Inputs
+	res := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom}
+	inputs, state := args.Inputs, args.Inputs
 	id := args.Name + "-id"
 	switch {
 	case args.RegisterRPC != nil:
@@ -140,10 +171,33 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		res.Parent = args.ReadRPC.GetParent()
 		id = args.ID
 	}
-	if strings.HasPrefix(args.TypeToken, "aws:") {
-		state = mockAWSOutputs(args.TypeToken, args.Name, state)
-	}
-	if args.TypeToken == StackReferenceType {
+	res.URN = r.urn(res)
+	switch {
+	case args.TypeToken == AWSProviderType:
+		id = newEntropy("provider", res.URN).uuid()
+		region, err := r.rememberProvider(res.URN, id, args.Inputs)
+		if err != nil {
+			return "", nil, err
+		}
+		res.Region = region
+	case strings.HasPrefix(args.TypeToken, "aws:") && args.Custom:
+		region, err := r.regionOf(args.TypeToken, args.Inputs, args.Provider)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s %s: %w", args.TypeToken, args.Name, err)
+		}
+		mocked, err := mockAWS(args.TypeToken, args.Name, res.URN, region, args.Inputs)
+		if err != nil {
+			return "", nil, err
+		}
+		inputs, state, res.Region = mocked.inputs, mocked.state(), region
+		if args.ReadRPC == nil {
+			id = mocked.id
+		}
+		res.ID, res.Outputs = id, plainMap(mocked.out)
+		if len(res.Outputs) == 0 {
+			res.Outputs = nil
+		}
+	case args.TypeToken == StackReferenceType:
 		outs, ok := r.stackRefs[args.ID]
 		if !ok {
 			return "", nil, fmt.Errorf("stack reference %q: no such stack in this environment's plan", args.ID)
@@ -153,63 +207,37 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 			"outputs":           resource.NewProperty(resource.NewPropertyMapFromMap(outs)),
 			"secretOutputNames": resource.NewProperty([]resource.PropertyValue{}),
 		}
-		res.Inputs = map[string]any{"name": args.ID}
+		inputs = resource.PropertyMap{"name": resource.NewProperty(args.ID)}
 	}
-	res.URN = r.urn(res)
+	res.Inputs = plainMap(inputs)
 	r.mu.Lock()
 	r.resources = append(r.resources, res)
 	r.mu.Unlock()
 	return id, state, nil
 }
 
-// mockAWSOutputs adds the outputs AWS computes that other resources read
-// (an ARN, a load balancer's DNS name, a cluster's endpoint), as
-// recognisable placeholders, so the plan shows what depends on what.
-func mockAWSOutputs(token, name string, inputs resource.PropertyMap) resource.PropertyMap {
-	state := inputs.Copy()
-	service := strings.TrimPrefix(strings.SplitN(token, "/", 2)[0], "aws:")
-	set := func(k, v string) {
-		if _, ok := state[resource.PropertyKey(k)]; !ok {
-			state[resource.PropertyKey(k)] = resource.NewProperty(v)
-		}
-	}
-	if n := inputs["name"]; token == "aws:ssm/parameter:Parameter" && n.IsString() {
-		set("arn", fmt.Sprintf("arn:aws:ssm::%s:parameter%s", MockAccount, n.StringValue())) // a parameter's ARN ends in its path
-	}
-	set("arn", fmt.Sprintf("arn:aws:%s::%s:%s", service, MockAccount, name))
-	// the physical name Pulumi's auto-naming would give (name plus a suffix)
-	set("name", name)
-	switch token {
-	case "aws:lb/loadBalancer:LoadBalancer":
-		set("dnsName", name+".elb.example")
-		set("zoneId", "Z-ELB")
-		set("arnSuffix", "app/"+name)
-	case "aws:lb/targetGroup:TargetGroup":
-		set("arnSuffix", "targetgroup/"+name)
-	case "aws:rds/cluster:Cluster":
-		set("endpoint", name+".cluster.rds.example")
-	case "aws:ec2/launchTemplate:LaunchTemplate":
-		state["latestVersion"] = resource.NewProperty(1.0)
-	}
-	return state
-}
-
-// MockAccount is the AWS account ID the offline plan's ARNs name.
-const MockAccount = "123456789012"
-
-// Call answers the data sources the programs read, with placeholders a
-// reviewer recognises (the account, a hosted zone named after its domain).
+// Call answers the data sources the programs read: pulumi-aws's as the
+// caller's region would (see callAWS), others with nothing.
 func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	switch args.Token {
-	case "aws:index/getCallerIdentity:getCallerIdentity":
-		return resource.NewPropertyMapFromMap(map[string]any{
-			"accountId": MockAccount, "arn": "arn:aws:iam::" + MockAccount + ":user/plan", "userId": "plan", "id": MockAccount,
-		}), nil
-	case "aws:route53/getZone:getZone":
-		name := args.Args["name"].StringValue()
-		return resource.NewPropertyMapFromMap(map[string]any{"zoneId": "Z-" + name, "name": name, "id": "Z-" + name}), nil
+	if !strings.HasPrefix(args.Token, "aws:") {
+		return resource.PropertyMap{}, nil
 	}
-	return resource.PropertyMap{}, nil
+	result, region, err := r.callAWS(args)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", args.Token, err)
+	}
+	recorded := plainMap(resource.NewPropertyMapFromMap(result))
+	if _, ok := recorded["randomPassword"]; ok {
+		recorded["randomPassword"] = Secret
+	}
+	inv := Invoke{Token: args.Token, Region: region, Args: plainMap(args.Args), Result: recorded}
+	if len(inv.Args) == 0 {
+		inv.Args = nil
+	}
+	r.mu.Lock()
+	r.invokes = append(r.invokes, inv)
+	r.mu.Unlock()
+	return resource.NewPropertyMapFromMap(result), nil
 }
 
 // urn is the URN the engine gives the resource: the parent's qualified type

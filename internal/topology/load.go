@@ -416,6 +416,12 @@ func (d *decoder) checkRegions(t *Topology, missing hcl.Range) {
 			d.errorf(&rng, "Reserved region name", "%q names the environment's global stack; choose another region name.", r.Name)
 		case t.Environment.Target == TargetAWS && !awsRegionRE.MatchString(r.Name):
 			d.errorf(&rng, "Not an AWS region code", `With target = "aws", region names are AWS region codes such as "us-east-1"; %q is not one.`, r.Name)
+		case t.Environment.Target == TargetAWS && r.Zones < 2:
+			// an application load balancer and a DB subnet group each need
+			// subnets in two zones at least
+			// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html,
+			// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBSubnetGroup.html)
+			d.errorf(&rng, "Too few zones for AWS", "region %q: AWS load balancers and databases need at least two zones; zones = %d.", r.Name, r.Zones)
 		case !nameRE.MatchString(r.Name):
 			d.errorf(&rng, "Invalid name", "region %q: names are 1-32 lower-case letters, digits and dashes, starting with a letter.", r.Name)
 		}

@@ -40,20 +40,33 @@ func byName(s plan.StackGraph, typ string) map[string]map[string]any {
 	return out
 }
 
+// arnOf is the ARN the plan's mocks gave a resource of the stack.
+func arnOf(s plan.StackGraph, typ, name string) string {
+	for _, r := range ofType(s, typ) {
+		if r.Name == name {
+			return fmt.Sprint(r.Outputs["arn"])
+		}
+	}
+	return "(no " + typ + " " + name + ")"
+}
+
 // weights is the HTTP listener's forward weights of a service, by target
-// group name (the mocks name a target group's ARN after its resource).
+// group name (its resource's, found by the ARN the listener names).
 func weights(t *testing.T, s plan.StackGraph, listener string) map[string]float64 {
 	t.Helper()
 	in, ok := byName(s, "aws:lb/listener:Listener")[listener]
 	if !ok {
 		t.Fatalf("no listener %s", listener)
 	}
+	names := map[string]string{}
+	for _, tg := range ofType(s, "aws:lb/targetGroup:TargetGroup") {
+		names[fmt.Sprint(tg.Outputs["arn"])] = tg.Name
+	}
 	groups, _ := get(in, "defaultActions", "0", "forward", "targetGroups").([]any)
 	out := map[string]float64{}
 	for _, g := range groups {
 		m := g.(map[string]any)
-		arn := fmt.Sprint(m["arn"])
-		out[arn[len("arn:aws:lb::123456789012:"):]] = m["weight"].(float64)
+		out[names[fmt.Sprint(m["arn"])]] = m["weight"].(float64)
 	}
 	return out
 }
@@ -118,7 +131,7 @@ func TestBlueGreenInstanceGroupsFollowTheirState(t *testing.T) {
 				if !ok {
 					t.Fatalf("no group %s: %v", name, groups)
 				}
-				if tg := get(g, "targetGroupArns", "0"); tg != "arn:aws:lb::123456789012:"+name {
+				if tg := get(g, "targetGroupArns", "0"); tg != arnOf(s, "aws:lb/targetGroup:TargetGroup", name) {
 					t.Errorf("group %s behind %v, want its own colour's target group", name, tg)
 				}
 				// a new colour starts as large as the serving one runs and
@@ -160,14 +173,14 @@ func TestBlueGreenContainersUseECSDeployments(t *testing.T) {
 		t.Errorf("deployment configuration %v, want BLUE_GREEN baked 2 minutes (90s rounded up)", svc["deploymentConfiguration"])
 	}
 	adv, _ := get(svc, "loadBalancers", "0", "advancedConfiguration").(map[string]any)
-	if adv["alternateTargetGroupArn"] != "arn:aws:lb::123456789012:api-green" || adv["productionListenerRule"] != "arn:aws:lb::123456789012:api-production" {
+	if adv["alternateTargetGroupArn"] != arnOf(s, "aws:lb/targetGroup:TargetGroup", "api-green") || adv["productionListenerRule"] != arnOf(s, "aws:lb/listenerRule:ListenerRule", "api-production") {
 		t.Errorf("advanced configuration %v", adv)
 	}
-	if get(svc, "loadBalancers", "0", "targetGroupArn") != "arn:aws:lb::123456789012:api" || get(svc, "deploymentCircuitBreaker", "rollback") != true {
+	if get(svc, "loadBalancers", "0", "targetGroupArn") != arnOf(s, "aws:lb/targetGroup:TargetGroup", "api") || get(svc, "deploymentCircuitBreaker", "rollback") != true {
 		t.Errorf("load balancer %v, circuit breaker %v", svc["loadBalancers"], svc["deploymentCircuitBreaker"])
 	}
 	rule := byName(s, "aws:lb/listenerRule:ListenerRule")["api-production"]
-	if rule == nil || rule["listenerArn"] != "arn:aws:lb::123456789012:api-http" || get(rule, "conditions", "0", "pathPattern", "values", "0") != "/*" {
+	if rule == nil || rule["listenerArn"] != arnOf(s, "aws:lb/listener:Listener", "api-http") || get(rule, "conditions", "0", "pathPattern", "values", "0") != "/*" {
 		t.Fatalf("production listener rule %v", rule)
 	}
 	if get(rule, "actions", "0", "forward", "targetGroups", "0", "weight") != float64(100) || get(rule, "actions", "0", "forward", "targetGroups", "1", "weight") != float64(0) {

@@ -114,6 +114,16 @@ func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Serv
 			Ttl: pulumi.Int(int(s.DNS.TTL.Seconds())), Records: pulumi.StringArray{endpoint},
 			SetIdentifier: pulumi.String(region), HealthCheckId: check.ID(),
 		}
+		if AtApex(s.DNS) {
+			// DNS allows no CNAME at a zone's apex: an alias A record to
+			// the load balancer answers there instead (with the load
+			// balancer's own TTL, 60 s; an alias record takes none)
+			// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/ResourceRecordTypes.html#CNAMEFormat
+			args.Type, args.Ttl, args.Records = pulumi.String("A"), nil, nil
+			args.Aliases = route53.RecordAliasArray{route53.RecordAliasArgs{
+				Name: endpoint, ZoneId: serviceOutput(a.Regions[region], s.Name, "endpoint_zone_id"), EvaluateTargetHealth: pulumi.Bool(true),
+			}}
+		}
 		if s.Mode == topology.ActiveActive {
 			args.LatencyRoutingPolicies = route53.RecordLatencyRoutingPolicyArray{route53.RecordLatencyRoutingPolicyArgs{Region: pulumi.String(region)}}
 		} else {
@@ -130,6 +140,10 @@ func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Serv
 	}
 	return ctx.RegisterResourceOutputs(e, pulumi.Map{"name": pulumi.String(s.DNS.FQDN()), "targets": records})
 }
+
+// AtApex reports whether a service's name is its hosted zone's apex,
+// where its records are alias A records rather than CNAMEs.
+func AtApex(d topology.DNS) bool { return d.FQDN() == d.Zone }
 
 // serviceOutput reads services.<svc>.<key> from a region's outputs.
 func serviceOutput(region pulumi.MapOutput, service, key string) pulumi.StringOutput {

@@ -22,7 +22,7 @@ func newZoneLossExperiment(ctx *pulumi.Context, name string, a RegionArgs, netwo
 	t, region := a.Topology, a.Region.Name
 	prefix := fmt.Sprintf("bulwark-%s-%s-%s-zone-loss", t.Environment.Name, region, name)
 	role, err := iam.NewRole(ctx, name+"-fis", &iam.RoleArgs{
-		Name:             pulumi.String(prefix),
+		Name:             pulumi.String(BoundedName(prefix, 64, "-")), // IAM role names have at most 64 characters
 		AssumeRolePolicy: pulumi.String(assumeRolePolicy("fis.amazonaws.com")),
 		Tags:             tags(t, region, name),
 	}, opts...)

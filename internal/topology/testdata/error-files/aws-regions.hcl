@@ -3,6 +3,7 @@ environment "prod" {
 }
 region "us-east-1" { primary = true }
 region "east" {} # ERROR: Not an AWS region code
+region "us-west-2" { zones = 1 } # ERROR: Too few zones for AWS
 service "shop" {
   mode  = "active-active"
   image = "shop"
