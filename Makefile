@@ -52,10 +52,12 @@ golden:
 	$(GO) test -count=1 -run TestPlanGolden ./cmd/bulwark/ -update
 	@git diff --stat -- cmd/bulwark/testdata/
 
-# Tests against a real AWS account (build tag aws): they need credentials
-# and BULWARK_AWS_TEST_AMI, and cost money. Never run by make test or CI.
-test-aws:
-	$(GO) test -count=1 -tags aws -run AWS -timeout 90m ./internal/imagerelease/
+# Tests against a real AWS account (build tag aws): they need credentials,
+# BULWARK_AWS_TEST_AMI/_FROM/_TO (image promotion) and BULWARK_AWS_TEST_ENV
+# (an aws environment of the account: up, the runtime contract, every drill
+# with default flags, destroy), and cost money. Never run by make test or CI.
+test-aws: build
+	$(GO) test -count=1 -tags aws -run AWS -timeout 120m ./internal/imagerelease/ ./cmd/bulwark/
 
 lint:
 	$(GO) vet ./...

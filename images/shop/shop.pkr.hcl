@@ -72,12 +72,16 @@ build {
     destination = "/tmp/shop"
   }
 
+  # bulwark's runtime contract (modules/aws/runtime.go): the unit runs the
+  # script user data installs before every start, as root, and reads what it
+  # writes; the AWS CLI reads Parameter Store and Secrets Manager for it
   provisioner "shell" {
     inline = [
+      "sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y awscli python3 curl",
       "sudo install -m 0755 /tmp/shop /usr/local/bin/shop",
       "sudo useradd --system --no-create-home --shell /usr/sbin/nologin shop",
-      "printf '[Unit]\\nDescription=shop\\nAfter=network-online.target\\n[Service]\\nUser=shop\\nEnvironment=SHOP_LISTEN=0.0.0.0:8080\\nExecStart=/usr/local/bin/shop\\nRestart=always\\n[Install]\\nWantedBy=multi-user.target\\n' | sudo tee /etc/systemd/system/shop.service",
-      "sudo systemctl enable shop.service",
+      "printf '[Unit]\\nDescription=bulwark service (shop)\\nAfter=network-online.target\\nWants=network-online.target\\nConditionPathExists=/var/lib/bulwark/runtime.sh\\n[Service]\\nUser=shop\\nExecStartPre=+/bin/bash /var/lib/bulwark/runtime.sh\\nEnvironmentFile=-/run/bulwark/runtime.env\\nExecStart=/usr/local/bin/shop\\nRestart=always\\nRestartSec=2\\n[Install]\\nWantedBy=multi-user.target\\n' | sudo tee /etc/systemd/system/bulwark-service.service",
+      "sudo systemctl enable bulwark-service.service",
     ]
   }
 }

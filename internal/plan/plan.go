@@ -67,6 +67,9 @@ type Resource struct {
 	// not say (ARN, DNS name, endpoints, a name generated at create).
 	ID      string         `json:"id,omitempty"`
 	Outputs map[string]any `json:"outputs,omitempty"`
+	// IgnoreChanges are the inputs the engine leaves as they are in the
+	// cloud (the resource option): what AWS or autoscaling owns once created.
+	IgnoreChanges []string `json:"ignore_changes,omitempty"`
 }
 
 // Options set up a plan.
@@ -167,6 +170,7 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	switch {
 	case args.RegisterRPC != nil:
 		res.Parent = args.RegisterRPC.GetParent()
+		res.IgnoreChanges = args.RegisterRPC.GetIgnoreChanges()
 	case args.ReadRPC != nil:
 		res.Parent = args.ReadRPC.GetParent()
 		id = args.ID

@@ -45,7 +45,9 @@ type AlarmsArgs struct {
 	// LoadBalancer and TargetGroup are ARN suffixes (app/..., targetgroup/...).
 	LoadBalancer, TargetGroup pulumi.StringOutput
 	// Database is the region's Aurora cluster identifier or DynamoDB table
-	// name (nil without a database); Secondary says the region replicates.
+	// name (nil without a database); Secondary says the region replicates
+	// (Aurora: it watches its own lag; DynamoDB: the primary region
+	// watches every replica's).
 	Database  *pulumi.StringOutput
 	Secondary bool
 	// BackupVault is the vault of the region's backup plan or copies ("" without).
@@ -165,23 +167,47 @@ func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pu
 	}, slo.Page); err != nil {
 		return nil, err
 	}
-	if a.Database != nil && a.Secondary {
+	if a.Database != nil {
 		limit := slo.ReplicationLagLimit(t)
-		args := &cloudwatch.MetricAlarmArgs{
-			Statistic: pulumi.String("Maximum"), Period: pulumi.Int(60), EvaluationPeriods: pulumi.Int(3),
-			Threshold: pulumi.Float64(float64(limit.Milliseconds())), ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+		lag := func(receiving string, args *cloudwatch.MetricAlarmArgs) error {
+			args.Statistic, args.Period, args.EvaluationPeriods = pulumi.String("Maximum"), pulumi.Int(60), pulumi.Int(3)
+			args.Threshold, args.ComparisonOperator = pulumi.Float64(float64(limit.Milliseconds())), pulumi.String("GreaterThanThreshold")
+			n := AlarmName(t, receiving, s.Name, "replication-lag")
+			args.Name, args.AlarmDescription = pulumi.String(n), pulumi.String(slo.AlarmDescription(slo.Page,
+				fmt.Sprintf("%s's database in %s lags more than %s behind its primary: a region loss now would miss the RPO", s.Name, receiving, limit)))
+			args.Tags, args.TreatMissingData = tags(t, receiving, s.Name), pulumi.String("notBreaching")
+			args.AlarmActions, args.OkActions = actions, actions
+			out.Names = append(out.Names, n)
+			_, err := cloudwatch.NewMetricAlarm(ctx, fmt.Sprintf("%s-replication-lag-%s", name, receiving), args, opts...)
+			return err
 		}
-		if s.Database.Engine == topology.EngineDynamoDB {
-			primary, _ := t.PrimaryRegionOf(s)
-			args.Namespace, args.MetricName = pulumi.String("AWS/DynamoDB"), pulumi.String("ReplicationLatency")
-			args.Dimensions = pulumi.StringMap{"TableName": *a.Database, "ReceivingRegion": pulumi.String(region)}
-			args.Region = pulumi.String(primary) // the table's metric lives in the sending region
-		} else {
-			args.Namespace, args.MetricName = pulumi.String("AWS/RDS"), pulumi.String("AuroraGlobalDBReplicationLag")
-			args.Dimensions = pulumi.StringMap{"DBClusterIdentifier": *a.Database}
-		}
-		if _, err := alarm("replication-lag", fmt.Sprintf("%s's database in %s lags more than %s behind its primary: a region loss now would miss the RPO", s.Name, region, limit), args, slo.Page); err != nil {
-			return nil, err
+		switch {
+		case s.Database.Engine == topology.EngineDynamoDB && !a.Secondary:
+			// DynamoDB publishes ReplicationLatency in the sending region,
+			// per receiving region; CloudWatch notifies only topics of the
+			// alarm's own region, so the primary region's stack watches every
+			// replica's lag and notifies its own topic
+			// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html,
+			// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html)
+			for _, receiving := range s.Regions {
+				if receiving == region {
+					continue
+				}
+				if err := lag(receiving, &cloudwatch.MetricAlarmArgs{
+					Namespace: pulumi.String("AWS/DynamoDB"), MetricName: pulumi.String("ReplicationLatency"),
+					Dimensions: pulumi.StringMap{"TableName": *a.Database, "ReceivingRegion": pulumi.String(receiving)},
+				}); err != nil {
+					return nil, err
+				}
+			}
+		case s.Database.Engine != topology.EngineDynamoDB && a.Secondary:
+			// Aurora publishes a secondary cluster's lag in its own region
+			if err := lag(region, &cloudwatch.MetricAlarmArgs{
+				Namespace: pulumi.String("AWS/RDS"), MetricName: pulumi.String("AuroraGlobalDBReplicationLag"),
+				Dimensions: pulumi.StringMap{"DBClusterIdentifier": *a.Database},
+			}); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if a.BackupVault != "" {

@@ -105,9 +105,14 @@ func TestRegionsOfProd(t *testing.T) {
 		for _, sub := range ofType(s, "aws:ec2/subnet:Subnet") {
 			zones = append(zones, fmt.Sprint(sub.Inputs["availabilityZone"]))
 		}
-		for _, z := range awsmodule.Zones(r.Name, r.Zones) {
-			if !slices.Contains(zones, z) {
-				t.Errorf("%s: no subnet in %s (%v)", r.Name, z, zones)
+		// a public and a private subnet in each of r.Zones zones of the region
+		distinct := slices.Compact(slices.Sorted(slices.Values(zones)))
+		if len(distinct) != r.Zones {
+			t.Errorf("%s: subnets in zones %v, want %d zones", r.Name, distinct, r.Zones)
+		}
+		for _, z := range distinct {
+			if !strings.HasPrefix(z, r.Name) {
+				t.Errorf("%s: a subnet in zone %s of another region", r.Name, z)
 			}
 		}
 		// the launch template: the region's AMI from the manifest, IMDSv2, encrypted volumes
@@ -213,13 +218,21 @@ func TestRegionsOfProd(t *testing.T) {
 			t.Errorf("health check %s: %v", hc.Name, hc.Inputs)
 		}
 	}
+	// the hosted zone the global stack looked up
+	var zoneID any
+	for _, inv := range global.Invokes {
+		if inv.Token == "aws:route53/getZone:getZone" && inv.Args["name"] == "shop.example.com" {
+			zoneID = inv.Result["zoneId"]
+		}
+	}
 	for _, rec := range records {
 		region := fmt.Sprint(rec.Inputs["setIdentifier"])
 		if get(rec.Inputs, "latencyRoutingPolicies", "0", "region") != region || rec.Inputs["ttl"] != float64(30) ||
-			rec.Inputs["name"] != "www.shop.example.com" || rec.Inputs["zoneId"] != "Z-shop.example.com" {
-			t.Errorf("record %s: %v", rec.Name, rec.Inputs)
+			rec.Inputs["name"] != "www.shop.example.com" || zoneID == nil || rec.Inputs["zoneId"] != zoneID {
+			t.Errorf("record %s: %v (zone %v)", rec.Name, rec.Inputs, zoneID)
 		}
-		if fmt.Sprint(get(rec.Inputs, "records", "0")) != "shop.elb.example" {
+		lbs := ofType(stack(t, p, "prod."+region), "aws:lb/loadBalancer:LoadBalancer")
+		if len(lbs) != 1 || get(rec.Inputs, "records", "0") != lbs[0].Outputs["dnsName"] {
 			t.Errorf("record %s points at %v, want its region's load balancer", rec.Name, rec.Inputs["records"])
 		}
 	}
@@ -335,7 +348,7 @@ func TestSingleNAT(t *testing.T) {
 	for _, rt := range ofType(west, "aws:ec2/routeTable:RouteTable") {
 		if id := get(rt.Inputs, "routes", "0", "natGatewayId"); id != nil {
 			private++
-			if id != nats[0].Name+"-id" { // the mocks' ID of the gateway
+			if id != nats[0].ID { // the gateway's ID
 				t.Errorf("route table %s routes through %v, want %s", rt.Name, id, nats[0].Name)
 			}
 		}
@@ -377,8 +390,31 @@ func TestDynamoDBGlobalTable(t *testing.T) {
 	if !slices.Equal(keyRegions, []string{"eu-west-1", "us-west-2"}) {
 		t.Errorf("replica keys in %v", keyRegions)
 	}
+	// every replica's lag is watched where DynamoDB publishes it, the
+	// sending (primary) region, and notifies that region's topic: an alarm
+	// notifies only a topic of its own region
+	lags := map[string]map[string]any{}
+	for _, a := range ofType(primary, "aws:cloudwatch/metricAlarm:MetricAlarm") {
+		if a.Inputs["metricName"] == "ReplicationLatency" {
+			lags[fmt.Sprint(get(a.Inputs, "dimensions", "ReceivingRegion"))] = a.Inputs
+		}
+	}
+	if len(lags) != 2 || lags["us-west-2"] == nil || lags["eu-west-1"] == nil {
+		t.Errorf("replication latency alarms for %v, want us-west-2 and eu-west-1", slices.Collect(maps.Keys(lags)))
+	}
+	for receiving, a := range lags {
+		action := fmt.Sprint(get(a, "alarmActions", "0"))
+		if a["region"] != nil || !strings.HasPrefix(action, "arn:aws:sns:us-east-1:") || !strings.HasSuffix(action, ":bulwark-catalog-us-east-1-alarms") {
+			t.Errorf("%s's lag alarm lives in %v and notifies %s, want us-east-1's own topic", receiving, a["region"], action)
+		}
+	}
 	for _, r := range []string{"us-west-2", "eu-west-1"} {
 		s := stack(t, p, "catalog."+r)
+		for _, a := range ofType(s, "aws:cloudwatch/metricAlarm:MetricAlarm") {
+			if a.Inputs["metricName"] == "ReplicationLatency" {
+				t.Errorf("%s declares a replication latency alarm %v: the metric is in the sending region", r, a.Inputs["name"])
+			}
+		}
 		if n := len(ofType(s, "aws:dynamodb/table:Table")) + len(ofType(s, "aws:rds/cluster:Cluster")); n != 0 {
 			t.Errorf("%s declares %d tables or clusters; the primary region's table holds its replica", r, n)
 		}
@@ -439,7 +475,7 @@ func TestParametersInEveryRegion(t *testing.T) {
 			if other := map[string]string{"catalog": "cart", "cart": "catalog"}[svc]; strings.Contains(resources, "/"+other+"/") {
 				t.Errorf("%s: %s's policy grants %s's parameters: %s", r.Name, svc, other, resources)
 			}
-			if by := get(doc, "Statement", "1", "Resource"); by != "arn:aws:ssm::"+plan.MockAccount+":parameter/bulwark/params/"+svc {
+			if by := get(doc, "Statement", "1", "Resource"); by != "arn:aws:ssm:"+r.Name+":"+plan.MockAccount+":parameter/bulwark/params/"+svc {
 				t.Errorf("%s: %s may read by path %v", r.Name, svc, by)
 			}
 		}
@@ -528,7 +564,11 @@ func TestAlarmsPerRegion(t *testing.T) {
 		if len(stops) != 3 || get(in, "stopConditions", "0", "source") != "aws:cloudwatch:alarm" {
 			t.Errorf("%s: stop conditions %v, want the 1h and 6h burn composites and the latency alarm", r.Name, stops)
 		}
-		if get(in, "targets", "0", "filters", "0", "values", "0") != r.Name+"a" || get(in, "actions", "0", "actionId") != "aws:network:disrupt-connectivity" {
+		var subnetZones []string
+		for _, sub := range ofType(s, "aws:ec2/subnet:Subnet") {
+			subnetZones = append(subnetZones, fmt.Sprint(sub.Inputs["availabilityZone"]))
+		}
+		if zone := fmt.Sprint(get(in, "targets", "0", "filters", "0", "values", "0")); !slices.Contains(subnetZones, zone) || get(in, "actions", "0", "actionId") != "aws:network:disrupt-connectivity" {
 			t.Errorf("%s: experiment %v", r.Name, in)
 		}
 	}

@@ -84,7 +84,7 @@ func NewBackup(ctx *pulumi.Context, name string, a BackupArgs, opts ...pulumi.Re
 		})
 	}
 	plan, err := backup.NewPlan(ctx, name, &backup.PlanArgs{
-		Name: pulumi.String(Vault(a.Topology, s.Name)),
+		Name: pulumi.String(BoundedName(Vault(a.Topology, s.Name), 50, "-")),
 		Rules: backup.PlanRuleArray{backup.PlanRuleArgs{
 			RuleName: pulumi.String("every-" + s.Backup.Every.String()), TargetVaultName: vault.Name,
 			Schedule: pulumi.String(Schedule(s.Backup.Every)), StartWindow: pulumi.Int(60), CompletionWindow: pulumi.Int(180),
@@ -109,7 +109,7 @@ func NewBackup(ctx *pulumi.Context, name string, a BackupArgs, opts ...pulumi.Re
 		}
 	}
 	if _, err := backup.NewSelection(ctx, name, &backup.SelectionArgs{
-		Name: pulumi.String(Vault(a.Topology, s.Name)), PlanId: plan.ID(), IamRoleArn: role.Arn,
+		Name: pulumi.String(BoundedName(Vault(a.Topology, s.Name), 50, "-")), PlanId: plan.ID(), IamRoleArn: role.Arn,
 		SelectionTags: backup.SelectionSelectionTagArray{backup.SelectionSelectionTagArgs{
 			Type: pulumi.String("STRINGEQUALS"), Key: pulumi.String(BackupTag), Value: pulumi.String(GlobalCluster(a.Topology, s.Name)),
 		}},
@@ -120,7 +120,7 @@ func NewBackup(ctx *pulumi.Context, name string, a BackupArgs, opts ...pulumi.Re
 		// every week, restore the newest recovery point of the service's
 		// database and let AWS Backup validate it
 		testing, err := backup.NewRestoreTestingPlan(ctx, name, &backup.RestoreTestingPlanArgs{
-			Name:               pulumi.String(strings.ReplaceAll(Vault(a.Topology, s.Name), "-", "_") + "_restore_tests"),
+			Name:               pulumi.String(BoundedName(strings.ReplaceAll(Vault(a.Topology, s.Name), "-", "_")+"_restore_tests", 50, "_")),
 			ScheduleExpression: pulumi.String("cron(0 6 ? * SUN *)"),
 			RecoveryPointSelection: &backup.RestoreTestingPlanRecoveryPointSelectionArgs{
 				Algorithm: pulumi.String("LATEST_WITHIN_WINDOW"), IncludeVaults: pulumi.StringArray{vault.Arn},
@@ -132,7 +132,7 @@ func NewBackup(ctx *pulumi.Context, name string, a BackupArgs, opts ...pulumi.Re
 			return nil, err
 		}
 		if _, err := backup.NewRestoreTestingSelection(ctx, name, &backup.RestoreTestingSelectionArgs{
-			Name: pulumi.String(strings.ReplaceAll(s.Name, "-", "_") + "_database"), RestoreTestingPlanName: testing.Name,
+			Name: pulumi.String(BoundedName(strings.ReplaceAll(s.Name, "-", "_")+"_database", 50, "_")), RestoreTestingPlanName: testing.Name,
 			ProtectedResourceType: pulumi.String("Aurora"), IamRoleArn: role.Arn,
 			ProtectedResourceConditions: &backup.RestoreTestingSelectionProtectedResourceConditionsArgs{
 				StringEquals: backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArray{

@@ -3,7 +3,9 @@ package aws
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/appautoscaling"
@@ -24,22 +26,21 @@ const (
 	LogRetentionDays = 30
 )
 
+// containerSecret is a variable ECS sets from Secrets Manager or Parameter
+// Store when a task starts: valueFrom is the full ARN, for a secret's
+// JSON key followed by ":<key>::"
+// (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html).
+type containerSecret struct{ name, valueFrom string }
+
 // containerDefinitions is the task's one container: the image pinned by
-// digest, a read-only root file system, logs to CloudWatch.
-func containerDefinitions(a ServiceArgs, logGroup string, params *parameters, paramARNs []string) (string, error) {
+// digest, a read-only root file system, logs to CloudWatch, and the
+// runtime contract: env as environment variables, secrets from their
+// stores (nothing secret in the task definition).
+func containerDefinitions(a ServiceArgs, logGroup string, env map[string]string, secrets []containerSecret) (string, error) {
 	s := a.Service
-	env := []map[string]string{
-		{"name": "SHOP_LISTEN", "value": fmt.Sprintf("0.0.0.0:%d", s.Port)},
-		{"name": "SHOP_REGION", "value": a.Region.Name},
-	}
-	// parameters come from the region's store when a task starts; their
-	// digest makes a changed value a new task definition, deployed as any
-	secrets := []map[string]string{}
-	if params != nil {
-		env = append(env, map[string]string{"name": "BULWARK_PARAMETERS_DIGEST", "value": params.digest})
-		for i, key := range params.names {
-			secrets = append(secrets, map[string]string{"name": key, "valueFrom": paramARNs[i]})
-		}
+	var environment []map[string]string
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		environment = append(environment, map[string]string{"name": k, "value": env[k]})
 	}
 	defs := []map[string]any{{
 		"name":                   s.Name,
@@ -48,7 +49,7 @@ func containerDefinitions(a ServiceArgs, logGroup string, params *parameters, pa
 		"readonlyRootFilesystem": true,
 		"user":                   "65532:65532",
 		"portMappings":           []map[string]any{{"containerPort": s.Port, "protocol": "tcp"}},
-		"environment":            env,
+		"environment":            environment,
 		"logConfiguration": map[string]any{
 			"logDriver": "awslogs",
 			"options": map[string]string{
@@ -57,10 +58,59 @@ func containerDefinitions(a ServiceArgs, logGroup string, params *parameters, pa
 		},
 	}}
 	if len(secrets) > 0 {
-		defs[0]["secrets"] = secrets
+		var list []map[string]string
+		for _, sec := range secrets {
+			list = append(list, map[string]string{"name": sec.name, "valueFrom": sec.valueFrom})
+		}
+		defs[0]["secrets"] = list
 	}
 	b, err := json.Marshal(defs)
 	return string(b), err
+}
+
+// containerRuntime is the runtime contract of a container: the values the
+// stack knows, then (resolved at deploy time) the database's, and the
+// variables ECS fills from the parameters and the secret.
+func containerRuntime(ctx *pulumi.Context, a ServiceArgs, params *parameters) (pulumi.StringMapOutput, pulumi.ArrayOutput, error) {
+	env := pulumi.StringMap{}
+	for k, v := range plainRuntime(a) {
+		env[k] = pulumi.String(v)
+	}
+	type pending struct {
+		name string
+		from pulumi.StringOutput
+	}
+	var secrets []pending
+	if params != nil {
+		// parameters come from the region's store when a task starts; their
+		// digest makes a changed value a new task definition, deployed as any
+		env["BULWARK_PARAMETERS_DIGEST"] = pulumi.String(params.digest)
+		for i, key := range params.names {
+			secrets = append(secrets, pending{key, params.arns.Index(pulumi.Int(i))})
+		}
+	}
+	if db := a.Database; db != nil {
+		for k, v := range db.Env {
+			env[k] = v
+		}
+		for _, k := range slices.Sorted(maps.Keys(db.Parameters)) {
+			secrets = append(secrets, pending{k, pulumi.String(parameterARN(a.Region.Name, a.Account, db.Parameters[k])).ToStringOutput()})
+		}
+		if db.Secret != "" {
+			arn, err := containerSecretARN(ctx, a, db.SecretARN)
+			if err != nil {
+				return pulumi.StringMapOutput{}, pulumi.ArrayOutput{}, err
+			}
+			for _, k := range slices.Sorted(maps.Keys(db.SecretKeys)) {
+				secrets = append(secrets, pending{k, pulumi.Sprintf("%s:%s::", arn, db.SecretKeys[k])})
+			}
+		}
+	}
+	var list pulumi.Array
+	for _, p := range secrets {
+		list = append(list, pulumi.StringArray{pulumi.String(p.name), p.from})
+	}
+	return env.ToStringMapOutput(), list.ToArrayOutput(), nil
 }
 
 // newContainers declares the container runtime: an ECS cluster, a task
@@ -101,16 +151,31 @@ func newContainers(ctx *pulumi.Context, name string, a ServiceArgs, front *front
 			return nil, err
 		}
 	}
+	if policy := runtimePolicy(a); policy != "" {
+		// and the database's writer URL and credentials
+		if _, err := iam.NewRolePolicy(ctx, name+"-runtime", &iam.RolePolicyArgs{Role: execRole.Name, Policy: pulumi.String(policy)}, child); err != nil {
+			return nil, err
+		}
+	}
 	taskRole, err := iam.NewRole(ctx, name+"-task", &iam.RoleArgs{AssumeRolePolicy: pulumi.String(assumeRolePolicy("ecs-tasks.amazonaws.com")), Tags: t}, child)
 	if err != nil {
 		return nil, err
 	}
-	var arns pulumi.StringArrayOutput = pulumi.StringArray{}.ToStringArrayOutput()
-	if params != nil {
-		arns = params.arns
+	env, secrets, err := containerRuntime(ctx, a, params)
+	if err != nil {
+		return nil, err
 	}
-	defs := pulumi.All(logs.Name, arns).ApplyT(func(v []any) (string, error) {
-		return containerDefinitions(a, v[0].(string), params, v[1].([]string))
+	defs := pulumi.All(logs.Name, env, secrets).ApplyT(func(v []any) (string, error) {
+		var list []containerSecret
+		for _, pair := range v[2].([]any) {
+			switch p := pair.(type) {
+			case []string:
+				list = append(list, containerSecret{name: p[0], valueFrom: p[1]})
+			case []any:
+				list = append(list, containerSecret{name: p[0].(string), valueFrom: p[1].(string)})
+			}
+		}
+		return containerDefinitions(a, v[0].(string), v[1].(map[string]string), list)
 	}).(pulumi.StringOutput)
 	task, err := ecs.NewTaskDefinition(ctx, name, &ecs.TaskDefinitionArgs{
 		Family:                  pulumi.String(prefix),

@@ -1,22 +1,29 @@
 package aws
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/rds"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 // Datastore is a region's member of a service's replicated data tier.
 //
 // engine "postgres": an Aurora PostgreSQL global database; the writer
-// cluster in the primary region (which also declares the global cluster),
-// a secondary cluster elsewhere; an instance per zone.
+// cluster in the primary region (which also declares the global cluster,
+// the credentials' secret and the writer URL every region's instances
+// read), a secondary cluster elsewhere; an instance per zone.
 //
 // engine "dynamodb": a DynamoDB global table, declared whole by the primary
 // region's stack (the table, a replica in every other region of the
@@ -30,6 +37,37 @@ type Datastore struct {
 	// Identifier is the Aurora cluster's identifier or the table's name:
 	// CloudWatch's dimension for its replication lag.
 	Identifier pulumi.StringOutput
+	// Runtime is how the region's instances get the database's part of
+	// the runtime contract.
+	Runtime DatabaseRuntime
+}
+
+// DatabaseRuntime is how an instance of a region gets the database's part
+// of the runtime contract: values the stack knows (Env), values another
+// region's stack writes into the region's Parameter Store (Parameters:
+// contract key -> parameter name) and credentials from the region's copy
+// of a Secrets Manager secret (Secret, SecretKeys: contract key -> the
+// secret's JSON key). Nothing secret is in Env.
+type DatabaseRuntime struct {
+	Env        pulumi.StringMap
+	Parameters map[string]string
+	Secret     string
+	SecretKeys map[string]string
+	// SecretARN is the secret's full ARN where the stack declares it (the
+	// primary region); zero elsewhere.
+	SecretARN pulumi.StringOutput
+}
+
+// Keys are the contract keys the runtime delivers.
+func (r DatabaseRuntime) Keys() []string {
+	var keys []string
+	for k := range r.Env {
+		keys = append(keys, k)
+	}
+	keys = append(keys, slices.Collect(maps.Keys(r.Parameters))...)
+	keys = append(keys, slices.Collect(maps.Keys(r.SecretKeys))...)
+	slices.Sort(keys)
+	return keys
 }
 
 // DatastoreArgs is what NewDatastore needs.
@@ -38,17 +76,28 @@ type DatastoreArgs struct {
 	Region   topology.Region
 	Service  topology.Service
 	Network  *Network
+	// Provider is the region's provider (for the password's invoke).
+	Provider pulumi.ProviderResource
 	// InstanceClass defaults to db.r6g.large.
 	InstanceClass string
 }
 
-// GlobalCluster names a service's global database.
-func GlobalCluster(t *topology.Topology, service string) string {
-	return fmt.Sprintf("bulwark-%s-%s", t.Environment.Name, service)
-}
-
 // BackupTag is the tag that puts a service's data into its backup plan.
 const BackupTag = "bulwark:backup"
+
+// Aurora settings.
+const (
+	// AuroraEngineVersion is the version a new global database starts
+	// at. AWS upgrades minor versions itself (AutoMinorVersionUpgrade), so
+	// bulwark never reverts to it: the clusters ignore later differences
+	// in engineVersion, and a major upgrade is an operator's decision
+	// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-upgrade.html).
+	AuroraEngineVersion = "16.4"
+	// DatabaseUser is the clusters' master user.
+	DatabaseUser = "bulwark"
+	// DatabasePort is Aurora PostgreSQL's port.
+	DatabasePort = 5432
+)
 
 // NewDatastore declares a region's member of the service's global database.
 func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pulumi.ResourceOption) (*Datastore, error) {
@@ -65,10 +114,12 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 	}
 	child := pulumi.Parent(d)
 	s := a.Service
+	env := a.Topology.Environment.Name
 	if a.InstanceClass == "" {
 		a.InstanceClass = "db.r6g.large"
 	}
 	global := GlobalCluster(a.Topology, s.Name)
+	identifier := ClusterIdentifier(a.Topology, s.Name, a.Region.Name)
 	t := tags(a.Topology, a.Region.Name, s.Name, BackupTag, global)
 	key, err := kms.NewKey(ctx, name+"-db", &kms.KeyArgs{
 		Description: pulumi.Sprintf("%s database in %s", global, a.Region.Name), EnableKeyRotation: pulumi.Bool(true),
@@ -78,7 +129,7 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 		return nil, err
 	}
 	subnets, err := rds.NewSubnetGroup(ctx, name, &rds.SubnetGroupArgs{
-		Name: pulumi.Sprintf("%s-%s", global, a.Region.Name), SubnetIds: a.Network.PrivateSubnetIDs, Tags: t,
+		Name: pulumi.String(identifier), SubnetIds: a.Network.PrivateSubnetIDs, Tags: t,
 	}, child)
 	if err != nil {
 		return nil, err
@@ -86,7 +137,7 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-db", &ec2.SecurityGroupArgs{
 		VpcId: a.Network.VpcID, Description: pulumi.Sprintf("%s database", global), Tags: t,
 		Ingress: ec2.SecurityGroupIngressArray{ec2.SecurityGroupIngressArgs{
-			Protocol: pulumi.String("tcp"), FromPort: pulumi.Int(5432), ToPort: pulumi.Int(5432),
+			Protocol: pulumi.String("tcp"), FromPort: pulumi.Int(DatabasePort), ToPort: pulumi.Int(DatabasePort),
 			CidrBlocks: pulumi.StringArray{pulumi.Sprintf("10.%d.0.0/16", regionIndex(a.Topology, a.Region.Name))},
 		}},
 	}, child)
@@ -94,9 +145,9 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 		return nil, err
 	}
 	args := &rds.ClusterArgs{
-		ClusterIdentifier:       pulumi.Sprintf("%s-%s", global, a.Region.Name),
+		ClusterIdentifier:       pulumi.String(identifier),
 		Engine:                  pulumi.String("aurora-postgresql"),
-		EngineVersion:           pulumi.String("16.4"),
+		EngineVersion:           pulumi.String(AuroraEngineVersion),
 		GlobalClusterIdentifier: pulumi.String(global),
 		DbSubnetGroupName:       subnets.Name,
 		VpcSecurityGroupIds:     pulumi.StringArray{sg.ID()},
@@ -108,30 +159,63 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 		SkipFinalSnapshot:       pulumi.Bool(!s.Database.DeletionProtection),
 		Tags:                    t,
 	}
-	clusterOpts := []pulumi.ResourceOption{child}
+	if s.Database.DeletionProtection {
+		// DeleteDBCluster needs a snapshot name when it takes one
+		// (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DeleteDBCluster.html)
+		args.FinalSnapshotIdentifier = pulumi.String(BoundedName(identifier+"-final", 255, "-"))
+	}
+	// AWS upgrades minor versions: an up must not try to go back
+	clusterOpts := []pulumi.ResourceOption{child, pulumi.IgnoreChanges([]string{"engineVersion"})}
+	secret := contract.DatabaseSecret(env, s.Name)
+	dbName := contract.DatabaseName(s.Name)
+	var password, globalEndpoint pulumi.StringOutput
 	if d.Role == "writer" {
 		gc, err := rds.NewGlobalCluster(ctx, name, &rds.GlobalClusterArgs{
-			GlobalClusterIdentifier: pulumi.String(global), Engine: pulumi.String("aurora-postgresql"), EngineVersion: pulumi.String("16.4"),
+			GlobalClusterIdentifier: pulumi.String(global), Engine: pulumi.String("aurora-postgresql"), EngineVersion: pulumi.String(AuroraEngineVersion),
 			StorageEncrypted: pulumi.Bool(true), DeletionProtection: pulumi.Bool(s.Database.DeletionProtection),
-			DatabaseName: pulumi.String(s.Name), Tags: t,
-		}, child)
+			DatabaseName: pulumi.String(dbName), Tags: t,
+		}, child, pulumi.IgnoreChanges([]string{"engineVersion"}))
 		if err != nil {
 			return nil, err
 		}
-		args.MasterUsername = pulumi.String("bulwark")
-		args.ManageMasterUserPassword = pulumi.Bool(true) // in Secrets Manager, never in code or state
+		// Secrets Manager cannot manage the master password of a cluster
+		// in a global database (ManageMasterUserPassword; see "Limitations"
+		// in https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html),
+		// so Secrets Manager makes one up at deploy time and it is written
+		// to the cluster and to the secret write-only: never in the
+		// engine's state or the plan
+		password, err = generatedPassword(ctx, a.Provider)
+		if err != nil {
+			return nil, err
+		}
+		args.MasterUsername = pulumi.String(DatabaseUser)
+		args.MasterPasswordWo = password
+		args.MasterPasswordWoVersion = pulumi.Int(1)
 		clusterOpts = append(clusterOpts, pulumi.DependsOn([]pulumi.Resource{gc}))
+		if err := declareWriterURL(ctx, name, a, gc.Endpoint, dbName, child); err != nil {
+			return nil, err
+		}
+		globalEndpoint = gc.Endpoint
 	}
 	// a secondary joins the global cluster its primary region's stack
-	// declares, by its identifier
+	// declares, by its identifier (the orchestrator deploys the primary
+	// region first on aws)
 	cluster, err := rds.NewCluster(ctx, name, args, clusterOpts...)
 	if err != nil {
 		return nil, err
 	}
+	var secretARN pulumi.StringOutput
+	if d.Role == "writer" {
+		if secretARN, err = declareSecret(ctx, name, a, secret, password, globalEndpoint, dbName, child, pulumi.DependsOn([]pulumi.Resource{cluster})); err != nil {
+			return nil, err
+		}
+	}
 	for _, zone := range a.Network.Zones {
+		// an instance takes its cluster's engine version: none is set here,
+		// so AWS's minor upgrades are never undone
 		if _, err := rds.NewClusterInstance(ctx, fmt.Sprintf("%s-%s", name, zone), &rds.ClusterInstanceArgs{
 			ClusterIdentifier: cluster.ID(), InstanceClass: pulumi.String(a.InstanceClass),
-			Engine: rds.EngineTypeAuroraPostgresql, EngineVersion: pulumi.String("16.4"),
+			Engine:           rds.EngineTypeAuroraPostgresql,
 			AvailabilityZone: pulumi.String(zone), DbSubnetGroupName: subnets.Name,
 			PubliclyAccessible: pulumi.Bool(false), AutoMinorVersionUpgrade: pulumi.Bool(true), Tags: t,
 		}, child); err != nil {
@@ -139,7 +223,100 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 		}
 	}
 	d.Endpoint, d.Identifier = cluster.Endpoint, cluster.ClusterIdentifier
-	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{"endpoint": cluster.Endpoint, "role": pulumi.String(d.Role), "globalCluster": pulumi.String(global)})
+	d.Runtime = DatabaseRuntime{
+		Env: pulumi.StringMap{
+			contract.DatabaseEngine:    pulumi.String(contract.EnginePostgres),
+			contract.DatabaseReaderURL: postgresURL(cluster.ReaderEndpoint, dbName),
+		},
+		Parameters: map[string]string{contract.DatabaseWriterURL: contract.RuntimeParameter(env, s.Name, contract.DatabaseWriterURL)},
+		Secret:     secret,
+		SecretKeys: map[string]string{contract.DatabaseUser: "username", contract.DatabasePassword: "password"},
+		SecretARN:  secretARN,
+	}
+	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{"endpoint": cluster.Endpoint, "readerEndpoint": cluster.ReaderEndpoint, "role": pulumi.String(d.Role), "globalCluster": pulumi.String(global)})
+}
+
+// postgresURL is a libpq URL of a host, TLS required, without credentials.
+func postgresURL(host pulumi.StringOutput, db string) pulumi.StringOutput {
+	return pulumi.Sprintf("postgres://%s:%d/%s?sslmode=require", host, DatabasePort, db)
+}
+
+// generatedPassword asks Secrets Manager for a new password (letters and
+// digits: it goes into URLs and environment files unescaped), marked
+// secret. It is asked anew at every run; the write-only version settings
+// apply it only when the cluster and the secret are created.
+func generatedPassword(ctx *pulumi.Context, provider pulumi.ProviderResource) (pulumi.StringOutput, error) {
+	var opts []pulumi.InvokeOption
+	if provider != nil {
+		opts = append(opts, pulumi.Provider(provider))
+	}
+	res, err := secretsmanager.GetRandomPassword(ctx, &secretsmanager.GetRandomPasswordArgs{
+		PasswordLength: pulumi.IntRef(40), ExcludePunctuation: pulumi.BoolRef(true), RequireEachIncludedType: pulumi.BoolRef(true),
+	}, opts...)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("a database password: %w", err)
+	}
+	return pulumi.ToSecret(pulumi.String(res.RandomPassword)).(pulumi.StringOutput), nil
+}
+
+// declareWriterURL writes the global database's writer URL (its global
+// writer endpoint, which follows the writer through a failover or a
+// switchover: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-connecting.html)
+// into the Parameter Store of every region of the service, where that
+// region's instances read it.
+func declareWriterURL(ctx *pulumi.Context, name string, a DatastoreArgs, endpoint pulumi.StringOutput, db string, child pulumi.ResourceOption) error {
+	s := a.Service
+	url := postgresURL(endpoint, db)
+	for _, region := range s.Regions {
+		if _, err := ssm.NewParameter(ctx, fmt.Sprintf("%s-writer-url-%s", name, region), &ssm.ParameterArgs{
+			Region: pulumi.String(region),
+			Name:   pulumi.String(contract.RuntimeParameter(a.Topology.Environment.Name, s.Name, contract.DatabaseWriterURL)),
+			Type:   pulumi.String("String"), Tier: pulumi.String("Standard"), InsecureValue: url,
+			Tags: tags(a.Topology, region, s.Name),
+		}, child); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// declareSecret declares the secret holding the database's credentials in
+// the primary region, replicated to every other region of the service
+// under the same name (each region's instances read their own region's
+// copy), encrypted with each region's aws/secretsmanager key. Its value is
+// written once, write-only, with the cluster's master password.
+func declareSecret(ctx *pulumi.Context, name string, a DatastoreArgs, secretName string, password, host pulumi.StringOutput, db string, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	s := a.Service
+	var replicas secretsmanager.SecretReplicaArray
+	for _, region := range s.Regions {
+		if region != a.Region.Name {
+			replicas = append(replicas, secretsmanager.SecretReplicaArgs{Region: pulumi.String(region)})
+		}
+	}
+	secret, err := secretsmanager.NewSecret(ctx, name+"-credentials", &secretsmanager.SecretArgs{
+		Name:        pulumi.String(secretName),
+		Description: pulumi.Sprintf("%s's database credentials (%s)", s.Name, a.Topology.Environment.Name),
+		// a secret waiting out its recovery window keeps its name: a region
+		// rebuilt within it could not declare it again, so only a protected
+		// database's secret waits (seven days, the shortest window;
+		// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html)
+		Replicas: replicas, RecoveryWindowInDays: pulumi.Int(map[bool]int{true: 7, false: 0}[s.Database.DeletionProtection]),
+		Tags: tags(a.Topology, a.Region.Name, s.Name),
+	}, opts...)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	value := pulumi.All(password, host).ApplyT(func(v []any) (string, error) {
+		b, err := json.Marshal(map[string]any{
+			"engine": "postgres", "username": DatabaseUser, "password": v[0].(string),
+			"host": v[1].(string), "port": DatabasePort, "dbname": db,
+		})
+		return string(b), err
+	}).(pulumi.StringOutput)
+	_, err = secretsmanager.NewSecretVersion(ctx, name+"-credentials", &secretsmanager.SecretVersionArgs{
+		SecretId: secret.ID(), SecretStringWo: pulumi.ToSecret(value).(pulumi.StringOutput), SecretStringWoVersion: pulumi.Int(1),
+	}, opts...)
+	return secret.Arn, err
 }
 
 // globalTable declares, in the primary region, the service's DynamoDB global
@@ -153,6 +330,7 @@ func (d *Datastore) globalTable(ctx *pulumi.Context, name string, a DatastoreArg
 		d.Role = "replica"
 		d.Endpoint = pulumi.String(table).ToStringOutput()
 		d.Identifier = d.Endpoint
+		d.Runtime = dynamoRuntime(table)
 		return ctx.RegisterResourceOutputs(d, pulumi.Map{"endpoint": d.Endpoint, "role": pulumi.String(d.Role), "table": pulumi.String(table)})
 	}
 	child := pulumi.Parent(d)
@@ -199,5 +377,16 @@ func (d *Datastore) globalTable(ctx *pulumi.Context, name string, a DatastoreArg
 		return err
 	}
 	d.Endpoint, d.Identifier = tbl.Name, tbl.Name
+	d.Runtime = dynamoRuntime(table)
 	return ctx.RegisterResourceOutputs(d, pulumi.Map{"endpoint": tbl.Name, "role": pulumi.String(d.Role), "table": tbl.Name})
+}
+
+// dynamoRuntime is the contract's database part for a DynamoDB global
+// table: the table's name (the region's replica answers under it; the
+// instances' role reaches it, no credentials).
+func dynamoRuntime(table string) DatabaseRuntime {
+	return DatabaseRuntime{Env: pulumi.StringMap{
+		contract.DatabaseEngine: pulumi.String(contract.EngineDynamoDB),
+		contract.DatabaseTable:  pulumi.String(table),
+	}}
 }

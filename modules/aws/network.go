@@ -1,7 +1,11 @@
 package aws
 
 import (
+	"errors"
 	"fmt"
+	"strings"
+
+	pulumiaws "github.com/pulumi/pulumi-aws/sdk/v7/go/aws"
 
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -25,15 +29,37 @@ type Network struct {
 type NetworkArgs struct {
 	Topology *topology.Topology
 	Region   topology.Region
+	// Provider is the region's provider, which answers the zones lookup.
+	Provider pulumi.ProviderResource
 }
 
-// Zones names a region's first n availability zones (us-east-1a, ...).
-func Zones(region string, n int) []string {
-	zones := make([]string, n)
-	for i := range zones {
-		zones[i] = fmt.Sprintf("%s%c", region, 'a'+i)
+// ErrTooFewZones is returned when a region offers the account fewer zones
+// than the environment asks for.
+var ErrTooFewZones = errors.New("too few availability zones")
+
+// availableZones is the region's first n availability zones as the
+// account sees them: zone names map to physical zones differently per
+// account, letters can be missing (us-west-1 offers b and c to many
+// accounts) and some zones need an opt-in, so they are asked for, never
+// made up (https://docs.aws.amazon.com/ram/latest/userguide/working-with-az-ids.html,
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeAvailabilityZones.html).
+// Local Zones and Wavelength Zones, which need an opt-in, are left out.
+func availableZones(ctx *pulumi.Context, region string, n int, provider pulumi.ProviderResource) ([]string, error) {
+	var opts []pulumi.InvokeOption
+	if provider != nil {
+		opts = append(opts, pulumi.Provider(provider))
 	}
-	return zones
+	res, err := pulumiaws.GetAvailabilityZones(ctx, &pulumiaws.GetAvailabilityZonesArgs{
+		State:   pulumi.StringRef("available"),
+		Filters: []pulumiaws.GetAvailabilityZonesFilter{{Name: "opt-in-status", Values: []string{"opt-in-not-required"}}},
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("availability zones of %s: %w", region, err)
+	}
+	if len(res.Names) < n {
+		return nil, fmt.Errorf("%w: region %s offers %d (%s) and the environment asks for %d", ErrTooFewZones, region, len(res.Names), strings.Join(res.Names, ", "), n)
+	}
+	return res.Names[:n], nil
 }
 
 // regionIndex numbers a region in the environment (its VPC's second octet),
@@ -49,7 +75,11 @@ func regionIndex(t *topology.Topology, region string) int {
 
 // NewNetwork declares a region's network.
 func NewNetwork(ctx *pulumi.Context, name string, a NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
-	n := &Network{Zones: Zones(a.Region.Name, a.Region.Zones)}
+	zones, err := availableZones(ctx, a.Region.Name, a.Region.Zones, a.Provider)
+	if err != nil {
+		return nil, err
+	}
+	n := &Network{Zones: zones}
 	if err := ctx.RegisterComponentResource(TypeNetwork, name, n, opts...); err != nil {
 		return nil, err
 	}

@@ -54,11 +54,15 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		return nil, fmt.Errorf("aws provider for %s: %w", a.Region.Name, err)
 	}
 	opts := []pulumi.ResourceOption{pulumi.Provider(provider)}
-	network, err := NewNetwork(ctx, a.Region.Name, NetworkArgs{Topology: a.Topology, Region: a.Region}, append(opts, pulumi.Parent(a.Parent))...)
+	network, err := NewNetwork(ctx, a.Region.Name, NetworkArgs{Topology: a.Topology, Region: a.Region, Provider: provider}, append(opts, pulumi.Parent(a.Parent))...)
 	if err != nil {
 		return nil, err
 	}
 	topic, err := newAlarmTopic(ctx, a.Topology, a.Region.Name, append(opts, pulumi.Parent(a.Parent))...)
+	if err != nil {
+		return nil, err
+	}
+	account, err := accountID(ctx, pulumi.Provider(provider))
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +72,18 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		if err != nil {
 			return nil, err
 		}
-		args := ServiceArgs{Topology: a.Topology, Region: a.Region, Service: s, Network: network, Build: image.Build}
+		parent := append(opts, pulumi.Parent(a.Services[s.Name]))
+		// the database first: the service's instances are told how to reach it
+		var db *Datastore
+		if s.Database != nil {
+			if db, err = NewDatastore(ctx, s.Name, DatastoreArgs{Topology: a.Topology, Region: a.Region, Service: s, Network: network, Provider: provider}, parent...); err != nil {
+				return nil, err
+			}
+		}
+		args := ServiceArgs{Topology: a.Topology, Region: a.Region, Service: s, Network: network, Build: image.Build, Account: account, Provider: provider}
+		if db != nil {
+			args.Database = &db.Runtime
+		}
 		switch {
 		case s.Runtime == topology.RuntimeContainer:
 			args.Container = image.Digest
@@ -77,7 +92,6 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		default:
 			args.AMI = image.Digest
 		}
-		parent := append(opts, pulumi.Parent(a.Services[s.Name]))
 		svc, err := NewService(ctx, s.Name, args, parent...)
 		if err != nil {
 			return nil, err
@@ -89,21 +103,13 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		}
 		alarms := AlarmsArgs{Topology: a.Topology, Region: a.Region, Service: s, Topic: topic, LoadBalancer: svc.LoadBalancer, TargetGroup: svc.TargetGroup}
 		outs["load_balancer"], outs["target_group"], outs["alarm_topic"] = svc.LoadBalancer, svc.TargetGroup, topic.Arn
-		if s.Database != nil {
-			db, err := NewDatastore(ctx, s.Name, DatastoreArgs{Topology: a.Topology, Region: a.Region, Service: s, Network: network}, parent...)
-			if err != nil {
-				return nil, err
-			}
+		if db != nil {
 			outs["database"] = db.Endpoint
 			outs["database_role"] = pulumi.String(db.Role)
 			primary, _ := a.Topology.PrimaryRegionOf(s)
 			alarms.Database, alarms.Secondary = &db.Identifier, primary != a.Region.Name
 			if s.Backup != nil && (primary == a.Region.Name || slices.Contains(s.Backup.CopyTo, a.Region.Name)) {
 				alarms.BackupVault = Vault(a.Topology, s.Name)
-				account, err := accountID(ctx, pulumi.Provider(provider))
-				if err != nil {
-					return nil, err
-				}
 				if _, err := NewBackup(ctx, s.Name, BackupArgs{Topology: a.Topology, Region: a.Region, Service: s,
 					CopyOnly: primary != a.Region.Name, Account: account}, parent...); err != nil {
 					return nil, err
@@ -123,13 +129,6 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		out[s.Name] = outs
 	}
 	return out, nil
-}
-
-// Vault names the backup vault of a service's plan in a region: the same
-// name everywhere, so a copy action can name another region's vault by ARN
-// without reading that region's stack.
-func Vault(t *topology.Topology, service string) string {
-	return fmt.Sprintf("bulwark-%s-%s", t.Environment.Name, service)
 }
 
 // AccountID is the account the ARNs of other regions' vaults are built

@@ -50,6 +50,13 @@ type ServiceArgs struct {
 	// serves and the image each colour's group runs (AMI and Build are not
 	// used then); nil for one group.
 	BlueGreen *topology.BlueGreenState
+	// Database is how the service's instances reach its database in the
+	// region (nil without one): the runtime contract's database part.
+	Database *DatabaseRuntime
+	// Account is the account the stack deploys to (ARNs in policies).
+	Account string
+	// Provider is the region's provider (for lookups).
+	Provider pulumi.ProviderResource
 }
 
 // assumeRolePolicy lets one AWS service assume a role, and nothing else.
@@ -190,6 +197,7 @@ func newFrontDoor(ctx *pulumi.Context, name string, a ServiceArgs, child pulumi.
 		return nil, err
 	}
 	alb, err := lb.NewLoadBalancer(ctx, name, &lb.LoadBalancerArgs{
+		NamePrefix:       pulumi.String(loadBalancerPrefix(s.Name)),
 		LoadBalancerType: pulumi.String("application"), Internal: pulumi.Bool(false),
 		SecurityGroups: pulumi.StringArray{albSG.ID()}, Subnets: a.Network.PublicSubnetIDs,
 		EnableDeletionProtection: pulumi.Bool(s.Database != nil && s.Database.DeletionProtection),
@@ -210,7 +218,8 @@ func newFrontDoor(ctx *pulumi.Context, name string, a ServiceArgs, child pulumi.
 	tgs := map[topology.Colour]*lb.TargetGroup{}
 	for _, c := range colours {
 		tg, err := lb.NewTargetGroup(ctx, colourName(name, c), &lb.TargetGroupArgs{
-			Port: pulumi.Int(s.Port), Protocol: pulumi.String("HTTP"), VpcId: a.Network.VpcID, TargetType: pulumi.String(targetType),
+			NamePrefix: pulumi.String(loadBalancerPrefix(s.Name)),
+			Port:       pulumi.Int(s.Port), Protocol: pulumi.String("HTTP"), VpcId: a.Network.VpcID, TargetType: pulumi.String(targetType),
 			DeregistrationDelay: pulumi.Int(30),
 			HealthCheck: &lb.TargetGroupHealthCheckArgs{
 				Path: pulumi.String(h.Path), Protocol: pulumi.String("HTTP"), Matcher: pulumi.String("200"),
@@ -306,6 +315,12 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 			return nil, err
 		}
 	}
+	if policy := runtimePolicy(a); policy != "" {
+		// and the database's writer URL and credentials in their region
+		if _, err := iam.NewRolePolicy(ctx, name+"-runtime", &iam.RolePolicyArgs{Role: role.Name, Policy: pulumi.String(policy)}, child); err != nil {
+			return nil, err
+		}
+	}
 	profile, err := iam.NewInstanceProfile(ctx, name, &iam.InstanceProfileArgs{Role: role.Name, Tags: t}, child)
 	if err != nil {
 		return nil, err
@@ -380,6 +395,8 @@ func newGroup(ctx *pulumi.Context, name string, a ServiceArgs, g groupArgs, chil
 		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{ec2.LaunchTemplateTagSpecificationArgs{
 			ResourceType: pulumi.String("instance"), Tags: tags(a.Topology, a.Region.Name, s.Name, instanceTags...),
 		}},
+		// the runtime contract, read at boot (no secret in it)
+		UserData:             userData(a),
 		UpdateDefaultVersion: pulumi.Bool(true),
 		Tags:                 t,
 	}, after)
