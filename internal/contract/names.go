@@ -5,14 +5,30 @@ import (
 	"strings"
 )
 
-// DatabaseSecret names the Secrets Manager secret holding a service's
-// database credentials (JSON: username, password, engine, host, port,
-// dbname), in the primary region and replicated to every other region of
-// the service under the same name. Secrets Manager allows 1-512 of
-// letters, digits and /_+=.@- in a name
+// DatabaseSecret names the Secrets Manager secret holding the credentials
+// a service's instances use (JSON: engine, host, port, dbname, username,
+// password, masterarn): the application user's, which AWS's alternating-
+// users rotation rotates, in the primary region and replicated to every
+// other region of the service under the same name. Secrets Manager allows
+// 1-512 of letters, digits and /_+=.@- in a name
 // (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html).
 func DatabaseSecret(env, service string) string {
 	return fmt.Sprintf("bulwark/%s/%s/database", env, service)
+}
+
+// DatabaseAdminSecret names the secret holding the database's master
+// user (same JSON, without masterarn), replicated likewise. It is never
+// rotated: the rotation signs in with it, bulwark creates the application
+// user with it, and a copy restored from a backup still takes it.
+func DatabaseAdminSecret(env, service string) string {
+	return fmt.Sprintf("bulwark/%s/%s/database-admin", env, service)
+}
+
+// DatabaseAppUser is the application user of a service's database, whose
+// credentials DatabaseSecret holds (the rotation alternates it with
+// <user>_clone).
+func DatabaseAppUser(service string) string {
+	return DatabaseName(service) + "_app"
 }
 
 // RuntimeParameter names the Parameter Store parameter (in each region of
