@@ -40,6 +40,11 @@ var crossRegionAllowed = []struct {
 	// a key of its Region
 	// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html)
 	{"aws:secretsmanager/secret:Secret", "replicas.*.kmsKeyId", "a secret replica's key"},
+	// AWS's public rotation functions are Serverless Application
+	// Repository applications published in us-east-1 and deployed from
+	// that ARN into any Region
+	// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_available-rotation-templates.html)
+	{"aws:serverlessrepository/cloudFormationStack:CloudFormationStack", "applicationId", "a public Serverless Application Repository application"},
 }
 
 func crossRegionAllowedAt(typ, path string) bool {

@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ecs"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/lb"
+	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/scheduler"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/bulwark-dev/bulwark/internal/topology"
@@ -225,6 +226,11 @@ func newContainers(ctx *pulumi.Context, name string, a ServiceArgs, front *front
 	if err != nil {
 		return nil, err
 	}
+	if a.Database != nil && a.Database.Secret != "" {
+		if err := redeployEvery(ctx, name, a, cluster, service, child); err != nil {
+			return nil, err
+		}
+	}
 	resourceID := pulumi.Sprintf("service/%s/%s", cluster.Name, service.Name)
 	target, err := appautoscaling.NewTarget(ctx, name, &appautoscaling.TargetArgs{
 		ServiceNamespace: pulumi.String("ecs"), ScalableDimension: pulumi.String("ecs:service:DesiredCount"), ResourceId: resourceID,
@@ -297,4 +303,40 @@ func ecsBlueGreen(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 	return &ecs.ServiceLoadBalancerAdvancedConfigurationArgs{
 		AlternateTargetGroupArn: front.tgs[topology.Green].Arn, ProductionListenerRule: rule.Arn, RoleArn: roleArn,
 	}, nil
+}
+
+// redeployEvery starts a service's tasks afresh every CredentialsRestart
+// (an EventBridge Scheduler schedule calling ECS UpdateService with
+// ForceNewDeployment through its universal target, with a role that may do
+// only that): ECS hands a task the database's credentials when it starts,
+// and the alternating-users rotation retires a user two rotations on
+// (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html).
+func redeployEvery(ctx *pulumi.Context, name string, a ServiceArgs, cluster *ecs.Cluster, service *ecs.Service, child pulumi.ResourceOption) error {
+	t := tags(a.Topology, a.Region.Name, a.Service.Name)
+	role, err := iam.NewRole(ctx, name+"-redeploy", &iam.RoleArgs{AssumeRolePolicy: pulumi.String(assumeRolePolicy("scheduler.amazonaws.com")), Tags: t}, child)
+	if err != nil {
+		return err
+	}
+	policy := service.ID().ToStringOutput().ApplyT(func(arn string) (string, error) {
+		b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []map[string]any{
+			{"Effect": "Allow", "Action": "ecs:UpdateService", "Resource": arn},
+		}})
+		return string(b), err
+	}).(pulumi.StringOutput)
+	if _, err := iam.NewRolePolicy(ctx, name+"-redeploy", &iam.RolePolicyArgs{Role: role.Name, Policy: policy}, child); err != nil {
+		return err
+	}
+	input := pulumi.All(cluster.Arn, service.Name).ApplyT(func(v []any) (string, error) {
+		b, err := json.Marshal(map[string]any{"Cluster": v[0], "Service": v[1], "ForceNewDeployment": true})
+		return string(b), err
+	}).(pulumi.StringOutput)
+	_, err = scheduler.NewSchedule(ctx, name+"-redeploy", &scheduler.ScheduleArgs{
+		Description:        pulumi.Sprintf("bulwark: start %s's tasks afresh, so they read rotated database credentials", a.Service.Name),
+		ScheduleExpression: pulumi.Sprintf("rate(%d days)", int(CredentialsRestart.Hours()/24)),
+		FlexibleTimeWindow: &scheduler.ScheduleFlexibleTimeWindowArgs{Mode: pulumi.String("FLEXIBLE"), MaximumWindowInMinutes: pulumi.Int(60)},
+		Target: &scheduler.ScheduleTargetArgs{
+			Arn: pulumi.String("arn:aws:scheduler:::aws-sdk:ecs:updateService"), RoleArn: role.Arn, Input: input,
+		},
+	}, child)
+	return err
 }

@@ -1,7 +1,6 @@
 package aws
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -157,7 +156,11 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 		BackupRetentionPeriod:   pulumi.Int(7),
 		CopyTagsToSnapshot:      pulumi.Bool(true),
 		SkipFinalSnapshot:       pulumi.Bool(!s.Database.DeletionProtection),
-		Tags:                    t,
+		// the RDS Data API: bulwark creates the application user through it,
+		// and a promoted secondary takes it too
+		// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.limitations.html)
+		EnableHttpEndpoint: pulumi.Bool(true),
+		Tags:               t,
 	}
 	if s.Database.DeletionProtection {
 		// DeleteDBCluster needs a snapshot name when it takes one
@@ -166,7 +169,6 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 	}
 	// AWS upgrades minor versions: an up must not try to go back
 	clusterOpts := []pulumi.ResourceOption{child, pulumi.IgnoreChanges([]string{"engineVersion"})}
-	secret := contract.DatabaseSecret(env, s.Name)
 	dbName := contract.DatabaseName(s.Name)
 	var password, globalEndpoint pulumi.StringOutput
 	if d.Role == "writer" {
@@ -206,7 +208,7 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 	}
 	var secretARN pulumi.StringOutput
 	if d.Role == "writer" {
-		if secretARN, err = declareSecret(ctx, name, a, secret, password, globalEndpoint, dbName, child, pulumi.DependsOn([]pulumi.Resource{cluster})); err != nil {
+		if secretARN, err = declareCredentials(ctx, name, a, password, globalEndpoint, dbName, child, pulumi.DependsOn([]pulumi.Resource{cluster})); err != nil {
 			return nil, err
 		}
 	}
@@ -229,7 +231,7 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 			contract.DatabaseReaderURL: postgresURL(cluster.ReaderEndpoint, dbName),
 		},
 		Parameters: map[string]string{contract.DatabaseWriterURL: contract.RuntimeParameter(env, s.Name, contract.DatabaseWriterURL)},
-		Secret:     secret,
+		Secret:     contract.DatabaseSecret(env, s.Name),
 		SecretKeys: map[string]string{contract.DatabaseUser: "username", contract.DatabasePassword: "password"},
 		SecretARN:  secretARN,
 	}
@@ -278,45 +280,6 @@ func declareWriterURL(ctx *pulumi.Context, name string, a DatastoreArgs, endpoin
 		}
 	}
 	return nil
-}
-
-// declareSecret declares the secret holding the database's credentials in
-// the primary region, replicated to every other region of the service
-// under the same name (each region's instances read their own region's
-// copy), encrypted with each region's aws/secretsmanager key. Its value is
-// written once, write-only, with the cluster's master password.
-func declareSecret(ctx *pulumi.Context, name string, a DatastoreArgs, secretName string, password, host pulumi.StringOutput, db string, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
-	s := a.Service
-	var replicas secretsmanager.SecretReplicaArray
-	for _, region := range s.Regions {
-		if region != a.Region.Name {
-			replicas = append(replicas, secretsmanager.SecretReplicaArgs{Region: pulumi.String(region)})
-		}
-	}
-	secret, err := secretsmanager.NewSecret(ctx, name+"-credentials", &secretsmanager.SecretArgs{
-		Name:        pulumi.String(secretName),
-		Description: pulumi.Sprintf("%s's database credentials (%s)", s.Name, a.Topology.Environment.Name),
-		// a secret waiting out its recovery window keeps its name: a region
-		// rebuilt within it could not declare it again, so only a protected
-		// database's secret waits (seven days, the shortest window;
-		// https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html)
-		Replicas: replicas, RecoveryWindowInDays: pulumi.Int(map[bool]int{true: 7, false: 0}[s.Database.DeletionProtection]),
-		Tags: tags(a.Topology, a.Region.Name, s.Name),
-	}, opts...)
-	if err != nil {
-		return pulumi.StringOutput{}, err
-	}
-	value := pulumi.All(password, host).ApplyT(func(v []any) (string, error) {
-		b, err := json.Marshal(map[string]any{
-			"engine": "postgres", "username": DatabaseUser, "password": v[0].(string),
-			"host": v[1].(string), "port": DatabasePort, "dbname": db,
-		})
-		return string(b), err
-	}).(pulumi.StringOutput)
-	_, err = secretsmanager.NewSecretVersion(ctx, name+"-credentials", &secretsmanager.SecretVersionArgs{
-		SecretId: secret.ID(), SecretStringWo: pulumi.ToSecret(value).(pulumi.StringOutput), SecretStringWoVersion: pulumi.Int(1),
-	}, opts...)
-	return secret.Arn, err
 }
 
 // globalTable declares, in the primary region, the service's DynamoDB global

@@ -3,6 +3,7 @@ package aws_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -56,21 +57,51 @@ func TestAuroraGlobalDatabaseAsAWSAcceptsIt(t *testing.T) {
 		}
 	}
 	s := stack(t, p, "prod."+primary)
-	secrets := ofType(s, "aws:secretsmanager/secret:Secret")
-	if len(secrets) != 1 || secrets[0].Inputs["name"] != "bulwark/prod/shop/database" {
-		t.Fatalf("secrets %v", secrets)
+	// two secrets: the master user's (never rotated) and the application
+	// user's (rotated), both replicated to every other region, written once
+	secrets := map[string]plan.Resource{}
+	for _, sec := range ofType(s, "aws:secretsmanager/secret:Secret") {
+		secrets[fmt.Sprint(sec.Inputs["name"])] = sec
 	}
-	var replicas []string
-	for _, rep := range secrets[0].Inputs["replicas"].([]any) {
-		replicas = append(replicas, fmt.Sprint(rep.(map[string]any)["region"]))
-	}
-	slices.Sort(replicas)
-	if !slices.Equal(replicas, []string{"eu-west-1", "us-west-2"}) {
-		t.Errorf("the secret is replicated to %v", replicas)
+	for _, name := range []string{"bulwark/prod/shop/database-admin", "bulwark/prod/shop/database"} {
+		sec, ok := secrets[name]
+		if !ok {
+			t.Fatalf("no secret %s in %v", name, slices.Collect(maps.Keys(secrets)))
+		}
+		var replicas []string
+		for _, rep := range sec.Inputs["replicas"].([]any) {
+			replicas = append(replicas, fmt.Sprint(rep.(map[string]any)["region"]))
+		}
+		slices.Sort(replicas)
+		if !slices.Equal(replicas, []string{"eu-west-1", "us-west-2"}) {
+			t.Errorf("%s is replicated to %v", name, replicas)
+		}
 	}
 	versions := ofType(s, "aws:secretsmanager/secretVersion:SecretVersion")
-	if len(versions) != 1 || versions[0].Inputs["secretStringWo"] != plan.Secret || versions[0].Inputs["secretString"] != nil {
+	if len(versions) != 2 {
 		t.Errorf("secret versions %v", versions)
+	}
+	for _, v := range versions {
+		if v.Inputs["secretStringWo"] != plan.Secret || v.Inputs["secretString"] != nil || v.Inputs["secretStringWoVersion"] != 1.0 {
+			t.Errorf("secret version %s: %v", v.Name, v.Inputs)
+		}
+	}
+	// the application user's is rotated by AWS's alternating-users function, first after a period
+	rotations := ofType(s, "aws:secretsmanager/secretRotation:SecretRotation")
+	if len(rotations) != 1 || rotations[0].Inputs["rotateImmediately"] != false || get(rotations[0].Inputs, "rotationRules", "automaticallyAfterDays") != 30.0 {
+		t.Errorf("rotations %v", rotations)
+	}
+	if apps := ofType(s, "aws:serverlessrepository/cloudFormationStack:CloudFormationStack"); len(apps) != 1 ||
+		!strings.HasSuffix(fmt.Sprint(apps[0].Inputs["applicationId"]), "/SecretsManagerRDSPostgreSQLRotationMultiUser") {
+		t.Errorf("rotation function %v", apps)
+	}
+	// instances are replaced within half a rotation period, so they never hold a retired user
+	for _, r := range topo.Regions {
+		for _, g := range ofType(stack(t, p, "prod."+r.Name), "aws:autoscaling/group:Group") {
+			if g.Inputs["maxInstanceLifetime"] != float64(15*24*3600) {
+				t.Errorf("%s: group %s lives %v s, want 15 days", r.Name, g.Name, g.Inputs["maxInstanceLifetime"])
+			}
+		}
 	}
 	if gc := ofType(s, "aws:rds/globalCluster:GlobalCluster"); len(gc) != 1 || gc[0].Inputs["databaseName"] != "shop" || !slices.Contains(gc[0].IgnoreChanges, "engineVersion") {
 		t.Errorf("global cluster %v", gc)
@@ -92,6 +123,27 @@ func TestAuroraGlobalDatabaseAsAWSAcceptsIt(t *testing.T) {
 	for _, k := range []string{`"masterPassword":"`, `"secretString":"`, `"password":"`} {
 		if strings.Contains(string(b), k) {
 			t.Errorf("the plan holds %s...", k)
+		}
+	}
+}
+
+// Containers read the credentials when a task starts: a container service
+// with a database is redeployed every 15 days, by a schedule whose role
+// may only update that service.
+func TestContainersStartAfreshWithinARotation(t *testing.T) {
+	_, p := planFile(t, "testdata/runtime.hcl")
+	for _, region := range []string{"us-east-1", "us-west-2"} {
+		s := stack(t, p, "rt."+region)
+		schedules := ofType(s, "aws:scheduler/schedule:Schedule")
+		if len(schedules) != 1 {
+			t.Fatalf("%s: %d schedules, want the container service's (cart)", region, len(schedules))
+		}
+		in := schedules[0].Inputs
+		var input map[string]any
+		_ = json.Unmarshal([]byte(fmt.Sprint(get(in, "target", "input"))), &input)
+		if in["scheduleExpression"] != "rate(15 days)" || get(in, "target", "arn") != "arn:aws:scheduler:::aws-sdk:ecs:updateService" ||
+			input["ForceNewDeployment"] != true || !strings.HasPrefix(fmt.Sprint(input["Cluster"]), "arn:aws:ecs:"+region+":") {
+			t.Errorf("%s: schedule %v", region, in)
 		}
 	}
 }

@@ -426,6 +426,10 @@ func newGroup(ctx *pulumi.Context, name string, a ServiceArgs, g groupArgs, chil
 			},
 		},
 		CapacityRebalance: pulumi.Bool(true),
+		// an instance reads the database's credentials when it starts:
+		// replaced within half a rotation period, it never holds a
+		// password the alternating-users rotation retires
+		MaxInstanceLifetime: maxInstanceLifetime(a),
 		// an autoscaling group takes no provider default tags: the bulwark
 		// tags are set here, so drills and operators find the group by them
 		Tags: groupTags(tags(a.Topology, a.Region.Name, s.Name, groupTagValues...)),
@@ -459,6 +463,21 @@ func newGroup(ctx *pulumi.Context, name string, a ServiceArgs, g groupArgs, chil
 		}
 	}
 	return group, nil
+}
+
+// CredentialsRestart is how often instances and containers of a service
+// with a PostgreSQL database start afresh, and so read the database's
+// credentials again: half the rotation period, so that no running one
+// ever holds a user the rotation after next changes.
+const CredentialsRestart = RotationDays / 2 * 24 * time.Hour
+
+// maxInstanceLifetime is an autoscaling group's, in seconds: set for a
+// service whose instances hold rotated credentials, else none.
+func maxInstanceLifetime(a ServiceArgs) pulumi.IntPtrInput {
+	if a.Database == nil || a.Database.Secret == "" {
+		return nil
+	}
+	return pulumi.Int(int(CredentialsRestart.Seconds()))
 }
 
 // BlueGreenWait is how long creating a blue-green service's new group waits
