@@ -55,8 +55,12 @@ func worldOf(p *plan.Plan, password string) world {
 				// the value is write-only: the plan shows none; the world
 				// holds what Secrets Manager would, with the user the
 				// cluster was given
-				value, _ := json.Marshal(map[string]any{"engine": "postgres", "username": "bulwark", "password": password})
 				name := fmt.Sprint(r.Inputs["name"])
+				user := "bulwark" // the master user's secret
+				if service, ok := strings.CutSuffix(strings.TrimPrefix(name, "bulwark/rt/"), "/database"); ok {
+					user = service + "_app" // the application user's, which instances read
+				}
+				value, _ := json.Marshal(map[string]any{"engine": "postgres", "username": user, "password": password})
 				put(w.Secrets, regionOf(s.Stack, r), name, string(value))
 				replicas, _ := r.Inputs["replicas"].([]any)
 				for _, rep := range replicas {
@@ -232,7 +236,7 @@ func TestEveryAWSInstanceGetsTheRuntimeContract(t *testing.T) {
 				}
 			}
 			if svc.Database != nil && svc.Database.Engine == topology.EnginePostgres && svc.Runtime != topology.RuntimeContainer {
-				want[contract.DatabaseUser], want[contract.DatabasePassword] = "bulwark", password
+				want[contract.DatabaseUser], want[contract.DatabasePassword] = svc.Name+"_app", password
 				// the global cluster's writer endpoint, which follows a failover
 				if writer := got[contract.DatabaseWriterURL]; !strings.HasPrefix(writer, "postgres://bulwark-rt-"+svc.Name+".global-") ||
 					!strings.HasSuffix(writer, ".global.rds.amazonaws.com:5432/"+svc.Name+"?sslmode=require") {
