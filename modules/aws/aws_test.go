@@ -133,7 +133,7 @@ func TestRegionsOfProd(t *testing.T) {
 		// the group: ELB health checks, the environment's capacity, target tracking on CPU
 		g := ofType(s, "aws:autoscaling/group:Group")[0].Inputs
 		if g["healthCheckType"] != "ELB" || g["minSize"] != float64(svc.Capacity.Min) || g["maxSize"] != float64(svc.Capacity.Max) ||
-			g["desiredCapacity"] != float64(svc.Capacity.Desired) || g["healthCheckGracePeriod"] != float64(awsmodule.GracePeriod(svc.Health)) {
+			g["desiredCapacity"] != float64(svc.Capacity.Desired) || g["healthCheckGracePeriod"] != 60.0 /* 2 × healthy_after (2) × 10 s, at least a minute */ {
 			t.Errorf("%s: group %v", r.Name, g)
 		}
 		// groups take no provider default tags: drills find them by these
@@ -172,15 +172,15 @@ func TestRegionsOfProd(t *testing.T) {
 			t.Errorf("%s: %d global clusters (primary %v)", r.Name, len(globals), r.Primary)
 		}
 		c := ofType(s, "aws:rds/cluster:Cluster")[0].Inputs
-		if c["storageEncrypted"] != true || c["deletionProtection"] != true || c["globalClusterIdentifier"] != awsmodule.GlobalCluster(topo, "shop") ||
-			get(c, "tags", awsmodule.BackupTag) != awsmodule.GlobalCluster(topo, "shop") {
+		if c["storageEncrypted"] != true || c["deletionProtection"] != true || c["globalClusterIdentifier"] != "bulwark-prod-shop" ||
+			get(c, "tags", "bulwark:backup") != "bulwark-prod-shop" {
 			t.Errorf("%s: cluster %v", r.Name, c)
 		}
 		if n := len(ofType(s, "aws:rds/clusterInstance:ClusterInstance")); n != r.Zones {
 			t.Errorf("%s: %d database instances, want one per zone", r.Name, n)
 		}
 		// a vault everywhere the plan keeps backups, with its own key
-		if v := ofType(s, "aws:backup/vault:Vault"); len(v) != 1 || v[0].Inputs["kmsKeyArn"] == "" || v[0].Inputs["name"] != awsmodule.Vault(topo, "shop") {
+		if v := ofType(s, "aws:backup/vault:Vault"); len(v) != 1 || v[0].Inputs["kmsKeyArn"] == "" || v[0].Inputs["name"] != "bulwark-prod-shop" {
 			t.Errorf("%s: vaults %v", r.Name, v)
 		}
 	}
@@ -191,11 +191,11 @@ func TestRegionsOfProd(t *testing.T) {
 	for _, c := range rule["copyActions"].([]any) {
 		dests = append(dests, fmt.Sprint(get(c.(map[string]any), "destinationVaultArn")))
 	}
-	want := []string{awsmodule.VaultArn(topo, plan.MockAccount, "us-west-2", "shop"), awsmodule.VaultArn(topo, plan.MockAccount, "eu-west-1", "shop")}
+	want := []string{"arn:aws:backup:us-west-2:123456789012:backup-vault:bulwark-prod-shop", "arn:aws:backup:eu-west-1:123456789012:backup-vault:bulwark-prod-shop"}
 	if !slices.Equal(dests, want) {
 		t.Errorf("copy actions %v, want %v", dests, want)
 	}
-	if rule["schedule"] != awsmodule.Schedule(svc.Backup.Every) || get(rule, "lifecycle", "deleteAfter") != float64(35) {
+	if rule["schedule"] != "cron(0 0/1 * * ? *)" /* every hour */ || get(rule, "lifecycle", "deleteAfter") != float64(35) {
 		t.Errorf("backup rule %v", rule)
 	}
 	if len(ofType(primary, "aws:backup/restoreTestingPlan:RestoreTestingPlan")) != 1 || len(ofType(primary, "aws:backup/selection:Selection")) != 1 {
@@ -359,16 +359,16 @@ func TestSingleNAT(t *testing.T) {
 }
 
 func TestDynamoDBGlobalTable(t *testing.T) {
-	topo, p := planFile(t, filepath.Join("testdata", "dynamodb.hcl"))
+	_, p := planFile(t, filepath.Join("testdata", "dynamodb.hcl"))
 	primary := stack(t, p, "catalog.us-east-1")
 	tables := ofType(primary, "aws:dynamodb/table:Table")
 	if len(tables) != 1 {
 		t.Fatalf("primary region: %d tables", len(tables))
 	}
 	in := tables[0].Inputs
-	if in["name"] != awsmodule.GlobalCluster(topo, "catalog") || in["streamEnabled"] != true || in["deletionProtectionEnabled"] != true ||
+	if in["name"] != "bulwark-catalog-catalog" || in["streamEnabled"] != true || in["deletionProtectionEnabled"] != true ||
 		get(in, "pointInTimeRecovery", "enabled") != true || get(in, "serverSideEncryption", "enabled") != true || get(in, "serverSideEncryption", "kmsKeyArn") == nil ||
-		get(in, "tags", awsmodule.BackupTag) != awsmodule.GlobalCluster(topo, "catalog") {
+		get(in, "tags", "bulwark:backup") != "bulwark-catalog-catalog" {
 		t.Errorf("table %v", in)
 	}
 	var replicas []string
