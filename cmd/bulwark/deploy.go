@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/layers"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
@@ -24,6 +26,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/rollout"
 	"github.com/bulwark-dev/bulwark/internal/topology"
+	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
 )
 
 // deployFlags are the flags of the engine verbs.
@@ -224,8 +227,57 @@ func orchestrator(p *project.Project, t *topology.Topology, f *deployFlags, out,
 		}
 		o.Bake, o.PreviousImages = rollout.AWSBake(clients, t, 0), rollout.AWSPreviousImages(t)
 		o.BlueGreen = rollout.AWSBlueGreen(clients, t, filepath.Join(p.Root, "images"))
+		// the databases' application users, once the primary regions are
+		// up (same credentials, through the RDS Data API)
+		users, err := awsrunbook.NewUserClients(context.Background(), awsrunbook.ClientOptions{})
+		if err != nil {
+			fmt.Fprintf(errOut, "bulwark: %v\n", err)
+			return nil, exitFailed
+		}
+		o.AfterPrimaries = awsAppUsers(users, t)
 	}
 	return o, exitOK
+}
+
+// awsAppUsers creates, for each service whose Aurora PostgreSQL primary is
+// in one of the regions, the application user its secret names, in the
+// primary cluster (awsrunbook.EnsureAppUser): the stacks declare the
+// cluster, the admin secret and the application secret, but no SQL runs
+// in a stack, and the alternating-users rotation needs the user to exist
+// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets_strategies.html#rotating-secrets-two-users).
+// It says what it did per service; one service's failure does not keep
+// the others from theirs.
+func awsAppUsers(c *awsrunbook.UserClients, t *topology.Topology) func(ctx context.Context, regions []string) (string, error) {
+	return func(ctx context.Context, regions []string) (string, error) {
+		env := t.Environment.Name
+		var did []string
+		var errs []error
+		for _, s := range t.Services {
+			if s.Database == nil || s.Database.Engine != topology.EnginePostgres {
+				continue
+			}
+			primary, _ := t.PrimaryRegionOf(s)
+			if !slices.Contains(regions, primary) {
+				continue
+			}
+			cluster := awsmodule.ClusterIdentifier(t, s.Name, primary)
+			target, err := c.FindAppUserTarget(ctx, primary, cluster, contract.DatabaseAdminSecret(env, s.Name), contract.DatabaseSecret(env, s.Name))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("service %s: %w", s.Name, err))
+				continue
+			}
+			u, err := c.EnsureAppUser(ctx, target)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("service %s: %w", s.Name, err))
+				continue
+			}
+			did = append(did, fmt.Sprintf("%s (%s in %s): %s", s.Name, cluster, primary, u))
+		}
+		if len(did) == 0 && len(errs) == 0 {
+			return fmt.Sprintf("no Aurora PostgreSQL database has its primary in %s", strings.Join(regions, ", ")), nil
+		}
+		return strings.Join(did, "; "), errors.Join(errs...)
+	}
 }
 
 // layerRunnerFor runs the environment's Terraform layers, when it has any,

@@ -285,7 +285,7 @@ func awsDrillOptions(ctx context.Context, t *topology.Topology, svc topology.Ser
 	case "db-primary-loss":
 		sc = &drill.AWSDatabasePrimaryLoss{Ops: ops, Topology: t, Service: svc, Wait: f.wait}
 	case "backup-restore":
-		// the restored copy answers through the RDS Data API, signing in with the service's secret
+		// the restored copy answers through the RDS Data API, signing in with the database's admin secret (never rotated)
 		copies, err := awsrunbook.NewCopyClients(ctx, awsrunbook.ClientOptions{Endpoint: f.endpoint})
 		if err != nil {
 			fmt.Fprintf(errOut, "bulwark drill: %v\n", err)

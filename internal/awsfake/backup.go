@@ -28,6 +28,7 @@ type RecoveryPoint struct {
 	ARN, Vault, Region, ResourceARN, ResourceType, Status string
 	Created, Completed                                    time.Time
 	rows                                                  map[int64]time.Time // the source's rows at Created, nil: no writes table
+	source                                                *DBCluster          // the source's catalog at Created, its master user and database (rds.go)
 }
 
 // RestoreJob is a restore of a recovery point. It is PENDING for the first
@@ -63,7 +64,7 @@ func (c *Cloud) AddRecoveryPoint(p RecoveryPoint) string {
 	for _, d := range c.clusters {
 		for _, src := range d {
 			if src.ARN() == p.ResourceARN {
-				p.rows = src.snapshot(p.Created)
+				p.rows, p.source = src.snapshot(p.Created), src.volumeAt(p.Created)
 			}
 		}
 	}
@@ -276,8 +277,9 @@ func (c *Cloud) advanceRestore(j *RestoreJob, now time.Time) {
 		engine = auroraPostgres
 	}
 	d := &DBCluster{Identifier: id, Region: j.Region, Engine: engine, Status: DBCreating, ready: done.Add(t.ClusterCreate)}
-	if i := slices.IndexFunc(c.points, func(p *RecoveryPoint) bool { return p.ARN == j.RecoveryPointARN }); i >= 0 && c.points[i].rows != nil {
-		d.rows = maps.Clone(c.points[i].rows)
+	if i := slices.IndexFunc(c.points, func(p *RecoveryPoint) bool { return p.ARN == j.RecoveryPointARN }); i >= 0 {
+		d.rows = maps.Clone(c.points[i].rows) // nil stays nil: no writes table
+		d.restoreVolume(c.points[i].source)
 	}
 	c.putCluster(d)
 	j.CreatedResourceArn = d.ARN()

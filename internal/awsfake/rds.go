@@ -53,9 +53,19 @@ type DBCluster struct {
 	DeletionProtection         bool
 	// HTTPEndpoint is set by EnableHttpEndpoint: the RDS Data API answers for the cluster.
 	HTTPEndpoint bool
+	// MasterUsername and MasterPassword are the master user the cluster
+	// was created with, and DatabaseName the database created with it
+	// (CreateDBCluster's MasterUsername, MasterUserPassword and
+	// DatabaseName: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html);
+	// a member of a global cluster shares its writer's (AddGlobalCluster).
+	// With a master user the fake keeps the cluster's catalog, and the RDS
+	// Data API signs in against it; a fixture without one has no catalog,
+	// and the Data API takes any secret of the region for it.
+	MasterUsername, MasterPassword, DatabaseName string
 
 	ready     time.Time           // when a creating cluster becomes available
 	rows      map[int64]time.Time // seq -> when the row is visible here; nil: no writes table yet
+	catalog   *catalog            // roles, databases, grants; nil: the fixture declared no master user
 	instances map[string]*DBInstance
 }
 
@@ -103,17 +113,26 @@ func (g GlobalCluster) Writer() DBCluster {
 
 // AddGlobalCluster creates an available global cluster; its members become
 // clusters of their regions, with a writer instance in the writer's
-// region (the fake does not list the members' instances).
+// region (the fake does not list the members' instances). The members
+// share the writer's master user and database: a secondary cluster is a
+// copy of the primary's volume, catalog included
+// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.html);
+// a writer with a master user gives each member a catalog holding it.
 func (c *Cloud) AddGlobalCluster(g GlobalCluster) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	g.Status = GlobalAvailable
+	w := g.Writer()
 	for i := range g.Members {
 		g.Members[i].Status = DBAvailable
 		if g.Members[i].Engine == "" {
 			g.Members[i].Engine = auroraPostgres
 		}
 		m := g.Members[i]
+		m.MasterUsername, m.MasterPassword, m.DatabaseName = w.MasterUsername, w.MasterPassword, w.DatabaseName
+		if m.MasterUsername != "" {
+			m.catalog = newCatalog(m.MasterUsername, m.MasterPassword, m.DatabaseName)
+		}
 		c.putCluster(&m)
 	}
 	c.globals[g.Identifier] = &g
@@ -354,11 +373,12 @@ func (c *Cloud) advance(g *GlobalCluster, now time.Time) {
 	}
 	if to != nil {
 		if !f.dataLoss && from != nil {
-			to.rows = from.snapshot(now) // caught up before the switch
+			// caught up before the switch
+			to.rows, to.catalog = from.snapshot(now), from.catalog.snapshot(now)
 		}
 		for _, m := range g.Members {
 			if p := c.member(m); p != nil && p != to {
-				p.rows = to.snapshot(now)
+				p.rows, p.catalog = to.snapshot(now), to.catalog.snapshot(now)
 			}
 		}
 	}
@@ -418,6 +438,8 @@ type rdsCluster struct {
 	DBClusterArn        string             `xml:"DBClusterArn"`
 	Status              string             `xml:"Status"`
 	Engine              string             `xml:"Engine"`
+	MasterUsername      string             `xml:"MasterUsername,omitempty"`
+	DatabaseName        string             `xml:"DatabaseName,omitempty"`
 	Endpoint            string             `xml:"Endpoint"`
 	DeletionProtection  bool               `xml:"DeletionProtection"`
 	HttpEndpointEnabled bool               `xml:"HttpEndpointEnabled"`
@@ -541,8 +563,9 @@ func (c *Cloud) rds(region, action string, q query) (any, *apiError) {
 			g.Status, g.failover.dataLoss, g.failover.done = GlobalSwitchingOver, false, now.Add(t.GlobalSwitchover)
 		} else if p := c.member(g.Members[to]); p != nil {
 			// the target keeps what had reached it: what was still in
-			// flight from the lost primary never arrives
-			p.rows = p.snapshot(now)
+			// flight from the lost primary never arrives (its catalog's
+			// changes included)
+			p.rows, p.catalog = p.snapshot(now), p.catalog.snapshot(now)
 		}
 		return globalClusterResult{GlobalCluster: g.document()}, nil
 	case "DescribeDBClusters":
@@ -720,7 +743,7 @@ func (g *GlobalCluster) document() rdsGlobalCluster {
 func (c *Cloud) clusterDocument(d *DBCluster, now time.Time) rdsCluster {
 	doc := rdsCluster{DBClusterIdentifier: d.Identifier, DBClusterArn: d.ARN(), Status: d.status(now), Engine: d.Engine,
 		Endpoint: fmt.Sprintf("%s.cluster-fake.%s.rds.amazonaws.com", d.Identifier, d.Region), DeletionProtection: d.DeletionProtection,
-		HttpEndpointEnabled: d.HTTPEndpoint}
+		HttpEndpointEnabled: d.HTTPEndpoint, MasterUsername: d.MasterUsername, DatabaseName: d.DatabaseName}
 	for _, name := range sortedKeys(d.instances) {
 		doc.Members = append(doc.Members, rdsClusterMember{DBInstanceIdentifier: name, IsClusterWriter: len(doc.Members) == 0})
 	}
@@ -730,4 +753,236 @@ func (c *Cloud) clusterDocument(d *DBCluster, now time.Time) rdsCluster {
 func (i *DBInstance) document(now time.Time) rdsInstance {
 	return rdsInstance{DBInstanceIdentifier: i.Identifier, DBInstanceArn: i.ARN(), DBInstanceClass: i.Class, Engine: i.Engine,
 		DBInstanceStatus: i.status(now), DBClusterIdentifier: i.Cluster}
+}
+
+// catalog is the part of a cluster's PostgreSQL catalog bulwark touches:
+// its databases, its roles with their passwords, and the privileges
+// granted on databases and schemas. It lives in the cluster volume, so a
+// global database's secondaries receive the writer's changes after the
+// replication lag, as they receive rows, a failover keeps what had reached
+// the new writer, and a restore brings back what it held at the recovery
+// point (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.html).
+// Every entry records from when it is visible in this cluster; a role keeps
+// each of its versions (a password change is a new one), so a snapshot at
+// a time holds the catalog as it was then.
+type catalog struct {
+	databases map[string]time.Time
+	roles     map[string][]dbRole // name -> versions, oldest first
+	grants    map[dbGrant]time.Time
+}
+
+// dbRole is a version of a role: a password (the fake keeps it in the
+// clear where PostgreSQL keeps a SCRAM verifier), whether it may sign in,
+// and whether it is the master user, a member of rds_superuser, which
+// creates roles and grants privileges
+// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Appendix.PostgreSQL.CommonDBATasks.Roles.rds_superuser.html).
+type dbRole struct {
+	password     string
+	login, admin bool
+	at           time.Time
+}
+
+// dbGrant is a privilege on a database or on a schema of a database.
+type dbGrant struct {
+	kind      string // "DATABASE" or "SCHEMA"
+	database  string
+	object    string // the database's name, or the schema's
+	privilege string // CONNECT, CREATE, USAGE, ...
+	grantee   string
+}
+
+func (g dbGrant) String() string {
+	if g.kind == "ROLE" {
+		return "MEMBER OF " + g.object
+	}
+	if g.kind == "SCHEMA" {
+		return fmt.Sprintf("%s ON SCHEMA %s.%s", g.privilege, g.database, g.object)
+	}
+	return fmt.Sprintf("%s ON DATABASE %s", g.privilege, g.object)
+}
+
+// newCatalog is a new cluster's catalog: the master user, the database
+// created with the cluster and the postgres database RDS always creates
+// (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.CreateInstance.html).
+// All of it is there from the start.
+func newCatalog(master, password, database string) *catalog {
+	k := &catalog{databases: map[string]time.Time{"postgres": {}}, roles: map[string][]dbRole{}, grants: map[dbGrant]time.Time{}}
+	if database != "" {
+		k.databases[database] = time.Time{}
+	}
+	k.roles[master] = []dbRole{{password: password, login: true, admin: true}}
+	return k
+}
+
+// role is the version of a role visible at now.
+func (k *catalog) role(name string, now time.Time) (dbRole, bool) {
+	if k == nil {
+		return dbRole{}, false
+	}
+	vs := k.roles[name]
+	for i := len(vs) - 1; i >= 0; i-- {
+		if !vs[i].at.After(now) {
+			return vs[i], true
+		}
+	}
+	return dbRole{}, false
+}
+
+// putRole adds a version of a role, visible from r.at, in time order.
+func (k *catalog) putRole(name string, r dbRole) {
+	vs := append(k.roles[name], r)
+	slices.SortStableFunc(vs, func(a, b dbRole) int { return a.at.Compare(b.at) })
+	k.roles[name] = vs
+}
+
+// grant records a privilege, visible from at (the earliest grant counts).
+func (k *catalog) grant(g dbGrant, at time.Time) {
+	if was, ok := k.grants[g]; !ok || at.Before(was) {
+		k.grants[g] = at
+	}
+}
+
+func (k *catalog) hasDatabase(name string, now time.Time) bool {
+	at, ok := k.databases[name]
+	return ok && !at.After(now)
+}
+
+// snapshot is the catalog as it was at t, as a copy (nil stays nil).
+func (k *catalog) snapshot(t time.Time) *catalog {
+	return k.filter(func(at time.Time) bool { return !at.After(t) })
+}
+
+// clone is a copy of the whole catalog (nil stays nil).
+func (k *catalog) clone() *catalog { return k.filter(func(time.Time) bool { return true }) }
+
+// filter copies the entries whose time keep accepts.
+func (k *catalog) filter(keep func(at time.Time) bool) *catalog {
+	if k == nil {
+		return nil
+	}
+	out := &catalog{databases: map[string]time.Time{}, roles: map[string][]dbRole{}, grants: map[dbGrant]time.Time{}}
+	for name, at := range k.databases {
+		if keep(at) {
+			out.databases[name] = at
+		}
+	}
+	for name, vs := range k.roles {
+		for _, v := range vs {
+			if keep(v.at) {
+				out.roles[name] = append(out.roles[name], v)
+			}
+		}
+	}
+	for g, at := range k.grants {
+		if keep(at) {
+			out.grants[g] = at
+		}
+	}
+	return out
+}
+
+// changeCatalog applies a change of a cluster's catalog made at now: in
+// the cluster at once and, when it is a global database's writer, in each
+// secondary after Timings.ReplicationLag, as Write replicates a row.
+func (c *Cloud) changeCatalog(d *DBCluster, now time.Time, change func(k *catalog, at time.Time)) {
+	change(d.catalog, now)
+	g := c.globalOf(d)
+	if g == nil {
+		return
+	}
+	lag := c.timings().ReplicationLag
+	for _, m := range g.Members {
+		if p := c.member(m); p != nil && p != d && p.catalog != nil {
+			change(p.catalog, now.Add(lag))
+		}
+	}
+}
+
+// DatabaseRole is a role of a cluster's catalog as it is visible there
+// now: its password (as pg_authid holds it, in the fake in the clear),
+// whether it may sign in, and the privileges granted to it on databases
+// ("CONNECT ON DATABASE shop") and schemas ("USAGE ON SCHEMA shop.public"),
+// sorted.
+type DatabaseRole struct {
+	Name, Password string
+	Login          bool
+	Grants         []string
+}
+
+// DatabaseRole reads a role of a cluster, as a query of the cluster's
+// catalog would (a secondary of a global cluster answers it too).
+func (c *Cloud) DatabaseRole(region, cluster, name string) (DatabaseRole, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	c.settleRestores(now)
+	d := c.clusters[region][cluster]
+	if d == nil {
+		return DatabaseRole{}, false
+	}
+	if g := c.globalOf(d); g != nil {
+		c.advance(g, now) // a failover's or switchover's end
+	}
+	r, ok := d.catalog.role(name, now)
+	if !ok {
+		return DatabaseRole{}, false
+	}
+	out := DatabaseRole{Name: name, Password: r.password, Login: r.login}
+	for g, at := range d.catalog.grants {
+		if g.grantee == name && !at.After(now) {
+			out.Grants = append(out.Grants, g.String())
+		}
+	}
+	slices.Sort(out.Grants)
+	return out, true
+}
+
+// PutRole creates a role that may sign in, or sets the password of the
+// one there, in a cluster that takes writes (a global database's writer,
+// replicated to its secondaries), as the alternating-users rotation does
+// when it signs in as the master user: CREATE ROLE ... WITH LOGIN PASSWORD,
+// or ALTER USER ... WITH PASSWORD
+// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotation-strategy.html#rotating-secrets-two-users).
+// It fails as Write does where a write would.
+func (c *Cloud) PutRole(region, cluster, name, password string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	d, g, err := c.reachable(region, cluster, now)
+	if err != nil {
+		return fmt.Errorf("role %s: %w", name, err)
+	}
+	if g != nil && !c.isWriter(g, d) {
+		return fmt.Errorf("role %s: %w: cluster %s is a secondary of global cluster %s", name, ErrReadOnly, cluster, g.Identifier)
+	}
+	if d.catalog == nil {
+		return fmt.Errorf("role %s: cluster %s was added without a master user, so the fake keeps no catalog for it", name, cluster)
+	}
+	c.changeCatalog(d, now, func(k *catalog, at time.Time) {
+		r, _ := k.role(name, at)
+		k.putRole(name, dbRole{password: password, login: true, admin: r.admin, at: at})
+	})
+	return nil
+}
+
+// volumeAt is what a backup of the cluster taken at t holds besides its
+// rows: its catalog then, its master user and its database (nil when the
+// cluster keeps no catalog).
+func (d *DBCluster) volumeAt(t time.Time) *DBCluster {
+	if d.catalog == nil {
+		return nil
+	}
+	return &DBCluster{MasterUsername: d.MasterUsername, MasterPassword: d.MasterPassword, DatabaseName: d.DatabaseName, catalog: d.catalog.snapshot(t)}
+}
+
+// restoreVolume gives a cluster a restore created the catalog its
+// recovery point holds: the roles, passwords and grants of the source at
+// the point's time, the master user's password included
+// (https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-aur.html).
+func (d *DBCluster) restoreVolume(src *DBCluster) {
+	if src == nil {
+		return
+	}
+	d.MasterUsername, d.MasterPassword, d.DatabaseName = src.MasterUsername, src.MasterPassword, src.DatabaseName
+	d.catalog = src.catalog.clone()
 }

@@ -7,7 +7,8 @@
 // global cluster and wait for the new writer; restore the newest recovery
 // point of an AWS Backup vault and wait, give the restored cluster the DB
 // instance AWS Backup does not create, and read it through the RDS Data
-// API with the service's secret (CopyClients); start, wait for and stop a FIS
+// API with the database's admin secret (CopyClients); create a database's
+// application user through the Data API (UserClients); start, wait for and stop a FIS
 // experiment; find a service's target groups, read their targets' health
 // and, from CloudWatch, the requests and 5xx answers of their load
 // balancer (a canary's bake). Every wait is bounded and polls at Clients.Poll.
@@ -20,5 +21,6 @@
 // It is not a deployer: resources are declared by the stacks and changed
 // only by the Pulumi engine; the steps here change run-time state (health
 // check inversion, desired capacity, processes, the global writer) and
-// create only scratch restores and their instances, which they delete.
+// create only scratch restores and their instances, which they delete, and
+// the application user a database's secret names, once.
 package awsrunbook

@@ -234,8 +234,9 @@ func (c *CopyClients) AddInstance(ctx context.Context, cp *Copy, class string, l
 // and finds the ARN of the secret it signs in with, by name in the copy's
 // region (DescribeSecret; an ARN ends in six random characters:
 // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html).
-// The copy holds the users the source had at the recovery point, so the
-// service's own secret signs in.
+// The copy holds the users and passwords the source had at the recovery
+// point: a secret whose password has not changed since signs in (the
+// admin secret, never rotated; not the application's, which is).
 func (c *CopyClients) OpenDataAPI(ctx context.Context, cp *Copy, secret, database string) error {
 	if _, err := c.RDS(cp.Region).EnableHttpEndpoint(ctx, &rds.EnableHttpEndpointInput{ResourceArn: aws.String(cp.ARN)}); err != nil {
 		return fmt.Errorf("enable the Data API of %s: %w", cp.Cluster, err)

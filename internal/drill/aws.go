@@ -349,9 +349,10 @@ func (s *AWSDatabasePrimaryLoss) Restore(ctx context.Context) (string, error) {
 // database from a region's vault (a cross-region copy) into a scratch
 // cluster there, gives it the DB instance AWS Backup does not create, and
 // measures the recovery until the copy answers a query through the RDS
-// Data API (signing in with the service's database secret); the writes
-// the copy lacks are read from it. The return to steady state deletes the
-// scratch instance and cluster.
+// Data API (signing in as the master user with the service's admin
+// secret, contract.DatabaseAdminSecret); the writes the copy lacks are
+// read from it. The return to steady state deletes the scratch instance
+// and cluster.
 type AWSBackupRestore struct {
 	Ops      *awsrunbook.Clients
 	Copies   *awsrunbook.CopyClients
@@ -434,7 +435,10 @@ func (s *AWSBackupRestore) Recover(ctx context.Context) (string, error) {
 		return strings.Join(steps, "; "), err
 	}
 	steps = append(steps, fmt.Sprintf("added instance %s (%s)", s.copy.Instance, class))
-	secret := contract.DatabaseSecret(s.Topology.Environment.Name, s.Service.Name)
+	// the copy holds the users and passwords of the recovery point: the
+	// application user's password has been rotated since (its secret holds
+	// the new one), the master user's is never rotated, so its secret signs in
+	secret := contract.DatabaseAdminSecret(s.Topology.Environment.Name, s.Service.Name)
 	if err := withinWait(ctx, s.Clock, s.Wait, func(ctx context.Context) error {
 		return s.Copies.OpenDataAPI(ctx, &s.copy, secret, contract.DatabaseName(s.Service.Name))
 	}); err != nil {

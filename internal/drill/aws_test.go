@@ -196,11 +196,20 @@ func newAWSWorld(t *testing.T, timings awsfake.Timings) *awsWorld {
 			RequestInterval: 10, FailureThreshold: 3})
 		w.cloud.AddRecord(awsfake.Record{Name: svc.DNS.FQDN(), SetIdentifier: region, Failover: []string{"PRIMARY", "SECONDARY"}[i], HealthCheckID: check, Values: []string{w.addrs[region]}})
 		w.cloud.AddSecret(region, contract.DatabaseSecret(env, svc.Name))
+		w.cloud.AddSecret(region, contract.DatabaseAdminSecret(env, svc.Name))
 	}
+	// the database as the stacks declare it: the master user in the admin
+	// secret, the application user (made after the first up) in the
+	// service's, both replicated to every region
 	w.cloud.AddGlobalCluster(awsfake.GlobalCluster{Identifier: global, Members: []awsfake.DBCluster{
-		{Identifier: global + "-us-east-1", Region: "us-east-1", Writer: true},
-		{Identifier: global + "-us-west-2", Region: "us-west-2"},
+		{Identifier: global + "-us-east-1", Region: "us-east-1", Writer: true, HTTPEndpoint: true, MasterUsername: "bulwark", MasterPassword: adminPassword, DatabaseName: "shop"},
+		{Identifier: global + "-us-west-2", Region: "us-west-2", HTTPEndpoint: true},
 	}})
+	w.putSecret(contract.DatabaseAdminSecret(env, svc.Name), "bulwark", adminPassword)
+	w.putSecret(contract.DatabaseSecret(env, svc.Name), "shop_app", "App1ePassw0rd")
+	if err := w.cloud.PutRole("us-east-1", global+"-us-east-1", "shop_app", "App1ePassw0rd"); err != nil {
+		t.Fatal(err)
+	}
 	awsfake.UseFakeCredentials(t)
 	ctx := context.Background()
 	w.ops, err = awsrunbook.NewClients(ctx, awsrunbook.ClientOptions{Endpoint: w.cloud.URL(), MaxBackoff: 20 * time.Millisecond})
@@ -214,6 +223,18 @@ func newAWSWorld(t *testing.T, timings awsfake.Timings) *awsWorld {
 	}
 	w.copies.Poll = 10 * time.Millisecond
 	return w
+}
+
+// adminPassword is the master user's, which no rotation changes.
+const adminPassword = "Adm1nPassw0rd"
+
+// putSecret gives a secret of the service (in both regions) a new value.
+func (w *awsWorld) putSecret(name, user, password string) {
+	w.t.Helper()
+	v := fmt.Sprintf(`{"engine":"postgres","host":"%s.cluster-fake.us-east-1.rds.amazonaws.com","port":5432,"dbname":"shop","username":%q,"password":%q}`, global, user, password)
+	if err := w.cloud.PutSecretString(name, v); err != nil {
+		w.t.Fatal(err)
+	}
 }
 
 // options are a drill's defaults, with the world's clock, routing and
@@ -285,13 +306,19 @@ func (w *awsWorld) partitionTemplate() *FISExperiment {
 }
 
 func (w *awsWorld) backupRestore() *AWSBackupRestore {
-	// a backup finishes while the service takes writes, copied to west's vault
+	// a backup finishes while the service takes writes, copied to west's
+	// vault; then the rotation changes the application user's password, in
+	// the database and in its secret: the copy holds the old one
 	var once sync.Once
 	w.onWrite(func(_ int64, n int) {
 		if n == 5 {
 			once.Do(func() {
 				w.cloud.AddRecoveryPoint(awsfake.RecoveryPoint{Vault: global, Region: "us-west-2", ResourceType: "Aurora",
 					ResourceARN: fmt.Sprintf("arn:aws:rds:us-east-1:123456789012:cluster:%s-us-east-1", global)})
+				if err := w.cloud.PutRole("us-east-1", global+"-us-east-1", "shop_app", "R0tatedPassw0rd"); err != nil {
+					w.t.Error(err)
+				}
+				w.putSecret(contract.DatabaseSecret(w.topo.Environment.Name, "shop"), "shop_app", "R0tatedPassw0rd")
 			})
 		}
 	})
@@ -549,7 +576,9 @@ func TestAWSSwitchoverLosesNothing(t *testing.T) {
 // a query through the RDS Data API, at least the restore job's 10 min, the
 // cluster's 5 and the instance's 8 on the clock; RPO from the rows the
 // copy holds, read from it: the writes committed after the recovery point
-// (the 5th write's moment) and acknowledged before the injection.
+// (the 5th write's moment) and acknowledged before the injection. The copy
+// is signed in to with the admin secret: the application user's password
+// was rotated after the point, so its secret no longer fits the copy.
 func TestAWSBackupRestoreMeasuresTheCopy(t *testing.T) {
 	w := newAWSWorld(t, awsfake.Timings{})
 	sc := w.backupRestore()
@@ -574,6 +603,9 @@ func TestAWSBackupRestoreMeasuresTheCopy(t *testing.T) {
 	}
 	if rto := r.Outage.RTO(); rto < 23*time.Minute || rto > 40*time.Minute || !r.Outage.Recovered.Equal(sc.CopyReady()) {
 		t.Errorf("RTO %s (recovered %s, the copy answered %s), want from 23m (10m + 5m + 8m), with the polls, to 40m", rto, r.Outage.Recovered, sc.CopyReady())
+	}
+	if d := stepOf(r, "recover").Detail; !strings.Contains(d, "(secret bulwark/drilltest/shop/database-admin)") {
+		t.Errorf("recover: %q, want the copy signed in to with the admin secret", d)
 	}
 	if jobs := w.cloud.RestoreJobs(); len(jobs) != 1 || jobs[0].Status != awsfake.RestoreCompleted || jobs[0].Metadata["DBSubnetGroupName"] != global+"-us-west-2" {
 		t.Errorf("restore jobs: %+v", jobs)

@@ -109,6 +109,16 @@ func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
 			return sum, sum.Err()
 		}
 	}
+	// a rollout by canary keeps the databases' users too (every region is
+	// up, the primaries among them): a service added since gets its own
+	if o.AfterPrimaries != nil && o.Topology.Environment.Target == topology.TargetAWS {
+		users := o.afterPrimaries(ctx, refs)
+		sum.Results = append(sum.Results, users)
+		if users.Status != StatusOK {
+			sum.Results = append(sum.Results, skipped(ctx, global, engine.OpUp, AfterPrimariesStack+" did not succeed: DNS would send clients to services that cannot sign in"))
+			return sum, sum.Err()
+		}
+	}
 	sum.Results = append(sum.Results, o.one(ctx, engine.OpUp, o.Engine.Up, global))
 	return sum, sum.Err()
 }

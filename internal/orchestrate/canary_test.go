@@ -159,3 +159,26 @@ func TestAFailedBakeRollsTheCanaryBack(t *testing.T) {
 		t.Errorf("the pin outlived the rollback: %v", pinned)
 	}
 }
+
+// On aws a canary rollout makes the databases' users too, once every
+// region is up and before the global stack.
+func TestAWSCanaryRolloutKeepsTheDatabaseUsers(t *testing.T) {
+	topo := canaryTopo(t)
+	topo.Environment.Target = topology.TargetAWS
+	f := &fakeEngine{}
+	var after []string
+	o := &Orchestrator{Engine: f, Topology: topo, AfterPrimaries: func(_ context.Context, regions []string) (string, error) {
+		after = regions
+		return "users kept", nil
+	}}
+	sum, err := o.Up(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stackOrder(sum); got != "dev.west:ok,dev.east:ok,dev.north:ok,database users:ok,dev.global:ok" {
+		t.Errorf("summary: %s", got)
+	}
+	if len(after) != 3 {
+		t.Errorf("the hook ran after %v, want every region", after)
+	}
+}

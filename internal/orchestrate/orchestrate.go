@@ -126,6 +126,16 @@ type Orchestrator struct {
 	// after the last up (read from outputs, the region stack's outputs).
 	// nil where the target switches by itself (local).
 	BlueGreen func(ctx context.Context, region string, outputs map[string]any) (map[string]BlueGreenTarget, error)
+	// AfterPrimaries runs once an up of the regions holding the databases'
+	// primaries succeeded (the first of waves; the only one when every
+	// region is a primary's, or the run is limited to one region), before
+	// the other regions and the global stack, given those regions: on aws
+	// it creates the databases' application users, which the alternating-
+	// users rotation and every region's instances sign in as. What it says
+	// is its own line of the summary (AfterPrimariesStack); its failure
+	// skips the later waves and the global stack, as a failed region does.
+	// nil: nothing runs.
+	AfterPrimaries func(ctx context.Context, regions []string) (string, error)
 
 	// program builds a stack's program (stacks.Program when nil).
 	program func(t *topology.Topology, ref stacks.Ref) (pulumi.RunFunc, error)
@@ -232,7 +242,7 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 		}
 	}
 	sum := Summary{Op: op}
-	for _, wave := range o.waves(op, refs) {
+	for i, wave := range o.waves(op, refs) {
 		sum.Results = append(sum.Results, o.concurrently(ctx, op, run, wave.refs)...)
 		for _, r := range sum.Results {
 			if r.Status == StatusOK {
@@ -242,6 +252,18 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 				sum.Results = append(sum.Results, skipped(ctx, later, op, fmt.Sprintf("stack %s did not succeed and %s", r.Stack, wave.why)))
 			}
 			sum.Results = append(sum.Results, skipped(ctx, global, op, "a regional stack did not succeed; the global stack reads them all"))
+			return sum, sum.Err()
+		}
+		if i > 0 || op != engine.OpUp || o.AfterPrimaries == nil {
+			continue
+		}
+		r := o.afterPrimaries(ctx, wave.refs)
+		sum.Results = append(sum.Results, r)
+		if r.Status != StatusOK {
+			for _, later := range wave.after {
+				sum.Results = append(sum.Results, skipped(ctx, later, op, AfterPrimariesStack+" did not succeed: this region's services sign in as the users it makes"))
+			}
+			sum.Results = append(sum.Results, skipped(ctx, global, op, AfterPrimariesStack+" did not succeed: DNS would send clients to services that cannot sign in"))
 			return sum, sum.Err()
 		}
 	}
@@ -293,6 +315,34 @@ func (o *Orchestrator) waves(op engine.Op, refs []stacks.Ref) []wave {
 		{refs: first, after: rest, why: "the other regions' databases join the global databases it declares"},
 		{refs: rest},
 	}
+}
+
+// AfterPrimariesStack is the summary line of AfterPrimaries.
+const AfterPrimariesStack = "database users"
+
+// afterPrimaries runs AfterPrimaries after the regions of refs, as a line
+// of the summary.
+func (o *Orchestrator) afterPrimaries(ctx context.Context, refs []stacks.Ref) StackResult {
+	r := StackResult{Stack: AfterPrimariesStack, Op: engine.OpUp, Status: StatusOK}
+	if ctx.Err() != nil {
+		r.Status, r.Reason = StatusCancelled, "cancelled"
+		return r
+	}
+	regions := make([]string, 0, len(refs))
+	for _, ref := range refs {
+		regions = append(regions, ref.Region)
+	}
+	o.say(AfterPrimariesStack, fmt.Sprintf("after %s: the databases' application users", strings.Join(regions, ", ")))
+	start := time.Now()
+	detail, err := o.AfterPrimaries(ctx, regions)
+	r.Duration, r.Reason = time.Since(start), detail
+	if err != nil {
+		r.Status, r.Err = StatusFailed, fmt.Errorf("%s after %s: %w", AfterPrimariesStack, strings.Join(regions, ", "), err)
+		if ctx.Err() != nil {
+			r.Status = StatusCancelled
+		}
+	}
+	return r
 }
 
 // undeployedRegion names the first of the environment's regional stacks

@@ -387,3 +387,117 @@ func TestAWSUpDeploysThePrimaryRegionFirst(t *testing.T) {
 		t.Errorf("results %v, want %v", got, want)
 	}
 }
+
+// hookLog records AfterPrimaries' calls in the fake engine's log.
+func hookLog(f *fakeEngine, detail string, err error) func(context.Context, []string) (string, error) {
+	return func(_ context.Context, regions []string) (string, error) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.log = append(f.log, "hook "+strings.Join(regions, ","))
+		return detail, err
+	}
+}
+
+func loadProd(t *testing.T) *topology.Topology {
+	t.Helper()
+	l := &topology.Loader{Images: topology.ImageDir("../../images")}
+	prod, err := l.LoadFile("../../environments/prod.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prod
+}
+
+func noProgram(*topology.Topology, stacks.Ref) (pulumi.RunFunc, error) { return nil, nil }
+
+// On aws, AfterPrimaries runs once the primary region's stack is up, given
+// that region, before the other regions and the global stack start; what
+// it says is its own line of the summary, after the primary's. A preview
+// does not run it.
+func TestAfterPrimariesRunsBetweenTheWaves(t *testing.T) {
+	f := &fakeEngine{delay: 10 * time.Millisecond}
+	o := &Orchestrator{Engine: f, Topology: loadProd(t), program: noProgram, AfterPrimaries: hookLog(f, "shop: created user shop_app", nil)}
+	sum, err := o.Up(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := f.index("hook us-east-1")
+	if hook < 0 || hook < f.index("end prod.us-east-1") {
+		t.Fatalf("the hook ran at %d, the primary ended at %d: %v", hook, f.index("end prod.us-east-1"), f.log)
+	}
+	for _, later := range []string{"start prod.us-west-2", "start prod.eu-west-1", "start prod.global"} {
+		if i := f.index(later); i < hook {
+			t.Errorf("%s at %d, before the hook at %d: %v", later, i, hook, f.log)
+		}
+	}
+	var stacks []string
+	for _, r := range sum.Results {
+		stacks = append(stacks, r.Stack)
+	}
+	if want := []string{"prod.us-east-1", "database users", "prod.us-west-2", "prod.eu-west-1", "prod.global"}; !reflect.DeepEqual(stacks, want) {
+		t.Errorf("summary %v, want %v", stacks, want)
+	}
+	if r := sum.Results[1]; r.Status != StatusOK || r.Reason != "shop: created user shop_app" || r.Op != engine.OpUp {
+		t.Errorf("the hook's line: %+v", r)
+	}
+
+	f = &fakeEngine{}
+	o.Engine, o.AfterPrimaries = f, hookLog(f, "", nil)
+	if _, err := o.Preview(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if i := f.index("hook us-east-1"); i >= 0 {
+		t.Errorf("a preview ran the hook: %v", f.log)
+	}
+}
+
+// A failed AfterPrimaries skips the other regions and the global stack,
+// as a failed primary region does; a failed primary region skips the hook.
+func TestAfterPrimariesFailureSkipsTheRest(t *testing.T) {
+	f := &fakeEngine{}
+	o := &Orchestrator{Engine: f, Topology: loadProd(t), program: noProgram, AfterPrimaries: hookLog(f, "shop: failed", errors.New("the database refused the sign-in"))}
+	sum, err := o.Up(context.Background())
+	if !errors.Is(err, ErrFailed) || !strings.Contains(err.Error(), "database users after us-east-1: the database refused the sign-in") {
+		t.Fatalf("err = %v", err)
+	}
+	got := map[string]Status{}
+	for _, r := range sum.Results {
+		got[r.Stack] = r.Status
+	}
+	want := map[string]Status{"prod.us-east-1": StatusOK, "database users": StatusFailed, "prod.us-west-2": StatusSkipped, "prod.eu-west-1": StatusSkipped, "prod.global": StatusSkipped}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("results %v, want %v", got, want)
+	}
+	for _, s := range []string{"start prod.us-west-2", "start prod.eu-west-1", "start prod.global"} {
+		if f.index(s) >= 0 {
+			t.Errorf("%s after the hook failed: %v", s, f.log)
+		}
+	}
+
+	f = &fakeEngine{fail: map[string]bool{"prod.us-east-1": true}}
+	o.Engine, o.AfterPrimaries = f, hookLog(f, "", nil)
+	if _, err := o.Up(context.Background()); !errors.Is(err, ErrFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	if i := f.index("hook us-east-1"); i >= 0 {
+		t.Errorf("the hook ran after the primary region failed: %v", f.log)
+	}
+}
+
+// With one wave (a run limited to one region; every region a primary's),
+// the hook runs after the regional stacks and before the global one.
+func TestAfterPrimariesWithOneWave(t *testing.T) {
+	f := &fakeEngine{}
+	o := &Orchestrator{Engine: f, Topology: loadProd(t), Region: "us-west-2", program: noProgram, AfterPrimaries: hookLog(f, "no database has its primary in us-west-2", nil)}
+	sum, err := o.Up(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := f.index("hook us-west-2")
+	if hook < 0 || hook < f.index("end prod.us-west-2") || f.index("start prod.global") < hook {
+		t.Errorf("the hook at %d, want after the region and before the global stack: %v", hook, f.log)
+	}
+	if len(sum.Results) != 3 || sum.Results[1].Stack != AfterPrimariesStack || sum.Results[2].Stack != "prod.global" {
+		t.Errorf("summary %+v", sum.Results)
+	}
+}
