@@ -258,7 +258,16 @@ func TestBlueGreenSwitchesWithoutAFailedRequest(t *testing.T) {
 			resp.Body.Close()
 		}
 	}
-	if st2, err := p.BalancerStats(spec.ID()); err != nil || st2.Errors5xx != 5 || st2.Requests < st.Requests+5 {
+	// HAProxy counts a request when its stream ends, which may be just
+	// after the client has the answer: read until the five show, briefly
+	var st2 BalancerStats
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		st2, err = p.BalancerStats(spec.ID())
+		if err == nil && st2.Errors5xx == 5 && st2.Requests >= st.Requests+5 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil || st2.Errors5xx != 5 || st2.Requests < st.Requests+5 {
 		t.Errorf("stats after five failing writes: %+v %v", st2, err)
 	}
 	_ = p.DeleteBalancer(spec.ID())
