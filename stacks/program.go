@@ -17,29 +17,31 @@ import (
 // Body declares one stack's resources and returns the stack's outputs.
 type Body func(ctx *pulumi.Context) (pulumi.Map, error)
 
-// Build returns the body of one stack of a topology.
-func Build(t *topology.Topology, ref Ref) (Body, error) {
+// Build returns the body of one stack of a topology, given what the run
+// learned beside it (in; the zero value when it learned nothing).
+func Build(t *topology.Topology, in RunInputs, ref Ref) (Body, error) {
 	if ref.Env != t.Environment.Name {
 		return nil, fmt.Errorf("stack %s: environment file %s declares environment %q", ref, t.File, t.Environment.Name)
 	}
 	if ref.IsGlobal() {
-		return func(ctx *pulumi.Context) (pulumi.Map, error) { return global(ctx, t) }, nil
+		return func(ctx *pulumi.Context) (pulumi.Map, error) { return global(ctx, t, in) }, nil
 	}
 	region, ok := t.Region(ref.Region)
 	if !ok {
 		return nil, fmt.Errorf("stack %s: environment %q has no region %q (it has %v)", ref, t.Environment.Name, ref.Region, t.RegionNames())
 	}
-	return func(ctx *pulumi.Context) (pulumi.Map, error) { return regional(ctx, t, region) }, nil
+	return func(ctx *pulumi.Context) (pulumi.Map, error) { return regional(ctx, t, in, region) }, nil
 }
 
-// Program returns the Pulumi program for one stack: its body, with the
-// outputs exported as stack outputs.
-func Program(t *topology.Topology, ref Ref) (pulumi.RunFunc, error) {
-	body, err := Build(t, ref)
+// Program returns the Pulumi program for one stack of a topology, given
+// what the run learned beside it (in): its body, with the outputs exported
+// as stack outputs.
+func Program(t *topology.Topology, in RunInputs, ref Ref) (pulumi.RunFunc, error) {
+	body, err := Build(t, in, ref)
 	if err != nil {
 		return nil, err
 	}
-	return withLayers(t, body).Export, nil
+	return withLayers(in, body).Export, nil
 }
 
 // Export runs the body and exports its outputs.
@@ -55,9 +57,10 @@ func (b Body) Export(ctx *pulumi.Context) error {
 }
 
 // withLayers adds the outputs of the Terraform layers that ran before the
-// stacks as the stack's "layers" output, secrets kept secret.
-func withLayers(t *topology.Topology, body Body) Body {
-	if len(t.LayerOutputs) == 0 {
+// stacks (in.LayerOutputs) as the stack's "layers" output, secrets kept
+// secret.
+func withLayers(in RunInputs, body Body) Body {
+	if len(in.LayerOutputs) == 0 {
 		return body
 	}
 	return func(ctx *pulumi.Context) (pulumi.Map, error) {
@@ -66,11 +69,11 @@ func withLayers(t *topology.Topology, body Body) Body {
 			return nil, err
 		}
 		all := pulumi.Map{}
-		for name, values := range t.LayerOutputs {
+		for name, values := range in.LayerOutputs {
 			m := pulumi.Map{}
 			for k, v := range values {
 				var out pulumi.Input = pulumi.Any(v)
-				if slices.Contains(t.LayerSensitive[name], k) {
+				if slices.Contains(in.LayerSensitive[name], k) {
 					out = pulumi.ToSecret(pulumi.Any(v))
 				}
 				m[k] = out
@@ -106,14 +109,14 @@ func FromStack(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	run, err := Program(t, ref)
+	run, err := Program(t, RunInputs{}, ref) // a stock CLI run learned nothing
 	if err != nil {
 		return err
 	}
 	return run(ctx)
 }
 
-func regional(ctx *pulumi.Context, t *topology.Topology, r topology.Region) (pulumi.Map, error) {
+func regional(ctx *pulumi.Context, t *topology.Topology, in RunInputs, r topology.Region) (pulumi.Map, error) {
 	region := &Region{}
 	if err := ctx.RegisterComponentResource(TypeRegion, r.Name, region); err != nil {
 		return nil, fmt.Errorf("region %s: %w", r.Name, err)
@@ -128,7 +131,7 @@ func regional(ctx *pulumi.Context, t *topology.Topology, r topology.Region) (pul
 		components[s.Name] = svc
 		svcs = append(svcs, svc)
 	}
-	parts, err := deployTarget(ctx, t, r, region, components)
+	parts, err := deployTarget(ctx, t, in, r, region, components)
 	if err != nil {
 		return nil, err
 	}
@@ -156,21 +159,24 @@ func regional(ctx *pulumi.Context, t *topology.Topology, r topology.Region) (pul
 }
 
 // deployTarget declares the target's resources of a region under the
-// topology's components, and returns extra outputs per service.
-func deployTarget(ctx *pulumi.Context, t *topology.Topology, r topology.Region, region pulumi.Resource, services map[string]pulumi.Resource) (map[string]pulumi.Map, error) {
+// topology's components, and returns extra outputs per service. The
+// target's modules get the run inputs they read (pinned images, blue-green
+// states) in their arguments.
+func deployTarget(ctx *pulumi.Context, t *topology.Topology, in RunInputs, r topology.Region, region pulumi.Resource, services map[string]pulumi.Resource) (map[string]pulumi.Map, error) {
 	switch t.Environment.Target {
 	case topology.TargetLocal:
 		root, err := projectRoot(t)
 		if err != nil {
 			return nil, err
 		}
-		return local.DeployRegion(ctx, local.RegionArgs{Topology: t, Region: r, ProjectRoot: root, Parent: region, Services: services})
+		return local.DeployRegion(ctx, local.RegionArgs{Topology: t, Region: r, ProjectRoot: root, Parent: region, Services: services, ImageOverrides: in.ImageOverrides})
 	case topology.TargetAWS:
 		root, err := projectRoot(t)
 		if err != nil {
 			return nil, err
 		}
-		return awsmodule.DeployRegion(ctx, awsmodule.RegionArgs{Topology: t, Region: r, ImagesDir: filepath.Join(root, "images"), Parent: region, Services: services})
+		return awsmodule.DeployRegion(ctx, awsmodule.RegionArgs{Topology: t, Region: r, ImagesDir: filepath.Join(root, "images"), Parent: region, Services: services,
+			ImageOverrides: in.ImageOverrides, BlueGreen: in.BlueGreen})
 	default:
 		return nil, fmt.Errorf("environment %s: unknown target %q", t.Environment.Name, t.Environment.Target)
 	}
@@ -197,7 +203,7 @@ func serviceOutputs(s topology.Service) pulumi.Map {
 	}
 }
 
-func global(ctx *pulumi.Context, t *topology.Topology) (pulumi.Map, error) {
+func global(ctx *pulumi.Context, t *topology.Topology, in RunInputs) (pulumi.Map, error) {
 	env := &Environment{}
 	if err := ctx.RegisterComponentResource(TypeEnvironment, t.Environment.Name, env); err != nil {
 		return nil, fmt.Errorf("environment %s: %w", t.Environment.Name, err)
@@ -205,7 +211,7 @@ func global(ctx *pulumi.Context, t *topology.Topology) (pulumi.Map, error) {
 	regions := pulumi.Map{}
 	regionOutputs := map[string]pulumi.MapOutput{}
 	for _, r := range t.Regions {
-		if outs, ok := t.RegionOutputs[r.Name]; ok {
+		if outs, ok := in.RegionOutputs[r.Name]; ok {
 			m := pulumi.ToMap(outs)
 			regions[r.Name], regionOutputs[r.Name] = m, m.ToMapOutput()
 			continue

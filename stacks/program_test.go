@@ -8,16 +8,23 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/project"
+	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 type recorded struct {
-	mu    sync.Mutex
-	types []string
+	mu     sync.Mutex
+	types  []string
+	inputs map[string]resource.PropertyMap // by "type::name", when not nil
 }
 
 func (r *recorded) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	r.mu.Lock()
 	r.types = append(r.types, args.TypeToken+"::"+args.Name)
+	if r.inputs != nil {
+		r.inputs[args.TypeToken+"::"+args.Name] = args.Inputs
+	}
 	r.mu.Unlock()
 	return args.Name, args.Inputs, nil
 }
@@ -44,6 +51,33 @@ func TestFromStackLoadsTheEnvironmentNamedByTheStack(t *testing.T) {
 		if !have[want] {
 			t.Errorf("%s not registered (have %v)", want, m.types)
 		}
+	}
+}
+
+// What a run learned is given to the program beside the topology and
+// reaches the target's modules: a canary's pin sets the instance group's
+// image.
+func TestRunInputsReachTheModules(t *testing.T) {
+	p, err := project.Find(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := p.LoadEnvironment("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := RunInputs{ImageOverrides: map[string]topology.ImageRef{"shop": {Digest: "sha256:old", Path: "/images/old/shop"}}}
+	run, err := Program(topo, in, Ref{Env: "dev", Region: "east"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &recorded{inputs: map[string]resource.PropertyMap{}}
+	if err := pulumi.RunErr(run, pulumi.WithMocks("bulwark", "dev.east", m)); err != nil {
+		t.Fatal(err)
+	}
+	group := m.inputs["bulwark:local:InstanceGroup::shop"]
+	if d, p := group["imageDigest"], group["imagePath"]; !d.IsString() || d.StringValue() != "sha256:old" || !p.IsString() || p.StringValue() != "/images/old/shop" {
+		t.Errorf("the pinned group runs %v %v, want sha256:old from /images/old/shop", d, p)
 	}
 }
 

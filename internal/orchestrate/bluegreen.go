@@ -92,7 +92,8 @@ func planMove(s topology.Service, t BlueGreenTarget) serviceMove {
 // the serving one by an interrupted run is baked and retired when it runs
 // what the region should run, and removed first otherwise. Reports false
 // when the region has no such service (the stack is deployed in one up).
-func (o *Orchestrator) upBlueGreen(ctx context.Context, run verb, ref stacks.Ref) (StackResult, bool) {
+// Each phase's program is given in with that phase's states.
+func (o *Orchestrator) upBlueGreen(ctx context.Context, run verb, ref stacks.Ref, in stacks.RunInputs) (StackResult, bool) {
 	moves, err := o.blueGreenMoves(ctx, ref)
 	if err != nil {
 		return StackResult{Stack: ref.String(), Op: engine.OpUp, Status: StatusFailed, Err: err}, true
@@ -100,7 +101,7 @@ func (o *Orchestrator) upBlueGreen(ctx context.Context, run verb, ref stacks.Ref
 	if len(moves) == 0 {
 		return StackResult{}, false
 	}
-	p := &phases{o: o, run: run, ref: ref, start: time.Now(), changes: map[string]int{}}
+	p := &phases{o: o, run: run, ref: ref, in: in, start: time.Now(), changes: map[string]int{}}
 	states := func(pick func(serviceMove) topology.BlueGreenState) map[string]topology.BlueGreenState {
 		out := map[string]topology.BlueGreenState{}
 		for _, m := range moves {
@@ -186,11 +187,11 @@ func (o *Orchestrator) blueGreenMoves(ctx context.Context, ref stacks.Ref) ([]se
 	return moves, nil
 }
 
-// blueGreenTopology is the topology a preview, refresh or drift check of a
-// region runs with: a preview shows where an up ends (the new colour alone
-// serving), a refresh and a drift check compare with where the services
-// stand. nil when the orchestrator switches no service there.
-func (o *Orchestrator) blueGreenTopology(ctx context.Context, op engine.Op, ref stacks.Ref) (*topology.Topology, error) {
+// blueGreenStates are the blue-green states a preview, refresh or drift
+// check of a region runs with: a preview shows where an up ends (the new
+// colour alone serving), a refresh and a drift check compare with where
+// the services stand. nil when the orchestrator switches no service there.
+func (o *Orchestrator) blueGreenStates(ctx context.Context, op engine.Op, ref stacks.Ref) (map[string]topology.BlueGreenState, error) {
 	moves, err := o.blueGreenMoves(ctx, ref)
 	if err != nil || len(moves) == 0 {
 		return nil, err
@@ -206,16 +207,16 @@ func (o *Orchestrator) blueGreenTopology(ctx context.Context, op engine.Op, ref 
 			states[m.name] = m.steady
 		}
 	}
-	t := *o.Topology
-	t.BlueGreen = states
-	return &t, nil
+	return states, nil
 }
 
 // phases runs one region's blue-green phases and sums them up.
 type phases struct {
-	o       *Orchestrator
-	run     verb
-	ref     stacks.Ref
+	o   *Orchestrator
+	run verb
+	ref stacks.Ref
+	// in is what every phase's program is given, beside its states.
+	in      stacks.RunInputs
 	start   time.Time
 	changes map[string]int
 	last    StackResult
@@ -225,9 +226,9 @@ func (p *phases) say(msg string) { p.o.say(p.ref.String(), msg) }
 
 // up runs one phase: an up of the region with the services in states.
 func (p *phases) up(ctx context.Context, states map[string]topology.BlueGreenState) StackResult {
-	t := *p.o.Topology
-	t.BlueGreen = states
-	r := p.o.oneWith(ctx, engine.OpUp, p.run, p.ref, &t)
+	in := p.in
+	in.BlueGreen = states
+	r := p.o.oneWith(ctx, engine.OpUp, p.run, p.ref, in)
 	for op, n := range r.Changes {
 		if op != "same" {
 			p.changes[op] += n

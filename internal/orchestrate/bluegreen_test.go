@@ -46,11 +46,11 @@ func describe(st topology.BlueGreenState) string {
 	return strings.Join(parts, " ")
 }
 
-func (c *bgCloud) program(t *topology.Topology, ref stacks.Ref) (pulumi.RunFunc, error) {
+func (c *bgCloud) program(t *topology.Topology, in stacks.RunInputs, ref stacks.Ref) (pulumi.RunFunc, error) {
 	c.mu.Lock()
-	c.pending[ref.String()] = t.BlueGreen
+	c.pending[ref.String()] = in.BlueGreen
 	c.mu.Unlock()
-	return stacks.Program(t, ref)
+	return stacks.Program(t, in, ref)
 }
 
 func (c *bgCloud) record(op engine.Op, stack string) (map[string]topology.BlueGreenState, string) {

@@ -40,11 +40,12 @@ func (o *Orchestrator) canary() (string, time.Duration) {
 // the global stack; a canary that fails or does not pass its bake stops
 // the rollout, and the other regions keep what they run. A first deploy
 // (no canary stack, or an empty one after a destroy), a canary stack with
-// no change, or a run limited to one region goes everywhere at once.
-func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
+// no change, or a run limited to one region goes everywhere at once. Each
+// stack's program is given in (the layers' outputs).
+func (o *Orchestrator) upStacks(ctx context.Context, in stacks.RunInputs) (Summary, error) {
 	region, bake := o.canary()
 	if region == "" || o.Region != "" {
-		return o.forward(ctx, engine.OpUp, o.Engine.Up, false)
+		return o.forward(ctx, engine.OpUp, o.Engine.Up, false, in)
 	}
 	env := o.Topology.Environment.Name
 	first := stacks.Ref{Env: env, Region: region}
@@ -55,7 +56,7 @@ func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
 	}
 	if len(outs) == 0 {
 		o.say(first.String(), "first deploy: every region at once")
-		return o.forward(ctx, engine.OpUp, o.Engine.Up, false)
+		return o.forward(ctx, engine.OpUp, o.Engine.Up, false, in)
 	}
 	refs, err := o.regions()
 	if err != nil {
@@ -69,7 +70,7 @@ func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
 		}
 	}
 	o.say(first.String(), fmt.Sprintf("canary rollout: %s first", region))
-	sum := Summary{Op: engine.OpUp, Results: []StackResult{o.one(ctx, engine.OpUp, o.Engine.Up, first)}}
+	sum := Summary{Op: engine.OpUp, Results: []StackResult{o.one(ctx, engine.OpUp, o.Engine.Up, first, in)}}
 	canary := sum.Results[0]
 	if canary.Status != StatusOK {
 		skipAll(&sum, fmt.Sprintf("the canary region %s failed: the other regions keep what they run", region))
@@ -92,7 +93,7 @@ func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
 		if err != nil {
 			b.Status, b.Err = StatusFailed, fmt.Errorf("the canary region %s did not pass its bake: %w", region, err)
 			sum.Results = append(sum.Results, b)
-			if r, ok := o.rollBackCanary(ctx, first, outs); ok {
+			if r, ok := o.rollBackCanary(ctx, first, outs, in); ok {
 				sum.Results = append(sum.Results, r)
 			}
 			skipAll(&sum, fmt.Sprintf("the canary region %s did not pass its bake: the other regions keep what they run", region))
@@ -101,7 +102,7 @@ func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
 		sum.Results = append(sum.Results, b)
 		o.say(first.String(), "canary: baked; the other regions follow")
 	}
-	results := o.concurrently(ctx, engine.OpUp, o.Engine.Up, rest)
+	results := o.concurrently(ctx, engine.OpUp, o.Engine.Up, rest, in)
 	sum.Results = append(sum.Results, results...)
 	for _, r := range results {
 		if r.Status != StatusOK {
@@ -119,7 +120,7 @@ func (o *Orchestrator) upStacks(ctx context.Context) (Summary, error) {
 			return sum, sum.Err()
 		}
 	}
-	sum.Results = append(sum.Results, o.one(ctx, engine.OpUp, o.Engine.Up, global))
+	sum.Results = append(sum.Results, o.one(ctx, engine.OpUp, o.Engine.Up, global, in))
 	return sum, sum.Err()
 }
 
@@ -128,8 +129,9 @@ const RollbackPrefix = "rollback "
 
 // rollBackCanary deploys the canary region's stack again with its services
 // pinned to the images it ran before (PreviousImages, given the canary
-// stack's outputs from before the rollout).
-func (o *Orchestrator) rollBackCanary(ctx context.Context, canary stacks.Ref, before map[string]any) (StackResult, bool) {
+// stack's outputs from before the rollout): the pins are this one run's
+// inputs, beside in, and no other run sees them.
+func (o *Orchestrator) rollBackCanary(ctx context.Context, canary stacks.Ref, before map[string]any, in stacks.RunInputs) (StackResult, bool) {
 	if o.PreviousImages == nil {
 		return StackResult{}, false
 	}
@@ -139,9 +141,8 @@ func (o *Orchestrator) rollBackCanary(ctx context.Context, canary stacks.Ref, be
 		return StackResult{}, false
 	}
 	o.say(canary.String(), "canary: rolling back to the image it ran before")
-	o.Topology.ImageOverrides = pins
-	r := o.one(ctx, engine.OpUp, o.Engine.Up, canary)
-	o.Topology.ImageOverrides = nil
+	in.ImageOverrides = pins
+	r := o.one(ctx, engine.OpUp, o.Engine.Up, canary, in)
 	r.Stack = RollbackPrefix + canary.Region
 	if r.Status == StatusOK {
 		r.Reason = "the canary runs the previous image again; the next up tries the new one"

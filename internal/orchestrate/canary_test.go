@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/stacks"
 )
 
 func canaryTopo(t *testing.T) *topology.Topology {
@@ -129,12 +132,17 @@ func TestCanaryNotOnFirstDeployNorForOneRegion(t *testing.T) {
 
 // A canary that fails its bake is deployed again pinned to the images it
 // ran before (named from the canary stack's outputs read before the
-// rollout), before the rollout stops.
+// rollout), before the rollout stops. The pins are the rollback's run
+// inputs alone.
 func TestAFailedBakeRollsTheCanaryBack(t *testing.T) {
 	f := &fakeEngine{}
 	topo := canaryTopo(t)
-	var pinned map[string]topology.ImageRef
+	var pinned []map[string]topology.ImageRef // each program's, in order
 	o := &Orchestrator{Engine: f, Topology: topo,
+		program: func(tp *topology.Topology, in stacks.RunInputs, ref stacks.Ref) (pulumi.RunFunc, error) {
+			pinned = append(pinned, in.ImageOverrides) // only the canary runs: one at a time
+			return stacks.Program(tp, in, ref)
+		},
 		Bake: func(context.Context, string, time.Duration) (string, error) { return "", errors.New("5xx") },
 		PreviousImages: func(_ context.Context, region string, before map[string]any) (map[string]topology.ImageRef, error) {
 			if region != "west" || before["stack"] != "dev.west" {
@@ -155,8 +163,8 @@ func TestAFailedBakeRollsTheCanaryBack(t *testing.T) {
 	if got := stackOrder(sum); got != "dev.west:ok,bake west:failed,rollback west:ok,dev.east:skipped,dev.north:skipped,dev.global:skipped" {
 		t.Errorf("summary: %s", got)
 	}
-	if pinned = topo.ImageOverrides; pinned != nil {
-		t.Errorf("the pin outlived the rollback: %v", pinned)
+	if len(pinned) != 2 || pinned[0] != nil || len(pinned[1]) != 1 || pinned[1]["shop"].Digest != "sha256:old" {
+		t.Errorf("pins given to the canary's programs: %v, want none, then shop's previous image", pinned)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/layers"
 	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/stacks"
 )
 
 // LayerRunner runs Terraform layers (package layers).
@@ -29,11 +30,12 @@ var _ LayerRunner = (*layers.Runner)(nil)
 const LayerPrefix = "layer "
 
 // withLayers runs op over the layers and the stacks in their order
-// (reversed for destroy): stacks is the stacks' part. A failure stops
-// everything after it.
-func (o *Orchestrator) withLayers(ctx context.Context, op engine.Op, stacks func() (Summary, error)) (Summary, error) {
+// (reversed for destroy): runStacks is the stacks' part, given the run
+// inputs every stack's program gets (the outputs of the layers before
+// them). A failure stops everything after it.
+func (o *Orchestrator) withLayers(ctx context.Context, op engine.Op, runStacks func(in stacks.RunInputs) (Summary, error)) (Summary, error) {
 	if len(o.Topology.Layers) == 0 {
-		return stacks()
+		return runStacks(stacks.RunInputs{})
 	}
 	if o.Layers == nil {
 		return Summary{Op: op}, fmt.Errorf("environment %s declares Terraform layers, but no Terraform runner is set up", o.Topology.Environment.Name)
@@ -59,12 +61,13 @@ func (o *Orchestrator) withLayers(ctx context.Context, op engine.Op, stacks func
 			return sum, sum.Err()
 		}
 		if node == topology.Stacks {
-			if err := run.passLayerOutputs(ctx); err != nil {
+			in, err := run.passLayerOutputs(ctx)
+			if err != nil {
 				sum.Results = append(sum.Results, StackResult{Stack: "stacks", Op: op, Status: StatusFailed, Err: err})
 				skipRest(i+1, "the stacks did not run")
 				return sum, sum.Err()
 			}
-			s, err := stacks()
+			s, err := runStacks(in)
 			sum.Results = append(sum.Results, s.Results...)
 			if err != nil && s.Err() == nil {
 				return sum, err
@@ -114,11 +117,11 @@ func (r *layerRun) find(name string) topology.Layer {
 	return topology.Layer{Name: name}
 }
 
-// passLayerOutputs gives the stacks the outputs of every layer that runs
-// before them (from this run, or the layers' state).
-func (r *layerRun) passLayerOutputs(ctx context.Context) error {
+// passLayerOutputs is the run inputs that give the stacks the outputs of
+// every layer that runs before them (from this run, or the layers' state).
+func (r *layerRun) passLayerOutputs(ctx context.Context) (stacks.RunInputs, error) {
 	t := r.o.Topology
-	t.LayerOutputs, t.LayerSensitive = map[string]map[string]any{}, map[string][]string{}
+	in := stacks.RunInputs{LayerOutputs: map[string]map[string]any{}, LayerSensitive: map[string][]string{}}
 	for _, l := range t.Layers {
 		if l.AfterStacks(t) {
 			continue
@@ -127,15 +130,15 @@ func (r *layerRun) passLayerOutputs(ctx context.Context) error {
 		if !ok {
 			var err error
 			if outs, err = r.o.Layers.Outputs(ctx, l); err != nil {
-				return err
+				return stacks.RunInputs{}, err
 			}
 		}
 		if len(outs) > 0 {
-			t.LayerOutputs[l.Name] = outs
-			t.LayerSensitive[l.Name] = r.sensitive[l.Name]
+			in.LayerOutputs[l.Name] = outs
+			in.LayerSensitive[l.Name] = r.sensitive[l.Name]
 		}
 	}
-	return nil
+	return in, nil
 }
 
 // inputs gathers what a layer's variables read: earlier layers' outputs

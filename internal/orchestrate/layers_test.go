@@ -9,10 +9,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/bulwark-dev/bulwark/internal/layers"
 	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/stacks"
 )
 
 // fakeLayers records what it was asked to run, with the variables.
@@ -58,7 +60,12 @@ func (f *fakeLayers) Outputs(_ context.Context, l topology.Layer) (map[string]an
 
 func layeredTopo(t *testing.T) *topology.Topology {
 	t.Helper()
-	dir := t.TempDir()
+	return layeredTopoIn(t, t.TempDir())
+}
+
+// layeredTopoIn loads layeredTopo's environment from a project in dir.
+func layeredTopoIn(t *testing.T, dir string) *topology.Topology {
+	t.Helper()
 	_ = os.MkdirAll(filepath.Join(dir, "layers", "m"), 0o755)
 	_ = os.WriteFile(filepath.Join(dir, "layers", "m", "main.tf"), []byte("# empty\n"), 0o644)
 	src := `
@@ -87,24 +94,35 @@ layer "bootstrap" {
 func TestLayersRunInOrderWithTheStacks(t *testing.T) {
 	f := &fakeEngine{}
 	fl := &fakeLayers{}
-	o := &Orchestrator{Engine: f, Topology: layeredTopo(t), Layers: fl}
+	var mu sync.Mutex
+	given := map[string]stacks.RunInputs{} // by stack
+	o := &Orchestrator{Engine: f, Topology: layeredTopo(t), Layers: fl,
+		program: func(tp *topology.Topology, in stacks.RunInputs, ref stacks.Ref) (pulumi.RunFunc, error) {
+			mu.Lock()
+			given[ref.String()] = in
+			mu.Unlock()
+			return stacks.Program(tp, in, ref)
+		}}
 	sum, err := o.Up(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stacks []string
+	var order []string
 	for _, r := range sum.Results {
-		stacks = append(stacks, r.Stack)
+		order = append(order, r.Stack)
 	}
-	if strings.Join(stacks, ",") != "layer bootstrap,dev.east,dev.west,dev.global,layer report" {
-		t.Errorf("order: %v", stacks)
+	if strings.Join(order, ",") != "layer bootstrap,dev.east,dev.west,dev.global,layer report" {
+		t.Errorf("order: %v", order)
 	}
 	if got := strings.Join(fl.log, "; "); got != "apply bootstrap; apply report bucket=state-of-bootstrap endpoint=dev.east" {
 		t.Errorf("layers: %s", got)
 	}
-	// the stacks were given the bootstrap layer's outputs, the token as a secret
-	if o.Topology.LayerOutputs["bootstrap"]["bucket"] != "state-of-bootstrap" || o.Topology.LayerSensitive["bootstrap"][0] != "token" {
-		t.Errorf("passed to the stacks: %v %v", o.Topology.LayerOutputs, o.Topology.LayerSensitive)
+	// every stack was given the bootstrap layer's outputs, the token as a secret
+	for _, stack := range []string{"dev.east", "dev.west", "dev.global"} {
+		in := given[stack]
+		if in.LayerOutputs["bootstrap"]["bucket"] != "state-of-bootstrap" || len(in.LayerSensitive["bootstrap"]) != 1 || in.LayerSensitive["bootstrap"][0] != "token" {
+			t.Errorf("passed to %s: %v %v", stack, in.LayerOutputs, in.LayerSensitive)
+		}
 	}
 	if out := sum.Results[0].Outputs; out["token"] != "[secret]" || out["bucket"] != "state-of-bootstrap" {
 		t.Errorf("summary outputs: %v", out)

@@ -137,8 +137,9 @@ type Orchestrator struct {
 	// nil: nothing runs.
 	AfterPrimaries func(ctx context.Context, regions []string) (string, error)
 
-	// program builds a stack's program (stacks.Program when nil).
-	program func(t *topology.Topology, ref stacks.Ref) (pulumi.RunFunc, error)
+	// program builds a stack's program from the topology and the run's
+	// inputs (stacks.Program when nil).
+	program func(t *topology.Topology, in stacks.RunInputs, ref stacks.Ref) (pulumi.RunFunc, error)
 }
 
 type verb func(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
@@ -158,40 +159,44 @@ func (o *Orchestrator) regions() ([]stacks.Ref, error) {
 
 // Up deploys the regional stacks, then the global stack.
 func (o *Orchestrator) Up(ctx context.Context) (Summary, error) {
-	return o.withLayers(ctx, engine.OpUp, func() (Summary, error) { return o.upStacks(ctx) })
+	return o.withLayers(ctx, engine.OpUp, func(in stacks.RunInputs) (Summary, error) { return o.upStacks(ctx, in) })
 }
 
 // Preview previews the regional stacks and, beside them, the global stack
 // when every regional stack it reads already exists (a preview changes no
 // region's outputs).
 func (o *Orchestrator) Preview(ctx context.Context) (Summary, error) {
-	return o.withLayers(ctx, engine.OpPreview, func() (Summary, error) { return o.forward(ctx, engine.OpPreview, o.Engine.Preview, true) })
+	return o.withLayers(ctx, engine.OpPreview, func(in stacks.RunInputs) (Summary, error) {
+		return o.forward(ctx, engine.OpPreview, o.Engine.Preview, true, in)
+	})
 }
 
 // Refresh refreshes the regional stacks, then the global stack.
 func (o *Orchestrator) Refresh(ctx context.Context) (Summary, error) {
-	return o.forward(ctx, engine.OpRefresh, o.Engine.Refresh, false)
+	return o.forward(ctx, engine.OpRefresh, o.Engine.Refresh, false, stacks.RunInputs{})
 }
 
 // Drift refreshes every stack in preview-only mode, the global stack beside
 // the regional ones once every region is deployed; Progress receives each
 // resource's refresh step. Nothing is changed.
 func (o *Orchestrator) Drift(ctx context.Context) (Summary, error) {
-	return o.forward(ctx, engine.OpDrift, o.Engine.DriftCheck, true)
+	return o.forward(ctx, engine.OpDrift, o.Engine.DriftCheck, true, stacks.RunInputs{})
 }
 
 // Destroy destroys the global stack first, then the regional stacks.
 func (o *Orchestrator) Destroy(ctx context.Context) (Summary, error) {
-	return o.withLayers(ctx, engine.OpDestroy, func() (Summary, error) { return o.destroyStacks(ctx) })
+	return o.withLayers(ctx, engine.OpDestroy, func(in stacks.RunInputs) (Summary, error) { return o.destroyStacks(ctx, in) })
 }
 
-func (o *Orchestrator) destroyStacks(ctx context.Context) (Summary, error) {
+// destroyStacks destroys the stacks, each program given in (the layers'
+// outputs).
+func (o *Orchestrator) destroyStacks(ctx context.Context, in stacks.RunInputs) (Summary, error) {
 	refs, err := o.regions()
 	if err != nil {
 		return Summary{}, err
 	}
 	sum := Summary{Op: engine.OpDestroy}
-	global := o.one(ctx, engine.OpDestroy, o.Engine.Destroy, stacks.Global(o.Topology.Environment.Name))
+	global := o.one(ctx, engine.OpDestroy, o.Engine.Destroy, stacks.Global(o.Topology.Environment.Name), in)
 	sum.Results = append(sum.Results, global)
 	if global.Status != StatusOK {
 		for _, ref := range refs {
@@ -199,7 +204,7 @@ func (o *Orchestrator) destroyStacks(ctx context.Context) (Summary, error) {
 		}
 		return sum, sum.Err()
 	}
-	sum.Results = append(sum.Results, o.concurrently(ctx, engine.OpDestroy, o.Engine.Destroy, refs)...)
+	sum.Results = append(sum.Results, o.concurrently(ctx, engine.OpDestroy, o.Engine.Destroy, refs, in)...)
 	return sum, sum.Err()
 }
 
@@ -222,7 +227,10 @@ func (o *Orchestrator) Outputs(ctx context.Context, showSecrets bool) (Summary, 
 	return sum, sum.Err()
 }
 
-func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, needDeployedRegions bool) (Summary, error) {
+// forward runs op on the regional stacks, in waves, then the global
+// stack; each stack's program is given in (the layers' outputs) and what
+// its own run learns.
+func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, needDeployedRegions bool, in stacks.RunInputs) (Summary, error) {
 	refs, err := o.regions()
 	if err != nil {
 		return Summary{}, err
@@ -237,13 +245,13 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 			return Summary{}, err
 		}
 		if undeployed == "" {
-			sum := Summary{Op: op, Results: o.concurrently(ctx, op, run, append(slices.Clone(refs), global))}
+			sum := Summary{Op: op, Results: o.concurrently(ctx, op, run, append(slices.Clone(refs), global), in)}
 			return sum, sum.Err()
 		}
 	}
 	sum := Summary{Op: op}
 	for i, wave := range o.waves(op, refs) {
-		sum.Results = append(sum.Results, o.concurrently(ctx, op, run, wave.refs)...)
+		sum.Results = append(sum.Results, o.concurrently(ctx, op, run, wave.refs, in)...)
 		for _, r := range sum.Results {
 			if r.Status == StatusOK {
 				continue
@@ -273,7 +281,7 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 		sum.Results = append(sum.Results, res)
 		return sum, sum.Err()
 	}
-	sum.Results = append(sum.Results, o.one(ctx, op, run, global))
+	sum.Results = append(sum.Results, o.one(ctx, op, run, global, in))
 	return sum, sum.Err()
 }
 
@@ -369,8 +377,9 @@ func skipped(ctx context.Context, ref stacks.Ref, op engine.Op, reason string) S
 	return r
 }
 
-// concurrently runs op on refs, at most Parallel at a time, results in refs' order.
-func (o *Orchestrator) concurrently(ctx context.Context, op engine.Op, run verb, refs []stacks.Ref) []StackResult {
+// concurrently runs op on refs, at most Parallel at a time, results in
+// refs' order; each run starts from in.
+func (o *Orchestrator) concurrently(ctx context.Context, op engine.Op, run verb, refs []stacks.Ref, in stacks.RunInputs) []StackResult {
 	limit := o.Parallel
 	if limit <= 0 {
 		limit = 4
@@ -392,47 +401,48 @@ func (o *Orchestrator) concurrently(ctx context.Context, op engine.Op, run verb,
 		go func(i int, ref stacks.Ref) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			results[i] = o.one(ctx, op, run, ref)
+			results[i] = o.one(ctx, op, run, ref, in)
 		}(i, ref)
 	}
 	wg.Wait()
 	return results
 }
 
-// one runs op on one stack; an up of a region whose blue-green services
-// the orchestrator switches runs in phases (upBlueGreen).
-func (o *Orchestrator) one(ctx context.Context, op engine.Op, run verb, ref stacks.Ref) StackResult {
+// one runs op on one stack, its program given in and what this run
+// learns on top of it (a copy: in is shared by the stacks run beside this
+// one, and never written); an up of a region whose blue-green services the
+// orchestrator switches runs in phases (upBlueGreen).
+func (o *Orchestrator) one(ctx context.Context, op engine.Op, run verb, ref stacks.Ref, in stacks.RunInputs) StackResult {
 	if ctx.Err() != nil {
 		return skipped(ctx, ref, op, "cancelled")
 	}
 	switch op {
 	case engine.OpUp:
-		if r, ok := o.upBlueGreen(ctx, run, ref); ok {
+		if r, ok := o.upBlueGreen(ctx, run, ref, in); ok {
 			return r
 		}
 	case engine.OpPreview, engine.OpRefresh, engine.OpDrift:
-		t, err := o.blueGreenTopology(ctx, op, ref)
+		states, err := o.blueGreenStates(ctx, op, ref)
 		if err != nil {
 			return StackResult{Stack: ref.String(), Op: op, Status: StatusFailed, Err: err}
 		}
-		if t != nil {
-			return o.oneWith(ctx, op, run, ref, t)
+		if states != nil {
+			in.BlueGreen = states
+			return o.oneWith(ctx, op, run, ref, in)
 		}
 	}
 	if ref.IsGlobal() && op != engine.OpDestroy {
-		if t := o.withRegionOutputs(); t != nil {
-			return o.oneWith(ctx, op, run, ref, t)
-		}
+		in.RegionOutputs = o.regionOutputs()
 	}
-	return o.oneWith(ctx, op, run, ref, o.Topology)
+	return o.oneWith(ctx, op, run, ref, in)
 }
 
-// withRegionOutputs is a copy of the topology holding every region's
-// outputs as its state records them, for the global stack's program (nil
-// unless the engine reads them all without running itself: then the
-// program reads them through stack references). A regional stack's outputs
-// are all the global one reads of it, and they are read after its up.
-func (o *Orchestrator) withRegionOutputs() *topology.Topology {
+// regionOutputs is every region's outputs as its state records them, by
+// region, for the global stack's program (nil unless the engine reads them
+// all without running itself: then the program reads them through stack
+// references). A regional stack's outputs are all the global one reads of
+// it, and they are read after its up.
+func (o *Orchestrator) regionOutputs() map[string]map[string]any {
 	if o.Topology.Environment.Target != topology.TargetLocal {
 		return nil // aws keeps stack references, as a stock pulumi up reads them
 	}
@@ -445,13 +455,12 @@ func (o *Orchestrator) withRegionOutputs() *topology.Topology {
 		}
 		outs[r.Name] = m
 	}
-	t := *o.Topology
-	t.RegionOutputs = outs
-	return &t
+	return outs
 }
 
-// oneWith runs op on one stack with the program of topology t.
-func (o *Orchestrator) oneWith(ctx context.Context, op engine.Op, run verb, ref stacks.Ref, t *topology.Topology) StackResult {
+// oneWith runs op on one stack with the program of the topology given the
+// run inputs in.
+func (o *Orchestrator) oneWith(ctx context.Context, op engine.Op, run verb, ref stacks.Ref, in stacks.RunInputs) StackResult {
 	if ctx.Err() != nil {
 		return skipped(ctx, ref, op, "cancelled")
 	}
@@ -459,7 +468,7 @@ func (o *Orchestrator) oneWith(ctx context.Context, op engine.Op, run verb, ref 
 	if o.program != nil {
 		build = o.program
 	}
-	program, err := build(t, ref)
+	program, err := build(o.Topology, in, ref)
 	if err != nil {
 		return StackResult{Stack: ref.String(), Op: op, Status: StatusFailed, Err: err}
 	}

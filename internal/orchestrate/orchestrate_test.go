@@ -324,9 +324,9 @@ func TestGlobalProgramGetsRegionOutputsFromState(t *testing.T) {
 	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west")}
 	var mu sync.Mutex
 	seen := map[string]map[string]map[string]any{}
-	o.program = func(tp *topology.Topology, ref stacks.Ref) (pulumi.RunFunc, error) {
+	o.program = func(_ *topology.Topology, in stacks.RunInputs, ref stacks.Ref) (pulumi.RunFunc, error) {
 		mu.Lock()
-		seen[ref.String()] = tp.RegionOutputs
+		seen[ref.String()] = in.RegionOutputs
 		mu.Unlock()
 		return func(*pulumi.Context) error { return nil }, nil
 	}
@@ -357,7 +357,7 @@ func TestAWSUpDeploysThePrimaryRegionFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &fakeEngine{delay: 10 * time.Millisecond}
-	o := &Orchestrator{Engine: f, Topology: prod, program: func(*topology.Topology, stacks.Ref) (pulumi.RunFunc, error) { return nil, nil }}
+	o := &Orchestrator{Engine: f, Topology: prod, program: func(*topology.Topology, stacks.RunInputs, stacks.Ref) (pulumi.RunFunc, error) { return nil, nil }}
 	if _, err := o.Up(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +408,9 @@ func loadProd(t *testing.T) *topology.Topology {
 	return prod
 }
 
-func noProgram(*topology.Topology, stacks.Ref) (pulumi.RunFunc, error) { return nil, nil }
+func noProgram(*topology.Topology, stacks.RunInputs, stacks.Ref) (pulumi.RunFunc, error) {
+	return nil, nil
+}
 
 // On aws, AfterPrimaries runs once the primary region's stack is up, given
 // that region, before the other regions and the global stack start; what

@@ -76,6 +76,11 @@ type Resource struct {
 type Options struct {
 	// Project is the Pulumi project name (Pulumi.yaml's name).
 	Project string
+	// Inputs are what every stack's program is given beside the topology;
+	// the zero value, a plan of the file as it is, is what a plan and a
+	// review show. Tests set what an orchestrator's run would (a
+	// blue-green phase, a pinned image).
+	Inputs stacks.RunInputs
 }
 
 // Build plans every stack of t: the regional stacks in file order, then the
@@ -90,7 +95,7 @@ func Build(ctx context.Context, t *topology.Topology, opts Options) (*Plan, erro
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		g, err := planStack(t, ref, opts.Project, published)
+		g, err := planStack(t, opts.Inputs, ref, opts.Project, published)
 		if err != nil {
 			return nil, err
 		}
@@ -100,8 +105,8 @@ func Build(ctx context.Context, t *topology.Topology, opts Options) (*Plan, erro
 	return p, nil
 }
 
-func planStack(t *topology.Topology, ref stacks.Ref, project string, published map[string]map[string]any) (*StackGraph, error) {
-	body, err := stacks.Build(t, ref)
+func planStack(t *topology.Topology, in stacks.RunInputs, ref stacks.Ref, project string, published map[string]map[string]any) (*StackGraph, error) {
+	body, err := stacks.Build(t, in, ref)
 	if err != nil {
 		return nil, err
 	}

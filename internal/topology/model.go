@@ -87,7 +87,12 @@ const (
 // Disruptions lists every disruption in the order reports show them.
 var Disruptions = []Disruption{DisruptionInstance, DisruptionZone, DisruptionRegion, DisruptionDatabase}
 
-// Topology is one environment file, decoded and validated.
+// Topology is one environment file, decoded and validated: what the file
+// said, and nothing else. It is read-only once loaded, and shared by
+// everything that runs at once (the orchestrator's concurrent stack runs,
+// their programs); what a run learns while running (layers' and regions'
+// outputs, pinned images, blue-green phases) is given beside it, in
+// stacks.RunInputs.
 type Topology struct {
 	Environment Environment
 	Regions     []Region  // in file order
@@ -95,25 +100,6 @@ type Topology struct {
 	Policies    []PolicyConfig
 	// Layers are Terraform root modules run in order with the stacks.
 	Layers []Layer
-	// LayerOutputs are the outputs of the layers that ran before the
-	// stacks (set by the orchestrator at run time); the stacks export them
-	// as their "layers" output. LayerSensitive names the secret ones.
-	LayerOutputs   map[string]map[string]any
-	LayerSensitive map[string][]string
-	// RegionOutputs are the regional stacks' outputs, by region, for the
-	// global stack's program (set by the orchestrator when it can read them
-	// from the state; absent, the program reads them by stack references).
-	RegionOutputs map[string]map[string]any
-	// ImageOverrides pin a service's instances to an image other than the
-	// one its source builds (set by the orchestrator to roll a canary back).
-	ImageOverrides map[string]ImageRef
-	// BlueGreen is, per blue-green service of the one region a program
-	// runs for, which colour serves and what each colour's instance group
-	// runs, on a target where the orchestrator switches the load balancer
-	// between two groups in phases (AWS). Set by the orchestrator on its own
-	// copy of the topology for each phase; absent, a service has one group,
-	// blue, running its built image, and serving.
-	BlueGreen map[string]BlueGreenState
 	// File is the path the topology was loaded from.
 	File string
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/plan"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
+	"github.com/bulwark-dev/bulwark/stacks"
 )
 
 // planBlueGreen plans testdata/bluegreen.hcl with the blue-green state the
@@ -23,8 +24,7 @@ func planBlueGreen(t *testing.T, states map[string]topology.BlueGreenState) plan
 	if err != nil {
 		t.Fatal(err)
 	}
-	topo.BlueGreen = states
-	p, err := plan.Build(context.Background(), topo, plan.Options{})
+	p, err := plan.Build(context.Background(), topo, plan.Options{Inputs: stacks.RunInputs{BlueGreen: states}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,14 @@ type RegionArgs struct {
 	// Parent is the region's topology component; Services its service components.
 	Parent   pulumi.Resource
 	Services map[string]pulumi.Resource
+	// ImageOverrides pin services, by name, to an image other than the one
+	// their source builds (the orchestrator rolling a canary back); nil
+	// for none.
+	ImageOverrides map[string]topology.ImageRef
+	// BlueGreen is where the orchestrator wants each blue-green service it
+	// switches in phases to stand in this phase, by name; nil (a first
+	// deploy, a plan, a stock pulumi up): one group, blue, serving.
+	BlueGreen map[string]topology.BlueGreenState
 }
 
 // tags are every resource's.
@@ -68,7 +76,7 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 	}
 	out := map[string]pulumi.Map{}
 	for _, s := range a.Topology.ServicesIn(a.Region.Name) {
-		image, err := ServiceImage(a.Topology, a.Region.Name, s, a.ImagesDir)
+		image, err := a.serviceImage(s)
 		if err != nil {
 			return nil, err
 		}
@@ -88,7 +96,7 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		case s.Runtime == topology.RuntimeContainer:
 			args.Container = image.Digest
 		case SwitchesBlueGreen(s):
-			args.BlueGreen = blueGreenState(a.Topology, s, image)
+			args.BlueGreen = blueGreenState(a.BlueGreen, s, image)
 		default:
 			args.AMI = image.Digest
 		}
@@ -141,13 +149,21 @@ func accountID(ctx *pulumi.Context, opts ...pulumi.InvokeOption) (string, error)
 	return id.AccountId, nil
 }
 
-// ServiceImage is the image a service runs in a region: its manifest's AMI
-// for the region (runtime "vm") or its container pinned by digest, unless
-// the orchestrator pinned the service to another (a canary rolled back).
-func ServiceImage(t *topology.Topology, region string, s topology.Service, imagesDir string) (topology.ImageRef, error) {
-	if pin, ok := t.ImageOverrides[s.Name]; ok {
+// serviceImage is the image a service runs in the region: the one the
+// orchestrator pinned it to (a canary rolled back), else the one its
+// source built (ServiceImage).
+func (a RegionArgs) serviceImage(s topology.Service) (topology.ImageRef, error) {
+	if pin, ok := a.ImageOverrides[s.Name]; ok {
 		return pin, nil
 	}
+	return ServiceImage(a.Topology, a.Region.Name, s, a.ImagesDir)
+}
+
+// ServiceImage is the image a service's source built for a region: its
+// manifest's AMI for the region (runtime "vm") or its container pinned by
+// digest. A deploy runs it unless the orchestrator pinned the service to
+// another (RegionArgs.ImageOverrides: a canary rolled back).
+func ServiceImage(t *topology.Topology, region string, s topology.Service, imagesDir string) (topology.ImageRef, error) {
 	manifest, err := imagemanifest.Load(imagesDir, s.Image)
 	if err != nil {
 		return topology.ImageRef{}, fmt.Errorf("service %s: %w", s.Name, err)
@@ -172,10 +188,11 @@ func SwitchesBlueGreen(s topology.Service) bool {
 }
 
 // blueGreenState is the state the orchestrator set for a blue-green
-// service, or, when it set none (a first deploy, a plan, a stock
-// pulumi up), one group, blue, running the image, and serving.
-func blueGreenState(t *topology.Topology, s topology.Service, image topology.ImageRef) *topology.BlueGreenState {
-	if st, ok := t.BlueGreen[s.Name]; ok && len(st.Groups) > 0 {
+// service in this phase (states, from RegionArgs.BlueGreen), or, when it
+// set none (a first deploy, a plan, a stock pulumi up), one group, blue,
+// running the image, and serving.
+func blueGreenState(states map[string]topology.BlueGreenState, s topology.Service, image topology.ImageRef) *topology.BlueGreenState {
+	if st, ok := states[s.Name]; ok && len(st.Groups) > 0 {
 		return &st
 	}
 	return &topology.BlueGreenState{Live: topology.Blue, Groups: map[topology.Colour]topology.ImageRef{topology.Blue: image}}

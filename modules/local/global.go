@@ -42,7 +42,9 @@ type DnsRecord struct {
 type GlobalArgs struct {
 	Topology *topology.Topology
 	Parent   pulumi.Resource
-	// Regions holds each regional stack's outputs (read through stack references).
+	// Regions holds each regional stack's outputs: read from the state by
+	// the orchestrator and given to the program as run inputs, else
+	// through stack references.
 	Regions map[string]pulumi.MapOutput
 }
 

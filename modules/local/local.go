@@ -78,6 +78,10 @@ type RegionArgs struct {
 	// Parent is the region's topology component; Services its service components.
 	Parent   pulumi.Resource
 	Services map[string]pulumi.Resource
+	// ImageOverrides pin services, by name, to an image other than the one
+	// their source builds (the orchestrator rolling a canary back); nil
+	// for none.
+	ImageOverrides map[string]topology.ImageRef
 }
 
 // DeployRegion declares the region's resources and returns, per service, its
@@ -112,7 +116,7 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			"healthyAfter": pulumi.Int(s.Health.HealthyAfter),
 		}
 		var imageDigest, imagePath pulumi.StringInput = img.Digest, img.Path
-		if pin, ok := a.Topology.ImageOverrides[s.Name]; ok {
+		if pin, ok := a.ImageOverrides[s.Name]; ok {
 			imageDigest, imagePath = pulumi.String(pin.Digest), pulumi.String(pin.Path) // a rolled-back canary
 		}
 		groupArgs := pulumi.Map{
