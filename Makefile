@@ -4,8 +4,6 @@ GO ?= go
 PULUMI_VERSION := v3.212.0
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 FUZZTIME ?= 30s
-# The local control plane's build stamp: a plane of another build is replaced.
-PLANE_BUILD = github.com/bulwark-dev/bulwark/internal/localcloud.Build=$(VERSION)-$(shell cat $$(git ls-files internal/localcloud) 2>/dev/null | sha256sum | cut -c1-12)
 export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 
@@ -37,9 +35,14 @@ terraform:
 		echo "building Terraform $(TERRAFORM_VERSION) from source (a few minutes the first time)..."; \
 		GOBIN=$(CURDIR)/bin $(GO) install github.com/hashicorp/terraform@$(TERRAFORM_VERSION); fi
 
+# bin/bulwark is also the local target's provider plugin (under the name
+# pulumi-resource-bulwark) and its control plane, and identifies its build
+# from its own file (internal/localcloud.Build), so a plain `go build` or
+# `go install` of cmd/bulwark works as well. bin/pulumi-resource-bulwark is
+# the same file, for `pulumi up` by hand (Pulumi.yaml's plugins.providers).
 build: bin/pulumi terraform
-	$(GO) build -ldflags "-X main.version=$(VERSION) -X $(PLANE_BUILD)" -o bin/bulwark ./cmd/bulwark
-	$(GO) build -ldflags "-X $(PLANE_BUILD)" -o bin/pulumi-resource-bulwark ./cmd/pulumi-resource-bulwark
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/bulwark ./cmd/bulwark
+	ln -f bin/bulwark bin/pulumi-resource-bulwark 2>/dev/null || cp -f bin/bulwark bin/pulumi-resource-bulwark
 	$(GO) build -o bin/shop ./images/shop
 
 test: deps build

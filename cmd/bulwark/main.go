@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/localprovider"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
@@ -29,6 +30,14 @@ const (
 )
 
 func main() {
+	// bulwark is also the local target's provider plugin and its control
+	// plane: the engine runs this very file as the plugin, which starts
+	// the plane from it too, so the three are one build however it was
+	// built (make build, go build, go install)
+	if localprovider.Invoked(os.Args) {
+		os.Exit(localprovider.Main(os.Args[1:]))
+	}
+	engine.ProvideFromExecutable()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// BULWARK_CPUPROFILE=file writes a CPU profile of this process (the
 	// CLI and its inline Pulumi programs), for `go tool pprof`

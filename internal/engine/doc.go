@@ -3,10 +3,13 @@
 // Preview, Refresh, Destroy, Outputs, Unlock), ctx first, typed results, as
 // terraform-exec's tfexec and Pulumi's auto.Stack do.
 //
-// It finds the pinned Pulumi CLI the project builds (bin/pulumi), points the
-// engine at the environment's backend (by default a file backend under the
-// user's state directory), sets the secrets provider, and turns off every
-// network reach: plugin acquisition and update checks.
+// It finds the pinned Pulumi CLI the project builds (bin/pulumi) and the
+// local target's provider plugin (the running bulwark executable itself,
+// linked under the plugin's name, so the plugin is always the CLI's build;
+// else bin/), points the engine at the environment's backend (by default a
+// file backend under the user's state directory), sets the secrets
+// provider, and turns off every network reach: plugin acquisition and
+// update checks.
 //
 // It does not decide which stacks run or in what order (internal/orchestrate
 // does), and does not build programs (stacks/ does).

@@ -66,6 +66,8 @@ type Config struct {
 	// Parallel bounds the engine's concurrent resource operations; 0 = its default.
 	Parallel int
 	// PluginPaths are provider plugin folders (Pulumi.yaml plugins.providers).
+	// The local target's (ProviderPackage) is replaced by the running
+	// executable when that is its own plugin (ProvideFromExecutable).
 	PluginPaths []workspace.PluginOptions
 	// Env holds extra environment variables for the engine and its plugins.
 	Env map[string]string
@@ -204,6 +206,9 @@ func New(cfg Config) (*Runner, error) {
 	if err := prepareBackend(cfg.Backend); err != nil {
 		return nil, err
 	}
+	if err := cfg.provideFromExecutable(); err != nil {
+		return nil, err
+	}
 	// the CLI's version is checked once per build of it: the check runs the
 	// CLI, and every bulwark command would pay for it
 	checked := filepath.Join(cfg.Home, "bulwark-checked-pulumi")
@@ -262,8 +267,18 @@ const (
 )
 
 // FindProvider returns the folder holding the local target's provider plugin:
-// the project's bin/, else the folder of the running bulwark executable.
+// the running executable's own when it is its own plugin
+// (ProvideFromExecutable; New then links it into the engine's home under the
+// plugin's name), else the project's bin/, else the folder of the running
+// bulwark executable.
 func FindProvider(projectRoot string) (string, error) {
+	if selfProvider.Load() {
+		exe, err := os.Executable()
+		if err != nil {
+			return "", fmt.Errorf("%w: the running executable: %w", ErrNoProvider, err)
+		}
+		return filepath.Dir(exe), nil
+	}
 	dirs := []string{filepath.Join(projectRoot, "bin")}
 	if exe, err := os.Executable(); err == nil {
 		dirs = append(dirs, filepath.Dir(exe))
