@@ -149,7 +149,13 @@ var errorKinds = map[string]error{
 	"not_found": ErrNotFound, "port_in_use": ErrPortInUse, "not_ready": ErrNotReady,
 	"missing_program": ErrMissingProgram, "no_addresses": ErrNoAddresses, "protected": ErrProtected, "split_brain": ErrSplitBrain,
 	"live_primary": ErrLivePrimary, "no_backup": ErrNoBackup, "partition_unsupported": ErrPartitionUnsupported,
+	"rolled_back": ErrRolledBack,
 }
+
+// localOnlyErrors are the package's errors that never cross the API (the
+// daemon's own); every other Err* must have a kind in errorKinds, so a
+// client's errors.Is matches what the plane returned.
+var localOnlyErrors = []error{ErrAlreadyRunning}
 
 // Handler serves the plane's API; shutdown is called on POST /v1/shutdown.
 func (p *Plane) Handler(shutdown func()) http.Handler {

@@ -2,7 +2,9 @@ package localprovider
 
 import (
 	"context"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	p "github.com/pulumi/pulumi-go-provider"
@@ -65,5 +67,32 @@ func TestReplaceOnChangesAgreesWithDiff(t *testing.T) {
 	}
 	if len(keys) < 6 {
 		t.Errorf("only %d types have replace keys: %v", len(keys), keys)
+	}
+}
+
+// Every registered kind has its replace keys (Parameter, Monitor and Data
+// were once missing), and each kind's args are what its Create takes, so
+// the tags read are the ones the provider decodes.
+func TestEveryKindHasItsReplaceKeys(t *testing.T) {
+	keys := ReplaceOnChanges()
+	for _, typ := range []string{"Region", "Image", "InstanceGroup", "LoadBalancer", "DnsServer", "DnsRecord", "Database", "BackupPlan", "Parameter", "Monitor", "Data"} {
+		if _, ok := keys["bulwark:local:"+typ]; !ok {
+			t.Errorf("no replace keys for bulwark:local:%s", typ)
+		}
+	}
+	if got := keys["bulwark:local:Parameter"]; !slices.Equal(got, []string{"env", "region", "service", "name"}) {
+		t.Errorf("parameter replace keys %v", got)
+	}
+	for _, k := range kinds {
+		token, err := k.resource.GetToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the package part of the token is the provider's name, set when it is built
+		_, module, _ := strings.Cut(string(token), ":")
+		args := reflect.TypeOf(k.args)
+		if want := "local:" + strings.TrimSuffix(args.Name(), "Args"); module != want {
+			t.Errorf("kind %s is registered with args %s (%s)", token, args.Name(), want)
+		}
 	}
 }

@@ -26,19 +26,40 @@ func New() (p.Provider, error) {
 		WithDisplayName("bulwark local target").
 		WithDescription("Regions, images, instance groups and load balancers on this machine's loopback addresses.").
 		WithNamespace("bulwark").
-		WithResources(
-			infer.Resource(&Region{}),
-			infer.Resource(&Image{}),
-			infer.Resource(&InstanceGroup{}),
-			infer.Resource(&LoadBalancer{}),
-			infer.Resource(&DnsServer{}),
-			infer.Resource(&DnsRecord{}),
-			infer.Resource(&Database{}),
-			infer.Resource(&BackupPlan{}),
-			infer.Resource(&Parameter{}),
-			infer.Resource(&Monitor{}),
-			infer.Resource(&Data{}),
-		).Build()
+		WithResources(resources()...).Build()
+}
+
+// kind is one of the local target's resource kinds: the provider registers
+// it, and ReplaceOnChanges reads its arguments' tags.
+type kind struct {
+	resource infer.InferredResource
+	// args is the kind's arguments type: <Kind>Args, whose name gives the
+	// type token bulwark:local:<Kind>.
+	args any
+}
+
+// kinds are every resource kind, each once: a new kind is a type and a
+// line here.
+var kinds = []kind{
+	{infer.Resource(&Region{}), RegionArgs{}},
+	{infer.Resource(&Image{}), ImageArgs{}},
+	{infer.Resource(&InstanceGroup{}), InstanceGroupArgs{}},
+	{infer.Resource(&LoadBalancer{}), LoadBalancerArgs{}},
+	{infer.Resource(&DnsServer{}), DnsServerArgs{}},
+	{infer.Resource(&DnsRecord{}), DnsRecordArgs{}},
+	{infer.Resource(&Database{}), DatabaseArgs{}},
+	{infer.Resource(&BackupPlan{}), BackupPlanArgs{}},
+	{infer.Resource(&Parameter{}), ParameterArgs{}},
+	{infer.Resource(&Monitor{}), MonitorArgs{}},
+	{infer.Resource(&Data{}), DataArgs{}},
+}
+
+func resources() []infer.InferredResource {
+	out := make([]infer.InferredResource, len(kinds))
+	for i, k := range kinds {
+		out[i] = k.resource
+	}
+	return out
 }
 
 // client returns a client of the control plane, starting it if needed.

@@ -11,17 +11,15 @@ import (
 // diffs honour. Pull-request review reads it to call a change a replacement.
 func ReplaceOnChanges() map[string][]string {
 	out := map[string][]string{}
-	for typ, args := range map[string]any{
-		"Region": RegionArgs{}, "Image": ImageArgs{}, "InstanceGroup": InstanceGroupArgs{}, "LoadBalancer": LoadBalancerArgs{},
-		"DnsServer": DnsServerArgs{}, "DnsRecord": DnsRecordArgs{}, "Database": DatabaseArgs{}, "BackupPlan": BackupPlanArgs{},
-	} {
-		t := reflect.TypeOf(args)
-		out[Name+":local:"+typ] = []string{}
+	for _, k := range kinds {
+		t := reflect.TypeOf(k.args)
+		token := Name + ":local:" + strings.TrimSuffix(t.Name(), "Args")
+		out[token] = []string{}
 		for i := range t.NumField() {
 			f := t.Field(i)
 			name, _, _ := strings.Cut(f.Tag.Get("pulumi"), ",")
 			if name != "" && strings.Contains(f.Tag.Get("provider"), "replaceOnChanges") {
-				out[Name+":local:"+typ] = append(out[Name+":local:"+typ], name)
+				out[token] = append(out[token], name)
 			}
 		}
 	}
