@@ -1,9 +1,3 @@
-// Command scalestack runs one verb (up, preview, destroy) of one Pulumi
-// stack of N bulwark:local:Data resources, through the same Automation API
-// runner as bulwark (an inline program, the file backend, the project's
-// provider plugin), so the scale benchmark can time the engine alone and
-// read its peak memory. Levers are passed as engine environment variables
-// (-env PULUMI_SKIP_CHECKPOINTS=true) and -parallel.
 package main
 
 import (
@@ -17,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/engine"
 )
 
@@ -79,7 +74,7 @@ func run(root, state string, n int, verb string, parallel int, value string, env
 	program := func(ctx *pulumi.Context) error {
 		for i := range n {
 			var out pulumi.CustomResourceState
-			if err := ctx.RegisterResource("bulwark:local:Data", fmt.Sprintf("d%04d", i), pulumi.Map{"input": pulumi.String(value)}, &out); err != nil {
+			if err := ctx.RegisterResource(contract.TypeLocalData, fmt.Sprintf("d%04d", i), pulumi.Map{"input": pulumi.String(value)}, &out); err != nil {
 				return err
 			}
 		}

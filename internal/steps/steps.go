@@ -1,7 +1,3 @@
-// Package steps records the steps of a long operation (a drill, a region
-// rebuild): each step's name, start, end, detail and error, and a progress
-// line before and after it. It is not a scheduler: steps run in the
-// caller's order, one at a time, and a failed step does not stop the caller.
 package steps
 
 import (
