@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/plan"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
@@ -90,7 +91,7 @@ func fromAWS(t *topology.Topology, p *plan.Plan) *Model {
 }
 
 // imageBuildTag is the build modules/aws tags instances and tasks with.
-func imageBuildTag(tags map[string]any) string { return str(tags, "bulwark:image-build") }
+func imageBuildTag(tags map[string]any) string { return str(tags, contract.TagImageBuild) }
 
 // instanceBuildTag is the build a launch template tags its instances with.
 func instanceBuildTag(template map[string]any) string {

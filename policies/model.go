@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/plan"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
@@ -142,31 +143,31 @@ func fromLocal(t *topology.Topology, p *plan.Plan) *Model {
 		for _, region := range decl.Regions {
 			stack := env + "." + region
 			d := &Deployment{Region: region, Primary: region == t.Primary().Name}
-			if r, res, ok := get(stack, "bulwark:local:InstanceGroup", decl.Name); ok {
+			if r, res, ok := get(stack, contract.TypeLocalInstanceGroup, decl.Name); ok {
 				d.Group = &Group{Resource: res, Min: num(r.Inputs, "min"), Desired: num(r.Inputs, "desired"), Max: num(r.Inputs, "max"), Zones: num(r.Inputs, "zones")}
 			}
-			if r, res, ok := get(stack, "bulwark:local:LoadBalancer", decl.Name); ok {
+			if r, res, ok := get(stack, contract.TypeLocalLoadBalancer, decl.Name); ok {
 				h := obj(r.Inputs, "health")
 				d.Balancer = &Balancer{Resource: res, Interval: millis(h, "intervalMs"), Timeout: millis(h, "timeoutMs"), UnhealthyAfter: num(h, "unhealthyAfter")}
 			}
-			if r, res, ok := get(stack, "bulwark:local:Image", decl.Name); ok {
+			if r, res, ok := get(stack, contract.TypeLocalImage, decl.Name); ok {
 				digest := str(r.Inputs, "sourceDigest")
 				if !strings.HasPrefix(digest, "sha256:") {
 					digest = ""
 				}
 				d.Image = &Image{Resource: res, Digest: digest}
 			}
-			if r, res, ok := get(stack, "bulwark:local:Database", decl.Name); ok {
+			if r, res, ok := get(stack, contract.TypeLocalDatabase, decl.Name); ok {
 				d.Database = &Database{Resource: res, Primary: str(r.Inputs, "primary"), Replicas: strs(r.Inputs, "replicas"),
 					Replication: topology.Replication(str(r.Inputs, "replication")), DeletionProtection: r.Inputs["deletionProtection"] == true}
 			}
-			if r, res, ok := get(stack, "bulwark:local:BackupPlan", decl.Name); ok {
+			if r, res, ok := get(stack, contract.TypeLocalBackupPlan, decl.Name); ok {
 				svc.Backup = &BackupPlan{Resource: res, Source: str(r.Inputs, "primary"), Vaults: strs(r.Inputs, "vaults"),
 					Every: time.Duration(num(r.Inputs, "everySeconds")) * time.Second, Keep: time.Duration(num(r.Inputs, "keepSeconds")) * time.Second}
 			}
 			svc.Regions = append(svc.Regions, d)
 		}
-		if r, res, ok := get(global, "bulwark:local:DnsRecord", decl.Name); ok {
+		if r, res, ok := get(global, contract.TypeLocalDnsRecord, decl.Name); ok {
 			rec := &DNSRecord{Resource: res, TTL: time.Duration(num(r.Inputs, "ttl")) * time.Second,
 				HealthChecked: str(r.Inputs, "healthPath") != "", CheckInterval: time.Second, Threshold: 1}
 			if sets, ok := r.Inputs["targets"].([]any); ok {

@@ -2,13 +2,15 @@ package stacks
 
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 // Resource types of the topology's component resources.
 const (
-	TypeRegion      = "bulwark:topology:Region"
-	TypeService     = "bulwark:topology:Service"
-	TypeEnvironment = "bulwark:topology:Environment"
+	TypeRegion      = contract.TypeTopologyRegion
+	TypeService     = contract.TypeTopologyService
+	TypeEnvironment = contract.TypeTopologyEnvironment
 )
 
 // Region is the component every resource of a regional stack descends from.

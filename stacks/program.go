@@ -8,6 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
@@ -83,7 +84,7 @@ func withLayers(in RunInputs, body Body) Body {
 		if outs == nil {
 			outs = pulumi.Map{}
 		}
-		outs["layers"] = all
+		outs[contract.OutputLayers] = all
 		return outs, nil
 	}
 }
@@ -147,10 +148,10 @@ func regional(ctx *pulumi.Context, t *topology.Topology, in RunInputs, r topolog
 		services[s.Name] = out
 	}
 	outputs := pulumi.Map{
-		"region":   pulumi.String(r.Name),
-		"primary":  pulumi.Bool(r.Primary),
-		"zones":    pulumi.Int(r.Zones),
-		"services": services,
+		contract.OutputRegion:   pulumi.String(r.Name),
+		contract.OutputPrimary:  pulumi.Bool(r.Primary),
+		contract.OutputZones:    pulumi.Int(r.Zones),
+		contract.OutputServices: services,
 	}
 	if err := ctx.RegisterResourceOutputs(region, outputs); err != nil {
 		return nil, err
@@ -193,13 +194,13 @@ func projectRoot(t *topology.Topology) (string, error) {
 
 func serviceOutputs(s topology.Service) pulumi.Map {
 	return pulumi.Map{
-		"mode":  pulumi.String(string(s.Mode)),
-		"image": pulumi.String(s.Image),
-		"port":  pulumi.Int(s.Port),
-		"capacity": pulumi.Map{
+		contract.OutputMode:  pulumi.String(string(s.Mode)),
+		contract.OutputImage: pulumi.String(s.Image),
+		contract.OutputPort:  pulumi.Int(s.Port),
+		contract.OutputCapacity: pulumi.Map{
 			"min": pulumi.Int(s.Capacity.Min), "desired": pulumi.Int(s.Capacity.Desired), "max": pulumi.Int(s.Capacity.Max),
 		},
-		"fqdn": pulumi.String(s.DNS.FQDN()),
+		contract.OutputFQDN: pulumi.String(s.DNS.FQDN()),
 	}
 }
 
@@ -240,11 +241,11 @@ func global(ctx *pulumi.Context, t *topology.Topology, in RunInputs) (pulumi.Map
 		dns[s.Name] = pulumi.String(s.DNS.FQDN())
 	}
 	outputs := pulumi.Map{
-		"environment": pulumi.String(t.Environment.Name),
-		"target":      pulumi.String(string(t.Environment.Target)),
-		"primary":     pulumi.String(t.Primary().Name),
-		"regions":     regions,
-		"dns":         dns,
+		contract.OutputEnvironment: pulumi.String(t.Environment.Name),
+		contract.OutputTarget:      pulumi.String(string(t.Environment.Target)),
+		contract.OutputPrimary:     pulumi.String(t.Primary().Name),
+		contract.OutputRegions:     regions,
+		contract.OutputDNS:         dns,
 	}
 	for k, v := range extra {
 		outputs[k] = v

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/drill"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
@@ -246,8 +247,8 @@ func awsDrillOptions(ctx context.Context, t *topology.Topology, svc topology.Ser
 		// the zone-loss template the regional stack declared for the service
 		ops, err := awsrunbook.NewClients(ctx, awsrunbook.ClientOptions{Endpoint: f.endpoint})
 		if err == nil {
-			f.fisTemplate, err = ops.FindTemplate(ctx, region, map[string]string{"bulwark:env": t.Environment.Name, "bulwark:region": region,
-				"bulwark:service": svc.Name, "bulwark:scenario": "zone-loss"})
+			f.fisTemplate, err = ops.FindTemplate(ctx, region, map[string]string{contract.TagEnvironment: t.Environment.Name, contract.TagRegion: region,
+				contract.TagService: svc.Name, contract.TagScenario: contract.ScenarioZoneLoss})
 		}
 		if err != nil && !errors.Is(err, awsrunbook.ErrNoTemplate) {
 			fmt.Fprintf(errOut, "bulwark drill: %v\n", err)

@@ -12,6 +12,8 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 // ELB is the part of the Elastic Load Balancing (v2) API the steps call.
@@ -170,7 +172,7 @@ func TargetGroups(ctx context.Context, c ELB, scope Scope) ([]TargetGroup, error
 				continue
 			}
 			tg := byARN[aws.ToString(d.ResourceArn)]
-			found := TargetGroup{ARN: aws.ToString(d.ResourceArn), Service: kv["bulwark:service"]}
+			found := TargetGroup{ARN: aws.ToString(d.ResourceArn), Service: kv[contract.TagService]}
 			if len(tg.LoadBalancerArns) > 0 {
 				found.LoadBalancerARN = tg.LoadBalancerArns[0]
 			}

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 
 	"github.com/bulwark-dev/bulwark/internal/clock"
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 var (
@@ -166,12 +167,12 @@ func (s Scope) String() string {
 }
 
 func (s Scope) tags() map[string]string {
-	m := map[string]string{"bulwark:env": s.Environment}
+	m := map[string]string{contract.TagEnvironment: s.Environment}
 	if s.Region != "" {
-		m["bulwark:region"] = s.Region
+		m[contract.TagRegion] = s.Region
 	}
 	if s.Service != "" {
-		m["bulwark:service"] = s.Service
+		m[contract.TagService] = s.Service
 	}
 	return m
 }

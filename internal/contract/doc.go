@@ -1,8 +1,12 @@
 // Package contract holds the names that one part of bulwark writes and
 // another reads, defined once: the runtime contract (what every instance
-// or container of a service is told when it starts, on any target) and
-// the names of the resources operations find by name.
+// or container of a service is told when it starts, on any target), the
+// names of the resources operations find by name, the tag keys the
+// stacks put on cloud resources and operations find them by, the keys of
+// the stacks' outputs, and the type tokens of bulwark's own resources.
 //
 // It is not configuration: nothing here is read from a file, and it
-// declares no resource. It only names things, and says what each means.
+// declares no resource. It only names things, and says what each means
+// and who writes and reads it. A test fails when a tag key or a type
+// token is written as a literal anywhere else in the repository's code.
 package contract

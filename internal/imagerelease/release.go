@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
 )
 
@@ -23,9 +24,9 @@ import (
 const (
 	// BuildTag names the build; the Packer template sets it on the source
 	// image, and every copy carries it.
-	BuildTag = "bulwark:build"
+	BuildTag = contract.TagBuild
 	// SourceTag names the image a copy was made from.
-	SourceTag = "bulwark:source-image"
+	SourceTag = contract.TagSourceImage
 )
 
 var (

@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/scheduler"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -188,7 +189,7 @@ func newContainers(ctx *pulumi.Context, name string, a ServiceArgs, front *front
 		},
 		ExecutionRoleArn: execRole.Arn, TaskRoleArn: taskRole.Arn,
 		ContainerDefinitions: defs,
-		Tags:                 tags(a.Topology, a.Region.Name, s.Name, "bulwark:image-build", a.Build),
+		Tags:                 tags(a.Topology, a.Region.Name, s.Name, contract.TagImageBuild, a.Build),
 	}, child)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -72,7 +73,7 @@ func newDashboard(ctx *pulumi.Context, a GlobalArgs, opts ...pulumi.ResourceOpti
 	for _, s := range a.Topology.Services {
 		for _, region := range s.Regions {
 			keys = append(keys, s.Name+"\x00"+region)
-			lbs = append(lbs, serviceOutput(a.Regions[region], s.Name, "load_balancer"))
+			lbs = append(lbs, serviceOutput(a.Regions[region], s.Name, contract.OutputLoadBalancer))
 		}
 	}
 	body := pulumi.All(lbs...).ApplyT(func(values []any) (string, error) {

@@ -82,7 +82,7 @@ type DatastoreArgs struct {
 }
 
 // BackupTag is the tag that puts a service's data into its backup plan.
-const BackupTag = "bulwark:backup"
+const BackupTag = contract.TagBackup
 
 // Aurora settings.
 const (

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/slo"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
@@ -64,7 +65,7 @@ func DeployGlobal(ctx *pulumi.Context, a GlobalArgs) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pulumi.Map{"endpoints": names, "alarm_topic": topic.Arn, "dashboard": dashboard.DashboardName}, nil
+	return pulumi.Map{contract.OutputEndpoints: names, contract.OutputAlarmTopic: topic.Arn, contract.OutputDashboard: dashboard.DashboardName}, nil
 }
 
 func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Service, provider pulumi.ProviderResource, topic *sns.Topic) error {
@@ -81,7 +82,7 @@ func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Serv
 	regions := append([]string{primary}, others...)
 	records := pulumi.Map{}
 	for i, region := range regions {
-		endpoint := serviceOutput(a.Regions[region], s.Name, "endpoint")
+		endpoint := serviceOutput(a.Regions[region], s.Name, contract.OutputEndpoint)
 		// with HTTPS the check must speak it: port 80 only redirects, and
 		// Route 53 takes a redirect for health whatever the targets' state
 		kind, port := "HTTP", 80
@@ -121,7 +122,7 @@ func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Serv
 			// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/ResourceRecordTypes.html#CNAMEFormat
 			args.Type, args.Ttl, args.Records = pulumi.String("A"), nil, nil
 			args.Aliases = route53.RecordAliasArray{route53.RecordAliasArgs{
-				Name: endpoint, ZoneId: serviceOutput(a.Regions[region], s.Name, "endpoint_zone_id"), EvaluateTargetHealth: pulumi.Bool(true),
+				Name: endpoint, ZoneId: serviceOutput(a.Regions[region], s.Name, contract.OutputEndpointZoneID), EvaluateTargetHealth: pulumi.Bool(true),
 			}}
 		}
 		if s.Mode == topology.ActiveActive {
@@ -148,7 +149,7 @@ func AtApex(d topology.DNS) bool { return d.FQDN() == d.Zone }
 // serviceOutput reads services.<svc>.<key> from a region's outputs.
 func serviceOutput(region pulumi.MapOutput, service, key string) pulumi.StringOutput {
 	return region.ApplyT(func(outs map[string]any) string {
-		services, _ := outs["services"].(map[string]any)
+		services, _ := outs[contract.OutputServices].(map[string]any)
 		svc, _ := services[service].(map[string]any)
 		v, _ := svc[key].(string)
 		return v

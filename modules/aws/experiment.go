@@ -6,6 +6,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/fis"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 // ZoneLossDuration is how long the zone-loss experiment cuts the zone off.
@@ -56,12 +58,12 @@ func newZoneLossExperiment(ctx *pulumi.Context, name string, a RegionArgs, netwo
 		Targets: fis.ExperimentTemplateTargetArray{fis.ExperimentTemplateTargetArgs{
 			Name: pulumi.String("zone-subnets"), ResourceType: pulumi.String("aws:ec2:subnet"), SelectionMode: pulumi.String("ALL"),
 			ResourceTags: fis.ExperimentTemplateTargetResourceTagArray{
-				fis.ExperimentTemplateTargetResourceTagArgs{Key: pulumi.String("bulwark:env"), Value: pulumi.String(t.Environment.Name)},
-				fis.ExperimentTemplateTargetResourceTagArgs{Key: pulumi.String("bulwark:region"), Value: pulumi.String(region)},
+				fis.ExperimentTemplateTargetResourceTagArgs{Key: pulumi.String(contract.TagEnvironment), Value: pulumi.String(t.Environment.Name)},
+				fis.ExperimentTemplateTargetResourceTagArgs{Key: pulumi.String(contract.TagRegion), Value: pulumi.String(region)},
 			},
 			Filters: fis.ExperimentTemplateTargetFilterArray{fis.ExperimentTemplateTargetFilterArgs{Path: pulumi.String("AvailabilityZone"), Values: pulumi.StringArray{pulumi.String(zone)}}},
 		}},
 		StopConditions: stops,
-		Tags:           tags(t, region, name, "Name", prefix, "bulwark:scenario", "zone-loss"),
+		Tags:           tags(t, region, name, "Name", prefix, contract.TagScenario, contract.ScenarioZoneLoss),
 	}, opts...)
 }

@@ -7,17 +7,18 @@ import (
 	pulumiaws "github.com/pulumi/pulumi-aws/sdk/v7/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 // Component types.
 const (
-	TypeNetwork   = "bulwark:aws:Network"
-	TypeService   = "bulwark:aws:Service"
-	TypeDatastore = "bulwark:aws:Datastore"
-	TypeBackup    = "bulwark:aws:Backup"
-	TypeEndpoint  = "bulwark:aws:Endpoint"
+	TypeNetwork   = contract.TypeAWSNetwork
+	TypeService   = contract.TypeAWSService
+	TypeDatastore = contract.TypeAWSDatastore
+	TypeBackup    = contract.TypeAWSBackup
+	TypeEndpoint  = contract.TypeAWSEndpoint
 )
 
 // RegionArgs is what DeployRegion needs.
@@ -41,9 +42,9 @@ type RegionArgs struct {
 
 // tags are every resource's.
 func tags(t *topology.Topology, region, service string, extra ...string) pulumi.StringMap {
-	m := pulumi.StringMap{"bulwark:env": pulumi.String(t.Environment.Name), "bulwark:region": pulumi.String(region), "managed-by": pulumi.String("bulwark")}
+	m := pulumi.StringMap{contract.TagEnvironment: pulumi.String(t.Environment.Name), contract.TagRegion: pulumi.String(region), contract.TagManagedBy: pulumi.String(contract.ManagedBy)}
 	if service != "" {
-		m["bulwark:service"] = pulumi.String(service)
+		m[contract.TagService] = pulumi.String(service)
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		m[extra[i]] = pulumi.String(extra[i+1])
@@ -104,16 +105,16 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		if err != nil {
 			return nil, err
 		}
-		outs := pulumi.Map{"endpoint": svc.Endpoint, "endpoint_zone_id": svc.EndpointZoneID, "image": pulumi.String(image.Digest), "image_build": pulumi.String(image.Build)}
+		outs := pulumi.Map{contract.OutputEndpoint: svc.Endpoint, contract.OutputEndpointZoneID: svc.EndpointZoneID, contract.OutputImage: pulumi.String(image.Digest), contract.OutputImageBuild: pulumi.String(image.Build)}
 		if svc.BlueGreen != nil {
 			live := args.BlueGreen.Groups[args.BlueGreen.Live]
-			outs["blue_green"], outs["image"], outs["image_build"] = svc.BlueGreen, pulumi.String(live.Digest), pulumi.String(live.Build)
+			outs[contract.OutputBlueGreen], outs[contract.OutputImage], outs[contract.OutputImageBuild] = svc.BlueGreen, pulumi.String(live.Digest), pulumi.String(live.Build)
 		}
 		alarms := AlarmsArgs{Topology: a.Topology, Region: a.Region, Service: s, Topic: topic, LoadBalancer: svc.LoadBalancer, TargetGroup: svc.TargetGroup}
-		outs["load_balancer"], outs["target_group"], outs["alarm_topic"] = svc.LoadBalancer, svc.TargetGroup, topic.Arn
+		outs[contract.OutputLoadBalancer], outs[contract.OutputTargetGroup], outs[contract.OutputAlarmTopic] = svc.LoadBalancer, svc.TargetGroup, topic.Arn
 		if db != nil {
-			outs["database"] = db.Endpoint
-			outs["database_role"] = pulumi.String(db.Role)
+			outs[contract.OutputDatabase] = db.Endpoint
+			outs[contract.OutputDatabaseRole] = pulumi.String(db.Role)
 			primary, _ := a.Topology.PrimaryRegionOf(s)
 			alarms.Database, alarms.Secondary = &db.Identifier, primary != a.Region.Name
 			if s.Backup != nil && (primary == a.Region.Name || slices.Contains(s.Backup.CopyTo, a.Region.Name)) {
@@ -128,12 +129,12 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		if err != nil {
 			return nil, err
 		}
-		outs["alarms"] = pulumi.ToStringArray(sa.Names)
+		outs[contract.OutputAlarms] = pulumi.ToStringArray(sa.Names)
 		tmpl, err := newZoneLossExperiment(ctx, s.Name, a, network, sa, parent...)
 		if err != nil {
 			return nil, err
 		}
-		outs["fis_zone_loss"] = tmpl.ID()
+		outs[contract.OutputFISZoneLoss] = tmpl.ID()
 		out[s.Name] = outs
 	}
 	return out, nil
@@ -202,10 +203,10 @@ func blueGreenState(states map[string]topology.BlueGreenState, s topology.Servic
 // (AMI or container) and build a service ran after the last up (the
 // "image" and "image_build" outputs DeployRegion writes).
 func ImageFromOutputs(outputs map[string]any, service string) (topology.ImageRef, bool) {
-	services, _ := outputs["services"].(map[string]any)
+	services, _ := outputs[contract.OutputServices].(map[string]any)
 	out, _ := services[service].(map[string]any)
-	image, _ := out["image"].(string)
-	build, _ := out["image_build"].(string)
+	image, _ := out[contract.OutputImage].(string)
+	build, _ := out[contract.OutputImageBuild].(string)
 	return topology.ImageRef{Digest: image, Build: build}, image != ""
 }
 
@@ -214,20 +215,20 @@ func ImageFromOutputs(outputs map[string]any, service string) (topology.ImageRef
 // NewService writes). A service missing from them was never deployed.
 func BlueGreenFromOutputs(outputs map[string]any) map[string]topology.BlueGreenState {
 	out := map[string]topology.BlueGreenState{}
-	services, _ := outputs["services"].(map[string]any)
+	services, _ := outputs[contract.OutputServices].(map[string]any)
 	for name, v := range services {
 		svc, _ := v.(map[string]any)
-		bg, _ := svc["blue_green"].(map[string]any)
-		groups, _ := bg["groups"].(map[string]any)
+		bg, _ := svc[contract.OutputBlueGreen].(map[string]any)
+		groups, _ := bg[contract.OutputBlueGreenGroups].(map[string]any)
 		if len(groups) == 0 {
 			continue
 		}
-		live, _ := bg["live"].(string)
+		live, _ := bg[contract.OutputBlueGreenLive].(string)
 		st := topology.BlueGreenState{Live: topology.Colour(live), Groups: map[topology.Colour]topology.ImageRef{}}
 		for c, g := range groups {
 			m, _ := g.(map[string]any)
-			image, _ := m["image"].(string)
-			build, _ := m["build"].(string)
+			image, _ := m[contract.OutputImage].(string)
+			build, _ := m[contract.OutputColourBuild].(string)
 			st.Groups[topology.Colour(c)] = topology.ImageRef{Digest: image, Build: build}
 		}
 		out[name] = st

@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/lb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -115,9 +116,9 @@ func NewService(ctx *pulumi.Context, name string, a ServiceArgs, opts ...pulumi.
 		colours := pulumi.Map{}
 		for c, g := range groups {
 			img := a.BlueGreen.Groups[c]
-			colours[string(c)] = pulumi.Map{"group": g.Name, "image": pulumi.String(img.Digest), "build": pulumi.String(img.Build)}
+			colours[string(c)] = pulumi.Map{contract.OutputColourGroup: g.Name, contract.OutputImage: pulumi.String(img.Digest), contract.OutputColourBuild: pulumi.String(img.Build)}
 		}
-		svc.BlueGreen = pulumi.Map{"live": pulumi.String(string(a.BlueGreen.Live)), "groups": colours}
+		svc.BlueGreen = pulumi.Map{contract.OutputBlueGreenLive: pulumi.String(string(a.BlueGreen.Live)), contract.OutputBlueGreenGroups: colours}
 		outs["blue_green"], outs["image"] = svc.BlueGreen, pulumi.String(a.BlueGreen.Groups[a.BlueGreen.Live].Digest)
 	}
 	svc.Endpoint, svc.EndpointZoneID = front.alb.DnsName, front.alb.ZoneId
@@ -366,15 +367,15 @@ func newGroup(ctx *pulumi.Context, name string, a ServiceArgs, g groupArgs, chil
 	}
 	groupTagValues := []string{"Name", prefix}
 	if a.BlueGreen != nil {
-		groupTagValues = append(groupTagValues, "bulwark:colour", string(g.colour))
+		groupTagValues = append(groupTagValues, contract.TagColour, string(g.colour))
 	}
-	instanceTags := []string{"bulwark:image-build", g.image.Build}
+	instanceTags := []string{contract.TagImageBuild, g.image.Build}
 	after := child
 	if g.params != nil {
 		// instances read their parameters from the path their tag names at
 		// boot; the digest makes a changed value a new launch template
 		// version, which the instance refresh rolls out
-		instanceTags = append(instanceTags, "bulwark:parameters", g.params.path, "bulwark:parameters-digest", g.params.digest)
+		instanceTags = append(instanceTags, contract.TagParameters, g.params.path, contract.TagParametersDigest, g.params.digest)
 		after = pulumi.Composite(child, pulumi.DependsOn(g.params.resources))
 	}
 	template, err := ec2.NewLaunchTemplate(ctx, name, &ec2.LaunchTemplateArgs{

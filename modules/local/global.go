@@ -7,15 +7,16 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/slo"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 // Resource types of the global stack.
 const (
-	TypeDnsServer = "bulwark:local:DnsServer"
-	TypeDnsRecord = "bulwark:local:DnsRecord"
-	TypeMonitor   = "bulwark:local:Monitor"
+	TypeDnsServer = contract.TypeLocalDnsServer
+	TypeDnsRecord = contract.TypeLocalDnsRecord
+	TypeMonitor   = contract.TypeLocalMonitor
 )
 
 // Monitor is the environment's Prometheus and exporters.
@@ -90,7 +91,7 @@ func DeployGlobal(ctx *pulumi.Context, a GlobalArgs) (pulumi.Map, error) {
 		}
 		records = append(records, rec)
 	}
-	outs := pulumi.Map{"dns_server": server.Address}
+	outs := pulumi.Map{contract.OutputDNSServer: server.Address}
 	if len(a.Topology.Services) == 0 {
 		return outs, nil // nothing to watch
 	}
@@ -98,7 +99,7 @@ func DeployGlobal(ctx *pulumi.Context, a GlobalArgs) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	outs["prometheus"] = monitor.Prometheus
+	outs[contract.OutputPrometheus] = monitor.Prometheus
 	return outs, nil
 }
 
@@ -153,9 +154,9 @@ func orderedRegions(t *topology.Topology, s topology.Service) []string {
 // keeps the address.
 func endpointHost(region pulumi.MapOutput, service string) pulumi.StringOutput {
 	return region.ApplyT(func(outs map[string]any) string {
-		services, _ := outs["services"].(map[string]any)
+		services, _ := outs[contract.OutputServices].(map[string]any)
 		svc, _ := services[service].(map[string]any)
-		endpoint, _ := svc["endpoint"].(string)
+		endpoint, _ := svc[contract.OutputEndpoint].(string)
 		if host, _, err := net.SplitHostPort(endpoint); err == nil {
 			return host
 		}

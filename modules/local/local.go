@@ -8,19 +8,20 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 // Resource types of the provider plugin.
 const (
-	TypeRegion        = "bulwark:local:Region"
-	TypeImage         = "bulwark:local:Image"
-	TypeInstanceGroup = "bulwark:local:InstanceGroup"
-	TypeLoadBalancer  = "bulwark:local:LoadBalancer"
-	TypeDatabase      = "bulwark:local:Database"
-	TypeBackupPlan    = "bulwark:local:BackupPlan"
-	TypeParameter     = "bulwark:local:Parameter"
+	TypeRegion        = contract.TypeLocalRegion
+	TypeImage         = contract.TypeLocalImage
+	TypeInstanceGroup = contract.TypeLocalInstanceGroup
+	TypeLoadBalancer  = contract.TypeLocalLoadBalancer
+	TypeDatabase      = contract.TypeLocalDatabase
+	TypeBackupPlan    = contract.TypeLocalBackupPlan
+	TypeParameter     = contract.TypeLocalParameter
 )
 
 // Parameter is a service's parameter in a region's store.
@@ -196,10 +197,10 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		if err != nil {
 			return nil, err
 		}
-		out[s.Name] = pulumi.Map{"endpoint": lb.Address, "image": img.Digest, "instances": group.Addresses}
+		out[s.Name] = pulumi.Map{contract.OutputEndpoint: lb.Address, contract.OutputImage: img.Digest, contract.OutputInstances: group.Addresses}
 		if db != nil {
-			out[s.Name]["database"] = db.Address
-			out[s.Name]["database_role"] = db.Role
+			out[s.Name][contract.OutputDatabase] = db.Address
+			out[s.Name][contract.OutputDatabaseRole] = db.Role
 		}
 	}
 	return out, nil
