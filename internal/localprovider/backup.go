@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi-go-provider/infer"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 )
 
@@ -31,7 +32,7 @@ type BackupPlanState struct {
 }
 
 func (*BackupPlan) Annotate(a infer.Annotator) {
-	a.SetToken("local", "BackupPlan")
+	a.SetToken(contract.LocalModule, "BackupPlan")
 	a.Describe(&BackupPlan{}, "pgBackRest backups of the primary into other regions' vaults, on a schedule, with WAL archived continuously.")
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/pulumi/pulumi-go-provider/infer"
+
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 // Data is a value kept in the stack's state and nowhere else: the
@@ -28,7 +30,7 @@ type DataState struct {
 }
 
 func (*Data) Annotate(a infer.Annotator) {
-	a.SetToken("local", "Data")
+	a.SetToken(contract.LocalModule, "Data")
 	a.Describe(&Data{}, "A value kept in the stack's state and nowhere else (Terraform's terraform_data).")
 }
 

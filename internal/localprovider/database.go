@@ -7,6 +7,7 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 )
 
@@ -37,7 +38,7 @@ type DatabaseState struct {
 }
 
 func (*Database) Annotate(a infer.Annotator) {
-	a.SetToken("local", "Database")
+	a.SetToken(contract.LocalModule, "Database")
 	a.Describe(&Database{}, "PostgreSQL on the region's 127.0.R.2, at its service's port: the primary, or a streaming replica of it (synchronous or asynchronous).")
 }
 

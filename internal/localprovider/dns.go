@@ -7,6 +7,7 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 )
 
@@ -27,7 +28,7 @@ type DnsServerState struct {
 }
 
 func (*DnsServer) Annotate(a infer.Annotator) {
-	a.SetToken("local", "DnsServer")
+	a.SetToken(contract.LocalModule, "DnsServer")
 	a.Describe(&DnsServer{}, "PowerDNS with LUA records, on the environment's own 127.0.G.53:10053.")
 }
 
@@ -117,7 +118,7 @@ type DnsRecordState struct {
 }
 
 func (*DnsRecord) Annotate(a infer.Annotator) {
-	a.SetToken("local", "DnsRecord")
+	a.SetToken(contract.LocalModule, "DnsRecord")
 	a.Describe(&DnsRecord{}, "A LUA ifurlup record: the healthy addresses of the first target set that has any, checked every second.")
 }
 

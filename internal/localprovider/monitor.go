@@ -7,6 +7,7 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 )
 
@@ -41,7 +42,7 @@ type MonitorState struct {
 }
 
 func (*Monitor) Annotate(a infer.Annotator) {
-	a.SetToken("local", "Monitor")
+	a.SetToken(contract.LocalModule, "Monitor")
 	a.Describe(&Monitor{}, "Prometheus, the blackbox exporter and the postgres exporter of an environment, in its global range (127.0.G.90-93).")
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi-go-provider/infer"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 )
 
@@ -27,7 +28,7 @@ type ParameterState struct {
 }
 
 func (*Parameter) Annotate(a infer.Annotator) {
-	a.SetToken("local", "Parameter")
+	a.SetToken(contract.LocalModule, "Parameter")
 	a.Describe(&Parameter{}, "A service's parameter in one region's store; the service's instances start with it as an environment variable.")
 }
 

@@ -10,12 +10,14 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/project"
 )
 
-// Name is the provider's package name: resource types are bulwark:local:<Type>.
-const Name = "bulwark"
+// Name is the provider's package name: resource types are
+// contract.LocalType(<Type>), bulwark:local:<Type>.
+const Name = contract.LocalPackage
 
 // ControlPlaneArg makes the provider binary serve the control plane instead.
 const ControlPlaneArg = "control-plane"

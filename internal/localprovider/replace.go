@@ -3,6 +3,8 @@ package localprovider
 import (
 	"reflect"
 	"strings"
+
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 // ReplaceOnChanges lists, per resource type token (bulwark:local:<Type>),
@@ -13,7 +15,7 @@ func ReplaceOnChanges() map[string][]string {
 	out := map[string][]string{}
 	for _, k := range kinds {
 		t := reflect.TypeOf(k.args)
-		token := Name + ":local:" + strings.TrimSuffix(t.Name(), "Args")
+		token := contract.LocalType(strings.TrimSuffix(t.Name(), "Args"))
 		out[token] = []string{}
 		for i := range t.NumField() {
 			f := t.Field(i)

@@ -6,6 +6,7 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 )
 
@@ -27,7 +28,7 @@ type RegionState struct {
 }
 
 func (*Region) Annotate(a infer.Annotator) {
-	a.SetToken("local", "Region")
+	a.SetToken(contract.LocalModule, "Region")
 	a.Describe(&Region{}, "A region of the local target: a loopback range 127.0.R.0/24.")
 }
 
@@ -95,7 +96,7 @@ type ImageState struct {
 }
 
 func (*Image) Annotate(a infer.Annotator) {
-	a.SetToken("local", "Image")
+	a.SetToken(contract.LocalModule, "Image")
 	a.Describe(&Image{}, "An immutable image: the service built once and stored by the sha256 of its executable.")
 }
 
@@ -186,7 +187,7 @@ type InstanceGroupState struct {
 }
 
 func (*InstanceGroup) Annotate(a infer.Annotator) {
-	a.SetToken("local", "InstanceGroup")
+	a.SetToken(contract.LocalModule, "InstanceGroup")
 	a.Describe(&InstanceGroup{}, "Instances of one image, spread over zones, replaced when they exit or fail health checks.")
 }
 
@@ -279,7 +280,7 @@ type LoadBalancerState struct {
 }
 
 func (*LoadBalancer) Annotate(a infer.Annotator) {
-	a.SetToken("local", "LoadBalancer")
+	a.SetToken(contract.LocalModule, "LoadBalancer")
 	a.Describe(&LoadBalancer{}, "HAProxy with active HTTP health checks and redispatch, on the region's 127.0.R.1.")
 }
 
