@@ -2,15 +2,6 @@ package stacks
 
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/bulwark-dev/bulwark/internal/contract"
-)
-
-// Resource types of the topology's component resources.
-const (
-	TypeRegion      = contract.TypeTopologyRegion
-	TypeService     = contract.TypeTopologyService
-	TypeEnvironment = contract.TypeTopologyEnvironment
 )
 
 // Region is the component every resource of a regional stack descends from.

@@ -119,14 +119,14 @@ func FromStack(ctx *pulumi.Context) error {
 
 func regional(ctx *pulumi.Context, t *topology.Topology, in RunInputs, r topology.Region) (pulumi.Map, error) {
 	region := &Region{}
-	if err := ctx.RegisterComponentResource(TypeRegion, r.Name, region); err != nil {
+	if err := ctx.RegisterComponentResource(contract.TypeTopologyRegion, r.Name, region); err != nil {
 		return nil, fmt.Errorf("region %s: %w", r.Name, err)
 	}
 	components := map[string]pulumi.Resource{}
 	var svcs []*Service
 	for _, s := range t.ServicesIn(r.Name) {
 		svc := &Service{}
-		if err := ctx.RegisterComponentResource(TypeService, s.Name, svc, pulumi.Parent(region)); err != nil {
+		if err := ctx.RegisterComponentResource(contract.TypeTopologyService, s.Name, svc, pulumi.Parent(region)); err != nil {
 			return nil, fmt.Errorf("region %s, service %s: %w", r.Name, s.Name, err)
 		}
 		components[s.Name] = svc
@@ -206,7 +206,7 @@ func serviceOutputs(s topology.Service) pulumi.Map {
 
 func global(ctx *pulumi.Context, t *topology.Topology, in RunInputs) (pulumi.Map, error) {
 	env := &Environment{}
-	if err := ctx.RegisterComponentResource(TypeEnvironment, t.Environment.Name, env); err != nil {
+	if err := ctx.RegisterComponentResource(contract.TypeTopologyEnvironment, t.Environment.Name, env); err != nil {
 		return nil, fmt.Errorf("environment %s: %w", t.Environment.Name, err)
 	}
 	regions := pulumi.Map{}

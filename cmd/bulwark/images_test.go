@@ -10,8 +10,8 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/awsfake"
 	"github.com/bulwark-dev/bulwark/internal/clock"
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
-	"github.com/bulwark-dev/bulwark/internal/imagerelease"
 )
 
 // scratchProject copies the repository's Pulumi.yaml, prod environment and
@@ -57,7 +57,7 @@ func TestImagesPromoteThenPlanThenVerify(t *testing.T) {
 	f.Clock = clock.NewScaled(6000) // a copy's ten pending minutes pass in a tenth of a second
 	defer f.Close()
 	const ami = "ami-0abcdef0123456789"
-	f.AddImage("us-east-1", awsfake.Image{ID: ami, Name: "shop-b9", Tags: map[string]string{imagerelease.BuildTag: "shop-b9"}})
+	f.AddImage("us-east-1", awsfake.Image{ID: ami, Name: "shop-b9", Tags: map[string]string{contract.TagBuild: "shop-b9"}})
 	dir, bulwark := scratchProject(t)
 
 	// before promotion, plan fails at the image attribute, naming a region
@@ -95,7 +95,7 @@ func TestImagesPromoteThenPlanThenVerify(t *testing.T) {
 	}
 
 	// a region's image from another build: verify fails and says where
-	f.AddImage("eu-west-1", awsfake.Image{ID: "ami-0999999999999999a", Name: "old", SourceImageID: ami, Tags: map[string]string{imagerelease.BuildTag: "shop-b8"}})
+	f.AddImage("eu-west-1", awsfake.Image{ID: "ami-0999999999999999a", Name: "old", SourceImageID: ami, Tags: map[string]string{contract.TagBuild: "shop-b8"}})
 	m.Regions["eu-west-1"] = "ami-0999999999999999a"
 	if err := m.Save(filepath.Join(dir, "images")); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/backup"
 	bktypes "github.com/aws/aws-sdk-go-v2/service/backup/types"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -151,13 +150,9 @@ type CopyClients struct {
 
 // NewCopyClients loads the default AWS configuration and makes the clients.
 func NewCopyClients(ctx context.Context, o ClientOptions) (*CopyClients, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, endpoint, err := loadConfig(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("aws configuration: %w", err)
-	}
-	var endpoint *string
-	if o.Endpoint != "" {
-		endpoint = aws.String(o.Endpoint)
+		return nil, err
 	}
 	return &CopyClients{
 		RDS: func(region string) CopyRDS {

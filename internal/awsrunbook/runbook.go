@@ -111,12 +111,13 @@ type ClientOptions struct {
 	MaxBackoff time.Duration
 }
 
-// NewClients loads the default AWS configuration (environment, shared
-// files, instance role) and makes the clients.
-func NewClients(ctx context.Context, o ClientOptions) (*Clients, error) {
+// loadConfig loads the default AWS configuration for a set of clients:
+// the retryer's backoff capped at o.MaxBackoff when set, and o.Endpoint
+// (nil when unset) for every client's BaseEndpoint.
+func loadConfig(ctx context.Context, o ClientOptions) (aws.Config, *string, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("aws configuration: %w", err)
+		return cfg, nil, fmt.Errorf("aws configuration: %w", err)
 	}
 	if o.MaxBackoff > 0 {
 		cfg.Retryer = func() aws.Retryer {
@@ -126,6 +127,16 @@ func NewClients(ctx context.Context, o ClientOptions) (*Clients, error) {
 	var endpoint *string
 	if o.Endpoint != "" {
 		endpoint = aws.String(o.Endpoint)
+	}
+	return cfg, endpoint, nil
+}
+
+// NewClients loads the default AWS configuration (environment, shared
+// files, instance role) and makes the clients.
+func NewClients(ctx context.Context, o ClientOptions) (*Clients, error) {
+	cfg, endpoint, err := loadConfig(ctx, o)
+	if err != nil {
+		return nil, err
 	}
 	return &Clients{
 		AutoScaling: func(region string) AutoScaling {

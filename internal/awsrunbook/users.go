@@ -11,8 +11,6 @@ import (
 	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/rdsdata"
 	datatypes "github.com/aws/aws-sdk-go-v2/service/rdsdata/types"
@@ -80,18 +78,9 @@ type UserClients struct {
 
 // NewUserClients loads the default AWS configuration and makes the clients.
 func NewUserClients(ctx context.Context, o ClientOptions) (*UserClients, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, endpoint, err := loadConfig(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("aws configuration: %w", err)
-	}
-	if o.MaxBackoff > 0 {
-		cfg.Retryer = func() aws.Retryer {
-			return retry.NewStandard(func(so *retry.StandardOptions) { so.Backoff = retry.NewExponentialJitterBackoff(o.MaxBackoff) })
-		}
-	}
-	var endpoint *string
-	if o.Endpoint != "" {
-		endpoint = aws.String(o.Endpoint)
+		return nil, err
 	}
 	return &UserClients{
 		RDS: func(region string) ClusterReader {

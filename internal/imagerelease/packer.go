@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 // TemplatePath is the Packer template of an image: images/<name>/<name>.pkr.hcl.
@@ -97,13 +99,13 @@ func CheckTemplate(path string, regions []string) (hcl.Diagnostics, map[string]*
 		tagged := false
 		if a, ok := c.Attributes["tags"]; ok {
 			if v, d := a.Expr.Value(ctx); !d.HasErrors() && v.CanIterateElements() {
-				tagged = v.Type().IsObjectType() && v.Type().HasAttribute(BuildTag) || v.Type().IsMapType() && v.HasIndex(cty.StringVal(BuildTag)).True()
+				tagged = v.Type().IsObjectType() && v.Type().HasAttribute(contract.TagBuild) || v.Type().IsMapType() && v.HasIndex(cty.StringVal(contract.TagBuild)).True()
 			}
 		}
 		if !tagged {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError, Summary: "Packer template does not tag the build", Subject: b.DefRange.Ptr(),
-				Detail: fmt.Sprintf("source %q must set tags = { %q = <build> }: promote and verify find an image's build by it.", b.Labels[1], BuildTag),
+				Detail: fmt.Sprintf("source %q must set tags = { %q = <build> }: promote and verify find an image's build by it.", b.Labels[1], contract.TagBuild),
 			})
 		}
 	}

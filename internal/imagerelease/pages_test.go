@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/bulwark-dev/bulwark/internal/awsfake"
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 // A rerun finds the region's copy of the build wherever it lies in EC2's
@@ -26,10 +27,10 @@ func TestPromoteFindsTheCopyOnALaterPage(t *testing.T) {
 	f.PageSize = 5
 	for i := range 12 { // this build's copies from other source images: not this one's
 		f.AddImage("us-west-2", awsfake.Image{ID: fmt.Sprintf("ami-0%016x", i), Name: fmt.Sprintf("other-%d", i), SourceImageID: "ami-0aaaaaaaaaaaaaaaa",
-			Tags: map[string]string{BuildTag: "shop-b7"}})
+			Tags: map[string]string{contract.TagBuild: "shop-b7"}})
 	}
 	const copied = "ami-0ffffffffffffffff"
-	f.AddImage("us-west-2", awsfake.Image{ID: copied, Name: "shop-b7", SourceImageID: source, SourceRegion: "us-east-1", Tags: map[string]string{BuildTag: "shop-b7"}})
+	f.AddImage("us-west-2", awsfake.Image{ID: copied, Name: "shop-b7", SourceImageID: source, SourceRegion: "us-east-1", Tags: map[string]string{contract.TagBuild: "shop-b7"}})
 	var progress bytes.Buffer
 	m, err := Promote(context.Background(), fakeClients(f), PromoteOptions{Image: "shop", SourceImage: source, SourceRegion: "us-east-1",
 		Regions: []string{"us-west-2"}, MaxWait: 10 * time.Second, PollMin: 5 * time.Millisecond, PollMax: 20 * time.Millisecond, Progress: &progress})

@@ -20,15 +20,6 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
 )
 
-// Tags bulwark reads and writes on images.
-const (
-	// BuildTag names the build; the Packer template sets it on the source
-	// image, and every copy carries it.
-	BuildTag = contract.TagBuild
-	// SourceTag names the image a copy was made from.
-	SourceTag = contract.TagSourceImage
-)
-
 var (
 	// ErrSourceImage is returned when the image to promote is missing, not
 	// available, or carries no build tag.
@@ -129,10 +120,10 @@ func Promote(ctx context.Context, clients Clients, o PromoteOptions) (*imagemani
 	if source.State != types.ImageStateAvailable {
 		return nil, fmt.Errorf("%w: %s in %s is %s, not available", ErrSourceImage, o.SourceImage, o.SourceRegion, source.State)
 	}
-	build := tag(source.Tags, BuildTag)
+	build := tag(source.Tags, contract.TagBuild)
 	if build == "" {
 		return nil, fmt.Errorf("%w: %s in %s has no %s tag (build it with images/%s/%s.pkr.hcl, which sets it)",
-			ErrSourceImage, o.SourceImage, o.SourceRegion, BuildTag, o.Image, o.Image)
+			ErrSourceImage, o.SourceImage, o.SourceRegion, contract.TagBuild, o.Image, o.Image)
 	}
 	m := &imagemanifest.Manifest{Image: o.Image, Build: build, SourceRegion: o.SourceRegion, SourceImage: o.SourceImage,
 		Regions: map[string]string{o.SourceRegion: o.SourceImage}}
@@ -164,7 +155,7 @@ func Promote(ctx context.Context, clients Clients, o PromoteOptions) (*imagemani
 				Encrypted: aws.Bool(true), CopyImageTags: aws.Bool(true),
 				ClientToken: aws.String(clientToken(o.SourceImage, region)),
 				TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeImage, Tags: []types.Tag{
-					{Key: aws.String(BuildTag), Value: aws.String(build)}, {Key: aws.String(SourceTag), Value: aws.String(o.SourceImage)},
+					{Key: aws.String(contract.TagBuild), Value: aws.String(build)}, {Key: aws.String(contract.TagSourceImage), Value: aws.String(o.SourceImage)},
 				}}},
 			})
 			if err != nil {
@@ -244,12 +235,12 @@ func Verify(ctx context.Context, clients Clients, m *imagemanifest.Manifest, reg
 		if img.State != types.ImageStateAvailable {
 			problems = append(problems, fmt.Errorf("%w: %s: %s is %s", ErrMismatch, region, id, img.State))
 		}
-		if b := tag(img.Tags, BuildTag); b != m.Build {
+		if b := tag(img.Tags, contract.TagBuild); b != m.Build {
 			problems = append(problems, fmt.Errorf("%w: %s: %s is build %q, the manifest says %q", ErrMismatch, region, id, b, m.Build))
 		}
 		from := aws.ToString(img.SourceImageId)
 		if from == "" {
-			from = tag(img.Tags, SourceTag)
+			from = tag(img.Tags, contract.TagSourceImage)
 		}
 		switch {
 		case region == m.SourceRegion && id != m.SourceImage:
@@ -280,7 +271,7 @@ func describe(ctx context.Context, c EC2, id string) (types.Image, error) {
 func existingCopy(ctx context.Context, c EC2, build, source string) (string, error) {
 	p := ec2.NewDescribeImagesPaginator(c, &ec2.DescribeImagesInput{
 		Owners:     []string{"self"},
-		Filters:    []types.Filter{{Name: aws.String("tag:" + BuildTag), Values: []string{build}}},
+		Filters:    []types.Filter{{Name: aws.String("tag:" + contract.TagBuild), Values: []string{build}}},
 		MaxResults: aws.Int32(1000),
 	})
 	for page := 0; p.HasMorePages(); page++ {
@@ -294,7 +285,7 @@ func existingCopy(ctx context.Context, c EC2, build, source string) (string, err
 		for _, img := range out.Images {
 			from := aws.ToString(img.SourceImageId)
 			if from == "" {
-				from = tag(img.Tags, SourceTag)
+				from = tag(img.Tags, contract.TagSourceImage)
 			}
 			if from == source && slices.Contains([]types.ImageState{types.ImageStateAvailable, types.ImageStatePending}, img.State) {
 				return aws.ToString(img.ImageId), nil

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/awsfake"
 	"github.com/bulwark-dev/bulwark/internal/clock"
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 const source = "ami-0123456789abcdef0"
@@ -38,7 +39,7 @@ func newFake(t *testing.T) *awsfake.EC2 {
 	f := awsfake.NewEC2()
 	f.Clock = clock.NewScaled(6000)
 	t.Cleanup(f.Close)
-	f.AddImage("us-east-1", awsfake.Image{ID: source, Name: "shop-b7", Tags: map[string]string{BuildTag: "shop-b7"}})
+	f.AddImage("us-east-1", awsfake.Image{ID: source, Name: "shop-b7", Tags: map[string]string{contract.TagBuild: "shop-b7"}})
 	return f
 }
 
@@ -66,7 +67,7 @@ func TestPromoteCopiesWaitsAndIsIdempotent(t *testing.T) {
 	for _, r := range []string{"us-west-2", "eu-west-1"} {
 		img, ok := f.Image(r, m.Regions[r])
 		if !ok || img.State != awsfake.ImageAvailable || img.SourceImageID != source || img.SourceRegion != "us-east-1" ||
-			img.Tags[BuildTag] != "shop-b7" || img.Tags[SourceTag] != source || !img.Encrypted {
+			img.Tags[contract.TagBuild] != "shop-b7" || img.Tags[contract.TagSourceImage] != source || !img.Encrypted {
 			t.Errorf("%s: copy %+v", r, img)
 		}
 	}
@@ -125,7 +126,7 @@ func TestPromoteFailures(t *testing.T) {
 		f := awsfake.NewEC2()
 		defer f.Close()
 		f.AddImage("us-east-1", awsfake.Image{ID: source, Name: "hand-made"})
-		if err := promote(ctx, f, time.Second, &bytes.Buffer{}); !errors.Is(err, ErrSourceImage) || !strings.Contains(err.Error(), BuildTag) {
+		if err := promote(ctx, f, time.Second, &bytes.Buffer{}); !errors.Is(err, ErrSourceImage) || !strings.Contains(err.Error(), contract.TagBuild) {
 			t.Errorf("err = %v, want ErrSourceImage naming the tag", err)
 		}
 		if calls := strings.Join(f.Calls(), " "); strings.Contains(calls, "CopyImage") {
@@ -143,7 +144,7 @@ func TestVerifyFindsEveryMismatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	// eu-west-1 has an image of another build; ap-south-1 is not in the manifest
-	f.AddImage("eu-west-1", awsfake.Image{ID: "ami-0fedcba9876543210", Name: "shop-b6", SourceImageID: "ami-0aaaaaaaaaaaaaaaa", Tags: map[string]string{BuildTag: "shop-b6"}})
+	f.AddImage("eu-west-1", awsfake.Image{ID: "ami-0fedcba9876543210", Name: "shop-b6", SourceImageID: "ami-0aaaaaaaaaaaaaaaa", Tags: map[string]string{contract.TagBuild: "shop-b6"}})
 	m.Regions["eu-west-1"] = "ami-0fedcba9876543210"
 	err = Verify(ctx, fakeClients(f), m, []string{"us-east-1", "us-west-2", "eu-west-1", "ap-south-1"})
 	if !errors.Is(err, ErrMismatch) {

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -55,7 +56,7 @@ func VaultArn(t *topology.Topology, account, region, service string) string {
 // NewBackup declares a service's backup setup in a region.
 func NewBackup(ctx *pulumi.Context, name string, a BackupArgs, opts ...pulumi.ResourceOption) (*Backup, error) {
 	b := &Backup{}
-	if err := ctx.RegisterComponentResource(TypeBackup, name, b, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(contract.TypeAWSBackup, name, b, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(b)
@@ -111,7 +112,7 @@ func NewBackup(ctx *pulumi.Context, name string, a BackupArgs, opts ...pulumi.Re
 	if _, err := backup.NewSelection(ctx, name, &backup.SelectionArgs{
 		Name: pulumi.String(BoundedName(Vault(a.Topology, s.Name), 50, "-")), PlanId: plan.ID(), IamRoleArn: role.Arn,
 		SelectionTags: backup.SelectionSelectionTagArray{backup.SelectionSelectionTagArgs{
-			Type: pulumi.String("STRINGEQUALS"), Key: pulumi.String(BackupTag), Value: pulumi.String(GlobalCluster(a.Topology, s.Name)),
+			Type: pulumi.String("STRINGEQUALS"), Key: pulumi.String(contract.TagBackup), Value: pulumi.String(GlobalCluster(a.Topology, s.Name)),
 		}},
 	}, child); err != nil {
 		return nil, err
@@ -137,7 +138,7 @@ func NewBackup(ctx *pulumi.Context, name string, a BackupArgs, opts ...pulumi.Re
 			ProtectedResourceConditions: &backup.RestoreTestingSelectionProtectedResourceConditionsArgs{
 				StringEquals: backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArray{
 					backup.RestoreTestingSelectionProtectedResourceConditionsStringEqualArgs{
-						Key: pulumi.String("aws:ResourceTag/" + BackupTag), Value: pulumi.String(GlobalCluster(a.Topology, s.Name)),
+						Key: pulumi.String("aws:ResourceTag/" + contract.TagBackup), Value: pulumi.String(GlobalCluster(a.Topology, s.Name)),
 					},
 				},
 			},

@@ -2,8 +2,6 @@ package aws
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ec2"
@@ -57,18 +55,6 @@ type DatabaseRuntime struct {
 	SecretARN pulumi.StringOutput
 }
 
-// Keys are the contract keys the runtime delivers.
-func (r DatabaseRuntime) Keys() []string {
-	var keys []string
-	for k := range r.Env {
-		keys = append(keys, k)
-	}
-	keys = append(keys, slices.Collect(maps.Keys(r.Parameters))...)
-	keys = append(keys, slices.Collect(maps.Keys(r.SecretKeys))...)
-	slices.Sort(keys)
-	return keys
-}
-
 // DatastoreArgs is what NewDatastore needs.
 type DatastoreArgs struct {
 	Topology *topology.Topology
@@ -80,9 +66,6 @@ type DatastoreArgs struct {
 	// InstanceClass defaults to db.r6g.large.
 	InstanceClass string
 }
-
-// BackupTag is the tag that puts a service's data into its backup plan.
-const BackupTag = contract.TagBackup
 
 // Aurora settings.
 const (
@@ -105,7 +88,7 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 	if primary == a.Region.Name {
 		d.Role = "writer"
 	}
-	if err := ctx.RegisterComponentResource(TypeDatastore, name, d, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(contract.TypeAWSDatastore, name, d, opts...); err != nil {
 		return nil, err
 	}
 	if a.Service.Database.Engine == topology.EngineDynamoDB {
@@ -119,7 +102,7 @@ func NewDatastore(ctx *pulumi.Context, name string, a DatastoreArgs, opts ...pul
 	}
 	global := GlobalCluster(a.Topology, s.Name)
 	identifier := ClusterIdentifier(a.Topology, s.Name, a.Region.Name)
-	t := tags(a.Topology, a.Region.Name, s.Name, BackupTag, global)
+	t := tags(a.Topology, a.Region.Name, s.Name, contract.TagBackup, global)
 	key, err := kms.NewKey(ctx, name+"-db", &kms.KeyArgs{
 		Description: pulumi.Sprintf("%s database in %s", global, a.Region.Name), EnableKeyRotation: pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(30), Tags: t,
@@ -297,7 +280,7 @@ func (d *Datastore) globalTable(ctx *pulumi.Context, name string, a DatastoreArg
 		return ctx.RegisterResourceOutputs(d, pulumi.Map{"endpoint": d.Endpoint, "role": pulumi.String(d.Role), "table": pulumi.String(table)})
 	}
 	child := pulumi.Parent(d)
-	t := tags(a.Topology, a.Region.Name, s.Name, BackupTag, table)
+	t := tags(a.Topology, a.Region.Name, s.Name, contract.TagBackup, table)
 	key, err := kms.NewKey(ctx, name+"-table", &kms.KeyArgs{
 		Description: pulumi.Sprintf("%s table", table), EnableKeyRotation: pulumi.Bool(true), MultiRegion: pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(30), Tags: t,

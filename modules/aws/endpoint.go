@@ -70,7 +70,7 @@ func DeployGlobal(ctx *pulumi.Context, a GlobalArgs) (pulumi.Map, error) {
 
 func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Service, provider pulumi.ProviderResource, topic *sns.Topic) error {
 	e := &Endpoint{}
-	if err := ctx.RegisterComponentResource(TypeEndpoint, name, e, pulumi.Parent(a.Parent), pulumi.Provider(provider)); err != nil {
+	if err := ctx.RegisterComponentResource(contract.TypeAWSEndpoint, name, e, pulumi.Parent(a.Parent), pulumi.Provider(provider)); err != nil {
 		return err
 	}
 	child := []pulumi.ResourceOption{pulumi.Parent(e), pulumi.Provider(provider)}

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -80,7 +81,7 @@ func NewNetwork(ctx *pulumi.Context, name string, a NetworkArgs, opts ...pulumi.
 		return nil, err
 	}
 	n := &Network{Zones: zones}
-	if err := ctx.RegisterComponentResource(TypeNetwork, name, n, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(contract.TypeAWSNetwork, name, n, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(n)

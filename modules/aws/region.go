@@ -12,15 +12,6 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
-// Component types.
-const (
-	TypeNetwork   = contract.TypeAWSNetwork
-	TypeService   = contract.TypeAWSService
-	TypeDatastore = contract.TypeAWSDatastore
-	TypeBackup    = contract.TypeAWSBackup
-	TypeEndpoint  = contract.TypeAWSEndpoint
-)
-
 // RegionArgs is what DeployRegion needs.
 type RegionArgs struct {
 	Topology *topology.Topology

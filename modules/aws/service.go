@@ -84,7 +84,7 @@ func albInterval(h topology.Health) int { return min(300, max(5, int(h.Interval.
 // instances or containers.
 func NewService(ctx *pulumi.Context, name string, a ServiceArgs, opts ...pulumi.ResourceOption) (*Service, error) {
 	svc := &Service{}
-	if err := ctx.RegisterComponentResource(TypeService, name, svc, opts...); err != nil {
+	if err := ctx.RegisterComponentResource(contract.TypeAWSService, name, svc, opts...); err != nil {
 		return nil, err
 	}
 	child := pulumi.Parent(svc)

@@ -12,13 +12,6 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
-// Resource types of the global stack.
-const (
-	TypeDnsServer = contract.TypeLocalDnsServer
-	TypeDnsRecord = contract.TypeLocalDnsRecord
-	TypeMonitor   = contract.TypeLocalMonitor
-)
-
 // Monitor is the environment's Prometheus and exporters.
 type Monitor struct {
 	pulumi.CustomResourceState
@@ -56,7 +49,7 @@ type GlobalArgs struct {
 func DeployGlobal(ctx *pulumi.Context, a GlobalArgs) (pulumi.Map, error) {
 	env := a.Topology.Environment.Name
 	server := &DnsServer{}
-	if err := ctx.RegisterResource(TypeDnsServer, env, pulumi.Map{"env": pulumi.String(env)}, server, pulumi.Parent(a.Parent)); err != nil {
+	if err := ctx.RegisterResource(contract.TypeLocalDnsServer, env, pulumi.Map{"env": pulumi.String(env)}, server, pulumi.Parent(a.Parent)); err != nil {
 		return nil, fmt.Errorf("dns server: %w", err)
 	}
 	var records []pulumi.Resource
@@ -81,7 +74,7 @@ func DeployGlobal(ctx *pulumi.Context, a GlobalArgs) (pulumi.Map, error) {
 			return [][]string{set}
 		})
 		rec := &DnsRecord{}
-		err := ctx.RegisterResource(TypeDnsRecord, s.Name, pulumi.Map{
+		err := ctx.RegisterResource(contract.TypeLocalDnsRecord, s.Name, pulumi.Map{
 			"env": pulumi.String(env), "zone": pulumi.String(s.DNS.Zone), "name": pulumi.String(s.DNS.Name),
 			"ttl": pulumi.Int(int(s.DNS.TTL.Seconds())), "targets": targets, "port": pulumi.Int(s.Port),
 			"healthPath": pulumi.String(s.Health.Path),
@@ -126,7 +119,7 @@ func deployMonitor(ctx *pulumi.Context, t *topology.Topology, parent pulumi.Reso
 	}
 	env := t.Environment.Name
 	monitor := &Monitor{}
-	err = ctx.RegisterResource(TypeMonitor, env, pulumi.Map{
+	err = ctx.RegisterResource(contract.TypeLocalMonitor, env, pulumi.Map{
 		"env": pulumi.String(env), "services": services, "rules": pulumi.String(string(rules)),
 		"retention": pulumi.String(slo.PromDuration(retention)),
 	}, monitor, pulumi.Parent(parent), pulumi.DependsOn(records))

@@ -13,17 +13,6 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
-// Resource types of the provider plugin.
-const (
-	TypeRegion        = contract.TypeLocalRegion
-	TypeImage         = contract.TypeLocalImage
-	TypeInstanceGroup = contract.TypeLocalInstanceGroup
-	TypeLoadBalancer  = contract.TypeLocalLoadBalancer
-	TypeDatabase      = contract.TypeLocalDatabase
-	TypeBackupPlan    = contract.TypeLocalBackupPlan
-	TypeParameter     = contract.TypeLocalParameter
-)
-
 // Parameter is a service's parameter in a region's store.
 type Parameter struct {
 	pulumi.CustomResourceState
@@ -90,7 +79,7 @@ type RegionArgs struct {
 func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, error) {
 	env := a.Topology.Environment.Name
 	region := &Region{}
-	err := ctx.RegisterResource(TypeRegion, a.Region.Name, pulumi.Map{
+	err := ctx.RegisterResource(contract.TypeLocalRegion, a.Region.Name, pulumi.Map{
 		"env": pulumi.String(env), "name": pulumi.String(a.Region.Name),
 	}, region, pulumi.Parent(a.Parent))
 	if err != nil {
@@ -105,7 +94,7 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			return nil, fmt.Errorf("image %s of service %s: %w", s.Image, s.Name, err)
 		}
 		img := &Image{}
-		err = ctx.RegisterResource(TypeImage, s.Name, pulumi.Map{
+		err = ctx.RegisterResource(contract.TypeLocalImage, s.Name, pulumi.Map{
 			"name": pulumi.String(s.Image), "source": pulumi.String(source), "sourceDigest": pulumi.String(digest),
 		}, img, parent)
 		if err != nil {
@@ -144,7 +133,7 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		// with them, and a changed value replaces the instances
 		for _, name := range slices.Sorted(maps.Keys(s.Parameters)) {
 			param := &Parameter{}
-			err := ctx.RegisterResource(TypeParameter, s.Name+"-"+name, pulumi.Map{
+			err := ctx.RegisterResource(contract.TypeLocalParameter, s.Name+"-"+name, pulumi.Map{
 				"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
 				"name": pulumi.String(name), "value": pulumi.String(s.Parameters[name]),
 			}, param, parent)
@@ -160,7 +149,7 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		if s.Database != nil {
 			primary, replicas := a.Topology.PrimaryRegionOf(s)
 			db = &Database{}
-			err = ctx.RegisterResource(TypeDatabase, s.Name, pulumi.Map{
+			err = ctx.RegisterResource(contract.TypeLocalDatabase, s.Name, pulumi.Map{
 				"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
 				"primary": pulumi.String(primary), "replicas": pulumi.ToStringArray(replicas),
 				"replication": pulumi.String(string(s.Database.Replication)), "deletionProtection": pulumi.Bool(s.Database.DeletionProtection),
@@ -178,7 +167,7 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 					vaults = []string{primary} // no copy: the primary's own vault (a policy flags it)
 				}
 				plan := &BackupPlan{}
-				err = ctx.RegisterResource(TypeBackupPlan, s.Name, pulumi.Map{
+				err = ctx.RegisterResource(contract.TypeLocalBackupPlan, s.Name, pulumi.Map{
 					"env": pulumi.String(env), "service": pulumi.String(s.Name), "primary": pulumi.String(primary),
 					"vaults": pulumi.ToStringArray(vaults), "everySeconds": pulumi.Int(int(s.Backup.Every.Seconds())),
 					"keepSeconds": pulumi.Int(int(s.Backup.Keep.Seconds())),
@@ -189,11 +178,11 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			}
 		}
 		group := &InstanceGroup{}
-		if err := ctx.RegisterResource(TypeInstanceGroup, s.Name, groupArgs, group, parent, pulumi.DependsOn(deps)); err != nil {
+		if err := ctx.RegisterResource(contract.TypeLocalInstanceGroup, s.Name, groupArgs, group, parent, pulumi.DependsOn(deps)); err != nil {
 			return nil, err
 		}
 		lb := &LoadBalancer{}
-		err = ctx.RegisterResource(TypeLoadBalancer, s.Name, lbArgs, lb, parent, pulumi.DependsOn([]pulumi.Resource{group}))
+		err = ctx.RegisterResource(contract.TypeLocalLoadBalancer, s.Name, lbArgs, lb, parent, pulumi.DependsOn([]pulumi.Resource{group}))
 		if err != nil {
 			return nil, err
 		}
