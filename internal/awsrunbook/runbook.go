@@ -90,8 +90,6 @@ type Clients struct {
 	Clock clock.Clock
 }
 
-func (c *Clients) poll() time.Duration { return pollOr(c.Poll) }
-
 // Now is the time on the clients' clock.
 func (c *Clients) Now() time.Time { return clock.OrReal(c.Clock).Now() }
 

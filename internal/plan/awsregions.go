@@ -3,7 +3,6 @@ package plan
 import (
 	"errors"
 	"fmt"
-	"sort"
 )
 
 // What the plan's AWS mocks know of each region: its Application Load
@@ -96,18 +95,6 @@ func ELBHostedZone(region string) (string, error) {
 		return "", fmt.Errorf("load balancer hosted zone of %q: %w", region, ErrUnknownRegion)
 	}
 	return z, nil
-}
-
-// KnownRegions are the regions the mocks can plan, sorted.
-func KnownRegions() []string {
-	var out []string
-	for r := range accountZones {
-		if _, ok := elbHostedZones[r]; ok {
-			out = append(out, r)
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // zoneID is the zone ID of a zone name in a region ("" when the account
