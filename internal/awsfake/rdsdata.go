@@ -159,12 +159,9 @@ type session struct {
 // Provisioned Aurora clusters answer errors of the database as
 // DatabaseErrorException; BadRequestException is Aurora Serverless v1's
 // (https://docs.aws.amazon.com/rdsdataservice/latest/APIReference/API_ExecuteStatement.html).
-// A cluster whose fixture declared no master user keeps no catalog: any
-// secret signs in, as whoever it names.
+// A cluster whose fixture declared no master user has no user to sign in
+// as: every sign-in fails, as it would.
 func signIn(d *DBCluster, s *Secret, database string, now time.Time) (session, *apiError) {
-	if d.catalog == nil {
-		return session{database: database, role: dbRole{login: true}}, nil
-	}
 	v := s.version("", "AWSCURRENT")
 	var creds struct {
 		Username string `json:"username"`

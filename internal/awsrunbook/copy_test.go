@@ -158,7 +158,8 @@ func TestRestoredCopyAnswersThroughTheDataAPI(t *testing.T) {
 	c, cc, cloud, clk := newTimedClients(t, awsfake.Timings{})
 	ctx := context.Background()
 	cloud.AddGlobalCluster(awsfake.GlobalCluster{Identifier: "prod-shop", Members: []awsfake.DBCluster{
-		{Identifier: "prod-shop-us-east-1", Region: "us-east-1", Writer: true}, {Identifier: "prod-shop-us-west-2", Region: "us-west-2"},
+		{Identifier: "prod-shop-us-east-1", Region: "us-east-1", Writer: true, MasterUsername: "bulwark", MasterPassword: "Adm1nPassw0rd", DatabaseName: "shop"},
+		{Identifier: "prod-shop-us-west-2", Region: "us-west-2"},
 	}})
 	src := "arn:aws:rds:us-east-1:123456789012:cluster:prod-shop-us-east-1"
 	empty := cloud.AddRecoveryPoint(awsfake.RecoveryPoint{Vault: "prod-shop", Region: "us-west-2", ResourceARN: src, ResourceType: "Aurora", Created: clk.Now()})
@@ -168,7 +169,11 @@ func TestRestoredCopyAnswersThroughTheDataAPI(t *testing.T) {
 	}
 	cloud.AddRecoveryPoint(awsfake.RecoveryPoint{Vault: "prod-shop", Region: "us-west-2", ResourceARN: src, ResourceType: "Aurora", Created: clk.Now()})
 	writeAll(t, cloud, "us-east-1", "prod-shop-us-east-1", seqs(4, 5)) // after the point
-	secret := cloud.AddSecret("us-west-2", "bulwark/prod/shop/database")
+	// the copy signs in as the master user, whose password no rotation changes
+	secret := cloud.AddSecret("us-west-2", "bulwark/prod/shop/database-admin")
+	if err := cloud.PutSecretString("bulwark/prod/shop/database-admin", `{"engine":"postgres","username":"bulwark","password":"Adm1nPassw0rd","dbname":"shop"}`); err != nil {
+		t.Fatal(err)
+	}
 
 	p, err := c.NewestRecoveryPoint(ctx, "us-west-2", "prod-shop", "Aurora")
 	if err != nil {
@@ -199,10 +204,10 @@ func TestRestoredCopyAnswersThroughTheDataAPI(t *testing.T) {
 	if took := clock.Since(clk, start); took < 8*time.Minute {
 		t.Errorf("the instance took %s on the clock, want at least 8m", took)
 	}
-	if err := cc.OpenDataAPI(ctx, cp, "bulwark/prod/shop/database", "shop"); err != nil {
+	if err := cc.OpenDataAPI(ctx, cp, "bulwark/prod/shop/database-admin", "shop"); err != nil {
 		t.Fatal(err)
 	}
-	if cp.Secret != secret || !regexp.MustCompile(`^arn:aws:secretsmanager:us-west-2:123456789012:secret:bulwark/prod/shop/database-[A-Za-z0-9]{6}$`).MatchString(cp.Secret) {
+	if cp.Secret != secret || !regexp.MustCompile(`^arn:aws:secretsmanager:us-west-2:123456789012:secret:bulwark/prod/shop/database-admin-[A-Za-z0-9]{6}$`).MatchString(cp.Secret) {
 		t.Errorf("secret ARN %q, want the one Secrets Manager made (%s)", cp.Secret, secret)
 	}
 	if _, err := cc.AwaitQuery(ctx, *cp, time.Minute); err != nil {
@@ -238,7 +243,7 @@ func TestRestoredCopyAnswersThroughTheDataAPI(t *testing.T) {
 	if err := cc.AddInstance(ctx, cp, "db.r6g.large", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if err := cc.OpenDataAPI(ctx, cp, "bulwark/prod/shop/database", "shop"); err != nil {
+	if err := cc.OpenDataAPI(ctx, cp, "bulwark/prod/shop/database-admin", "shop"); err != nil {
 		t.Fatal(err)
 	}
 	if held, err := cc.Writes(ctx, *cp, 1, 100); err != nil || len(held) != 0 {
