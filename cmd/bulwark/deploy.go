@@ -9,24 +9,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
-
-	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
-	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/layers"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/project"
-	"github.com/bulwark-dev/bulwark/internal/rollout"
 	"github.com/bulwark-dev/bulwark/internal/topology"
-	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
 )
 
 // deployFlags are the flags of the engine verbs.
@@ -72,7 +64,7 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 				return code
 			}
 		}
-		o, code := orchestrator(p, t, &f, out, errOut)
+		o, code := orchestrator(ctx, p, t, &f, out, errOut)
 		if o == nil {
 			return code
 		}
@@ -135,8 +127,9 @@ func scope(t *topology.Topology, region string) string {
 	return fmt.Sprintf("%d stacks", len(t.Regions)+1)
 }
 
-// runnerFor builds the engine runner for an environment.
-func runnerFor(p *project.Project, t *topology.Topology, parallel int, refresh bool) (*engine.Runner, error) {
+// runnerFor builds the engine runner for an environment, with its
+// target's settings.
+func runnerFor(ctx context.Context, p *project.Project, t *topology.Topology, parallel int, refresh bool) (*engine.Runner, error) {
 	stateDir, err := project.StateDir()
 	if err != nil {
 		return nil, err
@@ -146,13 +139,6 @@ func runnerFor(p *project.Project, t *topology.Topology, parallel int, refresh b
 		backend = "file://" + filepath.Join(stateDir, "backend")
 	}
 	passphrase, set := os.LookupEnv("BULWARK_PASSPHRASE")
-	if t.Environment.Secrets == "passphrase" && !set {
-		if t.Environment.Target != topology.TargetLocal {
-			return nil, fmt.Errorf("%w: environment %s (target %s) encrypts its secrets with a passphrase; export BULWARK_PASSPHRASE, or set secrets = \"awskms://...\" in %s",
-				engine.ErrNoPassphrase, t.Environment.Name, t.Environment.Target, t.File)
-		}
-		passphrase = "" // local environments hold nothing secret; an empty passphrase is documented
-	}
 	root, err := engine.FindPulumi(p.Root)
 	if err != nil {
 		return nil, err
@@ -164,42 +150,19 @@ func runnerFor(p *project.Project, t *topology.Topology, parallel int, refresh b
 		Env:             map[string]string{"BULWARK_STATE_DIR": stateDir},
 		RefreshBeforeUp: refresh,
 	}
-	checkpoints, err := engine.CheckpointsFor(string(t.Environment.Target), os.Getenv(engine.CheckpointsEnv))
+	cfg.Checkpoints = engine.Checkpoints(os.Getenv(engine.CheckpointsEnv)) // the target checks it
+	tgt, err := targetOf(p, t, "")
 	if err != nil {
 		return nil, err
 	}
-	cfg.Checkpoints = checkpoints
-	if t.Environment.Target == topology.TargetLocal {
-		if cfg.Parallel == 0 {
-			cfg.Parallel = engine.LocalParallel
-		}
-		if _, set := os.LookupEnv("GOGC"); !set {
-			// the engine and the plugin are CPU-bound on this machine, not
-			// waiting on a cloud, and live for one operation: they collect
-			// garbage only near a memory limit (a no-change preview of
-			// 1,500 resources: about a quarter less CPU, 190 MiB at most)
-			cfg.Env["GOGC"], cfg.Env["GOMEMLIMIT"] = "off", engine.LocalMemoryLimit
-		}
-		dir, err := engine.FindProvider(p.Root)
-		if err != nil {
-			return nil, err
-		}
-		// what the control plane runs must be up before the engine compares
-		// state with reality; a (re)started plane restarts or re-adopts it all
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, err
-		}
-		if _, err := localcloud.EnsureRunning(context.Background(), localcloud.Dir(stateDir), []string{exe, "local", "serve"}); err != nil {
-			return nil, err
-		}
-		cfg.PluginPaths = []workspace.PluginOptions{{Name: engine.ProviderPackage, Path: dir}}
+	if err := tgt.ConfigureEngine(ctx, &cfg, set); err != nil { // cfg.Checkpoints checked there
+		return nil, err
 	}
 	return engine.New(cfg)
 }
 
-func orchestrator(p *project.Project, t *topology.Topology, f *deployFlags, out, errOut io.Writer) (*orchestrate.Orchestrator, int) {
-	r, progress, code := engineFor(p, t, f, out, errOut)
+func orchestrator(ctx context.Context, p *project.Project, t *topology.Topology, f *deployFlags, out, errOut io.Writer) (*orchestrate.Orchestrator, int) {
+	r, progress, code := engineFor(ctx, p, t, f, out, errOut)
 	if r == nil {
 		return nil, code
 	}
@@ -207,77 +170,15 @@ func orchestrator(p *project.Project, t *topology.Topology, f *deployFlags, out,
 	if o.Layers, code = layerRunnerFor(p, t, errOut); code != exitOK {
 		return nil, code
 	}
-	if t.Environment.Target == topology.TargetLocal {
-		state, err := project.StateDir()
-		if err != nil {
-			fmt.Fprintf(errOut, "bulwark: %v\n", err)
-			return nil, exitFailed
-		}
-		plane := localcloud.NewClient(localcloud.Dir(state))
-		o.Bake, o.PreviousImages = rollout.LocalBake(plane, t), rollout.LocalPreviousImages(plane, t)
+	tgt, err := targetOf(p, t, "")
+	if err == nil {
+		err = tgt.ConfigureDeploy(ctx, o)
 	}
-	if t.Environment.Target == topology.TargetAWS {
-		// the canary's bake reads the region's target health and CloudWatch
-		// (credentials as the AWS provider finds them); a failed bake stops
-		// the rollout, and instance refresh rolls failing instances back
-		clients, err := awsrunbook.NewClients(context.Background(), awsrunbook.ClientOptions{})
-		if err != nil {
-			fmt.Fprintf(errOut, "bulwark: %v\n", err)
-			return nil, exitFailed
-		}
-		o.Bake, o.PreviousImages = rollout.AWSBake(clients, t, 0), rollout.AWSPreviousImages(t)
-		o.BlueGreen = rollout.AWSBlueGreen(clients, t, filepath.Join(p.Root, "images"))
-		// the databases' application users, once the primary regions are
-		// up (same credentials, through the RDS Data API)
-		users, err := awsrunbook.NewUserClients(context.Background(), awsrunbook.ClientOptions{})
-		if err != nil {
-			fmt.Fprintf(errOut, "bulwark: %v\n", err)
-			return nil, exitFailed
-		}
-		o.AfterPrimaries = awsAppUsers(users, t)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark: %v\n", err)
+		return nil, exitFailed
 	}
 	return o, exitOK
-}
-
-// awsAppUsers creates, for each service whose Aurora PostgreSQL primary is
-// in one of the regions, the application user its secret names, in the
-// primary cluster (awsrunbook.EnsureAppUser): the stacks declare the
-// cluster, the admin secret and the application secret, but no SQL runs
-// in a stack, and the alternating-users rotation needs the user to exist
-// (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets_strategies.html#rotating-secrets-two-users).
-// It says what it did per service; one service's failure does not keep
-// the others from theirs.
-func awsAppUsers(c *awsrunbook.UserClients, t *topology.Topology) func(ctx context.Context, regions []string) (string, error) {
-	return func(ctx context.Context, regions []string) (string, error) {
-		env := t.Environment.Name
-		var did []string
-		var errs []error
-		for _, s := range t.Services {
-			if s.Database == nil || s.Database.Engine != topology.EnginePostgres {
-				continue
-			}
-			primary, _ := t.PrimaryRegionOf(s)
-			if !slices.Contains(regions, primary) {
-				continue
-			}
-			cluster := awsmodule.ClusterIdentifier(t, s.Name, primary)
-			target, err := c.FindAppUserTarget(ctx, primary, cluster, contract.DatabaseAdminSecret(env, s.Name), contract.DatabaseSecret(env, s.Name))
-			if err != nil {
-				errs = append(errs, fmt.Errorf("service %s: %w", s.Name, err))
-				continue
-			}
-			u, err := c.EnsureAppUser(ctx, target)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("service %s: %w", s.Name, err))
-				continue
-			}
-			did = append(did, fmt.Sprintf("%s (%s in %s): %s", s.Name, cluster, primary, u))
-		}
-		if len(did) == 0 && len(errs) == 0 {
-			return fmt.Sprintf("no Aurora PostgreSQL database has its primary in %s", strings.Join(regions, ", ")), nil
-		}
-		return strings.Join(did, "; "), errors.Join(errs...)
-	}
 }
 
 // layerRunnerFor runs the environment's Terraform layers, when it has any,
@@ -301,8 +202,8 @@ func layerRunnerFor(p *project.Project, t *topology.Topology, errOut io.Writer) 
 
 // engineFor builds the engine runner for an environment and the printer of
 // its progress (on out, or errOut when stdout carries JSON).
-func engineFor(p *project.Project, t *topology.Topology, f *deployFlags, out, errOut io.Writer) (*engine.Runner, engine.Progress, int) {
-	r, err := runnerFor(p, t, f.EngineJobs, f.Refresh)
+func engineFor(ctx context.Context, p *project.Project, t *topology.Topology, f *deployFlags, out, errOut io.Writer) (*engine.Runner, engine.Progress, int) {
+	r, err := runnerFor(ctx, p, t, f.EngineJobs, f.Refresh)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark: %v\n", err)
 		if errors.Is(err, engine.ErrNoPassphrase) {
@@ -411,7 +312,7 @@ func runOutputs(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if t == nil {
 		return code
 	}
-	o, code := orchestrator(p, t, &f, out, errOut)
+	o, code := orchestrator(ctx, p, t, &f, out, errOut)
 	if o == nil {
 		return code
 	}
@@ -470,7 +371,7 @@ func runUnlock(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if t == nil {
 		return code
 	}
-	r, err := runnerFor(p, t, 0, false)
+	r, err := runnerFor(ctx, p, t, 0, false)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark unlock: %v\n", err)
 		return exitFailed

@@ -20,7 +20,7 @@ func runDrift(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if t == nil {
 		return code
 	}
-	o, code := orchestrator(p, t, &f, errOut, errOut) // the engine's progress on stderr: stdout is the report
+	o, code := orchestrator(ctx, p, t, &f, errOut, errOut) // the engine's progress on stderr: stdout is the report
 	if o == nil {
 		return code
 	}

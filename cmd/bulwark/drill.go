@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -10,28 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
-	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/drill"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/project"
-	"github.com/bulwark-dev/bulwark/internal/status"
+	"github.com/bulwark-dev/bulwark/internal/target"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
-
-// scenarios are the drill scenarios available today, per target.
-var scenarios = map[topology.Target][]string{
-	topology.TargetLocal: {"instance-loss", "zone-loss", "region-loss", "region-partition", "db-primary-loss", "backup-restore"},
-	topology.TargetAWS:   {"instance-loss", "zone-loss", "region-loss", "region-partition", "db-primary-loss", "backup-restore"},
-}
-
-// fisOnly are the scenarios the AWS target injects only with a FIS
-// experiment template: AWS's own actions cut a zone's or a region's network.
-var fisOnly = map[string]string{
-	"zone-loss":        "AWS FIS's \"AZ Availability: Power Interruption\" scenario",
-	"region-partition": "AWS FIS's \"Cross-Region: Connectivity\" scenario",
-}
 
 // deadlineFlag is --deadline: a duration, or "derived" (the default): the
 // drill derives it from the estimate, the target and the DNS TTL
@@ -140,91 +123,30 @@ type drillChoice struct {
 	aws                       awsDrillFlags
 }
 
-// drillOptions resolves the scenario, service and region, the environment's
-// DNS server and the assessment's estimate.
+// drillOptions resolves the scenario, service and region, asks the
+// environment's target for the drill, and adds the assessment's estimate.
 func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology, choice drillChoice, errOut io.Writer) (drill.Options, drill.Scenario, int) {
-	scenario, region, service, zone := choice.scenario, choice.region, choice.service, choice.zone
-	known := scenarios[t.Environment.Target]
-	if !slices.Contains(known, scenario) {
-		fmt.Fprintf(errOut, "bulwark drill: --scenario must be one of %v on target %s, not %q\n", known, t.Environment.Target, scenario)
-		return drill.Options{}, nil, exitBadInput
-	}
-	var svc *topology.Service
-	for i := range t.Services {
-		if service == "" || t.Services[i].Name == service {
-			svc = &t.Services[i]
-			break
-		}
-	}
-	if svc == nil {
-		fmt.Fprintf(errOut, "bulwark drill: environment %s has no service %q\n", t.Environment.Name, service)
-		return drill.Options{}, nil, exitBadInput
-	}
-	if region == "" {
-		region = t.Primary().Name
-		if scenario == "backup-restore" && svc.Backup != nil && len(svc.Backup.CopyTo) > 0 {
-			region = svc.Backup.CopyTo[0]
-		}
-	}
-	if _, ok := t.Region(region); !ok {
-		fmt.Fprintf(errOut, "bulwark drill: environment %s has no region %q\n", t.Environment.Name, region)
-		return drill.Options{}, nil, exitBadInput
-	}
-	var opts drill.Options
-	var sc drill.Scenario
-	if t.Environment.Target == topology.TargetAWS {
-		opts, sc, code := awsDrillOptions(ctx, t, *svc, scenario, region, choice.aws, errOut)
-		if sc == nil {
-			return opts, nil, code
-		}
-		return withEstimate(ctx, p, t, opts, errOut), sc, exitOK
-	}
-	state, err := project.StateDir()
+	tgt, err := targetOf(p, t, choice.aws.endpoint)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
 		return drill.Options{}, nil, exitFailed
 	}
-	plane := localcloud.Dir(state)
-	if localcloud.Running(plane) == 0 {
-		fmt.Fprintf(errOut, "bulwark drill: nothing of the local target runs for %s; deploy it first: bulwark up --env %s\n", state, t.Environment.Name)
-		return drill.Options{}, nil, exitFailed
+	scenario, err := drill.ParseScenarioName(choice.scenario)
+	if err != nil || !slices.Contains(tgt.Scenarios(), scenario) {
+		fmt.Fprintf(errOut, "bulwark drill: --scenario must be one of %v on target %s, not %q\n", tgt.Scenarios(), t.Environment.Target, choice.scenario)
+		return drill.Options{}, nil, exitBadInput
 	}
-	c := localcloud.NewClient(plane)
-	dns, err := c.GetDNSServer(ctx, t.Environment.Name)
+	svc, region, err := drill.Choose(t, scenario, choice.service, choice.region)
 	if err != nil {
-		fmt.Fprintf(errOut, "bulwark drill: environment %s has no DNS server running: %v (bulwark up --env %s)\n", t.Environment.Name, err, t.Environment.Name)
-		return drill.Options{}, nil, exitFailed
+		fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
+		return drill.Options{}, nil, exitBadInput
 	}
-	switch scenario {
-	case "instance-loss":
-		sc = &drill.InstanceLoss{Plane: c, Group: t.Environment.Name + "/" + region + "/" + svc.Name}
-	case "zone-loss":
-		sc = &drill.ZoneLoss{Plane: c, Group: t.Environment.Name + "/" + region + "/" + svc.Name, Zone: zone}
-	case "region-loss":
-		sc = &drill.RegionLoss{Plane: c, Topology: t, Region: region}
-	case "region-partition":
-		sc = &drill.RegionPartition{Plane: c, Topology: t, Region: region}
-	case "db-primary-loss":
-		if svc.Database == nil {
-			fmt.Fprintf(errOut, "bulwark drill: service %s has no database\n", svc.Name)
-			return drill.Options{}, nil, exitBadInput
-		}
-		sc = &drill.DatabasePrimaryLoss{Plane: c, Topology: t, Service: *svc}
-	case "backup-restore":
-		if svc.Database == nil || svc.Backup == nil {
-			fmt.Fprintf(errOut, "bulwark drill: service %s has no database with a backup block\n", svc.Name)
-			return drill.Options{}, nil, exitBadInput
-		}
-		sc = &drill.BackupRestore{Plane: c, Topology: t, Service: *svc, Vault: region}
+	opts, err := tgt.Drill(ctx, target.DrillRequest{Scenario: scenario, Service: svc, Region: region, Zone: choice.zone,
+		Experiment: choice.aws.fisTemplate, RestoreRole: choice.aws.restoreRole, DNSServer: choice.aws.dnsServer, Wait: choice.aws.wait})
+	if err != nil {
+		return drill.Options{}, nil, targetFailed(errOut, "drill", err)
 	}
-	opts = drill.Options{Topology: t, Service: *svc, Region: region, DNSServer: dns.Address, Scenario: sc}
-	// the environment's paging alerts are the drill's stop conditions
-	if m, err := c.GetMonitor(ctx, t.Environment.Name); err == nil {
-		if src, err := status.NewSource(m.Prometheus); err == nil {
-			opts.StopConditions = status.StopConditions{Source: src, Env: t.Environment.Name}
-		}
-	}
-	return withEstimate(ctx, p, t, opts, errOut), sc, exitOK
+	return withEstimate(ctx, p, t, opts, errOut), opts.Scenario, exitOK
 }
 
 // withEstimate adds the assessment's estimate for the scenario's disruption.
@@ -237,83 +159,6 @@ func withEstimate(ctx context.Context, p *project.Project, t *topology.Topology,
 		}
 	}
 	return opts
-}
-
-// awsDrillOptions makes a scenario of the AWS target: the steps of
-// awsrunbook through aws-sdk-go-v2 with the default credentials, and a
-// probe that resolves the service's name as any client would.
-func awsDrillOptions(ctx context.Context, t *topology.Topology, svc topology.Service, scenario, region string, f awsDrillFlags, errOut io.Writer) (drill.Options, drill.Scenario, int) {
-	if scenario == "zone-loss" && f.fisTemplate == "" {
-		// the zone-loss template the regional stack declared for the service
-		ops, err := awsrunbook.NewClients(ctx, awsrunbook.ClientOptions{Endpoint: f.endpoint})
-		if err == nil {
-			f.fisTemplate, err = ops.FindTemplate(ctx, region, map[string]string{contract.TagEnvironment: t.Environment.Name, contract.TagRegion: region,
-				contract.TagService: svc.Name, contract.TagScenario: contract.ScenarioZoneLoss})
-		}
-		if err != nil && !errors.Is(err, awsrunbook.ErrNoTemplate) {
-			fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
-			return drill.Options{}, nil, exitFailed
-		}
-	}
-	if why, ok := fisOnly[scenario]; ok && f.fisTemplate == "" {
-		fmt.Fprintf(errOut, "bulwark drill: %s on aws needs --fis-template: an experiment template that cuts it (for example %s)\n", scenario, why)
-		return drill.Options{}, nil, exitBadInput
-	}
-	if scenario == "instance-loss" && svc.Runtime == topology.RuntimeContainer && f.fisTemplate == "" {
-		fmt.Fprintf(errOut, "bulwark drill: instance-loss of the container service %s needs --fis-template (a template with aws:ecs:stop-task)\n", svc.Name)
-		return drill.Options{}, nil, exitBadInput
-	}
-	if scenario == "backup-restore" && f.restoreRole == "" {
-		fmt.Fprintf(errOut, "bulwark drill: backup-restore on aws needs --restore-role-arn: the IAM role AWS Backup restores with\n")
-		return drill.Options{}, nil, exitBadInput
-	}
-	if (scenario == "db-primary-loss" || scenario == "backup-restore") && (svc.Database == nil || svc.Database.Engine != topology.EnginePostgres) {
-		fmt.Fprintf(errOut, "bulwark drill: %s needs an Aurora database: service %s has none\n", scenario, svc.Name)
-		return drill.Options{}, nil, exitBadInput
-	}
-	ops, err := awsrunbook.NewClients(ctx, awsrunbook.ClientOptions{Endpoint: f.endpoint})
-	if err != nil {
-		fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
-		return drill.Options{}, nil, exitFailed
-	}
-	scope := awsrunbook.Scope{Environment: t.Environment.Name, Region: region, Service: svc.Name}
-	var sc drill.Scenario
-	switch scenario {
-	case "instance-loss":
-		sc = &drill.AWSInstanceLoss{Ops: ops, Scope: scope, Wait: f.wait}
-	case "region-loss":
-		sc = &drill.AWSRegionLoss{Ops: ops, Topology: t, Region: region, Wait: f.wait}
-	case "db-primary-loss":
-		sc = &drill.AWSDatabasePrimaryLoss{Ops: ops, Topology: t, Service: svc, Wait: f.wait}
-	case "backup-restore":
-		// the restored copy answers through the RDS Data API, signing in with the database's admin secret (never rotated)
-		copies, err := awsrunbook.NewCopyClients(ctx, awsrunbook.ClientOptions{Endpoint: f.endpoint})
-		if err != nil {
-			fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
-			return drill.Options{}, nil, exitFailed
-		}
-		sc = &drill.AWSBackupRestore{Ops: ops, Copies: copies, Topology: t, Service: svc, Vault: region, Role: f.restoreRole, Wait: f.wait}
-	}
-	if f.fisTemplate != "" {
-		// the experiment injects; a region's loss or partition still needs the runbook (fail the writer over)
-		var then drill.Scenario
-		kind := topology.DisruptionZone
-		switch scenario {
-		case "region-loss", "region-partition":
-			then = &drill.AWSRegionLoss{Ops: ops, Topology: t, Region: region, Wait: f.wait}
-			kind = topology.DisruptionRegion
-		case "zone-loss":
-		default:
-			kind = sc.Disruption()
-		}
-		sc = &drill.FISExperiment{Ops: ops, Scenario: scenario, Kind: kind, Region: region, Template: f.fisTemplate, Then: then, Wait: f.wait}
-	}
-	port := 80
-	if svc.HTTPS != nil {
-		port = 443
-	}
-	return drill.Options{Topology: t, Service: svc, Region: region, DNSServer: f.dnsServer, Port: port, HTTPS: svc.HTTPS != nil, Scenario: sc,
-		StopConditions: &drill.AWSStopConditions{Ops: ops, Topology: t}}, sc, exitOK
 }
 
 // layersApplied checks that every Terraform layer of the environment has

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/awsfake"
 	"github.com/bulwark-dev/bulwark/internal/drill"
+	"github.com/bulwark-dev/bulwark/internal/target"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -105,8 +106,12 @@ func TestDrillWorkflow(t *testing.T) {
 	if len(wf.On.Schedule) == 0 {
 		t.Error("no schedule")
 	}
-	if got := wf.On.WorkflowDispatch.Inputs["scenario"].Options; !sameSet(got, scenarios[topology.TargetAWS]) {
-		t.Errorf("workflow scenarios %v, the CLI's on aws %v", got, scenarios[topology.TargetAWS])
+	var onAWS []string
+	for _, s := range targetNamed(topology.TargetAWS, target.Options{}).Scenarios() {
+		onAWS = append(onAWS, string(s))
+	}
+	if got := wf.On.WorkflowDispatch.Inputs["scenario"].Options; !sameSet(got, onAWS) {
+		t.Errorf("workflow scenarios %v, the CLI's on aws %v", got, onAWS)
 	}
 	var drills, uploads bool
 	for _, s := range wf.Jobs["drill"].Steps {

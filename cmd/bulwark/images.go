@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -14,8 +15,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
-	"github.com/bulwark-dev/bulwark/internal/imagerelease"
 	"github.com/bulwark-dev/bulwark/internal/project"
+	"github.com/bulwark-dev/bulwark/internal/target"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -78,9 +79,8 @@ func imageRegions(t *topology.Topology) map[string][]string {
 	return out
 }
 
-// loadAWSForImages loads an environment without its release check and
-// insists on the aws target.
-func loadAWSForImages(fs *flag.FlagSet, args []string, f *envFlags, errOut io.Writer) (*project.Project, *topology.Topology, int) {
+// loadForImages loads an environment without its release check.
+func loadForImages(fs *flag.FlagSet, args []string, f *envFlags, errOut io.Writer) (*project.Project, *topology.Topology, int) {
 	if code, ok := parse(fs, args, f, errOut); !ok {
 		return nil, nil, code
 	}
@@ -88,11 +88,26 @@ func loadAWSForImages(fs *flag.FlagSet, args []string, f *envFlags, errOut io.Wr
 	if t == nil {
 		return nil, nil, code
 	}
-	if t.Environment.Target != topology.TargetAWS {
-		fmt.Fprintf(errOut, "%s: environment %q has target %s; golden images are for target aws (the local target runs each service's program)\n", fs.Name(), t.Environment.Name, t.Environment.Target)
-		return nil, nil, exitBadInput
-	}
 	return p, t, exitOK
+}
+
+// imagesOf is the environment's image releaser (nil and an exit code for
+// a target without golden images).
+func imagesOf(ctx context.Context, name string, p *project.Project, t *topology.Topology, endpoint string, errOut io.Writer) (target.Images, int) {
+	tgt, err := targetOf(p, t, endpoint)
+	if err != nil {
+		fmt.Fprintf(errOut, "%s: %v\n", name, err)
+		return nil, exitFailed
+	}
+	images, err := tgt.Images(ctx)
+	if err != nil {
+		fmt.Fprintf(errOut, "%s: %v\n", name, err)
+		if errors.Is(err, target.ErrUnsupported) {
+			return nil, exitBadInput
+		}
+		return nil, exitFailed
+	}
+	return images, exitOK
 }
 
 func runImagesPromote(ctx context.Context, args []string, out, errOut io.Writer) int {
@@ -101,10 +116,14 @@ func runImagesPromote(ctx context.Context, args []string, out, errOut io.Writer)
 	image := flags.String("image", "", "the image's name (a folder under images/)")
 	ami := flags.String("ami", "", "the AMI to promote (ami-...), built by the image's Packer template")
 	from := flags.String("from", "", "the region the AMI was built in")
-	maxWait := flags.Duration("max-wait", imagerelease.DefaultMaxWait, "longest wait for each region's copy to become available")
+	maxWait := flags.Duration("max-wait", 0, "longest wait for each region's copy to become available (0: the target's default, 45m on aws)")
 	endpoint := flags.String("endpoint-url", "", "EC2 endpoint to use instead of the regional ones")
-	p, t, code := loadAWSForImages(flags, args, &f, errOut)
+	p, t, code := loadForImages(flags, args, &f, errOut)
 	if t == nil {
+		return code
+	}
+	images, code := imagesOf(ctx, flags.Name(), p, t, *endpoint, errOut)
+	if images == nil {
 		return code
 	}
 	if *image == "" || *ami == "" || *from == "" {
@@ -116,23 +135,18 @@ func runImagesPromote(ctx context.Context, args []string, out, errOut io.Writer)
 		fmt.Fprintf(errOut, "%s: no service of %s runs image %q on instances\n", flags.Name(), t.Environment.Name, *image)
 		return exitBadInput
 	}
-	clients, err := imagerelease.NewClients(ctx, *endpoint)
-	if err != nil {
-		fmt.Fprintf(errOut, "bulwark images promote: %v\n", err)
-		return exitFailed
+	old, err := imagemanifest.Load(p.ImagesDir(), *image)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(errOut, "bulwark images promote: the current manifest: %v (it will be replaced)\n", err)
+		old = nil
 	}
-	promoted, err := imagerelease.Promote(ctx, clients, imagerelease.PromoteOptions{
-		Image: *image, SourceImage: *ami, SourceRegion: *from, Regions: regions, MaxWait: *maxWait, Progress: errOut,
+	m, err := images.Promote(ctx, target.Promotion{
+		Image: *image, SourceImage: *ami, SourceRegion: *from, Regions: regions, MaxWait: *maxWait, Old: old, Progress: errOut,
 	})
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark images promote: %v\nThe manifest is unchanged.\n", err)
 		return exitFailed
 	}
-	old, err := imagemanifest.Load(p.ImagesDir(), *image)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(errOut, "bulwark images promote: the current manifest: %v (it will be replaced)\n", err)
-	}
-	m := imagerelease.Merge(old, promoted)
 	if err := m.Save(p.ImagesDir()); err != nil {
 		fmt.Fprintf(errOut, "bulwark images promote: %v\n", err)
 		return exitFailed
@@ -147,25 +161,25 @@ func runImagesVerify(ctx context.Context, args []string, out, errOut io.Writer, 
 	flags := newFlagSet(name, errOut, &f)
 	endpoint := flags.String("endpoint-url", "", "EC2 endpoint to use instead of the regional ones (verify)")
 	maxTime := flags.Duration("timeout", 2*time.Minute, "longest time verify may take")
-	p, t, code := loadAWSForImages(flags, args, &f, errOut)
+	p, t, code := loadForImages(flags, args, &f, errOut)
 	if t == nil {
 		return code
 	}
-	byImage := imageRegions(t)
-	images := make([]string, 0, len(byImage))
-	for img := range byImage {
-		images = append(images, img)
+	images, code := imagesOf(ctx, flags.Name(), p, t, *endpoint, errOut)
+	if images == nil {
+		return code
 	}
-	slices.Sort(images)
-	if len(images) == 0 {
+	byImage := imageRegions(t)
+	names := slices.Sorted(maps.Keys(byImage))
+	if len(names) == 0 {
 		fmt.Fprintf(out, "%s: no service runs a golden image (containers are pinned by digest in their manifests)\n", t.Environment.Name)
 		return exitOK
 	}
 	// offline first: the Packer templates
 	var diags hcl.Diagnostics
 	files := map[string]*hcl.File{}
-	for _, img := range images {
-		d, fl := imagerelease.CheckTemplate(project.RelativeIfInside(imagerelease.TemplatePath(p.ImagesDir(), img)), byImage[img])
+	for _, img := range names {
+		d, fl := images.CheckTemplate(p.ImagesDir(), img, byImage[img])
 		diags = append(diags, d...)
 		for k, v := range fl {
 			files[k] = v
@@ -175,7 +189,7 @@ func runImagesVerify(ctx context.Context, args []string, out, errOut io.Writer, 
 		writeDiagnostics(errOut, &topology.DiagnosticsError{Diags: diags, Files: files}, t.Environment.Name)
 		return exitBadInput
 	}
-	for _, img := range images {
+	for _, img := range names {
 		fmt.Fprintf(out, "%s: Packer template covers %s\n", img, strings.Join(byImage[img], ", "))
 	}
 	if !online {
@@ -183,16 +197,11 @@ func runImagesVerify(ctx context.Context, args []string, out, errOut io.Writer, 
 	}
 	ctx, cancel := context.WithTimeout(ctx, *maxTime)
 	defer cancel()
-	clients, err := imagerelease.NewClients(ctx, *endpoint)
-	if err != nil {
-		fmt.Fprintf(errOut, "bulwark images verify: %v\n", err)
-		return exitFailed
-	}
 	failed := false
-	for _, img := range images {
+	for _, img := range names {
 		m, err := imagemanifest.Load(p.ImagesDir(), img)
 		if err == nil {
-			err = imagerelease.Verify(ctx, clients, m, byImage[img])
+			err = images.Verify(ctx, m, byImage[img])
 		}
 		if err != nil {
 			failed = true

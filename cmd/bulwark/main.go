@@ -16,7 +16,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
-	"github.com/bulwark-dev/bulwark/internal/localprovider"
+	"github.com/bulwark-dev/bulwark/internal/localtarget"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
@@ -34,8 +34,8 @@ func main() {
 	// plane: the engine runs this very file as the plugin, which starts
 	// the plane from it too, so the three are one build however it was
 	// built (make build, go build, go install)
-	if localprovider.Invoked(os.Args) {
-		os.Exit(localprovider.Main(os.Args[1:]))
+	if localtarget.ProviderInvoked(os.Args) {
+		os.Exit(localtarget.ProviderMain(os.Args[1:]))
 	}
 	engine.ProvideFromExecutable()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -6,9 +6,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/bulwark-dev/bulwark/internal/awsconstraints"
 	"github.com/bulwark-dev/bulwark/internal/plan"
-	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/internal/target"
 	"github.com/bulwark-dev/bulwark/policies"
 )
 
@@ -23,7 +22,12 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if pl == nil {
 		return code
 	}
-	constraints := checkConstraints(pl)
+	tgt, err := targetOf(p, t, "")
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark plan: %v\n", err)
+		return exitFailed
+	}
+	constraints := tgt.CheckPlan(pl)
 	switch f.Format {
 	case "json":
 		code = writeJSON(out, errOut, struct {
@@ -31,7 +35,7 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) int {
 			Policies    []policies.Result   `json:"policies"`
 			Assessment  policies.Assessment `json:"assessment"`
 			Reason      string              `json:"policies_reason,omitempty"`
-			Constraints *constraintsView    `json:"aws_constraints,omitempty"`
+			Constraints *target.Constraints `json:"aws_constraints,omitempty"`
 		}{pl, j.Results, j.Assessment, j.Reason, constraints})
 	case "sarif":
 		code = writeJSON(out, errOut, constraintsSARIF(policies.SARIF(j.Results, version), constraints))
@@ -49,7 +53,7 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) int {
 		failed = true
 	}
 	if constraints != nil && len(constraints.Violations) > 0 {
-		fmt.Fprintf(errOut, "bulwark plan: %d AWS constraint violation(s): a real account would refuse this plan\n", len(constraints.Violations))
+		fmt.Fprintf(errOut, "bulwark plan: %d %s violation(s): a real account would refuse this plan\n", len(constraints.Violations), strings.TrimSuffix(constraints.Suite, "s"))
 		failed = true
 	}
 	if failed {
@@ -58,37 +62,17 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) int {
 	return exitOK
 }
 
-// constraintsView is what the AWS constraints suite found in an aws plan:
-// how many rules it ran, and the violations (an empty list when none).
-type constraintsView struct {
-	Rules      int                        `json:"rules"`
-	Violations []awsconstraints.Violation `json:"violations"`
-}
-
-// checkConstraints runs the AWS constraints suite over an aws plan (nil
-// for another target's).
-func checkConstraints(pl *plan.Plan) *constraintsView {
-	if pl.Target != string(topology.TargetAWS) {
-		return nil
-	}
-	v := &constraintsView{Rules: len(awsconstraints.Rules()), Violations: awsconstraints.Check(pl)}
-	if v.Violations == nil {
-		v.Violations = []awsconstraints.Violation{}
-	}
-	return v
-}
-
 // writeConstraintsText prints the violations as policy failures print:
 // the rule, where, what, and the AWS page that says so.
-func writeConstraintsText(w io.Writer, c *constraintsView) {
+func writeConstraintsText(w io.Writer, c *target.Constraints) {
 	if c == nil {
 		return
 	}
 	if len(c.Violations) == 0 {
-		fmt.Fprintf(w, "\nAWS constraints: %d rules, no violations\n", c.Rules)
+		fmt.Fprintf(w, "\n%s: %d rules, no violations\n", c.Suite, c.RuleCount)
 		return
 	}
-	fmt.Fprintf(w, "\nAWS constraints: %d rules, %d violation(s) (what a real account would refuse)\n", c.Rules, len(c.Violations))
+	fmt.Fprintf(w, "\n%s: %d rules, %d violation(s) (what a real account would refuse)\n", c.Suite, c.RuleCount, len(c.Violations))
 	for _, v := range c.Violations {
 		fmt.Fprintf(w, "  FAIL %-32s %s %s\n", v.Rule, v.Stack, violationSubject(v))
 		fmt.Fprintf(w, "       %s\n", v.Message)
@@ -97,7 +81,7 @@ func writeConstraintsText(w io.Writer, c *constraintsView) {
 }
 
 // violationSubject names the resource (type and name) or the data source.
-func violationSubject(v awsconstraints.Violation) string {
+func violationSubject(v target.Violation) string {
 	if i := strings.LastIndex(v.URN, "::"); i >= 0 {
 		return v.Type + " " + v.URN[i+2:]
 	}
@@ -105,8 +89,8 @@ func violationSubject(v awsconstraints.Violation) string {
 }
 
 // constraintsSARIF adds the violations to a SARIF log as errors of rules
-// "aws/<rule>", each with its AWS page as help.
-func constraintsSARIF(log map[string]any, c *constraintsView) map[string]any {
+// "<prefix><rule>" (aws/...), each with its API reference page as help.
+func constraintsSARIF(log map[string]any, c *target.Constraints) map[string]any {
 	if c == nil {
 		return log
 	}
@@ -117,15 +101,15 @@ func constraintsSARIF(log map[string]any, c *constraintsView) map[string]any {
 	driver, _ := runs[0]["tool"].(map[string]any)["driver"].(map[string]any)
 	rules, _ := driver["rules"].([]map[string]any)
 	results, _ := runs[0]["results"].([]map[string]any)
-	for _, r := range awsconstraints.Rules() {
+	for _, r := range c.Rules {
 		rules = append(rules, map[string]any{
-			"id": "aws/" + r.ID, "shortDescription": map[string]string{"text": r.Summary},
+			"id": c.RulePrefix + r.ID, "shortDescription": map[string]string{"text": r.Summary},
 			"helpUri": r.Source, "defaultConfiguration": map[string]string{"level": "error"},
 		})
 	}
 	for _, v := range c.Violations {
 		results = append(results, map[string]any{
-			"ruleId": "aws/" + v.Rule, "level": "error",
+			"ruleId": c.RulePrefix + v.Rule, "level": "error",
 			"message":    map[string]string{"text": v.Message + ". See " + v.Source + "."},
 			"properties": map[string]string{"urn": v.URN, "stack": v.Stack, "type": v.Type},
 		})

@@ -10,10 +10,7 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
-	"github.com/bulwark-dev/bulwark/internal/project"
-	"github.com/bulwark-dev/bulwark/internal/rebuild"
-	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/internal/target"
 )
 
 func runRecreateRegion(ctx context.Context, args []string, out, errOut io.Writer) int {
@@ -35,24 +32,19 @@ func runRecreateRegion(ctx context.Context, args []string, out, errOut io.Writer
 		fmt.Fprintf(errOut, "bulwark recreate-region: --region %s: environment %s has regions %s\n", f.Region, t.Environment.Name, strings.Join(t.RegionNames(), ", "))
 		return exitBadInput
 	}
-	if t.Environment.Target != topology.TargetLocal {
-		fmt.Fprintf(errOut, "bulwark recreate-region: runs on the local target today; environment %s targets %s\n", t.Environment.Name, t.Environment.Target)
-		return exitBadInput
-	}
-	if code := policyGate(ctx, p, t, "recreate-region", errOut); code != exitOK {
-		return code
-	}
-	state, err := project.StateDir()
+	tgt, err := targetOf(p, t, "")
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark recreate-region: %v\n", err)
 		return exitFailed
 	}
-	plane := localcloud.Dir(state)
-	if localcloud.Running(plane) == 0 {
-		fmt.Fprintf(errOut, "bulwark recreate-region: nothing of the local target runs for %s; deploy the environment first: bulwark up --env %s\n", state, t.Environment.Name)
-		return exitFailed
+	recreator, err := tgt.Recreator(ctx)
+	if err != nil {
+		return targetFailed(errOut, "recreate-region", err)
 	}
-	runner, progress, code := engineFor(p, t, &f, errOut, errOut)
+	if code := policyGate(ctx, p, t, "recreate-region", errOut); code != exitOK {
+		return code
+	}
+	runner, progress, code := engineFor(ctx, p, t, &f, errOut, errOut)
 	if runner == nil {
 		return code
 	}
@@ -60,8 +52,8 @@ func runRecreateRegion(ctx context.Context, args []string, out, errOut io.Writer
 	if code != exitOK {
 		return code
 	}
-	rep, err := rebuild.Run(ctx, rebuild.Options{
-		Topology: t, Region: f.Region, Failback: *failback, Engine: runner, Plane: localcloud.NewClient(plane), Wait: *wait, Layers: tf,
+	rep, err := recreator.RecreateRegion(ctx, target.RecreateRequest{
+		Region: f.Region, Failback: *failback, Engine: runner, Wait: *wait, Layers: tf,
 		Progress:       func(line string) { fmt.Fprintf(errOut, "recreate-region: %s\n", line) },
 		EngineProgress: progress,
 	})
@@ -85,7 +77,7 @@ func runRecreateRegion(ctx context.Context, args []string, out, errOut io.Writer
 	}
 }
 
-func writeRebuildReport(w io.Writer, r *rebuild.Report) {
+func writeRebuildReport(w io.Writer, r *target.RecreateReport) {
 	verdict := "rebuilt"
 	if len(r.Steps) > 0 && r.Steps[len(r.Steps)-1].Error != "" {
 		verdict = "NOT rebuilt: failed"

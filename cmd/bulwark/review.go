@@ -18,6 +18,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/layers"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/review"
+	"github.com/bulwark-dev/bulwark/internal/target"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -106,9 +107,10 @@ func runReview(ctx context.Context, args []string, out, errOut io.Writer) int {
 		if code != exitOK {
 			return code
 		}
-		rv := review.Diff(before, after)
+		tgt := targetNamed(topology.Target(after.Target), target.Options{})
+		rv := review.Diff(before, after, tgt.ReplaceKeys)
 		if *live {
-			rv.Live = livePreview(ctx, e, after.Target, enginePreview, errOut)
+			rv.Live = livePreview(ctx, e, tgt, enginePreview, errOut)
 		}
 		reviews = append(reviews, rv)
 	}
@@ -222,7 +224,9 @@ func (r *reviewer) side(ctx context.Context, rev revision, env string) (*review.
 	if err != nil {
 		t = nil // planned by the revision's own bulwark, which reads it; this one may not
 	}
-	s.Images = manifestsOf(rev.dir, t, s.Target)
+	if targetNamed(topology.Target(s.Target), target.Options{}).UsesImageManifests() {
+		s.Images = manifestsOf(rev.dir, t)
+	}
 	if t != nil && len(t.Layers) > 0 {
 		tf, _ := layers.Find(r.working)
 		fmt.Fprintf(r.errOut, "review: planning the Terraform layers of %s at %s\n", env, rev.label)
@@ -259,12 +263,11 @@ func (r *reviewer) planWithOwnBulwark(ctx context.Context, rev *revision, env st
 	return out.Bytes(), exitOK
 }
 
-// manifestsOf reads the image manifests an aws environment's services use
-// (every manifest when the file could not be read here).
-func manifestsOf(dir string, t *topology.Topology, target string) map[string]*imagemanifest.Manifest {
-	if target != string(topology.TargetAWS) {
-		return nil // the local target builds its images from source
-	}
+// manifestsOf reads the image manifests an environment's services use
+// (every manifest when the file could not be read here), for a target
+// that deploys golden images (the local target builds its images from
+// source).
+func manifestsOf(dir string, t *topology.Topology) map[string]*imagemanifest.Manifest {
 	images := filepath.Join(dir, "images")
 	names := map[string]bool{}
 	if t != nil {
@@ -288,9 +291,9 @@ func manifestsOf(dir string, t *topology.Topology, target string) map[string]*im
 
 // livePreview runs the engine's preview of the working tree against each
 // stack's state, where the engine can do it without credentials.
-func livePreview(ctx context.Context, env, target string, preview func(ctx context.Context, env string) (string, int), errOut io.Writer) map[string]string {
-	if target != string(topology.TargetLocal) {
-		return map[string]string{"(none)": "not previewed: the " + target + " target needs cloud credentials for a preview"}
+func livePreview(ctx context.Context, env string, tgt target.Target, preview func(ctx context.Context, env string) (string, int), errOut io.Writer) map[string]string {
+	if !tgt.PreviewsOffline() {
+		return map[string]string{"(none)": "not previewed: the " + string(tgt.Name()) + " target needs cloud credentials for a preview"}
 	}
 	text, code := preview(ctx, env)
 	if code != exitOK {

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/bulwark-dev/bulwark/internal/review"
+	"github.com/bulwark-dev/bulwark/internal/target"
+	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 // fixtureSide plans one side of a review fixture: plan.json as written, or
@@ -61,7 +63,8 @@ func TestReviewGolden(t *testing.T) {
 	}
 	for _, dir := range cases {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			rv := review.Diff(fixtureSide(t, filepath.Join(dir, "base"), "base"), fixtureSide(t, filepath.Join(dir, "head"), "head"))
+			head := fixtureSide(t, filepath.Join(dir, "head"), "head")
+			rv := review.Diff(fixtureSide(t, filepath.Join(dir, "base"), "base"), head, targetNamed(topology.Target(head.Target), target.Options{}).ReplaceKeys)
 			got := review.Markdown([]*review.Review{rv})
 			golden := filepath.Join(dir, "expected.md")
 			if *update {
@@ -271,16 +274,16 @@ func TestReviewLivePreview(t *testing.T) {
 		return "Previewing update (dev.east)\n  ~ bulwark:local:InstanceGroup shop update [diff: ~max]\n", exitOK
 	}
 	var errOut bytes.Buffer
-	rv.Live = livePreview(context.Background(), "dev", "local", preview, &errOut)
+	rv.Live = livePreview(context.Background(), "dev", targetNamed(topology.TargetLocal, target.Options{}), preview, &errOut)
 	md := review.Markdown([]*review.Review{rv})
 	if len(asked) != 1 || asked[0] != "dev" || !strings.Contains(md, "<summary>Engine preview of <code>every stack</code>") || !strings.Contains(md, "[diff: ~max]") {
 		t.Errorf("asked %v; comment:\n%s", asked, md)
 	}
-	failed := livePreview(context.Background(), "dev", "local", func(context.Context, string) (string, int) { return "no state", exitFailed }, &errOut)
+	failed := livePreview(context.Background(), "dev", targetNamed(topology.TargetLocal, target.Options{}), func(context.Context, string) (string, int) { return "no state", exitFailed }, &errOut)
 	if !strings.Contains(failed["every stack"], "preview failed (exit 1)") || !strings.Contains(errOut.String(), "preview of dev failed") {
 		t.Errorf("a failed preview: %v / %s", failed, errOut.String())
 	}
-	aws := livePreview(context.Background(), "prod", "aws", func(context.Context, string) (string, int) { t.Error("previewed aws"); return "", 0 }, &errOut)
+	aws := livePreview(context.Background(), "prod", targetNamed(topology.TargetAWS, target.Options{}), func(context.Context, string) (string, int) { t.Error("previewed aws"); return "", 0 }, &errOut)
 	if !strings.Contains(aws["(none)"], "needs cloud credentials") {
 		t.Errorf("aws: %v", aws)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -10,12 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
-	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/slo"
 	"github.com/bulwark-dev/bulwark/internal/status"
-	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 // runStatus prints, per region and service, what the environment's
@@ -24,29 +19,20 @@ func runStatus(ctx context.Context, args []string, out, errOut io.Writer) int {
 	var f envFlags
 	fs := newFlagSet("status", errOut, &f)
 	endpoint := fs.String("endpoint-url", "", "aws: one endpoint for every AWS API (a fake on loopback)")
-	_, t, code := parseAndLoad(fs, args, &f, errOut)
+	p, t, code := parseAndLoad(fs, args, &f, errOut)
 	if t == nil {
 		return code
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	var r *status.Report
-	var err error
-	if t.Environment.Target == topology.TargetAWS {
-		var ops *awsrunbook.Clients
-		if ops, err = awsrunbook.NewClients(ctx, awsrunbook.ClientOptions{Endpoint: *endpoint}); err == nil {
-			r, err = status.ReadAWS(ctx, ops, t)
-		}
-	} else {
-		var src *status.Source
-		if src, code = localMonitoring(ctx, t, f.Env, errOut); src == nil {
-			return code
-		}
-		r, err = status.Read(ctx, src, t)
-	}
+	tgt, err := targetOf(p, t, *endpoint)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark status: %v\n", err)
 		return exitFailed
+	}
+	r, err := tgt.Status(ctx)
+	if err != nil {
+		return targetFailed(errOut, "status", err)
 	}
 	if f.Format == "json" {
 		if c := writeJSON(out, errOut, r); c != exitOK {
@@ -61,37 +47,6 @@ func runStatus(ctx context.Context, args []string, out, errOut io.Writer) int {
 		}
 	}
 	return exitOK
-}
-
-// localMonitoring finds the Prometheus of a local environment (nil and an
-// exit code when there is none).
-func localMonitoring(ctx context.Context, t *topology.Topology, envFlag string, errOut io.Writer) (*status.Source, int) {
-	env := t.Environment.Name
-	state, err := project.StateDir()
-	if err != nil {
-		fmt.Fprintf(errOut, "bulwark status: %v\n", err)
-		return nil, exitFailed
-	}
-	dir := localcloud.Dir(state)
-	if localcloud.Running(dir) == 0 {
-		fmt.Fprintf(errOut, "bulwark status: no control plane runs for %s: nothing of %s runs (bulwark up --env %s)\n", state, env, envFlag)
-		return nil, exitFailed
-	}
-	m, err := localcloud.NewClient(dir).GetMonitor(ctx, env)
-	if errors.Is(err, localcloud.ErrNotFound) {
-		fmt.Fprintf(errOut, "bulwark status: %s has no monitoring deployed yet (bulwark up --env %s deploys it with the global stack)\n", env, envFlag)
-		return nil, exitFailed
-	}
-	if err != nil {
-		fmt.Fprintf(errOut, "bulwark status: %v\n", err)
-		return nil, exitFailed
-	}
-	src, err := status.NewSource(m.Prometheus)
-	if err != nil {
-		fmt.Fprintf(errOut, "bulwark status: %v\n", err)
-		return nil, exitFailed
-	}
-	return src, exitOK
 }
 
 // writeStatus renders the report as a table and the firing alerts.

@@ -31,8 +31,8 @@ var levels = [][]string{
 	// 0: vocabulary and utilities: import no bulwark package.
 	{"internal/contract", "internal/clock", "internal/steps", "internal/pgbin",
 		"internal/imagemanifest", "internal/envgen", "internal/engine", "internal/architecture"},
-	// 1: the model, and the test doubles.
-	{"internal/topology", "internal/awsfake", "internal/pgtest"},
+	// 1: the model, the local control plane's wire API, and the test doubles.
+	{"internal/topology", "internal/localapi", "internal/awsfake", "internal/pgtest"},
 	// 2: read from the model.
 	{"internal/slo", "internal/project", "internal/layers"},
 	// 3: the targets' runtimes (the local control plane, the AWS operator steps).
@@ -46,9 +46,12 @@ var levels = [][]string{
 	// 7: judging a plan.
 	{"policies", "internal/awsconstraints"},
 	// 8: operations.
-	{"internal/drill", "internal/rollout", "internal/rebuild", "internal/status",
-		"internal/review", "internal/imagerelease"},
-	// 9: commands.
+	{"internal/drill", "internal/status", "internal/review", "internal/imagerelease"},
+	// 9: what the operations need of a target.
+	{"internal/target"},
+	// 10: each target's seam.
+	{"internal/awstarget", "internal/localtarget"},
+	// 11: commands.
 	{"cmd/bulwark", "cmd/pulumi-program", "cmd/pulumi-resource-bulwark",
 		"bench", "bench/scalestack", "images/shop"},
 }
@@ -56,52 +59,32 @@ var levels = [][]string{
 var levelNames = []string{
 	"vocabulary and utilities", "the model and test doubles", "read from the model",
 	"target runtimes", "target modules", "the program", "planning and running",
-	"judging a plan", "operations", "commands",
+	"judging a plan", "operations", "the target seam's interface", "the targets' seams", "commands",
 }
 
 // targets lists the packages that belong to one target; every other package
 // is target-neutral.
 var targets = map[string][]string{
 	"aws": {"modules/aws", "internal/awsrunbook", "internal/awsfake",
-		"internal/awsconstraints", "internal/imagerelease"},
-	"local": {"modules/local", "internal/localcloud", "internal/localprovider",
-		"cmd/pulumi-resource-bulwark"},
+		"internal/awsconstraints", "internal/imagerelease", "internal/awstarget"},
+	"local": {"modules/local", "internal/localcloud", "internal/localapi", "internal/localprovider",
+		"internal/localtarget", "cmd/pulumi-resource-bulwark"},
 }
 
 // seams are the target-neutral packages' imports of a target's package that
 // are there by design.
 var seams = map[edge]string{
-	{"stacks", "modules/aws"}:        "the program picks each target's modules by the environment's target",
-	{"stacks", "modules/local"}:      "the program picks each target's modules by the environment's target",
-	{"bench", "internal/localcloud"}: "the benchmarks measure the local target's control plane",
+	{"stacks", "modules/aws"}:               "the program picks each target's modules by the environment's target",
+	{"stacks", "modules/local"}:             "the program picks each target's modules by the environment's target",
+	{"cmd/bulwark", "internal/awstarget"}:   "the CLI picks the environment's target by name (cmd/bulwark/target.go)",
+	{"cmd/bulwark", "internal/localtarget"}: "the CLI picks the environment's target by name (cmd/bulwark/target.go)",
+	{"bench", "internal/localcloud"}:        "the benchmarks measure the local target's control plane",
 }
 
 // knownExceptions are imports that break the target rule today and are to
-// be removed (issue 22, item 2: one seam per target, so that operations and
-// the CLI call one thing per target). The test fails when one of them no
-// longer exists: delete its line here and in ARCHITECTURE.md.
-var knownExceptions = map[edge]string{
-	// Named by issue 22: cmd/bulwark builds per-target strategies itself.
-	{"cmd/bulwark", "modules/aws"}:             "issue 22: the CLI imports no target's internals",
-	{"cmd/bulwark", "internal/localcloud"}:     "issue 22: the CLI imports no target's internals",
-	{"cmd/bulwark", "internal/localprovider"}:  "issue 22: the CLI imports no target's internals",
-	{"cmd/bulwark", "internal/awsrunbook"}:     "issue 22: the CLI imports no target's internals",
-	{"cmd/bulwark", "internal/awsconstraints"}: "issue 22: the CLI imports no target's internals",
-	{"cmd/bulwark", "internal/imagerelease"}:   "issue 22: the CLI imports no target's internals",
-	// Named by issue 22: rollout and drill read stack outputs through modules/aws.
-	{"internal/drill", "modules/aws"}:   "issue 22: stack outputs are read through the contract or the target's seam",
-	{"internal/rollout", "modules/aws"}: "issue 22: stack outputs are read through the contract or the target's seam",
-	// Per-target code inside operations (drill scenarios, rollout bakes,
-	// status sources, the local-only rebuild, the local provider's
-	// replace-on-change list), which the target's seam is to provide.
-	{"internal/drill", "internal/awsrunbook"}:     "drill scenarios of the aws target",
-	{"internal/drill", "internal/localcloud"}:     "drill scenarios of the local target",
-	{"internal/rollout", "internal/awsrunbook"}:   "the aws target's bake",
-	{"internal/rollout", "internal/localcloud"}:   "the local target's bake",
-	{"internal/rebuild", "internal/localcloud"}:   "recreate-region exists on the local target only",
-	{"internal/status", "internal/awsrunbook"}:    "the aws target's status source",
-	{"internal/review", "internal/localprovider"}: "the local provider's replace-on-change list (issue 22, item 3)",
-}
+// be removed. The test fails when one of them no longer exists: delete its
+// line here and in ARCHITECTURE.md.
+var knownExceptions = map[edge]string{}
 
 // Packages that only tests may import.
 var testOnly = []string{"internal/awsfake", "internal/pgtest"}

@@ -24,6 +24,10 @@
 // first success after its last failure; RPO from the acknowledged writes
 // missing afterwards.
 //
+// The scenarios themselves are each target's (internal/awstarget,
+// internal/localtarget: one file per scenario); this package names them
+// (ScenarioName), runs any of them and measures it, and knows no target.
+//
 // It is not a load test: the probe's rate is bounded and it talks only to
 // the environment's loopback addresses.
 package drill

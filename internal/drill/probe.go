@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
 )
 
 // Probe is a client of the service: it resolves the service's name through
@@ -51,7 +49,15 @@ func (p *Probe) lookup(ctx context.Context, name string) ([]string, error) {
 	case p.DNSServer == "":
 		return net.DefaultResolver.LookupHost(ctx, name)
 	}
-	return localcloud.Resolver(p.DNSServer).LookupHost(ctx, name)
+	return Resolver(p.DNSServer).LookupHost(ctx, name)
+}
+
+// Resolver asks the DNS server at addr (host:port, over UDP) and no other.
+func Resolver(addr string) *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", addr)
+	}}
 }
 
 // client makes the probe's HTTP client: no keep-alives (each attempt

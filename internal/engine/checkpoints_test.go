@@ -11,20 +11,21 @@ import (
 
 func TestCheckpointsFor(t *testing.T) {
 	for _, c := range []struct {
-		target, override string
-		want             Checkpoints
-		err              bool
+		adopts   bool
+		override string
+		want     Checkpoints
+		err      bool
 	}{
-		{"local", "", CheckpointAtEnd, false},
-		{"aws", "", CheckpointEveryStep, false},
-		{"local", "every-step", CheckpointEveryStep, false},
-		{"aws", "every-step", CheckpointEveryStep, false},
-		{"aws", "end", "", true}, // would orphan what an interrupted update created
-		{"local", "sometimes", "", true},
+		{true, "", CheckpointAtEnd, false},
+		{false, "", CheckpointEveryStep, false},
+		{true, "every-step", CheckpointEveryStep, false},
+		{false, "every-step", CheckpointEveryStep, false},
+		{false, "end", "", true}, // would orphan what an interrupted update created
+		{true, "sometimes", "", true},
 	} {
-		got, err := CheckpointsFor(c.target, c.override)
+		got, err := CheckpointsFor(c.adopts, "x", c.override)
 		if got != c.want || (err != nil) != c.err {
-			t.Errorf("CheckpointsFor(%q, %q) = %q, %v; want %q, error %v", c.target, c.override, got, err, c.want, c.err)
+			t.Errorf("CheckpointsFor(%t, %q) = %q, %v; want %q, error %v", c.adopts, c.override, got, err, c.want, c.err)
 		}
 	}
 }

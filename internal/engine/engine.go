@@ -100,21 +100,23 @@ const LocalParallel = 32
 // are what an operation waits on, and each lives for one operation.
 const LocalMemoryLimit = "1GiB"
 
-// CheckpointsFor is a target's checkpoint setting: at the end for local,
-// whose control plane puts every object by its name so a rerun adopts it,
-// every step for aws, where a resource created but not recorded would be
-// orphaned (and created twice); override is BULWARK_ENGINE_CHECKPOINTS.
-func CheckpointsFor(target, override string) (Checkpoints, error) {
+// CheckpointsFor is a target's checkpoint setting: at the end for a
+// target that adopts what an interrupted update created (the local
+// target's control plane puts every object by its name, so a rerun adopts
+// it), every step for one that does not (on aws a resource created but not
+// recorded would be orphaned, and created twice); override is
+// BULWARK_ENGINE_CHECKPOINTS, target names the target in the error.
+func CheckpointsFor(adoptsInterrupted bool, target, override string) (Checkpoints, error) {
 	switch c := Checkpoints(override); c {
 	case CheckpointEveryStep:
 		return c, nil
 	case CheckpointAtEnd:
-		if target != "local" {
-			return "", fmt.Errorf("%s=%s: only the local target adopts what an interrupted update created; on %s it would be orphaned", CheckpointsEnv, c, target)
+		if !adoptsInterrupted {
+			return "", fmt.Errorf("%s=%s: the %s target does not adopt what an interrupted update created; it would be orphaned", CheckpointsEnv, c, target)
 		}
 		return c, nil
 	case "":
-		if target == "local" {
+		if adoptsInterrupted {
 			return CheckpointAtEnd, nil
 		}
 		return CheckpointEveryStep, nil

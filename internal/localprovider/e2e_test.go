@@ -29,9 +29,10 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/layers"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localtarget"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
-	"github.com/bulwark-dev/bulwark/internal/rebuild"
 	"github.com/bulwark-dev/bulwark/internal/status"
+	"github.com/bulwark-dev/bulwark/internal/target"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -171,7 +172,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	// a drill: lose an instance while a probe writes through the service's
 	// DNS name; synchronous replication loses nothing, and the report says so
 	rep, err := drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
-		Scenario: &drill.InstanceLoss{Plane: c, Group: "e2e/east/shop"}, DNSServer: dnsServer,
+		Scenario: &localtarget.InstanceLoss{Plane: c, Group: "e2e/east/shop"}, DNSServer: dnsServer,
 		Baseline: time.Second, Deadline: 20 * time.Second})
 	if err != nil {
 		t.Fatalf("drill: %v", err)
@@ -219,7 +220,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	// a zone-loss drill: zone 1's instance of east dies and stays down; the
 	// load balancer routes to zone 2's
 	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
-		Scenario: &drill.ZoneLoss{Plane: c, Group: "e2e/east/shop", Zone: 1}, DNSServer: dnsServer,
+		Scenario: &localtarget.ZoneLoss{Plane: c, Group: "e2e/east/shop", Zone: 1}, DNSServer: dnsServer,
 		Baseline: time.Second, Deadline: 20 * time.Second})
 	if err != nil || !rep.Passed() || *rep.Measured.WritesLost != 0 {
 		t.Fatalf("zone-loss drill: %v, checks %+v", err, rep.Checks)
@@ -229,7 +230,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	// synchronous standby, clients move by DNS, nothing acknowledged is lost,
 	// and the region comes back with synchronous replication
 	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "west",
-		Scenario: &drill.RegionLoss{Plane: c, Topology: topo, Region: "west"}, DNSServer: dnsServer,
+		Scenario: &localtarget.RegionLoss{Plane: c, Topology: topo, Region: "west"}, DNSServer: dnsServer,
 		Baseline: time.Second, Deadline: 20 * time.Second, StopConditions: stopConditions})
 	if err != nil {
 		t.Fatalf("region-loss drill: %v", err)
@@ -337,7 +338,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	// a backup-restore drill: the newest backup and the archived WAL from
 	// west's vault come back in a scratch database, which is removed after
 	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "west",
-		Scenario: &drill.BackupRestore{Plane: c, Topology: topo, Service: topo.Services[0], Vault: "west"}, DNSServer: dnsServer,
+		Scenario: &localtarget.BackupRestore{Plane: c, Topology: topo, Service: topo.Services[0], Vault: "west"}, DNSServer: dnsServer,
 		Baseline: time.Second, Deadline: 20 * time.Second})
 	if err != nil || !rep.Passed() || rep.Data.Acknowledged < 10 || rep.Measured.RTOSeconds <= 0 || rep.Outage.Unrecovered {
 		t.Fatalf("backup-restore drill: %v, measured %+v, data %+v, checks %+v", err, rep.Measured, rep.Data, rep.Checks)
@@ -350,7 +351,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	// fenced through the control plane before west's replica is promoted,
 	// so one member takes writes, and nothing acknowledged is lost
 	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
-		Scenario: &drill.RegionPartition{Plane: c, Topology: topo, Region: "east"}, DNSServer: dnsServer,
+		Scenario: &localtarget.RegionPartition{Plane: c, Topology: topo, Region: "east"}, DNSServer: dnsServer,
 		Baseline: time.Second, Deadline: 20 * time.Second})
 	if err != nil || !rep.Passed() || *rep.Measured.WritesLost != 0 || !slices.Equal(rep.Writers["shop"], []string{"west"}) {
 		t.Fatalf("region-partition drill of east: %v, measured %+v, writers %v, checks %+v\n%s", err, rep.Measured, rep.Writers, rep.Checks, rep.Markdown())
@@ -364,7 +365,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	// lose east (the plan's primary region) and stay failed over; then rebuild
 	// it from code and fail back: nothing acknowledged is lost on the way
 	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
-		Scenario: &drill.RegionLoss{Plane: c, Topology: topo, Region: "east"}, DNSServer: dnsServer,
+		Scenario: &localtarget.RegionLoss{Plane: c, Topology: topo, Region: "east"}, DNSServer: dnsServer,
 		Baseline: time.Second, Deadline: 20 * time.Second, NoRestore: true})
 	if err != nil || !rep.Passed() || *rep.Measured.WritesLost != 0 {
 		t.Fatalf("region-loss drill of east: %v, measured %+v, checks %+v", err, rep.Measured, rep.Checks)
@@ -375,7 +376,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	}
 	rowsBefore := countWrites(t, ctx, westDB.Address)
 	var steps []string
-	rb, err := rebuild.Run(ctx, rebuild.Options{Topology: topo, Region: "east", Failback: true, Engine: r, Plane: c, Layers: o.Layers,
+	rb, err := localtarget.RecreateRegion(ctx, topo, c, target.RecreateRequest{Region: "east", Failback: true, Engine: r, Layers: o.Layers,
 		Progress: func(line string) { steps = append(steps, line) }})
 	if err != nil {
 		t.Fatalf("recreate east: %v\n%s", err, strings.Join(steps, "\n"))
@@ -407,7 +408,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	}
 	// a rerun converges (every step is safe to repeat): east is the primary
 	// and is switched over to west first, then back
-	if _, err := rebuild.Run(ctx, rebuild.Options{Topology: topo, Region: "east", Failback: true, Engine: r, Plane: c, Layers: o.Layers}); err != nil {
+	if _, err := localtarget.RecreateRegion(ctx, topo, c, target.RecreateRequest{Region: "east", Failback: true, Engine: r, Layers: o.Layers}); err != nil {
 		t.Fatalf("recreate east again: %v", err)
 	}
 	if eastDB, err = c.GetDatabase(ctx, "e2e/east/shop"); err != nil || eastDB.Role != "primary" || countWrites(t, ctx, eastDB.Address) != rowsBefore {
@@ -417,7 +418,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	// a primary-loss drill, last (it leaves the environment failed over):
 	// the replica in west is promoted and nothing acknowledged is lost
 	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
-		Scenario: &drill.DatabasePrimaryLoss{Plane: c, Topology: topo, Service: topo.Services[0]}, DNSServer: dnsServer,
+		Scenario: &localtarget.DatabasePrimaryLoss{Plane: c, Topology: topo, Service: topo.Services[0]}, DNSServer: dnsServer,
 		Baseline: time.Second, Deadline: 20 * time.Second})
 	if err != nil || !rep.Passed() || *rep.Measured.WritesLost != 0 {
 		t.Fatalf("db-primary-loss drill: %v, measured %+v, checks %+v", err, rep.Measured, rep.Checks)

@@ -13,8 +13,8 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localtarget"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
-	"github.com/bulwark-dev/bulwark/internal/rollout"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -160,7 +160,7 @@ func TestCanaryRolloutEndToEnd(t *testing.T) {
 	defer cancel()
 	c := localcloud.NewClient(plane)
 	var decisions []string
-	o := &orchestrate.Orchestrator{Engine: r, Topology: topo, Bake: rollout.LocalBake(c, topo), PreviousImages: rollout.LocalPreviousImages(c, topo), Progress: func(e engine.Event) {
+	o := &orchestrate.Orchestrator{Engine: r, Topology: topo, Bake: localtarget.Bake(c, topo), PreviousImages: localtarget.PreviousImages(c, topo), Progress: func(e engine.Event) {
 		if e.Severity == "decision" {
 			decisions = append(decisions, e.Stack+": "+e.Message)
 		}

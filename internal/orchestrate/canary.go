@@ -156,3 +156,17 @@ func (o *Orchestrator) say(stack, msg string) {
 		o.Progress(engine.Event{Stack: stack, Kind: engine.EventDiagnostic, Severity: "decision", Message: msg})
 	}
 }
+
+// BakeMinRequests is how many requests a region's load balancers must
+// answer during a bake before a target's bake judges their error rate.
+const BakeMinRequests = 20
+
+// BakeVerdict says how a bake judged the requests a region's load
+// balancers answered (the error rate was checked all along, once
+// BakeMinRequests were answered).
+func BakeVerdict(served float64) string {
+	if served < BakeMinRequests {
+		return fmt.Sprintf("%.0f requests: too few to judge an error rate", served)
+	}
+	return fmt.Sprintf("%.0f requests within the error budget", served)
+}

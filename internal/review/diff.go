@@ -52,7 +52,15 @@ type Change struct {
 	Type   string        `json:"type"`
 	Name   string        `json:"name"`
 	Inputs []InputChange `json:"inputs,omitempty"`
+	// ReplacementUnknown says the review does not know which inputs
+	// replace a resource of the type (an update may be a replacement).
+	ReplacementUnknown bool `json:"-"`
 }
+
+// ReplaceKeys are, for a resource type, the inputs whose change makes its
+// provider replace the resource; known is false for a type the target
+// does not know (each target says: target.Target.ReplaceKeys).
+type ReplaceKeys func(typ string) (keys []string, known bool)
 
 // InputChange is one changed input path. Before and After are absent for
 // secrets and when the path is new or gone.
@@ -126,10 +134,14 @@ func (r *Review) Empty() bool {
 	return len(r.Policies.New) == 0 && len(r.Policies.Fixed) == 0 && len(r.Estimates) == 0 && len(r.Images) == 0
 }
 
-// Diff compares the base side with the head side.
-func Diff(base, head *Side) *Review {
+// Diff compares the base side with the head side; replace says which
+// inputs replace a resource of a type (nil: none is known).
+func Diff(base, head *Side, replace ReplaceKeys) *Review {
+	if replace == nil {
+		replace = func(string) ([]string, bool) { return nil, false }
+	}
 	r := &Review{Environment: head.Environment, Target: head.Target, Base: base.Label, Head: head.Label}
-	r.Stacks = diffStacks(base.Stacks, head.Stacks)
+	r.Stacks = diffStacks(base.Stacks, head.Stacks, replace)
 	r.Policies = diffPolicies(base, head)
 	r.Estimates = diffEstimates(base, head)
 	r.Images = diffImages(base.Images, head.Images)
@@ -137,7 +149,7 @@ func Diff(base, head *Side) *Review {
 	return r
 }
 
-func diffStacks(base, head []plan.StackGraph) []StackDiff {
+func diffStacks(base, head []plan.StackGraph, replace ReplaceKeys) []StackDiff {
 	before := map[string]plan.StackGraph{}
 	for _, s := range base {
 		before[s.Stack] = s
@@ -147,7 +159,7 @@ func diffStacks(base, head []plan.StackGraph) []StackDiff {
 	for _, h := range head {
 		seen[h.Stack] = true
 		b, had := before[h.Stack]
-		d := diffResources(h.Stack, b.Resources, h.Resources)
+		d := diffResources(h.Stack, b.Resources, h.Resources, replace)
 		if !had {
 			d.Status = "added"
 		}
@@ -155,7 +167,7 @@ func diffStacks(base, head []plan.StackGraph) []StackDiff {
 	}
 	for _, b := range base {
 		if !seen[b.Stack] {
-			d := diffResources(b.Stack, b.Resources, nil)
+			d := diffResources(b.Stack, b.Resources, nil, replace)
 			d.Status = "removed"
 			out = append(out, d)
 		}
@@ -163,7 +175,7 @@ func diffStacks(base, head []plan.StackGraph) []StackDiff {
 	return out
 }
 
-func diffResources(stack string, base, head []plan.Resource) StackDiff {
+func diffResources(stack string, base, head []plan.Resource, replace ReplaceKeys) StackDiff {
 	d := StackDiff{Stack: stack, Changes: []Change{}}
 	before := map[string]plan.Resource{}
 	for _, r := range base {
@@ -177,7 +189,8 @@ func diffResources(stack string, base, head []plan.Resource) StackDiff {
 			d.Changes = append(d.Changes, Change{Action: Create, URN: h.URN, Type: h.Type, Name: h.Name})
 			continue
 		}
-		inputs := diffInputs(h.Type, b.Inputs, h.Inputs)
+		keys, known := replace(h.Type)
+		inputs := diffInputs(keys, b.Inputs, h.Inputs)
 		if len(inputs) == 0 {
 			d.Unchanged++
 			continue
@@ -186,7 +199,7 @@ func diffResources(stack string, base, head []plan.Resource) StackDiff {
 		if slices.ContainsFunc(inputs, func(c InputChange) bool { return c.ForcesReplacement }) {
 			action = Replace
 		}
-		d.Changes = append(d.Changes, Change{Action: action, URN: h.URN, Type: h.Type, Name: h.Name, Inputs: inputs})
+		d.Changes = append(d.Changes, Change{Action: action, URN: h.URN, Type: h.Type, Name: h.Name, Inputs: inputs, ReplacementUnknown: !known})
 	}
 	for _, b := range base {
 		if !seen[b.URN] {
@@ -202,8 +215,9 @@ var secretName = regexp.MustCompile(`(?i)(password|passwd|secret|token|private_?
 // secretValue is how a plan shows a value Pulumi marks secret.
 const secretValue = "[secret]"
 
-// diffInputs compares two input maps path by path.
-func diffInputs(typ string, base, head map[string]any) []InputChange {
+// diffInputs compares two input maps path by path; a change under one of
+// replaceKeys forces a replacement.
+func diffInputs(replaceKeys []string, base, head map[string]any) []InputChange {
 	before, after := map[string]any{}, map[string]any{}
 	flatten("", base, before)
 	flatten("", head, after)
@@ -214,7 +228,10 @@ func diffInputs(typ string, base, head map[string]any) []InputChange {
 	for p := range after {
 		paths[p] = true
 	}
-	replaces := replaceKeys(typ)
+	replaces := map[string]bool{}
+	for _, k := range replaceKeys {
+		replaces[k] = true
+	}
 	var out []InputChange
 	for _, p := range slices.Sorted(maps.Keys(paths)) {
 		b, hadB := before[p]

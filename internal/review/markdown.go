@@ -184,7 +184,7 @@ func inputSummary(c Change) string {
 	if len(names) > 6 {
 		names = append(names[:6], fmt.Sprintf("and %d more", len(names)-6))
 	}
-	if !KnowsReplacement(c.Type) && c.Action == Update {
+	if c.ReplacementUnknown && c.Action == Update {
 		names = append(names, "(whether it replaces is unknown for this type)")
 	}
 	return strings.Join(names, ", ")

@@ -182,12 +182,12 @@ func Read(ctx context.Context, src *Source, t *topology.Topology) (*Report, erro
 		return nil, err
 	}
 	r.Alerts = append(r.Alerts, alerts...)
-	sortAlerts(r.Alerts)
+	SortAlerts(r.Alerts)
 	return r, nil
 }
 
 // sortAlerts puts pages first, then by region, service and name.
-func sortAlerts(alerts []Alert) {
+func SortAlerts(alerts []Alert) {
 	sort.Slice(alerts, func(i, j int) bool {
 		a, b := alerts[i], alerts[j]
 		return fmt.Sprint(a.Severity != "page", a.Region, a.Service, a.Name) < fmt.Sprint(b.Severity != "page", b.Region, b.Service, b.Name)

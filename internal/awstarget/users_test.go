@@ -1,4 +1,4 @@
-package main
+package awstarget
 
 import (
 	"context"
@@ -49,7 +49,7 @@ func TestDeployEnsuresAppUsersAfterThePrimaries(t *testing.T) {
 		t.Fatal(err)
 	}
 	users.Poll = 10 * time.Millisecond
-	hook := awsAppUsers(users, prod)
+	hook := AppUsers(users, prod)
 	ctx := context.Background()
 
 	detail, err := hook(ctx, []string{"us-west-2", "eu-west-1"})

@@ -1,4 +1,4 @@
-package rollout
+package awstarget
 
 import (
 	"context"
@@ -14,19 +14,19 @@ import (
 	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
 )
 
-// AWSBake watches a canary region of the AWS target for the bake time,
+// Bake watches a canary region of the AWS target for the bake time,
 // through the region's own APIs: every target group of the region's
 // services must keep its targets healthy (a target unhealthy for longer
 // than its health checks allow fails the bake, draining and joining ones
 // do not), and the share of requests its load balancer answers with a 5xx,
 // summed from CloudWatch's AWS/ApplicationELB metrics since the bake began,
-// must stay within the service's max_error_rate, judged once minRequests
+// must stay within the service's max_error_rate, judged once orchestrate.BakeMinRequests
 // were answered. CloudWatch publishes load balancer metrics per minute, a
 // minute or two late: a bake on AWS should last several minutes. poll is
 // the delay between looks (default 15 s). The bake's times (its length,
 // the window it reads, the targets' grace) are on the clients' Clock; poll
 // is wall time, as AWS's request rates are.
-func AWSBake(c *awsrunbook.Clients, t *topology.Topology, poll time.Duration) func(ctx context.Context, region string, d time.Duration) (string, error) {
+func Bake(c *awsrunbook.Clients, t *topology.Topology, poll time.Duration) func(ctx context.Context, region string, d time.Duration) (string, error) {
 	if poll <= 0 {
 		poll = 15 * time.Second
 	}
@@ -80,7 +80,7 @@ func AWSBake(c *awsrunbook.Clients, t *topology.Topology, poll time.Duration) fu
 					return "", err
 				}
 				w.requests = traffic.Requests
-				if traffic.Requests >= minRequests && traffic.ErrorRate() > w.maxRate {
+				if traffic.Requests >= orchestrate.BakeMinRequests && traffic.ErrorRate() > w.maxRate {
 					return "", fmt.Errorf("the load balancer of %s answered %.0f of %.0f requests with a 5xx (%.1f%%, more than %.1f%%)",
 						w.tg.Service, traffic.Errors5xx, traffic.Requests, 100*traffic.ErrorRate(), 100*w.maxRate)
 				}
@@ -90,7 +90,7 @@ func AWSBake(c *awsrunbook.Clients, t *topology.Topology, poll time.Duration) fu
 				for _, w := range groups {
 					served += w.requests
 				}
-				return fmt.Sprintf("%d target group(s) healthy for %s, %s", len(groups), d, errorBudgetVerdict(served)), nil
+				return fmt.Sprintf("%d target group(s) healthy for %s, %s", len(groups), d, orchestrate.BakeVerdict(served)), nil
 			}
 			// at most the time left on the clock, as wall time: on a clock
 			// faster than the wall clock a look may come a little late
@@ -101,14 +101,14 @@ func AWSBake(c *awsrunbook.Clients, t *topology.Topology, poll time.Duration) fu
 	}
 }
 
-// AWSBlueGreen tells the orchestrator, per blue-green instance service of
+// BlueGreen tells the orchestrator, per blue-green instance service of
 // a region (the ones it switches in phases), the image the service should
 // run (its manifest's AMI for the region, from imagesDir), where it stood
 // after the last up (from the region stack's outputs), and how many
 // instances its serving group runs now, read from Auto Scaling: a new
 // colour starts that large, so a scaled-out service is not switched onto
 // a smaller group.
-func AWSBlueGreen(c *awsrunbook.Clients, t *topology.Topology, imagesDir string) func(ctx context.Context, region string, outputs map[string]any) (map[string]orchestrate.BlueGreenTarget, error) {
+func BlueGreen(c *awsrunbook.Clients, t *topology.Topology, imagesDir string) func(ctx context.Context, region string, outputs map[string]any) (map[string]orchestrate.BlueGreenTarget, error) {
 	return func(ctx context.Context, region string, outputs map[string]any) (map[string]orchestrate.BlueGreenTarget, error) {
 		previous := awsmodule.BlueGreenFromOutputs(outputs)
 		out := map[string]orchestrate.BlueGreenTarget{}
@@ -137,12 +137,12 @@ func AWSBlueGreen(c *awsrunbook.Clients, t *topology.Topology, imagesDir string)
 	}
 }
 
-// AWSPreviousImages names, for each canary service of a region, the image
+// PreviousImages names, for each canary service of a region, the image
 // (AMI or container) and build it ran before the rollout, read from the
 // canary stack's outputs from before it: a canary that failed its bake is
 // deployed again on them. An AMI is a region's own, so the other regions'
 // images would not do.
-func AWSPreviousImages(t *topology.Topology) func(ctx context.Context, region string, before map[string]any) (map[string]topology.ImageRef, error) {
+func PreviousImages(t *topology.Topology) func(ctx context.Context, region string, before map[string]any) (map[string]topology.ImageRef, error) {
 	return func(_ context.Context, region string, before map[string]any) (map[string]topology.ImageRef, error) {
 		pins := map[string]topology.ImageRef{}
 		for _, s := range t.ServicesIn(region) {

@@ -1,4 +1,4 @@
-package drill
+package awstarget
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/awsrunbook"
 	"github.com/bulwark-dev/bulwark/internal/clock"
 	"github.com/bulwark-dev/bulwark/internal/contract"
+	"github.com/bulwark-dev/bulwark/internal/drill"
 	"github.com/bulwark-dev/bulwark/internal/slo"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
@@ -46,7 +47,7 @@ const drillScale = 300
 // loss is the larger of Route 53's 10s × 3 + the TTL 60s and detection 30s
 // + promotion 1m; a database primary's loss is detection 30s + promotion
 // 1m. RPO: asynchronous replication, typically 1s.
-var estimates = map[topology.Disruption]*Numbers{
+var estimates = map[topology.Disruption]*drill.Numbers{
 	topology.DisruptionInstance: {RTOSeconds: 30, Known: true},
 	topology.DisruptionZone:     {RTOSeconds: 30, Known: true},
 	topology.DisruptionRegion:   {RTOSeconds: 90, RPOSeconds: 1, Known: true},
@@ -240,8 +241,8 @@ func (w *awsWorld) putSecret(name, user, password string) {
 // options are a drill's defaults, with the world's clock, routing and
 // estimate: every deadline derived. The probe writes every 3 s of the
 // clock (10 ms of wall time), to keep the requests few.
-func (w *awsWorld) options(sc Scenario) Options {
-	return Options{
+func (w *awsWorld) options(sc drill.Scenario) drill.Options {
+	return drill.Options{
 		Topology: w.topo, Service: w.topo.Services[0], Region: "us-east-1", Scenario: sc, Port: w.port, Clock: w.clk,
 		Lookup:    func(_ context.Context, name string) ([]string, error) { return w.cloud.Answer(name), nil },
 		Interval:  3 * time.Second,
@@ -251,18 +252,18 @@ func (w *awsWorld) options(sc Scenario) Options {
 	}
 }
 
-func (w *awsWorld) run(t *testing.T, o Options) *Report {
+func (w *awsWorld) run(t *testing.T, o drill.Options) *drill.Report {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second) // wall time
 	defer cancel()
-	r, err := Run(ctx, o)
+	r, err := drill.Run(ctx, o)
 	if err != nil {
 		t.Fatalf("drill %s: %v", o.Scenario.Name(), err)
 	}
 	return r
 }
 
-func stepErrors(r *Report) []string {
+func stepErrors(r *drill.Report) []string {
 	var out []string
 	for _, s := range r.Steps {
 		if s.Error != "" {
@@ -272,14 +273,14 @@ func stepErrors(r *Report) []string {
 	return out
 }
 
-func stepOf(r *Report, name string) Step {
-	if i := slices.IndexFunc(r.Steps, func(s Step) bool { return s.Name == name }); i >= 0 {
+func stepOf(r *drill.Report, name string) drill.Step {
+	if i := slices.IndexFunc(r.Steps, func(s drill.Step) bool { return s.Name == name }); i >= 0 {
 		return r.Steps[i]
 	}
-	return Step{}
+	return drill.Step{}
 }
 
-func regionsServed(r *Report, after time.Time) []string {
+func regionsServed(r *drill.Report, after time.Time) []string {
 	var out []string
 	for _, a := range r.Attempts {
 		if a.OK && !a.At.Before(after) && !slices.Contains(out, a.Region) {
@@ -302,10 +303,10 @@ func (w *awsWorld) partitionTemplate() *FISExperiment {
 	w.cloud.AddExperimentTemplate(awsfake.ExperimentTemplate{ID: "EXTcrossregion", Region: "us-east-1",
 		OnStart: func() { w.setDown("us-east-1", true) }, OnStop: func() { w.setDown("us-east-1", false) }})
 	return &FISExperiment{Ops: w.ops, Scenario: "region-partition", Kind: topology.DisruptionRegion, Region: "us-east-1", Template: "EXTcrossregion",
-		Then: &AWSRegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"}}
+		Then: &RegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"}}
 }
 
-func (w *awsWorld) backupRestore() *AWSBackupRestore {
+func (w *awsWorld) backupRestore() *BackupRestore {
 	// a backup finishes while the service takes writes, copied to west's
 	// vault; then the rotation changes the application user's password, in
 	// the database and in its secret: the copy holds the old one
@@ -323,7 +324,7 @@ func (w *awsWorld) backupRestore() *AWSBackupRestore {
 		}
 	})
 	w.baseline = time.Minute // for the backup to be taken during it, and writes after it
-	return &AWSBackupRestore{Ops: w.ops, Copies: w.copies, Topology: w.topo, Service: w.topo.Services[0], Vault: "us-west-2",
+	return &BackupRestore{Ops: w.ops, Copies: w.copies, Topology: w.topo, Service: w.topo.Services[0], Vault: "us-west-2",
 		Role: "arn:aws:iam::123456789012:role/restore"}
 }
 
@@ -337,18 +338,18 @@ func (w *awsWorld) backupRestore() *AWSBackupRestore {
 func TestAWSDrillsObserveRecoveryWithDefaults(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		make  func(w *awsWorld) Scenario
+		make  func(w *awsWorld) drill.Scenario
 		fixed bool // the fixed 30 s of before would have missed the recovery
-		after func(t *testing.T, w *awsWorld, r *Report)
+		after func(t *testing.T, w *awsWorld, r *drill.Report)
 	}{
-		{"instance-loss", func(w *awsWorld) Scenario {
-			return &AWSInstanceLoss{Ops: w.ops, Scope: awsrunbook.Scope{Environment: "drilltest", Region: "us-east-1", Service: "shop"}}
-		}, false, func(t *testing.T, w *awsWorld, r *Report) {
+		{"instance-loss", func(w *awsWorld) drill.Scenario {
+			return &InstanceLoss{Ops: w.ops, Scope: awsrunbook.Scope{Environment: "drilltest", Region: "us-east-1", Service: "shop"}}
+		}, false, func(t *testing.T, w *awsWorld, r *drill.Report) {
 			if g, _ := w.cloud.Group("us-east-1", "drilltest-us-east-1-shop"); g.InService() != 2 {
 				t.Errorf("group after the drill: %+v; want 2 in service", g.Instances)
 			}
 		}},
-		{"zone-loss", func(w *awsWorld) Scenario { return w.zoneTemplate() }, true, func(t *testing.T, w *awsWorld, r *Report) {
+		{"zone-loss", func(w *awsWorld) drill.Scenario { return w.zoneTemplate() }, true, func(t *testing.T, w *awsWorld, r *drill.Report) {
 			if got := regionsServed(r, r.Outage.Recovered); !slices.Equal(got, []string{"us-west-2"}) {
 				t.Errorf("served after recovery: %v, want us-west-2", got)
 			}
@@ -356,9 +357,9 @@ func TestAWSDrillsObserveRecoveryWithDefaults(t *testing.T) {
 				t.Errorf("experiments: %+v, want one, stopped by the restore", exps)
 			}
 		}},
-		{"region-loss", func(w *awsWorld) Scenario {
-			return &AWSRegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"}
-		}, true, func(t *testing.T, w *awsWorld, r *Report) {
+		{"region-loss", func(w *awsWorld) drill.Scenario {
+			return &RegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"}
+		}, true, func(t *testing.T, w *awsWorld, r *drill.Report) {
 			if got := w.cloud.Answer("shop.example.com"); !slices.Equal(got, []string{w.addrs["us-east-1"]}) {
 				t.Errorf("DNS after restore answers %v, want the primary again", got)
 			}
@@ -366,11 +367,11 @@ func TestAWSDrillsObserveRecoveryWithDefaults(t *testing.T) {
 				t.Errorf("processes still suspended: %v", g.Suspended)
 			}
 		}},
-		{"region-partition", func(w *awsWorld) Scenario { return w.partitionTemplate() }, true, nil},
-		{"db-primary-loss", func(w *awsWorld) Scenario {
-			return &AWSDatabasePrimaryLoss{Ops: w.ops, Topology: w.topo, Service: w.topo.Services[0]}
+		{"region-partition", func(w *awsWorld) drill.Scenario { return w.partitionTemplate() }, true, nil},
+		{"db-primary-loss", func(w *awsWorld) drill.Scenario {
+			return &DatabasePrimaryLoss{Ops: w.ops, Topology: w.topo, Service: w.topo.Services[0]}
 		}, true, nil},
-		{"backup-restore", func(w *awsWorld) Scenario { return w.backupRestore() }, false, func(t *testing.T, w *awsWorld, r *Report) {
+		{"backup-restore", func(w *awsWorld) drill.Scenario { return w.backupRestore() }, false, func(t *testing.T, w *awsWorld, r *drill.Report) {
 			if got := w.cloud.DBClusters("us-west-2"); !slices.Equal(got, []string{global + "-us-west-2"}) {
 				t.Errorf("clusters in us-west-2 after the drill: %v; want only the global member (the scratch one deleted)", got)
 			}
@@ -401,7 +402,7 @@ func TestAWSDrillsObserveRecoveryWithDefaults(t *testing.T) {
 			oldProbeEnd := probeStart.Add(2*time.Second + 30*time.Second + 10*time.Second)
 			recovered := r.Outage.Recovered
 			missed := recovered.After(oldProbeEnd) || recovered.After(recover.End.Add(30*time.Second))
-			if _, isCopy := o.Scenario.(CopyVerifier); isCopy {
+			if _, isCopy := o.Scenario.(drill.CopyVerifier); isCopy {
 				missed = false // the copy's readiness is measured, not the probe's: it never failed
 			}
 			if missed != tc.fixed {
@@ -435,7 +436,7 @@ func TestAWSDrillWithTheOldFixedDeadline(t *testing.T) {
 	}
 
 	w = newAWSWorld(t, awsfake.Timings{})
-	o = w.options(&AWSRegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"})
+	o = w.options(&RegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"})
 	o.Deadline = 30 * time.Second
 	r = w.run(t, o)
 	if errs := stepErrors(r); len(errs) > 0 || !r.Passed() || r.Outage.Failed == 0 {
@@ -459,7 +460,7 @@ func TestAWSFailoverLosesTheUnreplicatedTail(t *testing.T) {
 	const lag = 20 * time.Second
 	w := newAWSWorld(t, awsfake.Timings{ReplicationLag: lag})
 	w.baseline = time.Minute // writes that replicated, and writes that had not
-	r := w.run(t, w.options(&AWSRegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"}))
+	r := w.run(t, w.options(&RegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"}))
 	if errs := stepErrors(r); len(errs) > 0 {
 		t.Fatalf("steps failed: %v", errs)
 	}
@@ -512,12 +513,12 @@ func TestAWSFailoverLosesTheUnreplicatedTail(t *testing.T) {
 // restore, as the service would go on doing: writes the switchover back
 // must carry over, though they have not replicated when it begins.
 type delayedRestore struct {
-	Scenario
+	drill.Scenario
 	w      *awsWorld
 	before []int64
 }
 
-func (s *delayedRestore) UseClock(c clock.Clock) { s.Scenario.(Clocked).UseClock(c) }
+func (s *delayedRestore) UseClock(c clock.Clock) { s.Scenario.(drill.Clocked).UseClock(c) }
 
 func (s *delayedRestore) Restore(ctx context.Context) (string, error) {
 	g, _ := s.w.cloud.GlobalCluster(global)
@@ -540,7 +541,7 @@ func (s *delayedRestore) Restore(ctx context.Context) (string, error) {
 func TestAWSSwitchoverLosesNothing(t *testing.T) {
 	const lag = 10 * time.Minute
 	w := newAWSWorld(t, awsfake.Timings{ReplicationLag: lag})
-	sc := &delayedRestore{Scenario: &AWSDatabasePrimaryLoss{Ops: w.ops, Topology: w.topo, Service: w.topo.Services[0]}, w: w}
+	sc := &delayedRestore{Scenario: &DatabasePrimaryLoss{Ops: w.ops, Topology: w.topo, Service: w.topo.Services[0]}, w: w}
 	r := w.run(t, w.options(sc))
 	if errs := stepErrors(r); len(errs) > 0 {
 		t.Fatalf("steps failed: %v", errs)
@@ -622,12 +623,12 @@ func TestAWSBackupRestoreMeasuresTheCopy(t *testing.T) {
 // A failed preflight check stops the drill before anything is injected.
 func TestPreflightCheckStopsTheDrill(t *testing.T) {
 	w := newAWSWorld(t, awsfake.Timings{})
-	o := w.options(&AWSInstanceLoss{Ops: w.ops, Scope: awsrunbook.Scope{Environment: "drilltest", Region: "us-east-1", Service: "shop"}})
-	o.Checks = []PreflightCheck{{Name: "terraform layers", Run: func(context.Context) (string, error) {
+	o := w.options(&InstanceLoss{Ops: w.ops, Scope: awsrunbook.Scope{Environment: "drilltest", Region: "us-east-1", Service: "shop"}})
+	o.Checks = []drill.PreflightCheck{{Name: "terraform layers", Run: func(context.Context) (string, error) {
 		return "", errors.New("layer bootstrap has not been applied")
 	}}}
-	r, err := Run(context.Background(), o)
-	if !errors.Is(err, ErrPreflight) || !strings.Contains(err.Error(), "terraform layers: layer bootstrap") || len(r.Steps) != 1 {
+	r, err := drill.Run(context.Background(), o)
+	if !errors.Is(err, drill.ErrPreflight) || !strings.Contains(err.Error(), "terraform layers: layer bootstrap") || len(r.Steps) != 1 {
 		t.Fatalf("err = %v, steps %+v", err, r.Steps)
 	}
 	for _, call := range w.cloud.Calls() {
@@ -679,15 +680,15 @@ func TestStopConditionsAbortAndRestore(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newAWSWorld(t, awsfake.Timings{})
 			alarms := &fakeAlarms{firing: tc.firing}
-			o := w.options(&AWSRegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"})
+			o := w.options(&RegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"})
 			o.StopConditions, o.StopEvery, o.BlastRadius = alarms, 10*time.Second, []string{"us-east-1"}
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
-			r, err := Run(ctx, o)
-			if tc.aborted != errors.Is(err, ErrAborted) {
+			r, err := drill.Run(ctx, o)
+			if tc.aborted != errors.Is(err, drill.ErrAborted) {
 				t.Fatalf("err = %v, want aborted %v", err, tc.aborted)
 			}
-			stop := r.Checks[slices.IndexFunc(r.Checks, func(c Check) bool { return c.Name == "stop-conditions" })]
+			stop := r.Checks[slices.IndexFunc(r.Checks, func(c drill.Check) bool { return c.Name == "stop-conditions" })]
 			if stop.Passed == tc.aborted || (tc.aborted && !slices.Equal(r.StopAlarms, []string{"BulwarkErrorBudgetBurn us-west-2/shop"})) {
 				t.Errorf("stop-conditions check %+v, alarms %v", stop, r.StopAlarms)
 			}
@@ -715,7 +716,7 @@ func TestStopConditionsAbortAndRestore(t *testing.T) {
 // alarmOnInject is a scenario that sets a CloudWatch alarm off as it
 // injects, as a failure spreading past the drill's region would.
 type alarmOnInject struct {
-	Scenario
+	drill.Scenario
 	fire func()
 }
 
@@ -724,7 +725,7 @@ func (s alarmOnInject) Inject(ctx context.Context) (string, error) {
 	return s.Scenario.Inject(ctx)
 }
 
-func (s alarmOnInject) UseClock(c clock.Clock) { s.Scenario.(Clocked).UseClock(c) }
+func (s alarmOnInject) UseClock(c clock.Clock) { s.Scenario.(drill.Clocked).UseClock(c) }
 
 // On AWS the stop conditions are the environment's paging CloudWatch
 // alarms (DescribeAlarms in every region and us-east-1): one already in
@@ -739,21 +740,21 @@ func TestAWSStopConditionsFromCloudWatch(t *testing.T) {
 	}
 	spreading := awsfake.Alarm{Region: "us-east-1", Name: "bulwark-drilltest-us-west-2-shop-health-check", Description: slo.AlarmDescription(slo.Page, "Route 53"), State: "ALARM", Composite: false}
 	inside := awsfake.Alarm{Region: "us-east-1", Name: "bulwark-drilltest-us-east-1-shop-capacity-below-minimum", Description: slo.AlarmDescription(slo.Page, "x"), State: "ALARM"}
-	run := func(w *awsWorld, sc Scenario) (*Report, error) {
+	run := func(w *awsWorld, sc drill.Scenario) (*drill.Report, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
 		o := w.options(sc)
-		o.StopConditions, o.StopEvery, o.StopSettle = &AWSStopConditions{Ops: w.ops, Topology: w.topo}, 10*time.Second, 30*time.Second
+		o.StopConditions, o.StopEvery, o.StopSettle = &StopConditions{Ops: w.ops, Topology: w.topo}, 10*time.Second, 30*time.Second
 		o.BlastRadius = []string{"us-east-1"} // declared narrower than the default (the primary's loss reaches every region)
-		return Run(ctx, o)
+		return drill.Run(ctx, o)
 	}
 
 	w := newAWSWorld(t, awsfake.Timings{})
 	for _, a := range append(quiet, inside) {
 		w.cloud.SetAlarm(a)
 	}
-	r, err := run(w, &AWSRegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"})
-	if !errors.Is(err, ErrPreflight) || !strings.Contains(err.Error(), inside.Name) || strings.Contains(err.Error(), "unhealthy-hosts") || len(r.Steps) != 1 {
+	r, err := run(w, &RegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"})
+	if !errors.Is(err, drill.ErrPreflight) || !strings.Contains(err.Error(), inside.Name) || strings.Contains(err.Error(), "unhealthy-hosts") || len(r.Steps) != 1 {
 		t.Fatalf("a page already in ALARM: err %v, steps %+v; want the preflight to stop on it alone", err, r.Steps)
 	}
 
@@ -763,13 +764,13 @@ func TestAWSStopConditionsFromCloudWatch(t *testing.T) {
 	}
 	inside.State = "OK"
 	w.cloud.SetAlarm(inside)
-	sc := alarmOnInject{Scenario: &AWSRegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"}, fire: func() {
+	sc := alarmOnInject{Scenario: &RegionLoss{Ops: w.ops, Topology: w.topo, Region: "us-east-1"}, fire: func() {
 		inside.State = "ALARM"
 		w.cloud.SetAlarm(inside) // inside the blast radius: expected
 		w.cloud.SetAlarm(spreading)
 	}}
 	r, err = run(w, sc)
-	if !errors.Is(err, ErrAborted) || len(r.StopAlarms) != 1 || !strings.HasPrefix(r.StopAlarms[0], spreading.Name+" (page)") {
+	if !errors.Is(err, drill.ErrAborted) || len(r.StopAlarms) != 1 || !strings.HasPrefix(r.StopAlarms[0], spreading.Name+" (page)") {
 		t.Fatalf("an alarm outside the blast radius: err %v, stop alarms %v", err, r.StopAlarms)
 	}
 	if s := stepOf(r, "restore"); s.Name == "" || s.Error != "" {
@@ -799,16 +800,16 @@ func TestDefaultBlastRadius(t *testing.T) {
 		{"us-east-1", topology.DisruptionZone, []string{"us-east-1"}},
 		{"us-east-1", topology.DisruptionDatabase, s.Regions},
 	} {
-		if got := DefaultBlastRadius(topo, s, tc.region, tc.d); !slices.Equal(got, tc.want) {
+		if got := drill.DefaultBlastRadius(topo, s, tc.region, tc.d); !slices.Equal(got, tc.want) {
 			t.Errorf("%s loss of %s: blast radius %v, want %v", tc.d, tc.region, got, tc.want)
 		}
 	}
 }
 
-// A deadline derived: twice the estimate, Route 53's interval × threshold
-// on AWS (PowerDNS's 1 s checks locally), the TTL and the steady second;
-// never under 30 s. The expected values are worked out by hand.
-func TestDeadlinesDerivedForAWSAndLocal(t *testing.T) {
+// A deadline derived on aws: twice the estimate, Route 53's interval ×
+// threshold, the TTL and the steady second; never under 30 s. The
+// expected values are worked out by hand.
+func TestDeadlinesDerivedForAWS(t *testing.T) {
 	l := &topology.Loader{Images: topology.ImageDir("../topology/testdata/images")}
 	topo, err := l.LoadFile("testdata/aws.hcl")
 	if err != nil {
@@ -817,30 +818,22 @@ func TestDeadlinesDerivedForAWSAndLocal(t *testing.T) {
 	svc := topo.Services[0] // health every 10 s, 3 failures; TTL 60 s
 	slow := svc
 	slow.Health.Interval, slow.Health.UnhealthyAfter = 30*time.Second, 12 // Route 53 offers 30 s; its threshold stops at 10
-	local := *topo
-	local.Environment.Target = topology.TargetLocal
-	short := svc
-	short.DNS.TTL = time.Second
 	for _, tc := range []struct {
 		name     string
-		topo     *topology.Topology
 		svc      topology.Service
-		estimate *Numbers
+		estimate *drill.Numbers
 		want     time.Duration
 		how      string
 	}{
-		{"aws, region estimate 90s", topo, svc, &Numbers{RTOSeconds: 90, Known: true}, 271 * time.Second, // 180 + 30 + 60 + 1
+		{"region estimate 90s", svc, &drill.Numbers{RTOSeconds: 90, Known: true}, 271 * time.Second, // 180 + 30 + 60 + 1
 			"derived: 2 × 1m30s (the region estimate) + DNS detection 30s (Route 53 request interval 10s × failure threshold 3) + TTL 1m0s + steady 1s = 4m31s"},
-		{"aws, no estimate", topo, svc, nil, 331 * time.Second, // 2 × 2m + 30 + 60 + 1
+		{"no estimate", svc, nil, 331 * time.Second, // 2 × 2m + 30 + 60 + 1
 			"derived: 2 × 2m0s (the aws target's typical recovery) + DNS detection 30s (Route 53 request interval 10s × failure threshold 3) + TTL 1m0s + steady 1s = 5m31s"},
-		{"aws, unrecoverable estimate", topo, svc, &Numbers{RTOSeconds: 90, Known: false}, 331 * time.Second, ""},
-		{"aws, 30 s checks", topo, slow, &Numbers{RTOSeconds: 90, Known: true}, 541 * time.Second, // 180 + 30 × 10 + 60 + 1
+		{"unrecoverable estimate", svc, &drill.Numbers{RTOSeconds: 90, Known: false}, 331 * time.Second, ""},
+		{"30 s checks", slow, &drill.Numbers{RTOSeconds: 90, Known: true}, 541 * time.Second, // 180 + 30 × 10 + 60 + 1
 			"derived: 2 × 1m30s (the region estimate) + DNS detection 5m0s (Route 53 request interval 30s × failure threshold 10) + TTL 1m0s + steady 1s = 9m1s"},
-		{"local, seconds", &local, short, &Numbers{RTOSeconds: 1.2, Known: true}, 30 * time.Second, // 2.4 + 1 + 1 + 1 = 5.4, under 30
-			"derived: 2 × 1.2s (the region estimate) + DNS detection 1s (PowerDNS ifurlup checks every 1s) + TTL 1s + steady 1s = 5.4s, at least 30s"},
-		{"local, a long TTL", &local, svc, &Numbers{RTOSeconds: 1.2, Known: true}, 64400 * time.Millisecond, ""}, // 2.4 + 1 + 60 + 1
 	} {
-		got, how := DeriveDeadline(tc.topo, tc.svc, topology.DisruptionRegion, tc.estimate, time.Second)
+		got, how := drill.DeriveDeadline(Timing(), tc.svc, topology.DisruptionRegion, tc.estimate, time.Second)
 		if got != tc.want || tc.how != "" && how != tc.how {
 			t.Errorf("%s: %s (%s), want %s (%s)", tc.name, got, how, tc.want, tc.how)
 		}

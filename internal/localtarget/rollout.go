@@ -1,4 +1,4 @@
-package rollout
+package localtarget
 
 import (
 	"context"
@@ -6,33 +6,21 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 // bakePoll is how often a bake looks at the canary region.
 const bakePoll = 250 * time.Millisecond
 
-// minRequests is how many requests a load balancer must answer during a
-// bake before its error rate is judged.
-const minRequests = 20
-
-// errorBudgetVerdict says how a bake judged the requests its load
-// balancers answered (the rate was checked all along).
-func errorBudgetVerdict(served float64) string {
-	if served < minRequests {
-		return fmt.Sprintf("%.0f requests: too few to judge an error rate", served)
-	}
-	return fmt.Sprintf("%.0f requests within the error budget", served)
-}
-
-// LocalBake watches a canary region of the local target for the bake time:
+// Bake watches a canary region of the local target for the bake time:
 // every group of the region's services must stay whole and healthy (not
 // below its capacity for longer than its health checks allow), none may
 // replace an instance (one that exits or fails its checks), every load
 // balancer must stay up, and the share of requests its load balancer
 // answers with a 5xx must stay within the service's max_error_rate (judged
-// once it has answered minRequests).
-func LocalBake(c *localcloud.Client, t *topology.Topology) func(ctx context.Context, region string, d time.Duration) (string, error) {
+// once it has answered orchestrate.BakeMinRequests).
+func Bake(c *localcloud.Client, t *topology.Topology) func(ctx context.Context, region string, d time.Duration) (string, error) {
 	return func(ctx context.Context, region string, d time.Duration) (string, error) {
 		type watched struct {
 			id       string
@@ -76,7 +64,7 @@ func LocalBake(c *localcloud.Client, t *topology.Topology) func(ctx context.Cont
 				if st, err := c.BalancerStats(ctx, w.id); err == nil {
 					requests, errors := st.Requests-w.start.Requests, st.Errors5xx-w.start.Errors5xx
 					w.requests = requests
-					if requests >= minRequests && float64(errors)/float64(requests) > w.maxRate {
+					if requests >= orchestrate.BakeMinRequests && float64(errors)/float64(requests) > w.maxRate {
 						return "", fmt.Errorf("the load balancer of %s answered %d of %d requests with a 5xx (%.1f%%, more than %.1f%%)",
 							w.id, errors, requests, 100*float64(errors)/float64(requests), 100*w.maxRate)
 					}
@@ -87,7 +75,7 @@ func LocalBake(c *localcloud.Client, t *topology.Topology) func(ctx context.Cont
 				for _, w := range groups {
 					served += float64(w.requests)
 				}
-				return fmt.Sprintf("%d group(s) whole and healthy for %s, no instance replaced, load balancers up, %s", len(groups), d, errorBudgetVerdict(served)), nil
+				return fmt.Sprintf("%d group(s) whole and healthy for %s, no instance replaced, load balancers up, %s", len(groups), d, orchestrate.BakeVerdict(served)), nil
 			}
 			select {
 			case <-ctx.Done():
@@ -98,10 +86,10 @@ func LocalBake(c *localcloud.Client, t *topology.Topology) func(ctx context.Cont
 	}
 }
 
-// LocalPreviousImages names, for each canary service of a region, the image
+// PreviousImages names, for each canary service of a region, the image
 // its group runs in another region of the service (one the rollout did not
 // reach), read from the control plane.
-func LocalPreviousImages(c *localcloud.Client, t *topology.Topology) func(ctx context.Context, region string, _ map[string]any) (map[string]topology.ImageRef, error) {
+func PreviousImages(c *localcloud.Client, t *topology.Topology) func(ctx context.Context, region string, _ map[string]any) (map[string]topology.ImageRef, error) {
 	return func(ctx context.Context, region string, _ map[string]any) (map[string]topology.ImageRef, error) {
 		pins := map[string]topology.ImageRef{}
 		for _, s := range t.ServicesIn(region) {

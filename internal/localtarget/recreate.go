@@ -1,4 +1,4 @@
-package rebuild
+package localtarget
 
 import (
 	"context"
@@ -9,10 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/drill"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/steps"
+	"github.com/bulwark-dev/bulwark/internal/target"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 	"github.com/bulwark-dev/bulwark/stacks"
 )
@@ -21,66 +22,34 @@ import (
 // or did not rejoin DNS or replication, in time.
 var ErrNotReady = errors.New("the rebuilt region is not ready")
 
-// Engine is what a rebuild needs of the engine: the orchestrator's verbs
-// and removing a stack's state.
-type Engine interface {
-	orchestrate.Engine
-	Remove(ctx context.Context, stack string) error
-}
-
-// Options say which region to rebuild and with what.
-type Options struct {
-	Topology *topology.Topology
-	Region   string
-	// Failback makes the rebuilt region's members the primaries again where
-	// the environment plans them there.
-	Failback bool
-	Engine   Engine
-	Plane    *localcloud.Client
-	// Layers runs the environment's Terraform layers with the region's
-	// stack (applied again, so what they own is there and their outputs
-	// reach the rebuilt stack); nil when it has none.
-	Layers orchestrate.LayerRunner
-	// Wait bounds each waiting step (default 60 s).
-	Wait time.Duration
-	// Progress receives a line per step and the engine's events.
-	Progress       func(string)
-	EngineProgress engine.Progress
-}
-
-// Step is one step of a rebuild, with its timing.
-type Step = steps.Step
-
-// Report is what a rebuild did.
-type Report struct {
-	Environment string        `json:"environment"`
-	Region      string        `json:"region"`
-	Failback    bool          `json:"failback"`
-	Steps       []Step        `json:"steps"`
-	Total       time.Duration `json:"total_ns"`
-}
-
-// Run rebuilds the region. The report holds every step run, also on error.
-func Run(ctx context.Context, o Options) (*Report, error) {
+// RecreateRegion rebuilds one region of the environment from code: it
+// moves the primary of every database out of the region when it still
+// runs there (a switchover, losing nothing) or promotes a survivor when no
+// primary runs, abandons what is left of the region (its processes and its
+// stack's state), deploys the region's stack afresh and then the global
+// stack, waits until the rebuilt database members stream from the primary
+// (or were restored from the cross-region backup when no member survived),
+// the region's instance groups are healthy and the environment's DNS
+// answers with the region again, and, when asked, fails the primaries back
+// to it. Every step is printed with its timing and is safe to run again: a
+// rerun after an interruption abandons the half-built region and
+// converges. The report holds every step run, also on error.
+func RecreateRegion(ctx context.Context, t *topology.Topology, plane *localcloud.Client, o target.RecreateRequest) (*target.RecreateReport, error) {
 	if o.Wait <= 0 {
 		o.Wait = time.Minute
 	}
 	if o.Progress == nil {
 		o.Progress = func(string) {}
 	}
-	t := o.Topology
 	env := t.Environment.Name
 	if _, ok := t.Region(o.Region); !ok {
 		return nil, fmt.Errorf("%w %q: environment %s has %v", orchestrate.ErrUnknownRegion, o.Region, env, t.RegionNames())
 	}
-	if t.Environment.Target != topology.TargetLocal {
-		return nil, fmt.Errorf("recreate-region runs on the local target today; environment %s targets %s", env, t.Environment.Target)
-	}
-	r := &Report{Environment: env, Region: o.Region, Failback: o.Failback}
+	r := &target.RecreateReport{Environment: env, Region: o.Region, Failback: o.Failback}
 	start := time.Now()
 	defer func() { r.Total = time.Since(start) }()
 	step := func(name string, fn func() (string, error)) error { return steps.Run(&r.Steps, o.Progress, name, fn) }
-	b := &rebuilder{Options: o, env: env}
+	b := &rebuilder{RecreateRequest: o, Topology: t, Plane: plane, env: env}
 	for _, s := range []struct {
 		name string
 		fn   func(context.Context) (string, error)
@@ -105,8 +74,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 }
 
 type rebuilder struct {
-	Options
-	env string
+	target.RecreateRequest
+	Topology *topology.Topology
+	Plane    *localcloud.Client
+	env      string
 }
 
 // databases are the services with a database member in the region.
@@ -268,7 +239,7 @@ func (b *rebuilder) rejoinDNS(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	resolver := localcloud.Resolver(server.Address)
+	resolver := drill.Resolver(server.Address)
 	var notes []string
 	for _, svc := range b.Topology.ServicesIn(b.Region) {
 		lb, err := b.Plane.GetBalancer(ctx, b.member(b.Region, svc.Name))

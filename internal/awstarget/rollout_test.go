@@ -1,4 +1,4 @@
-package rollout
+package awstarget
 
 import (
 	"context"
@@ -67,7 +67,7 @@ func TestAWSBakePassesAHealthyCanary(t *testing.T) {
 	cloud, clients, topo, tg := bakeFixture(t)
 	cloud.Throttle("monitoring", 2) // the SDK's retryer rides through throttling
 	cloud.Throttle("elasticloadbalancing", 1)
-	bake := AWSBake(clients, topo, 10*time.Millisecond)
+	bake := Bake(clients, topo, 10*time.Millisecond)
 	go func() { // the canary's first minute, published as it ends
 		_ = cloud.Clock.Sleep(context.Background(), time.Minute)
 		publish(cloud, tg, 1000, 10, 5) // 1.5%
@@ -89,7 +89,7 @@ func TestAWSBakeFailsOnTheLoadBalancers5xxRate(t *testing.T) {
 	cloud, clients, topo, tg := bakeFixture(t)
 	cloud.PageSize = 1              // the shop's target group and each datapoint on pages of their own
 	publish(cloud, tg, 400, 30, 20) // 12.5%: the targets' and the load balancer's own 5xx
-	_, err := AWSBake(clients, topo, 10*time.Millisecond)(context.Background(), "us-east-1", 10*time.Minute)
+	_, err := Bake(clients, topo, 10*time.Millisecond)(context.Background(), "us-east-1", 10*time.Minute)
 	if err == nil || !strings.Contains(err.Error(), "answered 50 of 400 requests with a 5xx (12.5%, more than 5.0%)") {
 		t.Fatalf("bake: %v", err)
 	}
@@ -99,13 +99,13 @@ func TestAWSBakeFailsOnTargetsUnhealthyPastTheirChecks(t *testing.T) {
 	cloud, clients, topo, _ := bakeFixture(t)
 	g, _ := cloud.Group("us-east-1", "shop-use1")
 	cloud.SetTargetHealth("us-east-1", g.Instances[1].ID, awsfake.TargetUnhealthy)
-	_, err := AWSBake(clients, topo, 10*time.Millisecond)(context.Background(), "us-east-1", 10*time.Minute)
+	_, err := Bake(clients, topo, 10*time.Millisecond)(context.Background(), "us-east-1", 10*time.Minute)
 	if err == nil || !strings.Contains(err.Error(), "1 of 2 targets unhealthy") || !strings.Contains(err.Error(), g.Instances[1].ID+" (Target.ResponseCodeMismatch)") {
 		t.Fatalf("bake: %v", err)
 	}
 	// too few requests to judge a rate, but healthy again: it passes
 	cloud.SetTargetHealth("us-east-1", g.Instances[1].ID, awsfake.TargetHealthy)
-	msg, err := AWSBake(clients, topo, 10*time.Millisecond)(context.Background(), "us-east-1", time.Minute)
+	msg, err := Bake(clients, topo, 10*time.Millisecond)(context.Background(), "us-east-1", time.Minute)
 	if err != nil || !strings.Contains(msg, "too few to judge") {
 		t.Fatalf("bake after recovery: %q %v", msg, err)
 	}
@@ -113,7 +113,7 @@ func TestAWSBakeFailsOnTargetsUnhealthyPastTheirChecks(t *testing.T) {
 
 func TestAWSBakeNeedsTheServicesTargetGroup(t *testing.T) {
 	_, clients, topo, _ := bakeFixture(t)
-	_, err := AWSBake(clients, topo, 10*time.Millisecond)(context.Background(), "us-west-2", time.Minute)
+	_, err := Bake(clients, topo, 10*time.Millisecond)(context.Background(), "us-west-2", time.Minute)
 	if !errors.Is(err, awsrunbook.ErrNotFound) {
 		t.Fatalf("bake of a region with no target group: %v", err)
 	}
@@ -141,7 +141,7 @@ func TestAWSBlueGreenTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hook := AWSBlueGreen(clients, topo, images)
+	hook := BlueGreen(clients, topo, images)
 	// never deployed: the image, no previous state, no serving count
 	first, err := hook(context.Background(), "us-west-2", nil)
 	if err != nil {
@@ -176,14 +176,14 @@ func TestAWSPreviousImagesAreTheCanaryStacksOwn(t *testing.T) {
 		"shop": map[string]any{"image": "ami-east-old", "image_build": "2026-11-01"},
 		"api":  map[string]any{"image": "ami-api"},
 	}}
-	pins, err := AWSPreviousImages(topo)(context.Background(), "us-east-1", before)
+	pins, err := PreviousImages(topo)(context.Background(), "us-east-1", before)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(pins) != 1 || pins["shop"] != (topology.ImageRef{Digest: "ami-east-old", Build: "2026-11-01"}) {
 		t.Errorf("pins %v, want shop's image from before", pins)
 	}
-	if _, err := AWSPreviousImages(topo)(context.Background(), "us-east-1", map[string]any{}); !errors.Is(err, awsrunbook.ErrNotFound) {
+	if _, err := PreviousImages(topo)(context.Background(), "us-east-1", map[string]any{}); !errors.Is(err, awsrunbook.ErrNotFound) {
 		t.Errorf("no outputs from before: %v", err)
 	}
 }

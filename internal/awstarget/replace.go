@@ -1,18 +1,13 @@
-package review
+package awstarget
 
-import (
-	"strings"
-	"sync"
+import "strings"
 
-	"github.com/bulwark-dev/bulwark/internal/localprovider"
-)
-
-// awsReplaceKeys are, for the pulumi-aws types bulwark declares, the
+// replaceKeys are, for the pulumi-aws types bulwark declares, the
 // inputs whose change makes the provider replace the resource: the
 // attributes the Terraform AWS provider marks ForceNew (pulumi-aws is
 // bridged from it and its schema does not carry them). The list covers
 // only the types bulwark uses; it is checked against the golden plans.
-var awsReplaceKeys = map[string][]string{
+var replaceKeys = map[string][]string{
 	"aws:ec2/vpc:Vpc":                                     {"cidrBlock", "ipv4IpamPoolId"},
 	"aws:ec2/subnet:Subnet":                               {"vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId"},
 	"aws:ec2/routeTable:RouteTable":                       {"vpcId"},
@@ -54,33 +49,13 @@ var awsReplaceKeys = map[string][]string{
 	"pulumi:providers:aws":                                       {},
 }
 
-var (
-	localKeys     map[string][]string
-	localKeysOnce sync.Once
-)
-
-// replaceKeys returns the inputs whose change replaces a resource of the
-// type: for the local provider, the fields it tags replaceOnChanges; for
-// pulumi-aws, the table above, plus "region" (pulumi-aws v7's per-resource
-// region always replaces).
-func replaceKeys(typ string) map[string]bool {
-	localKeysOnce.Do(func() { localKeys = localprovider.ReplaceOnChanges() })
-	out := map[string]bool{}
-	keys := localKeys[typ]
-	if strings.HasPrefix(typ, "aws:") {
-		keys = append(append([]string{}, awsReplaceKeys[typ]...), "region")
+// ReplaceKeys are the inputs of a pulumi-aws type whose change replaces
+// the resource, with "region" (pulumi-aws v7's per-resource region always
+// replaces, whatever the type); known is false for a type the table lacks.
+func (*Target) ReplaceKeys(typ string) ([]string, bool) {
+	keys, known := replaceKeys[typ]
+	if !strings.HasPrefix(typ, "aws:") {
+		return keys, known
 	}
-	for _, k := range keys {
-		out[k] = true
-	}
-	return out
-}
-
-// KnowsReplacement reports whether the review knows which inputs replace a
-// resource of the type.
-func KnowsReplacement(typ string) bool {
-	localKeysOnce.Do(func() { localKeys = localprovider.ReplaceOnChanges() })
-	_, aws := awsReplaceKeys[typ]
-	_, local := localKeys[typ]
-	return aws || local
+	return append(append([]string{}, keys...), "region"), known
 }

@@ -1,0 +1,104 @@
+package localtarget
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bulwark-dev/bulwark/internal/drill"
+	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/target"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+func init() {
+	register(drill.BackupRestore, func(b *build) (drill.Scenario, error) {
+		if b.req.Service.Database == nil || b.req.Service.Backup == nil {
+			return nil, target.Errorf(target.ErrBadRequest, "service %s has no database with a backup block", b.req.Service.Name)
+		}
+		return &BackupRestore{Plane: b.plane, Topology: b.topo, Service: b.req.Service, Vault: b.req.Region}, nil
+	})
+}
+
+// BackupRestore restores a service's newest backup, with the WAL archived
+// since, from the vault of another region into a scratch database there,
+// as the runbook for a lost database with no replica would, and checks
+// the acknowledged writes against it. Nothing of the running service is
+// touched; the copy is removed afterwards.
+type BackupRestore struct {
+	Plane    *localcloud.Client
+	Topology *topology.Topology
+	Service  topology.Service
+	Vault    string // the region whose vault the copy comes from, and where it runs
+	copy     localcloud.RestoreCopy
+}
+
+var (
+	_ drill.Scenario     = (*BackupRestore)(nil)
+	_ drill.CopyVerifier = (*BackupRestore)(nil)
+)
+
+func (s *BackupRestore) Name() drill.ScenarioName        { return drill.BackupRestore }
+func (s *BackupRestore) Disruption() topology.Disruption { return topology.DisruptionDatabase }
+
+// Inject declares the data lost: nothing is touched (the restore runs
+// beside the service), but only writes acknowledged before now count.
+func (s *BackupRestore) Inject(ctx context.Context) (string, error) {
+	b, err := s.Plane.GetBackup(ctx, s.Topology.Environment.Name+"/"+s.Service.Name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s has no backup plan: %w", drill.ErrPreflight, s.Service.Name, err)
+	}
+	var newest time.Time
+	for _, bk := range b.Backups {
+		if bk.Vault == s.Vault && bk.Stop.After(newest) {
+			newest = bk.Stop
+		}
+	}
+	if newest.IsZero() {
+		return "", fmt.Errorf("%w: %s's vault holds no backup of %s", drill.ErrPreflight, s.Vault, s.Service.Name)
+	}
+	return fmt.Sprintf("%s's data declared lost (nothing is touched); newest backup in %s's vault finished %s ago",
+		s.Service.Name, s.Vault, time.Since(newest).Round(time.Second)), nil
+}
+
+// Recover restores the newest backup into a scratch database in the vault's region.
+func (s *BackupRestore) Recover(ctx context.Context) (string, error) {
+	c, err := s.Plane.PutRestoreCopy(ctx, s.Topology.Environment.Name, s.Service.Name, s.Vault)
+	if err != nil {
+		return "", err
+	}
+	s.copy = c
+	return fmt.Sprintf("restored the newest backup and the archived WAL from %s's vault into %s (pid %d)", s.Vault, c.Address, c.PID), nil
+}
+
+func (s *BackupRestore) CopyReady() time.Time { return s.copy.Ready }
+
+// CopyPresent reads which writes the restored copy holds.
+func (s *BackupRestore) CopyPresent(ctx context.Context, first, last int64) ([]int64, error) {
+	if s.copy.Address == "" {
+		return nil, fmt.Errorf("no restore copy to read")
+	}
+	conn, err := pgx.Connect(ctx, "postgres://postgres@"+s.copy.Address+"/postgres?sslmode=disable&connect_timeout=3")
+	if err != nil {
+		return nil, fmt.Errorf("restore copy %s: %w", s.copy.Address, err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, "SELECT seq FROM writes WHERE seq BETWEEN $1 AND $2", first, last)
+	if err != nil {
+		return nil, fmt.Errorf("restore copy %s: %w", s.copy.Address, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// Restore removes the copy.
+func (s *BackupRestore) Restore(ctx context.Context) (string, error) {
+	if s.copy.Address == "" {
+		return "no copy to remove", nil
+	}
+	if err := s.Plane.DeleteRestoreCopy(ctx, s.Topology.Environment.Name, s.Service.Name, s.Vault); err != nil {
+		return "", err
+	}
+	return "restore copy " + s.copy.Address + " removed", nil
+}
