@@ -636,6 +636,13 @@ func TestPreflightCheckStopsTheDrill(t *testing.T) {
 			t.Errorf("injected despite the failed preflight: %s", call)
 		}
 	}
+	// the report says so: not passed, the preflight a failed check
+	if r.Passed() || len(r.Checks) != 1 || r.Checks[0].Name != "preflight" || r.Checks[0].Passed {
+		t.Errorf("a refused drill's report: passed %t, checks %+v", r.Passed(), r.Checks)
+	}
+	if md := r.Markdown(); !strings.Contains(md, "): FAILED") {
+		t.Errorf("headline of a refused drill:\n%s", md)
+	}
 }
 
 // fakeAlarms is a monitoring whose alarms fire once armed: after the

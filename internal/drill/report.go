@@ -60,8 +60,12 @@ type Check struct {
 	Message string `json:"message"`
 }
 
-// Passed reports whether every check passed.
+// Passed reports whether the drill ran to its checks and every one passed
+// (a drill refused at its preflight has only that failed check).
 func (r *Report) Passed() bool {
+	if len(r.Checks) == 0 {
+		return false
+	}
 	for _, c := range r.Checks {
 		if !c.Passed {
 			return false

@@ -193,11 +193,23 @@ func (d *run) newProbe(interval time.Duration) *Probe {
 // attempts are the probe's attempts so far, on the drill's clock.
 func (d *run) attempts() []Attempt { return d.pc.onClock(d.probe.Attempts()) }
 
+// finish closes the report. A step that failed where no check judges it
+// (the preflight refused, the injection or the read-back failed, the
+// return to the steady state failed) becomes a failed check of its own:
+// a drill that did not run its course, or did not restore, has not passed.
 func (d *run) finish(err error) (*Report, error) {
 	d.r.Finished = d.clk.Now()
 	d.r.Attempts = d.attempts()
+	for _, s := range d.r.Steps {
+		if s.Error != "" && stepsChecked[s.Name] {
+			d.r.Checks = append(d.r.Checks, Check{Name: s.Name, Passed: false, Message: s.Name + " failed: " + s.Error})
+		}
+	}
 	return d.r, err
 }
+
+// stepsChecked are the steps whose failure no other check judges.
+var stepsChecked = map[string]bool{"preflight": true, "inject": true, "verify": true, "restore": true}
 
 // aborted is the stop conditions' breach, if one happened.
 func (d *run) aborted() error {
