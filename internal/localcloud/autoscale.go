@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // scaler is a group's autoscaling state.
@@ -117,7 +119,7 @@ func (g *groupRunner) autoscale() {
 
 // balancerRequests is the request count of the group's load balancer since
 // it started (HAProxy's FRONTEND req_tot, from its admin socket).
-func (p *Plane) balancerRequests(id string) (int64, error) {
+func (p *Plane) balancerRequests(id localapi.ServiceID) (int64, error) {
 	p.mu.Lock()
 	spec, ok := p.state.Balancers[id]
 	p.mu.Unlock()

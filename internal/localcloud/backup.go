@@ -8,55 +8,22 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/pgbin"
 )
 
-// BackupSpec is a service database's backup plan: pgBackRest backups of the
-// primary, on a schedule, into the vault of every Vaults region (the local
-// AWS Backup vaults with cross-region copies), with WAL archived
-// continuously for point-in-time restore.
-type BackupSpec struct {
-	Env     string        `json:"env"`
-	Service string        `json:"service"`
-	Primary string        `json:"primary"` // the region of the database's primary
-	Vaults  []string      `json:"vaults"`  // regions whose vaults receive every backup
-	Every   time.Duration `json:"every"`
-	Keep    time.Duration `json:"keep"`
-}
-
-// ID is env/service.
-func (s BackupSpec) ID() string { return s.Env + "/" + s.Service }
-
-func (s BackupSpec) stanza() string { return s.Env + "-" + s.Service }
-
-// BackupInfo is one backup in a vault.
-type BackupInfo struct {
-	Vault string    `json:"vault"` // region
-	Label string    `json:"label"`
-	Type  string    `json:"type"` // full, diff, incr
-	Start time.Time `json:"start"`
-	Stop  time.Time `json:"stop"`
-}
-
-// Backup is a plan's spec and what its vaults hold.
-type Backup struct {
-	BackupSpec
-	Backups   []BackupInfo `json:"backups"`
-	LastError string       `json:"last_error,omitempty"`
-}
-
 type backupRunner struct {
 	p    *Plane
 	mu   sync.Mutex
-	spec BackupSpec
+	spec localapi.BackupSpec
 	err  error
 	quit chan struct{}
 	done chan struct{}
@@ -75,7 +42,7 @@ type backupRunner struct {
 // outcomes returns when the newest backup into every vault finished and
 // how many failed, for the monitoring; the first call reads the newest
 // finished backup from the vaults (a restarted plane knows none yet).
-func (b *backupRunner) outcomes() (lastOK time.Time, failures int, spec BackupSpec) {
+func (b *backupRunner) outcomes() (lastOK time.Time, failures int, spec localapi.BackupSpec) {
 	b.mu.Lock()
 	seeded := b.seeded
 	b.seeded = true
@@ -97,14 +64,17 @@ func (b *backupRunner) outcomes() (lastOK time.Time, failures int, spec BackupSp
 
 // backupSource is the member a plan backs up: the one running as the
 // primary, or the planned primary's when none runs.
-func (p *Plane) backupSource(ctx context.Context, spec BackupSpec) *dbRunner {
+func (p *Plane) backupSource(ctx context.Context, spec localapi.BackupSpec) *dbRunner {
 	if d := p.runningPrimary(ctx, spec.Env, spec.Service, ""); d != nil {
 		return d
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.databases[spec.Env+"/"+spec.Primary+"/"+spec.Service]
+	return p.databases[localapi.ServiceID{Env: spec.Env, Region: spec.Primary, Service: spec.Service}]
 }
+
+// stanza is a plan's pgBackRest stanza: env-service.
+func stanza(spec localapi.BackupSpec) string { return spec.Env + "-" + spec.Service }
 
 // archiveCommand pushes a WAL segment into the plan's vaults. The server
 // runs it in its data folder, which is given as pg1-path: the setting is
@@ -116,7 +86,7 @@ func archiveCommand(config, stanza string) string {
 
 // pointBackupAt writes the plan's configuration for db and archives db's
 // WAL into the vaults (stanza-create first when create).
-func (p *Plane) pointBackupAt(ctx context.Context, spec BackupSpec, db *dbRunner, create bool) error {
+func (p *Plane) pointBackupAt(ctx context.Context, spec localapi.BackupSpec, db *dbRunner, create bool) error {
 	if err := p.writeBackupConfig(spec, db); err != nil {
 		return err
 	}
@@ -125,39 +95,39 @@ func (p *Plane) pointBackupAt(ctx context.Context, spec BackupSpec, db *dbRunner
 			return err
 		}
 	}
-	return db.alterSystem(ctx, "archive_command", archiveCommand(p.backupConfig(spec), spec.stanza()))
+	return db.alterSystem(ctx, "archive_command", archiveCommand(p.backupConfig(spec), stanza(spec)))
 }
 
 func (p *Plane) vaultDir(env, region string) string {
 	return filepath.Join(p.dbRoot(), "vaults", env, region)
 }
 
-func (p *Plane) backupConfig(spec BackupSpec) string {
-	return filepath.Join(p.dbRoot(), "pgbackrest", spec.stanza()+".conf")
+func (p *Plane) backupConfig(spec localapi.BackupSpec) string {
+	return filepath.Join(p.dbRoot(), "pgbackrest", stanza(spec)+".conf")
 }
 
 // PutBackup writes the plan's configuration, creates the stanza, archives
 // the primary's WAL into the vaults, takes a first full backup (waiting for
 // it) and schedules the next ones.
-func (p *Plane) PutBackup(ctx context.Context, spec BackupSpec) (Backup, error) {
+func (p *Plane) PutBackup(ctx context.Context, spec localapi.BackupSpec) (localapi.Backup, error) {
 	if spec.Every < time.Minute || spec.Keep < spec.Every || len(spec.Vaults) == 0 {
-		return Backup{}, fmt.Errorf("backup %s: need every >= 1m, keep >= every and at least one vault", spec.ID())
+		return localapi.Backup{}, fmt.Errorf("backup %s: need every >= 1m, keep >= every and at least one vault", spec.ID())
 	}
 	if _, err := exec.LookPath("pgbackrest"); err != nil {
-		return Backup{}, fmt.Errorf("backup %s: pgbackrest: %w (apt-get install pgbackrest)", spec.ID(), ErrMissingProgram)
+		return localapi.Backup{}, fmt.Errorf("backup %s: pgbackrest: %w (apt-get install pgbackrest)", spec.ID(), localapi.ErrMissingProgram)
 	}
 	db := p.backupSource(ctx, spec)
 	if db == nil {
-		return Backup{}, fmt.Errorf("backup %s: no database %s/%s/%s to back up: %w", spec.ID(), spec.Env, spec.Primary, spec.Service, ErrNotFound)
+		return localapi.Backup{}, fmt.Errorf("backup %s: no database %s/%s/%s to back up: %w", spec.ID(), spec.Env, spec.Primary, spec.Service, localapi.ErrNotFound)
 	}
 	if err := p.pointBackupAt(ctx, spec, db, true); err != nil {
-		return Backup{}, fmt.Errorf("backup %s: %w", spec.ID(), err)
+		return localapi.Backup{}, fmt.Errorf("backup %s: %w", spec.ID(), err)
 	}
 	b, exists, err := register(p, p.backups, p.state.Backups, spec.ID(), spec, func() *backupRunner {
 		return &backupRunner{p: p, quit: make(chan struct{}), done: make(chan struct{})}
 	})
 	if err != nil {
-		return Backup{}, err
+		return localapi.Backup{}, err
 	}
 	b.mu.Lock()
 	b.spec, b.source = spec, db.region.Name
@@ -171,13 +141,13 @@ func (p *Plane) PutBackup(ctx context.Context, spec BackupSpec) (Backup, error) 
 	return b.status(ctx), nil
 }
 
-func (p *Plane) writeBackupConfig(spec BackupSpec, db *dbRunner) error {
+func (p *Plane) writeBackupConfig(spec localapi.BackupSpec, db *dbRunner) error {
 	cred, err := pgbin.Credential()
 	if err != nil {
 		return err
 	}
 	conf := p.backupConfig(spec)
-	work := filepath.Join(filepath.Dir(conf), spec.stanza())
+	work := filepath.Join(filepath.Dir(conf), stanza(spec))
 	if err := p.mkdirTraversable(work); err != nil {
 		return err
 	}
@@ -201,7 +171,7 @@ func (p *Plane) writeBackupConfig(spec BackupSpec, db *dbRunner) error {
 	member := db.currentSpec()
 	_, port, _ := net.SplitHostPort(dbAddress(db.region, member.Port))
 	fmt.Fprintf(&b, "\n[%s]\npg1-path=%s\npg1-port=%s\npg1-socket-path=%s\npg1-user=postgres\n",
-		spec.stanza(), filepath.Join(p.dbDir(member), "data"), port, p.dbDir(member))
+		stanza(spec), filepath.Join(p.dbDir(member), "data"), port, p.dbDir(member))
 	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
 		return err
 	}
@@ -209,17 +179,17 @@ func (p *Plane) writeBackupConfig(spec BackupSpec, db *dbRunner) error {
 }
 
 // pgbackrest runs one pgBackRest command for the plan, as the database's owner.
-func (p *Plane) pgbackrest(ctx context.Context, spec BackupSpec, args ...string) error {
+func (p *Plane) pgbackrest(ctx context.Context, spec localapi.BackupSpec, args ...string) error {
 	_, err := p.pgbackrestOutput(ctx, spec, args...)
 	return err
 }
 
-func (p *Plane) pgbackrestOutput(ctx context.Context, spec BackupSpec, args ...string) ([]byte, error) {
+func (p *Plane) pgbackrestOutput(ctx context.Context, spec localapi.BackupSpec, args ...string) ([]byte, error) {
 	cred, err := pgbin.Credential()
 	if err != nil {
 		return nil, err
 	}
-	full := append([]string{"--config=" + p.backupConfig(spec), "--stanza=" + spec.stanza()}, args...)
+	full := append([]string{"--config=" + p.backupConfig(spec), "--stanza=" + stanza(spec)}, args...)
 	cmd := exec.CommandContext(ctx, "pgbackrest", full...)
 	cmd.Dir = filepath.Dir(p.backupConfig(spec))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
@@ -324,9 +294,9 @@ func (b *backupRunner) stop() {
 	}
 }
 
-func (b *backupRunner) status(ctx context.Context) Backup {
+func (b *backupRunner) status(ctx context.Context) localapi.Backup {
 	b.mu.Lock()
-	st := Backup{BackupSpec: b.spec}
+	st := localapi.Backup{BackupSpec: b.spec}
 	if b.err != nil {
 		st.LastError = b.err.Error()
 	}
@@ -354,7 +324,7 @@ func (b *backupRunner) status(ctx context.Context) Backup {
 		}
 		for _, s := range info {
 			for _, bk := range s.Backup {
-				st.Backups = append(st.Backups, BackupInfo{Vault: region, Label: bk.Label, Type: bk.Type,
+				st.Backups = append(st.Backups, localapi.BackupInfo{Vault: region, Label: bk.Label, Type: bk.Type,
 					Start: time.Unix(bk.Timestamp.Start, 0), Stop: time.Unix(bk.Timestamp.Stop, 0)})
 			}
 		}
@@ -362,28 +332,23 @@ func (b *backupRunner) status(ctx context.Context) Backup {
 	return st
 }
 
-// HasBackupIn reports whether a region's vault holds a backup of the plan.
-func (b Backup) HasBackupIn(vault string) bool {
-	return slices.ContainsFunc(b.Backups, func(bk BackupInfo) bool { return bk.Vault == vault })
-}
-
 // GetBackup returns a plan and the backups its vaults hold.
-func (p *Plane) GetBackup(ctx context.Context, id string) (Backup, error) {
+func (p *Plane) GetBackup(ctx context.Context, id localapi.BackupID) (localapi.Backup, error) {
 	b, err := lookup(p, p.backups, "backup", id)
 	if err != nil {
-		return Backup{}, err
+		return localapi.Backup{}, err
 	}
 	return b.status(ctx), nil
 }
 
 // RunBackup takes a backup now (kind full, diff or incr).
-func (p *Plane) RunBackup(ctx context.Context, id, kind string) (Backup, error) {
+func (p *Plane) RunBackup(ctx context.Context, id localapi.BackupID, kind string) (localapi.Backup, error) {
 	b, err := lookup(p, p.backups, "backup", id)
 	if err != nil {
-		return Backup{}, err
+		return localapi.Backup{}, err
 	}
 	if kind != "full" && kind != "diff" && kind != "incr" {
-		return Backup{}, fmt.Errorf("backup %s: type must be full, diff or incr", id)
+		return localapi.Backup{}, fmt.Errorf("backup %s: type must be full, diff or incr", id)
 	}
 	err = b.backup(ctx, kind)
 	return b.status(ctx), err
@@ -391,7 +356,7 @@ func (p *Plane) RunBackup(ctx context.Context, id, kind string) (Backup, error) 
 
 // DeleteBackup stops the schedule, stops archiving, and removes the vaults'
 // backups of this plan.
-func (p *Plane) DeleteBackup(ctx context.Context, id string) error {
+func (p *Plane) DeleteBackup(ctx context.Context, id localapi.BackupID) error {
 	p.mu.Lock()
 	b, ok := p.backups[id]
 	spec := p.state.Backups[id]
@@ -410,10 +375,10 @@ func (p *Plane) DeleteBackup(ctx context.Context, id string) error {
 	_ = p.pgbackrest(ctx, spec, "stop")
 	_ = p.pgbackrest(ctx, spec, "stanza-delete", "--force")
 	for _, region := range spec.Vaults {
-		p.removeDBDir(filepath.Join(p.vaultDir(spec.Env, region), "backup", spec.stanza()))
-		p.removeDBDir(filepath.Join(p.vaultDir(spec.Env, region), "archive", spec.stanza()))
+		p.removeDBDir(filepath.Join(p.vaultDir(spec.Env, region), "backup", stanza(spec)))
+		p.removeDBDir(filepath.Join(p.vaultDir(spec.Env, region), "archive", stanza(spec)))
 	}
 	_ = os.Remove(p.backupConfig(spec))
-	p.removeDBDir(filepath.Join(filepath.Dir(p.backupConfig(spec)), spec.stanza()))
+	p.removeDBDir(filepath.Join(filepath.Dir(p.backupConfig(spec)), stanza(spec)))
 	return err
 }

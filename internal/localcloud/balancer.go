@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/localapi"
+
 	"github.com/bulwark-dev/bulwark/internal/slo"
 )
 
@@ -21,17 +23,19 @@ import (
 // dies stays down (and shows as drift) until PutBalancer runs again.
 type balancerRunner struct {
 	p      *Plane
-	region Region
+	region localapi.Region
 	managed
 
-	spec     BalancerSpec
+	spec     localapi.BalancerSpec
 	backends []string
 	config   string
 }
 
-func (p *Plane) balancerName(spec BalancerSpec) string { return "balancer/" + spec.ID() }
+func (p *Plane) balancerName(spec localapi.BalancerSpec) string {
+	return "balancer/" + spec.ID().String()
+}
 
-func (p *Plane) balancerDir(spec BalancerSpec) string {
+func (p *Plane) balancerDir(spec localapi.BalancerSpec) string {
 	return filepath.Join(p.dir, "balancers", spec.Env, spec.Region, spec.Service)
 }
 
@@ -43,7 +47,7 @@ const maxSocketPath = 97
 // folder, or, when that path is too long for a unix socket (a deep state
 // directory), in a short folder of the system's temporary directory named
 // by a hash of it.
-func (p *Plane) adminSocket(spec BalancerSpec) string {
+func (p *Plane) adminSocket(spec localapi.BalancerSpec) string {
 	path := filepath.Join(p.balancerDir(spec), "admin.sock")
 	if len(path) <= maxSocketPath {
 		return path
@@ -53,27 +57,33 @@ func (p *Plane) adminSocket(spec BalancerSpec) string {
 }
 
 // PutBalancer creates, updates or restarts a load balancer in front of the
-// instance group with the same ID; with wait it returns once it listens.
-func (p *Plane) PutBalancer(ctx context.Context, spec BalancerSpec, wait bool) (Balancer, error) {
+// instance group with the same ID, and returns once it listens.
+func (p *Plane) PutBalancer(ctx context.Context, spec localapi.BalancerSpec) (localapi.Balancer, error) {
+	return p.applyBalancer(ctx, spec, true)
+}
+
+// applyBalancer creates, updates or restarts a balancer; with wait it
+// returns once it listens.
+func (p *Plane) applyBalancer(ctx context.Context, spec localapi.BalancerSpec, wait bool) (localapi.Balancer, error) {
 	haproxy, err := exec.LookPath("haproxy")
 	if err != nil {
-		return Balancer{}, fmt.Errorf("load balancer %s: haproxy: %w (apt-get install haproxy)", spec.ID(), ErrMissingProgram)
+		return localapi.Balancer{}, fmt.Errorf("load balancer %s: haproxy: %w (apt-get install haproxy)", spec.ID(), localapi.ErrMissingProgram)
 	}
-	region, err := p.GetRegion(spec.Env + "/" + spec.Region)
+	region, err := p.regionOf(localapi.RegionID{Env: spec.Env, Region: spec.Region})
 	if err != nil {
-		return Balancer{}, err
+		return localapi.Balancer{}, err
 	}
 	p.mu.Lock()
 	group, hasGroup := p.state.Groups[spec.ID()]
 	p.mu.Unlock()
 	if !hasGroup {
-		return Balancer{}, fmt.Errorf("load balancer %s: no instance group %s to balance: %w", spec.ID(), spec.ID(), ErrNotFound)
+		return localapi.Balancer{}, fmt.Errorf("load balancer %s: no instance group %s to balance: %w", spec.ID(), spec.ID(), localapi.ErrNotFound)
 	}
 	b, _, err := register(p, p.balancers, p.state.Balancers, spec.ID(), spec, func() *balancerRunner {
 		return &balancerRunner{p: p, region: region}
 	})
 	if err != nil {
-		return Balancer{}, err
+		return localapi.Balancer{}, err
 	}
 	var backends []string
 	slots := group.Max
@@ -90,7 +100,7 @@ func (p *Plane) PutBalancer(ctx context.Context, spec BalancerSpec, wait bool) (
 		return b.status(), nil
 	}
 	addr := net.JoinHostPort(region.BalancerAddress(), strconv.Itoa(spec.Port))
-	err = waitFor(ctx, "load balancer "+spec.ID(), func() (bool, error) {
+	err = waitFor(ctx, "load balancer "+spec.ID().String(), func() (bool, error) {
 		if !b.status().Running {
 			return false, fmt.Errorf("load balancer %s exited at start; see %s", spec.ID(), filepath.Join(p.balancerDir(spec), "haproxy.log"))
 		}
@@ -106,7 +116,7 @@ func (p *Plane) PutBalancer(ctx context.Context, spec BalancerSpec, wait bool) (
 
 // apply writes the configuration and (re)starts HAProxy when it changed or
 // is not running; a running one hands over with -sf, dropping no connection.
-func (b *balancerRunner) apply(haproxy string, spec BalancerSpec, backends []string) error {
+func (b *balancerRunner) apply(haproxy string, spec localapi.BalancerSpec, backends []string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	dir := b.p.balancerDir(spec)
@@ -165,7 +175,7 @@ func (b *balancerRunner) apply(haproxy string, spec BalancerSpec, backends []str
 // on listen, its instances as the backend, and HAProxy's built-in
 // Prometheus exporter on metrics (the frontend named prometheus, which the
 // SLO rules leave out of the request counts).
-func haproxyConfig(spec BalancerSpec, listen, metrics string, backends []string, adminSock string) string {
+func haproxyConfig(spec localapi.BalancerSpec, listen, metrics string, backends []string, adminSock string) string {
 	h := spec.Health
 	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) + "ms" }
 	var b strings.Builder
@@ -202,33 +212,33 @@ backend instances
     option httpchk GET %s
     http-check expect status 200
     default-server inter %s fall %d rise %d
-`, spec.ID(), adminSock, ms(h.Timeout), strings.ReplaceAll(spec.ID(), "/", "_"), listen, slo.BalancerMetricsFrontend, metrics, h.Path, ms(h.Interval), h.UnhealthyAfter, max(h.HealthyAfter, 1))
+`, spec.ID(), adminSock, ms(h.Timeout), strings.ReplaceAll(spec.ID().String(), "/", "_"), listen, slo.BalancerMetricsFrontend, metrics, h.Path, ms(h.Interval), h.UnhealthyAfter, max(h.HealthyAfter, 1))
 	for i, be := range backends {
 		fmt.Fprintf(&b, "    server slot%d %s check\n", i, be)
 	}
 	return b.String()
 }
 
-func (b *balancerRunner) status() Balancer {
+func (b *balancerRunner) status() localapi.Balancer {
 	pid, running := b.pid()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st := Balancer{BalancerSpec: b.spec, Backends: b.backends, Running: running, PID: pid}
+	st := localapi.Balancer{BalancerSpec: b.spec, Backends: b.backends, Running: running, PID: pid}
 	st.Address = net.JoinHostPort(b.region.BalancerAddress(), strconv.Itoa(b.spec.Port))
 	return st
 }
 
 // GetBalancer returns a balancer's status (Running false when it died).
-func (p *Plane) GetBalancer(id string) (Balancer, error) {
+func (p *Plane) GetBalancer(_ context.Context, id localapi.ServiceID) (localapi.Balancer, error) {
 	b, err := lookup(p, p.balancers, "load balancer", id)
 	if err != nil {
-		return Balancer{}, err
+		return localapi.Balancer{}, err
 	}
 	return b.status(), nil
 }
 
 // DeleteBalancer stops HAProxy and forgets the balancer.
-func (p *Plane) DeleteBalancer(id string) error {
+func (p *Plane) DeleteBalancer(_ context.Context, id localapi.ServiceID) error {
 	b, spec, ok, err := forget(p, p.balancers, p.state.Balancers, id)
 	if ok {
 		b.stop(5 * time.Second)

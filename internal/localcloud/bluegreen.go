@@ -2,11 +2,14 @@ package localcloud
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // Blue-green: a group whose spec says BlueGreen runs its instances in one
@@ -20,7 +23,7 @@ import (
 // the group stays blue: a rollback that no request notices.
 
 // otherBase is the slot range a switch starts the new instances in.
-func otherBase(spec GroupSpec) int {
+func otherBase(spec localapi.GroupSpec) int {
 	if spec.SlotBase == 0 {
 		return spec.Max
 	}
@@ -28,11 +31,11 @@ func otherBase(spec GroupSpec) int {
 }
 
 // blueGreen runs one pass of a switch in progress; false when there is none.
-func (g *groupRunner) blueGreen(client *http.Client, spec GroupSpec) bool {
+func (g *groupRunner) blueGreen(client *http.Client, spec localapi.GroupSpec) bool {
 	key := rolloutKey(spec)
 	g.mu.Lock()
 	r := g.rollout
-	switching := spec.BlueGreen && r != nil && r.State == RolloutRolling && r.key == key && g.activeKeyDiffers(key)
+	switching := spec.BlueGreen && r != nil && r.State == localapi.RolloutRolling && r.key == key && g.activeKeyDiffers(key)
 	if !switching {
 		g.mu.Unlock()
 		return false
@@ -90,7 +93,7 @@ func (g *groupRunner) blueGreen(client *http.Client, spec GroupSpec) bool {
 		g.mu.Lock()
 		g.slots, g.green, g.bakeUntil = green, nil, time.Time{}
 		g.spec.SlotBase = otherBase(spec)
-		g.rollout.State, g.rollout.Ended = RolloutDone, time.Now()
+		g.rollout.State, g.rollout.Ended = localapi.RolloutDone, time.Now()
 		done := g.spec
 		g.mu.Unlock()
 		g.p.recordGroupSpec(done)
@@ -111,7 +114,7 @@ func (g *groupRunner) activeKeyDiffers(key string) bool {
 
 // greenCheck health-checks a new instance; ones that keep failing count
 // toward a rollback, and are restarted until then.
-func (g *groupRunner) greenCheck(client *http.Client, s *slot, spec GroupSpec) bool {
+func (g *groupRunner) greenCheck(client *http.Client, s *slot, spec localapi.GroupSpec) bool {
 	ok := healthy(client, s.inst.Address, spec.Health)
 	g.mu.Lock()
 	if ok {
@@ -160,20 +163,20 @@ func (g *groupRunner) abandonGreen(reason string) {
 func (g *groupRunner) rolledBack(key string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.rollout != nil && g.rollout.key == key && g.rollout.State == RolloutRolledBack
+	return g.rollout != nil && g.rollout.key == key && g.rollout.State == localapi.RolloutRolledBack
 }
 
 // balancerCommand sends one command to the group's load balancer (the
 // HAProxy runtime API on its admin socket) and returns the answer; ok is
 // false when the group has no running balancer.
-func (p *Plane) balancerCommand(spec GroupSpec, cmd string) (string, bool, error) {
+func (p *Plane) balancerCommand(spec localapi.GroupSpec, cmd string) (string, bool, error) {
 	p.mu.Lock()
 	b, ok := p.balancers[spec.ID()]
 	p.mu.Unlock()
 	if !ok || !b.status().Running {
 		return "", false, nil
 	}
-	sock := p.adminSocket(BalancerSpec{Env: spec.Env, Region: spec.Region, Service: spec.Service})
+	sock := p.adminSocket(localapi.BalancerSpec{Env: spec.Env, Region: spec.Region, Service: spec.Service})
 	c, err := net.DialTimeout("unix", sock, time.Second)
 	if err != nil {
 		return "", true, err
@@ -193,7 +196,7 @@ func (p *Plane) balancerCommand(spec GroupSpec, cmd string) (string, bool, error
 
 // balancerCounts reports whether the load balancer counts every slot in
 // the state ("UP"); true when there is no balancer to ask.
-func (g *groupRunner) balancerCounts(spec GroupSpec, slots []*slot, state string) bool {
+func (g *groupRunner) balancerCounts(spec localapi.GroupSpec, slots []*slot, state string) bool {
 	out, ok, err := g.p.balancerCommand(spec, "show stat")
 	if !ok {
 		return true
@@ -221,7 +224,7 @@ func (g *groupRunner) balancerCounts(spec GroupSpec, slots []*slot, state string
 
 // balancerSet sets the load balancer's state of the slots' servers
 // (drain: no new requests; ready: serving again).
-func (g *groupRunner) balancerSet(spec GroupSpec, slots []*slot, state string) error {
+func (g *groupRunner) balancerSet(spec localapi.GroupSpec, slots []*slot, state string) error {
 	for _, s := range slots {
 		out, ok, err := g.p.balancerCommand(spec, fmt.Sprintf("set server instances/slot%d state %s", s.idx, state))
 		if !ok {
@@ -237,42 +240,34 @@ func (g *groupRunner) balancerSet(spec GroupSpec, slots []*slot, state string) e
 	return nil
 }
 
-// BalancerStats are a load balancer's counters since it started: the
-// requests its frontend answered and those answered with a 5xx (from an
-// instance, or from HAProxy itself when no instance could take them).
-type BalancerStats struct {
-	Requests  int64 `json:"requests"`
-	Errors5xx int64 `json:"errors_5xx"`
-}
-
 // BalancerStats reads a balancer's counters through HAProxy's runtime API.
-func (p *Plane) BalancerStats(id string) (BalancerStats, error) {
-	b, err := p.GetBalancer(id)
+func (p *Plane) BalancerStats(id localapi.ServiceID) (localapi.BalancerStats, error) {
+	b, err := p.GetBalancer(context.Background(), id)
 	if err != nil {
-		return BalancerStats{}, err
+		return localapi.BalancerStats{}, err
 	}
-	spec := GroupSpec{Env: b.Env, Region: b.Region, Service: b.Service}
+	spec := localapi.GroupSpec{Env: b.Env, Region: b.Region, Service: b.Service}
 	out, ok, err := p.balancerCommand(spec, "show stat")
 	if !ok {
-		return BalancerStats{}, fmt.Errorf("load balancer %s is not running: %w", id, ErrNotFound)
+		return localapi.BalancerStats{}, fmt.Errorf("load balancer %s is not running: %w", id, localapi.ErrNotFound)
 	}
 	if err != nil {
-		return BalancerStats{}, fmt.Errorf("load balancer %s: %w", id, err)
+		return localapi.BalancerStats{}, fmt.Errorf("load balancer %s: %w", id, err)
 	}
 	return parseFrontendStats(out)
 }
 
 // parseFrontendStats reads the FRONTEND row of HAProxy's CSV statistics.
-func parseFrontendStats(csv string) (BalancerStats, error) {
+func parseFrontendStats(csv string) (localapi.BalancerStats, error) {
 	rows, err := statRows(csv)
 	if err != nil {
-		return BalancerStats{}, err
+		return localapi.BalancerStats{}, err
 	}
 	for _, row := range rows {
 		if row["svname"] != "FRONTEND" {
 			continue
 		}
-		var st BalancerStats
+		var st localapi.BalancerStats
 		_, err1 := fmt.Sscan(row["req_tot"], &st.Requests)
 		_, err2 := fmt.Sscan(row["hrsp_5xx"], &st.Errors5xx)
 		if err1 != nil || err2 != nil {
@@ -280,7 +275,7 @@ func parseFrontendStats(csv string) (BalancerStats, error) {
 		}
 		return st, nil
 	}
-	return BalancerStats{}, fmt.Errorf("haproxy statistics without a frontend")
+	return localapi.BalancerStats{}, fmt.Errorf("haproxy statistics without a frontend")
 }
 
 // statRows reads HAProxy's `show stat` CSV into rows by column name.

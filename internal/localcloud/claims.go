@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // Loopback ranges are claimed machine-wide, so that two control planes (two
@@ -69,7 +71,11 @@ func ownerHolds(c claim, index int) bool {
 	if json.Unmarshal(b, &st) != nil {
 		return false
 	}
-	r, ok := st.Regions[c.Region]
+	id, err := localapi.ParseRegionID(c.Region)
+	if err != nil {
+		return false
+	}
+	r, ok := st.Regions[id]
 	return ok && r.Index == index
 }
 

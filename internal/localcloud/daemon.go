@@ -14,13 +14,22 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
+
+// ErrAlreadyRunning is returned by Serve when a control plane holds the
+// state directory. It never crosses the API (localapi holds those that do).
+var ErrAlreadyRunning = errors.New("a control plane is already running for this state directory")
 
 // Dir is the control plane's folder in a bulwark state directory.
 func Dir(stateDir string) string { return filepath.Join(stateDir, "local") }
 
 // SocketPath is the API socket in a control plane folder.
 func SocketPath(dir string) string { return filepath.Join(dir, "plane.sock") }
+
+// Dial returns a client of the control plane of a plane folder (Dir).
+func Dial(dir string) *localapi.Client { return localapi.NewClient(SocketPath(dir)) }
 
 func pidPath(dir string) string  { return filepath.Join(dir, "plane.pid") }
 func lockPath(dir string) string { return filepath.Join(dir, "plane.lock") }
@@ -106,7 +115,7 @@ func Running(dir string) int {
 // stderr to its log) unless one already serves dir, and waits for its socket.
 func EnsureRunning(ctx context.Context, dir string, argv []string) (int, error) {
 	if pid := Running(dir); pid != 0 {
-		if api, build := NewClient(dir).Version(ctx); api == APIVersion && build == Build {
+		if api, build := Dial(dir).Version(ctx); api == localapi.APIVersion && build == Build {
 			return pid, nil
 		}
 		// another build's plane: stop it (its processes stop with it, and the
@@ -159,7 +168,7 @@ func Stop(ctx context.Context, dir string) error {
 	if pid == 0 {
 		return nil
 	}
-	_ = NewClient(dir).Shutdown(ctx)
+	_ = Dial(dir).Shutdown(ctx)
 	deadline := time.Now().Add(30 * time.Second)
 	for alive(pid) {
 		if time.Now().After(deadline) {

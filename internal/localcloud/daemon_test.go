@@ -7,6 +7,8 @@ import (
 	"log"
 	"testing"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 func TestOneControlPlanePerStateDirectory(t *testing.T) {
@@ -25,11 +27,11 @@ func TestOneControlPlanePerStateDirectory(t *testing.T) {
 	if !errors.Is(err, ErrAlreadyRunning) {
 		t.Fatalf("second control plane: %v, want ErrAlreadyRunning", err)
 	}
-	if v, b := NewClient(dir).Version(context.Background()); v != APIVersion || b != Build {
-		t.Errorf("version = %d %q, want %d %q", v, b, APIVersion, Build)
+	if v, b := Dial(dir).Version(context.Background()); v != localapi.APIVersion || b != Build {
+		t.Errorf("version = %d %q, want %d %q", v, b, localapi.APIVersion, Build)
 	}
 	// a client shuts it down; the first Serve returns cleanly
-	if err := NewClient(dir).Shutdown(context.Background()); err != nil {
+	if err := Dial(dir).Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 
 	"github.com/bulwark-dev/bulwark/internal/contract"
 
@@ -38,57 +39,13 @@ func databasePort(port int) int {
 	return port
 }
 
-// ErrProtected is returned when deleting a database with deletion protection.
-var ErrProtected = errors.New("deletion protection is on")
-
-// ErrSplitBrain is returned when restarting a former primary would make a
-// second primary beside a promoted replica.
-var ErrSplitBrain = errors.New("another member is the primary now")
-
-// DatabaseSpec is one region's member of a service's replicated database:
-// the primary in the primary region, a streaming replica elsewhere.
-type DatabaseSpec struct {
-	Env     string `json:"env"`
-	Region  string `json:"region"`
-	Service string `json:"service"`
-	// Primary is the region whose member accepts writes.
-	Primary string `json:"primary"`
-	// Replicas are the other regions' members (the primary waits for one of
-	// them to acknowledge each commit when Replication is "sync").
-	Replicas           []string `json:"replicas"`
-	Replication        string   `json:"replication"` // sync or async
-	DeletionProtection bool     `json:"deletion_protection"`
-	// Port is where every member of the service's database listens, on
-	// its region's 127.0.R.2: the service's own port (0: DatabasePort).
-	Port int `json:"port,omitempty"`
-}
-
-// ID is env/region/service.
-func (s DatabaseSpec) ID() string { return s.Env + "/" + s.Region + "/" + s.Service }
-
-// IsPrimary reports whether this member was created as the primary.
-func (s DatabaseSpec) IsPrimary() bool { return s.Region == s.Primary }
-
-// Database is a member's spec and its server.
-type Database struct {
-	DatabaseSpec
-	Address string `json:"address"` // host:port
-	PID     int    `json:"pid"`
-	Running bool   `json:"running"`
-	// Role is what the server is now: primary or replica (a promoted
-	// replica is a primary).
-	Role string `json:"role"`
-	// Streaming names the regions whose replicas stream from a primary now.
-	Streaming []string `json:"streaming,omitempty"`
-}
-
 type dbRunner struct {
 	p       *Plane
-	region  Region
+	region  localapi.Region
 	managed // mu guards proc and spec, held briefly: status never waits for an apply
 
 	applying sync.Mutex // one apply (initdb, clone, restore, start) at a time
-	spec     DatabaseSpec
+	spec     localapi.DatabaseSpec
 }
 
 // dbRoot holds the plane's databases. Running as root, the server runs as
@@ -111,7 +68,7 @@ func DataRoot(planeDir string) string { return (&Plane{dir: planeDir}).dbRoot() 
 // SystemDataDir holds databases when bulwark runs as root.
 var SystemDataDir = "/var/lib/bulwark"
 
-func (p *Plane) dbDir(spec DatabaseSpec) string {
+func (p *Plane) dbDir(spec localapi.DatabaseSpec) string {
 	return filepath.Join(p.dbRoot(), spec.Env, spec.Service, spec.Region)
 }
 
@@ -145,7 +102,7 @@ func (p *Plane) removeDBDir(dir string) {
 }
 
 // dbAddress is where a member in region r listening at port answers.
-func dbAddress(r Region, port int) string {
+func dbAddress(r localapi.Region, port int) string {
 	return net.JoinHostPort(fmt.Sprintf("127.0.%d.2", r.Index), strconv.Itoa(databasePort(port)))
 }
 
@@ -173,7 +130,7 @@ func (p *Plane) DatabaseRuntime(env, service string, port int, regions []string,
 	var hosts []string
 	reader := ""
 	for _, r := range regions {
-		reg, err := p.PutRegion(RegionSpec{Env: env, Name: r})
+		reg, err := p.allocateRegion(localapi.RegionSpec{Env: env, Name: r})
 		if err != nil {
 			return nil, err
 		}
@@ -195,39 +152,39 @@ func (p *Plane) DatabaseRuntime(env, service string, port int, regions []string,
 
 // PutDatabase creates (initdb, or pg_basebackup from the primary), updates
 // (replication settings, reloaded) or restarts a member, and waits for it.
-func (p *Plane) PutDatabase(ctx context.Context, spec DatabaseSpec) (Database, error) {
+func (p *Plane) PutDatabase(ctx context.Context, spec localapi.DatabaseSpec) (localapi.Database, error) {
 	if spec.Replication != "sync" && spec.Replication != "async" {
-		return Database{}, fmt.Errorf("database %s: replication must be sync or async", spec.ID())
+		return localapi.Database{}, fmt.Errorf("database %s: replication must be sync or async", spec.ID())
 	}
 	bin, err := pgbin.Dir()
 	if err != nil {
-		return Database{}, fmt.Errorf("database %s: %w: %w", spec.ID(), ErrMissingProgram, err)
+		return localapi.Database{}, fmt.Errorf("database %s: %w: %w", spec.ID(), localapi.ErrMissingProgram, err)
 	}
-	region, err := p.PutRegion(RegionSpec{Env: spec.Env, Name: spec.Region})
+	region, err := p.allocateRegion(localapi.RegionSpec{Env: spec.Env, Name: spec.Region})
 	if err != nil {
-		return Database{}, err
+		return localapi.Database{}, err
 	}
 	d, _, err := register(p, p.databases, p.state.Databases, spec.ID(), spec, func() *dbRunner {
 		return &dbRunner{p: p, region: region, spec: spec}
 	})
 	if err != nil {
-		return Database{}, err
+		return localapi.Database{}, err
 	}
 	if !d.running() && p.hasData(spec) && !p.standby(spec) {
 		if other := p.livePrimary(ctx, spec); other != "" {
 			return d.status(ctx), fmt.Errorf("database %s: %w (%s/%s/%s runs as the primary): restarting it would split the data; rebuild region %s to rejoin it as a replica",
-				spec.ID(), ErrSplitBrain, spec.Env, other, spec.Service, spec.Region)
+				spec.ID(), localapi.ErrSplitBrain, spec.Env, other, spec.Service, spec.Region)
 		}
 		if other := p.newerPrimary(spec); other != "" {
 			return d.status(ctx), fmt.Errorf("database %s: %w (%s/%s/%s was promoted after it, timeline %d over %d): restarting it would split the data; rebuild region %s to rejoin it as a replica",
-				spec.ID(), ErrSplitBrain, spec.Env, other, spec.Service, p.timeline(p.specOf(spec.Env, other, spec.Service)), p.timeline(spec), spec.Region)
+				spec.ID(), localapi.ErrSplitBrain, spec.Env, other, spec.Service, p.timeline(p.specOf(spec.Env, other, spec.Service)), p.timeline(spec), spec.Region)
 		}
 	}
 	restored, err := d.apply(ctx, bin, spec)
 	if err != nil {
 		return d.status(ctx), err
 	}
-	err = waitFor(ctx, "database "+spec.ID(), func() (bool, error) {
+	err = waitFor(ctx, "database "+spec.ID().String(), func() (bool, error) {
 		if !d.running() {
 			return false, fmt.Errorf("database %s: postgres exited; see %s", spec.ID(), filepath.Join(p.dbDir(spec), "postgres.log"))
 		}
@@ -240,7 +197,7 @@ func (p *Plane) PutDatabase(ctx context.Context, spec DatabaseSpec) (Database, e
 }
 
 // hasData reports whether a member's data folder has been initialised.
-func (p *Plane) hasData(spec DatabaseSpec) bool {
+func (p *Plane) hasData(spec localapi.DatabaseSpec) bool {
 	_, err := os.Stat(filepath.Join(p.dbDir(spec), "data", "PG_VERSION"))
 	return err == nil
 }
@@ -250,14 +207,14 @@ func (p *Plane) hasData(spec DatabaseSpec) bool {
 // on disk, whatever its spec planned: after a failover a member planned as
 // a replica is the primary, and a rebuilt member planned as the primary
 // follows the promoted one until a switchover.
-func (p *Plane) standby(spec DatabaseSpec) bool {
+func (p *Plane) standby(spec localapi.DatabaseSpec) bool {
 	_, err := os.Stat(filepath.Join(p.dbDir(spec), "data", "standby.signal"))
 	return err == nil
 }
 
 // timeline is the timeline a member's data is on: the highest numbered
 // history file in pg_wal (a promotion writes one), else 1.
-func (p *Plane) timeline(spec DatabaseSpec) int {
+func (p *Plane) timeline(spec localapi.DatabaseSpec) int {
 	tl := 1
 	files, _ := filepath.Glob(filepath.Join(p.dbDir(spec), "data", "pg_wal", "*.history"))
 	for _, f := range files {
@@ -269,19 +226,19 @@ func (p *Plane) timeline(spec DatabaseSpec) int {
 }
 
 // specOf is the spec of env/region/service's member (zero when none).
-func (p *Plane) specOf(env, region, service string) DatabaseSpec {
+func (p *Plane) specOf(env, region, service string) localapi.DatabaseSpec {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.state.Databases[env+"/"+region+"/"+service]
+	return p.state.Databases[localapi.ServiceID{Env: env, Region: region, Service: service}]
 }
 
 // newerPrimary names the region of another member of the same database
 // whose data is a primary's on a later timeline ("" when none): it was
 // promoted after this one last ran as the primary, running or not (a
 // control plane restarting everything must not bring the old one back).
-func (p *Plane) newerPrimary(spec DatabaseSpec) string {
+func (p *Plane) newerPrimary(spec localapi.DatabaseSpec) string {
 	p.mu.Lock()
-	var others []DatabaseSpec
+	var others []localapi.DatabaseSpec
 	for _, o := range p.state.Databases {
 		if o.Env == spec.Env && o.Service == spec.Service && o.Region != spec.Region {
 			others = append(others, o)
@@ -299,7 +256,7 @@ func (p *Plane) newerPrimary(spec DatabaseSpec) string {
 
 // livePrimary names the region of another member of the same database that
 // runs as the primary now ("" when none does).
-func (p *Plane) livePrimary(ctx context.Context, spec DatabaseSpec) string {
+func (p *Plane) livePrimary(ctx context.Context, spec localapi.DatabaseSpec) string {
 	if d := p.runningPrimary(ctx, spec.Env, spec.Service, spec.Region); d != nil {
 		return d.region.Name
 	}
@@ -331,7 +288,7 @@ func (p *Plane) members(env, service string) []*dbRunner {
 }
 
 // currentSpec is the member's spec, read under its lock.
-func (d *dbRunner) currentSpec() DatabaseSpec {
+func (d *dbRunner) currentSpec() localapi.DatabaseSpec {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.spec
@@ -386,10 +343,10 @@ func (d *dbRunner) ping(ctx context.Context) error {
 // the primary with no running primary to follow is restored from the
 // newest backup in another region's vault when its backup plan has one
 // (restored reports it), and initialised empty otherwise.
-func (d *dbRunner) apply(ctx context.Context, bin string, spec DatabaseSpec) (restored bool, err error) {
+func (d *dbRunner) apply(ctx context.Context, bin string, spec localapi.DatabaseSpec) (restored bool, err error) {
 	d.applying.Lock()
 	defer d.applying.Unlock()
-	name := "database/" + spec.ID()
+	name := "database/" + spec.ID().String()
 	d.mu.Lock()
 	moved := databasePort(d.spec.Port) != databasePort(spec.Port)
 	d.spec = spec
@@ -492,18 +449,18 @@ func (d *dbRunner) loopbackHBA(data string) error {
 // cloneReplica waits for the upstream region's member (the primary),
 // creates this member's replication slot there, and copies it with
 // pg_basebackup.
-func (d *dbRunner) cloneReplica(ctx context.Context, bin, data string, cred *syscall.Credential, spec DatabaseSpec, upstream string) error {
-	primaryID := spec.Env + "/" + upstream + "/" + spec.Service
-	primary, err := d.p.GetRegion(spec.Env + "/" + upstream)
+func (d *dbRunner) cloneReplica(ctx context.Context, bin, data string, cred *syscall.Credential, spec localapi.DatabaseSpec, upstream string) error {
+	primaryID := localapi.ServiceID{Env: spec.Env, Region: upstream, Service: spec.Service}.String()
+	primary, err := d.p.regionOf(localapi.RegionID{Env: spec.Env, Region: upstream})
 	if err != nil {
-		primary, err = d.p.PutRegion(RegionSpec{Env: spec.Env, Name: upstream})
+		primary, err = d.p.allocateRegion(localapi.RegionSpec{Env: spec.Env, Name: upstream})
 		if err != nil {
 			return err
 		}
 	}
 	addr := dbAddress(primary, spec.Port)
 	var conn *pgx.Conn
-	err = waitFor(ctx, "primary "+primaryID+" for replica "+spec.ID(), func() (bool, error) {
+	err = waitFor(ctx, "primary "+primaryID+" for replica "+spec.ID().String(), func() (bool, error) {
 		c, err := pgx.Connect(ctx, connString(addr, ""))
 		if err != nil {
 			return false, nil
@@ -533,7 +490,7 @@ func slotName(region string) string { return "bulwark_" + strings.ReplaceAll(reg
 // writeSettings writes bulwark.conf, included by postgresql.conf, for the
 // member's role on disk: a standby streams from the member that runs as
 // the primary now (its spec's primary when none runs).
-func (d *dbRunner) writeSettings(ctx context.Context, data string, cred *syscall.Credential, spec DatabaseSpec) error {
+func (d *dbRunner) writeSettings(ctx context.Context, data string, cred *syscall.Credential, spec localapi.DatabaseSpec) error {
 	host, port, _ := net.SplitHostPort(dbAddress(d.region, spec.Port))
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by bulwark's local control plane for %s. Do not edit.\n", spec.ID())
@@ -560,7 +517,7 @@ func (d *dbRunner) writeSettings(ctx context.Context, data string, cred *syscall
 		if upstream == "" {
 			upstream = spec.Primary
 		}
-		primary, err := d.p.GetRegion(spec.Env + "/" + upstream)
+		primary, err := d.p.regionOf(localapi.RegionID{Env: spec.Env, Region: upstream})
 		if err == nil {
 			ph, pp, _ := net.SplitHostPort(dbAddress(primary, spec.Port))
 			fmt.Fprintf(&b, "primary_conninfo = 'host=%s port=%s user=postgres application_name=%s'\nprimary_slot_name = '%s'\n", ph, pp, spec.Region, slotName(spec.Region))
@@ -609,10 +566,10 @@ func (d *dbRunner) reload(ctx context.Context) error {
 	return nil
 }
 
-func (d *dbRunner) status(ctx context.Context) Database {
+func (d *dbRunner) status(ctx context.Context) localapi.Database {
 	pid, running := d.pid()
 	d.mu.Lock()
-	st := Database{DatabaseSpec: d.spec, Address: dbAddress(d.region, d.spec.Port), Running: running, PID: pid}
+	st := localapi.Database{DatabaseSpec: d.spec, Address: dbAddress(d.region, d.spec.Port), Running: running, PID: pid}
 	d.mu.Unlock()
 	if st.Running {
 		st.Role = "unknown"
@@ -631,20 +588,20 @@ func (d *dbRunner) status(ctx context.Context) Database {
 }
 
 // GetDatabase returns a member's status.
-func (p *Plane) GetDatabase(ctx context.Context, id string) (Database, error) {
+func (p *Plane) GetDatabase(ctx context.Context, id localapi.ServiceID) (localapi.Database, error) {
 	d, err := lookup(p, p.databases, "database", id)
 	if err != nil {
-		return Database{}, err
+		return localapi.Database{}, err
 	}
 	return d.status(ctx), nil
 }
 
 // PromoteDatabase makes a replica the primary (the runbook step of a region
 // or primary loss).
-func (p *Plane) PromoteDatabase(ctx context.Context, id string) (Database, error) {
+func (p *Plane) PromoteDatabase(ctx context.Context, id localapi.ServiceID) (localapi.Database, error) {
 	d, err := lookup(p, p.databases, "database", id)
 	if err != nil {
-		return Database{}, err
+		return localapi.Database{}, err
 	}
 	var done bool
 	err = d.withConn(ctx, 30*time.Second, func(ctx context.Context, c *pgx.Conn) error {
@@ -657,12 +614,12 @@ func (p *Plane) PromoteDatabase(ctx context.Context, id string) (Database, error
 }
 
 // DeleteDatabase stops a member and removes its data, unless protected.
-func (p *Plane) DeleteDatabase(ctx context.Context, id string) error {
+func (p *Plane) DeleteDatabase(ctx context.Context, id localapi.ServiceID) error {
 	p.mu.Lock()
 	spec, ok := p.state.Databases[id]
 	if ok && spec.DeletionProtection {
 		p.mu.Unlock()
-		return fmt.Errorf("database %s: %w; set deletion_protection = false and run up first", id, ErrProtected)
+		return fmt.Errorf("database %s: %w; set deletion_protection = false and run up first", id, localapi.ErrProtected)
 	}
 	d := p.databases[id]
 	delete(p.databases, id)
@@ -671,7 +628,7 @@ func (p *Plane) DeleteDatabase(ctx context.Context, id string) error {
 	p.mu.Unlock()
 	if d != nil {
 		d.stop(10 * time.Second)
-		p.setPID("database/"+id, 0)
+		p.setPID("database/"+id.String(), 0)
 	}
 	if ok {
 		p.removeDBDir(p.dbDir(spec))

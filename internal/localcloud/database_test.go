@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/localapi"
+
 	"github.com/bulwark-dev/bulwark/internal/contract"
 
 	"github.com/jackc/pgx/v5"
@@ -114,14 +116,14 @@ func TestReplicatedDatabase(t *testing.T) {
 	p := newTestPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	base := DatabaseSpec{Env: "db", Service: "shop", Primary: "east", Replicas: []string{"west"}, Replication: "sync"}
+	base := localapi.DatabaseSpec{Env: "db", Service: "shop", Primary: "east", Replicas: []string{"west"}, Replication: "sync"}
 	primarySpec, replicaSpec := base, base
 	primarySpec.Region, replicaSpec.Region = "east", "west"
 	primarySpec.DeletionProtection = true
 
 	// the replica waits for the primary, as concurrent regional stacks do
 	replicaDone := make(chan error, 1)
-	var replica Database
+	var replica localapi.Database
 	go func() {
 		var err error
 		replica, err = p.PutDatabase(ctx, replicaSpec)
@@ -194,10 +196,10 @@ func TestReplicatedDatabase(t *testing.T) {
 	}
 
 	// deletion protection
-	if err := p.DeleteDatabase(ctx, primarySpec.ID()); !errors.Is(err, ErrProtected) {
+	if err := p.DeleteDatabase(ctx, primarySpec.ID()); !errors.Is(err, localapi.ErrProtected) {
 		t.Fatalf("delete a protected database: %v", err)
 	}
-	for _, id := range []string{replicaSpec.ID()} {
+	for _, id := range []localapi.ServiceID{replicaSpec.ID()} {
 		if err := p.DeleteDatabase(ctx, id); err != nil {
 			t.Fatal(err)
 		}
@@ -243,10 +245,10 @@ func TestRebuildAfterFailoverAndSwitchBack(t *testing.T) {
 	p := newTestPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	base := DatabaseSpec{Env: "rb", Service: "shop", Primary: "east", Replicas: []string{"west"}, Replication: "sync"}
+	base := localapi.DatabaseSpec{Env: "rb", Service: "shop", Primary: "east", Replicas: []string{"west"}, Replication: "sync"}
 	east, west := base, base
 	east.Region, west.Region = "east", "west"
-	for _, s := range []DatabaseSpec{east, west} {
+	for _, s := range []localapi.DatabaseSpec{east, west} {
 		if _, err := p.PutDatabase(ctx, s); err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +268,7 @@ func TestRebuildAfterFailoverAndSwitchBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	// east's former primary may not come back as a second primary
-	if _, err := p.PutDatabase(ctx, east); !errors.Is(err, ErrSplitBrain) {
+	if _, err := p.PutDatabase(ctx, east); !errors.Is(err, localapi.ErrSplitBrain) {
 		t.Fatalf("restart the former primary: %v", err)
 	}
 	// nor after a control plane restart, which starts every member: the one
@@ -279,7 +281,7 @@ func TestRebuildAfterFailoverAndSwitchBack(t *testing.T) {
 	if st, _ := p.GetDatabase(ctx, east.ID()); st.Running || st.Region != "east" {
 		t.Fatalf("east's former primary after a control plane restart: %+v", st)
 	}
-	notes, err := p.AbandonRegion(ctx, "rb", "east")
+	notes, err := p.AbandonRegion(ctx, localapi.RegionID{Env: "rb", Region: "east"})
 	if err != nil || len(notes) != 1 || !strings.Contains(notes[0], "kept in") {
 		t.Fatalf("abandon east: %v %v", notes, err)
 	}
@@ -297,7 +299,7 @@ func TestRebuildAfterFailoverAndSwitchBack(t *testing.T) {
 		t.Fatalf("east does not stream from west: %+v", st)
 	}
 	// fail back: east is the primary again, west its synchronous replica
-	if notes, err = p.SwitchoverDatabase(ctx, "rb", "shop", "east"); err != nil {
+	if notes, err = p.SwitchoverDatabase(ctx, localapi.ServiceID{Env: "rb", Region: "east", Service: "shop"}); err != nil {
 		t.Fatalf("switchover: %v %v", notes, err)
 	}
 	eastDB, _ = p.GetDatabase(ctx, east.ID())
@@ -306,10 +308,10 @@ func TestRebuildAfterFailoverAndSwitchBack(t *testing.T) {
 		t.Fatalf("after the switchover: east %+v, west %+v", eastDB, westDB)
 	}
 	holdsCommits(t, ctx, commitAt(t, ctx, eastDB.Address, "INSERT INTO t VALUES (21)"), westDB.Address, 21)
-	if _, err := p.AbandonRegion(ctx, "rb", "east"); !errors.Is(err, ErrLivePrimary) {
+	if _, err := p.AbandonRegion(ctx, localapi.RegionID{Env: "rb", Region: "east"}); !errors.Is(err, localapi.ErrLivePrimary) {
 		t.Fatalf("abandon the region of the running primary: %v", err)
 	}
-	for _, s := range []DatabaseSpec{west, east} {
+	for _, s := range []localapi.DatabaseSpec{west, east} {
 		if err := p.DeleteDatabase(ctx, s.ID()); err != nil {
 			t.Fatal(err)
 		}
@@ -324,7 +326,7 @@ func TestBackupsIntoAnotherRegionsVault(t *testing.T) {
 	p := newTestPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	spec := DatabaseSpec{Env: "bk", Region: "east", Service: "shop", Primary: "east", Replication: "async"}
+	spec := localapi.DatabaseSpec{Env: "bk", Region: "east", Service: "shop", Primary: "east", Replication: "async"}
 	db, err := p.PutDatabase(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
@@ -332,7 +334,7 @@ func TestBackupsIntoAnotherRegionsVault(t *testing.T) {
 	if err := exec1(t, ctx, db.Address, "CREATE TABLE t (n int); INSERT INTO t SELECT generate_series(1, 100)"); err != nil {
 		t.Fatal(err)
 	}
-	plan := BackupSpec{Env: "bk", Service: "shop", Primary: "east", Vaults: []string{"west"}, Every: time.Hour, Keep: 24 * time.Hour}
+	plan := localapi.BackupSpec{Env: "bk", Service: "shop", Primary: "east", Vaults: []string{"west"}, Every: time.Hour, Keep: 24 * time.Hour}
 	b, err := p.PutBackup(ctx, plan)
 	if err != nil {
 		t.Fatal(err)
@@ -369,26 +371,26 @@ func TestBackupsIntoAnotherRegionsVault(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitArchived(t, ctx, db.Address)
-	cp, err := p.PutRestoreCopy(ctx, "bk", "shop", "west")
+	cp, err := p.PutRestoreCopy(ctx, localapi.RestoreCopySpec{Env: "bk", Service: "shop", Region: "west"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, ctx, cp.Address); n != 300 || !alive(cp.PID) || cp.Vault != "west" {
 		t.Fatalf("restore copy %+v holds %d rows, want 300", cp, n)
 	}
-	if err := p.DeleteRestoreCopy(ctx, "bk", "shop", "west"); err != nil || alive(cp.PID) {
+	if err := p.DeleteRestoreCopy(ctx, localapi.ServiceID{Env: "bk", Region: "west", Service: "shop"}); err != nil || alive(cp.PID) {
 		t.Fatalf("delete the restore copy: %v (alive %v)", err, alive(cp.PID))
 	}
 	// a lost primary with no replica is rebuilt from the vault
 	pid := db.PID
-	notes, err := p.AbandonRegion(ctx, "bk", "east")
-	if !errors.Is(err, ErrLivePrimary) {
+	notes, err := p.AbandonRegion(ctx, localapi.RegionID{Env: "bk", Region: "east"})
+	if !errors.Is(err, localapi.ErrLivePrimary) {
 		t.Fatalf("abandoning the region of a running primary: %v %v", notes, err)
 	}
 	if _, err := p.KillDatabase(spec.ID()); err != nil {
 		t.Fatal(err)
 	}
-	if notes, err = p.AbandonRegion(ctx, "bk", "east"); err != nil || len(notes) != 1 || !strings.Contains(notes[0], "kept in") {
+	if notes, err = p.AbandonRegion(ctx, localapi.RegionID{Env: "bk", Region: "east"}); err != nil || len(notes) != 1 || !strings.Contains(notes[0], "kept in") {
 		t.Fatalf("abandon east: %v %v", notes, err)
 	}
 	t.Cleanup(func() {
@@ -427,15 +429,15 @@ func TestDatabasesOfTwoServicesInOneRegion(t *testing.T) {
 	p := newTestPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	specs := map[string][2]DatabaseSpec{}
+	specs := map[string][2]localapi.DatabaseSpec{}
 	for _, svc := range []struct {
 		name string
 		port int
 	}{{"orders", 18081}, {"carts", 18082}} {
-		base := DatabaseSpec{Env: "two", Service: svc.name, Primary: "east", Replicas: []string{"west"}, Replication: "sync", Port: svc.port}
+		base := localapi.DatabaseSpec{Env: "two", Service: svc.name, Primary: "east", Replicas: []string{"west"}, Replication: "sync", Port: svc.port}
 		primary, replica := base, base
 		primary.Region, replica.Region = "east", "west"
-		specs[svc.name] = [2]DatabaseSpec{primary, replica}
+		specs[svc.name] = [2]localapi.DatabaseSpec{primary, replica}
 	}
 	errs := make(chan error, 4)
 	for _, pair := range specs {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // DNSPort is the port every environment's DNS server listens on (on its own
@@ -24,45 +26,6 @@ const DNSPort = 10053
 // globalRegion names the pseudo-region whose range holds an environment's
 // global services (topology forbids it as a region name).
 const globalRegion = "global"
-
-// DNSServerSpec is an environment's authoritative DNS server (PowerDNS).
-type DNSServerSpec struct {
-	Env string `json:"env"`
-}
-
-// DNSServer is the server's spec and process.
-type DNSServer struct {
-	DNSServerSpec
-	Address string `json:"address"` // host:port
-	PID     int    `json:"pid"`
-	Running bool   `json:"running"`
-}
-
-// DNSRecordSpec is a health-checked record: the addresses whose health URL
-// answers, as a LUA ifurlup record. Targets are sets tried in order: the
-// healthy addresses of the first set that has any are returned. One set of
-// every region is active-active; one set per region, primary first, is a hot
-// standby.
-type DNSRecordSpec struct {
-	Env        string     `json:"env"`
-	Zone       string     `json:"zone"`
-	Name       string     `json:"name"` // label in the zone; @ for the apex
-	TTL        int        `json:"ttl"`
-	Targets    [][]string `json:"targets"` // sets of IPv4 addresses
-	Port       int        `json:"port"`
-	HealthPath string     `json:"health_path"`
-}
-
-// ID is env/zone/name.
-func (s DNSRecordSpec) ID() string { return s.Env + "/" + s.Zone + "/" + s.Name }
-
-// FQDN is the record's name with the zone.
-func (s DNSRecordSpec) FQDN() string {
-	if s.Name == "@" || s.Name == "" {
-		return s.Zone
-	}
-	return s.Name + "." + s.Zone
-}
 
 // dnsRunner runs one environment's PowerDNS.
 type dnsRunner struct {
@@ -79,20 +42,20 @@ type dnsRunner struct {
 func (p *Plane) dnsDir(env string) string { return filepath.Join(p.dir, "dns", env) }
 
 // PutDNSServer starts (or restarts) an environment's PowerDNS and waits for it.
-func (p *Plane) PutDNSServer(ctx context.Context, spec DNSServerSpec) (DNSServer, error) {
+func (p *Plane) PutDNSServer(ctx context.Context, spec localapi.DNSServerSpec) (localapi.DNSServer, error) {
 	bin, err := exec.LookPath("pdns_server")
 	if err != nil {
-		return DNSServer{}, fmt.Errorf("dns %s: pdns_server: %w (apt-get install pdns-server pdns-backend-bind)", spec.Env, ErrMissingProgram)
+		return localapi.DNSServer{}, fmt.Errorf("dns %s: pdns_server: %w (apt-get install pdns-server pdns-backend-bind)", spec.Env, localapi.ErrMissingProgram)
 	}
-	g, err := p.PutRegion(RegionSpec{Env: spec.Env, Name: globalRegion})
+	g, err := p.allocateRegion(localapi.RegionSpec{Env: spec.Env, Name: globalRegion})
 	if err != nil {
-		return DNSServer{}, err
+		return localapi.DNSServer{}, err
 	}
-	d, _, err := register(p, p.dns, p.state.DNSServers, spec.Env, spec, func() *dnsRunner {
+	d, _, err := register(p, p.dns, p.state.DNSServers, spec.ID(), spec, func() *dnsRunner {
 		return &dnsRunner{p: p, env: spec.Env, addr: net.JoinHostPort(fmt.Sprintf("127.0.%d.53", g.Index), strconv.Itoa(DNSPort)), zones: map[string]string{}}
 	})
 	if err != nil {
-		return DNSServer{}, err
+		return localapi.DNSServer{}, err
 	}
 	if err := d.start(bin); err != nil {
 		return d.status(), err
@@ -145,7 +108,7 @@ loglevel=4
 		return nil, false, err
 	}
 	d.p.mu.Lock()
-	zones := map[string][]DNSRecordSpec{}
+	zones := map[string][]localapi.DNSRecordSpec{}
 	for _, r := range d.p.state.DNSRecords {
 		if r.Env == d.env {
 			zones[r.Zone] = append(zones[r.Zone], r)
@@ -199,7 +162,7 @@ func zoneFile(zone, nsAddr string, serial int64, records string) string {
 // check times out after 1 s (PowerDNS's default is 2 s): a load balancer
 // on loopback answers in milliseconds, and one cut off by a partition never
 // answers, so the shorter timeout takes it out of the answers sooner.
-func zoneRecords(records []DNSRecordSpec) string {
+func zoneRecords(records []localapi.DNSRecordSpec) string {
 	sort.Slice(records, func(i, j int) bool { return records[i].Name < records[j].Name })
 	var b strings.Builder
 	for _, r := range records {
@@ -263,22 +226,23 @@ func (d *dnsRunner) reload(zones []string, rediscover bool) error {
 	return nil
 }
 
-func (d *dnsRunner) status() DNSServer {
+func (d *dnsRunner) status() localapi.DNSServer {
 	pid, running := d.pid()
-	return DNSServer{DNSServerSpec: DNSServerSpec{Env: d.env}, Address: d.addr, Running: running, PID: pid}
+	return localapi.DNSServer{DNSServerSpec: localapi.DNSServerSpec{Env: d.env}, Address: d.addr, Running: running, PID: pid}
 }
 
 // GetDNSServer returns an environment's DNS server status.
-func (p *Plane) GetDNSServer(env string) (DNSServer, error) {
+func (p *Plane) GetDNSServer(_ context.Context, env localapi.EnvID) (localapi.DNSServer, error) {
 	d, err := lookup(p, p.dns, "dns", env)
 	if err != nil {
-		return DNSServer{}, err
+		return localapi.DNSServer{}, err
 	}
 	return d.status(), nil
 }
 
 // DeleteDNSServer stops PowerDNS; the environment's records must be gone.
-func (p *Plane) DeleteDNSServer(env string) error {
+func (p *Plane) DeleteDNSServer(_ context.Context, id localapi.EnvID) error {
+	env := string(id)
 	p.mu.Lock()
 	for _, r := range p.state.DNSRecords {
 		if r.Env == env {
@@ -286,9 +250,9 @@ func (p *Plane) DeleteDNSServer(env string) error {
 			return fmt.Errorf("dns %s still serves record %s", env, r.FQDN())
 		}
 	}
-	d, ok := p.dns[env]
-	delete(p.dns, env)
-	delete(p.state.DNSServers, env)
+	d, ok := p.dns[id]
+	delete(p.dns, id)
+	delete(p.state.DNSServers, id)
 	err := p.save()
 	p.mu.Unlock()
 	if ok {
@@ -299,11 +263,11 @@ func (p *Plane) DeleteDNSServer(env string) error {
 	if err != nil {
 		return err
 	}
-	return p.DeleteRegion(env + "/" + globalRegion)
+	return p.freeRegion(localapi.RegionID{Env: env, Region: globalRegion})
 }
 
 // PutDNSRecord creates or updates a record and reloads the server.
-func (p *Plane) PutDNSRecord(spec DNSRecordSpec) (DNSRecordSpec, error) {
+func (p *Plane) PutDNSRecord(_ context.Context, spec localapi.DNSRecordSpec) (localapi.DNSRecordSpec, error) {
 	if spec.TTL < 1 || spec.Port < 1 || len(spec.Targets) == 0 || !strings.HasPrefix(spec.HealthPath, "/") {
 		return spec, fmt.Errorf("dns record %s: need ttl, port, targets and a health path", spec.ID())
 	}
@@ -315,14 +279,14 @@ func (p *Plane) PutDNSRecord(spec DNSRecordSpec) (DNSRecordSpec, error) {
 		}
 	}
 	p.mu.Lock()
-	d, ok := p.dns[spec.Env]
+	d, ok := p.dns[localapi.EnvID(spec.Env)]
 	if ok {
 		p.state.DNSRecords[spec.ID()] = spec
 	}
 	err := p.save()
 	p.mu.Unlock()
 	if !ok {
-		return spec, fmt.Errorf("dns record %s: no DNS server for environment %s: %w", spec.ID(), spec.Env, ErrNotFound)
+		return spec, fmt.Errorf("dns record %s: no DNS server for environment %s: %w", spec.ID(), spec.Env, localapi.ErrNotFound)
 	}
 	if err != nil {
 		return spec, err
@@ -349,23 +313,23 @@ func (d *dnsRunner) refresh() error {
 }
 
 // GetDNSRecord returns a record.
-func (p *Plane) GetDNSRecord(id string) (DNSRecordSpec, error) {
+func (p *Plane) GetDNSRecord(_ context.Context, id localapi.RecordID) (localapi.DNSRecordSpec, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r, ok := p.state.DNSRecords[id]
 	if !ok {
-		return DNSRecordSpec{}, fmt.Errorf("dns record %s: %w", id, ErrNotFound)
+		return localapi.DNSRecordSpec{}, fmt.Errorf("dns record %s: %w", id, localapi.ErrNotFound)
 	}
 	return r, nil
 }
 
 // DeleteDNSRecord removes a record and reloads the server.
-func (p *Plane) DeleteDNSRecord(id string) error {
+func (p *Plane) DeleteDNSRecord(_ context.Context, id localapi.RecordID) error {
 	p.mu.Lock()
 	r, ok := p.state.DNSRecords[id]
 	delete(p.state.DNSRecords, id)
 	err := p.save()
-	d := p.dns[r.Env]
+	d := p.dns[localapi.EnvID(r.Env)]
 	p.mu.Unlock()
 	if err != nil || !ok || d == nil {
 		return err

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // resolve asks the environment's DNS server directly, as the drill's probe does.
@@ -75,12 +77,12 @@ func TestHealthCheckedDNS(t *testing.T) {
 	p := newDNSTestPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	east, _ := p.PutRegion(RegionSpec{Env: "d", Name: "east"})
-	west, _ := p.PutRegion(RegionSpec{Env: "d", Name: "west"})
+	east, _ := p.PutRegion(ctx, localapi.RegionSpec{Env: "d", Name: "east"})
+	west, _ := p.PutRegion(ctx, localapi.RegionSpec{Env: "d", Name: "west"})
 	eastSrv := healthServer(t, east.BalancerAddress()+":18090")
 	healthServer(t, west.BalancerAddress()+":18090")
 
-	srv, err := p.PutDNSServer(ctx, DNSServerSpec{Env: "d"})
+	srv, err := p.PutDNSServer(ctx, localapi.DNSServerSpec{Env: "d"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,17 +91,17 @@ func TestHealthCheckedDNS(t *testing.T) {
 	}
 	both := []string{east.BalancerAddress(), west.BalancerAddress()}
 	sort.Strings(both)
-	rec := DNSRecordSpec{Env: "d", Zone: "shop.test", Name: "www", TTL: 1, Port: 18090, HealthPath: "/healthz",
+	rec := localapi.DNSRecordSpec{Env: "d", Zone: "shop.test", Name: "www", TTL: 1, Port: 18090, HealthPath: "/healthz",
 		Targets: [][]string{{east.BalancerAddress(), west.BalancerAddress()}}}
-	if _, err := p.PutDNSRecord(rec); err != nil {
+	if _, err := p.PutDNSRecord(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
 	// active-active: every healthy region
 	waitResolve(t, srv.Address, "www.shop.test", strings.Join(both, ","))
 	// hot standby: the primary only, while it is healthy
-	standby := DNSRecordSpec{Env: "d", Zone: "shop.test", Name: "api", TTL: 1, Port: 18090, HealthPath: "/healthz",
+	standby := localapi.DNSRecordSpec{Env: "d", Zone: "shop.test", Name: "api", TTL: 1, Port: 18090, HealthPath: "/healthz",
 		Targets: [][]string{{east.BalancerAddress()}, {west.BalancerAddress()}}}
-	if _, err := p.PutDNSRecord(standby); err != nil {
+	if _, err := p.PutDNSRecord(ctx, standby); err != nil {
 		t.Fatal(err)
 	}
 	waitResolve(t, srv.Address, "api.shop.test", east.BalancerAddress())
@@ -111,15 +113,15 @@ func TestHealthCheckedDNS(t *testing.T) {
 	waitResolve(t, srv.Address, "api.shop.test", west.BalancerAddress())
 	t.Logf("DNS failover after %s", time.Since(start).Round(100*time.Millisecond))
 
-	if err := p.DeleteDNSServer("d"); err == nil {
+	if err := p.DeleteDNSServer(ctx, "d"); err == nil {
 		t.Fatal("deleted a DNS server that still serves records")
 	}
-	for _, id := range []string{rec.ID(), standby.ID()} {
-		if err := p.DeleteDNSRecord(id); err != nil {
+	for _, id := range []localapi.RecordID{rec.ID(), standby.ID()} {
+		if err := p.DeleteDNSRecord(ctx, id); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := p.DeleteDNSServer("d"); err != nil {
+	if err := p.DeleteDNSServer(ctx, "d"); err != nil {
 		t.Fatal(err)
 	}
 	if alive(srv.PID) {
@@ -134,9 +136,9 @@ func TestConcurrentDNSRecords(t *testing.T) {
 	p := newDNSTestPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	east, _ := p.PutRegion(RegionSpec{Env: "many", Name: "east"})
+	east, _ := p.PutRegion(ctx, localapi.RegionSpec{Env: "many", Name: "east"})
 	healthServer(t, east.BalancerAddress()+":18091")
-	srv, err := p.PutDNSServer(ctx, DNSServerSpec{Env: "many"})
+	srv, err := p.PutDNSServer(ctx, localapi.DNSServerSpec{Env: "many"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +146,7 @@ func TestConcurrentDNSRecords(t *testing.T) {
 	errs := make(chan error, zones)
 	for i := range zones {
 		go func() {
-			_, err := p.PutDNSRecord(DNSRecordSpec{Env: "many", Zone: fmt.Sprintf("z%d.test", i), Name: "@", TTL: 5,
+			_, err := p.PutDNSRecord(ctx, localapi.DNSRecordSpec{Env: "many", Zone: fmt.Sprintf("z%d.test", i), Name: "@", TTL: 5,
 				Targets: [][]string{{east.BalancerAddress()}}, Port: 18091, HealthPath: "/healthz"})
 			errs <- err
 		}()

@@ -11,6 +11,13 @@
 // supervises instances (replacing one that exits or fails its health checks,
 // like an autoscaling group), and serves status.
 //
+// What crosses the socket is package localapi: the specs and objects,
+// their typed IDs, the errors with their wire codes, and the generic
+// client. This package is the server: each kind is registered once, with
+// the Plane's put, get and delete of it (Plane.kinds in api.go), and the
+// actions that are not CRUD (drills' faults, failover steps) in one table
+// (Plane.actions); one route serves them all. Dial returns a client.
+//
 // Address plan: region R of the machine has 127.0.R.0/24; its load balancers
 // listen on 127.0.R.1, instance slot i of a group on 127.0.R.(100+i). A
 // replaced instance takes its slot again, so a load balancer's backends change
@@ -24,5 +31,8 @@
 // Load balancers are managed infrastructure, not supervised: one killed by
 // hand stays down and shows as drift on refresh, until `up` recreates it.
 //
-// It is not a general process manager, and it never binds outside 127.0.0.0/8.
+// It is not a general process manager, and it never binds outside
+// 127.0.0.0/8. It does not define the API's types (localapi does);
+// client_legacy.go keeps the string-ID client its callers used before,
+// until they move to localapi.
 package localcloud

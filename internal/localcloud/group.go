@@ -17,16 +17,18 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/localapi"
+
 	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 // groupRunner supervises one instance group.
 type groupRunner struct {
 	p      *Plane
-	region Region
+	region localapi.Region
 
 	mu       sync.Mutex
-	spec     GroupSpec
+	spec     localapi.GroupSpec
 	slots    []*slot
 	replaced int
 	// outPeak is the most instances out of service at once since the
@@ -40,8 +42,8 @@ type groupRunner struct {
 	// rollout is the last change of image or configuration; previous is
 	// the spec it replaces, to roll back to; rolloutFailures counts new
 	// instances that failed their health checks.
-	rollout         *Rollout
-	previous        GroupSpec
+	rollout         *rollout
+	previous        localapi.GroupSpec
 	rolloutFailures int
 	// green are a blue-green switch's new instances; bakeUntil is when the
 	// drained previous ones stop (zero until traffic is switched).
@@ -57,31 +59,44 @@ type slot struct {
 	idx      int
 	key      string // the rollout key of the spec its instance was started with
 	proc     *process
-	inst     Instance
+	inst     localapi.Instance
 	gen      int
 	restarts []time.Time // recent starts, for crash-loop backoff
 	startErr error       // why the last start failed, if it did
 }
 
-// zone is the zone (1-based) slot idx lives in: slots go round the zones.
-func (s GroupSpec) zone(idx int) int { return idx%max(s.Zones, 1) + 1 }
+// rollout is a group's last rollout and the rollout key of the spec it
+// rolls out (rolloutKey).
+type rollout struct {
+	localapi.Rollout
+	key string
+}
 
-func (p *Plane) slotName(spec GroupSpec, idx int) string {
+// zoneOf is the zone (1-based) slot idx of a group lives in: slots go round the zones.
+func zoneOf(s localapi.GroupSpec, idx int) int { return idx%max(s.Zones, 1) + 1 }
+
+func (p *Plane) slotName(spec localapi.GroupSpec, idx int) string {
 	return fmt.Sprintf("group/%s/%d", spec.ID(), idx)
 }
 
-// PutGroup creates or updates an instance group; with wait it returns once
+// PutGroup creates or updates an instance group and returns once every
+// desired instance passes its health check.
+func (p *Plane) PutGroup(ctx context.Context, spec localapi.GroupSpec) (localapi.Group, error) {
+	return p.applyGroup(ctx, spec, true)
+}
+
+// applyGroup creates or updates an instance group; with wait it returns once
 // every desired instance passes its health check.
-func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group, error) {
+func (p *Plane) applyGroup(ctx context.Context, spec localapi.GroupSpec, wait bool) (localapi.Group, error) {
 	if err := validateGroup(spec); err != nil {
-		return Group{}, err
+		return localapi.Group{}, err
 	}
-	region, err := p.GetRegion(spec.Env + "/" + spec.Region)
+	region, err := p.GetRegion(ctx, spec.ID().RegionID())
 	if err != nil {
-		return Group{}, err
+		return localapi.Group{}, err
 	}
-	if _, err := p.GetImage(spec.Digest); err != nil {
-		return Group{}, err
+	if _, err := p.GetImage(ctx, localapi.ImageID(spec.Digest)); err != nil {
+		return localapi.Group{}, err
 	}
 	g, exists, err := register(p, p.groups, p.state.Groups, spec.ID(), spec, func() *groupRunner {
 		g := &groupRunner{p: p, region: region, spec: spec, kick: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
@@ -89,7 +104,7 @@ func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group,
 		return g
 	})
 	if err != nil {
-		return Group{}, err
+		return localapi.Group{}, err
 	}
 	if exists {
 		g.update(spec)
@@ -106,14 +121,14 @@ func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group,
 	if !wait {
 		return g.status(), nil
 	}
-	err = waitFor(ctx, "instance group "+spec.ID(), func() (bool, error) {
+	err = waitFor(ctx, "instance group "+spec.ID().String(), func() (bool, error) {
 		if err := g.startError(); err != nil {
 			return false, fmt.Errorf("instance group %s: %w; free the address or choose another port in the environment", spec.ID(), err)
 		}
-		st := g.status()
-		if r := st.Rollout; r != nil && r.key == rolloutKey(spec) {
+		st, key := g.statusAndRolloutKey()
+		if r := st.Rollout; r != nil && key == rolloutKey(spec) {
 			switch r.State {
-			case RolloutRolledBack:
+			case localapi.RolloutRolledBack:
 				// answer once the group is whole again on the previous image
 				for _, in := range st.Instances {
 					if in.State != "healthy" || in.Digest != r.From {
@@ -123,8 +138,8 @@ func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group,
 				if st.Healthy() < st.Current {
 					return false, nil
 				}
-				return false, fmt.Errorf("instance group %s: %w: %s; the instances run %s again", spec.ID(), ErrRolledBack, r.Reason, ShortDigest(r.From))
-			case RolloutRolling:
+				return false, fmt.Errorf("instance group %s: %w: %s; the instances run %s again", spec.ID(), localapi.ErrRolledBack, r.Reason, ShortDigest(r.From))
+			case localapi.RolloutRolling:
 				return false, nil
 			}
 		}
@@ -141,7 +156,7 @@ func (p *Plane) PutGroup(ctx context.Context, spec GroupSpec, wait bool) (Group,
 	return g.status(), err
 }
 
-func validateGroup(s GroupSpec) error {
+func validateGroup(s localapi.GroupSpec) error {
 	switch {
 	case s.Env == "" || s.Region == "" || s.Service == "":
 		return fmt.Errorf("instance group: env, region and service are required")
@@ -158,16 +173,16 @@ func validateGroup(s GroupSpec) error {
 }
 
 // GetGroup returns a group's status.
-func (p *Plane) GetGroup(id string) (Group, error) {
+func (p *Plane) GetGroup(_ context.Context, id localapi.ServiceID) (localapi.Group, error) {
 	g, err := lookup(p, p.groups, "instance group", id)
 	if err != nil {
-		return Group{}, err
+		return localapi.Group{}, err
 	}
 	return g.status(), nil
 }
 
 // DeleteGroup stops every instance and forgets the group.
-func (p *Plane) DeleteGroup(id string) error {
+func (p *Plane) DeleteGroup(_ context.Context, id localapi.ServiceID) error {
 	g, _, ok, err := forget(p, p.groups, p.state.Groups, id)
 	if ok {
 		g.stop()
@@ -177,7 +192,7 @@ func (p *Plane) DeleteGroup(id string) error {
 
 // KillInstance kills one instance's process, as a failure would (for drills
 // and tests); the group replaces it.
-func (p *Plane) KillInstance(id string, slotIdx int) (int, error) {
+func (p *Plane) KillInstance(id localapi.ServiceID, slotIdx int) (int, error) {
 	g, err := lookup(p, p.groups, "instance group", id)
 	if err != nil {
 		return 0, err
@@ -185,7 +200,7 @@ func (p *Plane) KillInstance(id string, slotIdx int) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if slotIdx < 0 || slotIdx >= len(g.slots) || !g.slots[slotIdx].proc.running() {
-		return 0, fmt.Errorf("instance group %s slot %d: %w", id, slotIdx, ErrNotFound)
+		return 0, fmt.Errorf("instance group %s slot %d: %w", id, slotIdx, localapi.ErrNotFound)
 	}
 	pid := g.slots[slotIdx].proc.PID
 	return pid, syscall.Kill(pid, syscall.SIGKILL)
@@ -211,7 +226,7 @@ func (g *groupRunner) adoptAll() {
 
 // update applies a new spec: capacity changes add or remove slots; a new
 // image, port or variables start a rollout (see reconcile).
-func (g *groupRunner) update(spec GroupSpec) {
+func (g *groupRunner) update(spec localapi.GroupSpec) {
 	g.mu.Lock()
 	old := g.spec
 	spec.SlotBase = old.SlotBase // which range serves is the plane's to say
@@ -222,7 +237,7 @@ func (g *groupRunner) update(spec GroupSpec) {
 	g.scaler.current = min(max(g.scaler.current, spec.Min), spec.Max)
 	if rolloutKey(old) != rolloutKey(spec) {
 		g.previous, g.rolloutFailures = old, 0
-		g.rollout = &Rollout{From: old.Digest, To: spec.Digest, State: RolloutRolling, Started: time.Now(), key: rolloutKey(spec)}
+		g.rollout = &rollout{Rollout: localapi.Rollout{From: old.Digest, To: spec.Digest, State: localapi.RolloutRolling, Started: time.Now()}, key: rolloutKey(spec)}
 		g.green, g.bakeUntil = nil, time.Time{}
 		g.p.log.Printf("group %s: rolling out %s (from %s), one instance at a time", spec.ID(), ShortDigest(spec.Digest), ShortDigest(old.Digest))
 	}
@@ -230,37 +245,12 @@ func (g *groupRunner) update(spec GroupSpec) {
 	g.poke()
 }
 
-// Rollout states.
-const (
-	RolloutRolling    = "rolling"
-	RolloutDone       = "done"
-	RolloutRolledBack = "rolled-back"
-)
-
-// ErrRolledBack is returned when a rollout's new instances failed their
-// health checks and the group went back to its previous image.
-var ErrRolledBack = errors.New("rollout rolled back")
-
 // maxRolloutFailures is how many new instances may fail their health
 // checks before a rollout is rolled back.
 const maxRolloutFailures = 2
 
-// Rollout is a change of image or configuration rolling through a group,
-// as an autoscaling group's instance refresh: one instance at a time, the
-// next only once the new ones are healthy; rolled back when new instances
-// keep failing their health checks.
-type Rollout struct {
-	From    string    `json:"from"` // image digests
-	To      string    `json:"to"`
-	State   string    `json:"state"`
-	Reason  string    `json:"reason,omitempty"`
-	Started time.Time `json:"started"`
-	Ended   time.Time `json:"ended,omitzero"`
-	key     string
-}
-
 // rolloutKey identifies what an instance runs: a change replaces instances.
-func rolloutKey(s GroupSpec) string {
+func rolloutKey(s localapi.GroupSpec) string {
 	keys := slices.Sorted(maps.Keys(s.Vars))
 	var vars []string
 	for _, k := range keys {
@@ -282,7 +272,7 @@ func ShortDigest(digest string) string {
 func (g *groupRunner) rollBack(reason string) {
 	bad := g.spec
 	g.spec = g.previous
-	g.rollout.State, g.rollout.Reason, g.rollout.Ended = RolloutRolledBack, reason, time.Now()
+	g.rollout.State, g.rollout.Reason, g.rollout.Ended = localapi.RolloutRolledBack, reason, time.Now()
 	g.p.log.Printf("group %s: rollout of %s rolled back to %s: %s", bad.ID(), ShortDigest(bad.Digest), ShortDigest(g.spec.Digest), reason)
 	spec := g.spec
 	go g.p.recordGroupSpec(spec) // the plane's lock is taken after the group's elsewhere
@@ -293,7 +283,7 @@ func (g *groupRunner) startError() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, s := range g.slots {
-		if s.startErr != nil && errors.Is(s.startErr, ErrPortInUse) {
+		if s.startErr != nil && errors.Is(s.startErr, localapi.ErrPortInUse) {
 			return s.startErr
 		}
 	}
@@ -392,8 +382,8 @@ func (g *groupRunner) reconcile(client *http.Client) {
 			anyOutdated = true
 		}
 	}
-	if r := g.rollout; r != nil && r.State == RolloutRolling && r.key == key && !anyOutdated && newReady {
-		r.State, r.Ended = RolloutDone, time.Now()
+	if r := g.rollout; r != nil && r.State == localapi.RolloutRolling && r.key == key && !anyOutdated && newReady {
+		r.State, r.Ended = localapi.RolloutDone, time.Now()
 		g.p.log.Printf("group %s: rollout of %s done", spec.ID(), ShortDigest(spec.Digest))
 	}
 	g.mu.Unlock()
@@ -401,7 +391,7 @@ func (g *groupRunner) reconcile(client *http.Client) {
 	for _, s := range slots {
 		g.mu.Lock()
 		outdated := s.proc.running() && s.key != key
-		zoneDown := g.downZones[spec.zone(s.idx)]
+		zoneDown := g.downZones[zoneOf(spec, s.idx)]
 		g.mu.Unlock()
 		if zoneDown {
 			continue
@@ -431,7 +421,7 @@ func (g *groupRunner) reconcile(client *http.Client) {
 }
 
 // healthy runs one health check of an instance: a 2xx or 3xx answer within the timeout.
-func healthy(client *http.Client, address string, h HealthCheck) bool {
+func healthy(client *http.Client, address string, h localapi.HealthCheck) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), h.Timeout)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+address+h.Path, nil)
@@ -443,7 +433,7 @@ func healthy(client *http.Client, address string, h HealthCheck) bool {
 	return resp.StatusCode >= 200 && resp.StatusCode < 400
 }
 
-func (g *groupRunner) check(client *http.Client, s *slot, spec GroupSpec) {
+func (g *groupRunner) check(client *http.Client, s *slot, spec localapi.GroupSpec) {
 	ok := healthy(client, s.inst.Address, spec.Health)
 	g.mu.Lock()
 	if ok {
@@ -458,7 +448,7 @@ func (g *groupRunner) check(client *http.Client, s *slot, spec GroupSpec) {
 		s.inst.State = "unhealthy"
 	}
 	grace := 30 * time.Second
-	rolling := g.rollout != nil && g.rollout.State == RolloutRolling && s.key == g.rollout.key
+	rolling := g.rollout != nil && g.rollout.State == localapi.RolloutRolling && s.key == g.rollout.key
 	if rolling {
 		// a new instance gets the time its checks need, not the start-up allowance
 		grace = time.Duration(spec.Health.UnhealthyAfter+1)*spec.Health.Interval + 5*time.Second
@@ -480,7 +470,7 @@ func (g *groupRunner) check(client *http.Client, s *slot, spec GroupSpec) {
 	}
 }
 
-func (g *groupRunner) replace(s *slot, spec GroupSpec, why string) {
+func (g *groupRunner) replace(s *slot, spec localapi.GroupSpec, why string) {
 	g.p.log.Printf("group %s slot %d: replacing instance (%s)", spec.ID(), s.idx, why)
 	if s.proc != nil {
 		_ = s.proc.stop(5 * time.Second)
@@ -488,18 +478,18 @@ func (g *groupRunner) replace(s *slot, spec GroupSpec, why string) {
 	g.start(s, spec)
 }
 
-func (g *groupRunner) instance(s *slot, pid int) Instance {
+func (g *groupRunner) instance(s *slot, pid int) localapi.Instance {
 	spec := g.spec
 	addr := g.region.SlotAddress(s.idx)
-	return Instance{
-		Slot: s.idx, Zone: spec.zone(s.idx), Address: net.JoinHostPort(addr, strconv.Itoa(spec.Port)),
+	return localapi.Instance{
+		Slot: s.idx, Zone: zoneOf(spec, s.idx), Address: net.JoinHostPort(addr, strconv.Itoa(spec.Port)),
 		PID: pid, Name: fmt.Sprintf("%s-%s-%d-%d", spec.Region, spec.Service, s.idx, s.gen), State: "starting", Started: time.Now(),
 	}
 }
 
 // start launches the slot's instance, backing off when it keeps crashing.
 // Only the supervisor goroutine calls it; what status reads changes under g.mu.
-func (g *groupRunner) start(s *slot, spec GroupSpec) {
+func (g *groupRunner) start(s *slot, spec localapi.GroupSpec) {
 	g.mu.Lock()
 	now := time.Now()
 	recent := s.restarts[:0]
@@ -608,12 +598,23 @@ func (g *groupRunner) takeOutOfServicePeak() int {
 	return peak
 }
 
-func (g *groupRunner) status() Group {
+func (g *groupRunner) status() localapi.Group {
+	st, _ := g.statusAndRolloutKey()
+	return st
+}
+
+// statusAndRolloutKey is the group's status and the rollout key of its last
+// rollout ("" for none), read at once.
+func (g *groupRunner) statusAndRolloutKey() (localapi.Group, string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	st := Group{GroupSpec: g.spec, Replaced: g.replaced, Current: g.scaler.current, LastScaling: g.scaler.last}
+	key := ""
 	if g.rollout != nil {
-		r := *g.rollout
+		key = g.rollout.key
+	}
+	st := localapi.Group{GroupSpec: g.spec, Replaced: g.replaced, Current: g.scaler.current, LastScaling: g.scaler.last}
+	if g.rollout != nil {
+		r := g.rollout.Rollout
 		st.Rollout = &r
 	}
 	for _, s := range g.green {
@@ -632,20 +633,20 @@ func (g *groupRunner) status() Group {
 		}
 		st.Instances = append(st.Instances, in)
 	}
-	return st
+	return st, key
 }
 
 // portFree checks that host:port can be bound (nothing else holds it).
 func portFree(host, port string) error {
 	l, err := net.Listen("tcp", net.JoinHostPort(host, port))
 	if err != nil {
-		return fmt.Errorf("%w: %s:%s: %v", ErrPortInUse, host, port, err)
+		return fmt.Errorf("%w: %s:%s: %v", localapi.ErrPortInUse, host, port, err)
 	}
 	return l.Close()
 }
 
 // recordGroupSpec replaces a group's desired spec on disk (a rollback).
-func (p *Plane) recordGroupSpec(spec GroupSpec) {
+func (p *Plane) recordGroupSpec(spec localapi.GroupSpec) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.state.Groups[spec.ID()]; !ok {

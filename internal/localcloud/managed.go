@@ -5,6 +5,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // managed is the one long-running process of a load balancer, DNS server or
@@ -58,20 +60,20 @@ func (m *managed) stop(grace time.Duration) {
 }
 
 // lookup finds an object's runner by ID under the plane's lock.
-func lookup[T any](p *Plane, objects map[string]T, kind, id string) (T, error) {
+func lookup[K localapi.ID, T any](p *Plane, objects map[K]T, kind string, id K) (T, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	o, ok := objects[id]
 	if !ok {
 		var zero T
-		return zero, fmt.Errorf("%s %s: %w", kind, id, ErrNotFound)
+		return zero, fmt.Errorf("%s %s: %w", kind, id, localapi.ErrNotFound)
 	}
 	return o, nil
 }
 
 // register returns the runner of id (created by create when there is none)
 // and records its spec in the persisted state, under the plane's lock.
-func register[R any, S any](p *Plane, runners map[string]R, specs map[string]S, id string, spec S, create func() R) (R, bool, error) {
+func register[K localapi.ID, R any, S any](p *Plane, runners map[K]R, specs map[K]S, id K, spec S, create func() R) (R, bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r, exists := runners[id]
@@ -85,7 +87,7 @@ func register[R any, S any](p *Plane, runners map[string]R, specs map[string]S, 
 
 // forget removes id's runner and spec, returning the runner and its spec if
 // there was one; the caller stops it.
-func forget[R any, S any](p *Plane, runners map[string]R, specs map[string]S, id string) (R, S, bool, error) {
+func forget[K localapi.ID, R any, S any](p *Plane, runners map[K]R, specs map[K]S, id K) (R, S, bool, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r, ok := runners[id]

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/localapi"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"gopkg.in/yaml.v3"
@@ -36,49 +38,15 @@ const (
 	planeExporter  = 19100 // 127.0.G.93: the control plane's own metrics and service discovery
 )
 
-// MonitorSpec is an environment's monitoring: Prometheus with the given
-// rules, scraping every service's load balancers, instances, databases and
-// the control plane, and a blackbox exporter probing each region's load
-// balancer and each service's DNS name.
-type MonitorSpec struct {
-	Env      string             `json:"env"`
-	Services []MonitoredService `json:"services"`
-	// Rules are Prometheus recording and alerting rules (slo.PrometheusRules).
-	Rules string `json:"rules"`
-	// Retention is how long Prometheus keeps samples (a Prometheus
-	// duration such as 31d): the longest SLO window and a day.
-	Retention string `json:"retention"`
-}
-
-// MonitoredService is what the monitoring needs to know of a service.
-type MonitoredService struct {
-	Name       string   `json:"name"`
-	Port       int      `json:"port"`
-	Regions    []string `json:"regions"`
-	FQDN       string   `json:"fqdn"`
-	HealthPath string   `json:"health_path"`
-	Database   bool     `json:"database"`
-}
-
-// Monitor is the monitoring's spec and processes.
-type Monitor struct {
-	MonitorSpec
-	// Prometheus is its HTTP API's base URL.
-	Prometheus string `json:"prometheus"`
-	// PIDs are the processes by program (prometheus, blackbox, postgres).
-	PIDs    map[string]int `json:"pids"`
-	Running bool           `json:"running"` // every process runs
-}
-
 // monitorRunner runs one environment's monitoring processes and serves the
 // control plane's metrics of that environment.
 type monitorRunner struct {
 	p      *Plane
 	env    string
-	global Region
+	global localapi.Region
 
 	mu       sync.Mutex
-	spec     MonitorSpec
+	spec     localapi.MonitorSpec
 	procs    map[string]*managed
 	exporter *http.Server
 	done     chan struct{} // closed when the exporter stopped serving
@@ -98,37 +66,37 @@ var monitorPrograms = map[string]string{
 // PutMonitor writes the environment's monitoring configuration, starts
 // what does not run and has what runs reload it, and waits until
 // Prometheus is ready.
-func (p *Plane) PutMonitor(ctx context.Context, spec MonitorSpec) (Monitor, error) {
+func (p *Plane) PutMonitor(ctx context.Context, spec localapi.MonitorSpec) (localapi.Monitor, error) {
 	for _, name := range []string{"prometheus", "blackbox", "postgres"} {
 		if _, err := exec.LookPath(monitorPrograms[name]); err != nil {
-			return Monitor{}, fmt.Errorf("monitor %s: %s: %w (apt-get install prometheus prometheus-blackbox-exporter prometheus-postgres-exporter)", spec.Env, monitorPrograms[name], ErrMissingProgram)
+			return localapi.Monitor{}, fmt.Errorf("monitor %s: %s: %w (apt-get install prometheus prometheus-blackbox-exporter prometheus-postgres-exporter)", spec.Env, monitorPrograms[name], localapi.ErrMissingProgram)
 		}
 	}
 	if spec.Retention == "" {
 		spec.Retention = "31d"
 	}
-	regions := map[string]Region{}
+	regions := map[string]localapi.Region{}
 	for _, s := range spec.Services {
 		if s.Port < 1 || s.Port > 65535 || s.Name == "" {
-			return Monitor{}, fmt.Errorf("monitor %s: service %q needs a name and a port", spec.Env, s.Name)
+			return localapi.Monitor{}, fmt.Errorf("monitor %s: service %q needs a name and a port", spec.Env, s.Name)
 		}
 		for _, name := range s.Regions {
-			r, err := p.GetRegion(spec.Env + "/" + name)
+			r, err := p.regionOf(localapi.RegionID{Env: spec.Env, Region: name})
 			if err != nil {
-				return Monitor{}, fmt.Errorf("monitor %s: service %s: %w", spec.Env, s.Name, err)
+				return localapi.Monitor{}, fmt.Errorf("monitor %s: service %s: %w", spec.Env, s.Name, err)
 			}
 			regions[name] = r
 		}
 	}
-	g, err := p.PutRegion(RegionSpec{Env: spec.Env, Name: globalRegion})
+	g, err := p.allocateRegion(localapi.RegionSpec{Env: spec.Env, Name: globalRegion})
 	if err != nil {
-		return Monitor{}, err
+		return localapi.Monitor{}, err
 	}
-	m, _, err := register(p, p.monitors, p.state.Monitors, spec.Env, spec, func() *monitorRunner {
+	m, _, err := register(p, p.monitors, p.state.Monitors, spec.ID(), spec, func() *monitorRunner {
 		return &monitorRunner{p: p, env: spec.Env, global: g, procs: map[string]*managed{}}
 	})
 	if err != nil {
-		return Monitor{}, err
+		return localapi.Monitor{}, err
 	}
 	if err := m.apply(spec, regions); err != nil {
 		return m.status(), err
@@ -151,7 +119,7 @@ func (p *Plane) PutMonitor(ctx context.Context, spec MonitorSpec) (Monitor, erro
 
 // apply writes the configuration files, starts the exporter and every
 // process that does not run, and has running ones reload what changed.
-func (m *monitorRunner) apply(spec MonitorSpec, regions map[string]Region) error {
+func (m *monitorRunner) apply(spec localapi.MonitorSpec, regions map[string]localapi.Region) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.spec = spec
@@ -308,7 +276,7 @@ const ScrapeInterval = 2 * time.Second
 
 // prometheusConfig renders prometheus.yml: a job per source of metrics,
 // every series labelled with env, region and service.
-func (m *monitorRunner) prometheusConfig(spec MonitorSpec, regions map[string]Region, members map[string][2]string) string {
+func (m *monitorRunner) prometheusConfig(spec localapi.MonitorSpec, regions map[string]localapi.Region, members map[string][2]string) string {
 	labels := func(region, service string) map[string]string {
 		l := map[string]string{slo.LabelEnv: m.env, slo.LabelService: service}
 		if region != "" {
@@ -373,7 +341,7 @@ func dnsModule(service string) string { return "dns_" + service }
 // blackboxConfig renders the blackbox exporter's modules: an HTTP health
 // check, and per service a DNS query of its name that must answer with a
 // loopback address.
-func blackboxConfig(spec MonitorSpec) string {
+func blackboxConfig(spec localapi.MonitorSpec) string {
 	modules := map[string]any{
 		"http_health": map[string]any{"prober": "http", "timeout": "1s", "http": map[string]any{"preferred_ip_protocol": "ip4", "no_follow_redirects": true}},
 	}
@@ -396,7 +364,7 @@ func (m *monitorRunner) serveExporter() error {
 	}
 	l, err := net.Listen("tcp", m.addr(93, planeExporter))
 	if err != nil {
-		return fmt.Errorf("monitor %s: control plane exporter: %w: %v", m.env, ErrPortInUse, err)
+		return fmt.Errorf("monitor %s: control plane exporter: %w: %v", m.env, localapi.ErrPortInUse, err)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(planeCollector{p: m.p, env: m.env})
@@ -439,13 +407,17 @@ func (p *Plane) instanceTargets(env string) []sdTarget {
 
 // inEnv returns the runners of an environment (their IDs begin env/),
 // in ID order, under the plane's lock.
-func inEnv[R any](p *Plane, runners map[string]R, env string) []R {
+func inEnv[K localapi.ID, R any](p *Plane, runners map[K]R, env string) []R {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	ids := map[string]K{}
+	for id := range runners {
+		ids[id.String()] = id
+	}
 	var out []R
-	for _, id := range slices.Sorted(maps.Keys(runners)) {
-		if strings.HasPrefix(id, env+"/") {
-			out = append(out, runners[id])
+	for _, s := range slices.Sorted(maps.Keys(ids)) {
+		if strings.HasPrefix(s, env+"/") {
+			out = append(out, runners[ids[s]])
 		}
 	}
 	return out
@@ -511,10 +483,10 @@ func (c planeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (m *monitorRunner) status() Monitor {
+func (m *monitorRunner) status() localapi.Monitor {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	st := Monitor{MonitorSpec: m.spec, Prometheus: "http://" + m.addr(90, PrometheusPort), PIDs: map[string]int{}, Running: len(m.procs) > 0}
+	st := localapi.Monitor{MonitorSpec: m.spec, Prometheus: "http://" + m.addr(90, PrometheusPort), PIDs: map[string]int{}, Running: len(m.procs) > 0}
 	for name, mp := range m.procs {
 		pid, running := mp.pid()
 		if pid != 0 {
@@ -542,17 +514,18 @@ func (m *monitorRunner) stop() {
 }
 
 // GetMonitor returns an environment's monitoring.
-func (p *Plane) GetMonitor(env string) (Monitor, error) {
+func (p *Plane) GetMonitor(_ context.Context, env localapi.EnvID) (localapi.Monitor, error) {
 	m, err := lookup(p, p.monitors, "monitor", env)
 	if err != nil {
-		return Monitor{}, err
+		return localapi.Monitor{}, err
 	}
 	return m.status(), nil
 }
 
 // DeleteMonitor stops an environment's monitoring and removes its data.
-func (p *Plane) DeleteMonitor(env string) error {
-	m, _, ok, err := forget(p, p.monitors, p.state.Monitors, env)
+func (p *Plane) DeleteMonitor(_ context.Context, id localapi.EnvID) error {
+	env := string(id)
+	m, _, ok, err := forget(p, p.monitors, p.state.Monitors, id)
 	if ok {
 		m.stop()
 		for name := range monitorPrograms {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/localapi"
+
 	promapi "github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
@@ -84,30 +86,30 @@ func TestMonitorScrapesAndAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	region, err := p.PutRegion(RegionSpec{Env: "m", Name: "east"})
+	region, err := p.PutRegion(ctx, localapi.RegionSpec{Env: "m", Name: "east"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: shopSource()})
+	img, err := p.BuildImage(ctx, localapi.ImageSpec{Name: "shop", Source: shopSource()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := testHealth()
 	h.Interval = time.Second // the default of a service: a replacement is in service about a second later
-	spec := GroupSpec{Env: "m", Region: "east", Service: "shop", ImagePath: img.Path, Digest: img.Digest, Port: 18090, Min: 1, Desired: 2, Max: 2, Zones: 2, Health: h}
-	if _, err := p.PutGroup(ctx, spec, true); err != nil {
+	spec := localapi.GroupSpec{Env: "m", Region: "east", Service: "shop", ImagePath: img.Path, Digest: img.Digest, Port: 18090, Min: 1, Desired: 2, Max: 2, Zones: 2, Health: h}
+	if _, err := p.PutGroup(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.PutBalancer(ctx, BalancerSpec{Env: "m", Region: "east", Service: "shop", Port: 18090, Health: h}, true); err != nil {
+	if _, err := p.PutBalancer(ctx, localapi.BalancerSpec{Env: "m", Region: "east", Service: "shop", Port: 18090, Health: h}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.PutDNSServer(ctx, DNSServerSpec{Env: "m"}); err != nil {
+	if _, err := p.PutDNSServer(ctx, localapi.DNSServerSpec{Env: "m"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.PutDNSRecord(DNSRecordSpec{Env: "m", Zone: "shop.test", Name: "@", TTL: 1, Targets: [][]string{{region.BalancerAddress()}}, Port: 18090, HealthPath: "/healthz"}); err != nil {
+	if _, err := p.PutDNSRecord(ctx, localapi.DNSRecordSpec{Env: "m", Zone: "shop.test", Name: "@", TTL: 1, Targets: [][]string{{region.BalancerAddress()}}, Port: 18090, HealthPath: "/healthz"}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := p.PutMonitor(ctx, MonitorSpec{Env: "m", Rules: string(rules), Services: []MonitoredService{{Name: "shop", Port: 18090, Regions: []string{"east"}, FQDN: "shop.test", HealthPath: "/healthz"}}})
+	m, err := p.PutMonitor(ctx, localapi.MonitorSpec{Env: "m", Rules: string(rules), Services: []localapi.MonitoredService{{Name: "shop", Port: 18090, Regions: []string{"east"}, FQDN: "shop.test", HealthPath: "/healthz"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,18 +179,18 @@ func TestMonitorScrapesAndAlerts(t *testing.T) {
 	// the instances were out of service while they started: that peak
 	// clears with the next scrapes
 	waitAlert(false, 20*time.Second)
-	if _, err := p.KillInstance("m/east/shop", 0); err != nil {
+	if _, err := p.KillInstance(localapi.ServiceID{Env: "m", Region: "east", Service: "shop"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	killed = time.Now()
 	waitAlert(true, 20*time.Second)
 	waitAlert(false, 30*time.Second)
-	if g, _ := p.GetGroup("m/east/shop"); g.Healthy() != 2 || g.Replaced < 1 {
+	if g, _ := p.GetGroup(ctx, localapi.ServiceID{Env: "m", Region: "east", Service: "shop"}); g.Healthy() != 2 || g.Replaced < 1 {
 		t.Fatalf("group after the kill = %d healthy, %d replaced", g.Healthy(), g.Replaced)
 	}
 
 	// a plane restart adopts the processes; deleting stops them
-	if err := p.DeleteMonitor("m"); err != nil {
+	if err := p.DeleteMonitor(ctx, "m"); err != nil {
 		t.Fatal(err)
 	}
 	for name, pid := range m.PIDs {

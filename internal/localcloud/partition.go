@@ -11,13 +11,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-)
 
-// ErrPartitionUnsupported is returned when this machine cannot cut a region
-// off: the control plane needs cgroup v2 (to know which process belongs to
-// which region) and nftables (to drop what crosses the region's border),
-// both as root.
-var ErrPartitionUnsupported = errors.New("region partitions need root, cgroup v2 and nftables")
+	"github.com/bulwark-dev/bulwark/internal/localapi"
+)
 
 // A region partition on the local target.
 //
@@ -55,20 +51,20 @@ func newCgroupTree(planeDir string) *cgroupTree {
 	sum := sha256.Sum256([]byte(abs))
 	t := &cgroupTree{id: hex.EncodeToString(sum[:])[:12]}
 	if os.Geteuid() != 0 {
-		t.err = fmt.Errorf("%w: the control plane does not run as root", ErrPartitionUnsupported)
+		t.err = fmt.Errorf("%w: the control plane does not run as root", localapi.ErrPartitionUnsupported)
 		return t
 	}
 	mount, root, err := cgroup2Mount()
 	if err != nil {
-		t.err = fmt.Errorf("%w: %w", ErrPartitionUnsupported, err)
+		t.err = fmt.Errorf("%w: %w", localapi.ErrPartitionUnsupported, err)
 		return t
 	}
 	if mount != nftCgroupRoot && !strings.HasPrefix(mount, nftCgroupRoot+"/") {
-		t.err = fmt.Errorf("%w: cgroup v2 is mounted at %s; nft resolves cgroup paths under %s", ErrPartitionUnsupported, mount, nftCgroupRoot)
+		t.err = fmt.Errorf("%w: cgroup v2 is mounted at %s; nft resolves cgroup paths under %s", localapi.ErrPartitionUnsupported, mount, nftCgroupRoot)
 		return t
 	}
 	if _, err := exec.LookPath("nft"); err != nil {
-		t.err = fmt.Errorf("%w: nft: %w (apt-get install nftables)", ErrPartitionUnsupported, err)
+		t.err = fmt.Errorf("%w: nft: %w (apt-get install nftables)", localapi.ErrPartitionUnsupported, err)
 		return t
 	}
 	t.mount = mount
@@ -121,7 +117,7 @@ func (t *cgroupTree) ensure(rel string) (string, error) {
 	// made each time, not once: another plane's sweep removes a group that
 	// is empty for a moment (a region whose processes were all stopped)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("%w: cgroup %s: %w", ErrPartitionUnsupported, dir, err)
+		return "", fmt.Errorf("%w: cgroup %s: %w", localapi.ErrPartitionUnsupported, dir, err)
 	}
 	return dir, nil
 }
@@ -248,8 +244,9 @@ func nft(script string) error {
 
 // PartitionRegion cuts a region off while its processes keep running (see
 // cgroupTree). It is idempotent.
-func (p *Plane) PartitionRegion(env, region string) (string, error) {
-	r, err := p.GetRegion(env + "/" + region)
+func (p *Plane) PartitionRegion(rid localapi.RegionID) (string, error) {
+	env, region := rid.Env, rid.Region
+	r, err := p.regionOf(rid)
 	if err != nil {
 		return "", err
 	}
@@ -269,7 +266,8 @@ func (p *Plane) PartitionRegion(env, region string) (string, error) {
 
 // HealRegion removes a region's partition; it reports whether there was
 // one (the nftables table is the only record of it).
-func (p *Plane) HealRegion(env, region string) (bool, error) {
+func (p *Plane) HealRegion(rid localapi.RegionID) (bool, error) {
+	env, region := rid.Env, rid.Region
 	if p.cgroups.err != nil {
 		return false, nil
 	}

@@ -2,6 +2,7 @@ package localcloud
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // TestMain lets the test binary act as a small TCP peer placed in a region's
@@ -91,16 +94,17 @@ func TestPartitionCutsARegionOffWhileItRuns(t *testing.T) {
 	if p.cgroups.err != nil {
 		t.Fatalf("this machine cannot partition regions: %v (make deps installs nftables)", p.cgroups.err)
 	}
-	west, err := p.PutRegion(RegionSpec{Env: "border", Name: "west"})
+	ctx := context.Background()
+	west, err := p.PutRegion(ctx, localapi.RegionSpec{Env: "border", Name: "west"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	east, err := p.PutRegion(RegionSpec{Env: "border", Name: "east"})
+	east, err := p.PutRegion(ctx, localapi.RegionSpec{Env: "border", Name: "east"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_, _ = p.HealRegion("border", "west")
+		_, _ = p.HealRegion(localapi.RegionID{Env: "border", Region: "west"})
 		p.cgroups.removeGroups()
 		removeEmptyGroups(filepath.Join(p.cgroups.mount, "bulwark", p.cgroups.id))
 	})
@@ -199,11 +203,11 @@ func TestPartitionCutsARegionOffWhileItRuns(t *testing.T) {
 	}
 	check(false)
 
-	table, err := p.PartitionRegion("border", "west")
+	table, err := p.PartitionRegion(localapi.RegionID{Env: "border", Region: "west"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.PartitionRegion("border", "west"); err != nil { // idempotent
+	if _, err := p.PartitionRegion(localapi.RegionID{Env: "border", Region: "west"}); err != nil { // idempotent
 		t.Fatalf("partition again: %v", err)
 	}
 	if list, _ := exec.Command("nft", "list", "table", "inet", table).CombinedOutput(); strings.Count(string(list), " drop\n") != 3 {
@@ -214,10 +218,10 @@ func TestPartitionCutsARegionOffWhileItRuns(t *testing.T) {
 		t.Error("a connection open across the border still works during the partition")
 	}
 
-	if healed, err := p.HealRegion("border", "west"); err != nil || !healed {
+	if healed, err := p.HealRegion(localapi.RegionID{Env: "border", Region: "west"}); err != nil || !healed {
 		t.Fatalf("heal: %v %v", healed, err)
 	}
-	if healed, err := p.HealRegion("border", "west"); err != nil || healed {
+	if healed, err := p.HealRegion(localapi.RegionID{Env: "border", Region: "west"}); err != nil || healed {
 		t.Fatalf("heal again: %v %v", healed, err)
 	}
 	check(false)

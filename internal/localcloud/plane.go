@@ -17,20 +17,22 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // persisted is what survives a control plane restart.
 type persisted struct {
-	Regions    map[string]Region        `json:"regions"`
-	Images     map[string]Image         `json:"images"`
-	Groups     map[string]GroupSpec     `json:"groups"`
-	Balancers  map[string]BalancerSpec  `json:"balancers"`
-	DNSServers map[string]DNSServerSpec `json:"dns_servers"`
-	DNSRecords map[string]DNSRecordSpec `json:"dns_records"`
-	Databases  map[string]DatabaseSpec  `json:"databases"`
-	Backups    map[string]BackupSpec    `json:"backups"`
-	Parameters map[string]ParameterSpec `json:"parameters"`
-	Monitors   map[string]MonitorSpec   `json:"monitors"`
+	Regions    map[localapi.RegionID]localapi.Region           `json:"regions"`
+	Images     map[localapi.ImageID]localapi.Image             `json:"images"`
+	Groups     map[localapi.ServiceID]localapi.GroupSpec       `json:"groups"`
+	Balancers  map[localapi.ServiceID]localapi.BalancerSpec    `json:"balancers"`
+	DNSServers map[localapi.EnvID]localapi.DNSServerSpec       `json:"dns_servers"`
+	DNSRecords map[localapi.RecordID]localapi.DNSRecordSpec    `json:"dns_records"`
+	Databases  map[localapi.ServiceID]localapi.DatabaseSpec    `json:"databases"`
+	Backups    map[localapi.BackupID]localapi.BackupSpec       `json:"backups"`
+	Parameters map[localapi.ParameterID]localapi.ParameterSpec `json:"parameters"`
+	Monitors   map[localapi.EnvID]localapi.MonitorSpec         `json:"monitors"`
 	// PIDs of running processes by name, for adoption after a crash.
 	PIDs map[string]int `json:"pids"`
 }
@@ -42,13 +44,13 @@ type Plane struct {
 
 	mu        sync.Mutex
 	state     persisted
-	groups    map[string]*groupRunner
-	balancers map[string]*balancerRunner
-	dns       map[string]*dnsRunner
-	databases map[string]*dbRunner
-	backups   map[string]*backupRunner
-	monitors  map[string]*monitorRunner
-	copies    map[string]*copyRunner // restore copies: scratch, not persisted
+	groups    map[localapi.ServiceID]*groupRunner
+	balancers map[localapi.ServiceID]*balancerRunner
+	dns       map[localapi.EnvID]*dnsRunner
+	databases map[localapi.ServiceID]*dbRunner
+	backups   map[localapi.BackupID]*backupRunner
+	monitors  map[localapi.EnvID]*monitorRunner
+	copies    map[localapi.ServiceID]*copyRunner // restore copies: scratch, not persisted
 
 	cgroups *cgroupTree // where processes start, by region (partition.go)
 	builds  sync.Map    // one *sync.Mutex per image source being built
@@ -59,10 +61,18 @@ func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	p := &Plane{dir: dir, log: logger, groups: map[string]*groupRunner{}, balancers: map[string]*balancerRunner{}, dns: map[string]*dnsRunner{}, databases: map[string]*dbRunner{}, backups: map[string]*backupRunner{}, copies: map[string]*copyRunner{}, monitors: map[string]*monitorRunner{},
-		cgroups: newCgroupTree(dir)}
-	p.state = persisted{Regions: map[string]Region{}, Images: map[string]Image{}, Groups: map[string]GroupSpec{}, Balancers: map[string]BalancerSpec{},
-		DNSServers: map[string]DNSServerSpec{}, DNSRecords: map[string]DNSRecordSpec{}, Databases: map[string]DatabaseSpec{}, Backups: map[string]BackupSpec{}, Parameters: map[string]ParameterSpec{}, Monitors: map[string]MonitorSpec{}, PIDs: map[string]int{}}
+	p := &Plane{dir: dir, log: logger, cgroups: newCgroupTree(dir),
+		groups: map[localapi.ServiceID]*groupRunner{}, balancers: map[localapi.ServiceID]*balancerRunner{},
+		dns: map[localapi.EnvID]*dnsRunner{}, databases: map[localapi.ServiceID]*dbRunner{},
+		backups: map[localapi.BackupID]*backupRunner{}, copies: map[localapi.ServiceID]*copyRunner{},
+		monitors: map[localapi.EnvID]*monitorRunner{}}
+	p.state = persisted{
+		Regions: map[localapi.RegionID]localapi.Region{}, Images: map[localapi.ImageID]localapi.Image{},
+		Groups: map[localapi.ServiceID]localapi.GroupSpec{}, Balancers: map[localapi.ServiceID]localapi.BalancerSpec{},
+		DNSServers: map[localapi.EnvID]localapi.DNSServerSpec{}, DNSRecords: map[localapi.RecordID]localapi.DNSRecordSpec{},
+		Databases: map[localapi.ServiceID]localapi.DatabaseSpec{}, Backups: map[localapi.BackupID]localapi.BackupSpec{},
+		Parameters: map[localapi.ParameterID]localapi.ParameterSpec{}, Monitors: map[localapi.EnvID]localapi.MonitorSpec{},
+		PIDs: map[string]int{}}
 	b, err := os.ReadFile(p.statePath())
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -117,7 +127,7 @@ func (p *Plane) recordedPID(name string) int {
 func (p *Plane) Start() {
 	p.mu.Lock()
 	for id, r := range p.state.Regions {
-		if ok, err := claimRange(r.Index, p.dir, id); !ok || err != nil {
+		if ok, err := claimRange(r.Index, p.dir, id.String()); !ok || err != nil {
 			p.log.Printf("region %s: 127.0.%d.0/24 is claimed by %s (%v)", id, r.Index, describeClaim(r.Index), err)
 		}
 	}
@@ -152,12 +162,12 @@ func (p *Plane) Start() {
 	}
 	p.mu.Unlock()
 	for _, g := range groups {
-		if _, err := p.PutGroup(context.Background(), g, false); err != nil {
+		if _, err := p.applyGroup(context.Background(), g, false); err != nil {
 			p.log.Printf("restart group %s: %v", g.ID(), err)
 		}
 	}
 	for _, b := range balancers {
-		if _, err := p.PutBalancer(context.Background(), b, false); err != nil {
+		if _, err := p.applyBalancer(context.Background(), b, false); err != nil {
 			p.log.Printf("restart balancer %s: %v", b.ID(), err)
 		}
 	}
@@ -182,12 +192,12 @@ func (p *Plane) Start() {
 func (p *Plane) Shutdown() {
 	p.mu.Lock()
 	groups, balancers, dns, dbs, backups := p.groups, p.balancers, p.dns, p.databases, p.backups
-	p.groups, p.balancers, p.dns, p.databases = map[string]*groupRunner{}, map[string]*balancerRunner{}, map[string]*dnsRunner{}, map[string]*dbRunner{}
-	p.backups = map[string]*backupRunner{}
+	p.groups, p.balancers, p.dns, p.databases = map[localapi.ServiceID]*groupRunner{}, map[localapi.ServiceID]*balancerRunner{}, map[localapi.EnvID]*dnsRunner{}, map[localapi.ServiceID]*dbRunner{}
+	p.backups = map[localapi.BackupID]*backupRunner{}
 	copies := p.copies
-	p.copies = map[string]*copyRunner{}
+	p.copies = map[localapi.ServiceID]*copyRunner{}
 	monitors := p.monitors
-	p.monitors = map[string]*monitorRunner{}
+	p.monitors = map[localapi.EnvID]*monitorRunner{}
 	p.mu.Unlock()
 	for _, m := range monitors {
 		m.stop()
@@ -197,7 +207,7 @@ func (p *Plane) Shutdown() {
 	}
 	for id, c := range copies {
 		c.stop(10 * time.Second)
-		p.setPID("restore-copy/"+id, 0)
+		p.setPID("restore-copy/"+id.String(), 0)
 		p.removeDBDir(c.dir)
 	}
 	for _, d := range dns {
@@ -223,7 +233,12 @@ func (p *Plane) Shutdown() {
 }
 
 // PutRegion allocates (or returns) a region's loopback range.
-func (p *Plane) PutRegion(spec RegionSpec) (Region, error) {
+func (p *Plane) PutRegion(_ context.Context, spec localapi.RegionSpec) (localapi.Region, error) {
+	return p.allocateRegion(spec)
+}
+
+// allocateRegion allocates (or returns) a region's loopback range.
+func (p *Plane) allocateRegion(spec localapi.RegionSpec) (localapi.Region, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if r, ok := p.state.Regions[spec.ID()]; ok {
@@ -237,41 +252,51 @@ func (p *Plane) PutRegion(spec RegionSpec) (Region, error) {
 		if used[i] {
 			continue
 		}
-		ok, err := claimRange(i, p.dir, spec.ID())
+		ok, err := claimRange(i, p.dir, spec.ID().String())
 		if err != nil {
-			return Region{}, fmt.Errorf("region %s: claim 127.0.%d.0/24: %w", spec.ID(), i, err)
+			return localapi.Region{}, fmt.Errorf("region %s: claim 127.0.%d.0/24: %w", spec.ID(), i, err)
 		}
 		if ok {
-			r := Region{RegionSpec: spec, Index: i}
+			r := localapi.Region{RegionSpec: spec, Index: i}
 			p.state.Regions[spec.ID()] = r
 			return r, p.save()
 		}
 	}
-	return Region{}, fmt.Errorf("region %s: %w; destroy an environment, or remove stale claims in %s", spec.ID(), ErrNoAddresses, ClaimsDir)
+	return localapi.Region{}, fmt.Errorf("region %s: %w; destroy an environment, or remove stale claims in %s", spec.ID(), localapi.ErrNoAddresses, ClaimsDir)
 }
 
 // GetRegion returns an allocated region.
-func (p *Plane) GetRegion(id string) (Region, error) {
+func (p *Plane) GetRegion(_ context.Context, id localapi.RegionID) (localapi.Region, error) {
+	return p.regionOf(id)
+}
+
+// regionOf returns an allocated region.
+func (p *Plane) regionOf(id localapi.RegionID) (localapi.Region, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r, ok := p.state.Regions[id]
 	if !ok {
-		return Region{}, fmt.Errorf("region %s: %w", id, ErrNotFound)
+		return localapi.Region{}, fmt.Errorf("region %s: %w", id, localapi.ErrNotFound)
 	}
 	return r, nil
 }
 
 // DeleteRegion frees a region's range; its groups and balancers must be gone.
-func (p *Plane) DeleteRegion(id string) error {
+func (p *Plane) DeleteRegion(_ context.Context, id localapi.RegionID) error {
+	return p.freeRegion(id)
+}
+
+// freeRegion frees a region's range; its groups and balancers must be gone.
+func (p *Plane) freeRegion(id localapi.RegionID) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, g := range p.state.Groups {
-		if g.Env+"/"+g.Region == id {
+		if g.ID().RegionID() == id {
 			return fmt.Errorf("region %s still has instance group %s", id, g.ID())
 		}
 	}
 	for env := range p.state.Monitors {
-		if env+"/"+globalRegion == id {
+		if (localapi.RegionID{Env: string(env), Region: globalRegion}) == id {
 			return fmt.Errorf("region %s still has the monitoring of %s", id, env)
 		}
 	}
@@ -289,61 +314,61 @@ func (p *Plane) DeleteRegion(id string) error {
 // A source built before (the same name, folder and SourceDigest) is not
 // built again, and concurrent builds of one source run once: a regional
 // stack puts the same image for every service that runs it.
-func (p *Plane) BuildImage(ctx context.Context, spec ImageSpec) (Image, error) {
+func (p *Plane) BuildImage(ctx context.Context, spec localapi.ImageSpec) (localapi.Image, error) {
 	root, pkg, err := moduleOf(spec.Source)
 	if err != nil {
-		return Image{}, err
+		return localapi.Image{}, err
 	}
 	source, err := SourceDigest(spec.Source)
 	if err != nil {
-		return Image{}, fmt.Errorf("build image %s: %w", spec.Name, err)
+		return localapi.Image{}, fmt.Errorf("build image %s: %w", spec.Name, err)
 	}
 	build, _ := p.builds.LoadOrStore(spec.Name+"\x00"+spec.Source+"\x00"+source, &sync.Mutex{})
 	build.(*sync.Mutex).Lock()
 	defer build.(*sync.Mutex).Unlock()
-	if img, ok := p.builtFrom(spec, source); ok {
+	if img, ok := p.builtFrom(ctx, spec, source); ok {
 		return img, nil
 	}
 	tmpDir, err := os.MkdirTemp(p.dir, "build-")
 	if err != nil {
-		return Image{}, err
+		return localapi.Image{}, err
 	}
 	defer os.RemoveAll(tmpDir)
 	out := filepath.Join(tmpDir, spec.Name)
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-o", out, pkg)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return Image{}, fmt.Errorf("build image %s from %s: %w\n%s", spec.Name, spec.Source, err, b)
+		return localapi.Image{}, fmt.Errorf("build image %s from %s: %w\n%s", spec.Name, spec.Source, err, b)
 	}
 	sum, err := fileDigest(out)
 	if err != nil {
-		return Image{}, err
+		return localapi.Image{}, err
 	}
-	img := Image{ImageSpec: spec, Digest: "sha256:" + sum, SourceDigest: source}
+	img := localapi.Image{ImageSpec: spec, Digest: "sha256:" + sum, SourceDigest: source}
 	dir := filepath.Join(p.dir, "images", "sha256-"+sum)
 	img.Path = filepath.Join(dir, spec.Name)
 	if _, err := os.Stat(img.Path); err != nil {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return Image{}, err
+			return localapi.Image{}, err
 		}
 		if err := os.Rename(out, img.Path); err != nil {
-			return Image{}, err
+			return localapi.Image{}, err
 		}
 		if err := os.Chmod(img.Path, 0o555); err != nil {
-			return Image{}, err
+			return localapi.Image{}, err
 		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.state.Images[img.Digest] = img
+	p.state.Images[localapi.ImageID(img.Digest)] = img
 	return img, p.save()
 }
 
 // builtFrom finds a stored image built from spec's source as it is now
 // (source is its SourceDigest) whose file is intact.
-func (p *Plane) builtFrom(spec ImageSpec, source string) (Image, bool) {
+func (p *Plane) builtFrom(ctx context.Context, spec localapi.ImageSpec, source string) (localapi.Image, bool) {
 	p.mu.Lock()
-	var found []string
+	var found []localapi.ImageID
 	for digest, img := range p.state.Images {
 		if img.ImageSpec == spec && img.SourceDigest == source {
 			found = append(found, digest)
@@ -351,30 +376,30 @@ func (p *Plane) builtFrom(spec ImageSpec, source string) (Image, bool) {
 	}
 	p.mu.Unlock()
 	for _, digest := range found {
-		if img, err := p.GetImage(digest); err == nil {
+		if img, err := p.GetImage(ctx, digest); err == nil {
 			return img, true
 		}
 	}
-	return Image{}, false
+	return localapi.Image{}, false
 }
 
 // GetImage returns a stored image, checking its file still has its digest.
-func (p *Plane) GetImage(digest string) (Image, error) {
+func (p *Plane) GetImage(_ context.Context, digest localapi.ImageID) (localapi.Image, error) {
 	p.mu.Lock()
 	img, ok := p.state.Images[digest]
 	p.mu.Unlock()
 	if !ok {
-		return Image{}, fmt.Errorf("image %s: %w", digest, ErrNotFound)
+		return localapi.Image{}, fmt.Errorf("image %s: %w", digest, localapi.ErrNotFound)
 	}
 	sum, err := fileDigest(img.Path)
-	if err != nil || "sha256:"+sum != digest {
-		return Image{}, fmt.Errorf("image %s: its file %s is gone or changed: %w", digest, img.Path, ErrNotFound)
+	if err != nil || "sha256:"+sum != string(digest) {
+		return localapi.Image{}, fmt.Errorf("image %s: its file %s is gone or changed: %w", digest, img.Path, localapi.ErrNotFound)
 	}
 	return img, nil
 }
 
 // DeleteImage forgets an image and removes its file unless a group uses it.
-func (p *Plane) DeleteImage(digest string) error {
+func (p *Plane) DeleteImage(_ context.Context, digest localapi.ImageID) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	img, ok := p.state.Images[digest]
@@ -382,7 +407,7 @@ func (p *Plane) DeleteImage(digest string) error {
 		return nil
 	}
 	for _, g := range p.state.Groups {
-		if g.Digest == digest {
+		if g.Digest == string(digest) {
 			return nil // still running somewhere; kept
 		}
 	}
@@ -422,9 +447,9 @@ func moduleOf(dir string) (root, pkg string, err error) {
 }
 
 // Status returns everything the plane holds, sorted by ID.
-func (p *Plane) Status() Status {
+func (p *Plane) Status() localapi.Status {
 	p.mu.Lock()
-	st := Status{PID: os.Getpid(), Dir: p.dir,
+	st := localapi.Status{PID: os.Getpid(), Dir: p.dir,
 		Regions: slices.Collect(maps.Values(p.state.Regions)), Images: slices.Collect(maps.Values(p.state.Images)),
 		DNSRecords: slices.Collect(maps.Values(p.state.DNSRecords)), Parameters: slices.Collect(maps.Values(p.state.Parameters))}
 	groups := slices.Collect(maps.Values(p.groups))
@@ -441,17 +466,17 @@ func (p *Plane) Status() Status {
 	for _, b := range backups {
 		st.Backups = append(st.Backups, b.status(context.Background()))
 	}
-	sort.Slice(st.Backups, func(i, j int) bool { return st.Backups[i].ID() < st.Backups[j].ID() })
+	sort.Slice(st.Backups, func(i, j int) bool { return st.Backups[i].ID().String() < st.Backups[j].ID().String() })
 	for _, d := range dbs {
 		st.Databases = append(st.Databases, d.status(context.Background()))
 	}
-	sort.Slice(st.Databases, func(i, j int) bool { return st.Databases[i].ID() < st.Databases[j].ID() })
+	sort.Slice(st.Databases, func(i, j int) bool { return st.Databases[i].ID().String() < st.Databases[j].ID().String() })
 	for _, d := range servers {
 		st.DNSServers = append(st.DNSServers, d.status())
 	}
 	sort.Slice(st.DNSServers, func(i, j int) bool { return st.DNSServers[i].Env < st.DNSServers[j].Env })
-	sort.Slice(st.DNSRecords, func(i, j int) bool { return st.DNSRecords[i].ID() < st.DNSRecords[j].ID() })
-	sort.Slice(st.Parameters, func(i, j int) bool { return st.Parameters[i].ID() < st.Parameters[j].ID() })
+	sort.Slice(st.DNSRecords, func(i, j int) bool { return st.DNSRecords[i].ID().String() < st.DNSRecords[j].ID().String() })
+	sort.Slice(st.Parameters, func(i, j int) bool { return st.Parameters[i].ID().String() < st.Parameters[j].ID().String() })
 	for _, g := range groups {
 		st.Groups = append(st.Groups, g.status())
 	}
@@ -460,8 +485,8 @@ func (p *Plane) Status() Status {
 	}
 	sort.Slice(st.Regions, func(i, j int) bool { return st.Regions[i].Index < st.Regions[j].Index })
 	sort.Slice(st.Images, func(i, j int) bool { return st.Images[i].Digest < st.Images[j].Digest })
-	sort.Slice(st.Groups, func(i, j int) bool { return st.Groups[i].ID() < st.Groups[j].ID() })
-	sort.Slice(st.Balancers, func(i, j int) bool { return st.Balancers[i].ID() < st.Balancers[j].ID() })
+	sort.Slice(st.Groups, func(i, j int) bool { return st.Groups[i].ID().String() < st.Groups[j].ID().String() })
+	sort.Slice(st.Balancers, func(i, j int) bool { return st.Balancers[i].ID().String() < st.Balancers[j].ID().String() })
 	return st
 }
 
@@ -477,7 +502,7 @@ func waitFor(ctx context.Context, what string, cond func() (bool, error)) error 
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: %w: %v", what, ErrNotReady, ctx.Err())
+			return fmt.Errorf("%s: %w: %v", what, localapi.ErrNotReady, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

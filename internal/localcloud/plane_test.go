@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 func needHAProxy(t *testing.T) {
@@ -65,8 +67,8 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func testHealth() HealthCheck {
-	return HealthCheck{Path: "/healthz", Interval: 200 * time.Millisecond, Timeout: 200 * time.Millisecond, UnhealthyAfter: 2, HealthyAfter: 1}
+func testHealth() localapi.HealthCheck {
+	return localapi.HealthCheck{Path: "/healthz", Interval: 200 * time.Millisecond, Timeout: 200 * time.Millisecond, UnhealthyAfter: 2, HealthyAfter: 1}
 }
 
 func TestGroupBehindBalancer(t *testing.T) {
@@ -74,39 +76,39 @@ func TestGroupBehindBalancer(t *testing.T) {
 	p := newTestPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	region, err := p.PutRegion(RegionSpec{Env: "t", Name: "east"})
+	region, err := p.PutRegion(ctx, localapi.RegionSpec{Env: "t", Name: "east"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, _ := p.PutRegion(RegionSpec{Env: "t", Name: "east"})
-	other, _ := p.PutRegion(RegionSpec{Env: "t", Name: "west"})
+	again, _ := p.PutRegion(ctx, localapi.RegionSpec{Env: "t", Name: "east"})
+	other, _ := p.PutRegion(ctx, localapi.RegionSpec{Env: "t", Name: "west"})
 	if again.Index != region.Index || other.Index == region.Index {
 		t.Fatalf("allocation: %v %v %v", region, again, other)
 	}
-	img, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: shopSource()})
+	img, err := p.BuildImage(ctx, localapi.ImageSpec{Name: "shop", Source: shopSource()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(img.Digest, "sha256:") {
 		t.Fatalf("digest = %q", img.Digest)
 	}
-	img2, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: shopSource()})
+	img2, err := p.BuildImage(ctx, localapi.ImageSpec{Name: "shop", Source: shopSource()})
 	if err != nil || img2.Digest != img.Digest || img2.Path != img.Path {
 		t.Fatalf("rebuild of the same source is not the same image: %v %v", img2, err)
 	}
 	// the service's parameters in this region's store, and others'
-	for _, ps := range []ParameterSpec{
+	for _, ps := range []localapi.ParameterSpec{
 		{Env: "t", Region: "east", Service: "shop", Name: "GREETING", Value: "hello, east"},
 		{Env: "t", Region: "west", Service: "shop", Name: "GREETING", Value: "hello, west"},
 		{Env: "t", Region: "east", Service: "cart", Name: "CART_ONLY", Value: "1"},
 	} {
-		if _, err := p.PutParameter(ps); err != nil {
+		if _, err := p.PutParameter(ctx, ps); err != nil {
 			t.Fatal(err)
 		}
 	}
-	spec := GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: img.Path, Digest: img.Digest,
+	spec := localapi.GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: img.Path, Digest: img.Digest,
 		Port: 18080, Min: 1, Desired: 2, Max: 3, Zones: 3, Health: testHealth()}
-	g, err := p.PutGroup(ctx, spec, true)
+	g, err := p.PutGroup(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +125,7 @@ func TestGroupBehindBalancer(t *testing.T) {
 	}) {
 		t.Errorf("an instance of east's shop starts with %q, want east's shop parameters only", vars)
 	}
-	b, err := p.PutBalancer(ctx, BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18080, Health: testHealth()}, true)
+	b, err := p.PutBalancer(ctx, localapi.BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18080, Health: testHealth()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +154,7 @@ func TestGroupBehindBalancer(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = waitFor(ctx, "replacement", func() (bool, error) {
-		g, _ := p.GetGroup(spec.ID())
+		g, _ := p.GetGroup(ctx, spec.ID())
 		return g.Replaced >= 1 && g.Healthy() == 2 && g.Instances[0].PID != pid, nil
 	})
 	if err != nil {
@@ -167,30 +169,30 @@ func TestGroupBehindBalancer(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = waitFor(ctx, "balancer down", func() (bool, error) {
-		st, _ := p.GetBalancer(spec.ID())
+		st, _ := p.GetBalancer(ctx, spec.ID())
 		return !st.Running, nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(500 * time.Millisecond)
-	if st, _ := p.GetBalancer(spec.ID()); st.Running {
+	if st, _ := p.GetBalancer(ctx, spec.ID()); st.Running {
 		t.Fatal("the control plane restarted a killed balancer by itself")
 	}
-	if b, err = p.PutBalancer(ctx, BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18080, Health: testHealth()}, true); err != nil || !b.Running {
+	if b, err = p.PutBalancer(ctx, localapi.BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18080, Health: testHealth()}); err != nil || !b.Running {
 		t.Fatalf("restore balancer: %+v %v", b, err)
 	}
 
 	// delete stops everything by PID
-	st, _ := p.GetGroup(spec.ID())
+	st, _ := p.GetGroup(ctx, spec.ID())
 	pids := []int{b.PID}
 	for _, in := range st.Instances {
 		pids = append(pids, in.PID)
 	}
-	if err := p.DeleteBalancer(spec.ID()); err != nil {
+	if err := p.DeleteBalancer(ctx, spec.ID()); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.DeleteGroup(spec.ID()); err != nil {
+	if err := p.DeleteGroup(ctx, spec.ID()); err != nil {
 		t.Fatal(err)
 	}
 	for _, pid := range pids {
@@ -198,10 +200,10 @@ func TestGroupBehindBalancer(t *testing.T) {
 			t.Errorf("pid %d alive after delete", pid)
 		}
 	}
-	if _, err := p.GetGroup(spec.ID()); !errors.Is(err, ErrNotFound) {
+	if _, err := p.GetGroup(ctx, spec.ID()); !errors.Is(err, ErrNotFound) {
 		t.Errorf("group after delete: %v", err)
 	}
-	if err := p.DeleteRegion("t/east"); err != nil {
+	if err := p.DeleteRegion(ctx, localapi.RegionID{Env: "t", Region: "east"}); err != nil {
 		t.Error(err)
 	}
 }
@@ -211,24 +213,24 @@ func TestPortClashIsReported(t *testing.T) {
 	p := newTestPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	region, _ := p.PutRegion(RegionSpec{Env: "t", Name: "east"})
+	region, _ := p.PutRegion(ctx, localapi.RegionSpec{Env: "t", Name: "east"})
 	// something else holds the balancer's address
 	l, err := listenTCP(region.BalancerAddress() + ":18081")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	img, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: shopSource()})
+	img, err := p.BuildImage(ctx, localapi.ImageSpec{Name: "shop", Source: shopSource()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: img.Path, Digest: img.Digest,
+	spec := localapi.GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: img.Path, Digest: img.Digest,
 		Port: 18081, Min: 1, Desired: 1, Max: 1, Zones: 1, Health: testHealth()}
-	if _, err := p.PutGroup(ctx, spec, true); err != nil {
+	if _, err := p.PutGroup(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.PutBalancer(ctx, BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18081, Health: testHealth()}, true)
-	if !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), region.BalancerAddress()) {
+	_, err = p.PutBalancer(ctx, localapi.BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18081, Health: testHealth()})
+	if !errors.Is(err, localapi.ErrPortInUse) || !strings.Contains(err.Error(), region.BalancerAddress()) {
 		t.Fatalf("err = %v, want ErrPortInUse naming the address", err)
 	}
 }
@@ -237,61 +239,62 @@ func TestPortClashIsReported(t *testing.T) {
 func listenTCP(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 
 func TestPlanesClaimDistinctRanges(t *testing.T) {
+	ctx := context.Background()
 	a, b := newTestPlane(t), newTestPlane(t)
-	ra, err := a.PutRegion(RegionSpec{Env: "x", Name: "east"})
+	ra, err := a.PutRegion(ctx, localapi.RegionSpec{Env: "x", Name: "east"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rb, err := b.PutRegion(RegionSpec{Env: "x", Name: "east"})
+	rb, err := b.PutRegion(ctx, localapi.RegionSpec{Env: "x", Name: "east"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ra.Index == rb.Index {
 		t.Fatalf("two control planes share 127.0.%d.0/24", ra.Index)
 	}
-	if err := a.DeleteRegion("x/east"); err != nil {
+	if err := a.DeleteRegion(ctx, localapi.RegionID{Env: "x", Region: "east"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.DeleteRegion("x/east"); err != nil {
+	if err := b.DeleteRegion(ctx, localapi.RegionID{Env: "x", Region: "east"}); err != nil {
 		t.Fatal(err)
 	}
 	// a claim whose owner no longer holds the region is stale and reclaimed
 	c := newTestPlane(t)
 	stale := claim{Dir: t.TempDir(), Region: "gone/r"}
 	body, _ := json.Marshal(stale)
-	free, err := c.PutRegion(RegionSpec{Env: "probe", Name: "r"})
+	free, err := c.PutRegion(ctx, localapi.RegionSpec{Env: "probe", Name: "r"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = c.DeleteRegion("probe/r")
+	_ = c.DeleteRegion(ctx, localapi.RegionID{Env: "probe", Region: "r"})
 	if err := os.WriteFile(claimPath(free.Index), body, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	again, err := c.PutRegion(RegionSpec{Env: "probe", Name: "r"})
+	again, err := c.PutRegion(ctx, localapi.RegionSpec{Env: "probe", Name: "r"})
 	if err != nil || again.Index != free.Index {
 		t.Fatalf("stale claim on %d not reclaimed: %+v %v", free.Index, again, err)
 	}
-	_ = c.DeleteRegion("probe/r")
+	_ = c.DeleteRegion(ctx, localapi.RegionID{Env: "probe", Region: "r"})
 }
 
 func TestGroupFailsFastOnAnAddressInUse(t *testing.T) {
 	p := newTestPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	region, _ := p.PutRegion(RegionSpec{Env: "t", Name: "east"})
+	region, _ := p.PutRegion(ctx, localapi.RegionSpec{Env: "t", Name: "east"})
 	l, err := listenTCP(region.SlotAddress(0) + ":18082")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	img, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: shopSource()})
+	img, err := p.BuildImage(ctx, localapi.ImageSpec{Name: "shop", Source: shopSource()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err = p.PutGroup(ctx, GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: img.Path, Digest: img.Digest,
-		Port: 18082, Min: 1, Desired: 1, Max: 1, Zones: 1, Health: testHealth()}, true)
-	if !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), region.SlotAddress(0)+":18082") {
+	_, err = p.PutGroup(ctx, localapi.GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: img.Path, Digest: img.Digest,
+		Port: 18082, Min: 1, Desired: 1, Max: 1, Zones: 1, Health: testHealth()})
+	if !errors.Is(err, localapi.ErrPortInUse) || !strings.Contains(err.Error(), region.SlotAddress(0)+":18082") {
 		t.Fatalf("err = %v, want ErrPortInUse naming the address", err)
 	}
 	if time.Since(start) > 10*time.Second {
@@ -321,13 +324,13 @@ func TestImageBuiltOncePerSource(t *testing.T) {
 		}
 	}
 	write("one")
-	spec := ImageSpec{Name: "hello", Source: src}
-	imgs := make(chan Image, 4)
+	spec := localapi.ImageSpec{Name: "hello", Source: src}
+	imgs := make(chan localapi.Image, 4)
 	errs := make(chan error, 4)
 	for range 4 {
 		go func() { img, err := p.BuildImage(ctx, spec); imgs <- img; errs <- err }()
 	}
-	var first Image
+	var first localapi.Image
 	for i := range 4 {
 		img := <-imgs
 		if err := <-errs; err != nil {

@@ -2,7 +2,6 @@ package localcloud
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,13 +9,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/localapi"
+
 	"github.com/bulwark-dev/bulwark/internal/pgbin"
 )
-
-// ErrLivePrimary is returned when abandoning a region whose database member
-// runs as the primary: the region is not lost, and its data is the only
-// current copy. Fail over (a switchover) first.
-var ErrLivePrimary = errors.New("runs as the primary")
 
 // AbandonRegion stops and forgets what is left of a region before it is
 // rebuilt from code (healing its partition first, if it is cut off): its instance groups, load balancers and database
@@ -25,52 +21,52 @@ var ErrLivePrimary = errors.New("runs as the primary")
 // plans, whose vaults may hold the data the rebuild restores. A member that
 // acted as a primary (it may hold writes no replica received) is moved
 // aside, not deleted; the notes say where.
-func (p *Plane) AbandonRegion(ctx context.Context, env, region string) ([]string, error) {
-	prefix := env + "/" + region + "/"
+func (p *Plane) AbandonRegion(ctx context.Context, rid localapi.RegionID) ([]string, error) {
+	env, region := rid.Env, rid.Region
 	p.mu.Lock()
-	var groups, balancers []string
-	var dbs []DatabaseSpec
+	var groups, balancers []localapi.ServiceID
+	var dbs []localapi.DatabaseSpec
 	for id := range p.state.Groups {
-		if strings.HasPrefix(id, prefix) {
+		if id.RegionID() == rid {
 			groups = append(groups, id)
 		}
 	}
 	for id := range p.state.Balancers {
-		if strings.HasPrefix(id, prefix) {
+		if id.RegionID() == rid {
 			balancers = append(balancers, id)
 		}
 	}
 	for id, spec := range p.state.Databases {
-		if strings.HasPrefix(id, prefix) {
+		if id.RegionID() == rid {
 			dbs = append(dbs, spec)
 		}
 	}
 	p.mu.Unlock()
 	for _, spec := range dbs {
 		if d, err := lookup(p, p.databases, "database", spec.ID()); err == nil && d.status(ctx).Role == "primary" {
-			return nil, fmt.Errorf("database %s %w: region %s is not lost; switch its primary over to another region first", spec.ID(), ErrLivePrimary, region)
+			return nil, fmt.Errorf("database %s %w: region %s is not lost; switch its primary over to another region first", spec.ID(), localapi.ErrLivePrimary, region)
 		}
 	}
 	var notes []string
 	// a rebuild starts from a region the others can reach again
-	if healed, err := p.HealRegion(env, region); err != nil {
+	if healed, err := p.HealRegion(rid); err != nil {
 		return notes, err
 	} else if healed {
-		notes = append(notes, "partition of "+env+"/"+region+" healed")
+		notes = append(notes, "partition of "+rid.String()+" healed")
 	}
 	for _, id := range groups {
-		if err := p.DeleteGroup(id); err != nil {
+		if err := p.DeleteGroup(ctx, id); err != nil {
 			return notes, err
 		}
-		notes = append(notes, "instance group "+id+" removed")
+		notes = append(notes, "instance group "+id.String()+" removed")
 	}
 	for _, id := range balancers {
-		if err := p.DeleteBalancer(id); err != nil {
+		if err := p.DeleteBalancer(ctx, id); err != nil {
 			return notes, err
 		}
-		notes = append(notes, "load balancer "+id+" removed")
+		notes = append(notes, "load balancer "+id.String()+" removed")
 	}
-	if n := p.forgetParameters(prefix); n > 0 {
+	if n := p.forgetParameters(rid); n > 0 {
 		notes = append(notes, fmt.Sprintf("%d parameters of %s/%s removed", n, env, region))
 	}
 	for _, spec := range dbs {
@@ -86,7 +82,7 @@ func (p *Plane) AbandonRegion(ctx context.Context, env, region string) ([]string
 // abandonDatabase stops a member and forgets it, deletion protection or
 // not (its data is rebuilt from the surviving members or the vaults); a
 // former primary's data is kept aside.
-func (p *Plane) abandonDatabase(ctx context.Context, spec DatabaseSpec) (string, error) {
+func (p *Plane) abandonDatabase(ctx context.Context, spec localapi.DatabaseSpec) (string, error) {
 	p.mu.Lock()
 	d := p.databases[spec.ID()]
 	delete(p.databases, spec.ID())
@@ -99,12 +95,12 @@ func (p *Plane) abandonDatabase(ctx context.Context, spec DatabaseSpec) (string,
 	if d != nil {
 		d.stop(10 * time.Second)
 	}
-	p.setPID("database/"+spec.ID(), 0)
+	p.setPID("database/"+spec.ID().String(), 0)
 	p.dropSlotOn(ctx, spec.Env, spec.Service, spec.Region)
 	dir := p.dbDir(spec)
 	if !p.hasData(spec) || p.standby(spec) {
 		p.removeDBDir(dir)
-		return "database " + spec.ID() + " removed (a replica: nothing only it held)", nil
+		return "database " + spec.ID().String() + " removed (a replica: nothing only it held)", nil
 	}
 	aside := fmt.Sprintf("%s.abandoned-%s", dir, time.Now().UTC().Format("20060102T150405Z"))
 	if err := os.Rename(dir, aside); err != nil {
@@ -129,8 +125,9 @@ func (p *Plane) dropSlotOn(ctx context.Context, env, service, region string) {
 // waits until `to` has received all of it, promotes it, and rebuilds the
 // former primary as a replica of it. Writes fail for the seconds this
 // takes; clients with the multi-host URL find the new primary.
-func (p *Plane) SwitchoverDatabase(ctx context.Context, env, service, to string) ([]string, error) {
-	target, err := lookup(p, p.databases, "database", env+"/"+to+"/"+service)
+func (p *Plane) SwitchoverDatabase(ctx context.Context, id localapi.ServiceID) ([]string, error) {
+	env, service, to := id.Env, id.Service, id.Region
+	target, err := lookup(p, p.databases, "database", id)
 	if err != nil {
 		return nil, err
 	}
@@ -145,14 +142,14 @@ func (p *Plane) SwitchoverDatabase(ctx context.Context, env, service, to string)
 	if from == "" {
 		return nil, fmt.Errorf("switchover to %s: no member runs as the primary", st.ID())
 	}
-	old, err := lookup(p, p.databases, "database", env+"/"+from+"/"+service)
+	old, err := lookup(p, p.databases, "database", localapi.ServiceID{Env: env, Region: from, Service: service})
 	if err != nil {
 		return nil, err
 	}
 	oldSpec := old.currentSpec()
 	bin, err := pgbin.Dir()
 	if err != nil {
-		return nil, fmt.Errorf("switchover: %w: %w", ErrMissingProgram, err)
+		return nil, fmt.Errorf("switchover: %w: %w", localapi.ErrMissingProgram, err)
 	}
 	cred, err := pgbin.Credential()
 	if err != nil {
@@ -165,7 +162,7 @@ func (p *Plane) SwitchoverDatabase(ctx context.Context, env, service, to string)
 		return notes, fmt.Errorf("switchover: %s: %w", oldSpec.ID(), err)
 	}
 	notes = append(notes, fmt.Sprintf("%s shut down cleanly at %s", oldSpec.ID(), checkpoint))
-	err = waitFor(ctx, st.ID()+" to receive "+checkpoint, func() (bool, error) {
+	err = waitFor(ctx, st.ID().String()+" to receive "+checkpoint, func() (bool, error) {
 		var caughtUp bool
 		e := target.query(ctx, "SELECT coalesce(pg_last_wal_receive_lsn() > $1::pg_lsn, false)", []any{checkpoint}, &caughtUp)
 		return e == nil && caughtUp, nil
@@ -176,14 +173,14 @@ func (p *Plane) SwitchoverDatabase(ctx context.Context, env, service, to string)
 	if _, err := p.PromoteDatabase(ctx, st.ID()); err != nil {
 		return notes, fmt.Errorf("switchover: %w", err)
 	}
-	notes = append(notes, st.ID()+" received everything and was promoted")
+	notes = append(notes, st.ID().String()+" received everything and was promoted")
 	// the former primary rejoins as a replica, cloned afresh from the new one
-	p.setPID("database/"+oldSpec.ID(), 0)
+	p.setPID("database/"+oldSpec.ID().String(), 0)
 	p.removeDBDir(filepath.Join(p.dbDir(oldSpec), "data"))
 	if _, err := p.PutDatabase(ctx, oldSpec); err != nil {
 		return notes, fmt.Errorf("switchover: rejoin %s as a replica: %w", oldSpec.ID(), err)
 	}
-	notes = append(notes, oldSpec.ID()+" rejoined as a replica of "+to)
+	notes = append(notes, oldSpec.ID().String()+" rejoined as a replica of "+to)
 	// the new primary waits for synchronous replicas as its spec says
 	if _, err := target.apply(ctx, bin, target.currentSpec()); err != nil {
 		return notes, err

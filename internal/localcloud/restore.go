@@ -2,7 +2,6 @@ package localcloud
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -14,24 +13,21 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/localapi"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/pgbin"
 )
 
-// ErrNoBackup is returned when a restore is asked of a plan whose vaults
-// hold no backup.
-var ErrNoBackup = errors.New("no backup to restore")
-
 // restorableBackup returns the backup plan of a member's database and the
 // vault to restore it from: the first vault outside the member's region
 // (that region may be the one that was lost) holding a backup, else the
 // member's own region's. vault is "" when there is none.
-func (p *Plane) restorableBackup(ctx context.Context, spec DatabaseSpec) (BackupSpec, string) {
-	id := spec.Env + "/" + spec.Service
-	b, err := lookup(p, p.backups, "backup", id)
+func (p *Plane) restorableBackup(ctx context.Context, spec localapi.DatabaseSpec) (localapi.BackupSpec, string) {
+	b, err := lookup(p, p.backups, "backup", localapi.BackupID{Env: spec.Env, Service: spec.Service})
 	if err != nil {
-		return BackupSpec{}, ""
+		return localapi.BackupSpec{}, ""
 	}
 	st := b.status(ctx)
 	others := slices.DeleteFunc(slices.Clone(st.Vaults), func(v string) bool { return v == spec.Region })
@@ -48,7 +44,7 @@ func (p *Plane) restorableBackup(ctx context.Context, spec DatabaseSpec) (Backup
 // server recovers to the end of the archive and is promoted. archiveOff
 // keeps the restored server from archiving into the plan's vaults (a
 // scratch copy must not).
-func (p *Plane) restoreInto(ctx context.Context, plan BackupSpec, vault, data string, cred *syscall.Credential, archiveOff bool) error {
+func (p *Plane) restoreInto(ctx context.Context, plan localapi.BackupSpec, vault, data string, cred *syscall.Credential, archiveOff bool) error {
 	repo := slices.Index(plan.Vaults, vault) + 1
 	if repo == 0 {
 		return fmt.Errorf("restore %s: %s is not one of its vaults %v", plan.ID(), vault, plan.Vaults)
@@ -69,30 +65,15 @@ func (p *Plane) restoreInto(ctx context.Context, plan BackupSpec, vault, data st
 	return nil
 }
 
-// RestoreCopy is a service's database restored from its newest backup
-// into a scratch server in another region, beside the real members: what a
-// backup-restore drill checks its rows against. It never archives and is
-// not part of the database (no replication).
-type RestoreCopy struct {
-	Env     string `json:"env"`
-	Service string `json:"service"`
-	Region  string `json:"region"` // where the copy runs
-	Vault   string `json:"vault"`  // whose vault it came from
-	Address string `json:"address"`
-	PID     int    `json:"pid"`
-	// Ready is when the copy finished recovery and took queries.
-	Ready time.Time `json:"ready"`
-}
-
 type copyRunner struct {
 	managed
-	RestoreCopy
+	localapi.RestoreCopy
 	dir string
 }
 
 // restoreCopyAddress is a region's scratch copy of a database, on
 // 127.0.R.3 at the database's port.
-func restoreCopyAddress(r Region, port int) string {
+func restoreCopyAddress(r localapi.Region, port int) string {
 	return net.JoinHostPort(fmt.Sprintf("127.0.%d.3", r.Index), strconv.Itoa(databasePort(port)))
 }
 
@@ -100,28 +81,28 @@ func restoreCopyAddress(r Region, port int) string {
 // region (the copy runs there too) and waits until the copy has recovered
 // to the end of the archived WAL. An earlier copy of the same service in
 // that region is replaced.
-func (p *Plane) PutRestoreCopy(ctx context.Context, env, service, region string) (RestoreCopy, error) {
-	id := env + "/" + region + "/" + service
-	_ = p.DeleteRestoreCopy(ctx, env, service, region)
-	b, err := lookup(p, p.backups, "backup", env+"/"+service)
+func (p *Plane) PutRestoreCopy(ctx context.Context, spec localapi.RestoreCopySpec) (localapi.RestoreCopy, error) {
+	env, service, region, id := spec.Env, spec.Service, spec.Region, spec.ID()
+	_ = p.DeleteRestoreCopy(ctx, id)
+	b, err := lookup(p, p.backups, "backup", localapi.BackupID{Env: env, Service: service})
 	if err != nil {
-		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
+		return localapi.RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
 	}
 	st := b.status(ctx)
 	if !slices.Contains(st.Vaults, region) || !st.HasBackupIn(region) {
-		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w in %s's vault (vaults %v)", id, ErrNoBackup, region, st.Vaults)
+		return localapi.RestoreCopy{}, fmt.Errorf("restore copy %s: %w in %s's vault (vaults %v)", id, localapi.ErrNoBackup, region, st.Vaults)
 	}
-	reg, err := p.PutRegion(RegionSpec{Env: env, Name: region})
+	reg, err := p.allocateRegion(localapi.RegionSpec{Env: env, Name: region})
 	if err != nil {
-		return RestoreCopy{}, err
+		return localapi.RestoreCopy{}, err
 	}
 	bin, err := pgbin.Dir()
 	if err != nil {
-		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w: %w", id, ErrMissingProgram, err)
+		return localapi.RestoreCopy{}, fmt.Errorf("restore copy %s: %w: %w", id, localapi.ErrMissingProgram, err)
 	}
 	cred, err := pgbin.Credential()
 	if err != nil {
-		return RestoreCopy{}, err
+		return localapi.RestoreCopy{}, err
 	}
 	dir := filepath.Join(p.dbRoot(), env, service, region+".restore-copy")
 	p.removeDBDir(dir)
@@ -132,14 +113,14 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, env, service, region string)
 		}
 	}()
 	if err := p.mkdirTraversable(dir); err != nil {
-		return RestoreCopy{}, err
+		return localapi.RestoreCopy{}, err
 	}
 	if err := pgbin.Chown(cred, dir); err != nil {
-		return RestoreCopy{}, err
+		return localapi.RestoreCopy{}, err
 	}
 	data := filepath.Join(dir, "data")
 	if err := p.restoreInto(ctx, st.BackupSpec, region, data, cred, true); err != nil {
-		return RestoreCopy{}, err
+		return localapi.RestoreCopy{}, err
 	}
 	addr := restoreCopyAddress(reg, p.specOf(env, st.Primary, service).Port)
 	host, port, _ := net.SplitHostPort(addr)
@@ -147,29 +128,29 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, env, service, region string)
 		walSettings+"archive_mode = off\nsynchronous_standby_names = ''\nlog_min_messages = warning\n", host, port, dir)
 	conf := filepath.Join(data, "bulwark.conf")
 	if err := os.WriteFile(conf, []byte(settings), 0o600); err != nil {
-		return RestoreCopy{}, err
+		return localapi.RestoreCopy{}, err
 	}
 	if err := pgbin.Chown(cred, conf); err != nil {
-		return RestoreCopy{}, err
+		return localapi.RestoreCopy{}, err
 	}
 	if err := portFree(host, port); err != nil {
-		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
+		return localapi.RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
 	}
 	cmd := exec.Command(filepath.Join(bin, "postgres"), "-D", data)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	proc, err := spawn(cmd, filepath.Join(dir, "postgres.log"), p.placement(env, region))
 	if err != nil {
-		return RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
+		return localapi.RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
 	}
 	started = true // from here DeleteRestoreCopy cleans up
 	proc.term = syscall.SIGINT
-	c := &copyRunner{RestoreCopy: RestoreCopy{Env: env, Service: service, Region: region, Vault: region, Address: addr, PID: proc.PID}, dir: dir}
+	c := &copyRunner{RestoreCopy: localapi.RestoreCopy{RestoreCopySpec: spec, Vault: region, Address: addr, PID: proc.PID}, dir: dir}
 	c.proc = proc
 	p.mu.Lock()
 	p.copies[id] = c
 	p.mu.Unlock()
-	p.setPID("restore-copy/"+id, proc.PID)
-	err = waitFor(ctx, "restore copy "+id, func() (bool, error) {
+	p.setPID("restore-copy/"+id.String(), proc.PID)
+	err = waitFor(ctx, "restore copy "+id.String(), func() (bool, error) {
 		if !proc.running() {
 			return false, fmt.Errorf("restore copy %s: postgres exited: %s", id, logTail(filepath.Join(dir, "postgres.log"), 12))
 		}
@@ -180,25 +161,33 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, env, service, region string)
 		return !recovering, nil
 	})
 	if err != nil {
-		_ = p.DeleteRestoreCopy(ctx, env, service, region)
-		return RestoreCopy{}, err
+		_ = p.DeleteRestoreCopy(ctx, id)
+		return localapi.RestoreCopy{}, err
 	}
 	c.Ready = time.Now()
 	return c.RestoreCopy, nil
 }
 
+// GetRestoreCopy returns a restore copy.
+func (p *Plane) GetRestoreCopy(_ context.Context, id localapi.ServiceID) (localapi.RestoreCopy, error) {
+	c, err := lookup(p, p.copies, "restore copy", id)
+	if err != nil {
+		return localapi.RestoreCopy{}, err
+	}
+	return c.RestoreCopy, nil
+}
+
 // DeleteRestoreCopy stops a restore copy and removes its data.
-func (p *Plane) DeleteRestoreCopy(ctx context.Context, env, service, region string) error {
-	id := env + "/" + region + "/" + service
+func (p *Plane) DeleteRestoreCopy(_ context.Context, id localapi.ServiceID) error {
 	p.mu.Lock()
 	c, ok := p.copies[id]
 	delete(p.copies, id)
 	p.mu.Unlock()
 	if !ok {
-		return fmt.Errorf("restore copy %s: %w", id, ErrNotFound)
+		return fmt.Errorf("restore copy %s: %w", id, localapi.ErrNotFound)
 	}
 	c.stop(10 * time.Second)
-	p.setPID("restore-copy/"+id, 0)
+	p.setPID("restore-copy/"+id.String(), 0)
 	p.removeDBDir(c.dir)
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // variant copies the shop's source with a change, so it builds another
@@ -52,25 +54,25 @@ func TestRolloutRollsBackABadImage(t *testing.T) {
 	p := newTestPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := p.PutRegion(RegionSpec{Env: "t", Name: "east"}); err != nil {
+	if _, err := p.PutRegion(ctx, localapi.RegionSpec{Env: "t", Name: "east"}); err != nil {
 		t.Fatal(err)
 	}
-	good, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: shopSource()})
+	good, err := p.BuildImage(ctx, localapi.ImageSpec{Name: "shop", Source: shopSource()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: variant(t,
+	bad, err := p.BuildImage(ctx, localapi.ImageSpec{Name: "shop", Source: variant(t,
 		`reply(w, http.StatusOK, map[string]any{"status": "ok"})`, `reply(w, http.StatusInternalServerError, map[string]any{"status": "broken"})`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	better, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: variant(t, `"status": "ok"`, `"status": "ok", "build": "better"`)})
+	better, err := p.BuildImage(ctx, localapi.ImageSpec{Name: "shop", Source: variant(t, `"status": "ok"`, `"status": "ok", "build": "better"`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: good.Path, Digest: good.Digest,
+	spec := localapi.GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: good.Path, Digest: good.Digest,
 		Port: 18180, Min: 1, Desired: 3, Max: 3, Zones: 3, Health: testHealth()}
-	if _, err := p.PutGroup(ctx, spec, true); err != nil {
+	if _, err := p.PutGroup(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
 
@@ -82,7 +84,7 @@ func TestRolloutRollsBackABadImage(t *testing.T) {
 	go func() {
 		defer close(watched)
 		for watch.Err() == nil {
-			g, _ := p.GetGroup(spec.ID())
+			g, _ := p.GetGroup(ctx, spec.ID())
 			n := 0
 			for _, in := range g.Instances {
 				if in.State == "healthy" && in.Digest == good.Digest {
@@ -97,12 +99,12 @@ func TestRolloutRollsBackABadImage(t *testing.T) {
 	}()
 	badSpec := spec
 	badSpec.ImagePath, badSpec.Digest = bad.Path, bad.Digest
-	_, err = p.PutGroup(ctx, badSpec, true)
-	if !errors.Is(err, ErrRolledBack) {
+	_, err = p.PutGroup(ctx, badSpec)
+	if !errors.Is(err, localapi.ErrRolledBack) {
 		t.Fatalf("a rollout of an image that fails its health checks: %v, want ErrRolledBack", err)
 	}
 	err = waitFor(ctx, "every instance on the good image again", func() (bool, error) {
-		g, _ := p.GetGroup(spec.ID())
+		g, _ := p.GetGroup(ctx, spec.ID())
 		if g.Healthy() != 3 {
 			return false, nil
 		}
@@ -118,8 +120,8 @@ func TestRolloutRollsBackABadImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, _ := p.GetGroup(spec.ID())
-	if g.Rollout == nil || g.Rollout.State != RolloutRolledBack || g.Rollout.To != bad.Digest || g.Digest != good.Digest {
+	g, _ := p.GetGroup(ctx, spec.ID())
+	if g.Rollout == nil || g.Rollout.State != localapi.RolloutRolledBack || g.Rollout.To != bad.Digest || g.Digest != good.Digest {
 		t.Errorf("after the rollback: rollout %+v, spec digest %s", g.Rollout, g.Digest)
 	}
 	if fewest < 2 {
@@ -132,7 +134,7 @@ func TestRolloutRollsBackABadImage(t *testing.T) {
 	// a good image goes through
 	betterSpec := spec
 	betterSpec.ImagePath, betterSpec.Digest = better.Path, better.Digest
-	g, err = p.PutGroup(ctx, betterSpec, true)
+	g, err = p.PutGroup(ctx, betterSpec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,10 +143,10 @@ func TestRolloutRollsBackABadImage(t *testing.T) {
 			t.Errorf("instance %+v after the good rollout", in)
 		}
 	}
-	if g.Rollout == nil || g.Rollout.State != RolloutDone && g.Rollout.State != RolloutRolling {
+	if g.Rollout == nil || g.Rollout.State != localapi.RolloutDone && g.Rollout.State != localapi.RolloutRolling {
 		t.Errorf("rollout %+v", g.Rollout)
 	}
-	if err := p.DeleteGroup(spec.ID()); err != nil {
+	if err := p.DeleteGroup(ctx, spec.ID()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -158,29 +160,29 @@ func TestBlueGreenSwitchesWithoutAFailedRequest(t *testing.T) {
 	p := newTestPlane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	region, err := p.PutRegion(RegionSpec{Env: "t", Name: "east"})
+	region, err := p.PutRegion(ctx, localapi.RegionSpec{Env: "t", Name: "east"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: shopSource()})
+	good, err := p.BuildImage(ctx, localapi.ImageSpec{Name: "shop", Source: shopSource()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	better, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: variant(t, `"status": "ok"`, `"status": "ok", "build": "better"`)})
+	better, err := p.BuildImage(ctx, localapi.ImageSpec{Name: "shop", Source: variant(t, `"status": "ok"`, `"status": "ok", "build": "better"`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	broken, err := p.BuildImage(ctx, ImageSpec{Name: "shop", Source: variant(t,
+	broken, err := p.BuildImage(ctx, localapi.ImageSpec{Name: "shop", Source: variant(t,
 		`reply(w, http.StatusOK, map[string]any{"status": "ok"})`, `reply(w, http.StatusInternalServerError, map[string]any{"status": "broken"})`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: good.Path, Digest: good.Digest,
+	spec := localapi.GroupSpec{Env: "t", Region: "east", Service: "shop", ImagePath: good.Path, Digest: good.Digest,
 		Port: 18280, Min: 2, Desired: 2, Max: 2, Zones: 2, Health: testHealth(), BlueGreen: true, Bake: time.Second}
-	if _, err := p.PutGroup(ctx, spec, true); err != nil {
+	if _, err := p.PutGroup(ctx, spec); err != nil {
 		t.Fatal(err)
 	}
-	b, err := p.PutBalancer(ctx, BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18280, Health: testHealth()}, true)
+	b, err := p.PutBalancer(ctx, localapi.BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18280, Health: testHealth()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,10 +210,10 @@ func TestBlueGreenSwitchesWithoutAFailedRequest(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
-	before, _ := p.GetGroup(spec.ID())
+	before, _ := p.GetGroup(ctx, spec.ID())
 	next := spec
 	next.ImagePath, next.Digest = better.Path, better.Digest
-	g, err := p.PutGroup(ctx, next, true)
+	g, err := p.PutGroup(ctx, next)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,12 +235,12 @@ func TestBlueGreenSwitchesWithoutAFailedRequest(t *testing.T) {
 	// a broken image: its instances never get traffic, and the group stays as it was
 	bad := next
 	bad.ImagePath, bad.Digest = broken.Path, broken.Digest
-	if _, err := p.PutGroup(ctx, bad, true); !errors.Is(err, ErrRolledBack) {
+	if _, err := p.PutGroup(ctx, bad); !errors.Is(err, localapi.ErrRolledBack) {
 		t.Fatalf("a broken image: %v, want ErrRolledBack", err)
 	}
 	stopProbe()
 	<-probed
-	after, _ := p.GetGroup(spec.ID())
+	after, _ := p.GetGroup(ctx, spec.ID())
 	if len(after.Instances) != 2 || after.Instances[0].PID != g.Instances[0].PID || after.Digest != better.Digest {
 		t.Errorf("after the rollback: %+v", after.Instances)
 	}
@@ -260,7 +262,7 @@ func TestBlueGreenSwitchesWithoutAFailedRequest(t *testing.T) {
 	}
 	// HAProxy counts a request when its stream ends, which may be just
 	// after the client has the answer: read until the five show, briefly
-	var st2 BalancerStats
+	var st2 localapi.BalancerStats
 	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		st2, err = p.BalancerStats(spec.ID())
 		if err == nil && st2.Errors5xx == 5 && st2.Requests >= st.Requests+5 || time.Now().After(deadline) {
@@ -270,6 +272,6 @@ func TestBlueGreenSwitchesWithoutAFailedRequest(t *testing.T) {
 	if err != nil || st2.Errors5xx != 5 || st2.Requests < st.Requests+5 {
 		t.Errorf("stats after five failing writes: %+v %v", st2, err)
 	}
-	_ = p.DeleteBalancer(spec.ID())
-	_ = p.DeleteGroup(spec.ID())
+	_ = p.DeleteBalancer(ctx, spec.ID())
+	_ = p.DeleteGroup(ctx, spec.ID())
 }

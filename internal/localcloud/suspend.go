@@ -6,35 +6,36 @@ import (
 	"fmt"
 	"strings"
 	"syscall"
+
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // SuspendRegion kills every process of a region (instances, load balancers,
 // database members) with SIGKILL, as the loss of the region would, and keeps
 // its instance groups from replacing instances until ResumeRegion. The DNS
 // server (global) is untouched: its health checks see the region go.
-func (p *Plane) SuspendRegion(env, region string) ([]string, error) {
-	if _, err := p.GetRegion(env + "/" + region); err != nil {
+func (p *Plane) SuspendRegion(rid localapi.RegionID) ([]string, error) {
+	if _, err := p.regionOf(rid); err != nil {
 		return nil, err
 	}
-	prefix := env + "/" + region + "/"
 	var killed []string
 	p.mu.Lock()
 	var groups []*groupRunner
 	for id, g := range p.groups {
-		if strings.HasPrefix(id, prefix) {
+		if id.RegionID() == rid {
 			groups = append(groups, g)
 		}
 	}
 	var procs []*managed
 	var names []string
 	for id, b := range p.balancers {
-		if strings.HasPrefix(id, prefix) {
-			procs, names = append(procs, &b.managed), append(names, "load balancer "+id)
+		if id.RegionID() == rid {
+			procs, names = append(procs, &b.managed), append(names, "load balancer "+id.String())
 		}
 	}
 	for id, d := range p.databases {
-		if strings.HasPrefix(id, prefix) {
-			procs, names = append(procs, &d.managed), append(names, "database "+id)
+		if id.RegionID() == rid {
+			procs, names = append(procs, &d.managed), append(names, "database "+id.String())
 		}
 	}
 	p.mu.Unlock()
@@ -70,24 +71,23 @@ func (g *groupRunner) suspend() []string {
 // was the primary is not restarted when another member has been promoted
 // meanwhile (two primaries would split the data): it stays down until the
 // region is rebuilt, and the returned notes say so.
-func (p *Plane) ResumeRegion(ctx context.Context, env, region string) ([]string, error) {
-	prefix := env + "/" + region + "/"
+func (p *Plane) ResumeRegion(ctx context.Context, rid localapi.RegionID) ([]string, error) {
 	p.mu.Lock()
 	var groups []*groupRunner
 	for id, g := range p.groups {
-		if strings.HasPrefix(id, prefix) {
+		if id.RegionID() == rid {
 			groups = append(groups, g)
 		}
 	}
-	var balancers []BalancerSpec
+	var balancers []localapi.BalancerSpec
 	for id, b := range p.state.Balancers {
-		if strings.HasPrefix(id, prefix) {
+		if id.RegionID() == rid {
 			balancers = append(balancers, b)
 		}
 	}
-	var dbs []DatabaseSpec
+	var dbs []localapi.DatabaseSpec
 	for id, d := range p.state.Databases {
-		if strings.HasPrefix(id, prefix) {
+		if id.RegionID() == rid {
 			dbs = append(dbs, d)
 		}
 	}
@@ -96,12 +96,12 @@ func (p *Plane) ResumeRegion(ctx context.Context, env, region string) ([]string,
 	for _, spec := range dbs {
 		_, err := p.PutDatabase(ctx, spec)
 		switch {
-		case errors.Is(err, ErrSplitBrain):
+		case errors.Is(err, localapi.ErrSplitBrain):
 			notes = append(notes, fmt.Sprintf("database %s stays down: %v", spec.ID(), err))
 		case err != nil:
 			return notes, err
 		default:
-			notes = append(notes, "database "+spec.ID()+" restarted")
+			notes = append(notes, "database "+spec.ID().String()+" restarted")
 		}
 	}
 	for _, g := range groups {
@@ -111,10 +111,10 @@ func (p *Plane) ResumeRegion(ctx context.Context, env, region string) ([]string,
 		g.poke()
 	}
 	for _, spec := range balancers {
-		if _, err := p.PutBalancer(ctx, spec, true); err != nil {
+		if _, err := p.PutBalancer(ctx, spec); err != nil {
 			return notes, err
 		}
-		notes = append(notes, "load balancer "+spec.ID()+" restarted")
+		notes = append(notes, "load balancer "+spec.ID().String()+" restarted")
 	}
 	return notes, nil
 }
@@ -122,7 +122,7 @@ func (p *Plane) ResumeRegion(ctx context.Context, env, region string) ([]string,
 // SetSynchronousStandbys changes which replicas a primary waits for (none:
 // asynchronous), in postgresql.auto.conf, reloaded: the runbook step when a
 // synchronous standby is lost. ResetSynchronousStandbys returns to the plan's.
-func (p *Plane) SetSynchronousStandbys(ctx context.Context, id string, standbys []string) error {
+func (p *Plane) SetSynchronousStandbys(ctx context.Context, id localapi.ServiceID, standbys []string) error {
 	d, err := lookup(p, p.databases, "database", id)
 	if err != nil {
 		return err
@@ -136,7 +136,7 @@ func (p *Plane) SetSynchronousStandbys(ctx context.Context, id string, standbys 
 
 // ResetSynchronousStandbys drops the runbook's override: the member waits
 // for the standbys its spec names again.
-func (p *Plane) ResetSynchronousStandbys(ctx context.Context, id string) error {
+func (p *Plane) ResetSynchronousStandbys(ctx context.Context, id localapi.ServiceID) error {
 	d, err := lookup(p, p.databases, "database", id)
 	if err != nil {
 		return err
@@ -147,7 +147,7 @@ func (p *Plane) ResetSynchronousStandbys(ctx context.Context, id string) error {
 // KillDatabase kills one database member's server with SIGKILL (a lost
 // primary, for drills). It is not restarted: the member is managed, and a
 // former primary stays down once a replica is promoted.
-func (p *Plane) KillDatabase(id string) (int, error) {
+func (p *Plane) KillDatabase(id localapi.ServiceID) (int, error) {
 	d, err := lookup(p, p.databases, "database", id)
 	if err != nil {
 		return 0, err
@@ -161,7 +161,7 @@ func (p *Plane) KillDatabase(id string) (int, error) {
 
 // SetZoneDown takes one zone of a group down (its instances killed and not
 // replaced) or brings it back.
-func (p *Plane) SetZoneDown(id string, zone int, down bool) ([]string, error) {
+func (p *Plane) SetZoneDown(id localapi.ServiceID, zone int, down bool) ([]string, error) {
 	g, err := lookup(p, p.groups, "instance group", id)
 	if err != nil {
 		return nil, err

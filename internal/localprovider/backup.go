@@ -7,7 +7,7 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/bulwark-dev/bulwark/internal/contract"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // BackupPlan is a service database's backup plan (the local AWS Backup plan
@@ -36,12 +36,12 @@ func (*BackupPlan) Annotate(a infer.Annotator) {
 	a.Describe(&BackupPlan{}, "pgBackRest backups of the primary into other regions' vaults, on a schedule, with WAL archived continuously.")
 }
 
-func (a BackupPlanArgs) spec() localcloud.BackupSpec {
-	return localcloud.BackupSpec{Env: a.Env, Service: a.Service, Primary: a.Primary, Vaults: a.Vaults,
+func (a BackupPlanArgs) spec() localapi.BackupSpec {
+	return localapi.BackupSpec{Env: a.Env, Service: a.Service, Primary: a.Primary, Vaults: a.Vaults,
 		Every: time.Duration(a.EverySeconds) * time.Second, Keep: time.Duration(a.KeepSeconds) * time.Second}
 }
 
-func backupState(a BackupPlanArgs, b localcloud.Backup) BackupPlanState {
+func backupState(a BackupPlanArgs, b localapi.Backup) BackupPlanState {
 	st := BackupPlanState{BackupPlanArgs: a, Backups: len(b.Backups)}
 	for _, bk := range b.Backups {
 		if t := bk.Stop.UTC().Format(time.RFC3339); t > st.LastBackup {
@@ -54,14 +54,14 @@ func backupState(a BackupPlanArgs, b localcloud.Backup) BackupPlanState {
 func (*BackupPlan) Create(ctx context.Context, req infer.CreateRequest[BackupPlanArgs]) (infer.CreateResponse[BackupPlanState], error) {
 	spec := req.Inputs.spec()
 	if req.DryRun {
-		return infer.CreateResponse[BackupPlanState]{ID: spec.ID(), Output: BackupPlanState{BackupPlanArgs: req.Inputs}}, nil
+		return infer.CreateResponse[BackupPlanState]{ID: spec.ID().String(), Output: BackupPlanState{BackupPlanArgs: req.Inputs}}, nil
 	}
 	c, err := client(ctx)
 	if err != nil {
 		return infer.CreateResponse[BackupPlanState]{}, err
 	}
-	b, err := c.PutBackup(ctx, spec)
-	return infer.CreateResponse[BackupPlanState]{ID: spec.ID(), Output: backupState(req.Inputs, b)}, wrap("backup plan "+spec.ID(), err)
+	b, err := localapi.Put(ctx, c, localapi.Backups, spec)
+	return infer.CreateResponse[BackupPlanState]{ID: spec.ID().String(), Output: backupState(req.Inputs, b)}, wrap("backup plan "+spec.ID().String(), err)
 }
 
 func (*BackupPlan) Update(ctx context.Context, req infer.UpdateRequest[BackupPlanArgs, BackupPlanState]) (infer.UpdateResponse[BackupPlanState], error) {
@@ -74,35 +74,20 @@ func (*BackupPlan) Update(ctx context.Context, req infer.UpdateRequest[BackupPla
 	if err != nil {
 		return infer.UpdateResponse[BackupPlanState]{}, err
 	}
-	b, err := c.PutBackup(ctx, req.Inputs.spec())
+	b, err := localapi.Put(ctx, c, localapi.Backups, req.Inputs.spec())
 	return infer.UpdateResponse[BackupPlanState]{Output: backupState(req.Inputs, b)}, wrap("backup plan "+req.ID, err)
 }
 
 func (*BackupPlan) Read(ctx context.Context, req infer.ReadRequest[BackupPlanArgs, BackupPlanState]) (infer.ReadResponse[BackupPlanArgs, BackupPlanState], error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.ReadResponse[BackupPlanArgs, BackupPlanState]{}, err
-	}
-	b, err := c.GetBackup(ctx, req.ID)
-	if gone(err) {
-		return infer.ReadResponse[BackupPlanArgs, BackupPlanState]{}, nil
-	}
-	if err != nil {
+	b, found, err := read(ctx, localapi.Backups, req.ID)
+	if !found || err != nil {
 		return infer.ReadResponse[BackupPlanArgs, BackupPlanState]{}, err
 	}
 	return infer.ReadResponse[BackupPlanArgs, BackupPlanState]{ID: req.ID, Inputs: req.Inputs, State: backupState(req.Inputs, b)}, nil
 }
 
 func (*BackupPlan) Delete(ctx context.Context, req infer.DeleteRequest[BackupPlanState]) (infer.DeleteResponse, error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	err = c.DeleteBackup(ctx, req.ID)
-	if gone(err) {
-		err = nil
-	}
-	return infer.DeleteResponse{}, wrap("backup plan "+req.ID, err)
+	return infer.DeleteResponse{}, remove(ctx, localapi.Backups, req.ID, "backup plan "+req.ID)
 }
 
 var (

@@ -8,7 +8,7 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/bulwark-dev/bulwark/internal/contract"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // Database is one region's member of a service's replicated PostgreSQL: the
@@ -42,38 +42,33 @@ func (*Database) Annotate(a infer.Annotator) {
 	a.Describe(&Database{}, "PostgreSQL on the region's 127.0.R.2, at its service's port: the primary, or a streaming replica of it (synchronous or asynchronous).")
 }
 
-func (a DatabaseArgs) spec() localcloud.DatabaseSpec {
-	return localcloud.DatabaseSpec{Env: a.Env, Region: a.Region, Service: a.Service, Primary: a.Primary,
+func (a DatabaseArgs) spec() localapi.DatabaseSpec {
+	return localapi.DatabaseSpec{Env: a.Env, Region: a.Region, Service: a.Service, Primary: a.Primary,
 		Replicas: a.Replicas, Replication: a.Replication, DeletionProtection: a.DeletionProtection, Port: a.Port}
 }
 
-func databaseState(a DatabaseArgs, d localcloud.Database) DatabaseState {
+func databaseState(a DatabaseArgs, d localapi.Database) DatabaseState {
 	return DatabaseState{DatabaseArgs: a, Address: d.Address, Running: d.Running, Role: d.Role}
 }
 
 func (*Database) Create(ctx context.Context, req infer.CreateRequest[DatabaseArgs]) (infer.CreateResponse[DatabaseState], error) {
 	spec := req.Inputs.spec()
 	if req.DryRun {
-		return infer.CreateResponse[DatabaseState]{ID: spec.ID(), Output: DatabaseState{DatabaseArgs: req.Inputs}}, nil
+		return infer.CreateResponse[DatabaseState]{ID: spec.ID().String(), Output: DatabaseState{DatabaseArgs: req.Inputs}}, nil
 	}
 	c, err := client(ctx)
 	if err != nil {
 		return infer.CreateResponse[DatabaseState]{}, err
 	}
-	d, err := c.PutDatabase(ctx, spec)
-	return infer.CreateResponse[DatabaseState]{ID: spec.ID(), Output: databaseState(req.Inputs, d)}, wrap("database "+spec.ID(), err)
+	d, err := localapi.Put(ctx, c, localapi.Databases, spec)
+	return infer.CreateResponse[DatabaseState]{ID: spec.ID().String(), Output: databaseState(req.Inputs, d)}, wrap("database "+spec.ID().String(), err)
 }
 
 // Diff updates a member that is not running (drift) and settings changes;
 // another env, region, service or primary region is a new member.
 func (*Database) Diff(ctx context.Context, req infer.DiffRequest[DatabaseArgs, DatabaseState]) (infer.DiffResponse, error) {
-	d := p.DiffResponse{DeleteBeforeReplace: true, DetailedDiff: map[string]p.PropertyDiff{}}
 	o, n := req.State.DatabaseArgs, req.Inputs
-	for name, changed := range map[string]bool{"env": o.Env != n.Env, "region": o.Region != n.Region, "service": o.Service != n.Service, "primary": o.Primary != n.Primary} {
-		if changed {
-			d.DetailedDiff[name] = p.PropertyDiff{Kind: p.UpdateReplace, InputDiff: true}
-		}
-	}
+	d := p.DiffResponse{DeleteBeforeReplace: true, DetailedDiff: replacements(o, n)}
 	for name, changed := range map[string]bool{
 		"replicas": strings.Join(o.Replicas, ",") != strings.Join(n.Replicas, ","), "replication": o.Replication != n.Replication,
 		"deletionProtection": o.DeletionProtection != n.DeletionProtection, "port": o.Port != n.Port,
@@ -99,35 +94,20 @@ func (*Database) Update(ctx context.Context, req infer.UpdateRequest[DatabaseArg
 	if err != nil {
 		return infer.UpdateResponse[DatabaseState]{}, err
 	}
-	d, err := c.PutDatabase(ctx, req.Inputs.spec())
+	d, err := localapi.Put(ctx, c, localapi.Databases, req.Inputs.spec())
 	return infer.UpdateResponse[DatabaseState]{Output: databaseState(req.Inputs, d)}, wrap("database "+req.ID, err)
 }
 
 func (*Database) Read(ctx context.Context, req infer.ReadRequest[DatabaseArgs, DatabaseState]) (infer.ReadResponse[DatabaseArgs, DatabaseState], error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.ReadResponse[DatabaseArgs, DatabaseState]{}, err
-	}
-	d, err := c.GetDatabase(ctx, req.ID)
-	if gone(err) {
-		return infer.ReadResponse[DatabaseArgs, DatabaseState]{}, nil
-	}
-	if err != nil {
+	d, found, err := read(ctx, localapi.Databases, req.ID)
+	if !found || err != nil {
 		return infer.ReadResponse[DatabaseArgs, DatabaseState]{}, err
 	}
 	return infer.ReadResponse[DatabaseArgs, DatabaseState]{ID: req.ID, Inputs: req.Inputs, State: databaseState(req.Inputs, d)}, nil
 }
 
 func (*Database) Delete(ctx context.Context, req infer.DeleteRequest[DatabaseState]) (infer.DeleteResponse, error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	err = c.DeleteDatabase(ctx, req.ID)
-	if gone(err) {
-		err = nil
-	}
-	return infer.DeleteResponse{}, wrap("database "+req.ID, err)
+	return infer.DeleteResponse{}, remove(ctx, localapi.Databases, req.ID, "database "+req.ID)
 }
 
 var (

@@ -50,7 +50,7 @@ func TestSpecsCarryTheInputs(t *testing.T) {
 	a := InstanceGroupArgs{Env: "dev", Region: "east", Service: "shop", ImageDigest: "sha256:x", ImagePath: "/i", Port: 8080,
 		Min: 1, Desired: 2, Max: 3, Zones: 3, Health: HealthArgs{Path: "/h", IntervalMs: 1500, TimeoutMs: 500, UnhealthyAfter: 2, HealthyAfter: 3}}
 	s := a.spec()
-	if s.ID() != "dev/east/shop" || s.Health.Interval.Milliseconds() != 1500 || s.Health.Timeout.Milliseconds() != 500 || s.Health.HealthyAfter != 3 || s.Desired != 2 {
+	if s.ID().String() != "dev/east/shop" || s.Health.Interval.Milliseconds() != 1500 || s.Health.Timeout.Milliseconds() != 500 || s.Health.HealthyAfter != 3 || s.Desired != 2 {
 		t.Errorf("spec = %+v", s)
 	}
 }

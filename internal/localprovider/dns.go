@@ -8,7 +8,7 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/bulwark-dev/bulwark/internal/contract"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // DnsServer is an environment's authoritative DNS server (PowerDNS): the
@@ -40,16 +40,13 @@ func (*DnsServer) Create(ctx context.Context, req infer.CreateRequest[DnsServerA
 	if err != nil {
 		return infer.CreateResponse[DnsServerState]{}, err
 	}
-	d, err := c.PutDNSServer(ctx, req.Inputs.Env)
+	d, err := localapi.Put(ctx, c, localapi.DNSServers, localapi.DNSServerSpec{Env: req.Inputs.Env})
 	return infer.CreateResponse[DnsServerState]{ID: req.Inputs.Env, Output: DnsServerState{DnsServerArgs: req.Inputs, Address: d.Address, Running: d.Running}}, wrap("dns server "+req.Inputs.Env, err)
 }
 
 // Diff repairs a server that is not running (drift) with an update.
 func (*DnsServer) Diff(ctx context.Context, req infer.DiffRequest[DnsServerArgs, DnsServerState]) (infer.DiffResponse, error) {
-	d := p.DiffResponse{DetailedDiff: map[string]p.PropertyDiff{}}
-	if req.State.Env != req.Inputs.Env {
-		d.DetailedDiff["env"] = p.PropertyDiff{Kind: p.UpdateReplace, InputDiff: true}
-	}
+	d := p.DiffResponse{DetailedDiff: replacements(req.State.DnsServerArgs, req.Inputs)}
 	if !req.State.Running {
 		d.DetailedDiff["running"] = p.PropertyDiff{Kind: p.Update}
 	}
@@ -65,20 +62,13 @@ func (*DnsServer) Update(ctx context.Context, req infer.UpdateRequest[DnsServerA
 	if err != nil {
 		return infer.UpdateResponse[DnsServerState]{}, err
 	}
-	d, err := c.PutDNSServer(ctx, req.Inputs.Env)
+	d, err := localapi.Put(ctx, c, localapi.DNSServers, localapi.DNSServerSpec{Env: req.Inputs.Env})
 	return infer.UpdateResponse[DnsServerState]{Output: DnsServerState{DnsServerArgs: req.Inputs, Address: d.Address, Running: d.Running}}, wrap("dns server "+req.ID, err)
 }
 
 func (*DnsServer) Read(ctx context.Context, req infer.ReadRequest[DnsServerArgs, DnsServerState]) (infer.ReadResponse[DnsServerArgs, DnsServerState], error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.ReadResponse[DnsServerArgs, DnsServerState]{}, err
-	}
-	d, err := c.GetDNSServer(ctx, req.ID)
-	if gone(err) {
-		return infer.ReadResponse[DnsServerArgs, DnsServerState]{}, nil
-	}
-	if err != nil {
+	d, found, err := read(ctx, localapi.DNSServers, req.ID)
+	if !found || err != nil {
 		return infer.ReadResponse[DnsServerArgs, DnsServerState]{}, err
 	}
 	st := DnsServerState{DnsServerArgs: req.Inputs, Address: d.Address, Running: d.Running}
@@ -86,15 +76,7 @@ func (*DnsServer) Read(ctx context.Context, req infer.ReadRequest[DnsServerArgs,
 }
 
 func (*DnsServer) Delete(ctx context.Context, req infer.DeleteRequest[DnsServerState]) (infer.DeleteResponse, error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	err = c.DeleteDNSServer(ctx, req.ID)
-	if gone(err) {
-		err = nil
-	}
-	return infer.DeleteResponse{}, wrap("dns server "+req.ID, err)
+	return infer.DeleteResponse{}, remove(ctx, localapi.DNSServers, req.ID, "dns server "+req.ID)
 }
 
 // DnsRecord is a health-checked record (Route 53 records with health checks).
@@ -122,22 +104,22 @@ func (*DnsRecord) Annotate(a infer.Annotator) {
 	a.Describe(&DnsRecord{}, "A LUA ifurlup record: the healthy addresses of the first target set that has any, checked every second.")
 }
 
-func (a DnsRecordArgs) spec() localcloud.DNSRecordSpec {
-	return localcloud.DNSRecordSpec{Env: a.Env, Zone: a.Zone, Name: a.Name, TTL: a.Ttl, Targets: a.Targets, Port: a.Port, HealthPath: a.HealthPath}
+func (a DnsRecordArgs) spec() localapi.DNSRecordSpec {
+	return localapi.DNSRecordSpec{Env: a.Env, Zone: a.Zone, Name: a.Name, TTL: a.Ttl, Targets: a.Targets, Port: a.Port, HealthPath: a.HealthPath}
 }
 
 func (*DnsRecord) Create(ctx context.Context, req infer.CreateRequest[DnsRecordArgs]) (infer.CreateResponse[DnsRecordState], error) {
 	spec := req.Inputs.spec()
 	st := DnsRecordState{DnsRecordArgs: req.Inputs, Fqdn: spec.FQDN()}
 	if req.DryRun {
-		return infer.CreateResponse[DnsRecordState]{ID: spec.ID(), Output: st}, nil
+		return infer.CreateResponse[DnsRecordState]{ID: spec.ID().String(), Output: st}, nil
 	}
 	c, err := client(ctx)
 	if err != nil {
 		return infer.CreateResponse[DnsRecordState]{}, err
 	}
-	_, err = c.PutDNSRecord(ctx, spec)
-	return infer.CreateResponse[DnsRecordState]{ID: spec.ID(), Output: st}, wrap("dns record "+spec.FQDN(), err)
+	_, err = localapi.Put(ctx, c, localapi.DNSRecords, spec)
+	return infer.CreateResponse[DnsRecordState]{ID: spec.ID().String(), Output: st}, wrap("dns record "+spec.FQDN(), err)
 }
 
 func (*DnsRecord) Update(ctx context.Context, req infer.UpdateRequest[DnsRecordArgs, DnsRecordState]) (infer.UpdateResponse[DnsRecordState], error) {
@@ -150,20 +132,13 @@ func (*DnsRecord) Update(ctx context.Context, req infer.UpdateRequest[DnsRecordA
 	if err != nil {
 		return infer.UpdateResponse[DnsRecordState]{}, err
 	}
-	_, err = c.PutDNSRecord(ctx, spec)
+	_, err = localapi.Put(ctx, c, localapi.DNSRecords, spec)
 	return infer.UpdateResponse[DnsRecordState]{Output: st}, wrap("dns record "+spec.FQDN(), err)
 }
 
 func (*DnsRecord) Read(ctx context.Context, req infer.ReadRequest[DnsRecordArgs, DnsRecordState]) (infer.ReadResponse[DnsRecordArgs, DnsRecordState], error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.ReadResponse[DnsRecordArgs, DnsRecordState]{}, err
-	}
-	r, err := c.GetDNSRecord(ctx, req.ID)
-	if gone(err) {
-		return infer.ReadResponse[DnsRecordArgs, DnsRecordState]{}, nil
-	}
-	if err != nil {
+	r, found, err := read(ctx, localapi.DNSRecords, req.ID)
+	if !found || err != nil {
 		return infer.ReadResponse[DnsRecordArgs, DnsRecordState]{}, err
 	}
 	in := DnsRecordArgs{Env: r.Env, Zone: r.Zone, Name: r.Name, Ttl: r.TTL, Targets: r.Targets, Port: r.Port, HealthPath: r.HealthPath}
@@ -171,15 +146,7 @@ func (*DnsRecord) Read(ctx context.Context, req infer.ReadRequest[DnsRecordArgs,
 }
 
 func (*DnsRecord) Delete(ctx context.Context, req infer.DeleteRequest[DnsRecordState]) (infer.DeleteResponse, error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	err = c.DeleteDNSRecord(ctx, req.ID)
-	if gone(err) {
-		err = nil
-	}
-	return infer.DeleteResponse{}, wrap(fmt.Sprintf("dns record %s", req.ID), err)
+	return infer.DeleteResponse{}, remove(ctx, localapi.DNSRecords, req.ID, fmt.Sprintf("dns record %s", req.ID))
 }
 
 var (

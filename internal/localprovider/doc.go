@@ -5,7 +5,15 @@
 // group) and LoadBalancer (HAProxy).
 //
 // The provider keeps no processes: every Create, Read, Update and Delete is a
-// call to the local control plane (internal/localcloud), started on demand.
+// call to the local control plane (internal/localcloud), started on demand,
+// through localapi's generic client (localapi.Put, and read and remove for
+// every kind). A kind's replace-on-change inputs are its arguments' fields
+// tagged provider:"replaceOnChanges": ReplaceOnChanges lists them for every
+// kind in kinds, and the custom diffs replace on exactly those
+// (replacements).
+//
 // Read reports what actually runs, so `bulwark refresh` shows a killed load
-// balancer as drift, and the next `up` restores it.
+// balancer as drift, and the next `up` restores it. It is not the control
+// plane: it runs nothing itself, and it asks the plane only through the
+// API of localapi.
 package localprovider

@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 )
 
@@ -136,7 +137,7 @@ func TestProviderLifecycle(t *testing.T) {
 	if err != nil || !lc.Properties.Get("running").AsBool() {
 		t.Fatalf("balancer = %v %v", lc.Properties, err)
 	}
-	st, err := clientFor(t).GetBalancer(context.Background(), lc.ID)
+	st, err := localapi.Get(context.Background(), clientFor(t), localapi.Balancers, mustServiceID(t, lc.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,11 +179,20 @@ func TestProviderLifecycle(t *testing.T) {
 	}
 }
 
-func clientFor(t *testing.T) *localcloud.Client {
+func clientFor(t *testing.T) *localapi.Client {
 	t.Helper()
 	c, err := client(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+func mustServiceID(t *testing.T, id string) localapi.ServiceID {
+	t.Helper()
+	sid, err := localapi.ParseServiceID(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sid
 }

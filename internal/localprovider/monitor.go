@@ -8,7 +8,7 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/bulwark-dev/bulwark/internal/contract"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // Monitor is an environment's monitoring: Prometheus with the rules of
@@ -46,10 +46,10 @@ func (*Monitor) Annotate(a infer.Annotator) {
 	a.Describe(&Monitor{}, "Prometheus, the blackbox exporter and the postgres exporter of an environment, in its global range (127.0.G.90-93).")
 }
 
-func (a MonitorArgs) spec() localcloud.MonitorSpec {
-	s := localcloud.MonitorSpec{Env: a.Env, Rules: a.Rules, Retention: a.Retention}
+func (a MonitorArgs) spec() localapi.MonitorSpec {
+	s := localapi.MonitorSpec{Env: a.Env, Rules: a.Rules, Retention: a.Retention}
 	for _, m := range a.Services {
-		s.Services = append(s.Services, localcloud.MonitoredService{Name: m.Name, Port: m.Port, Regions: m.Regions, FQDN: m.Fqdn, HealthPath: m.HealthPath, Database: m.Database})
+		s.Services = append(s.Services, localapi.MonitoredService{Name: m.Name, Port: m.Port, Regions: m.Regions, FQDN: m.Fqdn, HealthPath: m.HealthPath, Database: m.Database})
 	}
 	return s
 }
@@ -64,7 +64,7 @@ func (a MonitorArgs) put(ctx context.Context, dryRun bool) (MonitorState, error)
 	if err != nil {
 		return st, err
 	}
-	m, err := c.PutMonitor(ctx, a.spec())
+	m, err := localapi.Put(ctx, c, localapi.Monitors, a.spec())
 	st.Prometheus, st.Running = m.Prometheus, m.Running
 	return st, wrap("monitor "+a.Env, err)
 }
@@ -85,10 +85,7 @@ func (*Monitor) Update(ctx context.Context, req infer.UpdateRequest[MonitorArgs,
 // Diff replaces the monitoring of another environment, updates changed
 // services, rules or retention, and repairs processes that died (drift).
 func (*Monitor) Diff(ctx context.Context, req infer.DiffRequest[MonitorArgs, MonitorState]) (infer.DiffResponse, error) {
-	d := p.DiffResponse{DetailedDiff: map[string]p.PropertyDiff{}}
-	if req.State.Env != req.Inputs.Env {
-		d.DetailedDiff["env"] = p.PropertyDiff{Kind: p.UpdateReplace, InputDiff: true}
-	}
+	d := p.DiffResponse{DetailedDiff: replacements(req.State.MonitorArgs, req.Inputs)}
 	if !reflect.DeepEqual(req.State.Services, req.Inputs.Services) && (len(req.State.Services) > 0 || len(req.Inputs.Services) > 0) {
 		d.DetailedDiff["services"] = p.PropertyDiff{Kind: p.Update, InputDiff: true}
 	}
@@ -106,15 +103,8 @@ func (*Monitor) Diff(ctx context.Context, req infer.DiffRequest[MonitorArgs, Mon
 }
 
 func (*Monitor) Read(ctx context.Context, req infer.ReadRequest[MonitorArgs, MonitorState]) (infer.ReadResponse[MonitorArgs, MonitorState], error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.ReadResponse[MonitorArgs, MonitorState]{}, err
-	}
-	m, err := c.GetMonitor(ctx, req.ID)
-	if gone(err) {
-		return infer.ReadResponse[MonitorArgs, MonitorState]{}, nil
-	}
-	if err != nil {
+	m, found, err := read(ctx, localapi.Monitors, req.ID)
+	if !found || err != nil {
 		return infer.ReadResponse[MonitorArgs, MonitorState]{}, err
 	}
 	in := MonitorArgs{Env: m.Env, Rules: m.Rules, Retention: m.Retention}
@@ -126,15 +116,7 @@ func (*Monitor) Read(ctx context.Context, req infer.ReadRequest[MonitorArgs, Mon
 }
 
 func (*Monitor) Delete(ctx context.Context, req infer.DeleteRequest[MonitorState]) (infer.DeleteResponse, error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	err = c.DeleteMonitor(ctx, req.ID)
-	if gone(err) {
-		err = nil
-	}
-	return infer.DeleteResponse{}, wrap("monitor "+req.ID, err)
+	return infer.DeleteResponse{}, remove(ctx, localapi.Monitors, req.ID, "monitor "+req.ID)
 }
 
 var (

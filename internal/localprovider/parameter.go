@@ -6,7 +6,7 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/bulwark-dev/bulwark/internal/contract"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // Parameter is one value of a service's runtime configuration in one
@@ -32,8 +32,8 @@ func (*Parameter) Annotate(a infer.Annotator) {
 	a.Describe(&Parameter{}, "A service's parameter in one region's store; the service's instances start with it as an environment variable.")
 }
 
-func (a ParameterArgs) spec() localcloud.ParameterSpec {
-	return localcloud.ParameterSpec{Env: a.Env, Region: a.Region, Service: a.Service, Name: a.Name, Value: a.Value}
+func (a ParameterArgs) spec() localapi.ParameterSpec {
+	return localapi.ParameterSpec{Env: a.Env, Region: a.Region, Service: a.Service, Name: a.Name, Value: a.Value}
 }
 
 // put stores the parameter unless this is a preview.
@@ -45,13 +45,13 @@ func (a ParameterArgs) put(ctx context.Context, dryRun bool) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.PutParameter(ctx, a.spec())
-	return wrap("parameter "+a.spec().ID(), err)
+	_, err = localapi.Put(ctx, c, localapi.Parameters, a.spec())
+	return wrap("parameter "+a.spec().ID().String(), err)
 }
 
 func (*Parameter) Create(ctx context.Context, req infer.CreateRequest[ParameterArgs]) (infer.CreateResponse[ParameterState], error) {
 	err := req.Inputs.put(ctx, req.DryRun)
-	return infer.CreateResponse[ParameterState]{ID: req.Inputs.spec().ID(), Output: ParameterState{req.Inputs}}, err
+	return infer.CreateResponse[ParameterState]{ID: req.Inputs.spec().ID().String(), Output: ParameterState{req.Inputs}}, err
 }
 
 func (*Parameter) Update(ctx context.Context, req infer.UpdateRequest[ParameterArgs, ParameterState]) (infer.UpdateResponse[ParameterState], error) {
@@ -62,15 +62,8 @@ func (*Parameter) Update(ctx context.Context, req infer.UpdateRequest[ParameterA
 // Read is the parameter as the store holds it: a value changed there is
 // drift, a parameter gone from it is recreated.
 func (*Parameter) Read(ctx context.Context, req infer.ReadRequest[ParameterArgs, ParameterState]) (infer.ReadResponse[ParameterArgs, ParameterState], error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.ReadResponse[ParameterArgs, ParameterState]{}, err
-	}
-	s, err := c.GetParameter(ctx, req.ID)
-	if gone(err) {
-		return infer.ReadResponse[ParameterArgs, ParameterState]{}, nil
-	}
-	if err != nil {
+	s, found, err := read(ctx, localapi.Parameters, req.ID)
+	if !found || err != nil {
 		return infer.ReadResponse[ParameterArgs, ParameterState]{}, wrap("parameter "+req.ID, err)
 	}
 	in := ParameterArgs{Env: s.Env, Region: s.Region, Service: s.Service, Name: s.Name, Value: s.Value}
@@ -78,15 +71,7 @@ func (*Parameter) Read(ctx context.Context, req infer.ReadRequest[ParameterArgs,
 }
 
 func (*Parameter) Delete(ctx context.Context, req infer.DeleteRequest[ParameterState]) (infer.DeleteResponse, error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	err = c.DeleteParameter(ctx, req.ID)
-	if gone(err) {
-		err = nil
-	}
-	return infer.DeleteResponse{}, wrap("parameter "+req.ID, err)
+	return infer.DeleteResponse{}, remove(ctx, localapi.Parameters, req.ID, "parameter "+req.ID)
 }
 
 var (

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/bulwark-dev/bulwark/internal/contract"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/project"
 )
@@ -65,7 +66,7 @@ func resources() []infer.InferredResource {
 }
 
 // client returns a client of the control plane, starting it if needed.
-func client(ctx context.Context) (*localcloud.Client, error) {
+func client(ctx context.Context) (*localapi.Client, error) {
 	state, err := project.StateDir()
 	if err != nil {
 		return nil, err
@@ -78,11 +79,47 @@ func client(ctx context.Context) (*localcloud.Client, error) {
 	if _, err := localcloud.EnsureRunning(ctx, dir, []string{exe, ControlPlaneArg}); err != nil {
 		return nil, err
 	}
-	return localcloud.NewClient(dir), nil
+	return localcloud.Dial(dir), nil
 }
 
 // gone reports whether err says the object no longer exists.
-func gone(err error) bool { return errors.Is(err, localcloud.ErrNotFound) }
+func gone(err error) bool { return errors.Is(err, localapi.ErrNotFound) }
+
+// read gets the object of kind k that a resource's ID names; found is
+// false when the control plane holds none (the resource is gone, and so is
+// one whose ID no object of the kind can have).
+func read[I localapi.ID, S, O any](ctx context.Context, k localapi.Kind[I, S, O], id string) (o O, found bool, err error) {
+	c, err := client(ctx)
+	if err != nil {
+		return o, false, err
+	}
+	i, err := k.Parse(id)
+	if err != nil {
+		return o, false, nil
+	}
+	o, err = localapi.Get(ctx, c, k, i)
+	if gone(err) {
+		return o, false, nil
+	}
+	return o, err == nil, err
+}
+
+// remove deletes the object of kind k that a resource's ID names; one that
+// is gone already is deleted. what names the resource in an error.
+func remove[I localapi.ID, S, O any](ctx context.Context, k localapi.Kind[I, S, O], id, what string) error {
+	c, err := client(ctx)
+	if err != nil {
+		return err
+	}
+	i, err := k.Parse(id)
+	if err == nil {
+		err = localapi.Delete(ctx, c, k, i)
+	}
+	if gone(err) {
+		err = nil
+	}
+	return wrap(what, err)
+}
 
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 

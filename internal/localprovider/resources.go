@@ -7,7 +7,7 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 
 	"github.com/bulwark-dev/bulwark/internal/contract"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
 // Region is a region's loopback range.
@@ -32,12 +32,13 @@ func (*Region) Annotate(a infer.Annotator) {
 	a.Describe(&Region{}, "A region of the local target: a loopback range 127.0.R.0/24.")
 }
 
-func regionState(r localcloud.Region) RegionState {
+func regionState(r localapi.Region) RegionState {
 	return RegionState{RegionArgs: RegionArgs{Env: r.Env, Name: r.Name}, Index: r.Index, Cidr: r.CIDR(), BalancerAddress: r.BalancerAddress()}
 }
 
 func (*Region) Create(ctx context.Context, req infer.CreateRequest[RegionArgs]) (infer.CreateResponse[RegionState], error) {
-	id := req.Inputs.Env + "/" + req.Inputs.Name
+	spec := localapi.RegionSpec{Env: req.Inputs.Env, Name: req.Inputs.Name}
+	id := spec.ID().String()
 	if req.DryRun {
 		return infer.CreateResponse[RegionState]{ID: id, Output: RegionState{RegionArgs: req.Inputs}}, nil
 	}
@@ -45,20 +46,13 @@ func (*Region) Create(ctx context.Context, req infer.CreateRequest[RegionArgs]) 
 	if err != nil {
 		return infer.CreateResponse[RegionState]{}, err
 	}
-	r, err := c.PutRegion(ctx, localcloud.RegionSpec{Env: req.Inputs.Env, Name: req.Inputs.Name})
+	r, err := localapi.Put(ctx, c, localapi.Regions, spec)
 	return infer.CreateResponse[RegionState]{ID: id, Output: regionState(r)}, wrap("region "+id, err)
 }
 
 func (*Region) Read(ctx context.Context, req infer.ReadRequest[RegionArgs, RegionState]) (infer.ReadResponse[RegionArgs, RegionState], error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.ReadResponse[RegionArgs, RegionState]{}, err
-	}
-	r, err := c.GetRegion(ctx, req.ID)
-	if gone(err) {
-		return infer.ReadResponse[RegionArgs, RegionState]{}, nil
-	}
-	if err != nil {
+	r, found, err := read(ctx, localapi.Regions, req.ID)
+	if !found || err != nil {
 		return infer.ReadResponse[RegionArgs, RegionState]{}, err
 	}
 	st := regionState(r)
@@ -66,15 +60,7 @@ func (*Region) Read(ctx context.Context, req infer.ReadRequest[RegionArgs, Regio
 }
 
 func (*Region) Delete(ctx context.Context, req infer.DeleteRequest[RegionState]) (infer.DeleteResponse, error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	err = c.DeleteRegion(ctx, req.ID)
-	if gone(err) {
-		err = nil
-	}
-	return infer.DeleteResponse{}, wrap("region "+req.ID, err)
+	return infer.DeleteResponse{}, remove(ctx, localapi.Regions, req.ID, "region "+req.ID)
 }
 
 // Image is a content-addressed build of images/<name>: the local AMI.
@@ -108,7 +94,7 @@ func (*Image) Create(ctx context.Context, req infer.CreateRequest[ImageArgs]) (i
 	if err != nil {
 		return infer.CreateResponse[ImageState]{}, err
 	}
-	img, err := c.BuildImage(ctx, localcloud.ImageSpec{Name: req.Inputs.Name, Source: req.Inputs.Source})
+	img, err := localapi.Put(ctx, c, localapi.Images, localapi.ImageSpec{Name: req.Inputs.Name, Source: req.Inputs.Source})
 	if err != nil {
 		return infer.CreateResponse[ImageState]{}, wrap("image "+req.Inputs.Name, err)
 	}
@@ -116,24 +102,14 @@ func (*Image) Create(ctx context.Context, req infer.CreateRequest[ImageArgs]) (i
 }
 
 func (*Image) Read(ctx context.Context, req infer.ReadRequest[ImageArgs, ImageState]) (infer.ReadResponse[ImageArgs, ImageState], error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.ReadResponse[ImageArgs, ImageState]{}, err
-	}
-	if _, err := c.GetImage(ctx, req.State.Digest); gone(err) {
-		return infer.ReadResponse[ImageArgs, ImageState]{}, nil
-	} else if err != nil {
+	if _, found, err := read(ctx, localapi.Images, req.State.Digest); !found || err != nil {
 		return infer.ReadResponse[ImageArgs, ImageState]{}, err
 	}
 	return infer.ReadResponse[ImageArgs, ImageState](req), nil
 }
 
 func (*Image) Delete(ctx context.Context, req infer.DeleteRequest[ImageState]) (infer.DeleteResponse, error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	return infer.DeleteResponse{}, wrap("image "+req.State.Digest, c.DeleteImage(ctx, req.State.Digest))
+	return infer.DeleteResponse{}, remove(ctx, localapi.Images, req.State.Digest, "image "+req.State.Digest)
 }
 
 // HealthArgs is a health check.
@@ -145,8 +121,8 @@ type HealthArgs struct {
 	HealthyAfter   int    `pulumi:"healthyAfter"`
 }
 
-func (h HealthArgs) check() localcloud.HealthCheck {
-	return localcloud.HealthCheck{Path: h.Path, Interval: ms(h.IntervalMs), Timeout: ms(h.TimeoutMs), UnhealthyAfter: h.UnhealthyAfter, HealthyAfter: h.HealthyAfter}
+func (h HealthArgs) check() localapi.HealthCheck {
+	return localapi.HealthCheck{Path: h.Path, Interval: ms(h.IntervalMs), Timeout: ms(h.TimeoutMs), UnhealthyAfter: h.UnhealthyAfter, HealthyAfter: h.HealthyAfter}
 }
 
 // InstanceGroup is N instances of one image in one region: the autoscaling group.
@@ -191,14 +167,14 @@ func (*InstanceGroup) Annotate(a infer.Annotator) {
 	a.Describe(&InstanceGroup{}, "Instances of one image, spread over zones, replaced when they exit or fail health checks.")
 }
 
-func (a InstanceGroupArgs) spec() localcloud.GroupSpec {
-	return localcloud.GroupSpec{Env: a.Env, Region: a.Region, Service: a.Service, ImagePath: a.ImagePath, Digest: a.ImageDigest,
+func (a InstanceGroupArgs) spec() localapi.GroupSpec {
+	return localapi.GroupSpec{Env: a.Env, Region: a.Region, Service: a.Service, ImagePath: a.ImagePath, Digest: a.ImageDigest,
 		Port: a.Port, Min: a.Min, Desired: a.Desired, Max: a.Max, Zones: a.Zones, Health: a.Health.check(), Vars: a.Vars,
 		DatabaseRegions: a.DatabaseRegions, DatabasePort: a.DatabasePort, BlueGreen: a.BlueGreen, Bake: ms(a.BakeMs),
-		Scaling: localcloud.Scaling{TargetRequests: a.TargetRequests, TargetCPU: a.TargetCpu, Cooldown: ms(a.CooldownMs)}}
+		Scaling: localapi.Scaling{TargetRequests: a.TargetRequests, TargetCPU: a.TargetCpu, Cooldown: ms(a.CooldownMs)}}
 }
 
-func groupState(args InstanceGroupArgs, g localcloud.Group) InstanceGroupState {
+func groupState(args InstanceGroupArgs, g localapi.Group) InstanceGroupState {
 	st := InstanceGroupState{InstanceGroupArgs: args, Addresses: []string{}}
 	for _, in := range g.Instances {
 		st.Addresses = append(st.Addresses, in.Address)
@@ -207,7 +183,7 @@ func groupState(args InstanceGroupArgs, g localcloud.Group) InstanceGroupState {
 }
 
 func (*InstanceGroup) Create(ctx context.Context, req infer.CreateRequest[InstanceGroupArgs]) (infer.CreateResponse[InstanceGroupState], error) {
-	id := req.Inputs.spec().ID()
+	id := req.Inputs.spec().ID().String()
 	if req.DryRun {
 		return infer.CreateResponse[InstanceGroupState]{ID: id, Output: InstanceGroupState{InstanceGroupArgs: req.Inputs}}, nil
 	}
@@ -215,7 +191,7 @@ func (*InstanceGroup) Create(ctx context.Context, req infer.CreateRequest[Instan
 	if err != nil {
 		return infer.CreateResponse[InstanceGroupState]{}, err
 	}
-	g, err := c.PutGroup(ctx, req.Inputs.spec())
+	g, err := localapi.Put(ctx, c, localapi.Groups, req.Inputs.spec())
 	return infer.CreateResponse[InstanceGroupState]{ID: id, Output: groupState(req.Inputs, g)}, wrap("instance group "+id, err)
 }
 
@@ -227,20 +203,13 @@ func (*InstanceGroup) Update(ctx context.Context, req infer.UpdateRequest[Instan
 	if err != nil {
 		return infer.UpdateResponse[InstanceGroupState]{}, err
 	}
-	g, err := c.PutGroup(ctx, req.Inputs.spec())
+	g, err := localapi.Put(ctx, c, localapi.Groups, req.Inputs.spec())
 	return infer.UpdateResponse[InstanceGroupState]{Output: groupState(req.Inputs, g)}, wrap("instance group "+req.ID, err)
 }
 
 func (*InstanceGroup) Read(ctx context.Context, req infer.ReadRequest[InstanceGroupArgs, InstanceGroupState]) (infer.ReadResponse[InstanceGroupArgs, InstanceGroupState], error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.ReadResponse[InstanceGroupArgs, InstanceGroupState]{}, err
-	}
-	g, err := c.GetGroup(ctx, req.ID)
-	if gone(err) {
-		return infer.ReadResponse[InstanceGroupArgs, InstanceGroupState]{}, nil
-	}
-	if err != nil {
+	g, found, err := read(ctx, localapi.Groups, req.ID)
+	if !found || err != nil {
 		return infer.ReadResponse[InstanceGroupArgs, InstanceGroupState]{}, err
 	}
 	// what runs is the truth: the image and capacity the plane holds (the
@@ -251,11 +220,7 @@ func (*InstanceGroup) Read(ctx context.Context, req infer.ReadRequest[InstanceGr
 }
 
 func (*InstanceGroup) Delete(ctx context.Context, req infer.DeleteRequest[InstanceGroupState]) (infer.DeleteResponse, error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	return infer.DeleteResponse{}, wrap("instance group "+req.ID, c.DeleteGroup(ctx, req.ID))
+	return infer.DeleteResponse{}, remove(ctx, localapi.Groups, req.ID, "instance group "+req.ID)
 }
 
 // LoadBalancer is HAProxy in front of one instance group.
@@ -284,12 +249,12 @@ func (*LoadBalancer) Annotate(a infer.Annotator) {
 	a.Describe(&LoadBalancer{}, "HAProxy with active HTTP health checks and redispatch, on the region's 127.0.R.1.")
 }
 
-func (a LoadBalancerArgs) spec() localcloud.BalancerSpec {
-	return localcloud.BalancerSpec{Env: a.Env, Region: a.Region, Service: a.Service, Port: a.Port, Health: a.Health.check()}
+func (a LoadBalancerArgs) spec() localapi.BalancerSpec {
+	return localapi.BalancerSpec{Env: a.Env, Region: a.Region, Service: a.Service, Port: a.Port, Health: a.Health.check()}
 }
 
 func (*LoadBalancer) Create(ctx context.Context, req infer.CreateRequest[LoadBalancerArgs]) (infer.CreateResponse[LoadBalancerState], error) {
-	id := req.Inputs.spec().ID()
+	id := req.Inputs.spec().ID().String()
 	if req.DryRun {
 		return infer.CreateResponse[LoadBalancerState]{ID: id, Output: LoadBalancerState{LoadBalancerArgs: req.Inputs}}, nil
 	}
@@ -297,22 +262,15 @@ func (*LoadBalancer) Create(ctx context.Context, req infer.CreateRequest[LoadBal
 	if err != nil {
 		return infer.CreateResponse[LoadBalancerState]{}, err
 	}
-	b, err := c.PutBalancer(ctx, req.Inputs.spec())
+	b, err := localapi.Put(ctx, c, localapi.Balancers, req.Inputs.spec())
 	return infer.CreateResponse[LoadBalancerState]{ID: id, Output: LoadBalancerState{LoadBalancerArgs: req.Inputs, Address: b.Address, Running: b.Running}}, wrap("load balancer "+id, err)
 }
 
 // Diff is the inputs' diff, plus an update when the balancer is not running
 // (killed by hand: drift that the next up repairs).
 func (*LoadBalancer) Diff(ctx context.Context, req infer.DiffRequest[LoadBalancerArgs, LoadBalancerState]) (infer.DiffResponse, error) {
-	diff := p.DiffResponse{DeleteBeforeReplace: true, DetailedDiff: map[string]p.PropertyDiff{}}
 	old, new := req.State.LoadBalancerArgs, req.Inputs
-	for name, changed := range map[string]bool{
-		"env": old.Env != new.Env, "region": old.Region != new.Region, "service": old.Service != new.Service,
-	} {
-		if changed {
-			diff.DetailedDiff[name] = p.PropertyDiff{Kind: p.UpdateReplace, InputDiff: true}
-		}
-	}
+	diff := p.DiffResponse{DeleteBeforeReplace: true, DetailedDiff: replacements(old, new)}
 	if old.Port != new.Port {
 		diff.DetailedDiff["port"] = p.PropertyDiff{Kind: p.Update, InputDiff: true}
 	}
@@ -337,20 +295,13 @@ func (*LoadBalancer) Update(ctx context.Context, req infer.UpdateRequest[LoadBal
 	if err != nil {
 		return infer.UpdateResponse[LoadBalancerState]{}, err
 	}
-	b, err := c.PutBalancer(ctx, req.Inputs.spec())
+	b, err := localapi.Put(ctx, c, localapi.Balancers, req.Inputs.spec())
 	return infer.UpdateResponse[LoadBalancerState]{Output: LoadBalancerState{LoadBalancerArgs: req.Inputs, Address: b.Address, Running: b.Running}}, wrap("load balancer "+req.ID, err)
 }
 
 func (*LoadBalancer) Read(ctx context.Context, req infer.ReadRequest[LoadBalancerArgs, LoadBalancerState]) (infer.ReadResponse[LoadBalancerArgs, LoadBalancerState], error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.ReadResponse[LoadBalancerArgs, LoadBalancerState]{}, err
-	}
-	b, err := c.GetBalancer(ctx, req.ID)
-	if gone(err) {
-		return infer.ReadResponse[LoadBalancerArgs, LoadBalancerState]{}, nil
-	}
-	if err != nil {
+	b, found, err := read(ctx, localapi.Balancers, req.ID)
+	if !found || err != nil {
 		return infer.ReadResponse[LoadBalancerArgs, LoadBalancerState]{}, err
 	}
 	st := LoadBalancerState{LoadBalancerArgs: req.Inputs, Address: b.Address, Running: b.Running}
@@ -358,11 +309,7 @@ func (*LoadBalancer) Read(ctx context.Context, req infer.ReadRequest[LoadBalance
 }
 
 func (*LoadBalancer) Delete(ctx context.Context, req infer.DeleteRequest[LoadBalancerState]) (infer.DeleteResponse, error) {
-	c, err := client(ctx)
-	if err != nil {
-		return infer.DeleteResponse{}, err
-	}
-	return infer.DeleteResponse{}, wrap("load balancer "+req.ID, c.DeleteBalancer(ctx, req.ID))
+	return infer.DeleteResponse{}, remove(ctx, localapi.Balancers, req.ID, "load balancer "+req.ID)
 }
 
 // ensure the resources implement what the engine calls
