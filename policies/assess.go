@@ -9,26 +9,6 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
-// Timings are what a target takes for the steps of a recovery that the
-// graph does not say: measured on this kind of machine for the local target
-// (DESIGN.md), documented figures for AWS.
-type Timings struct {
-	// Replace is how long a new instance takes to serve.
-	Replace time.Duration
-	// Promote is how long a replica takes to become the primary.
-	Promote time.Duration
-	// Lag is the typical asynchronous replication lag.
-	Lag time.Duration
-	// Restore is how long restoring the latest backup into a new primary takes.
-	Restore time.Duration
-}
-
-// TargetTimings holds each target's timings.
-var TargetTimings = map[topology.Target]Timings{
-	topology.TargetLocal: {Replace: 1500 * time.Millisecond, Promote: 200 * time.Millisecond, Lag: 100 * time.Millisecond, Restore: 3 * time.Second},
-	topology.TargetAWS:   {Replace: 5 * time.Minute, Promote: time.Minute, Lag: time.Second, Restore: 30 * time.Minute},
-}
-
 // Estimate is the estimated recovery of one service from one disruption.
 type Estimate struct {
 	Service    string              `json:"service"`
@@ -66,9 +46,11 @@ func (e Estimate) Miss() string {
 	return fmt.Sprintf("%s, %s loss: %s", e.Service, e.Disruption, strings.Join(parts, "; "))
 }
 
-// Assessment is every service's estimate for every disruption.
+// Assessment is every service's estimate for every disruption (the worst
+// of its scenarios), and for every drill scenario, region by region.
 type Assessment struct {
-	Estimates []Estimate `json:"estimates"`
+	Estimates []Estimate         `json:"estimates"`
+	Scenarios []ScenarioEstimate `json:"scenarios,omitempty"`
 }
 
 // Worst returns, per disruption, the estimate with the longest RTO (then RPO).
@@ -92,13 +74,20 @@ func (a Assessment) Worst() []Estimate {
 	return out
 }
 
-// Assess estimates RTO and RPO for every service and disruption.
+// Assess estimates RTO and RPO for every service: what a client sees of
+// each drill scenario (ScenarioEstimate, term by term), and per disruption
+// the worst of its scenarios, judged against the environment's targets.
 func Assess(m *Model) Assessment {
-	tm := TargetTimings[m.Target]
+	tm := DefaultTimings(m.Target)
+	if m.Timings != nil {
+		tm = *m.Timings
+	}
 	var a Assessment
 	for _, s := range m.Services {
+		scenarios := estimateScenarios(s, tm)
+		a.Scenarios = append(a.Scenarios, scenarios...)
 		for _, d := range topology.Disruptions {
-			e := estimate(s, d, tm)
+			e := worstOf(s, d, scenarios)
 			if e == nil {
 				continue
 			}
@@ -112,121 +101,28 @@ func Assess(m *Model) Assessment {
 	return a
 }
 
-func estimate(s *Service, d topology.Disruption, tm Timings) *Estimate {
-	e := &Estimate{Service: s.Decl.Name, Disruption: d}
-	db := s.database()
-	switch d {
-	case topology.DisruptionInstance, topology.DisruptionZone:
-		lb, group := s.servingParts()
-		if lb == nil || group == nil {
-			return nil
+// worstOf is a disruption's estimate: its scenario with the longest RTO
+// (then RPO; an unrecoverable one first).
+func worstOf(s *Service, d topology.Disruption, scenarios []ScenarioEstimate) *Estimate {
+	var worst *ScenarioEstimate
+	for i := range scenarios {
+		e := &scenarios[i]
+		if e.Disruption != d || e.Scenario == ScenarioBackupRestore {
+			continue // a restore rehearsed beside the service disrupts nothing
 		}
-		detect := lb.Interval * time.Duration(lb.UnhealthyAfter)
-		spread := d == topology.DisruptionInstance && group.Desired >= 2 || d == topology.DisruptionZone && min(group.Zones, group.Desired) >= 2
-		if spread {
-			e.RTO = detect
-			e.RTOTerms = fmt.Sprintf("load balancer check %s x %d; the other instances serve", fmtD(lb.Interval), lb.UnhealthyAfter)
-		} else if d == topology.DisruptionInstance {
-			e.RTO = detect + tm.Replace
-			e.RTOTerms = fmt.Sprintf("one instance: check %s x %d + replacement %s", fmtD(lb.Interval), lb.UnhealthyAfter, fmtD(tm.Replace))
-		} else {
-			// every instance of the region sits in the lost zone: a region loss
-			return relabel(estimate(s, topology.DisruptionRegion, tm), d, "all instances in one zone: as a region loss: ")
-		}
-		e.RPOTerms = "instances keep no data"
-		return e
-	case topology.DisruptionRegion:
-		if len(s.Regions) < 2 {
-			e.Unrecoverable, e.RTOTerms, e.RPOTerms = true, "one region: nothing takes over", "data lost with the region unless backed up elsewhere"
-			return e
-		}
-		if s.DNS == nil {
-			e.Unrecoverable, e.RTOTerms = true, "no DNS record moves clients to another region"
-			return e
-		}
-		traffic := s.DNS.CheckInterval*time.Duration(s.DNS.Threshold) + s.DNS.TTL
-		e.RTO = traffic
-		e.RTOTerms = fmt.Sprintf("DNS check %s x %d + TTL %s", fmtD(s.DNS.CheckInterval), s.DNS.Threshold, fmtD(s.DNS.TTL))
-		if db != nil {
-			detect, step, how := s.writeRecovery(db, tm)
-			if writes := detect + step; writes > e.RTO {
-				e.RTO = writes
-				e.RTOTerms = fmt.Sprintf("primary lost: detection %s + %s %s (DNS moves clients in %s)", fmtD(detect), how, fmtD(step), fmtD(traffic))
-			}
-		}
-		e.RPO, e.RPOTerms = dataLoss(s, db, tm)
-		e.Unrecoverable = e.Unrecoverable || lostForGood(s, db)
-		return e
-	case topology.DisruptionDatabase:
-		if db == nil {
-			return nil
-		}
-		detect, step, how := s.writeRecovery(db, tm)
-		e.RTO = detect + step
-		e.RTOTerms = fmt.Sprintf("detection %s + %s %s", fmtD(detect), how, fmtD(step))
-		if len(db.Replicas) == 0 && s.Backup == nil {
-			e.Unrecoverable, e.RTOTerms = true, "no replica and no backup"
-		}
-		e.RPO, e.RPOTerms = dataLoss(s, db, tm)
-		e.Unrecoverable = e.Unrecoverable || lostForGood(s, db)
-		return e
-	}
-	return nil
-}
-
-// lostForGood reports a database with neither a replica nor a backup.
-func lostForGood(s *Service, db *Database) bool {
-	return db != nil && len(db.Replicas) == 0 && s.Backup == nil
-}
-
-// writeRecovery is how writes come back after losing the primary: detection
-// (the health check's interval x threshold), then promoting a replica, or
-// restoring the latest backup when there is no replica.
-func (s *Service) writeRecovery(db *Database, tm Timings) (detect, step time.Duration, how string) {
-	detect = time.Second
-	if lb, _ := s.servingParts(); lb != nil {
-		detect = lb.Interval * time.Duration(lb.UnhealthyAfter)
-	}
-	if len(db.Replicas) == 0 {
-		return detect, tm.Restore, "restore from the latest backup"
-	}
-	return detect, tm.Promote, "promotion"
-}
-
-// dataLoss is the RPO of losing the database's primary.
-func dataLoss(s *Service, db *Database, tm Timings) (time.Duration, string) {
-	switch {
-	case db == nil:
-		return 0, "no data"
-	case len(db.Replicas) > 0 && db.Replication == topology.Synchronous:
-		return 0, "synchronous replication: every acknowledged write is on a replica"
-	case len(db.Replicas) > 0:
-		return tm.Lag, fmt.Sprintf("asynchronous replication lag, typically %s", fmtD(tm.Lag))
-	case s.Backup != nil:
-		return s.Backup.Every, fmt.Sprintf("no replica: writes since the last backup (every %s)", fmtD(s.Backup.Every))
-	default:
-		return 0, "no replica and no backup: all data"
-	}
-}
-
-// servingParts are the primary region's load balancer and group.
-func (s *Service) servingParts() (*Balancer, *Group) {
-	first := primaryFirst(s)
-	for _, d := range s.Regions {
-		if d.Region == first {
-			return d.Balancer, d.Group
+		if worst == nil || e.Unrecoverable && !worst.Unrecoverable || !worst.Unrecoverable && (e.RTO > worst.RTO || e.RTO == worst.RTO && e.RPO > worst.RPO) {
+			worst = e
 		}
 	}
-	return nil, nil
-}
-
-func relabel(e *Estimate, d topology.Disruption, prefix string) *Estimate {
-	if e == nil {
+	if worst == nil {
 		return nil
 	}
-	e.Disruption = d
-	e.RTOTerms = prefix + e.RTOTerms
-	return e
+	prefix := worst.Scenario
+	if worst.Region != "" {
+		prefix += " of " + worst.Region
+	}
+	return &Estimate{Service: s.Decl.Name, Disruption: d, RTO: worst.RTO, RPO: worst.RPO, Unrecoverable: worst.Unrecoverable,
+		RTOTerms: prefix + ": " + worst.RTOHow, RPOTerms: worst.RPOHow}
 }
 
 // fmtD prints a duration briefly: 2s, 1.5s, 200ms, 5m0s, 7d.

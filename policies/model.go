@@ -21,6 +21,10 @@ type Model struct {
 	// empty, and the policies that judge services are not evaluated.
 	Adapted  bool
 	Services []*Service
+	// Timings are the target's figures for the estimates; nil: its
+	// defaults (DefaultTimings). The local target's come from its
+	// calibration (calibration/local.json) when the project has one.
+	Timings *Timings
 }
 
 // Service is one service across its regions.

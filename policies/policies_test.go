@@ -239,13 +239,16 @@ func TestAssessmentNumbers(t *testing.T) {
 	for _, e := range Assess(m).Estimates {
 		got[e.Disruption] = e
 	}
-	// by hand: HAProxy checks every 1s, 2 failures; PowerDNS checks every 1s
-	// and drops a region at the first failure; TTL 1s; promotion 200ms
+	// by hand, typical figures: two instances behind HAProxy, which retries
+	// a refused connection elsewhere; PowerDNS checks every 1s and drops a
+	// region at the first failure (half an interval to the next check),
+	// 1s more when the check times out (a partition); TTL 1s (half of it
+	// kept); the runbook acts within 50ms; promotion 110ms
 	want := map[topology.Disruption][2]time.Duration{
-		topology.DisruptionInstance: {2 * time.Second, 0},
-		topology.DisruptionZone:     {2 * time.Second, 0},
-		topology.DisruptionRegion:   {2200 * time.Millisecond, 0}, // max(DNS 1s x 1 + 1s, detection 2s + promotion 0.2s)
-		topology.DisruptionDatabase: {2200 * time.Millisecond, 0},
+		topology.DisruptionInstance: {0, 0},
+		topology.DisruptionZone:     {0, 0},
+		topology.DisruptionRegion:   {2 * time.Second, 0}, // a partition: 0.5s + 1s + 0.5s
+		topology.DisruptionDatabase: {160 * time.Millisecond, 0},
 	}
 	for d, w := range want {
 		e, ok := got[d]
@@ -256,6 +259,24 @@ func TestAssessmentNumbers(t *testing.T) {
 	if e := got[topology.DisruptionRegion]; e.Target == nil || !e.Met() {
 		t.Errorf("region target not met: %+v", e)
 	}
+	// each scenario, region by region
+	a := Assess(m)
+	for _, c := range []struct {
+		scenario, region string
+		rto              time.Duration
+		how              string
+	}{
+		{ScenarioRegionLoss, "east", time.Second, "DNS: "},               // max(DNS 0.5s + 0.5s, writes 0.05s + 0.11s)
+		{ScenarioRegionLoss, "west", time.Second, "writes back in 50ms"}, // the writer stops waiting for west's standby
+		{ScenarioRegionPartition, "west", 2 * time.Second, "a check's timeout 1s"},
+		{ScenarioDatabasePrimaryLoss, "east", 160 * time.Millisecond, "promotion 110ms"},
+		{ScenarioInstanceLoss, "east", 0, "retried on another instance"},
+	} {
+		e, ok := a.For("shop", c.scenario, c.region)
+		if !ok || e.RTO != c.rto || e.RPO != 0 || !strings.Contains(e.RTOHow, c.how) {
+			t.Errorf("%s of %s: %v RTO %s (%s), want %s with %q", c.scenario, c.region, ok, e.RTO, e.RTOHow, c.rto, c.how)
+		}
+	}
 
 	// one instance per region: an instance loss waits for a replacement;
 	// asynchronous replication loses the lag
@@ -265,11 +286,11 @@ func TestAssessmentNumbers(t *testing.T) {
 	for _, e := range Assess(m).Estimates {
 		switch e.Disruption {
 		case topology.DisruptionInstance:
-			if e.RTO != 3500*time.Millisecond { // 1s x 2 + replacement 1.5s
+			if e.RTO != 3*time.Second { // 1s x 2 less half an interval + replacement 1.5s
 				t.Errorf("single instance: RTO %s (%s)", e.RTO, e.RTOTerms)
 			}
 		case topology.DisruptionZone: // one instance: a zone loss is a region loss
-			if e.RTO != 2200*time.Millisecond || !strings.Contains(e.RTOTerms, "as a region loss") {
+			if e.RTO != time.Second || !strings.Contains(e.RTOTerms, "as the region's loss") { // DNS 0.5s + 0.5s
 				t.Errorf("zone with one instance: %s (%s)", e.RTO, e.RTOTerms)
 			}
 		case topology.DisruptionRegion:
@@ -430,14 +451,15 @@ func TestDataReplicatedFails(t *testing.T) {
 
 func TestAssessmentWithoutReplica(t *testing.T) {
 	// one region, backups in another: a database loss restores the latest
-	// backup (3s on the local target), losing the writes since it (every 1h)
+	// backup (3s on the local target) once the runbook acts (50ms), losing
+	// the writes since it (every 1h: half of it, typically)
 	src := strings.Replace(good, "  mode  = \"active-active\"\n", "  mode  = \"active-active\"\n  regions = [\"east\"]\n", 1)
 	m, _ := model(t, "pol", src)
 	for _, e := range Assess(m).Estimates {
 		if e.Disruption != topology.DisruptionDatabase {
 			continue
 		}
-		if e.RTO != 5*time.Second || e.RPO != time.Hour || e.Unrecoverable || !strings.Contains(e.RTOTerms, "restore from the latest backup") {
+		if e.RTO != 3050*time.Millisecond || e.RPO != 30*time.Minute || e.Unrecoverable || !strings.Contains(e.RTOTerms, "restore the latest backup") {
 			t.Errorf("database loss without a replica: RTO %s RPO %s (%s; %s)", e.RTO, e.RPO, e.RTOTerms, e.RPOTerms)
 		}
 	}

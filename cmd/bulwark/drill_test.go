@@ -71,8 +71,9 @@ func TestAWSDrillStopsAtPreflight(t *testing.T) {
 
 // Without --deadline a drill derives how long it waits for the recovery
 // and says how before anything else: for prod's database primary, twice
-// the assessment's estimate (the load balancer's health check, 10s × 3,
-// then a promotion, 1m: 1m30s), Route 53's detection (10s × 3) and the
+// the assessment's estimate (the runbook acts on the first failed write,
+// 50ms, Aurora's managed failover, 1m, the instances reconnect, 30s:
+// 1m30.05s), Route 53's detection (10s × 3) and the
 // TTL (30s) as the environment declares them, and a second of steady
 // success. A given --deadline is taken as given; a malformed one refused.
 func TestDrillDeadlineDerivedByDefault(t *testing.T) {
@@ -84,7 +85,7 @@ func TestDrillDeadlineDerivedByDefault(t *testing.T) {
 		return code, errOut
 	}
 	code, errOut := drillTo()
-	want := "drill: deadline: 4m1s after the recovery steps (derived: 2 × 1m30s (the database estimate) + DNS detection 30s (Route 53 request interval 10s × failure threshold 3) + TTL 30s + steady 1s = 4m1s)"
+	want := "drill: deadline: 4m1.1s after the recovery steps (derived: 2 × 1m30.05s (the database estimate) + DNS detection 30s (Route 53 request interval 10s × failure threshold 3) + TTL 30s + steady 1s = 4m1.1s)"
 	if code != exitFailed || !strings.Contains(errOut, want) {
 		t.Errorf("no --deadline = %d, want the derivation %q in:\n%s", code, want, errOut)
 	}

@@ -25,7 +25,7 @@ service "shop" {
   }
   dns {
     zone = "shop.test"
-    ttl  = 90
+    ttl  = 150
   }
   database {
     engine      = "postgres"
