@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 )
 
@@ -47,7 +48,7 @@ func runLocal(bin string, runs int) error {
 		if err != nil {
 			return err
 		}
-		replace, err := replaceInstance(plane, "dev/east/shop")
+		replace, err := replaceInstance(plane, localapi.ServiceID{Env: "dev", Region: "east", Service: "shop"})
 		if err != nil {
 			return err
 		}
@@ -143,17 +144,18 @@ func drillTable(wd, state, bin string) error {
 
 // replaceInstance kills slot 0 of a group and times until the group is
 // whole and healthy again with a new instance.
-func replaceInstance(plane, group string) (time.Duration, error) {
+func replaceInstance(plane string, group localapi.ServiceID) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c := localcloud.NewClient(plane)
+	c := localcloud.Dial(plane)
 	start := time.Now()
-	pid, err := c.KillInstance(ctx, group, 0)
+	killed, err := localapi.Do(ctx, c, localapi.KillInstance, group, localapi.SlotRequest{Slot: 0})
 	if err != nil {
 		return 0, err
 	}
+	pid := killed.PID
 	for {
-		g, err := c.GetGroup(ctx, group)
+		g, err := localapi.Get(ctx, c, localapi.Groups, group)
 		if err == nil && g.Instances[0].PID != pid && g.Healthy() == g.Desired {
 			return time.Since(start), nil
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -47,6 +48,15 @@ type awsDrillFlags struct {
 	wait                                          time.Duration
 }
 
+// register adds the aws flags to a command's flags (drill, gameday).
+func (af *awsDrillFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&af.fisTemplate, "fis-template", "", "aws: inject with this AWS FIS experiment template (needed for zone-loss and region-partition)")
+	fs.StringVar(&af.restoreRole, "restore-role-arn", "", "aws, backup-restore: the IAM role AWS Backup restores with")
+	fs.StringVar(&af.endpoint, "endpoint-url", "", "aws: one endpoint for every AWS API (a fake on loopback)")
+	fs.StringVar(&af.dnsServer, "dns-server", "", "aws: the resolver the probe asks, host:port (default: the system's)")
+	fs.DurationVar(&af.wait, "aws-wait", 30*time.Minute, "aws: how long each AWS operation (failover, restore, experiment) may take")
+}
+
 func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	var f envFlags
 	fs := newFlagSet("drill", errOut, &f)
@@ -60,11 +70,7 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	fs.Var(&deadline, "deadline", "how long, after the recovery steps, the drill waits to see the service recovered before it fails (default \"derived\": twice the assessment's RTO estimate, plus the DNS health checks' detection and the TTL; aws: Route 53's interval × threshold; at least 30s)")
 	blast := fs.String("blast-radius", "", "the regions, comma-separated, whose paging alerts (aws: CloudWatch alarms) the drill expects (default: the disrupted region, or all the service's regions when its database primary is lost); one outside them aborts and restores")
 	var af awsDrillFlags
-	fs.StringVar(&af.fisTemplate, "fis-template", "", "aws: inject with this AWS FIS experiment template (needed for zone-loss and region-partition)")
-	fs.StringVar(&af.restoreRole, "restore-role-arn", "", "aws, backup-restore: the IAM role AWS Backup restores with")
-	fs.StringVar(&af.endpoint, "endpoint-url", "", "aws: one endpoint for every AWS API (a fake on loopback)")
-	fs.StringVar(&af.dnsServer, "dns-server", "", "aws: the resolver the probe asks, host:port (default: the system's)")
-	fs.DurationVar(&af.wait, "aws-wait", 30*time.Minute, "aws: how long each AWS operation (failover, restore, experiment) may take")
+	af.register(fs)
 	p, t, code := parseAndLoad(fs, args, &f, errOut)
 	if t == nil {
 		return code
@@ -149,13 +155,21 @@ func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology,
 	return withEstimate(ctx, p, t, opts, errOut), opts.Scenario, exitOK
 }
 
-// withEstimate adds the assessment's estimate for the scenario's disruption.
+// withEstimate adds the assessment's estimate for the scenario in its
+// region (what a client should see of it, typically), or the estimate of
+// its disruption when there is none for the scenario.
 func withEstimate(ctx context.Context, p *project.Project, t *topology.Topology, opts drill.Options, errOut io.Writer) drill.Options {
-	if _, j, code := planAndJudge(ctx, p, t, errOut); code == exitOK {
-		for _, e := range j.Assessment.Estimates {
-			if e.Service == opts.Service.Name && e.Disruption == opts.Scenario.Disruption() {
-				opts.Estimated = &drill.Numbers{RTOSeconds: e.RTO.Seconds(), RPOSeconds: e.RPO.Seconds(), Known: !e.Unrecoverable}
-			}
+	_, j, code := planAndJudge(ctx, p, t, errOut)
+	if code != exitOK {
+		return opts
+	}
+	if e, ok := j.Assessment.For(opts.Service.Name, string(opts.Scenario.Name()), opts.Region); ok {
+		opts.Estimated = &drill.Numbers{RTOSeconds: e.RTO.Seconds(), RPOSeconds: e.RPO.Seconds(), Known: !e.Unrecoverable}
+		return opts
+	}
+	for _, e := range j.Assessment.Estimates {
+		if e.Service == opts.Service.Name && e.Disruption == opts.Scenario.Disruption() {
+			opts.Estimated = &drill.Numbers{RTOSeconds: e.RTO.Seconds(), RPOSeconds: e.RPO.Seconds(), Known: !e.Unrecoverable}
 		}
 	}
 	return opts

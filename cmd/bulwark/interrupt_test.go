@@ -187,7 +187,7 @@ func TestInterruptedUpConverges(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			st, err := localcloud.NewClient(plane).Status(ctx)
+			st, err := localcloud.Dial(plane).Status(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -115,7 +115,7 @@ func plainBuildIsOneBuild(t *testing.T, bin, pulumi, build string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, b := localcloud.NewClient(plane).Version(ctx)
+		_, b := localcloud.Dial(plane).Version(ctx)
 		return b
 	}
 	servings := func() int {
@@ -143,7 +143,7 @@ func plainBuildIsOneBuild(t *testing.T, bin, pulumi, build string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if st, err := localcloud.NewClient(plane).Status(ctx); err != nil || len(st.Regions) == 0 {
+	if st, err := localcloud.Dial(plane).Status(ctx); err != nil || len(st.Regions) == 0 {
 		t.Errorf("the plugin created no region in the plane (%v): %+v", err, st)
 	}
 	bulwark("drift", "--env", "plain")

@@ -47,8 +47,9 @@ var levels = [][]string{
 	{"policies", "internal/awsconstraints"},
 	// 8: operations.
 	{"internal/drill", "internal/status", "internal/review", "internal/imagerelease"},
-	// 9: what the operations need of a target.
-	{"internal/target"},
+	// 9: what the operations need of a target, and the game day (drills
+	// in turn through its caller's callbacks).
+	{"internal/target", "internal/gameday"},
 	// 10: each target's seam.
 	{"internal/awstarget", "internal/localtarget"},
 	// 11: commands.
@@ -79,6 +80,7 @@ var seams = map[edge]string{
 	{"cmd/bulwark", "internal/awstarget"}:   "the CLI picks the environment's target by name (cmd/bulwark/target.go)",
 	{"cmd/bulwark", "internal/localtarget"}: "the CLI picks the environment's target by name (cmd/bulwark/target.go)",
 	{"bench", "internal/localcloud"}:        "the benchmarks measure the local target's control plane",
+	{"bench", "internal/localapi"}:          "the benchmarks measure the local target's control plane through its API",
 }
 
 // knownExceptions are imports that break the target rule today and are to

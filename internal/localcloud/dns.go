@@ -336,12 +336,3 @@ func (p *Plane) DeleteDNSRecord(_ context.Context, id localapi.RecordID) error {
 	}
 	return d.refresh()
 }
-
-// Resolver asks only the DNS server at addr (host:port), over UDP, as the
-// environment's clients do.
-func Resolver(addr string) *net.Resolver {
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", addr)
-	}}
-}

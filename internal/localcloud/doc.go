@@ -32,7 +32,5 @@
 // hand stays down and shows as drift on refresh, until `up` recreates it.
 //
 // It is not a general process manager, and it never binds outside
-// 127.0.0.0/8. It does not define the API's types (localapi does);
-// client_legacy.go keeps the string-ID client its callers used before,
-// until they move to localapi.
+// 127.0.0.0/8. It does not define the API's types (localapi does).
 package localcloud

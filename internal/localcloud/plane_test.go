@@ -200,7 +200,7 @@ func TestGroupBehindBalancer(t *testing.T) {
 			t.Errorf("pid %d alive after delete", pid)
 		}
 	}
-	if _, err := p.GetGroup(ctx, spec.ID()); !errors.Is(err, ErrNotFound) {
+	if _, err := p.GetGroup(ctx, spec.ID()); !errors.Is(err, localapi.ErrNotFound) {
 		t.Errorf("group after delete: %v", err)
 	}
 	if err := p.DeleteRegion(ctx, localapi.RegionID{Env: "t", Region: "east"}); err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,6 +27,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/drill"
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/layers"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/localtarget"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
@@ -134,7 +134,9 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	}
 	sort.Strings(lbs)
 	waitResolve(t, dnsServer, "shop.test", strings.Join(lbs, ","))
-	c := localcloud.NewClient(plane)
+	c := localcloud.Dial(plane)
+	eastShop := localapi.ServiceID{Env: "e2e", Region: "east", Service: "shop"}
+	westShop := localapi.ServiceID{Env: "e2e", Region: "west", Service: "shop"}
 
 	// a write through the service is on the other region's replica once acknowledged
 	eastEndpoint := lbs[0] + ":28080"
@@ -164,7 +166,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	}
 
 	// the backup plan took a first full backup into west's vault
-	bk, err := c.GetBackup(ctx, "e2e/shop")
+	bk, err := localapi.Get(ctx, c, localapi.Backups, localapi.BackupID{Env: "e2e", Service: "shop"})
 	if err != nil || len(bk.Backups) != 1 || bk.Backups[0].Vault != "west" || bk.Backups[0].Type != "full" {
 		t.Fatalf("backups = %+v, %v", bk, err)
 	}
@@ -172,7 +174,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	// a drill: lose an instance while a probe writes through the service's
 	// DNS name; synchronous replication loses nothing, and the report says so
 	rep, err := drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
-		Scenario: &localtarget.InstanceLoss{Plane: c, Group: "e2e/east/shop"}, DNSServer: dnsServer,
+		Scenario: &localtarget.InstanceLoss{Plane: c, Group: eastShop}, DNSServer: dnsServer,
 		Baseline: time.Second, Deadline: 20 * time.Second})
 	if err != nil {
 		t.Fatalf("drill: %v", err)
@@ -220,7 +222,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	// a zone-loss drill: zone 1's instance of east dies and stays down; the
 	// load balancer routes to zone 2's
 	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "east",
-		Scenario: &localtarget.ZoneLoss{Plane: c, Group: "e2e/east/shop", Zone: 1}, DNSServer: dnsServer,
+		Scenario: &localtarget.ZoneLoss{Plane: c, Group: eastShop, Zone: 1}, DNSServer: dnsServer,
 		Baseline: time.Second, Deadline: 20 * time.Second})
 	if err != nil || !rep.Passed() || *rep.Measured.WritesLost != 0 {
 		t.Fatalf("zone-loss drill: %v, checks %+v", err, rep.Checks)
@@ -259,7 +261,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 			}
 		}
 	}
-	var eastLB localcloud.Balancer
+	var eastLB localapi.Balancer
 	for _, b := range st.Balancers {
 		if b.Region == "east" {
 			eastLB = b
@@ -274,7 +276,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	}
 	waitResolve(t, dnsServer, "shop.test", west)
 	// west's load balancer is removed by hand, behind the engine's back
-	if err := c.DeleteBalancer(ctx, "e2e/west/shop"); err != nil {
+	if err := localapi.Delete(ctx, c, localapi.Balancers, westShop); err != nil {
 		t.Fatal(err)
 	}
 	// drift reports both, property by property, and changes nothing: twice the same
@@ -307,13 +309,14 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	waitResolve(t, dnsServer, "shop.test", strings.Join(lbs, ","))
 
 	// an instance that dies is replaced, and the group is whole again
-	pid, err := c.KillInstance(ctx, "e2e/east/shop", 1)
+	killed, err := localapi.Do(ctx, c, localapi.KillInstance, eastShop, localapi.SlotRequest{Slot: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
+	pid := killed.PID
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		g, err := c.GetGroup(ctx, "e2e/east/shop")
+		g, err := localapi.Get(ctx, c, localapi.Groups, eastShop)
 		if err == nil && g.Replaced >= 1 && g.Healthy() == 2 && g.Instances[1].PID != pid {
 			break
 		}
@@ -357,7 +360,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 		t.Fatalf("region-partition drill of east: %v, measured %+v, writers %v, checks %+v\n%s", err, rep.Measured, rep.Writers, rep.Checks, rep.Markdown())
 	}
 	t.Logf("region-partition of east: RTO %.2fs, %d writes, steps:\n%s", rep.Measured.RTOSeconds, rep.Data.Acknowledged, rep.Markdown())
-	if eastDB, err := c.GetDatabase(ctx, "e2e/east/shop"); err != nil || eastDB.Running {
+	if eastDB, err := localapi.Get(ctx, c, localapi.Databases, eastShop); err != nil || eastDB.Running {
 		t.Fatalf("east's fenced writer after the partition healed: %+v %v", eastDB, err)
 	}
 	waitResolve(t, dnsServer, "shop.test", strings.Join(lbs, ",")) // east's load balancer answers again
@@ -370,7 +373,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	if err != nil || !rep.Passed() || *rep.Measured.WritesLost != 0 {
 		t.Fatalf("region-loss drill of east: %v, measured %+v, checks %+v", err, rep.Measured, rep.Checks)
 	}
-	westDB, err := c.GetDatabase(ctx, "e2e/west/shop")
+	westDB, err := localapi.Get(ctx, c, localapi.Databases, westShop)
 	if err != nil || westDB.Role != "primary" {
 		t.Fatalf("west after losing east: %+v %v", westDB, err)
 	}
@@ -385,8 +388,8 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	if len(rb.Steps) != 7 {
 		t.Errorf("recreate east ran %d steps: %+v", len(rb.Steps), rb.Steps)
 	}
-	eastDB, err := c.GetDatabase(ctx, "e2e/east/shop")
-	westDB, _ = c.GetDatabase(ctx, "e2e/west/shop")
+	eastDB, err := localapi.Get(ctx, c, localapi.Databases, eastShop)
+	westDB, _ = localapi.Get(ctx, c, localapi.Databases, westShop)
 	if err != nil || eastDB.Role != "primary" || westDB.Role != "replica" || !slices.Contains(eastDB.Streaming, "west") {
 		t.Fatalf("after recreate --failback: east %+v (%v), west %+v", eastDB, err, westDB)
 	}
@@ -411,7 +414,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	if _, err := localtarget.RecreateRegion(ctx, topo, c, target.RecreateRequest{Region: "east", Failback: true, Engine: r, Layers: o.Layers}); err != nil {
 		t.Fatalf("recreate east again: %v", err)
 	}
-	if eastDB, err = c.GetDatabase(ctx, "e2e/east/shop"); err != nil || eastDB.Role != "primary" || countWrites(t, ctx, eastDB.Address) != rowsBefore {
+	if eastDB, err = localapi.Get(ctx, c, localapi.Databases, eastShop); err != nil || eastDB.Role != "primary" || countWrites(t, ctx, eastDB.Address) != rowsBefore {
 		t.Fatalf("after a second recreate: %+v %v", eastDB, err)
 	}
 
@@ -423,7 +426,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	if err != nil || !rep.Passed() || *rep.Measured.WritesLost != 0 {
 		t.Fatalf("db-primary-loss drill: %v, measured %+v, checks %+v", err, rep.Measured, rep.Checks)
 	}
-	if db, err := c.GetDatabase(ctx, "e2e/west/shop"); err != nil || db.Role != "primary" {
+	if db, err := localapi.Get(ctx, c, localapi.Databases, westShop); err != nil || db.Role != "primary" {
 		t.Errorf("west after the primary-loss drill: %+v %v", db, err)
 	}
 
@@ -532,10 +535,7 @@ func instanceEnv(t *testing.T, pid int) map[string]bool {
 // (sorted, comma-separated), for at most 20 s.
 func waitResolve(t *testing.T, server, name, want string) {
 	t.Helper()
-	r := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "udp", server)
-	}}
+	r := drill.Resolver(server)
 	deadline := time.Now().Add(20 * time.Second)
 	var got []string
 	var err error

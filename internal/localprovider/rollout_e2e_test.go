@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/localtarget"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
@@ -128,9 +129,9 @@ func rolloutProject(t *testing.T) string {
 	return dir
 }
 
-func digests(t *testing.T, ctx context.Context, c *localcloud.Client, id string) []string {
+func digests(t *testing.T, ctx context.Context, c *localapi.Client, id localapi.ServiceID) []string {
 	t.Helper()
-	g, err := c.GetGroup(ctx, id)
+	g, err := localapi.Get(ctx, c, localapi.Groups, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,9 @@ func TestCanaryRolloutEndToEnd(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	c := localcloud.NewClient(plane)
+	c := localcloud.Dial(plane)
+	westShop := localapi.ServiceID{Env: "canary", Region: "west", Service: "shop"}
+	eastShop := localapi.ServiceID{Env: "canary", Region: "east", Service: "shop"}
 	var decisions []string
 	o := &orchestrate.Orchestrator{Engine: r, Topology: topo, Bake: localtarget.Bake(c, topo), PreviousImages: localtarget.PreviousImages(c, topo), Progress: func(e engine.Event) {
 		if e.Severity == "decision" {
@@ -173,7 +176,7 @@ func TestCanaryRolloutEndToEnd(t *testing.T) {
 			t.Errorf("destroy: %v", err)
 		}
 	})
-	good := digests(t, ctx, c, "canary/east/shop")
+	good := digests(t, ctx, c, eastShop)
 	if len(good) != 2 || good[0] != good[1] {
 		t.Fatalf("east after the first up: %v", good)
 	}
@@ -187,9 +190,9 @@ func TestCanaryRolloutEndToEnd(t *testing.T) {
 	if sum.Results[0].Stack != "canary.west" || sum.Results[1].Status != orchestrate.StatusSkipped {
 		t.Errorf("results %+v", sum.Results)
 	}
-	for _, region := range []string{"west", "east"} {
-		if got := digests(t, ctx, c, "canary/"+region+"/shop"); len(got) != 2 || got[0] != good[0] || got[1] != good[0] {
-			t.Errorf("%s after the broken rollout runs %v, want the good image %s twice", region, got, good[0])
+	for _, id := range []localapi.ServiceID{westShop, eastShop} {
+		if got := digests(t, ctx, c, id); len(got) != 2 || got[0] != good[0] || got[1] != good[0] {
+			t.Errorf("%s after the broken rollout runs %v, want the good image %s twice", id.Region, got, good[0])
 		}
 	}
 
@@ -207,7 +210,7 @@ func TestCanaryRolloutEndToEnd(t *testing.T) {
 	if strings.Join(order, ",") != "canary.west,bake west,canary.east,canary.global" {
 		t.Errorf("order %v", order)
 	}
-	west, east := digests(t, ctx, c, "canary/west/shop"), digests(t, ctx, c, "canary/east/shop")
+	west, east := digests(t, ctx, c, westShop), digests(t, ctx, c, eastShop)
 	if len(west) != 2 || len(east) != 2 || west[0] == good[0] || east[0] != west[0] || east[1] != west[0] {
 		t.Errorf("after the good rollout: west %v, east %v (the old image %s)", west, east, good[0])
 	}
@@ -217,7 +220,7 @@ func TestCanaryRolloutEndToEnd(t *testing.T) {
 
 	// an image whose health checks pass but whose pages fail: the bake
 	// reads the canary's error rate from its load balancer, and stops there
-	westLB, err := c.GetBalancer(ctx, "canary/west/shop")
+	westLB, err := localapi.Get(ctx, c, localapi.Balancers, westShop)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +243,7 @@ func TestCanaryRolloutEndToEnd(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "did not pass its bake") || !strings.Contains(err.Error(), "with a 5xx") {
 		t.Fatalf("up of an image whose pages fail: %v", err)
 	}
-	if got := digests(t, ctx, c, "canary/east/shop"); len(got) != 2 || got[0] != west[0] {
+	if got := digests(t, ctx, c, eastShop); len(got) != 2 || got[0] != west[0] {
 		t.Errorf("east after the failed bake runs %v, want %s: the rollout stopped at the canary", got, west[0])
 	}
 	// and the canary went back to the image east runs
@@ -248,7 +251,7 @@ func TestCanaryRolloutEndToEnd(t *testing.T) {
 	for _, res := range sum.Results {
 		rolledBack = rolledBack || res.Stack == "rollback west" && res.Status == orchestrate.StatusOK
 	}
-	if got := digests(t, ctx, c, "canary/west/shop"); !rolledBack || len(got) != 2 || got[0] != west[0] || got[1] != west[0] {
+	if got := digests(t, ctx, c, westShop); !rolledBack || len(got) != 2 || got[0] != west[0] || got[1] != west[0] {
 		t.Errorf("west after the failed bake runs %v (rolled back: %v), want the previous image %s", got, rolledBack, west[0])
 	}
 }
@@ -266,7 +269,8 @@ func TestBlueGreenEndToEnd(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	c := localcloud.NewClient(localcloud.Dir(state))
+	c := localcloud.Dial(localcloud.Dir(state))
+	eastShop := localapi.ServiceID{Env: "bluegreen", Region: "east", Service: "shop"}
 	o := &orchestrate.Orchestrator{Engine: r, Topology: topo}
 	sum, err := o.Up(ctx)
 	if err != nil {
@@ -280,7 +284,7 @@ func TestBlueGreenEndToEnd(t *testing.T) {
 	services, _ := sum.Results[0].Outputs["services"].(map[string]any)
 	shop, _ := services["shop"].(map[string]any)
 	endpoint, _ := shop["endpoint"].(string)
-	before := digests(t, ctx, c, "bluegreen/east/shop")
+	before := digests(t, ctx, c, eastShop)
 
 	var sent, failed atomic.Int64
 	probe, stop := context.WithCancel(ctx)
@@ -304,7 +308,7 @@ func TestBlueGreenEndToEnd(t *testing.T) {
 	if _, err := o.Up(ctx); err != nil {
 		t.Fatalf("up of a good image: %v", err)
 	}
-	after := digests(t, ctx, c, "bluegreen/east/shop")
+	after := digests(t, ctx, c, eastShop)
 	topo.Services[0].Image = "broken"
 	if _, err := o.Up(ctx); err == nil || !strings.Contains(err.Error(), "rollout rolled back") {
 		t.Errorf("up of a broken image: %v", err)
@@ -314,7 +318,7 @@ func TestBlueGreenEndToEnd(t *testing.T) {
 	if len(after) != 2 || after[0] == before[0] || after[0] != after[1] {
 		t.Errorf("instances before %v, after %v", before, after)
 	}
-	if got := digests(t, ctx, c, "bluegreen/east/shop"); len(got) != 2 || got[0] != after[0] {
+	if got := digests(t, ctx, c, eastShop); len(got) != 2 || got[0] != after[0] {
 		t.Errorf("after the broken image: %v, want %v", got, after)
 	}
 	if sent.Load() < 50 || failed.Load() != 0 {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/localprovider"
 )
@@ -42,7 +43,7 @@ func StopControlPlane(ctx context.Context, stateDir string) (pid int, err error)
 
 // Inventory is everything the control plane holds: regions, processes,
 // addresses and health.
-type Inventory struct{ st localcloud.Status }
+type Inventory struct{ st localapi.Status }
 
 // ReadInventory asks the control plane of the state folder what it runs
 // (nil, nil when no control plane runs).
@@ -51,7 +52,7 @@ func ReadInventory(ctx context.Context, stateDir string) (*Inventory, error) {
 	if localcloud.Running(dir) == 0 {
 		return nil, nil
 	}
-	st, err := localcloud.NewClient(dir).Status(ctx)
+	st, err := localcloud.Dial(dir).Status(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ func (i *Inventory) WriteText(w io.Writer) {
 	for _, r := range st.Regions {
 		fmt.Fprintf(w, "%-24s %s\n", r.ID(), r.CIDR())
 	}
-	balancers := map[string]localcloud.Balancer{}
+	balancers := map[localapi.ServiceID]localapi.Balancer{}
 	for _, b := range st.Balancers {
 		balancers[b.ID()] = b
 	}
@@ -98,7 +99,7 @@ func (i *Inventory) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  slot %-2d zone %d  %-20s pid %-7d %-9s %s\n", in.Slot, in.Zone, in.Address, in.PID, in.State, in.Name)
 		}
 	}
-	promoted := map[string]string{} // env/service -> a member that is primary now
+	promoted := map[string]localapi.ServiceID{} // env/service -> a member that is primary now
 	for _, d := range st.Databases {
 		if d.Running && d.Role == "primary" {
 			promoted[d.Env+"/"+d.Service] = d.ID()
@@ -107,7 +108,7 @@ func (i *Inventory) WriteText(w io.Writer) {
 	for _, d := range st.Databases {
 		state := d.Role
 		switch {
-		case !d.Running && d.IsPrimary() && promoted[d.Env+"/"+d.Service] != "":
+		case !d.Running && d.IsPrimary() && promoted[d.Env+"/"+d.Service] != (localapi.ServiceID{}):
 			state = fmt.Sprintf("DOWN: %s was promoted in its place; rebuild region %s to rejoin it as a replica", promoted[d.Env+"/"+d.Service], d.Region)
 		case !d.Running:
 			state = "DOWN (drift: `bulwark up --refresh` restores it)"
@@ -155,7 +156,7 @@ func (i *Inventory) WriteText(w io.Writer) {
 	if len(st.Parameters) > 0 {
 		perService := map[string]int{} // env/region/service → count
 		for _, p := range st.Parameters {
-			perService[p.Env+"/"+p.Region+"/"+p.Service]++
+			perService[p.ID().ServiceID().String()]++
 		}
 		var parts []string
 		for _, id := range slices.Sorted(maps.Keys(perService)) {

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -19,7 +19,7 @@ func members(t *topology.Topology, svc topology.Service) []string {
 
 // acceptingWriters lists, per service with a database, the regions whose
 // member runs as a primary, asked through the control plane.
-func acceptingWriters(ctx context.Context, plane *localcloud.Client, t *topology.Topology) (map[string][]string, error) {
+func acceptingWriters(ctx context.Context, plane *localapi.Client, t *topology.Topology) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, svc := range t.Services {
 		if svc.Database == nil {
@@ -27,8 +27,8 @@ func acceptingWriters(ctx context.Context, plane *localcloud.Client, t *topology
 		}
 		out[svc.Name] = []string{}
 		for _, r := range members(t, svc) {
-			db, err := plane.GetDatabase(ctx, t.Environment.Name+"/"+r+"/"+svc.Name)
-			if errors.Is(err, localcloud.ErrNotFound) {
+			db, err := localapi.Get(ctx, plane, localapi.Databases, localapi.ServiceID{Env: t.Environment.Name, Region: r, Service: svc.Name})
+			if errors.Is(err, localapi.ErrNotFound) {
 				continue
 			}
 			if err != nil {
@@ -44,7 +44,7 @@ func acceptingWriters(ctx context.Context, plane *localcloud.Client, t *topology
 
 // liveWriters is the region of each service's writer now; a service whose
 // writer cannot be seen keeps the plan's primary region.
-func liveWriters(ctx context.Context, plane *localcloud.Client, t *topology.Topology) map[string]string {
+func liveWriters(ctx context.Context, plane *localapi.Client, t *topology.Topology) map[string]string {
 	live, _ := acceptingWriters(ctx, plane, t)
 	out := map[string]string{}
 	for _, svc := range t.Services {
@@ -63,7 +63,7 @@ func liveWriters(ctx context.Context, plane *localcloud.Client, t *topology.Topo
 // service with a database there: promote the first surviving replica when
 // the writer was in the region (fencing the writer first when it may still
 // run), or have the writer stop waiting for its synchronous standby there.
-func failOver(ctx context.Context, plane *localcloud.Client, t *topology.Topology, region string, writers map[string]string, fence bool) (string, error) {
+func failOver(ctx context.Context, plane *localapi.Client, t *topology.Topology, region string, writers map[string]string, fence bool) (string, error) {
 	env := t.Environment.Name
 	var steps []string
 	for _, svc := range t.ServicesIn(region) {
@@ -77,21 +77,21 @@ func failOver(ctx context.Context, plane *localcloud.Client, t *topology.Topolog
 			steps = append(steps, fmt.Sprintf("%s: no replica survives; restore from backup (not automated yet)", svc.Name))
 		case writer == region:
 			if fence {
-				id := env + "/" + region + "/" + svc.Name
-				pid, err := plane.KillDatabase(ctx, id)
+				id := localapi.ServiceID{Env: env, Region: region, Service: svc.Name}
+				killed, err := localapi.Do(ctx, plane, localapi.KillDatabase, id, localapi.None{})
 				if err != nil {
 					return strings.Join(steps, "; "), fmt.Errorf("fence %s: %w", id, err)
 				}
-				steps = append(steps, fmt.Sprintf("%s: fenced the writer cut off in %s (pid %d stopped through the control plane)", svc.Name, region, pid))
+				steps = append(steps, fmt.Sprintf("%s: fenced the writer cut off in %s (pid %d stopped through the control plane)", svc.Name, region, killed.PID))
 			}
-			id := env + "/" + survivors[0] + "/" + svc.Name
-			if _, err := plane.PromoteDatabase(ctx, id); err != nil {
+			id := localapi.ServiceID{Env: env, Region: survivors[0], Service: svc.Name}
+			if _, err := localapi.Do(ctx, plane, localapi.PromoteDatabase, id, localapi.None{}); err != nil {
 				return strings.Join(steps, "; "), fmt.Errorf("promote %s: %w", id, err)
 			}
 			steps = append(steps, fmt.Sprintf("%s: promoted the replica in %s", svc.Name, survivors[0]))
 		case svc.Database.Replication == topology.Synchronous:
-			id := env + "/" + writer + "/" + svc.Name
-			if err := plane.SetSynchronousStandbys(ctx, id, survivors, false); err != nil {
+			id := localapi.ServiceID{Env: env, Region: writer, Service: svc.Name}
+			if _, err := localapi.Do(ctx, plane, localapi.SetSynchronousStandbys, id, localapi.SyncRequest{Standbys: survivors}); err != nil {
 				return strings.Join(steps, "; "), fmt.Errorf("synchronous standbys of %s: %w", id, err)
 			}
 			how := "asynchronous until it returns"
@@ -109,13 +109,14 @@ func failOver(ctx context.Context, plane *localcloud.Client, t *topology.Topolog
 
 // resetSynchronous returns every writer outside region that waited for a
 // synchronous standby there to the plan's standbys.
-func resetSynchronous(ctx context.Context, plane *localcloud.Client, t *topology.Topology, region string, writers map[string]string) ([]string, error) {
+func resetSynchronous(ctx context.Context, plane *localapi.Client, t *topology.Topology, region string, writers map[string]string) ([]string, error) {
 	var notes []string
 	for _, svc := range t.ServicesIn(region) {
 		if svc.Database == nil || svc.Database.Replication != topology.Synchronous || writers[svc.Name] == region {
 			continue
 		}
-		if err := plane.SetSynchronousStandbys(ctx, t.Environment.Name+"/"+writers[svc.Name]+"/"+svc.Name, nil, true); err != nil {
+		id := localapi.ServiceID{Env: t.Environment.Name, Region: writers[svc.Name], Service: svc.Name}
+		if _, err := localapi.Do(ctx, plane, localapi.SetSynchronousStandbys, id, localapi.SyncRequest{Reset: true}); err != nil {
 			return notes, err
 		}
 		notes = append(notes, svc.Name+": synchronous replication restored")

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/drill"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/steps"
 	"github.com/bulwark-dev/bulwark/internal/target"
@@ -34,7 +34,7 @@ var ErrNotReady = errors.New("the rebuilt region is not ready")
 // to it. Every step is printed with its timing and is safe to run again: a
 // rerun after an interruption abandons the half-built region and
 // converges. The report holds every step run, also on error.
-func RecreateRegion(ctx context.Context, t *topology.Topology, plane *localcloud.Client, o target.RecreateRequest) (*target.RecreateReport, error) {
+func RecreateRegion(ctx context.Context, t *topology.Topology, plane *localapi.Client, o target.RecreateRequest) (*target.RecreateReport, error) {
 	if o.Wait <= 0 {
 		o.Wait = time.Minute
 	}
@@ -76,7 +76,7 @@ func RecreateRegion(ctx context.Context, t *topology.Topology, plane *localcloud
 type rebuilder struct {
 	target.RecreateRequest
 	Topology *topology.Topology
-	Plane    *localcloud.Client
+	Plane    *localapi.Client
 	env      string
 }
 
@@ -91,8 +91,8 @@ func (b *rebuilder) databases() []topology.Service {
 	return out
 }
 
-func (b *rebuilder) member(region, service string) string {
-	return b.env + "/" + region + "/" + service
+func (b *rebuilder) member(region, service string) localapi.ServiceID {
+	return localapi.ServiceID{Env: b.env, Region: region, Service: service}
 }
 
 // roles returns, per region of a service's database, the member's role now
@@ -100,7 +100,7 @@ func (b *rebuilder) member(region, service string) string {
 func (b *rebuilder) roles(ctx context.Context, svc topology.Service) (live string, running []string) {
 	primary, replicas := b.Topology.PrimaryRegionOf(svc)
 	for _, region := range append([]string{primary}, replicas...) {
-		db, err := b.Plane.GetDatabase(ctx, b.member(region, svc.Name))
+		db, err := localapi.Get(ctx, b.Plane, localapi.Databases, b.member(region, svc.Name))
 		if err != nil || !db.Running {
 			continue
 		}
@@ -123,14 +123,14 @@ func (b *rebuilder) movePrimariesOut(ctx context.Context) (string, error) {
 		case live != "" && live != b.Region:
 			notes = append(notes, fmt.Sprintf("%s: the primary runs in %s", svc.Name, live))
 		case live == b.Region && len(survivors) > 0:
-			if _, err := b.Plane.SwitchoverDatabase(ctx, b.env, svc.Name, survivors[0]); err != nil {
+			if _, err := localapi.Do(ctx, b.Plane, localapi.SwitchoverDatabase, b.member(survivors[0], svc.Name), localapi.None{}); err != nil {
 				return strings.Join(notes, "; "), fmt.Errorf("%s: switch the primary over to %s: %w", svc.Name, survivors[0], err)
 			}
 			notes = append(notes, fmt.Sprintf("%s: the primary still ran in %s; switched over to %s (nothing lost)", svc.Name, b.Region, survivors[0]))
 		case live == b.Region:
 			return "", fmt.Errorf("%s: %s holds the only running member of the database (the primary); rebuilding it would lose its newest writes", svc.Name, b.Region)
 		case len(survivors) > 0:
-			if _, err := b.Plane.PromoteDatabase(ctx, b.member(survivors[0], svc.Name)); err != nil {
+			if _, err := localapi.Do(ctx, b.Plane, localapi.PromoteDatabase, b.member(survivors[0], svc.Name), localapi.None{}); err != nil {
 				return strings.Join(notes, "; "), fmt.Errorf("%s: promote %s: %w", svc.Name, survivors[0], err)
 			}
 			notes = append(notes, fmt.Sprintf("%s: no primary ran; promoted the replica in %s", svc.Name, survivors[0]))
@@ -145,7 +145,8 @@ func (b *rebuilder) movePrimariesOut(ctx context.Context) (string, error) {
 }
 
 func (b *rebuilder) abandon(ctx context.Context) (string, error) {
-	notes, err := b.Plane.AbandonRegion(ctx, b.env, b.Region)
+	out, err := localapi.Do(ctx, b.Plane, localapi.AbandonRegion, localapi.RegionID{Env: b.env, Region: b.Region}, localapi.None{})
+	notes := out.Notes
 	if err != nil {
 		return strings.Join(notes, "; "), err
 	}
@@ -184,7 +185,7 @@ func (b *rebuilder) rejoinReplication(ctx context.Context) (string, error) {
 			continue
 		}
 		err := wait(ctx, b.Wait, func() bool {
-			db, err := b.Plane.GetDatabase(ctx, b.member(live, svc.Name))
+			db, err := localapi.Get(ctx, b.Plane, localapi.Databases, b.member(live, svc.Name))
 			return err == nil && slices.Contains(db.Streaming, b.Region)
 		})
 		if err != nil {
@@ -195,10 +196,10 @@ func (b *rebuilder) rejoinReplication(ctx context.Context) (string, error) {
 			planned, _ := b.Topology.PrimaryRegionOf(svc)
 			var err error
 			if live == planned {
-				err = b.Plane.SetSynchronousStandbys(ctx, b.member(live, svc.Name), nil, true)
+				_, err = localapi.Do(ctx, b.Plane, localapi.SetSynchronousStandbys, b.member(live, svc.Name), localapi.SyncRequest{Reset: true})
 			} else {
 				standbys := slices.DeleteFunc(slices.Clone(running), func(r string) bool { return r == live })
-				err = b.Plane.SetSynchronousStandbys(ctx, b.member(live, svc.Name), standbys, false)
+				_, err = localapi.Do(ctx, b.Plane, localapi.SetSynchronousStandbys, b.member(live, svc.Name), localapi.SyncRequest{Standbys: standbys})
 			}
 			if err != nil {
 				return strings.Join(notes, "; "), fmt.Errorf("%s: synchronous replication: %w", svc.Name, err)
@@ -217,10 +218,10 @@ func (b *rebuilder) waitHealthy(ctx context.Context) (string, error) {
 	var notes []string
 	for _, svc := range b.Topology.ServicesIn(b.Region) {
 		id := b.member(b.Region, svc.Name)
-		var g localcloud.Group
+		var g localapi.Group
 		err := wait(ctx, b.Wait, func() bool {
 			var err error
-			g, err = b.Plane.GetGroup(ctx, id)
+			g, err = localapi.Get(ctx, b.Plane, localapi.Groups, id)
 			return err == nil && g.Current >= svc.Capacity.Min && g.Healthy() == g.Current
 		})
 		if err != nil {
@@ -235,14 +236,14 @@ func (b *rebuilder) waitHealthy(ctx context.Context) (string, error) {
 // load balancer (active-active), or until the region's endpoint passes the
 // DNS health check (hot-standby: it answers when its turn comes).
 func (b *rebuilder) rejoinDNS(ctx context.Context) (string, error) {
-	server, err := b.Plane.GetDNSServer(ctx, b.env)
+	server, err := localapi.Get(ctx, b.Plane, localapi.DNSServers, localapi.EnvID(b.env))
 	if err != nil {
 		return "", err
 	}
 	resolver := drill.Resolver(server.Address)
 	var notes []string
 	for _, svc := range b.Topology.ServicesIn(b.Region) {
-		lb, err := b.Plane.GetBalancer(ctx, b.member(b.Region, svc.Name))
+		lb, err := localapi.Get(ctx, b.Plane, localapi.Balancers, b.member(b.Region, svc.Name))
 		if err != nil {
 			return strings.Join(notes, "; "), err
 		}
@@ -281,11 +282,11 @@ func (b *rebuilder) failBack(ctx context.Context) (string, error) {
 			notes = append(notes, svc.Name+": the primary is here already")
 			continue
 		}
-		steps, err := b.Plane.SwitchoverDatabase(ctx, b.env, svc.Name, b.Region)
+		steps, err := localapi.Do(ctx, b.Plane, localapi.SwitchoverDatabase, b.member(b.Region, svc.Name), localapi.None{})
 		if err != nil {
 			return strings.Join(notes, "; "), fmt.Errorf("%s: %w", svc.Name, err)
 		}
-		notes = append(notes, fmt.Sprintf("%s: %s", svc.Name, strings.Join(steps, ", ")))
+		notes = append(notes, fmt.Sprintf("%s: %s", svc.Name, strings.Join(steps.Notes, ", ")))
 	}
 	if len(notes) == 0 {
 		return "no primary is planned in " + b.Region, nil

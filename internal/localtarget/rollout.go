@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
@@ -20,33 +20,33 @@ const bakePoll = 250 * time.Millisecond
 // balancer must stay up, and the share of requests its load balancer
 // answers with a 5xx must stay within the service's max_error_rate (judged
 // once it has answered orchestrate.BakeMinRequests).
-func Bake(c *localcloud.Client, t *topology.Topology) func(ctx context.Context, region string, d time.Duration) (string, error) {
+func Bake(c *localapi.Client, t *topology.Topology) func(ctx context.Context, region string, d time.Duration) (string, error) {
 	return func(ctx context.Context, region string, d time.Duration) (string, error) {
 		type watched struct {
-			id       string
+			id       localapi.ServiceID
 			replaced int
 			grace    time.Duration
 			since    time.Time // when it was last whole
-			start    localcloud.BalancerStats
+			start    localapi.BalancerStats
 			maxRate  float64
 			requests int64
 		}
 		var groups []*watched
 		for _, s := range t.ServicesIn(region) {
-			id := t.Environment.Name + "/" + region + "/" + s.Name
-			g, err := c.GetGroup(ctx, id)
+			id := localapi.ServiceID{Env: t.Environment.Name, Region: region, Service: s.Name}
+			g, err := localapi.Get(ctx, c, localapi.Groups, id)
 			if err != nil {
 				return "", fmt.Errorf("group %s: %w", id, err)
 			}
 			w := &watched{id: id, replaced: g.Replaced, since: time.Now(), maxRate: s.Rollout.MaxErrorRate,
 				grace: time.Duration(s.Health.UnhealthyAfter+1) * s.Health.Interval}
-			w.start, _ = c.BalancerStats(ctx, id)
+			w.start, _ = localapi.Do(ctx, c, localapi.ReadBalancerStats, id, localapi.None{})
 			groups = append(groups, w)
 		}
 		deadline := time.Now().Add(d)
 		for {
 			for _, w := range groups {
-				g, err := c.GetGroup(ctx, w.id)
+				g, err := localapi.Get(ctx, c, localapi.Groups, w.id)
 				if err != nil {
 					return "", fmt.Errorf("group %s: %w", w.id, err)
 				}
@@ -58,10 +58,10 @@ func Bake(c *localcloud.Client, t *topology.Topology) func(ctx context.Context, 
 				} else if time.Since(w.since) > w.grace {
 					return "", fmt.Errorf("group %s has been below capacity (%d/%d healthy) for %s", w.id, g.Healthy(), g.Current, time.Since(w.since).Round(time.Millisecond))
 				}
-				if b, err := c.GetBalancer(ctx, w.id); err == nil && !b.Running {
+				if b, err := localapi.Get(ctx, c, localapi.Balancers, w.id); err == nil && !b.Running {
 					return "", fmt.Errorf("the load balancer of %s is down", w.id)
 				}
-				if st, err := c.BalancerStats(ctx, w.id); err == nil {
+				if st, err := localapi.Do(ctx, c, localapi.ReadBalancerStats, w.id, localapi.None{}); err == nil {
 					requests, errors := st.Requests-w.start.Requests, st.Errors5xx-w.start.Errors5xx
 					w.requests = requests
 					if requests >= orchestrate.BakeMinRequests && float64(errors)/float64(requests) > w.maxRate {
@@ -89,7 +89,7 @@ func Bake(c *localcloud.Client, t *topology.Topology) func(ctx context.Context, 
 // PreviousImages names, for each canary service of a region, the image
 // its group runs in another region of the service (one the rollout did not
 // reach), read from the control plane.
-func PreviousImages(c *localcloud.Client, t *topology.Topology) func(ctx context.Context, region string, _ map[string]any) (map[string]topology.ImageRef, error) {
+func PreviousImages(c *localapi.Client, t *topology.Topology) func(ctx context.Context, region string, _ map[string]any) (map[string]topology.ImageRef, error) {
 	return func(ctx context.Context, region string, _ map[string]any) (map[string]topology.ImageRef, error) {
 		pins := map[string]topology.ImageRef{}
 		for _, s := range t.ServicesIn(region) {
@@ -100,7 +100,7 @@ func PreviousImages(c *localcloud.Client, t *topology.Topology) func(ctx context
 				if other == region {
 					continue
 				}
-				g, err := c.GetGroup(ctx, t.Environment.Name+"/"+other+"/"+s.Name)
+				g, err := localapi.Get(ctx, c, localapi.Groups, localapi.ServiceID{Env: t.Environment.Name, Region: other, Service: s.Name})
 				if err != nil {
 					return nil, err
 				}

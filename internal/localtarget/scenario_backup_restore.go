@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bulwark-dev/bulwark/internal/drill"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/target"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
@@ -28,11 +28,11 @@ func init() {
 // the acknowledged writes against it. Nothing of the running service is
 // touched; the copy is removed afterwards.
 type BackupRestore struct {
-	Plane    *localcloud.Client
+	Plane    *localapi.Client
 	Topology *topology.Topology
 	Service  topology.Service
 	Vault    string // the region whose vault the copy comes from, and where it runs
-	copy     localcloud.RestoreCopy
+	copy     localapi.RestoreCopy
 }
 
 var (
@@ -46,7 +46,7 @@ func (s *BackupRestore) Disruption() topology.Disruption { return topology.Disru
 // Inject declares the data lost: nothing is touched (the restore runs
 // beside the service), but only writes acknowledged before now count.
 func (s *BackupRestore) Inject(ctx context.Context) (string, error) {
-	b, err := s.Plane.GetBackup(ctx, s.Topology.Environment.Name+"/"+s.Service.Name)
+	b, err := localapi.Get(ctx, s.Plane, localapi.Backups, localapi.BackupID{Env: s.Topology.Environment.Name, Service: s.Service.Name})
 	if err != nil {
 		return "", fmt.Errorf("%w: %s has no backup plan: %w", drill.ErrPreflight, s.Service.Name, err)
 	}
@@ -65,7 +65,7 @@ func (s *BackupRestore) Inject(ctx context.Context) (string, error) {
 
 // Recover restores the newest backup into a scratch database in the vault's region.
 func (s *BackupRestore) Recover(ctx context.Context) (string, error) {
-	c, err := s.Plane.PutRestoreCopy(ctx, s.Topology.Environment.Name, s.Service.Name, s.Vault)
+	c, err := localapi.Put(ctx, s.Plane, localapi.RestoreCopies, localapi.RestoreCopySpec{Env: s.Topology.Environment.Name, Service: s.Service.Name, Region: s.Vault})
 	if err != nil {
 		return "", err
 	}
@@ -97,7 +97,7 @@ func (s *BackupRestore) Restore(ctx context.Context) (string, error) {
 	if s.copy.Address == "" {
 		return "no copy to remove", nil
 	}
-	if err := s.Plane.DeleteRestoreCopy(ctx, s.Topology.Environment.Name, s.Service.Name, s.Vault); err != nil {
+	if err := localapi.Delete(ctx, s.Plane, localapi.RestoreCopies, s.copy.ID()); err != nil {
 		return "", err
 	}
 	return "restore copy " + s.copy.Address + " removed", nil

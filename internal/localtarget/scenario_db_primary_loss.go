@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/bulwark-dev/bulwark/internal/drill"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/target"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
@@ -23,7 +23,7 @@ func init() {
 // runbook promotes the first surviving replica. The former primary stays
 // down until its region is rebuilt (no split brain).
 type DatabasePrimaryLoss struct {
-	Plane    *localcloud.Client
+	Plane    *localapi.Client
 	Topology *topology.Topology
 	Service  topology.Service
 }
@@ -33,15 +33,17 @@ var _ drill.Scenario = (*DatabasePrimaryLoss)(nil)
 func (s *DatabasePrimaryLoss) Name() drill.ScenarioName        { return drill.DatabasePrimaryLoss }
 func (s *DatabasePrimaryLoss) Disruption() topology.Disruption { return topology.DisruptionDatabase }
 
-func (s *DatabasePrimaryLoss) ids() (primary, replica string, err error) {
+// ids are the primary's member and the first replica's (the zero ID when
+// there is none).
+func (s *DatabasePrimaryLoss) ids() (primary, replica localapi.ServiceID, err error) {
 	if s.Service.Database == nil {
-		return "", "", fmt.Errorf("service %s has no database", s.Service.Name)
+		return primary, replica, fmt.Errorf("service %s has no database", s.Service.Name)
 	}
 	p, replicas := s.Topology.PrimaryRegionOf(s.Service)
 	env := s.Topology.Environment.Name
-	primary = env + "/" + p + "/" + s.Service.Name
+	primary = localapi.ServiceID{Env: env, Region: p, Service: s.Service.Name}
 	if len(replicas) > 0 {
-		replica = env + "/" + replicas[0] + "/" + s.Service.Name
+		replica = localapi.ServiceID{Env: env, Region: replicas[0], Service: s.Service.Name}
 	}
 	return primary, replica, nil
 }
@@ -51,11 +53,11 @@ func (s *DatabasePrimaryLoss) Inject(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	pid, err := s.Plane.KillDatabase(ctx, primary)
+	killed, err := localapi.Do(ctx, s.Plane, localapi.KillDatabase, primary, localapi.None{})
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("killed the primary %s (pid %d)", primary, pid), nil
+	return fmt.Sprintf("killed the primary %s (pid %d)", primary, killed.PID), nil
 }
 
 func (s *DatabasePrimaryLoss) Recover(ctx context.Context) (string, error) {
@@ -63,10 +65,10 @@ func (s *DatabasePrimaryLoss) Recover(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if replica == "" {
+	if replica == (localapi.ServiceID{}) {
 		return "", fmt.Errorf("no replica to promote: restore from backup (not automated yet)")
 	}
-	if _, err := s.Plane.PromoteDatabase(ctx, replica); err != nil {
+	if _, err := localapi.Do(ctx, s.Plane, localapi.PromoteDatabase, replica, localapi.None{}); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("promoted %s; instances reach it through their multi-host database URL", replica), nil

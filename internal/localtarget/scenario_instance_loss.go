@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/drill"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -19,8 +19,8 @@ func init() {
 // InstanceLoss kills one instance of a service's group on the local target;
 // the group replaces it by itself.
 type InstanceLoss struct {
-	Plane *localcloud.Client
-	Group string // env/region/service
+	Plane *localapi.Client
+	Group localapi.ServiceID
 	Slot  int
 	pid   int
 }
@@ -31,12 +31,12 @@ func (s *InstanceLoss) Name() drill.ScenarioName        { return drill.InstanceL
 func (s *InstanceLoss) Disruption() topology.Disruption { return topology.DisruptionInstance }
 
 func (s *InstanceLoss) Inject(ctx context.Context) (string, error) {
-	pid, err := s.Plane.KillInstance(ctx, s.Group, s.Slot)
-	s.pid = pid
+	killed, err := localapi.Do(ctx, s.Plane, localapi.KillInstance, s.Group, localapi.SlotRequest{Slot: s.Slot})
+	s.pid = killed.PID
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("killed instance %d of %s (slot %d)", pid, s.Group, s.Slot), nil
+	return fmt.Sprintf("killed instance %d of %s (slot %d)", s.pid, s.Group, s.Slot), nil
 }
 
 func (s *InstanceLoss) Recover(ctx context.Context) (string, error) {
@@ -47,7 +47,7 @@ func (s *InstanceLoss) Recover(ctx context.Context) (string, error) {
 func (s *InstanceLoss) Restore(ctx context.Context) (string, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		g, err := s.Plane.GetGroup(ctx, s.Group)
+		g, err := localapi.Get(ctx, s.Plane, localapi.Groups, s.Group)
 		if err == nil && g.Healthy() == g.Current && g.Instances[s.Slot].PID != s.pid {
 			return fmt.Sprintf("%s whole again: %d/%d healthy, slot %d now pid %d", s.Group, g.Healthy(), g.Current, s.Slot, g.Instances[s.Slot].PID), nil
 		}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/bulwark-dev/bulwark/internal/drill"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -21,7 +21,7 @@ func init() {
 // region would, and runs the runbook: promote a surviving replica when the
 // writer was there, or stop waiting for a lost synchronous standby.
 type RegionLoss struct {
-	Plane    *localcloud.Client
+	Plane    *localapi.Client
 	Topology *topology.Topology
 	Region   string
 	writers  map[string]string // service → region of its writer before the injection
@@ -34,11 +34,11 @@ func (s *RegionLoss) Disruption() topology.Disruption { return topology.Disrupti
 
 func (s *RegionLoss) Inject(ctx context.Context) (string, error) {
 	s.writers = liveWriters(ctx, s.Plane, s.Topology)
-	killed, err := s.Plane.SuspendRegion(ctx, s.Topology.Environment.Name, s.Region)
+	out, err := localapi.Do(ctx, s.Plane, localapi.SuspendRegion, localapi.RegionID{Env: s.Topology.Environment.Name, Region: s.Region}, localapi.None{})
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("region %s lost: killed %s", s.Region, strings.Join(killed, ", ")), nil
+	return fmt.Sprintf("region %s lost: killed %s", s.Region, strings.Join(out.Killed, ", ")), nil
 }
 
 // Recover runs the runbook for every service with a database.
@@ -49,10 +49,10 @@ func (s *RegionLoss) Recover(ctx context.Context) (string, error) {
 // Restore brings the region back and returns synchronous replication to the
 // plan's. A former writer is left down (see ResumeRegion).
 func (s *RegionLoss) Restore(ctx context.Context) (string, error) {
-	notes, err := s.Plane.ResumeRegion(ctx, s.Topology.Environment.Name, s.Region)
+	out, err := localapi.Do(ctx, s.Plane, localapi.ResumeRegion, localapi.RegionID{Env: s.Topology.Environment.Name, Region: s.Region}, localapi.None{})
 	if err != nil {
-		return strings.Join(notes, "; "), err
+		return strings.Join(out.Notes, "; "), err
 	}
 	more, err := resetSynchronous(ctx, s.Plane, s.Topology, s.Region, s.writers)
-	return strings.Join(append(notes, more...), "; "), err
+	return strings.Join(append(out.Notes, more...), "; "), err
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/bulwark-dev/bulwark/internal/drill"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -23,7 +23,7 @@ func init() {
 // off is fenced first, through the control plane that still reaches the
 // region: nothing may accept writes on both sides. The drill audits that.
 type RegionPartition struct {
-	Plane    *localcloud.Client
+	Plane    *localapi.Client
 	Topology *topology.Topology
 	Region   string
 	writers  map[string]string
@@ -39,11 +39,11 @@ func (s *RegionPartition) Disruption() topology.Disruption { return topology.Dis
 
 func (s *RegionPartition) Inject(ctx context.Context) (string, error) {
 	s.writers = liveWriters(ctx, s.Plane, s.Topology)
-	table, err := s.Plane.PartitionRegion(ctx, s.Topology.Environment.Name, s.Region)
+	out, err := localapi.Do(ctx, s.Plane, localapi.PartitionRegion, localapi.RegionID{Env: s.Topology.Environment.Name, Region: s.Region}, localapi.None{})
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("region %s cut off, its processes running (nftables table inet %s drops what crosses its border)", s.Region, table), nil
+	return fmt.Sprintf("region %s cut off, its processes running (nftables table inet %s drops what crosses its border)", s.Region, out.Table), nil
 }
 
 // Recover fences a writer cut off, then promotes a replica elsewhere.
@@ -55,13 +55,13 @@ func (s *RegionPartition) Recover(ctx context.Context) (string, error) {
 // rebuilt (recreate-region) to rejoin it as a replica.
 func (s *RegionPartition) Restore(ctx context.Context) (string, error) {
 	env := s.Topology.Environment.Name
-	if err := s.Plane.HealRegion(ctx, env, s.Region); err != nil {
+	if _, err := localapi.Do(ctx, s.Plane, localapi.HealRegion, localapi.RegionID{Env: env, Region: s.Region}, localapi.None{}); err != nil {
 		return "", err
 	}
 	notes := []string{"region " + s.Region + " reconnected"}
 	for svc, w := range s.writers {
 		if w == s.Region {
-			notes = append(notes, fmt.Sprintf("database %s/%s/%s stays fenced: rebuild region %s (bulwark recreate-region) to rejoin it as a replica", env, s.Region, svc, s.Region))
+			notes = append(notes, fmt.Sprintf("database %s stays fenced: rebuild region %s (bulwark recreate-region) to rejoin it as a replica", localapi.ServiceID{Env: env, Region: s.Region, Service: svc}, s.Region))
 		}
 	}
 	more, err := resetSynchronous(ctx, s.Plane, s.Topology, s.Region, s.writers)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/drill"
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -20,8 +20,8 @@ func init() {
 // ZoneLoss takes one zone of a region down for a service's group: its
 // instances die and are not replaced until the zone returns.
 type ZoneLoss struct {
-	Plane *localcloud.Client
-	Group string // env/region/service
+	Plane *localapi.Client
+	Group localapi.ServiceID
 	Zone  int
 }
 
@@ -31,11 +31,11 @@ func (s *ZoneLoss) Name() drill.ScenarioName        { return drill.ZoneLoss }
 func (s *ZoneLoss) Disruption() topology.Disruption { return topology.DisruptionZone }
 
 func (s *ZoneLoss) Inject(ctx context.Context) (string, error) {
-	killed, err := s.Plane.SetZoneDown(ctx, s.Group, s.Zone, true)
+	out, err := localapi.Do(ctx, s.Plane, localapi.SetZoneDown, s.Group, localapi.ZoneRequest{Zone: s.Zone, Down: true})
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("zone %d of %s lost: killed %s", s.Zone, s.Group, strings.Join(killed, ", ")), nil
+	return fmt.Sprintf("zone %d of %s lost: killed %s", s.Zone, s.Group, strings.Join(out.Killed, ", ")), nil
 }
 
 func (s *ZoneLoss) Recover(ctx context.Context) (string, error) {
@@ -43,12 +43,12 @@ func (s *ZoneLoss) Recover(ctx context.Context) (string, error) {
 }
 
 func (s *ZoneLoss) Restore(ctx context.Context) (string, error) {
-	if _, err := s.Plane.SetZoneDown(ctx, s.Group, s.Zone, false); err != nil {
+	if _, err := localapi.Do(ctx, s.Plane, localapi.SetZoneDown, s.Group, localapi.ZoneRequest{Zone: s.Zone}); err != nil {
 		return "", err
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if g, err := s.Plane.GetGroup(ctx, s.Group); err == nil && g.Healthy() == g.Current {
+		if g, err := localapi.Get(ctx, s.Plane, localapi.Groups, s.Group); err == nil && g.Healthy() == g.Current {
 			return fmt.Sprintf("zone %d back: %s %d/%d healthy", s.Zone, s.Group, g.Healthy(), g.Current), nil
 		}
 		time.Sleep(100 * time.Millisecond)

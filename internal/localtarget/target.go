@@ -10,6 +10,7 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/drill"
 	"github.com/bulwark-dev/bulwark/internal/engine"
+	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
 	"github.com/bulwark-dev/bulwark/internal/localprovider"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
@@ -37,11 +38,11 @@ func (t *Target) dir() string { return localcloud.Dir(t.opts.StateDir) }
 
 // plane is a client of the control plane, which must be running: nothing
 // of the environment runs otherwise.
-func (t *Target) plane() (*localcloud.Client, error) {
+func (t *Target) plane() (*localapi.Client, error) {
 	if localcloud.Running(t.dir()) == 0 {
 		return nil, target.Errorf(target.ErrNotDeployed, "nothing of the local target runs for %s; deploy it first: bulwark up --env %s", t.opts.StateDir, t.opts.Topology.Environment.Name)
 	}
-	return localcloud.NewClient(t.dir()), nil
+	return localcloud.Dial(t.dir()), nil
 }
 
 // ConfigureEngine points the engine at bulwark's own provider plugin,
@@ -89,7 +90,7 @@ func (t *Target) ConfigureEngine(ctx context.Context, cfg *engine.Config, passph
 // HAProxy's counters, through the control plane) and the images a failed
 // canary goes back to (what the other regions run).
 func (t *Target) ConfigureDeploy(_ context.Context, o *orchestrate.Orchestrator) error {
-	plane := localcloud.NewClient(t.dir())
+	plane := localcloud.Dial(t.dir())
 	o.Bake, o.PreviousImages = Bake(plane, t.opts.Topology), PreviousImages(plane, t.opts.Topology)
 	return nil
 }
@@ -109,8 +110,8 @@ func (t *Target) monitoring(ctx context.Context) (*status.Source, error) {
 	if localcloud.Running(t.dir()) == 0 {
 		return nil, target.Errorf(target.ErrNotDeployed, "no control plane runs for %s: nothing of %s runs (bulwark up --env %s)", t.opts.StateDir, env, env)
 	}
-	m, err := localcloud.NewClient(t.dir()).GetMonitor(ctx, env)
-	if errors.Is(err, localcloud.ErrNotFound) {
+	m, err := localapi.Get(ctx, localcloud.Dial(t.dir()), localapi.Monitors, localapi.EnvID(env))
+	if errors.Is(err, localapi.ErrNotFound) {
 		return nil, target.Errorf(target.ErrNotDeployed, "%s has no monitoring deployed yet (bulwark up --env %s deploys it with the global stack)", env, env)
 	}
 	if err != nil {
@@ -131,7 +132,7 @@ func (t *Target) Recreator(context.Context) (target.Recreator, error) {
 
 type recreator struct {
 	topo  *topology.Topology
-	plane *localcloud.Client
+	plane *localapi.Client
 }
 
 func (r recreator) RecreateRegion(ctx context.Context, req target.RecreateRequest) (*target.RecreateReport, error) {
@@ -173,12 +174,12 @@ func Timing() drill.Timing {
 type build struct {
 	req   target.DrillRequest
 	topo  *topology.Topology
-	plane *localcloud.Client
+	plane *localapi.Client
 }
 
 // group is the ID of the service's instance group in the region.
-func (b *build) group() string {
-	return b.topo.Environment.Name + "/" + b.req.Region + "/" + b.req.Service.Name
+func (b *build) group() localapi.ServiceID {
+	return localapi.ServiceID{Env: b.topo.Environment.Name, Region: b.req.Region, Service: b.req.Service.Name}
 }
 
 // scenarios are the local target's, each registered by its file.
@@ -204,7 +205,7 @@ func (t *Target) Drill(ctx context.Context, req target.DrillRequest) (drill.Opti
 		return drill.Options{}, err
 	}
 	env := t.opts.Topology.Environment.Name
-	dns, err := plane.GetDNSServer(ctx, env)
+	dns, err := localapi.Get(ctx, plane, localapi.DNSServers, localapi.EnvID(env))
 	if err != nil {
 		return drill.Options{}, target.Errorf(target.ErrNotDeployed, "environment %s has no DNS server running: %v (bulwark up --env %s)", env, err, env)
 	}
@@ -213,7 +214,7 @@ func (t *Target) Drill(ctx context.Context, req target.DrillRequest) (drill.Opti
 		return drill.Options{}, err
 	}
 	opts := drill.Options{Topology: t.opts.Topology, Service: req.Service, Region: req.Region, DNSServer: dns.Address, Scenario: sc, Timing: Timing()}
-	if m, err := plane.GetMonitor(ctx, env); err == nil {
+	if m, err := localapi.Get(ctx, plane, localapi.Monitors, localapi.EnvID(env)); err == nil {
 		if src, err := status.NewSource(m.Prometheus); err == nil {
 			opts.StopConditions = status.StopConditions{Source: src, Env: env}
 		}
