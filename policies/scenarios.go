@@ -38,6 +38,9 @@ type ScenarioEstimate struct {
 	RPO        time.Duration       `json:"-"`
 	// Unrecoverable is set when nothing takes over.
 	Unrecoverable bool `json:"unrecoverable,omitempty"`
+	// RPOUpTo says the RPO is a bound, not typical: what a restore loses
+	// depends on when the newest backup ran.
+	RPOUpTo bool `json:"rpo_up_to,omitempty"`
 	// RTOTerms and RPOTerms are the terms that add up to RTO and RPO;
 	// RTOHow and RPOHow say them in one line.
 	RTOTerms []Term `json:"rto_terms"`
@@ -271,8 +274,8 @@ func backupRestore(s *Service, tm Timings) *ScenarioEstimate {
 	if db == nil || s.Backup == nil {
 		return nil
 	}
-	e := &ScenarioEstimate{Scenario: ScenarioBackupRestore, Disruption: topology.DisruptionDatabase}
-	e.RPOTerms = []Term{{"writes since the newest backup", s.Backup.Every / 2, fmt.Sprintf("a backup every %s: half of it, typically; WAL reaches the vault a segment at a time", fmtD(s.Backup.Every))}}
+	e := &ScenarioEstimate{Scenario: ScenarioBackupRestore, Disruption: topology.DisruptionDatabase, RPOUpTo: true}
+	e.RPOTerms = []Term{{"writes since the newest backup, at most", s.Backup.Every, fmt.Sprintf("a backup every %s; WAL reaches the vault a segment at a time", fmtD(s.Backup.Every))}}
 	return settle(e, []path{{"the copy", []Term{{"restore the latest backup", tm.Restore.D, tm.Restore.Source}}}})
 }
 

@@ -46,10 +46,10 @@ type Timings struct {
 }
 
 // DefaultTimings are each target's figures when nothing better is known:
-// for aws AWS's documented figures, cited; for local the figures
-// `bulwark calibrate` measured when these defaults were last reviewed
-// (calibration/local.json holds the current measurement, which a model
-// given it uses instead: Model.Timings).
+// for aws AWS's documented figures, cited; for local the figures this
+// project measured on its reference machine. A project's own measurement
+// (calibration/local.json, written by `bulwark calibrate`) replaces them
+// through Model.Timings, each figure saying where it comes from.
 func DefaultTimings(t topology.Target) Timings {
 	if t == topology.TargetAWS {
 		return Timings{
@@ -71,7 +71,7 @@ func DefaultTimings(t topology.Target) Timings {
 			DNSCheckers:     "Route 53 declares an endpoint unhealthy once more than 18% of its checkers see the failure threshold",
 		}
 	}
-	measured := "measured by `bulwark calibrate` on the local target"
+	measured := "the default, not calibrated here (calibration/local.json: `bulwark calibrate`)"
 	return Timings{
 		Detect:          Figure{50 * time.Millisecond, "the drill's probe writes every 50ms; the runbook acts on its first failed write"},
 		Promote:         Figure{110 * time.Millisecond, measured + ": pg_ctl promote through the control plane"},

@@ -164,7 +164,7 @@ func withEstimate(ctx context.Context, p *project.Project, t *topology.Topology,
 		return opts
 	}
 	if e, ok := j.Assessment.For(opts.Service.Name, string(opts.Scenario.Name()), opts.Region); ok {
-		opts.Estimated = &drill.Numbers{RTOSeconds: e.RTO.Seconds(), RPOSeconds: e.RPO.Seconds(), Known: !e.Unrecoverable}
+		opts.Estimated = &drill.Numbers{RTOSeconds: e.RTO.Seconds(), RPOSeconds: e.RPO.Seconds(), Known: !e.Unrecoverable, RPOUpTo: e.RPOUpTo}
 		return opts
 	}
 	for _, e := range j.Assessment.Estimates {

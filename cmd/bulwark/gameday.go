@@ -94,14 +94,6 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "bulwark gameday: %v\n", err)
 		return exitBadInput
 	}
-	tf, code := layerRunnerFor(p, t, errOut)
-	if code != exitOK {
-		return code
-	}
-	settle, code := gamedaySettle(ctx, p, t, tgt, plan, &f, tf, errOut)
-	if code != exitOK {
-		return code
-	}
 	past, skipped, err := gameday.LoadHistory(histDir)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark gameday: the history: %v\n", err)
@@ -115,25 +107,9 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if dir == "" {
 		dir = filepath.Join(histDir, stamp)
 	}
-	writePlan(errOut, plan)
-
-	runner := &gameday.Runner{Plan: plan, Topology: t, Timeout: *timeout, ReportDir: dir, Settle: settle,
-		Progress: func(line string) { fmt.Fprintf(errOut, "gameday: %s\n", line) },
-		Drill: func(ctx context.Context, d gameday.Drill, run int, alarms *gameday.Alarms) (*drill.Report, error) {
-			opts, sc, code := drillOptions(ctx, p, t, drillChoice{scenario: string(d.Scenario), region: d.Region, service: d.Service, zone: 1, aws: af}, errOut)
-			if sc == nil {
-				if code == exitBadInput {
-					return nil, fmt.Errorf("%w: the drill %s cannot run as asked (above)", gameday.ErrBadInput, d.Label(true))
-				}
-				return nil, fmt.Errorf("the drill %s could not be prepared (above)", d.Label(true))
-			}
-			if tf != nil {
-				opts.Checks = append(opts.Checks, layersApplied(t, tf))
-			}
-			opts.StopConditions = alarms.Wrap(opts.StopConditions)
-			opts.Progress = func(line string) { fmt.Fprintf(errOut, "  drill: %s\n", line) }
-			return drill.Run(ctx, opts)
-		},
+	runner, code := gamedayRunner(ctx, p, t, tgt, plan, &f, af, *timeout, dir, errOut)
+	if runner == nil {
+		return code
 	}
 	rep, runErr := runner.Run(ctx)
 	rep.Gate(past, maxGrowth.share)
@@ -168,6 +144,40 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// gamedayRunner is the runner of a game day's plan: each drill built as
+// `bulwark drill` builds it, its stop conditions wrapped so that the game
+// day's own alarms are set aside, and a failed-over region rebuilt after
+// it (gamedaySettle); it prints the plan first.
+func gamedayRunner(ctx context.Context, p *project.Project, t *topology.Topology, tgt target.Target, plan *gameday.Plan, f *envFlags, af awsDrillFlags, timeout time.Duration, dir string, errOut io.Writer) (*gameday.Runner, int) {
+	tf, code := layerRunnerFor(p, t, errOut)
+	if code != exitOK {
+		return nil, code
+	}
+	settle, code := gamedaySettle(ctx, p, t, tgt, plan, f, tf, errOut)
+	if code != exitOK {
+		return nil, code
+	}
+	writePlan(errOut, plan)
+	return &gameday.Runner{Plan: plan, Topology: t, Timeout: timeout, ReportDir: dir, Settle: settle,
+		Progress: func(line string) { fmt.Fprintf(errOut, "gameday: %s\n", line) },
+		Drill: func(ctx context.Context, d gameday.Drill, run int, alarms *gameday.Alarms) (*drill.Report, error) {
+			opts, sc, code := drillOptions(ctx, p, t, drillChoice{scenario: string(d.Scenario), region: d.Region, service: d.Service, zone: 1, aws: af}, errOut)
+			if sc == nil {
+				if code == exitBadInput {
+					return nil, fmt.Errorf("%w: the drill %s cannot run as asked (above)", gameday.ErrBadInput, d.Label(true))
+				}
+				return nil, fmt.Errorf("the drill %s could not be prepared (above)", d.Label(true))
+			}
+			if tf != nil {
+				opts.Checks = append(opts.Checks, layersApplied(t, tf))
+			}
+			opts.StopConditions = alarms.Wrap(opts.StopConditions)
+			opts.Progress = func(line string) { fmt.Fprintf(errOut, "  drill: %s\n", line) }
+			return drill.Run(ctx, opts)
+		},
+	}, exitOK
 }
 
 // gamedaySettle is how the game day brings the environment back after a

@@ -74,6 +74,7 @@ func commands() []command {
 		{"unlock", "clear the lock a crashed update left on a stack", runUnlock},
 		{"drill", "rehearse a disaster: inject, observe, recover, measure RTO/RPO, report", runDrill},
 		{"gameday", "every drill that applies, several times each: medians against estimates and targets, history, a regression gate", runGameday},
+		{"calibrate", "measure the local target's figures for the estimate (promotion, reconnection, restore) into calibration/local.json", runCalibrate},
 		{"recreate-region", "rebuild a lost region from code: its stack afresh, its data from the survivors, back in DNS", runRecreateRegion},
 		{"images", "golden images on aws: promote an AMI to every region, verify the regions, check the Packer template", runImages},
 		{"local", "the local target's control plane: serve, status, stop", runLocal},

@@ -30,17 +30,33 @@ func (j judgement) mandatory() []policies.Finding { return policies.MandatoryFin
 // judge configures the policies from the environment and evaluates them,
 // with the assessment, over the plan's graph. Configuration errors are
 // diagnostics of the environment file.
-func judge(t *topology.Topology, pl *plan.Plan) (judgement, hcl.Diagnostics) {
+func judge(t *topology.Topology, pl *plan.Plan, timings *policies.Timings) (judgement, hcl.Diagnostics) {
 	cfg, diags := policies.Configure(t)
 	if diags.HasErrors() {
 		return judgement{}, diags
 	}
 	m := policies.FromPlan(t, pl)
+	m.Timings = timings
 	j := judgement{Results: policies.Evaluate(m, cfg), Assessment: policies.Assess(m)}
 	if !m.Adapted {
 		j.Reason = "the target's services are not modelled yet: service policies and the assessment wait for its modules"
 	}
 	return j, nil
+}
+
+// estimateTimings are the target's figures for the estimate (the local
+// target's calibration, when the project has one; nil: the defaults).
+func estimateTimings(p *project.Project, t *topology.Topology, errOut io.Writer) *policies.Timings {
+	tgt, err := targetOf(p, t, "")
+	if err != nil {
+		return nil
+	}
+	tm, err := tgt.EstimateTimings()
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark: %v; the estimate uses the target's default figures\n", err)
+		return nil
+	}
+	return tm
 }
 
 // planAndJudge builds the offline plan and judges it; a nil plan means stop
@@ -51,7 +67,7 @@ func planAndJudge(ctx context.Context, p *project.Project, t *topology.Topology,
 		fmt.Fprintf(errOut, "bulwark plan: %v\n", err)
 		return nil, judgement{}, exitFailed
 	}
-	j, diags := judge(t, pl)
+	j, diags := judge(t, pl, estimateTimings(p, t, errOut))
 	if diags.HasErrors() {
 		writeDiagnostics(errOut, &topology.DiagnosticsError{Diags: diags, Files: sourceFiles(t)}, t.File)
 		return nil, judgement{}, exitBadInput
@@ -197,7 +213,7 @@ func judgePreview(ctx context.Context, p *project.Project, t *topology.Topology,
 		}
 		pl, source = offline, "the offline plan (the engine previewed only some stacks)"
 	}
-	j, diags := judge(t, pl)
+	j, diags := judge(t, pl, estimateTimings(p, t, errOut))
 	if diags.HasErrors() {
 		fmt.Fprintf(errOut, "policies: %v\n", diags)
 		return

@@ -49,7 +49,7 @@ var levels = [][]string{
 	{"internal/drill", "internal/status", "internal/review", "internal/imagerelease"},
 	// 9: what the operations need of a target, and the game day (drills
 	// in turn through its caller's callbacks).
-	{"internal/target", "internal/gameday"},
+	{"internal/target", "internal/gameday", "internal/calibration"},
 	// 10: each target's seam.
 	{"internal/awstarget", "internal/localtarget"},
 	// 11: commands.

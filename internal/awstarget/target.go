@@ -20,6 +20,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/target"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 	awsmodule "github.com/bulwark-dev/bulwark/modules/aws"
+	"github.com/bulwark-dev/bulwark/policies"
 )
 
 // Target is the aws target of one environment. Its AWS clients are made
@@ -130,6 +131,9 @@ func (t *Target) Status(ctx context.Context) (*status.Report, error) {
 func (t *Target) Recreator(context.Context) (target.Recreator, error) {
 	return nil, target.Errorf(target.ErrUnsupported, "runs on the local target today; environment %s targets aws", t.opts.Topology.Environment.Name)
 }
+
+// EstimateTimings are AWS's documented figures (policies.DefaultTimings).
+func (*Target) EstimateTimings() (*policies.Timings, error) { return nil, nil }
 
 // CheckPlan runs the AWS constraints suite over the plan.
 func (*Target) CheckPlan(pl *plan.Plan) *target.Constraints {

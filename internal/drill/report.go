@@ -23,6 +23,9 @@ type Numbers struct {
 	RPOSeconds float64 `json:"rpo_seconds"`
 	WritesLost *int    `json:"writes_lost,omitempty"`
 	Known      bool    `json:"known"`
+	// RPOUpTo says the RPO is a bound, not a typical figure: an estimate
+	// of what a restore loses depends on when the newest backup ran.
+	RPOUpTo bool `json:"rpo_up_to,omitempty"`
 }
 
 // Report is a drill's outcome.

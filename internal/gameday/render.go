@@ -88,6 +88,15 @@ func estimateCell(est float64, known bool, errPct *float64, measured Stats) stri
 	return Seconds(est) + " (n/a)"
 }
 
+// rpoEstimateCell is the RPO's estimate: a bound ("up to") where the
+// estimate is one, within which the measurement agrees.
+func rpoEstimateCell(s Scenario) string {
+	if s.Estimate.Known && s.Estimate.RPOUpTo {
+		return "up to " + Seconds(s.Estimate.RPOSeconds)
+	}
+	return estimateCell(s.Estimate.RPOSeconds, s.Estimate.Known, s.RPOError, s.RPO)
+}
+
 func (s Scenario) agreement() string {
 	switch {
 	case s.EstimateAgrees == nil:
@@ -145,7 +154,7 @@ func (r *Report) Markdown() string {
 		}
 		fmt.Fprintf(&b, "| %s | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s |\n", md(s.Label), passed, s.Planned,
 			cell(s.RTO), estimateCell(s.Estimate.RTOSeconds, s.Estimate.Known, s.RTOError, s.RTO),
-			cell(s.RPO), estimateCell(s.Estimate.RPOSeconds, s.Estimate.Known, s.RPOError, s.RPO),
+			cell(s.RPO), rpoEstimateCell(s),
 			targetCell(s.Target),
 			s.verdict(), s.agreement(), s.gateCell(r.GateChecked))
 	}

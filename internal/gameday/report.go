@@ -152,6 +152,9 @@ func NewReport(p *Plan, t *topology.Topology, runs []Run) *Report {
 			var a, b bool
 			s.RTOError, a = ErrorPercent(s.RTO.Median, s.Estimate.RTOSeconds)
 			s.RPOError, b = ErrorPercent(s.RPO.Median, s.Estimate.RPOSeconds)
+			if s.Estimate.RPOUpTo {
+				b = s.RPO.Median <= s.Estimate.RPOSeconds // a bound: within it agrees
+			}
 			agrees := a && b
 			s.EstimateAgrees = &agrees
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
+	"github.com/bulwark-dev/bulwark/internal/calibration"
 	"github.com/bulwark-dev/bulwark/internal/drill"
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/localapi"
@@ -18,6 +19,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/status"
 	"github.com/bulwark-dev/bulwark/internal/target"
 	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/policies"
 )
 
 // Target is the local target of one environment: the control plane of
@@ -137,6 +139,18 @@ type recreator struct {
 
 func (r recreator) RecreateRegion(ctx context.Context, req target.RecreateRequest) (*target.RecreateReport, error) {
 	return RecreateRegion(ctx, r.topo, r.plane, req)
+}
+
+// EstimateTimings are the local defaults with the project's calibration
+// (calibration/local.json, written by `bulwark calibrate`) in place, when
+// it has one.
+func (t *Target) EstimateTimings() (*policies.Timings, error) {
+	f, err := calibration.Load(t.opts.ProjectRoot)
+	if err != nil || f == nil {
+		return nil, err
+	}
+	tm := f.Apply(policies.DefaultTimings(topology.TargetLocal))
+	return &tm, nil
 }
 
 // CheckPlan is nil: the local target's API is bulwark's own, and its

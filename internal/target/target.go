@@ -17,6 +17,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/status"
 	"github.com/bulwark-dev/bulwark/internal/steps"
 	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/policies"
 )
 
 // ErrUnsupported is an operation, or a scenario, the target does not offer.
@@ -70,6 +71,10 @@ type Target interface {
 	// environment runs (ErrNotDeployed).
 	Recreator(ctx context.Context) (Recreator, error)
 
+	// EstimateTimings are the target's figures for the RTO/RPO estimate
+	// (nil: policies.DefaultTimings): the local target's calibration, when
+	// the project has one.
+	EstimateTimings() (*policies.Timings, error)
 	// CheckPlan judges an offline plan against what the target's API
 	// accepts (nil: the target has no such suite).
 	CheckPlan(pl *plan.Plan) *Constraints

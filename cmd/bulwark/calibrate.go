@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/calibration"
+	"github.com/bulwark-dev/bulwark/internal/drill"
+	"github.com/bulwark-dev/bulwark/internal/gameday"
+	"github.com/bulwark-dev/bulwark/internal/project"
+	"github.com/bulwark-dev/bulwark/internal/topology"
+)
+
+// runCalibrate measures the local target's figures for the estimate on a
+// running local environment: a short game day of the drills that show
+// them (db-primary-loss: a promotion and the reconnection; backup-restore:
+// a restore), --runs each, whose medians it writes to
+// calibration/local.json, to review and commit.
+func runCalibrate(ctx context.Context, args []string, out, errOut io.Writer) int {
+	var f envFlags
+	fs := newFlagSet("calibrate", errOut, &f)
+	runs := fs.Int("runs", gameday.DefaultRuns, fmt.Sprintf("how many times each drill runs (1 to %d)", gameday.MaxRuns))
+	timeout := fs.Duration("timeout", 15*time.Minute, "no drill starts after this")
+	p, t, code := parseAndLoad(fs, args, &f, errOut)
+	if t == nil {
+		return code
+	}
+	if t.Environment.Target != topology.TargetLocal {
+		fmt.Fprintf(errOut, "bulwark calibrate: environment %s targets %s; the estimate uses AWS's documented figures there, and calibrates only the local target's\n", t.Environment.Name, t.Environment.Target)
+		return exitBadInput
+	}
+	if *runs < 1 || *runs > gameday.MaxRuns {
+		fmt.Fprintf(errOut, "bulwark calibrate: --runs must be between 1 and %d, not %d\n", gameday.MaxRuns, *runs)
+		return exitBadInput
+	}
+	tgt, err := targetOf(p, t, "")
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
+		return exitFailed
+	}
+	plan, err := gameday.NewPlan(t, gameday.PlanOptions{Offered: tgt.Scenarios(), Runs: *runs,
+		Scenarios: []drill.ScenarioName{drill.DatabasePrimaryLoss, drill.BackupRestore}})
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark calibrate: %v (it needs a service with a database, replicas and a backup block)\n", err)
+		return exitBadInput
+	}
+	state, err := project.StateDir()
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
+		return exitFailed
+	}
+	dir := filepath.Join(state, "calibrations", gameday.Stamp(time.Now()))
+	runner, code := gamedayRunner(ctx, p, t, tgt, plan, &f, awsDrillFlags{}, *timeout, dir, errOut)
+	if runner == nil {
+		return code
+	}
+	started := time.Now()
+	if _, err := runner.Run(ctx); err != nil {
+		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
+	}
+	reports, err := drillReports(filepath.Join(dir, "drills"))
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
+		return exitFailed
+	}
+	measured, err := calibration.Measure(t.Environment.Name, reports, started)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark calibrate: %v; calibration/local.json is unchanged (the drills: %s)\n", err, dir)
+		return exitFailed
+	}
+	before, _ := calibration.Load(p.Root)
+	if err := measured.Save(p.Root); err != nil {
+		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
+		return exitFailed
+	}
+	if f.Format == "json" {
+		return writeJSON(out, errOut, measured)
+	}
+	fmt.Fprintf(out, "%s: the local target's figures, measured on %s (%d drill(s) each; the drills: %s)\n\n",
+		project.RelativeIfInside(calibration.Path(p.Root)), t.Environment.Name, *runs, dir)
+	names := make([]string, 0, len(measured.Figures))
+	for name := range measured.Figures {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fig := measured.Figures[name]
+		was := ""
+		if before != nil {
+			if b, ok := before.Figures[name]; ok {
+				was = fmt.Sprintf(" (was %s)", seconds(b.Seconds))
+			}
+		}
+		fmt.Fprintf(out, "  %-10s %8s%s  %s to %s, %d run(s): %s\n", name, seconds(fig.Seconds), was, seconds(fig.Min), seconds(fig.Max), fig.Runs, fig.How)
+	}
+	fmt.Fprintf(out, "\nEvery local estimate now uses them; review and commit the file.\n")
+	return exitOK
+}
+
+// drillReports reads every drill report under dir (a game day's drills/).
+func drillReports(dir string) ([]*drill.Report, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*", "drill.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*drill.Report
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		var r drill.Report
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		out = append(out, &r)
+	}
+	return out, nil
+}
+
+func seconds(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second)).Round(time.Millisecond)
+}

@@ -1,0 +1,169 @@
+package calibration
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/drill"
+	"github.com/bulwark-dev/bulwark/policies"
+)
+
+// The figures measured, by name in the file.
+const (
+	Promote   = "promote"
+	Reconnect = "reconnect"
+	Restore   = "restore"
+)
+
+// ErrTooFew is a measurement without a single drill that shows a figure.
+var ErrTooFew = errors.New("no drill measured it")
+
+// Figure is one measured figure: the median of its runs, and their range.
+type Figure struct {
+	Seconds float64 `json:"seconds"`
+	Runs    int     `json:"runs"`
+	Min     float64 `json:"min_seconds"`
+	Max     float64 `json:"max_seconds"`
+	// How says what was measured.
+	How string `json:"how"`
+}
+
+// File is calibration/local.json.
+type File struct {
+	Target      string            `json:"target"`
+	Environment string            `json:"environment"`
+	Measured    time.Time         `json:"measured"`
+	Figures     map[string]Figure `json:"figures"`
+}
+
+// Path is where a project keeps its calibration.
+func Path(projectRoot string) string {
+	return filepath.Join(projectRoot, "calibration", "local.json")
+}
+
+// Load reads a project's calibration; nil, nil when it has none.
+func Load(projectRoot string) (*File, error) {
+	b, err := os.ReadFile(Path(projectRoot))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var f File
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%s: %w", Path(projectRoot), err)
+	}
+	for name, fig := range f.Figures {
+		if fig.Seconds < 0 || fig.Runs < 1 {
+			return nil, fmt.Errorf("%s: figure %q: %g s from %d runs: not a measurement", Path(projectRoot), name, fig.Seconds, fig.Runs)
+		}
+	}
+	return &f, nil
+}
+
+// Save writes the calibration into the project.
+func (f *File) Save(projectRoot string) error {
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(Path(projectRoot)), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(Path(projectRoot), append(b, '\n'), 0o644)
+}
+
+// Apply puts the measured figures in place of the defaults, each with
+// where and when it was measured.
+func (f *File) Apply(tm policies.Timings) policies.Timings {
+	if f == nil {
+		return tm
+	}
+	set := func(into *policies.Figure, name string) {
+		fig, ok := f.Figures[name]
+		if !ok {
+			return
+		}
+		*into = policies.Figure{D: seconds(fig.Seconds), Source: fmt.Sprintf("calibrated: %s, median of %d drill(s) of %s on %s, %s to %s (calibration/local.json)",
+			fig.How, fig.Runs, f.Environment, f.Measured.UTC().Format(time.DateOnly), seconds(fig.Min), seconds(fig.Max))}
+	}
+	set(&tm.Promote, Promote)
+	set(&tm.Reconnect, Reconnect)
+	set(&tm.Restore, Restore)
+	return tm
+}
+
+// Measure reads the figures from drill reports: a promotion is the
+// recovery step of a db-primary-loss drill (the runbook promoting the
+// replica through the control plane), a reconnection the time from its end
+// to the probe's first acknowledged write, a restore the recovery step of
+// a backup-restore drill (the newest backup and its WAL restored into a
+// copy that takes queries). Reports of failed drills are left out.
+func Measure(env string, reports []*drill.Report, at time.Time) (*File, error) {
+	samples := map[string][]float64{}
+	for _, r := range reports {
+		if r == nil || !r.Passed() {
+			continue
+		}
+		rec, ok := stepNamed(r, "recover")
+		if !ok || rec.Error != "" {
+			continue
+		}
+		switch r.Scenario {
+		case string(drill.DatabasePrimaryLoss):
+			samples[Promote] = append(samples[Promote], rec.Duration().Seconds())
+			for _, a := range r.Attempts {
+				if a.OK && !a.At.Before(rec.End) {
+					samples[Reconnect] = append(samples[Reconnect], a.At.Sub(rec.End).Seconds())
+					break
+				}
+			}
+		case string(drill.BackupRestore):
+			samples[Restore] = append(samples[Restore], rec.Duration().Seconds())
+		}
+	}
+	how := map[string]string{
+		Promote:   "a replica promoted through the control plane (db-primary-loss's recovery step)",
+		Reconnect: "the first acknowledged write after the promotion (the instances' multi-host URL finding the new primary)",
+		Restore:   "the newest backup and its WAL restored into a copy that takes queries (backup-restore's recovery step)",
+	}
+	f := &File{Target: "local", Environment: env, Measured: at.UTC(), Figures: map[string]Figure{}}
+	for _, name := range []string{Promote, Reconnect, Restore} {
+		xs := samples[name]
+		if len(xs) == 0 {
+			return nil, fmt.Errorf("%w: %s (%s)", ErrTooFew, name, how[name])
+		}
+		slices.Sort(xs)
+		f.Figures[name] = Figure{Seconds: median(xs), Runs: len(xs), Min: xs[0], Max: xs[len(xs)-1], How: how[name]}
+	}
+	return f, nil
+}
+
+func stepNamed(r *drill.Report, name string) (drill.Step, bool) {
+	for _, s := range r.Steps {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return drill.Step{}, false
+}
+
+// median of sorted values.
+func median(xs []float64) float64 {
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+func seconds(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second)).Round(time.Millisecond)
+}
