@@ -267,7 +267,7 @@ func TestAssessmentNumbers(t *testing.T) {
 		how              string
 	}{
 		{ScenarioRegionLoss, "east", time.Second, "DNS: "},               // max(DNS 0.5s + 0.5s, writes 0.05s + 0.11s)
-		{ScenarioRegionLoss, "west", time.Second, "writes back in 50ms"}, // the writer stops waiting for west's standby
+		{ScenarioRegionLoss, "west", time.Second, "writes back in 200ms"}, // a write hangs on west's standby until the client gives up
 		{ScenarioRegionPartition, "west", 2 * time.Second, "a check's timeout 1s"},
 		{ScenarioDatabasePrimaryLoss, "east", 160 * time.Millisecond, "promotion 110ms"},
 		{ScenarioInstanceLoss, "east", 0, "retried on another instance"},
@@ -276,6 +276,20 @@ func TestAssessmentNumbers(t *testing.T) {
 		if !ok || e.RTO != c.rto || e.RPO != 0 || !strings.Contains(e.RTOHow, c.how) {
 			t.Errorf("%s of %s: %v RTO %s (%s), want %s with %q", c.scenario, c.region, ok, e.RTO, e.RTOHow, c.rto, c.how)
 		}
+	}
+
+	// a hot standby in west: clients never reach it, so its loss only
+	// holds the writes that wait for its synchronous standby (200ms, until
+	// the client gives up and the runbook acts); east's loss moves clients
+	// by DNS (0.5s + 0.5s)
+	hot := strings.Replace(good, `mode  = "active-active"`, `mode  = "hot-standby"`, 1)
+	m, _ = model(t, "pol", hot)
+	a = Assess(m)
+	if e, ok := a.For("shop", ScenarioRegionLoss, "west"); !ok || e.RTO != 200*time.Millisecond || strings.Contains(e.RTOHow, "DNS") {
+		t.Errorf("hot standby's loss: %v %s (%s)", ok, e.RTO, e.RTOHow)
+	}
+	if e, ok := a.For("shop", ScenarioRegionLoss, "east"); !ok || e.RTO != time.Second {
+		t.Errorf("hot-standby primary's loss: %v %s (%s)", ok, e.RTO, e.RTOHow)
 	}
 
 	// one instance per region: an instance loss waits for a replacement;

@@ -188,8 +188,11 @@ func dnsPath(dns *DNSRecord, tm Timings, partition bool) []Term {
 // writerPath is how writes come back once the writer is lost: the runbook
 // acts, promotes a replica, and the instances reconnect; or, without a
 // replica, the latest backup is restored.
-func writerPath(db *Database, tm Timings) []Term {
+func writerPath(db *Database, tm Timings, hung bool) []Term {
 	terms := []Term{{"the runbook acts", tm.Detect.D, tm.Detect.Source}}
+	if hung {
+		terms = []Term{{"the runbook acts on a hung write", tm.HungDetect.D, tm.HungDetect.Source}}
+	}
 	if len(db.Replicas) == 0 {
 		return append(terms, Term{"restore the latest backup", tm.Restore.D, tm.Restore.Source})
 	}
@@ -234,13 +237,13 @@ func regionLoss(s *Service, region string, tm Timings, partition bool) *Scenario
 	if db != nil {
 		switch {
 		case db.Primary == region:
-			paths = append(paths, path{"writes", writerPath(db, tm)})
+			paths = append(paths, path{"writes", writerPath(db, tm, partition)})
 			e.RPOTerms, e.RPOHow = writerLoss(s, db, tm)
 			e.Unrecoverable = len(db.Replicas) == 0 && s.Backup == nil
 		case db.Replication == topology.Synchronous && len(db.Replicas) > 0:
 			// the writer waits for its synchronous standby there until the
 			// runbook tells it not to
-			paths = append(paths, path{"writes", []Term{{"the runbook acts", tm.Detect.D, tm.Detect.Source},
+			paths = append(paths, path{"writes", []Term{{"the runbook acts on a hung write", tm.HungDetect.D, tm.HungDetect.Source},
 				{"the writer stops waiting for the lost standby", tm.Reconnect.D, tm.Reconnect.Source}}})
 		}
 	}
@@ -263,7 +266,7 @@ func primaryLoss(s *Service, tm Timings) *ScenarioEstimate {
 		e.Unrecoverable, e.RTOHow = true, "no replica and no backup"
 		return e
 	}
-	return settle(e, []path{{"writes", writerPath(db, tm)}})
+	return settle(e, []path{{"writes", writerPath(db, tm, false)}})
 }
 
 // backupRestore is the newest backup restored beside the service, as the

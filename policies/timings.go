@@ -20,8 +20,10 @@ type Figure struct {
 // and thresholds, TTLs, replicas, backups).
 type Timings struct {
 	// Detect is how soon the runbook acts on a lost writer: the drill runs
-	// it on the first failed write it sees.
-	Detect Figure
+	// it on the first failed write it sees. HungDetect is the same when
+	// the write hangs rather than fails (a partition, a synchronous
+	// standby lost): the client gives up on it first.
+	Detect, HungDetect Figure
 	// Promote is how long a replica takes to become the primary;
 	// Reconnect how long after that the instances write again.
 	Promote, Reconnect Figure
@@ -53,6 +55,7 @@ type Timings struct {
 func DefaultTimings(t topology.Target) Timings {
 	if t == topology.TargetAWS {
 		return Timings{
+			HungDetect: Figure{200 * time.Millisecond, "a write that hangs fails when the client gives up: the drill's probe after 200ms"},
 			Detect: Figure{50 * time.Millisecond, "the runbook acts on the first failed write: a drill's probe writes every 50ms " +
 				"(without a drill, the paging alarm's period, at least a minute: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html)"},
 			Promote: Figure{time.Minute, "Aurora global database managed failover, typically a minute or two " +
@@ -74,6 +77,7 @@ func DefaultTimings(t topology.Target) Timings {
 	measured := "the default, not calibrated here (calibration/local.json: `bulwark calibrate`)"
 	return Timings{
 		Detect:          Figure{50 * time.Millisecond, "the drill's probe writes every 50ms; the runbook acts on its first failed write"},
+		HungDetect:      Figure{200 * time.Millisecond, "a write that hangs fails when the client gives up: the drill's probe after 200ms"},
 		Promote:         Figure{110 * time.Millisecond, measured + ": pg_ctl promote through the control plane"},
 		Reconnect:       Figure{0, measured + ": the instances' multi-host URL finds the new primary on their next write"},
 		Replace:         Figure{1500 * time.Millisecond, measured + ": a new process and its first health checks"},
