@@ -466,14 +466,14 @@ func TestDataReplicatedFails(t *testing.T) {
 func TestAssessmentWithoutReplica(t *testing.T) {
 	// one region, backups in another: a database loss restores the latest
 	// backup (3s on the local target) once the runbook acts (50ms), losing
-	// the writes since it (every 1h: half of it, typically)
+	// the writes not yet archived (archive_timeout 30s: half of it, typically)
 	src := strings.Replace(good, "  mode  = \"active-active\"\n", "  mode  = \"active-active\"\n  regions = [\"east\"]\n", 1)
 	m, _ := model(t, "pol", src)
 	for _, e := range Assess(m).Estimates {
 		if e.Disruption != topology.DisruptionDatabase {
 			continue
 		}
-		if e.RTO != 3050*time.Millisecond || e.RPO != 30*time.Minute || e.Unrecoverable || !strings.Contains(e.RTOTerms, "restore the latest backup") {
+		if e.RTO != 3050*time.Millisecond || e.RPO != 15*time.Second || e.Unrecoverable || !strings.Contains(e.RTOTerms, "restore the latest backup") {
 			t.Errorf("database loss without a replica: RTO %s RPO %s (%s; %s)", e.RTO, e.RPO, e.RTOTerms, e.RPOTerms)
 		}
 	}

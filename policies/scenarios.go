@@ -206,6 +206,8 @@ func writerLoss(s *Service, db *Database, tm Timings) ([]Term, string) {
 		return nil, "synchronous replication: every acknowledged write is on a replica"
 	case len(db.Replicas) > 0:
 		return []Term{{"asynchronous replication lag", tm.Lag.D, tm.Lag.Source}}, ""
+	case s.Backup != nil && tm.Archive.D > 0:
+		return []Term{{"writes not yet archived", tm.Archive.D / 2, tm.Archive.Source + ": half of it, typically"}}, ""
 	case s.Backup != nil:
 		return []Term{{"writes since the newest backup", s.Backup.Every / 2, fmt.Sprintf("a backup every %s: half of it, typically", fmtD(s.Backup.Every))}}, ""
 	default:
@@ -278,7 +280,10 @@ func backupRestore(s *Service, tm Timings) *ScenarioEstimate {
 		return nil
 	}
 	e := &ScenarioEstimate{Scenario: ScenarioBackupRestore, Disruption: topology.DisruptionDatabase, RPOUpTo: true}
-	e.RPOTerms = []Term{{"writes since the newest backup, at most", s.Backup.Every, fmt.Sprintf("a backup every %s; WAL reaches the vault a segment at a time", fmtD(s.Backup.Every))}}
+	e.RPOTerms = []Term{{"writes since the newest backup, at most", s.Backup.Every, fmt.Sprintf("a backup every %s", fmtD(s.Backup.Every))}}
+	if tm.Archive.D > 0 {
+		e.RPOTerms = []Term{{"writes not yet archived, at most", tm.Archive.D, tm.Archive.Source}}
+	}
 	return settle(e, []path{{"the copy", []Term{{"restore the latest backup", tm.Restore.D, tm.Restore.Source}}}})
 }
 

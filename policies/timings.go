@@ -33,6 +33,10 @@ type Timings struct {
 	Lag Figure
 	// Restore is how long restoring the latest backup into a new primary takes.
 	Restore Figure
+	// Archive, when the target archives WAL continuously, is the most a
+	// restore misses: WAL reaches the vaults at least that often. Zero: a
+	// restore has the newest backup only.
+	Archive Figure
 	// BalancerRetries says whether the target's load balancer retries a
 	// request whose connection an instance refused on another instance,
 	// and where that is said: then an instance's loss is not seen by
@@ -83,6 +87,7 @@ func DefaultTimings(t topology.Target) Timings {
 		Replace:         Figure{1500 * time.Millisecond, measured + ": a new process and its first health checks"},
 		Lag:             Figure{100 * time.Millisecond, measured + ": asynchronous streaming replication on loopback"},
 		Restore:         Figure{3 * time.Second, measured + ": pgBackRest restore and WAL replay"},
+		Archive:         Figure{30 * time.Second, "the control plane sets PostgreSQL's archive_timeout to 30s for a database with a backup plan: WAL reaches the vaults at least that often"},
 		BalancerRetries: true,
 		RetriesSource:   "HAProxy retries a refused connection on another instance (retries 3, option redispatch, retry-on conn-failure)",
 		DNSCheckTimeout: Figure{time.Second, "PowerDNS's ifurlup timeout, 1s"},

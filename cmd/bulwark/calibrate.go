@@ -44,7 +44,7 @@ func runCalibrate(ctx context.Context, args []string, out, errOut io.Writer) int
 		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
 		return exitFailed
 	}
-	plan, err := gameday.NewPlan(t, gameday.PlanOptions{Offered: tgt.Scenarios(), Runs: *runs,
+	plan, err := gameday.NewPlan(t, gameday.PlanOptions{Offered: tgt.Scenarios(), WritersRestored: tgt.WritersRestored(), Runs: *runs,
 		Scenarios: []drill.ScenarioName{drill.DatabasePrimaryLoss, drill.BackupRestore}})
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark calibrate: %v (it needs a service with a database, replicas and a backup block)\n", err)

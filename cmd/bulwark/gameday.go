@@ -89,7 +89,7 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "bulwark gameday: %v\n", err)
 		return exitFailed
 	}
-	plan, err := gameday.NewPlan(t, gameday.PlanOptions{Offered: tgt.Scenarios(), Runs: *runs, Scenarios: names, Service: *service})
+	plan, err := gameday.NewPlan(t, gameday.PlanOptions{Offered: tgt.Scenarios(), WritersRestored: tgt.WritersRestored(), Runs: *runs, Scenarios: names, Service: *service})
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark gameday: %v\n", err)
 		return exitBadInput

@@ -118,6 +118,10 @@ func AppUsers(c *awsrunbook.UserClients, t *topology.Topology) func(ctx context.
 	}
 }
 
+// WritersRestored is true: region-loss and db-primary-loss switch the
+// Aurora writer back without data loss in their restore step.
+func (*Target) WritersRestored() bool { return true }
+
 // Status reads the environment from CloudWatch and its load balancers.
 func (t *Target) Status(ctx context.Context) (*status.Report, error) {
 	ops, err := awsrunbook.NewClients(ctx, t.clientOptions())

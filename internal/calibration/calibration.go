@@ -103,9 +103,10 @@ func (f *File) Apply(tm policies.Timings) policies.Timings {
 // Measure reads the figures from drill reports: a promotion is the
 // recovery step of a db-primary-loss drill (the runbook promoting the
 // replica through the control plane), a reconnection the time from its end
-// to the probe's first acknowledged write, a restore the recovery step of
-// a backup-restore drill (the newest backup and its WAL restored into a
-// copy that takes queries). Reports of failed drills are left out.
+// to the probe's first acknowledged write, a restore the time from the
+// recovery step's start in a backup-restore drill to the copy's first
+// answer (the newest backup and its WAL restored into a copy that takes
+// queries). Reports of failed drills are left out.
 func Measure(env string, reports []*drill.Report, at time.Time) (*File, error) {
 	samples := map[string][]float64{}
 	for _, r := range reports {
@@ -126,13 +127,17 @@ func Measure(env string, reports []*drill.Report, at time.Time) (*File, error) {
 				}
 			}
 		case string(drill.BackupRestore):
-			samples[Restore] = append(samples[Restore], rec.Duration().Seconds())
+			// from the recovery's start to the copy's first answer (the
+			// step itself goes on past it, handing the copy over)
+			if !r.Outage.Recovered.IsZero() && r.Outage.Recovered.After(rec.Start) {
+				samples[Restore] = append(samples[Restore], r.Outage.Recovered.Sub(rec.Start).Seconds())
+			}
 		}
 	}
 	how := map[string]string{
 		Promote:   "a replica promoted through the control plane (db-primary-loss's recovery step)",
 		Reconnect: "the first acknowledged write after the promotion (the instances' multi-host URL finding the new primary)",
-		Restore:   "the newest backup and its WAL restored into a copy that takes queries (backup-restore's recovery step)",
+		Restore:   "the newest backup and its WAL restored into a copy that answers a query (backup-restore's recovery, to the copy's first answer)",
 	}
 	f := &File{Target: "local", Environment: env, Measured: at.UTC(), Figures: map[string]Figure{}}
 	for _, name := range []string{Promote, Reconnect, Restore} {

@@ -28,8 +28,10 @@
 // processes there, not only the drilled one's); after each such run the
 // CLI's callback runs recreate-region --failback of that region. A
 // region-loss of a region that holds no database primary resumes it and
-// needs nothing more. A target that cannot recreate a region (aws today)
-// drops those drills from its plan, saying why.
+// needs nothing more. On a target whose drills switch the writer back in
+// their own restore step (aws: PlanOptions.WritersRestored) no drill
+// needs it; a target that can neither drops those drills from its plan,
+// saying why.
 //
 // A drill's failed requests burn the SLO's error budget and fire paging
 // alerts that outlive it, and a drill's preflight refuses to start while

@@ -75,6 +75,10 @@ type PlanOptions struct {
 	Scenarios []drill.ScenarioName
 	// Service restricts the plan to one service (empty: every one).
 	Service string
+	// WritersRestored says the target's drills return a failed-over
+	// writer to its planned region in their own restore step (aws: a
+	// switchover back), so no drill needs the environment brought back.
+	WritersRestored bool
 }
 
 // NewPlan picks the drills that apply to the environment (see the package
@@ -109,7 +113,7 @@ func NewPlan(t *topology.Topology, o PlanOptions) (*Plan, error) {
 				p.Skipped = append(p.Skipped, Skip{Service: svc.Name, Scenario: sc, Why: why})
 			}
 			for _, r := range regions {
-				p.Drills = append(p.Drills, Drill{Service: svc.Name, Scenario: sc, Region: r, Settle: leavesFailedOver(t, svc, sc, r)})
+				p.Drills = append(p.Drills, Drill{Service: svc.Name, Scenario: sc, Region: r, Settle: !o.WritersRestored && leavesFailedOver(t, svc, sc, r)})
 			}
 		}
 		if len(p.Drills) > n {

@@ -55,6 +55,8 @@ func TestPlanPerTopology(t *testing.T) {
 	}{
 		{"dev: every scenario, region-loss of each side", devLike(), PlanOptions{Offered: everyScenario},
 			"instance-loss east, zone-loss east, region-loss east*, region-loss west, region-partition east*, db-primary-loss east*, backup-restore west", 0},
+		{"a target whose drills switch the writer back: nothing to rebuild", devLike(), PlanOptions{Offered: everyScenario, WritersRestored: true},
+			"instance-loss east, zone-loss east, region-loss east, region-loss west, region-partition east, db-primary-loss east, backup-restore west", 0},
 		{"one region of one zone, no database", topo([]topology.Region{{Name: "solo", Zones: 1}}, topology.Service{Name: "web", Regions: []string{"solo"}}),
 			PlanOptions{Offered: everyScenario}, "instance-loss solo", 5},
 		{"two regions, no database: region-loss needs no failback", topo([]topology.Region{{Name: "a", Zones: 2}, {Name: "b", Zones: 1}}, topology.Service{Name: "web", Regions: []string{"a", "b"}}),

@@ -95,8 +95,18 @@ func (p *Plane) pointBackupAt(ctx context.Context, spec localapi.BackupSpec, db 
 			return err
 		}
 	}
-	return db.alterSystem(ctx, "archive_command", archiveCommand(p.backupConfig(spec), stanza(spec)))
+	if err := db.alterSystem(ctx, "archive_command", archiveCommand(p.backupConfig(spec), stanza(spec))); err != nil {
+		return err
+	}
+	// a WAL segment fills slowly under a light load: switch to a new one at
+	// least every ArchiveTimeout, so that what was written reaches the
+	// vaults within it (the bound of what a restore loses)
+	return db.alterSystem(ctx, "archive_timeout", ArchiveTimeout.String())
 }
+
+// ArchiveTimeout is the most WAL a database with a backup plan keeps
+// before it is archived into the vaults (PostgreSQL's archive_timeout).
+const ArchiveTimeout = 30 * time.Second
 
 func (p *Plane) vaultDir(env, region string) string {
 	return filepath.Join(p.dbRoot(), "vaults", env, region)
@@ -371,6 +381,7 @@ func (p *Plane) DeleteBackup(ctx context.Context, id localapi.BackupID) error {
 	db := p.backupSource(ctx, spec)
 	if db != nil && db.running() {
 		_ = db.alterSystem(ctx, "archive_command", "/bin/true")
+		_ = db.resetSystem(ctx, "archive_timeout")
 	}
 	_ = p.pgbackrest(ctx, spec, "stop")
 	_ = p.pgbackrest(ctx, spec, "stanza-delete", "--force")

@@ -97,6 +97,10 @@ func (t *Target) ConfigureDeploy(_ context.Context, o *orchestrate.Orchestrator)
 	return nil
 }
 
+// WritersRestored is false: a lost writer stays down (or fenced) until
+// recreate-region rebuilds its region.
+func (*Target) WritersRestored() bool { return false }
+
 // Status reads the environment's Prometheus.
 func (t *Target) Status(ctx context.Context) (*status.Report, error) {
 	src, err := t.monitoring(ctx)

@@ -64,6 +64,10 @@ type Target interface {
 	// Drill prepares a drill: the scenario, the probe's way in, the stop
 	// conditions and the target's timing, in drill.Options.
 	Drill(ctx context.Context, req DrillRequest) (drill.Options, error)
+	// WritersRestored says whether a drill's restore step returns a
+	// failed-over writer to its planned region (aws: a switchover back),
+	// or leaves it failed over until the region is rebuilt (local).
+	WritersRestored() bool
 	// Status reads how the environment is doing.
 	Status(ctx context.Context) (*status.Report, error)
 	// Recreator rebuilds lost regions from code; it fails before anything
