@@ -266,7 +266,7 @@ func TestAssessmentNumbers(t *testing.T) {
 		rto              time.Duration
 		how              string
 	}{
-		{ScenarioRegionLoss, "east", time.Second, "DNS: "},               // max(DNS 0.5s + 0.5s, writes 0.05s + 0.11s)
+		{ScenarioRegionLoss, "east", time.Second, "DNS: "},                // max(DNS 0.5s + 0.5s, writes 0.05s + 0.11s)
 		{ScenarioRegionLoss, "west", time.Second, "writes back in 200ms"}, // a write hangs on west's standby until the client gives up
 		{ScenarioRegionPartition, "west", 2 * time.Second, "a check's timeout 1s"},
 		{ScenarioDatabasePrimaryLoss, "east", 160 * time.Millisecond, "promotion 110ms"},
