@@ -227,6 +227,10 @@ func waitArchived(t *testing.T, ctx context.Context, addr string) {
 			t.Fatal(err)
 		}
 		var pending bool
+		// close the current segment (a no-op without new WAL): with
+		// archive_timeout the server also switches by itself, and the
+		// segment the check waits for may be the one it just opened
+		_, _ = conn.Exec(ctx, "SELECT pg_switch_wal()")
 		err = conn.QueryRow(ctx, `SELECT last_archived_wal IS NULL OR last_archived_wal < pg_walfile_name(pg_current_wal_lsn() - 1) FROM pg_stat_archiver`).Scan(&pending)
 		conn.Close(ctx)
 		if err == nil && !pending {
