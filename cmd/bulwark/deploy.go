@@ -59,6 +59,11 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 			fmt.Fprintf(errOut, "bulwark destroy: this deletes every resource of environment %s (%s); run again with --yes\n", t.Environment.Name, scope(t, f.Region))
 			return exitBadInput
 		}
+		release, code := holdEnvironment(ctx, t, string(op), errOut)
+		if release == nil {
+			return code
+		}
+		defer release()
 		if op == engine.OpUp {
 			if code := policyGate(ctx, p, t, "up", errOut); code != exitOK {
 				return code
@@ -371,6 +376,11 @@ func runUnlock(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if t == nil {
 		return code
 	}
+	release, code := holdEnvironment(ctx, t, "unlock", errOut)
+	if release == nil {
+		return code
+	}
+	defer release()
 	r, err := runnerFor(ctx, p, t, 0, false)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark unlock: %v\n", err)

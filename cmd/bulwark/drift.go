@@ -20,6 +20,11 @@ func runDrift(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if t == nil {
 		return code
 	}
+	release, code := holdEnvironment(ctx, t, "drift", errOut)
+	if release == nil {
+		return code
+	}
+	defer release()
 	o, code := orchestrator(ctx, p, t, &f, errOut, errOut) // the engine's progress on stderr: stdout is the report
 	if o == nil {
 		return code

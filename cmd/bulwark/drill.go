@@ -75,6 +75,11 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if t == nil {
 		return code
 	}
+	release, code := holdEnvironment(ctx, t, "drill", errOut)
+	if release == nil {
+		return code
+	}
+	defer release()
 	opts, sc, code := drillOptions(ctx, p, t, drillChoice{*scenario, *region, *service, *zone, af}, errOut)
 	if sc == nil {
 		return code

@@ -73,6 +73,11 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if *history {
 		return gamedayHistory(t.Environment.Name, histDir, *reportDir, f.Format, out, errOut)
 	}
+	release, code := holdEnvironment(ctx, t, "gameday", errOut)
+	if release == nil {
+		return code
+	}
+	defer release()
 	var names []drill.ScenarioName
 	if *scenarios != "" {
 		for _, s := range strings.Split(*scenarios, ",") {

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/awstarget"
 	"github.com/bulwark-dev/bulwark/internal/drill"
+	"github.com/bulwark-dev/bulwark/internal/envlock"
 	"github.com/bulwark-dev/bulwark/internal/localtarget"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/target"
@@ -51,4 +55,35 @@ func targetFailed(errOut io.Writer, cmd string, err error) int {
 		return exitBadInput
 	}
 	return exitFailed
+}
+
+// holdEnvironment takes the environment for the operation (internal/envlock)
+// for as long as the command runs: a second operation on it waits up to
+// BULWARK_LOCK_WAIT (a duration; default 0) and then exits 1 naming the
+// one that holds it. release lets it go; nil and an exit code when it was
+// not taken.
+func holdEnvironment(ctx context.Context, t *topology.Topology, op string, errOut io.Writer) (release func(), code int) {
+	wait := time.Duration(0)
+	if v := os.Getenv("BULWARK_LOCK_WAIT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			fmt.Fprintf(errOut, "bulwark %s: BULWARK_LOCK_WAIT=%q: want a duration such as 5m\n", op, v)
+			return nil, exitBadInput
+		}
+		wait = d
+	}
+	state, err := project.StateDir()
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark %s: %v\n", op, err)
+		return nil, exitFailed
+	}
+	l, err := envlock.Acquire(ctx, state, t.Environment.Name, op, wait)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark %s: %v\n", op, err)
+		if ctx.Err() != nil {
+			return nil, exitInterrupted
+		}
+		return nil, exitFailed
+	}
+	return l.Release, exitOK
 }

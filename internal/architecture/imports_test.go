@@ -30,7 +30,7 @@ const module = "github.com/bulwark-dev/bulwark"
 var levels = [][]string{
 	// 0: vocabulary and utilities: import no bulwark package.
 	{"internal/contract", "internal/clock", "internal/steps", "internal/pgbin",
-		"internal/imagemanifest", "internal/envgen", "internal/engine", "internal/architecture"},
+		"internal/imagemanifest", "internal/envgen", "internal/engine", "internal/architecture", "internal/envlock"},
 	// 1: the model, the local control plane's wire API, and the test doubles.
 	{"internal/topology", "internal/localapi", "internal/awsfake", "internal/pgtest"},
 	// 2: read from the model.
