@@ -39,11 +39,6 @@ func runCalibrate(ctx context.Context, args []string, out, errOut io.Writer) int
 		fmt.Fprintf(errOut, "bulwark calibrate: --runs must be between 1 and %d, not %d\n", gameday.MaxRuns, *runs)
 		return exitBadInput
 	}
-	release, code := holdEnvironment(ctx, t, "calibrate", errOut)
-	if release == nil {
-		return code
-	}
-	defer release()
 	tgt, err := targetOf(p, t, "")
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
@@ -55,6 +50,11 @@ func runCalibrate(ctx context.Context, args []string, out, errOut io.Writer) int
 		fmt.Fprintf(errOut, "bulwark calibrate: %v (it needs a service with a database, replicas and a backup block)\n", err)
 		return exitBadInput
 	}
+	release, code := holdEnvironment(ctx, t, "calibrate", errOut)
+	if release == nil {
+		return code
+	}
+	defer release()
 	state, err := project.StateDir()
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)

@@ -59,16 +59,16 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 			fmt.Fprintf(errOut, "bulwark destroy: this deletes every resource of environment %s (%s); run again with --yes\n", t.Environment.Name, scope(t, f.Region))
 			return exitBadInput
 		}
-		release, code := holdEnvironment(ctx, t, string(op), errOut)
-		if release == nil {
-			return code
-		}
-		defer release()
 		if op == engine.OpUp {
 			if code := policyGate(ctx, p, t, "up", errOut); code != exitOK {
 				return code
 			}
 		}
+		release, code := holdEnvironment(ctx, t, string(op), errOut)
+		if release == nil {
+			return code
+		}
+		defer release()
 		o, code := orchestrator(ctx, p, t, &f, out, errOut)
 		if o == nil {
 			return code

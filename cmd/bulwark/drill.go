@@ -75,15 +75,15 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if t == nil {
 		return code
 	}
+	opts, sc, code := drillOptions(ctx, p, t, drillChoice{*scenario, *region, *service, *zone, af}, errOut)
+	if sc == nil {
+		return code
+	}
 	release, code := holdEnvironment(ctx, t, "drill", errOut)
 	if release == nil {
 		return code
 	}
 	defer release()
-	opts, sc, code := drillOptions(ctx, p, t, drillChoice{*scenario, *region, *service, *zone, af}, errOut)
-	if sc == nil {
-		return code
-	}
 	opts.Deadline = deadline.d // 0: derived; the drill reports how
 	if tf, code := layerRunnerFor(p, t, errOut); code != exitOK {
 		return code

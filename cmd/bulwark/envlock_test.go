@@ -21,8 +21,7 @@ func TestSecondOperationOnAnEnvironmentIsRefused(t *testing.T) {
 	for _, args := range [][]string{
 		{"up", "--env", "dev"},
 		{"destroy", "--env", "dev", "--yes"},
-		{"drill", "--env", "dev", "--scenario", "instance-loss"},
-		{"recreate-region", "--env", "dev", "--region", "east"},
+		{"drift", "--env", "dev"},
 	} {
 		code, out, errOut := inProject(t, args...)
 		if code != exitFailed || !strings.Contains(errOut, "environment dev is held by `bulwark up` (pid ") || strings.Contains(out, "STACK") {

@@ -73,11 +73,6 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if *history {
 		return gamedayHistory(t.Environment.Name, histDir, *reportDir, f.Format, out, errOut)
 	}
-	release, code := holdEnvironment(ctx, t, "gameday", errOut)
-	if release == nil {
-		return code
-	}
-	defer release()
 	var names []drill.ScenarioName
 	if *scenarios != "" {
 		for _, s := range strings.Split(*scenarios, ",") {
@@ -99,6 +94,11 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "bulwark gameday: %v\n", err)
 		return exitBadInput
 	}
+	release, code := holdEnvironment(ctx, t, "gameday", errOut)
+	if release == nil {
+		return code
+	}
+	defer release()
 	past, skipped, err := gameday.LoadHistory(histDir)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark gameday: the history: %v\n", err)

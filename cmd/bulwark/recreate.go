@@ -32,11 +32,6 @@ func runRecreateRegion(ctx context.Context, args []string, out, errOut io.Writer
 		fmt.Fprintf(errOut, "bulwark recreate-region: --region %s: environment %s has regions %s\n", f.Region, t.Environment.Name, strings.Join(t.RegionNames(), ", "))
 		return exitBadInput
 	}
-	release, code := holdEnvironment(ctx, t, "recreate-region", errOut)
-	if release == nil {
-		return code
-	}
-	defer release()
 	tgt, err := targetOf(p, t, "")
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark recreate-region: %v\n", err)
@@ -49,6 +44,11 @@ func runRecreateRegion(ctx context.Context, args []string, out, errOut io.Writer
 	if code := policyGate(ctx, p, t, "recreate-region", errOut); code != exitOK {
 		return code
 	}
+	release, code := holdEnvironment(ctx, t, "recreate-region", errOut)
+	if release == nil {
+		return code
+	}
+	defer release()
 	runner, progress, code := engineFor(ctx, p, t, &f, errOut, errOut)
 	if runner == nil {
 		return code
