@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/localapi"
 
 	"github.com/bulwark-dev/bulwark/internal/slo"
@@ -59,6 +60,10 @@ func (p *Plane) adminSocket(spec localapi.BalancerSpec) string {
 // PutBalancer creates, updates or restarts a load balancer in front of the
 // instance group with the same ID, and returns once it listens.
 func (p *Plane) PutBalancer(ctx context.Context, spec localapi.BalancerSpec) (localapi.Balancer, error) {
+	// the path goes into HAProxy's `option httpchk` line: a plain path only
+	if err := contract.CheckHealthPath(spec.Health.Path); err != nil {
+		return localapi.Balancer{}, fmt.Errorf("%w: load balancer %s: %w", localapi.ErrBadRequest, spec.ID(), err)
+	}
 	return p.applyBalancer(ctx, spec, true)
 }
 

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
@@ -270,6 +271,10 @@ func (p *Plane) DeleteDNSServer(_ context.Context, id localapi.EnvID) error {
 func (p *Plane) PutDNSRecord(_ context.Context, spec localapi.DNSRecordSpec) (localapi.DNSRecordSpec, error) {
 	if spec.TTL < 1 || spec.Port < 1 || len(spec.Targets) == 0 || !strings.HasPrefix(spec.HealthPath, "/") {
 		return spec, fmt.Errorf("dns record %s: need ttl, port, targets and a health path", spec.ID())
+	}
+	// the path goes into a LUA string of the zone file: a plain path only
+	if err := contract.CheckHealthPath(spec.HealthPath); err != nil {
+		return spec, fmt.Errorf("%w: dns record %s: %w", localapi.ErrBadRequest, spec.ID(), err)
 	}
 	for _, set := range spec.Targets {
 		for _, a := range set {

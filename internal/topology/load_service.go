@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -195,8 +196,10 @@ func (d *decoder) health(b *hcl.Block) Health {
 	h.DeclRange = b.DefRange
 	c := d.content(b.Body, healthSchema)
 	var rng *hcl.Range
-	if h.Path, rng = d.str(c.Attributes, "path", DefaultHealthPath); !strings.HasPrefix(h.Path, "/") {
-		d.errorf(rng, "Invalid health check path", "path must start with /, not %q.", h.Path)
+	if h.Path, rng = d.str(c.Attributes, "path", DefaultHealthPath); contract.CheckHealthPath(h.Path) != nil {
+		// it is written into HAProxy's and PowerDNS's configuration and
+		// AWS's health checks: nothing may reach them but a plain path
+		d.errorf(rng, "Invalid health check path", "%s.", contract.CheckHealthPath(h.Path))
 	}
 	var rInt, rTimeout *hcl.Range
 	h.Interval, rInt = d.duration(c.Attributes, "interval", DefaultHealthInterval)
