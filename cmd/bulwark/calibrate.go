@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -65,14 +63,19 @@ func runCalibrate(ctx context.Context, args []string, out, errOut io.Writer) int
 	if runner == nil {
 		return code
 	}
+	// the drills' reports, as they come back
+	var reports []*drill.Report
+	runDrill := runner.Drill
+	runner.Drill = func(ctx context.Context, d gameday.Drill, run int, alarms *gameday.Alarms) (*drill.Report, error) {
+		r, err := runDrill(ctx, d, run, alarms)
+		if r != nil {
+			reports = append(reports, r)
+		}
+		return r, err
+	}
 	started := time.Now()
 	if _, err := runner.Run(ctx); err != nil {
 		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
-	}
-	reports, err := drillReports(filepath.Join(dir, "drills"))
-	if err != nil {
-		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
-		return exitFailed
 	}
 	measured, err := calibration.Measure(t.Environment.Name, reports, started)
 	if err != nil {
@@ -99,36 +102,11 @@ func runCalibrate(ctx context.Context, args []string, out, errOut io.Writer) int
 		was := ""
 		if before != nil {
 			if b, ok := before.Figures[name]; ok {
-				was = fmt.Sprintf(" (was %s)", seconds(b.Seconds))
+				was = fmt.Sprintf(" (was %s)", gameday.Seconds(b.Seconds))
 			}
 		}
-		fmt.Fprintf(out, "  %-10s %8s%s  %s to %s, %d run(s): %s\n", name, seconds(fig.Seconds), was, seconds(fig.Min), seconds(fig.Max), fig.Runs, fig.How)
+		fmt.Fprintf(out, "  %-10s %8s%s  %s to %s, %d run(s): %s\n", name, gameday.Seconds(fig.Seconds), was, gameday.Seconds(fig.Min), gameday.Seconds(fig.Max), fig.Runs, fig.How)
 	}
 	fmt.Fprintf(out, "\nEvery local estimate now uses them; review and commit the file.\n")
 	return exitOK
-}
-
-// drillReports reads every drill report under dir (a game day's drills/).
-func drillReports(dir string) ([]*drill.Report, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*", "drill.json"))
-	if err != nil {
-		return nil, err
-	}
-	var out []*drill.Report
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		var r drill.Report
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		out = append(out, &r)
-	}
-	return out, nil
-}
-
-func seconds(s float64) time.Duration {
-	return time.Duration(s * float64(time.Second)).Round(time.Millisecond)
 }

@@ -19,7 +19,7 @@ func TestCalibrateUsageErrors(t *testing.T) {
 	}{
 		{[]string{"calibrate", "--env", "prod"}, "calibrates only the local target's"},
 		{[]string{"calibrate", "--env", "dev", "--runs", "0"}, "--runs must be between 1 and"},
-		{[]string{"calibrate"}, ""},
+		{[]string{"calibrate"}, "--env"},
 	} {
 		code, out, errOut := inProject(t, c.args...)
 		if code != exitBadInput || !strings.Contains(errOut, c.want) {

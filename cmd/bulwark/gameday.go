@@ -99,13 +99,9 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 		return code
 	}
 	defer release()
-	past, skipped, err := gameday.LoadHistory(histDir)
-	if err != nil {
-		fmt.Fprintf(errOut, "bulwark gameday: the history: %v\n", err)
-		return exitFailed
-	}
-	for _, s := range skipped {
-		fmt.Fprintf(errOut, "bulwark gameday: %s is not a game day record; left out of the history\n", s)
+	past, code := loadGamedayHistory(histDir, errOut)
+	if past == nil && code != exitOK {
+		return code
 	}
 	stamp := gameday.Stamp(time.Now())
 	dir := *reportDir
@@ -131,8 +127,9 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "history: %s (bulwark gameday --env %s --history)\n", path, t.Environment.Name)
 	}
 	if f.Format == "json" {
-		b, _ := rep.JSON()
-		_, _ = out.Write(b)
+		if c := writeJSON(out, errOut, rep); c != exitOK {
+			return c
+		}
 	} else {
 		fmt.Fprint(out, rep.Markdown())
 	}
@@ -236,15 +233,25 @@ func writePlan(w io.Writer, plan *gameday.Plan) {
 	}
 }
 
-// gamedayHistory draws the recorded game days' trend and prints them.
-func gamedayHistory(env, histDir, reportDir, format string, out, errOut io.Writer) int {
-	recs, skipped, err := gameday.LoadHistory(histDir)
+// loadGamedayHistory reads the recorded game days, saying which files it
+// left out; nil and an exit code when it cannot read them.
+func loadGamedayHistory(dir string, errOut io.Writer) ([]gameday.Record, int) {
+	recs, skipped, err := gameday.LoadHistory(dir)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark gameday: the history: %v\n", err)
-		return exitFailed
+		return nil, exitFailed
 	}
 	for _, s := range skipped {
-		fmt.Fprintf(errOut, "bulwark gameday: %s is not a game day record; left out\n", s)
+		fmt.Fprintf(errOut, "bulwark gameday: %s is not a game day record; left out of the history\n", s)
+	}
+	return recs, exitOK
+}
+
+// gamedayHistory draws the recorded game days' trend and prints them.
+func gamedayHistory(env, histDir, reportDir, format string, out, errOut io.Writer) int {
+	recs, code := loadGamedayHistory(histDir, errOut)
+	if recs == nil && code != exitOK {
+		return code
 	}
 	dir := reportDir
 	if dir == "" {

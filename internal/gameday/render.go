@@ -238,12 +238,7 @@ func (r *Report) JUnit() []byte {
 	}
 	s := suite{Name: "gameday." + r.Environment, Time: fmt.Sprintf("%.3f", r.Finished.Sub(r.Started).Seconds())}
 	add := func(sc Scenario, name string, passed, skip bool, msg string) {
-		tc := testcase{Name: sc.Label + ": " + name, Classname: s.Name + "." + sc.Key, Time: "0"}
-		var took float64
-		for _, run := range sc.Runs {
-			took += run.Took.Seconds()
-		}
-		tc.Time = fmt.Sprintf("%.3f", took)
+		tc := testcase{Name: sc.Label + ": " + name, Classname: s.Name + "." + sc.Key, Time: fmt.Sprintf("%.3f", sc.took())}
 		switch {
 		case skip:
 			s.Skipped++
@@ -290,4 +285,13 @@ func (r *Report) JUnit() []byte {
 	}
 	out, _ := xml.MarshalIndent(s, "", "  ")
 	return append([]byte(xml.Header), out...)
+}
+
+// took is how long the scenario's runs took, together.
+func (s Scenario) took() float64 {
+	var took float64
+	for _, run := range s.Runs {
+		took += run.Took.Seconds()
+	}
+	return took
 }

@@ -167,7 +167,7 @@ func (i *Inventory) WriteText(w io.Writer) {
 	if len(st.Images) > 0 {
 		var digests []string
 		for _, i := range st.Images {
-			digests = append(digests, i.Name+" "+i.Digest[:19])
+			digests = append(digests, i.Name+" sha256:"+localcloud.ShortDigest(i.Digest))
 		}
 		fmt.Fprintf(w, "\nimages: %s\n", strings.Join(digests, ", "))
 	}
