@@ -44,6 +44,15 @@ func TestEverySentinelHasACode(t *testing.T) {
 	if len(declared) != len(codes) {
 		t.Errorf("%d errors declared (%v), %d with a code: give each a code in codes", len(declared), declared, len(codes))
 	}
+	// each sentinel once: with as many codes as declared errors (above),
+	// every declared error then has its code
+	sentinels := map[error]bool{}
+	for _, c := range codes {
+		if sentinels[c.err] {
+			t.Errorf("%v has two codes", c.err)
+		}
+		sentinels[c.err] = true
+	}
 	seen := map[string]bool{}
 	for _, c := range codes {
 		if seen[c.code] {
