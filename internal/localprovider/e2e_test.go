@@ -3,6 +3,7 @@ package localprovider_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -158,8 +159,15 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// synchronous_commit = on acknowledges once the standby has the WAL on
+	// disk; it shows the row once it has replayed it, a moment later
 	var writer string
-	err = conn.QueryRow(ctx, "SELECT writer FROM writes WHERE seq = 42").Scan(&writer)
+	for i := 0; i < 50; i++ {
+		if err = conn.QueryRow(ctx, "SELECT writer FROM writes WHERE seq = 42").Scan(&writer); !errors.Is(err, pgx.ErrNoRows) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	conn.Close(ctx)
 	if err != nil {
 		t.Fatalf("row 42 on the replica %s: %v", replicaAddr, err)
