@@ -49,6 +49,17 @@ type CopyVerifier interface {
 	CopyReady() time.Time
 }
 
+// Conditioned is a scenario whose estimate depends on what the injection
+// found (backup-restore: how much WAL was archived since the newest
+// backup, which the restore replays). The drill asks it right after the
+// injection and reports its answer as the estimate, with how it was made.
+type Conditioned interface {
+	// Condition returns the estimate for the state found, given the
+	// assessment's typical one; ok is false when it cannot tell (the
+	// typical estimate stands).
+	Condition(typical Numbers) (conditioned Numbers, ok bool)
+}
+
 // Clocked is a scenario whose own waits and timestamps run on a clock:
 // the drill gives it its own, so that both move together.
 type Clocked interface {

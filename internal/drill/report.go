@@ -26,6 +26,9 @@ type Numbers struct {
 	// RPOUpTo says the RPO is a bound, not a typical figure: an estimate
 	// of what a restore loses depends on when the newest backup ran.
 	RPOUpTo bool `json:"rpo_up_to,omitempty"`
+	// How says how an estimate was conditioned on what the drill found
+	// (empty: the assessment's typical figure).
+	How string `json:"how,omitempty"`
 }
 
 // Report is a drill's outcome.
@@ -122,6 +125,9 @@ func (r *Report) Markdown() string {
 			continue
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", row.name, secs(row.n.RTOSeconds), secs(row.n.RPOSeconds), lost(row.n))
+	}
+	if r.Estimated.How != "" {
+		fmt.Fprintf(&b, "\nThe estimate is for what the drill found: %s.\n", r.Estimated.How)
 	}
 	if e := r.ErrorBudget; e != nil {
 		fmt.Fprintf(&b, "\nError budget: the drill spent %s of the %s objective's %s budget: %g failed of %g requests, against %.0f allowed in the window at the probe's rate.\n",

@@ -112,7 +112,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer d.watch.stop()
 	if err := d.step("inject", func() (string, error) {
 		d.r.Injected = d.clk.Now()
-		return o.Scenario.Inject(ctx)
+		msg, err := o.Scenario.Inject(ctx)
+		if c, ok := o.Scenario.(Conditioned); ok && err == nil {
+			if est, ok := c.Condition(d.r.Estimated); ok {
+				d.r.Estimated = est
+				msg += "; estimate for what was found: " + est.How
+			}
+		}
+		return msg, err
 	}); err != nil {
 		stop()
 		return d.finish(err)
