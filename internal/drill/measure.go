@@ -1,6 +1,8 @@
 package drill
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"time"
 )
@@ -9,33 +11,82 @@ import (
 type Attempt struct {
 	At      time.Time     `json:"at"`
 	Seq     int64         `json:"seq"`
-	OK      bool          `json:"ok"` // the write was acknowledged
+	Client  int           `json:"client"` // which of the probe's clients made it
+	OK      bool          `json:"ok"`     // the write was acknowledged
 	Latency time.Duration `json:"latency_ns"`
 	Region  string        `json:"region,omitempty"` // who answered
 	Error   string        `json:"error,omitempty"`
 }
 
-// Outage is what the probe saw of one disruption.
+// Outage is what the probe's clients saw of one disruption.
 type Outage struct {
 	// FirstFailure and Recovered bound the outage: the first failed attempt
-	// after the injection, and the first success after the last failure.
+	// after the injection, and the first success after the last failure,
+	// of any client.
 	FirstFailure time.Time `json:"first_failure,omitempty"`
 	Recovered    time.Time `json:"recovered,omitempty"`
 	Failed       int       `json:"failed"`
-	// Unrecovered is set when the probe still failed at its last attempt.
+	// Unrecovered is set when a client still failed at its last attempt.
 	Unrecovered bool `json:"unrecovered,omitempty"`
+	// Clients is each client's outage, from its own first failure to its
+	// first success after its own last failure (0: it saw none), in the
+	// order of the clients' numbers.
+	Clients []time.Duration `json:"clients_ns,omitempty"`
 }
 
-// RTO is the outage's length (0 when nothing failed).
+// RTO is the outage a client typically saw: the mean of the clients'
+// outages (0 when nothing failed). An outage measured otherwise than by
+// clients (a restore's copy) runs from FirstFailure to Recovered.
 func (o Outage) RTO() time.Duration {
+	if len(o.Clients) > 0 {
+		var sum time.Duration
+		for _, c := range o.Clients {
+			sum += c
+		}
+		return sum / time.Duration(len(o.Clients))
+	}
 	if o.FirstFailure.IsZero() || o.Recovered.IsZero() {
 		return 0
 	}
 	return o.Recovered.Sub(o.FirstFailure)
 }
 
-// MeasureOutage reads the attempts made after the injection.
+// Longest is the longest outage a client saw.
+func (o Outage) Longest() time.Duration {
+	if len(o.Clients) == 0 {
+		return o.RTO()
+	}
+	return slices.Max(o.Clients)
+}
+
+// MeasureOutage reads the attempts made after the injection, client by
+// client.
 func MeasureOutage(attempts []Attempt, injected time.Time) Outage {
+	byClient := map[int][]Attempt{}
+	for _, a := range attempts {
+		byClient[a.Client] = append(byClient[a.Client], a)
+	}
+	var o Outage
+	for _, client := range slices.Sorted(maps.Keys(byClient)) {
+		c := measureClient(byClient[client], injected)
+		if !c.FirstFailure.IsZero() && (o.FirstFailure.IsZero() || c.FirstFailure.Before(o.FirstFailure)) {
+			o.FirstFailure = c.FirstFailure
+		}
+		if c.Recovered.After(o.Recovered) {
+			o.Recovered = c.Recovered
+		}
+		o.Failed += c.Failed
+		o.Unrecovered = o.Unrecovered || c.Unrecovered
+		o.Clients = append(o.Clients, c.RTO())
+	}
+	if o.Failed == 0 {
+		o.Clients = nil // nothing to average: the RTO is 0
+	}
+	return o
+}
+
+// measureClient is one client's outage.
+func measureClient(attempts []Attempt, injected time.Time) Outage {
 	var o Outage
 	lastFailure := -1
 	for i, a := range attempts {

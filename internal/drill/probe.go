@@ -7,15 +7,21 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// Probe is a client of the service: it resolves the service's name through
+// Probe is a service's clients: each resolves the service's name through
 // the environment's DNS server, keeps the answer for the record's TTL, and
 // sends a numbered write every Interval to the answered addresses in turn.
+// A service has many clients whose answers are of every age when a region
+// fails; the probe's Clients (default 4) keep answers whose ages are spread
+// evenly over the TTL, so that the outage they see on average is what the
+// service's clients see typically.
 type Probe struct {
 	DNSServer string // host:port; empty: the system's resolver
 	// Lookup, when set, answers names instead of DNSServer (a fake's
@@ -29,16 +35,21 @@ type Probe struct {
 	TTL      time.Duration
 	// Timeout bounds one request; it defaults to the interval, at least 200 ms.
 	Timeout time.Duration
+	// Clients is how many clients the probe is (default DefaultClients).
+	Clients int
 
 	mu       sync.Mutex
 	attempts []Attempt
 }
 
-// Attempts returns what the probe has recorded so far.
+// Attempts returns what the probe has recorded so far, in the order they
+// started.
 func (p *Probe) Attempts() []Attempt {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]Attempt(nil), p.attempts...)
+	out := append([]Attempt(nil), p.attempts...)
+	p.mu.Unlock()
+	slices.SortStableFunc(out, func(a, b Attempt) int { return a.At.Compare(b.At) })
+	return out
 }
 
 // lookup asks the environment's DNS server, as the service's clients do.
@@ -74,30 +85,65 @@ func (p *Probe) url(addr, pathAndQuery string) string {
 	return fmt.Sprintf("%s://%s%s", scheme, net.JoinHostPort(addr, strconv.Itoa(p.Port)), pathAndQuery)
 }
 
-// Run probes until ctx ends, numbering writes from first.
+// DefaultClients is how many clients a probe is unless told.
+const DefaultClients = 4
+
+// Run probes until ctx ends, numbering writes from first. Client k's
+// writes start k/Clients of an interval after client 0's, and its first
+// answer counts as k/Clients of a TTL old.
 func (p *Probe) Run(ctx context.Context, first int64) {
+	clients := p.Clients
+	if clients <= 0 {
+		clients = DefaultClients
+	}
+	var seq atomic.Int64
+	seq.Store(first - 1)
+	var wg sync.WaitGroup
+	for k := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			offset := p.Interval * time.Duration(k) / time.Duration(clients)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(offset):
+			}
+			p.runClient(ctx, k, p.TTL*time.Duration(k)/time.Duration(clients), seq.Add)
+		}()
+	}
+	wg.Wait()
+}
+
+// runClient is one client: aged is how old its first answer counts as.
+func (p *Probe) runClient(ctx context.Context, client int, aged time.Duration, next func(int64) int64) {
 	timeout := max(p.Timeout, p.Interval, 200*time.Millisecond)
-	client := p.client(timeout)
+	httpClient := p.client(timeout)
 	var addrs []string
 	var resolved time.Time
 	tick := time.NewTicker(p.Interval)
 	defer tick.Stop()
-	for seq, turn := first, 0; ; seq, turn = seq+1, turn+1 {
+	for turn := 0; ; turn++ {
 		start := time.Now()
-		a := Attempt{At: start, Seq: seq}
+		a := Attempt{At: start, Seq: next(1), Client: client}
 		if addrs == nil || time.Since(resolved) >= p.TTL {
 			rctx, cancel := context.WithTimeout(ctx, timeout)
 			got, err := p.lookup(rctx, p.Name)
 			cancel()
 			if err == nil && len(got) > 0 {
 				sort.Strings(got)
-				addrs, resolved = got, time.Now()
+				if addrs == nil {
+					resolved = time.Now().Add(-aged)
+				} else {
+					resolved = time.Now()
+				}
+				addrs = got
 			} else if addrs == nil {
 				a.Error = fmt.Sprintf("resolve %s: %v", p.Name, err)
 			}
 		}
 		if addrs != nil {
-			a.OK, a.Region, a.Error = p.write(ctx, client, addrs[turn%len(addrs)], seq)
+			a.OK, a.Region, a.Error = p.write(ctx, httpClient, addrs[turn%len(addrs)], a.Seq)
 		}
 		a.Latency = time.Since(start)
 		if ctx.Err() != nil {

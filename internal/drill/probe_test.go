@@ -29,7 +29,7 @@ func TestProbeStopRecordsNoSpuriousFailure(t *testing.T) {
 	defer close(slow)
 	port := l.Addr().(*net.TCPAddr).Port
 	// no DNS server: the probe is given its address list directly
-	p := &Probe{Name: "127.0.0.1", Port: port, Interval: 20 * time.Millisecond, TTL: time.Hour, Timeout: 5 * time.Second, DNSServer: "127.0.0.1:1"}
+	p := &Probe{Name: "127.0.0.1", Port: port, Interval: 20 * time.Millisecond, TTL: time.Hour, Timeout: 5 * time.Second, DNSServer: "127.0.0.1:1", Clients: 1}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); p.Run(ctx, 1) }()
@@ -47,5 +47,49 @@ func TestProbeStopRecordsNoSpuriousFailure(t *testing.T) {
 	}
 	if n := len(p.Attempts()); n != 2 {
 		t.Errorf("attempts = %d, want the 2 that completed", n)
+	}
+}
+
+// A probe's clients each write, and no two writes share a number.
+func TestProbeClientsWriteDistinctNumbers(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		w.Write([]byte(`{"region":"east"}`))
+	})}
+	go srv.Serve(l)
+	defer srv.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	lookup := func(context.Context, string) ([]string, error) { return []string{"127.0.0.1"}, nil }
+	p := &Probe{Name: "shop.test", Lookup: lookup, Port: port, Interval: 10 * time.Millisecond, TTL: 40 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.Run(ctx, 100) }()
+	seen := map[int]int{}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(seen) < DefaultClients && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		clear(seen)
+		for _, a := range p.Attempts() {
+			seen[a.Client]++
+		}
+	}
+	cancel()
+	<-done
+	if len(seen) != DefaultClients {
+		t.Fatalf("clients that wrote: %v, want %d of them", seen, DefaultClients)
+	}
+	seqs := map[int64]bool{}
+	for _, a := range p.Attempts() {
+		if seqs[a.Seq] {
+			t.Errorf("write %d sent twice", a.Seq)
+		}
+		if a.Seq < 100 {
+			t.Errorf("write %d numbered before the first, 100", a.Seq)
+		}
+		seqs[a.Seq] = true
 	}
 }

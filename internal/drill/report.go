@@ -199,14 +199,20 @@ func (r *Report) SVG() string {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", w, h)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", w, h)
 	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="15">%s</text>`+"\n", left, html.EscapeString(fmt.Sprintf("Drill %s: %s of %s in %s (%s)", map[bool]string{true: "passed", false: "FAILED"}[r.Passed()], r.Scenario, r.Service, r.Region, r.Environment)))
-	barW := max((w-left-right)/float64(max(len(r.Attempts), 1)), 1)
+	// one row per client of the probe
+	rows := 1
+	for _, a := range r.Attempts {
+		rows = max(rows, a.Client+1)
+	}
+	rowH := float64(barH) / float64(rows)
+	barW := max((w-left-right)/float64(max(len(r.Attempts)/rows, 1)), 1)
 	for _, a := range r.Attempts {
 		color := "#2e9e44"
 		if !a.OK {
 			color = "#d7263d"
 		}
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s</title></rect>`+"\n",
-			x(a.At), barTop, barW, barH, color, html.EscapeString(fmt.Sprintf("seq %d at +%s: ok=%v %s %s", a.Seq, a.At.Sub(start).Round(time.Millisecond), a.OK, a.Region, a.Error)))
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>`+"\n",
+			x(a.At), barTop+float64(a.Client)*rowH, barW, rowH-1, color, html.EscapeString(fmt.Sprintf("client %d, seq %d at +%s: ok=%v %s %s", a.Client, a.Seq, a.At.Sub(start).Round(time.Millisecond), a.OK, a.Region, a.Error)))
 	}
 	mark := func(t time.Time, label, color string, row int) {
 		if t.IsZero() {
@@ -217,7 +223,7 @@ func (r *Report) SVG() string {
 	}
 	mark(r.Injected, "inject", "#333", 0)
 	mark(r.Outage.FirstFailure, "first failure", "#d7263d", 1)
-	mark(r.Outage.Recovered, fmt.Sprintf("recovered (RTO %s)", r.Outage.RTO().Round(time.Millisecond)), "#2e9e44", 2)
+	mark(r.Outage.Recovered, fmt.Sprintf("recovered (RTO %s typically, %s for the slowest client)", r.Outage.RTO().Round(time.Millisecond), r.Outage.Longest().Round(time.Millisecond)), "#2e9e44", 2)
 	if len(r.StopAlarms) > 0 {
 		mark(r.Steps[len(r.Steps)-1].Start, "aborted: "+r.StopAlarms[0], "#b35c00", 3)
 	}
