@@ -109,6 +109,10 @@ type Options struct {
 	Checks []PreflightCheck
 	// Estimated is the assessment's estimate for this disruption, if any.
 	Estimated *Numbers
+	// GivenDNSMove, when set, conditions the estimate on how long after
+	// the injection the drill saw the service's DNS answer change (the
+	// DNS checks' phase, which no drill chooses); ok false keeps it.
+	GivenDNSMove func(moved time.Duration) (Numbers, bool)
 	// Progress receives a line per step.
 	Progress func(string)
 	// StopConditions, when set, are checked at the preflight (an alarm
@@ -162,6 +166,7 @@ func (o *Options) defaults() {
 	}
 }
 
+// PreflightCheck is a condition the environment must meet before a drill.
 type PreflightCheck struct {
 	Name string
 	Run  func(ctx context.Context) (string, error)

@@ -48,6 +48,9 @@ type Report struct {
 	Target      Numbers   `json:"target"`
 	Checks      []Check   `json:"checks"`
 	Attempts    []Attempt `json:"attempts"`
+	// DNSMovedSeconds is how long after the injection the service's DNS
+	// answer first changed (nil: it did not change while the drill watched).
+	DNSMovedSeconds *float64 `json:"dns_moved_seconds,omitempty"`
 	// Writers are, per service, the regions whose database member accepted
 	// writes after the recovery (scenarios that audit it: a partition).
 	Writers map[string][]string `json:"writers,omitempty"`
@@ -125,6 +128,9 @@ func (r *Report) Markdown() string {
 			continue
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", row.name, secs(row.n.RTOSeconds), secs(row.n.RPOSeconds), lost(row.n))
+	}
+	if r.DNSMovedSeconds != nil {
+		fmt.Fprintf(&b, "\nThe service's DNS answer changed %s after the injection.\n", secs(*r.DNSMovedSeconds))
 	}
 	if r.Estimated.How != "" {
 		fmt.Fprintf(&b, "\nThe estimate is for what the drill found: %s.\n", r.Estimated.How)

@@ -65,13 +65,18 @@ func TestReportFormats(t *testing.T) {
 		t.Errorf("junit = %+v", suite)
 	}
 	svg := r.SVG()
-	for _, want := range []string{"<svg", "inject", "first failure", "recovered (RTO 400ms)", "#d7263d", "FAILED"} {
+	for _, want := range []string{"<svg", "inject", "first failure", "recovered (RTO 400ms typically, 400ms for the slowest client)", "#d7263d", "FAILED"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("svg lacks %q", want)
 		}
 	}
 	if md := r.Markdown(); !strings.Contains(md, "| measured | 400ms | 100ms | 1 |") || !strings.Contains(md, "❌ **rto-within-target**") {
 		t.Errorf("markdown:\n%s", md)
+	}
+	moved := 0.8
+	r.DNSMovedSeconds, r.Estimated.How = &moved, "DNS answer changed 800ms after the injection (typically 500ms) + clients keep the old answer 500ms = 1.3s (typically 1s)"
+	if md := r.Markdown(); !strings.Contains(md, "answer changed 800ms after the injection.") || !strings.Contains(md, "The estimate is for what the drill found: DNS answer changed 800ms") {
+		t.Errorf("markdown without the DNS move and the estimate's condition:\n%s", md)
 	}
 	// an aborted drill with an objective: the picture says both
 	budget := slo.Budget{Objective: 0.999, Window: 30 * 24 * time.Hour, Bad: 3, Total: 40, Allowed: 1200, Spent: 0.0025}

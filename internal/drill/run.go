@@ -124,6 +124,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		stop()
 		return d.finish(err)
 	}
+	moved := d.watchDNS(pctx)
 	copies, isCopy := o.Scenario.(CopyVerifier)
 	_ = d.step("detect", func() (string, error) {
 		if isCopy {
@@ -142,6 +143,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	stop()
 	attempts := d.attempts()
 	d.r.Outage = MeasureOutage(attempts, d.r.Injected)
+	if m, ok := moved(); ok {
+		secs := m.Seconds()
+		d.r.DNSMovedSeconds = &secs
+		if o.GivenDNSMove != nil && !isCopy {
+			if est, ok := o.GivenDNSMove(m); ok {
+				d.r.Estimated = est
+			}
+		}
+	}
 	present := d.probe.Present
 	if isCopy {
 		ready := copies.CopyReady()
@@ -195,6 +205,51 @@ func (d *run) step(name string, fn func() (string, error)) error {
 func (d *run) newProbe(interval time.Duration) *Probe {
 	o := d.o
 	return &Probe{DNSServer: o.DNSServer, Lookup: o.Lookup, Name: o.Service.DNS.FQDN(), Port: o.Port, HTTPS: o.HTTPS, Interval: d.pc.wall(interval), TTL: d.pc.wall(o.Service.DNS.TTL)}
+}
+
+// watchDNS asks the DNS server for the service's name every interval from
+// now until ctx ends, and returns a function telling how long after now the
+// answer first changed, on the drill's clock (false: it did not, or the
+// name never resolved).
+func (d *run) watchDNS(ctx context.Context) func() (time.Duration, bool) {
+	var mu sync.Mutex
+	var moved time.Duration
+	changed := false
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(done)
+		var before []string
+		tick := time.NewTicker(d.probe.Interval)
+		defer tick.Stop()
+		for {
+			lctx, cancel := context.WithTimeout(ctx, max(d.probe.Interval, 200*time.Millisecond))
+			got, err := d.probe.lookup(lctx, d.probe.Name)
+			cancel()
+			if err == nil && len(got) > 0 {
+				slices.Sort(got)
+				if before == nil {
+					before = got
+				} else if !slices.Equal(before, got) {
+					mu.Lock()
+					moved, changed = time.Since(start), true
+					mu.Unlock()
+					return
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() (time.Duration, bool) {
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return d.pc.clockOf(moved), changed
+	}
 }
 
 // attempts are the probe's attempts so far, on the drill's clock.
@@ -389,6 +444,9 @@ func budgetSpent(o Options, attempts []Attempt) *slo.Budget {
 
 // probeClock maps between the drill's clock and the wall time the probe
 // (probe.go) keeps: a scaled clock runs a constant factor faster than the
+// wall clock, so the drill hands the probe wall durations and reads its
+// attempts' times back onto its own clock, from one reading of both. On
+// the wall clock it changes nothing.
 type probeClock struct {
 	factor        float64
 	wall0, clock0 time.Time
@@ -402,9 +460,6 @@ func probeClockOf(c clock.Clock) probeClock {
 	return probeClock{factor: f, wall0: time.Now(), clock0: c.Now()}
 }
 
-// wall clock, so the drill hands the probe wall durations and reads its
-// attempts' times back onto its own clock, from one reading of both. On
-// the wall clock it changes nothing.
 // wall is how long d of the drill's clock lasts on the wall clock.
 func (p probeClock) wall(d time.Duration) time.Duration { return time.Duration(float64(d) / p.factor) }
 
@@ -414,7 +469,6 @@ func (p probeClock) clockOf(d time.Duration) time.Duration {
 }
 
 // onClock puts attempts the probe timed on the wall clock onto the drill's clock.
-// PreflightCheck is a condition the environment must meet before a drill.
 func (p probeClock) onClock(attempts []Attempt) []Attempt {
 	if p.factor == 1 {
 		return attempts
