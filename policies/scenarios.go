@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +48,9 @@ type ScenarioEstimate struct {
 	RPOTerms []Term `json:"rpo_terms"`
 	RTOHow   string `json:"rto_how"`
 	RPOHow   string `json:"rpo_how"`
+	// paths are the ways back the RTO is the slowest of (GivenDNSMove
+	// conditions one of them on what a drill saw).
+	paths []path
 }
 
 // For finds the estimate of a service's scenario in a region (the region
@@ -61,10 +65,12 @@ func (a Assessment) For(service, scenario, region string) (ScenarioEstimate, boo
 }
 
 // path is one way a client's requests come back (DNS moving clients, the
-// writes coming back): its terms.
+// writes coming back): its terms, the first detect of which are how long
+// the failure takes to be detected.
 type path struct {
-	name  string
-	terms []Term
+	name   string
+	terms  []Term
+	detect int
 }
 
 // estimateScenarios makes every scenario's estimate for a service.
@@ -90,6 +96,7 @@ func estimateScenarios(s *Service, tm Timings) []ScenarioEstimate {
 
 // settle fills in the RTO from the slowest path and the one-line summaries.
 func settle(e *ScenarioEstimate, paths []path) *ScenarioEstimate {
+	e.paths = paths
 	slow := -1
 	for i := range paths {
 		if slow < 0 || sum(paths[i].terms) > sum(paths[slow].terms) {
@@ -146,9 +153,9 @@ func instanceLoss(s *Service, region string, tm Timings, zone bool) *ScenarioEst
 	check := Term{"load balancer health checks", lbDetection(lb), fmt.Sprintf("every %s, unhealthy after %d: typically %s short of that", fmtD(lb.Interval), lb.UnhealthyAfter, fmtD(lb.Interval/2))}
 	switch {
 	case survivors && tm.BalancerRetries:
-		return settle(e, []path{{"requests", []Term{{"retried on another instance", 0, tm.RetriesSource}}}})
+		return settle(e, []path{{name: "requests", terms: []Term{{"retried on another instance", 0, tm.RetriesSource}}}})
 	case survivors:
-		return settle(e, []path{{"requests", []Term{check, {"routed to the other instances", 0, tm.RetriesSource}}}})
+		return settle(e, []path{{name: "requests", terms: []Term{check, {"routed to the other instances", 0, tm.RetriesSource}}}})
 	case zone:
 		// every instance of the region sits in the lost zone: its region is lost
 		r := regionLoss(s, region, tm, false)
@@ -159,7 +166,7 @@ func instanceLoss(s *Service, region string, tm Timings, zone bool) *ScenarioEst
 		r.RTOHow = "all instances in one zone, as the region's loss: " + r.RTOHow
 		return r
 	default:
-		return settle(e, []path{{"requests", []Term{check, {"a new instance", tm.Replace.D, tm.Replace.Source}}}})
+		return settle(e, []path{{name: "requests", terms: []Term{check, {"a new instance", tm.Replace.D, tm.Replace.Source}}}})
 	}
 }
 
@@ -187,14 +194,14 @@ func dnsPath(dns *DNSRecord, tm Timings, partition bool) []Term {
 
 // writerPath is how writes come back once the writer is lost: the runbook
 // acts, promotes a replica, and the instances reconnect; or, without a
-// replica, the latest backup is restored.
-func writerPath(db *Database, tm Timings, hung bool) []Term {
+// replica, the latest backup is restored (restoreTerms).
+func writerPath(db *Database, backup *BackupPlan, tm Timings, hung bool) []Term {
 	terms := []Term{{"the runbook acts", tm.Detect.D, tm.Detect.Source}}
 	if hung {
 		terms = []Term{{"the runbook acts on a hung write", tm.HungDetect.D, tm.HungDetect.Source}}
 	}
 	if len(db.Replicas) == 0 {
-		return append(terms, Term{"restore the latest backup", tm.Restore.D, tm.Restore.Source})
+		return append(terms, restoreTerms(backup, tm)...)
 	}
 	return append(terms, Term{"promotion", tm.Promote.D, tm.Promote.Source}, Term{"instances reconnect", tm.Reconnect.D, tm.Reconnect.Source})
 }
@@ -233,19 +240,20 @@ func regionLoss(s *Service, region string, tm Timings, partition bool) *Scenario
 			e.Unrecoverable, e.RTOHow = true, "no health-checked DNS record moves clients to another region"
 			return e
 		}
-		paths = append(paths, path{"DNS", dnsPath(s.DNS, tm, partition)})
+		dns := dnsPath(s.DNS, tm, partition)
+		paths = append(paths, path{name: "DNS", terms: dns, detect: len(dns) - 1})
 	}
 	db := s.database()
 	if db != nil {
 		switch {
 		case db.Primary == region:
-			paths = append(paths, path{"writes", writerPath(db, tm, partition)})
+			paths = append(paths, path{name: "writes", terms: writerPath(db, s.Backup, tm, partition)})
 			e.RPOTerms, e.RPOHow = writerLoss(s, db, tm)
 			e.Unrecoverable = len(db.Replicas) == 0 && s.Backup == nil
 		case db.Replication == topology.Synchronous && len(db.Replicas) > 0:
 			// the writer waits for its synchronous standby there until the
 			// runbook tells it not to
-			paths = append(paths, path{"writes", []Term{{"the runbook acts on a hung write", tm.HungDetect.D, tm.HungDetect.Source},
+			paths = append(paths, path{name: "writes", terms: []Term{{"the runbook acts on a hung write", tm.HungDetect.D, tm.HungDetect.Source},
 				{"the writer stops waiting for the lost standby", tm.Reconnect.D, tm.Reconnect.Source}}})
 		}
 	}
@@ -268,7 +276,7 @@ func primaryLoss(s *Service, tm Timings) *ScenarioEstimate {
 		e.Unrecoverable, e.RTOHow = true, "no replica and no backup"
 		return e
 	}
-	return settle(e, []path{{"writes", writerPath(db, tm, false)}})
+	return settle(e, []path{{name: "writes", terms: writerPath(db, s.Backup, tm, false)}})
 }
 
 // backupRestore is the newest backup restored beside the service, as the
@@ -284,7 +292,24 @@ func backupRestore(s *Service, tm Timings) *ScenarioEstimate {
 	if tm.Archive.D > 0 {
 		e.RPOTerms = []Term{{"writes not yet archived, at most", tm.Archive.D, tm.Archive.Source}}
 	}
-	return settle(e, []path{{"the copy", []Term{{"restore the latest backup", tm.Restore.D, tm.Restore.Source}}}})
+	return settle(e, []path{{name: "the copy", terms: restoreTerms(s.Backup, tm)}})
+}
+
+// restoreTerms are a restore of the latest backup: the restore itself,
+// then, when the target archives WAL and knows how long a segment's replay
+// takes, the WAL archived since the backup. The newest backup is typically
+// half an interval old, and a segment is archived every Archive (at the
+// latest; the writes of a drill's probe fill none sooner), so typically
+// Every/2 ÷ Archive segments are replayed.
+func restoreTerms(backup *BackupPlan, tm Timings) []Term {
+	terms := []Term{{"restore the latest backup", tm.Restore.D, tm.Restore.Source}}
+	if backup == nil || backup.Every <= 0 || tm.Archive.D <= 0 || tm.RestoreSegment.D <= 0 {
+		return terms
+	}
+	segments := float64(backup.Every/2) / float64(tm.Archive.D)
+	return append(terms, Term{"replay the WAL archived since the newest backup", time.Duration(segments * float64(tm.RestoreSegment.D)),
+		fmt.Sprintf("a backup every %s, the newest typically half of that old; a WAL segment archived every %s (%s): %s segment(s) × %s (%s)",
+			fmtD(backup.Every), fmtD(tm.Archive.D), tm.Archive.Source, strconv.FormatFloat(segments, 'f', -1, 64), fmtD(tm.RestoreSegment.D), tm.RestoreSegment.Source)})
 }
 
 // servingParts are the primary region's load balancer and group.

@@ -31,8 +31,14 @@ type Timings struct {
 	Replace Figure
 	// Lag is the typical asynchronous replication lag.
 	Lag Figure
-	// Restore is how long restoring the latest backup into a new primary takes.
-	Restore Figure
+	// Restore is how long restoring the latest backup into a new primary
+	// takes with no WAL archived since it to replay: the restore, the
+	// server's start and its recovery to the backup's end.
+	// RestoreSegment is how much longer each WAL segment archived since the
+	// backup makes it (restore_command fetches the segment, the server
+	// replays it); zero when the target has no such figure (Restore then
+	// stands for the whole restore, replay included).
+	Restore, RestoreSegment Figure
 	// Archive, when the target archives WAL continuously, is the most a
 	// restore misses: WAL reaches the vaults at least that often. Zero: a
 	// restore has the newest backup only.
@@ -86,7 +92,7 @@ func DefaultTimings(t topology.Target) Timings {
 		Reconnect:       Figure{0, measured + ": the instances' multi-host URL finds the new primary on their next write"},
 		Replace:         Figure{1500 * time.Millisecond, measured + ": a new process and its first health checks"},
 		Lag:             Figure{100 * time.Millisecond, measured + ": asynchronous streaming replication on loopback"},
-		Restore:         Figure{3 * time.Second, measured + ": pgBackRest restore and WAL replay"},
+		Restore:         Figure{3 * time.Second, measured + ": pgBackRest restore and WAL replay, however much WAL there is"},
 		Archive:         Figure{30 * time.Second, "the control plane sets PostgreSQL's archive_timeout to 30s for a database with a backup plan: WAL reaches the vaults at least that often"},
 		BalancerRetries: true,
 		RetriesSource:   "HAProxy retries a refused connection on another instance (retries 3, option redispatch, retry-on conn-failure)",

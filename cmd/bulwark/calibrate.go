@@ -16,10 +16,12 @@ import (
 )
 
 // runCalibrate measures the local target's figures for the estimate on a
-// running local environment: a short game day of the drills that show
-// them (db-primary-loss: a promotion and the reconnection; backup-restore:
-// a restore), --runs each, whose medians it writes to
-// calibration/local.json, to review and commit.
+// running local environment: a short game day of db-primary-loss drills (a
+// promotion and the reconnection), then restores (the newest backup right
+// after a fresh one, and again after calibration.SegmentsSwitched WAL
+// segments were archived: the base and the per-segment replay), --runs
+// each, whose medians it writes to calibration/local.json, to review and
+// commit.
 func runCalibrate(ctx context.Context, args []string, out, errOut io.Writer) int {
 	var f envFlags
 	fs := newFlagSet("calibrate", errOut, &f)
@@ -43,7 +45,7 @@ func runCalibrate(ctx context.Context, args []string, out, errOut io.Writer) int
 		return exitFailed
 	}
 	plan, err := gameday.NewPlan(t, gameday.PlanOptions{Offered: tgt.Scenarios(), WritersRestored: tgt.WritersRestored(), Runs: *runs,
-		Scenarios: []drill.ScenarioName{drill.DatabasePrimaryLoss, drill.BackupRestore}})
+		Scenarios: []drill.ScenarioName{drill.DatabasePrimaryLoss}})
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark calibrate: %v (it needs a service with a database, replicas and a backup block)\n", err)
 		return exitBadInput
@@ -58,8 +60,13 @@ func runCalibrate(ctx context.Context, args []string, out, errOut io.Writer) int
 		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
 		return exitFailed
 	}
+	bench, err := newLocalRestoreBench(t, state)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
+		return exitFailed
+	}
 	dir := filepath.Join(state, "calibrations", gameday.Stamp(time.Now()))
-	runner, code := gamedayRunner(ctx, p, t, tgt, plan, &f, awsDrillFlags{}, *timeout, dir, errOut)
+	runner, code := gamedayRunner(ctx, p, t, tgt, plan, &f, awsDrillFlags{}, nil, *timeout, dir, errOut)
 	if runner == nil {
 		return code
 	}
@@ -77,7 +84,12 @@ func runCalibrate(ctx context.Context, args []string, out, errOut io.Writer) int
 	if _, err := runner.Run(ctx); err != nil {
 		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
 	}
-	measured, err := calibration.Measure(t.Environment.Name, reports, started)
+	restores, err := calibration.MeasureRestores(ctx, bench, *runs, calibration.SegmentsSwitched, restoreRunLimit,
+		func(line string) { fmt.Fprintf(errOut, "calibrate: %s\n", line) })
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
+	}
+	measured, err := calibration.Measure(t.Environment.Name, reports, restores, started)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark calibrate: %v; calibration/local.json is unchanged (the drills: %s)\n", err, dir)
 		return exitFailed
@@ -90,7 +102,7 @@ func runCalibrate(ctx context.Context, args []string, out, errOut io.Writer) int
 	if f.Format == "json" {
 		return writeJSON(out, errOut, measured)
 	}
-	fmt.Fprintf(out, "%s: the local target's figures, measured on %s (%d drill(s) each; the drills: %s)\n\n",
+	fmt.Fprintf(out, "%s: the local target's figures, measured on %s (%d run(s) each; the drills: %s)\n\n",
 		project.RelativeIfInside(calibration.Path(p.Root)), t.Environment.Name, *runs, dir)
 	names := make([]string, 0, len(measured.Figures))
 	for name := range measured.Figures {
@@ -105,8 +117,12 @@ func runCalibrate(ctx context.Context, args []string, out, errOut io.Writer) int
 				was = fmt.Sprintf(" (was %s)", gameday.Seconds(b.Seconds))
 			}
 		}
-		fmt.Fprintf(out, "  %-10s %8s%s  %s to %s, %d run(s): %s\n", name, gameday.Seconds(fig.Seconds), was, gameday.Seconds(fig.Min), gameday.Seconds(fig.Max), fig.Runs, fig.How)
+		fmt.Fprintf(out, "  %-15s %8s%s  %s to %s, %d run(s): %s\n", name, gameday.Seconds(fig.Seconds), was, gameday.Seconds(fig.Min), gameday.Seconds(fig.Max), fig.Runs, fig.How)
 	}
 	fmt.Fprintf(out, "\nEvery local estimate now uses them; review and commit the file.\n")
 	return exitOK
 }
+
+// restoreRunLimit bounds one restore run of the calibration: a backup, two
+// restores and the segments switched between them (seconds each here).
+const restoreRunLimit = 3 * time.Minute

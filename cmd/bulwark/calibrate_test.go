@@ -38,7 +38,7 @@ func TestCommittedCalibrationIsUsed(t *testing.T) {
 	if err != nil || f == nil {
 		t.Fatalf("calibration/local.json: %v %v", f, err)
 	}
-	for _, name := range []string{calibration.Promote, calibration.Reconnect, calibration.Restore} {
+	for _, name := range []string{calibration.Promote, calibration.Reconnect, calibration.Restore, calibration.RestoreSegment} {
 		if fig, ok := f.Figures[name]; !ok || fig.Runs < 1 {
 			t.Errorf("%s: %+v", name, fig)
 		}

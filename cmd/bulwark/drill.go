@@ -169,7 +169,16 @@ func withEstimate(ctx context.Context, p *project.Project, t *topology.Topology,
 		return opts
 	}
 	if e, ok := j.Assessment.For(opts.Service.Name, string(opts.Scenario.Name()), opts.Region); ok {
-		opts.Estimated = &drill.Numbers{RTOSeconds: e.RTO.Seconds(), RPOSeconds: e.RPO.Seconds(), Known: !e.Unrecoverable, RPOUpTo: e.RPOUpTo}
+		typical := drill.Numbers{RTOSeconds: e.RTO.Seconds(), RPOSeconds: e.RPO.Seconds(), Known: !e.Unrecoverable, RPOUpTo: e.RPOUpTo}
+		opts.Estimated = &typical
+		if typical.Known {
+			opts.GivenDNSMove = func(moved time.Duration) (drill.Numbers, bool) {
+				rto, why, ok := e.GivenDNSMove(moved)
+				given := typical
+				given.RTOSeconds, given.How = rto.Seconds(), fmt.Sprintf("%s = %s (typically %s)", why, rto.Round(time.Millisecond), e.RTO)
+				return given, ok
+			}
+		}
 		return opts
 	}
 	for _, e := range j.Assessment.Estimates {

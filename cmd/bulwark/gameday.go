@@ -49,7 +49,7 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 	history := fs.Bool("history", false, "run nothing: draw the recorded game days' trend (history.svg) and print it as a table")
 	maxGrowth := percentFlag{gameday.DefaultMaxGrowth}
 	fs.Var(&maxGrowth, "max-growth", fmt.Sprintf("fail when a scenario's median RTO or RPO grows by more than this over the median of its last %d recorded game days", gameday.GateRecords))
-	timeout := fs.Duration("timeout", gameday.DefaultTimeout, "no drill starts after this; the one under way finishes by its own deadline")
+	timeout := fs.Duration("timeout", 0, fmt.Sprintf("no drill starts after this; the one under way finishes by its own deadline (default: local %s; aws twice --aws-wait per drill run, a failover and its failback)", gameday.DefaultTimeout))
 	var af awsDrillFlags
 	af.register(fs)
 	p, t, code := parseAndLoad(fs, args, &f, errOut)
@@ -60,8 +60,13 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "bulwark gameday: --runs must be between 1 and %d, not %d\n", gameday.MaxRuns, *runs)
 		return exitBadInput
 	}
-	if *timeout <= 0 {
+	if *timeout < 0 {
 		fmt.Fprintf(errOut, "bulwark gameday: --timeout must be positive, not %s\n", *timeout)
+		return exitBadInput
+	}
+	templates, err := gamedayTemplates(af.fisTemplate)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark gameday: --fis-template: %v\n", err)
 		return exitBadInput
 	}
 	state, err := project.StateDir()
@@ -94,6 +99,19 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 		fmt.Fprintf(errOut, "bulwark gameday: %v\n", err)
 		return exitBadInput
 	}
+	if err := dropUnbuildable(ctx, t, tgt, plan, af, templates); err != nil {
+		fmt.Fprintf(errOut, "bulwark gameday: %v\n", err)
+		if errors.Is(err, gameday.ErrBadInput) {
+			return exitBadInput
+		}
+		return exitFailed
+	}
+	if *timeout == 0 {
+		*timeout = gameday.DefaultTimeout
+		if t.Environment.Target == topology.TargetAWS {
+			*timeout = time.Duration(plan.Total()) * 2 * af.wait
+		}
+	}
 	release, code := holdEnvironment(ctx, t, "gameday", errOut)
 	if release == nil {
 		return code
@@ -108,7 +126,7 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if dir == "" {
 		dir = filepath.Join(histDir, stamp)
 	}
-	runner, code := gamedayRunner(ctx, p, t, tgt, plan, &f, af, *timeout, dir, errOut)
+	runner, code := gamedayRunner(ctx, p, t, tgt, plan, &f, af, templates, *timeout, dir, errOut)
 	if runner == nil {
 		return code
 	}
@@ -152,7 +170,7 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 // `bulwark drill` builds it, its stop conditions wrapped so that the game
 // day's own alarms are set aside, and a failed-over region rebuilt after
 // it (gamedaySettle); it prints the plan first.
-func gamedayRunner(ctx context.Context, p *project.Project, t *topology.Topology, tgt target.Target, plan *gameday.Plan, f *envFlags, af awsDrillFlags, timeout time.Duration, dir string, errOut io.Writer) (*gameday.Runner, int) {
+func gamedayRunner(ctx context.Context, p *project.Project, t *topology.Topology, tgt target.Target, plan *gameday.Plan, f *envFlags, af awsDrillFlags, templates map[drill.ScenarioName]string, timeout time.Duration, dir string, errOut io.Writer) (*gameday.Runner, int) {
 	tf, code := layerRunnerFor(p, t, errOut)
 	if code != exitOK {
 		return nil, code
@@ -165,7 +183,9 @@ func gamedayRunner(ctx context.Context, p *project.Project, t *topology.Topology
 	return &gameday.Runner{Plan: plan, Topology: t, Timeout: timeout, ReportDir: dir, Settle: settle,
 		Progress: func(line string) { fmt.Fprintf(errOut, "gameday: %s\n", line) },
 		Drill: func(ctx context.Context, d gameday.Drill, run int, alarms *gameday.Alarms) (*drill.Report, error) {
-			opts, sc, code := drillOptions(ctx, p, t, drillChoice{scenario: string(d.Scenario), region: d.Region, service: d.Service, zone: 1, aws: af}, errOut)
+			daf := af
+			daf.fisTemplate = templates[d.Scenario]
+			opts, sc, code := drillOptions(ctx, p, t, drillChoice{scenario: string(d.Scenario), region: d.Region, service: d.Service, zone: 1, aws: daf}, errOut)
 			if sc == nil {
 				if code == exitBadInput {
 					return nil, fmt.Errorf("%w: the drill %s cannot run as asked (above)", gameday.ErrBadInput, d.Label(true))
@@ -180,6 +200,56 @@ func gamedayRunner(ctx context.Context, p *project.Project, t *topology.Topology
 			return drill.Run(ctx, opts)
 		},
 	}, exitOK
+}
+
+// gamedayTemplates reads a game day's --fis-template: scenario=template
+// pairs, comma-separated, since one experiment cannot inject every
+// scenario (a zone's loss and a region's partition cut different things).
+func gamedayTemplates(v string) (map[drill.ScenarioName]string, error) {
+	out := map[drill.ScenarioName]string{}
+	if strings.TrimSpace(v) == "" {
+		return out, nil
+	}
+	for _, pair := range strings.Split(v, ",") {
+		name, template, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || strings.TrimSpace(template) == "" {
+			return nil, fmt.Errorf("%q: a game day runs several scenarios, so name the one each template injects: zone-loss=EXT1a2b3c,region-partition=EXT4d5e6f", pair)
+		}
+		sc, err := drill.ParseScenarioName(strings.TrimSpace(name))
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := out[sc]; dup {
+			return nil, fmt.Errorf("%s given two templates", sc)
+		}
+		out[sc] = strings.TrimSpace(template)
+	}
+	return out, nil
+}
+
+// dropUnbuildable leaves out of the plan, saying why, the drills the
+// target refuses to build as asked (aws: a region's partition with no
+// experiment template, a backup restore with no --restore-role-arn), so
+// that the game day runs the others rather than stopping at the first of
+// them.
+func dropUnbuildable(ctx context.Context, t *topology.Topology, tgt target.Target, plan *gameday.Plan, af awsDrillFlags, templates map[drill.ScenarioName]string) error {
+	var failed error
+	err := plan.Drop(func(d gameday.Drill) string {
+		svc, region, err := drill.Choose(t, d.Scenario, d.Service, d.Region)
+		if err == nil {
+			_, err = tgt.Drill(ctx, target.DrillRequest{Scenario: d.Scenario, Service: svc, Region: region, Zone: 1, Experiment: templates[d.Scenario],
+				RestoreRole: af.restoreRole, DNSServer: af.dnsServer, Wait: af.wait})
+		}
+		switch {
+		case err == nil:
+			return ""
+		case errors.Is(err, target.ErrBadRequest):
+			return err.Error()
+		}
+		failed = errors.Join(failed, fmt.Errorf("prepare %s: %w", d.Label(true), err))
+		return ""
+	}, "the target can build none of the drills asked for as asked")
+	return errors.Join(failed, err)
 }
 
 // gamedaySettle is how the game day brings the environment back after a

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/bulwark-dev/bulwark/internal/drill"
 	"github.com/bulwark-dev/bulwark/internal/gameday"
+	"github.com/bulwark-dev/bulwark/internal/target"
+	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 // A game day asked for as it cannot run exits 2 before it touches anything.
@@ -30,7 +33,9 @@ func TestGamedayUsageErrors(t *testing.T) {
 		{"gameday", "--env", "dev", "--runs", "500"},
 		{"gameday", "--env", "dev", "--max-growth", "lots"},
 		{"gameday", "--env", "dev", "--max-growth", "-5%"},
-		{"gameday", "--env", "dev", "--timeout", "0s"},
+		{"gameday", "--env", "dev", "--timeout", "-1s"},
+		{"gameday", "--env", "dev", "--fis-template", "EXT1a2b3c"},
+		{"gameday", "--env", "dev", "--fis-template", "zone-loss=EXT1,zone-loss=EXT2"},
 		{"gameday", "--env", "dev", "--service", "nope"},
 		{"gameday", "--env", "dev", "--format", "yaml"},
 	} {
@@ -95,5 +100,66 @@ func TestGamedayHistory(t *testing.T) {
 	var recs []gameday.Record
 	if err := json.Unmarshal([]byte(out), &recs); code != exitOK || err != nil || len(recs) != 3 || recs[2].Scenarios[0].Median.RTOSeconds != 5.15 {
 		t.Errorf("json history: %d %v %+v", code, err, recs)
+	}
+}
+
+// --fis-template in a game day names the scenario each template injects.
+func TestGamedayTemplates(t *testing.T) {
+	got, err := gamedayTemplates(" zone-loss=EXT1a , region-partition=EXT2b")
+	if err != nil || len(got) != 2 || got[drill.ZoneLoss] != "EXT1a" || got[drill.RegionPartition] != "EXT2b" {
+		t.Errorf("two pairs: %v %v", got, err)
+	}
+	for _, bad := range []string{"EXT1a", "zone-loss=", "meteor=EXT1", "zone-loss=EXT1,zone-loss=EXT2"} {
+		if _, err := gamedayTemplates(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// buildRefuser is a target that refuses to build some scenarios' drills,
+// as the aws target refuses a partition with no experiment template.
+type buildRefuser struct {
+	target.Target
+	refuse map[drill.ScenarioName]bool
+	asked  []target.DrillRequest
+}
+
+func (b *buildRefuser) Drill(_ context.Context, req target.DrillRequest) (drill.Options, error) {
+	b.asked = append(b.asked, req)
+	if b.refuse[req.Scenario] && req.Experiment == "" {
+		return drill.Options{}, target.Errorf(target.ErrBadRequest, "%s needs --fis-template", req.Scenario)
+	}
+	return drill.Options{}, nil
+}
+
+// A drill the target cannot build as asked is left out of the plan with
+// the target's reason, the others run; a template given for a scenario
+// reaches that scenario's drill only.
+func TestGamedayDropsUnbuildableDrills(t *testing.T) {
+	topo, err := (&topology.Loader{Images: topology.ImageDir("../../images")}).LoadFile("../../environments/dev.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := gameday.NewPlan(topo, gameday.PlanOptions{Offered: drill.ScenarioNames, Runs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(plan.Drills)
+	tgt := &buildRefuser{refuse: map[drill.ScenarioName]bool{drill.RegionPartition: true, drill.ZoneLoss: true}}
+	if err := dropUnbuildable(context.Background(), topo, tgt, plan, awsDrillFlags{}, map[drill.ScenarioName]string{drill.ZoneLoss: "EXT1a"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range plan.Drills {
+		if d.Scenario == drill.RegionPartition {
+			t.Errorf("region-partition kept: %+v", d)
+		}
+	}
+	if len(plan.Drills) != before-1 || len(plan.Skipped) == 0 || !strings.Contains(plan.Skipped[len(plan.Skipped)-1].Why, "needs --fis-template") {
+		t.Errorf("drills %d of %d, skipped %+v; want region-partition skipped with the target's reason", len(plan.Drills), before, plan.Skipped)
+	}
+	for _, req := range tgt.asked {
+		if want := map[drill.ScenarioName]string{drill.ZoneLoss: "EXT1a"}[req.Scenario]; req.Experiment != want {
+			t.Errorf("%s built with template %q, want %q", req.Scenario, req.Experiment, want)
+		}
 	}
 }

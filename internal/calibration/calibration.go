@@ -18,11 +18,14 @@ import (
 const (
 	Promote   = "promote"
 	Reconnect = "reconnect"
-	Restore   = "restore"
+	// Restore is a restore with no WAL to replay; RestoreSegment how much
+	// longer each archived WAL segment replayed makes it.
+	Restore        = "restore"
+	RestoreSegment = "restore_segment"
 )
 
-// ErrTooFew is a measurement without a single drill that shows a figure.
-var ErrTooFew = errors.New("no drill measured it")
+// ErrTooFew is a measurement without a single run that shows a figure.
+var ErrTooFew = errors.New("nothing measured it")
 
 // Figure is one measured figure: the median of its runs, and their range.
 type Figure struct {
@@ -91,61 +94,68 @@ func (f *File) Apply(tm policies.Timings) policies.Timings {
 		if !ok {
 			return
 		}
-		*into = policies.Figure{D: seconds(fig.Seconds), Source: fmt.Sprintf("calibrated: %s, median of %d drill(s) of %s on %s, %s to %s (calibration/local.json)",
+		*into = policies.Figure{D: seconds(fig.Seconds), Source: fmt.Sprintf("calibrated: %s, median of %d run(s) in %s on %s, %s to %s (calibration/local.json)",
 			fig.How, fig.Runs, f.Environment, f.Measured.UTC().Format(time.DateOnly), seconds(fig.Min), seconds(fig.Max))}
 	}
 	set(&tm.Promote, Promote)
 	set(&tm.Reconnect, Reconnect)
 	set(&tm.Restore, Restore)
+	set(&tm.RestoreSegment, RestoreSegment)
 	return tm
 }
 
-// Measure reads the figures from drill reports: a promotion is the
-// recovery step of a db-primary-loss drill (the runbook promoting the
-// replica through the control plane), a reconnection the time from its end
-// to the probe's first acknowledged write, a restore the time from the
-// recovery step's start in a backup-restore drill to the copy's first
-// answer (the newest backup and its WAL restored into a copy that takes
-// queries). Reports of failed drills are left out.
-func Measure(env string, reports []*drill.Report, at time.Time) (*File, error) {
+// Measure reads the figures: a promotion is the recovery step of a
+// db-primary-loss drill (the runbook promoting the replica through the
+// control plane), a reconnection the time from its end to the probe's
+// first acknowledged write; reports of failed drills are left out. A
+// restore's two figures come from the restore runs (MeasureRestores): the
+// base from the restore right after a fresh backup, the per-segment one
+// from the restore after more segments were archived (RestoreRun).
+func Measure(env string, reports []*drill.Report, restores []RestoreRun, at time.Time) (*File, error) {
 	samples := map[string][]float64{}
 	for _, r := range reports {
-		if r == nil || !r.Passed() {
+		if r == nil || !r.Passed() || r.Scenario != string(drill.DatabasePrimaryLoss) {
 			continue
 		}
 		rec, ok := stepNamed(r, "recover")
 		if !ok || rec.Error != "" {
 			continue
 		}
-		switch r.Scenario {
-		case string(drill.DatabasePrimaryLoss):
-			samples[Promote] = append(samples[Promote], rec.Duration().Seconds())
-			for _, a := range r.Attempts {
-				if a.OK && !a.At.Before(rec.End) {
-					samples[Reconnect] = append(samples[Reconnect], a.At.Sub(rec.End).Seconds())
-					break
-				}
-			}
-		case string(drill.BackupRestore):
-			// from the recovery's start to the copy's first answer (the
-			// step itself goes on past it, handing the copy over)
-			if !r.Outage.Recovered.IsZero() && r.Outage.Recovered.After(rec.Start) {
-				samples[Restore] = append(samples[Restore], r.Outage.Recovered.Sub(rec.Start).Seconds())
+		samples[Promote] = append(samples[Promote], rec.Duration().Seconds())
+		for _, a := range r.Attempts {
+			if a.OK && !a.At.Before(rec.End) {
+				samples[Reconnect] = append(samples[Reconnect], a.At.Sub(rec.End).Seconds())
+				break
 			}
 		}
+	}
+	for _, run := range restores {
+		per, err := run.PerSegment()
+		if err != nil {
+			continue
+		}
+		base, _ := run.Base()
+		samples[Restore] = append(samples[Restore], base)
+		samples[RestoreSegment] = append(samples[RestoreSegment], per)
 	}
 	how := map[string]string{
 		Promote:   "a replica promoted through the control plane (db-primary-loss's recovery step)",
 		Reconnect: "the first acknowledged write after the promotion (the instances' multi-host URL finding the new primary)",
-		Restore:   "the newest backup and its WAL restored into a copy that answers a query (backup-restore's recovery, to the copy's first answer)",
+		Restore: "the newest backup restored into a copy that answers a query right after a fresh backup, no WAL to replay " +
+			"(backup-restore's injection and recovery: the vault's status read, the control plane's restore copy)",
+		RestoreSegment: fmt.Sprintf("each archived WAL segment a restore replays: the restore after %d segments written, switched and archived past a fresh backup, "+
+			"less the one right after it, over the segments", SegmentsSwitched),
 	}
 	f := &File{Target: "local", Environment: env, Measured: at.UTC(), Figures: map[string]Figure{}}
-	for _, name := range []string{Promote, Reconnect, Restore} {
+	for _, name := range []string{Promote, Reconnect, Restore, RestoreSegment} {
 		xs := samples[name]
 		if len(xs) == 0 {
 			return nil, fmt.Errorf("%w: %s (%s)", ErrTooFew, name, how[name])
 		}
 		slices.Sort(xs)
+		if m := median(xs); m < 0 {
+			return nil, fmt.Errorf("%s: a median of %g s from %d run(s) (%g to %g s): no figure (%s)", name, m, len(xs), xs[0], xs[len(xs)-1], how[name])
+		}
 		f.Figures[name] = Figure{Seconds: median(xs), Runs: len(xs), Min: xs[0], Max: xs[len(xs)-1], How: how[name]}
 	}
 	return f, nil

@@ -201,17 +201,28 @@ func (p *Plan) NeedsSettle() bool {
 // DropSettling removes the drills that need bringing back, for a target
 // that cannot, saying why in Skipped; it fails when nothing is left.
 func (p *Plan) DropSettling(why string) error {
+	return p.Drop(func(d Drill) string {
+		if d.Settle {
+			return fmt.Sprintf("%s leaves the writer failed over and %s", d.Region, why)
+		}
+		return ""
+	}, "every drill asked for leaves the environment failed over, and "+why)
+}
+
+// Drop removes the drills for which why says something, saying it in
+// Skipped; it fails, saying none, when nothing is left.
+func (p *Plan) Drop(why func(Drill) string, none string) error {
 	var kept []Drill
 	for _, d := range p.Drills {
-		if d.Settle {
-			p.Skipped = append(p.Skipped, Skip{Service: d.Service, Scenario: d.Scenario, Why: fmt.Sprintf("%s leaves the writer failed over and %s", d.Region, why)})
+		if w := why(d); w != "" {
+			p.Skipped = append(p.Skipped, Skip{Service: d.Service, Scenario: d.Scenario, Why: w})
 			continue
 		}
 		kept = append(kept, d)
 	}
 	p.Drills = kept
 	if len(kept) == 0 {
-		return fmt.Errorf("%w: every drill asked for leaves the environment failed over, and %s", ErrBadInput, why)
+		return fmt.Errorf("%w: %s", ErrBadInput, none)
 	}
 	return nil
 }

@@ -159,7 +159,8 @@ func (r *Report) Markdown() string {
 			s.verdict(), s.agreement(), s.gateCell(r.GateChecked))
 	}
 	fmt.Fprintf(&b, "\nVerdict: passed when every run passed and the median RTO and RPO are within the target. "+
-		"Estimate: the median within 25 %% of the assessment's estimate, or both under 0.25 s (reported, not a failure). ")
+		"Estimate: the median within 25 %% of the assessment's estimate, or both under 0.25 s (reported, not a failure); "+
+		"where a drill found what the estimate depends on (when the DNS answer changed: the health checks' phase; how much WAL a restore replays), the estimate is the median of the runs' estimates for what each found. ")
 	if r.GateChecked {
 		fmt.Fprintf(&b, "Gate: a median past its target, or grown by more than %s over the median of the last %d game days that passed (%d on record); growth under 0.25 s is noise, an RPO growing from 0 is a regression.\n",
 			percent(r.MaxGrowth*100), GateRecords, r.History)

@@ -46,11 +46,17 @@ type outcome struct {
 	fail      string // a failed check
 	preflight string // refused at the preflight
 	restore   string // the restore failed
+	// estimate, when set, is the run's estimate conditioned on what its
+	// drill found
+	estimate float64
 }
 
 // fakeReport is a drill's report as drill.Run would return it.
 func fakeReport(d Drill, o outcome, est, target drill.Numbers) *drill.Report {
 	r := &drill.Report{Service: d.Service, Scenario: string(d.Scenario), Region: d.Region, Estimated: est, Target: target}
+	if o.estimate > 0 {
+		r.Estimated.RTOSeconds, r.Estimated.How = o.estimate, "for what the drill found"
+	}
 	if o.preflight != "" {
 		r.Steps = []drill.Step{{Name: "preflight", Error: o.preflight}}
 		r.Checks = []drill.Check{{Name: "preflight", Message: o.preflight}}
@@ -145,6 +151,32 @@ func TestRunnerMeasuresAndJudges(t *testing.T) {
 	}
 	if rep.Passed || rep.Stopped != "" {
 		t.Errorf("passed %v stopped %q", rep.Passed, rep.Stopped)
+	}
+}
+
+// Runs whose estimates were conditioned on what each drill found are
+// compared by the medians of both: measured 0.76, 1.02, 1.51 (median 1.02)
+// against 0.70, 1.05, 1.45 (median 1.05): -2.86 %, where the typical 1 s
+// would have been the first run's alone.
+func TestRunnerComparesConditionedEstimates(t *testing.T) {
+	p := regionLossPlan(t, 3)
+	est := map[drill.ScenarioName]drill.Numbers{drill.RegionLoss: {RTOSeconds: 1, Known: true}}
+	rep, _, _, err := fakeDay(t, p, map[string]outcome{
+		"region-loss east 1": {rto: 1.51, estimate: 1.45}, "region-loss east 2": {rto: 1.02, estimate: 1.05}, "region-loss east 3": {rto: 0.76, estimate: 0.70},
+		"region-loss west 1": {rto: 0.2}, "region-loss west 2": {rto: 0.2}, "region-loss west 3": {rto: 0.2},
+	}, est, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	east, west := rep.Scenarios[0], rep.Scenarios[1]
+	if east.Estimate.RTOSeconds != 1.05 || east.RTOError == nil || math.Abs(*east.RTOError+2.857) > 0.01 || !*east.EstimateAgrees || east.Estimate.How == "" {
+		t.Errorf("east: estimate %+v error %v", east.Estimate, east.RTOError)
+	}
+	if west.Estimate.RTOSeconds != 1 || west.Estimate.How != "" {
+		t.Errorf("west kept the typical estimate: %+v", west.Estimate)
+	}
+	if md := rep.Markdown(); !strings.Contains(md, "the median of the runs' estimates for what each found") {
+		t.Errorf("the report does not say how the estimate was made:\n%s", md)
 	}
 }
 

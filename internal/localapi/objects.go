@@ -296,18 +296,53 @@ type BackupInfo struct {
 	Type  string    `json:"type"` // full, diff, incr
 	Start time.Time `json:"start"`
 	Stop  time.Time `json:"stop"`
+	// WALStart and WALStop name the WAL segments the backup began and
+	// ended in (TTTTTTTTLLLLLLLLSSSSSSSS: timeline, log, segment).
+	WALStart string `json:"wal_start,omitempty"`
+	WALStop  string `json:"wal_stop,omitempty"`
+}
+
+// VaultWAL is the WAL a vault holds past its newest backup: what a restore
+// from it replays after restoring the backup.
+type VaultWAL struct {
+	Vault string `json:"vault"` // region
+	// NewestBackup is the newest backup's label, NewestStop the WAL segment
+	// it ended in, ArchivedMax the newest segment archived.
+	NewestBackup string `json:"newest_backup"`
+	NewestStop   string `json:"newest_stop"`
+	ArchivedMax  string `json:"archived_max"`
+	// SegmentsSince counts the segments from NewestStop (excluded) to
+	// ArchivedMax (included) by their position in the WAL, whatever their
+	// timelines (a promotion starts a new timeline where the old one
+	// ended).
+	SegmentsSince int `json:"segments_since"`
+	// SegmentBytes is the cluster's WAL segment size the count used.
+	SegmentBytes int64 `json:"segment_bytes"`
 }
 
 // Backup is a plan's spec and what its vaults hold.
 type Backup struct {
 	BackupSpec
-	Backups   []BackupInfo `json:"backups"`
-	LastError string       `json:"last_error,omitempty"`
+	Backups []BackupInfo `json:"backups"`
+	// WAL is, per vault that holds a backup and archived WAL, what a
+	// restore from it replays (none for a vault the plane could not read).
+	WAL       []VaultWAL `json:"wal,omitempty"`
+	LastError string     `json:"last_error,omitempty"`
 }
 
 // HasBackupIn reports whether a region's vault holds a backup of the plan.
 func (b Backup) HasBackupIn(vault string) bool {
 	return slices.ContainsFunc(b.Backups, func(bk BackupInfo) bool { return bk.Vault == vault })
+}
+
+// WALIn is the WAL a region's vault holds past its newest backup; false
+// when the plane did not report it.
+func (b Backup) WALIn(vault string) (VaultWAL, bool) {
+	i := slices.IndexFunc(b.WAL, func(w VaultWAL) bool { return w.Vault == vault })
+	if i < 0 {
+		return VaultWAL{}, false
+	}
+	return b.WAL[i], true
 }
 
 // ParameterSpec is one named value of a service's runtime configuration in

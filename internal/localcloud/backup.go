@@ -3,11 +3,13 @@ package localcloud
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,6 +39,9 @@ type backupRunner struct {
 	lastOK   time.Time
 	seeded   bool
 	failures int
+	// segmentBytes is the cluster's WAL segment size, read once (initdb
+	// fixes it)
+	segmentBytes int64
 }
 
 // outcomes returns when the newest backup into every vault finished and
@@ -314,32 +319,205 @@ func (b *backupRunner) status(ctx context.Context) localapi.Backup {
 	b.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	segmentBytes := b.walSegmentBytes(spec)
 	for i, region := range spec.Vaults {
 		out, err := b.p.pgbackrestOutput(ctx, spec, "info", "--output=json", fmt.Sprintf("--repo=%d", i+1))
 		if err != nil {
 			continue
 		}
-		var info []struct {
-			Backup []struct {
-				Label     string `json:"label"`
-				Type      string `json:"type"`
-				Timestamp struct {
-					Start int64 `json:"start"`
-					Stop  int64 `json:"stop"`
-				} `json:"timestamp"`
-			} `json:"backup"`
+		backups, wal, err := readVaultInfo(out, region, segmentBytes)
+		if err != nil {
+			b.p.log.Printf("backup %s: %s's vault: %v", spec.ID(), region, err)
 		}
-		if json.Unmarshal(out, &info) != nil {
-			continue
-		}
-		for _, s := range info {
-			for _, bk := range s.Backup {
-				st.Backups = append(st.Backups, localapi.BackupInfo{Vault: region, Label: bk.Label, Type: bk.Type,
-					Start: time.Unix(bk.Timestamp.Start, 0), Stop: time.Unix(bk.Timestamp.Stop, 0)})
-			}
+		st.Backups = append(st.Backups, backups...)
+		if wal != nil {
+			st.WAL = append(st.WAL, *wal)
 		}
 	}
 	return st
+}
+
+// vaultInfo is what is read of `pgbackrest info --output=json` for one
+// stanza and repository: its backups, and the WAL its archive holds.
+type vaultInfo []struct {
+	Archive []struct {
+		Database struct {
+			ID int `json:"id"`
+		} `json:"database"`
+		Max string `json:"max"`
+	} `json:"archive"`
+	Backup []struct {
+		Archive struct {
+			Start string `json:"start"`
+			Stop  string `json:"stop"`
+		} `json:"archive"`
+		Database struct {
+			ID int `json:"id"`
+		} `json:"database"`
+		Label     string `json:"label"`
+		Type      string `json:"type"`
+		Timestamp struct {
+			Start int64 `json:"start"`
+			Stop  int64 `json:"stop"`
+		} `json:"timestamp"`
+	} `json:"backup"`
+}
+
+// readVaultInfo reads one vault's `pgbackrest info --output=json`: the
+// backups it holds, and the WAL archived past the newest of them (nil when
+// the vault holds no backup, its archive holds no WAL of the newest
+// backup's cluster, or the segment size is not known). A WAL name it
+// cannot read is an error, with the backups still returned.
+func readVaultInfo(out []byte, vault string, segmentBytes int64) ([]localapi.BackupInfo, *localapi.VaultWAL, error) {
+	var info vaultInfo
+	if err := json.Unmarshal(out, &info); err != nil {
+		return nil, nil, fmt.Errorf("pgbackrest info: %w", err)
+	}
+	var backups []localapi.BackupInfo
+	var wal *localapi.VaultWAL
+	for _, s := range info {
+		newest := -1
+		for i, bk := range s.Backup {
+			backups = append(backups, localapi.BackupInfo{Vault: vault, Label: bk.Label, Type: bk.Type,
+				Start: time.Unix(bk.Timestamp.Start, 0), Stop: time.Unix(bk.Timestamp.Stop, 0),
+				WALStart: bk.Archive.Start, WALStop: bk.Archive.Stop})
+			if newest < 0 || bk.Timestamp.Stop >= s.Backup[newest].Timestamp.Stop {
+				newest = i
+			}
+		}
+		if newest < 0 || segmentBytes <= 0 {
+			continue
+		}
+		bk := s.Backup[newest]
+		for _, a := range s.Archive {
+			if a.Database.ID != bk.Database.ID || a.Max == "" {
+				continue
+			}
+			n, err := segmentsAfter(bk.Archive.Stop, a.Max, segmentBytes)
+			if err != nil {
+				return backups, nil, fmt.Errorf("WAL archived after backup %s: %w", bk.Label, err)
+			}
+			wal = &localapi.VaultWAL{Vault: vault, NewestBackup: bk.Label, NewestStop: bk.Archive.Stop, ArchivedMax: a.Max,
+				SegmentsSince: n, SegmentBytes: segmentBytes}
+		}
+	}
+	return backups, wal, nil
+}
+
+// segmentsAfter counts the WAL segments after segment from up to and
+// including segment to, by their position in the WAL: the log and segment
+// numbers of their names (TTTTTTTTLLLLLLLLSSSSSSSS), a log holding 4 GiB of
+// WAL (256 segments of 16 MB). The timelines are ignored: a promotion
+// starts a new one where the old one ended, and a restore follows it. Zero
+// when to is not past from.
+func segmentsAfter(from, to string, segmentBytes int64) (int, error) {
+	a, err := walPosition(from, segmentBytes)
+	if err != nil {
+		return 0, err
+	}
+	b, err := walPosition(to, segmentBytes)
+	if err != nil {
+		return 0, err
+	}
+	return int(max(0, b-a)), nil
+}
+
+// walLogBytes is how much WAL one log id spans (its "log" number's step).
+const walLogBytes = 1 << 32
+
+// walPosition is a segment's number since the start of the WAL.
+func walPosition(name string, segmentBytes int64) (int64, error) {
+	if segmentBytes <= 0 || walLogBytes%segmentBytes != 0 {
+		return 0, fmt.Errorf("WAL segment size %d: not a divisor of 4 GiB", segmentBytes)
+	}
+	if len(name) != 24 {
+		return 0, fmt.Errorf("WAL segment name %q: not 24 hexadecimal digits", name)
+	}
+	log, err1 := strconv.ParseUint(name[8:16], 16, 32)
+	seg, err2 := strconv.ParseUint(name[16:24], 16, 32)
+	if _, err3 := strconv.ParseUint(name[:8], 16, 32); err1 != nil || err2 != nil || err3 != nil {
+		return 0, fmt.Errorf("WAL segment name %q: not 24 hexadecimal digits", name)
+	}
+	perLog := walLogBytes / segmentBytes
+	if int64(seg) >= perLog {
+		return 0, fmt.Errorf("WAL segment name %q: segment %d past the %d of a log with %d-byte segments", name, seg, perLog, segmentBytes)
+	}
+	return int64(log)*perLog + int64(seg), nil
+}
+
+// walSegmentBytes is the size of the plan's cluster's WAL segments (read
+// once from a member's control file; 0 when none can be read).
+func (b *backupRunner) walSegmentBytes(spec localapi.BackupSpec) int64 {
+	b.mu.Lock()
+	known := b.segmentBytes
+	b.mu.Unlock()
+	if known > 0 {
+		return known
+	}
+	n, err := b.p.walSegmentBytes(spec.Env, spec.Service)
+	if err != nil {
+		b.p.log.Printf("backup %s: %v", spec.ID(), err)
+		return 0
+	}
+	b.mu.Lock()
+	b.segmentBytes = n
+	b.mu.Unlock()
+	return n
+}
+
+// walSegmentBytes reads a service database's WAL segment size from the
+// control file of a member that has data (pg_controldata: it needs no
+// running server).
+func (p *Plane) walSegmentBytes(env, service string) (int64, error) {
+	bin, err := pgbin.Dir()
+	if err != nil {
+		return 0, err
+	}
+	cred, err := pgbin.Credential()
+	if err != nil {
+		return 0, err
+	}
+	p.mu.Lock()
+	var members []localapi.DatabaseSpec
+	for _, spec := range p.state.Databases {
+		if spec.Env == env && spec.Service == service {
+			members = append(members, spec)
+		}
+	}
+	p.mu.Unlock()
+	errs := []error{fmt.Errorf("WAL segment size of %s/%s: no member with data", env, service)}
+	for _, spec := range members {
+		if !p.hasData(spec) {
+			continue
+		}
+		cmd := exec.Command(filepath.Join(bin, "pg_controldata"), "-D", filepath.Join(p.dbDir(spec), "data"))
+		cmd.Env = append(os.Environ(), "LC_ALL=C")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		out, err := cmd.Output()
+		if err == nil {
+			var n int64
+			if n, err = controlDataSegmentBytes(string(out)); err == nil {
+				return n, nil
+			}
+		}
+		errs = append(errs, fmt.Errorf("pg_controldata of %s: %w", spec.ID(), err))
+	}
+	return 0, errors.Join(errs...)
+}
+
+// controlDataSegmentBytes reads "Bytes per WAL segment" from
+// pg_controldata's output.
+func controlDataSegmentBytes(out string) (int64, error) {
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, "Bytes per WAL segment:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil || n <= 0 {
+				return 0, fmt.Errorf("bytes per WAL segment %q: not a size", strings.TrimSpace(v))
+			}
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("no \"Bytes per WAL segment\" in pg_controldata's output")
 }
 
 // GetBackup returns a plan and the backups its vaults hold.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -323,21 +322,8 @@ func TestRebuildAfterFailoverAndSwitchBack(t *testing.T) {
 }
 
 func TestBackupsIntoAnotherRegionsVault(t *testing.T) {
-	needPostgres(t)
-	if _, err := exec.LookPath("pgbackrest"); err != nil {
-		t.Fatal("pgbackrest not installed (make test installs it)")
-	}
-	p := newTestPlane(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	spec := localapi.DatabaseSpec{Env: "bk", Region: "east", Service: "shop", Primary: "east", Replication: "async"}
-	db, err := p.PutDatabase(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := exec1(t, ctx, db.Address, "CREATE TABLE t (n int); INSERT INTO t SELECT generate_series(1, 100)"); err != nil {
-		t.Fatal(err)
-	}
+	p, ctx, db := backedUpDatabase(t, "bk", "CREATE TABLE t (n int); INSERT INTO t SELECT generate_series(1, 100)")
+	spec := db.DatabaseSpec
 	plan := localapi.BackupSpec{Env: "bk", Service: "shop", Primary: "east", Vaults: []string{"west"}, Every: time.Hour, Keep: 24 * time.Hour}
 	b, err := p.PutBackup(ctx, plan)
 	if err != nil {

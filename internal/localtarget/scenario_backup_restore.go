@@ -3,6 +3,7 @@ package localtarget
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -11,6 +12,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/target"
 	"github.com/bulwark-dev/bulwark/internal/topology"
+	"github.com/bulwark-dev/bulwark/policies"
 )
 
 func init() {
@@ -18,7 +20,8 @@ func init() {
 		if b.req.Service.Database == nil || b.req.Service.Backup == nil {
 			return nil, target.Errorf(target.ErrBadRequest, "service %s has no database with a backup block", b.req.Service.Name)
 		}
-		return &BackupRestore{Plane: b.plane, Topology: b.topo, Service: b.req.Service, Vault: b.req.Region}, nil
+		return &BackupRestore{Plane: b.plane, Topology: b.topo, Service: b.req.Service, Vault: b.req.Region,
+			Timings: b.timings, TimingsFrom: b.timingsFrom}, nil
 	})
 }
 
@@ -27,17 +30,32 @@ func init() {
 // as the runbook for a lost database with no replica would, and checks
 // the acknowledged writes against it. Nothing of the running service is
 // touched; the copy is removed afterwards.
+//
+// Its estimate depends on what it finds (drill.Conditioned): the restore
+// replays every WAL segment archived since the newest backup, so the
+// estimate is the restore's base figure and the per-segment figure times
+// the segments the vault holds past the backup at the injection.
 type BackupRestore struct {
 	Plane    *localapi.Client
 	Topology *topology.Topology
 	Service  topology.Service
 	Vault    string // the region whose vault the copy comes from, and where it runs
-	copy     localapi.RestoreCopy
+	// Timings are the target's figures for the estimate (the calibrated
+	// ones when the project has them); TimingsFrom says where they come
+	// from, in a few words.
+	Timings     policies.Timings
+	TimingsFrom string
+	copy        localapi.RestoreCopy
+	// walSince is how many WAL segments the vault held past its newest
+	// backup at the injection; walKnown whether the plane said.
+	walSince int
+	walKnown bool
 }
 
 var (
 	_ drill.Scenario     = (*BackupRestore)(nil)
 	_ drill.CopyVerifier = (*BackupRestore)(nil)
+	_ drill.Conditioned  = (*BackupRestore)(nil)
 )
 
 func (s *BackupRestore) Name() drill.ScenarioName        { return drill.BackupRestore }
@@ -59,8 +77,40 @@ func (s *BackupRestore) Inject(ctx context.Context) (string, error) {
 	if newest.IsZero() {
 		return "", fmt.Errorf("%w: %s's vault holds no backup of %s", drill.ErrPreflight, s.Vault, s.Service.Name)
 	}
-	return fmt.Sprintf("%s's data declared lost (nothing is touched); newest backup in %s's vault finished %s ago",
-		s.Service.Name, s.Vault, time.Since(newest).Round(time.Second)), nil
+	msg := fmt.Sprintf("%s's data declared lost (nothing is touched); newest backup in %s's vault finished %s ago",
+		s.Service.Name, s.Vault, time.Since(newest).Round(time.Second))
+	s.walSince, s.walKnown = 0, false
+	if w, ok := b.WALIn(s.Vault); ok {
+		s.walSince, s.walKnown = w.SegmentsSince, true
+		msg += fmt.Sprintf(", %d WAL segment(s) archived since it (%s to %s)", w.SegmentsSince, w.NewestStop, w.ArchivedMax)
+	}
+	return msg, nil
+}
+
+// Condition is the estimate for the WAL found at the injection: the
+// restore of the newest backup, then each segment archived since it
+// replayed. The RPO stays the typical one. It cannot tell (false) when the
+// plane did not report the vault's WAL, when the target has no per-segment
+// figure (its restore figure is the whole restore), or when there is no
+// typical estimate to take the RPO from.
+func (s *BackupRestore) Condition(typical drill.Numbers) (drill.Numbers, bool) {
+	base, segment := s.Timings.Restore.D, s.Timings.RestoreSegment.D
+	if !s.walKnown || !typical.Known || segment <= 0 {
+		return typical, false
+	}
+	rto := base + time.Duration(s.walSince)*segment
+	from := ""
+	if s.TimingsFrom != "" {
+		from = " (" + s.TimingsFrom + ")"
+	}
+	how := fmt.Sprintf("restore the newest backup %s + replay %d WAL segment(s) archived since it × %s%s = %s",
+		seconds(base), s.walSince, seconds(segment), from, seconds(rto))
+	return drill.Numbers{RTOSeconds: rto.Seconds(), RPOSeconds: typical.RPOSeconds, Known: true, RPOUpTo: typical.RPOUpTo, How: how}, true
+}
+
+// seconds writes a duration as seconds, to the millisecond.
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Round(time.Millisecond)/time.Millisecond)/1000, 'f', -1, 64) + " s"
 }
 
 // Recover restores the newest backup into a scratch database in the vault's region.

@@ -3,6 +3,7 @@ package localtarget
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -193,6 +194,26 @@ type build struct {
 	req   target.DrillRequest
 	topo  *topology.Topology
 	plane *localapi.Client
+	// timings are the estimate's figures (EstimateTimings, else the
+	// defaults), for a scenario that conditions its estimate on what it
+	// finds; timingsFrom says where they come from
+	timings     policies.Timings
+	timingsFrom string
+}
+
+// scenarioTimings are the figures the estimate uses (EstimateTimings),
+// and where they come from in a few words: the project's calibration, or
+// the local defaults when it has none or it cannot be read.
+func (t *Target) scenarioTimings() (policies.Timings, string) {
+	tm, err := t.EstimateTimings()
+	switch {
+	case err != nil:
+		return policies.DefaultTimings(topology.TargetLocal), fmt.Sprintf("the local defaults: calibration/local.json: %v", err)
+	case tm == nil:
+		return policies.DefaultTimings(topology.TargetLocal), "the local defaults, not calibrated"
+	default:
+		return *tm, "calibration/local.json"
+	}
 }
 
 // group is the ID of the service's instance group in the region.
@@ -227,7 +248,8 @@ func (t *Target) Drill(ctx context.Context, req target.DrillRequest) (drill.Opti
 	if err != nil {
 		return drill.Options{}, target.Errorf(target.ErrNotDeployed, "environment %s has no DNS server running: %v (bulwark up --env %s)", env, err, env)
 	}
-	sc, err := make(&build{req: req, topo: t.opts.Topology, plane: plane})
+	tm, from := t.scenarioTimings()
+	sc, err := make(&build{req: req, topo: t.opts.Topology, plane: plane, timings: tm, timingsFrom: from})
 	if err != nil {
 		return drill.Options{}, err
 	}
