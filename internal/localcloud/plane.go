@@ -262,7 +262,7 @@ func (p *Plane) allocateRegion(spec localapi.RegionSpec) (localapi.Region, error
 			return r, p.save()
 		}
 	}
-	return localapi.Region{}, fmt.Errorf("region %s: %w; destroy an environment, or remove stale claims in %s", spec.ID(), localapi.ErrNoAddresses, ClaimsDir)
+	return localapi.Region{}, fmt.Errorf("region %s: %w; destroy an environment, or remove stale claims in %s", spec.ID(), localapi.ErrNoAddresses, ClaimsDir())
 }
 
 // GetRegion returns an allocated region.

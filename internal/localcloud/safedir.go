@@ -1,0 +1,58 @@
+package localcloud
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// ErrUnsafeFolder is a folder outside the state directory that the control
+// plane would use but that someone else could tamper with: not a real
+// folder (a symbolic link), owned by another user, or writable by others.
+var ErrUnsafeFolder = errors.New("unsafe folder")
+
+// ownFolder makes sure path is a folder of this process's user that no one
+// else may write, creating it with perm (which must grant others no write)
+// when it does not exist. A folder in a shared place (the system's
+// temporary directory) that another user made first, or a symbolic link
+// planted there, is refused rather than used: whoever owns it could swap
+// what the plane reads or writes in it.
+func ownFolder(path string, perm fs.FileMode) error {
+	if perm&0o022 != 0 {
+		return fmt.Errorf("%w: %s would be writable by others (%#o)", ErrUnsafeFolder, path, perm)
+	}
+	if err := os.Mkdir(path, perm); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return checkOwnFolder(path, os.Geteuid())
+}
+
+// checkOwnFolder checks that path is a real folder of uid that neither its
+// group nor others may write.
+func checkOwnFolder(path string, uid int) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%w: %s is a symbolic link; remove it", ErrUnsafeFolder, path)
+	case !fi.IsDir():
+		return fmt.Errorf("%w: %s is not a folder; remove it", ErrUnsafeFolder, path)
+	case !ok || int(st.Uid) != uid:
+		return fmt.Errorf("%w: %s belongs to user %d, not %d; remove it", ErrUnsafeFolder, path, ownerOf(st), uid)
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("%w: %s is writable by others (%#o); remove it or chmod go-w it", ErrUnsafeFolder, path, fi.Mode().Perm())
+	}
+	return nil
+}
+
+func ownerOf(st *syscall.Stat_t) int {
+	if st == nil {
+		return -1
+	}
+	return int(st.Uid)
+}
