@@ -37,12 +37,18 @@ type claim struct {
 
 func claimPath(index int) string { return filepath.Join(ClaimsDir(), strconv.Itoa(index)) }
 
+// legacyClaimsDir is where earlier versions kept every user's claims in
+// one world-writable folder; its claims are still read (a control plane of
+// an earlier build may hold a range), never written.
+var legacyClaimsDir = filepath.Join(os.TempDir(), "bulwark-loopback")
+
 // othersClaims are the claims folders of the machine's other users, those
 // that are what they say: a folder of the user its name gives, that nobody
-// else may write. Anything else under the prefix is ignored.
+// else may write. Anything else under the prefix is ignored. The legacy
+// folder is read too.
 func othersClaims() []string {
 	matches, _ := filepath.Glob(ClaimsPrefix + "*")
-	var out []string
+	out := []string{legacyClaimsDir}
 	for _, m := range matches {
 		uid, err := strconv.Atoi(strings.TrimPrefix(m, ClaimsPrefix))
 		if err != nil || uid == os.Geteuid() || checkOwnFolder(m, uid) != nil {
@@ -54,12 +60,13 @@ func othersClaims() []string {
 }
 
 // heldByAnother reports whether another user's claim on index stands: its
-// owner's state holds the region, or cannot be read to tell.
-func heldByAnother(index int) (claim, bool) {
+// owner's state holds the region, or cannot be read to tell. A claim of
+// the plane in ours (a legacy one of its own) is not another's.
+func heldByAnother(index int, ours string) (claim, bool) {
 	for _, dir := range othersClaims() {
 		var c claim
 		b, err := os.ReadFile(filepath.Join(dir, strconv.Itoa(index)))
-		if err != nil || json.Unmarshal(b, &c) != nil {
+		if err != nil || json.Unmarshal(b, &c) != nil || c.Dir == ours {
 			continue
 		}
 		if held, known := ownerHolds(c, index); held || !known {
@@ -75,7 +82,7 @@ func claimRange(index int, dir, region string) (bool, error) {
 	if err := ownFolder(ClaimsDir(), 0o755); err != nil {
 		return false, fmt.Errorf("loopback claims: %w", err)
 	}
-	if _, held := heldByAnother(index); held {
+	if _, held := heldByAnother(index, dir); held {
 		return false, nil
 	}
 	body, _ := json.Marshal(claim{Dir: dir, Region: region})
@@ -143,7 +150,7 @@ func describeClaim(index int) string {
 	b, err := os.ReadFile(claimPath(index))
 	if err != nil || json.Unmarshal(b, &c) != nil {
 		var held bool
-		if c, held = heldByAnother(index); !held {
+		if c, held = heldByAnother(index, ""); !held {
 			return ""
 		}
 	}

@@ -123,6 +123,21 @@ func TestClaimsAcrossUsers(t *testing.T) {
 	if ok, err := claimRange(9, mine, "dev/south"); !ok || err != nil {
 		t.Errorf("range 9, claimed only in a forged folder: claimed %v %v", ok, err)
 	}
+	// a legacy claim (earlier builds kept them in one shared folder) is read
+	oldLegacy := legacyClaimsDir
+	legacyClaimsDir = t.TempDir()
+	t.Cleanup(func() { legacyClaimsDir = oldLegacy })
+	holds(11)
+	b, _ = json.Marshal(claim{Dir: theirState, Region: "dev/east"})
+	if err := os.WriteFile(filepath.Join(legacyClaimsDir, "11"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := claimRange(11, mine, "dev/north"); ok || err != nil {
+		t.Errorf("range 11, held in the legacy folder: claimed %v %v", ok, err)
+	}
+	if ok, err := claimRange(11, theirState, "dev/east"); !ok || err != nil {
+		t.Errorf("range 11, its legacy claim the claimer's own: claimed %v %v", ok, err)
+	}
 	if fi, err := os.Stat(ClaimsDir()); err != nil || fi.Mode().Perm() != 0o755 {
 		t.Errorf("this user's claims folder: %v %v, want 0755", fi.Mode(), err)
 	}
