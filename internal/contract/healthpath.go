@@ -1,9 +1,6 @@
 package contract
 
-import (
-	"fmt"
-	"regexp"
-)
+import "regexp"
 
 // HealthPathMax is the longest health-check path any configuration is
 // given (HAProxy reads lines of up to 2048 characters). AWS allows less:
@@ -20,13 +17,14 @@ const HealthPathMax = 1024
 var healthPath = regexp.MustCompile(`^/(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*(?:\?(?:[A-Za-z0-9._~/=&-]|%[0-9A-Fa-f]{2})*)?$`)
 
 // CheckHealthPath says why a health-check path cannot be written into the
-// programs that check it (nil when it can).
+// programs that check it (nil when it can); the error wraps
+// ErrInvalidString.
 func CheckHealthPath(p string) error {
 	switch {
 	case len(p) > HealthPathMax:
-		return fmt.Errorf("a health check path has at most %d characters, not %d", HealthPathMax, len(p))
+		return invalid("a health check path has at most %d characters, not %d", HealthPathMax, len(p))
 	case !healthPath.MatchString(p):
-		return fmt.Errorf("a health check path starts with / and holds only letters, digits, - . _ ~ / and %%XX escapes, and a query of the same with = and &; not %q", p)
+		return invalid("a health check path starts with / and holds only letters, digits, - . _ ~ / and %%XX escapes, and a query of the same with = and &; not %q", truncate(p))
 	}
 	return nil
 }

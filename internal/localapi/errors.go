@@ -41,6 +41,10 @@ var (
 	// ErrNoBackup is returned when a restore is asked of a plan whose
 	// vaults hold no backup.
 	ErrNoBackup = errors.New("no backup to restore")
+	// ErrUnsafeFolder is returned when a folder outside the state
+	// directory the plane would use could be tampered with by someone
+	// else: a symbolic link, another user's, or writable by others.
+	ErrUnsafeFolder = errors.New("unsafe folder")
 )
 
 // codes is every error that crosses the socket: its code on the wire and
@@ -63,6 +67,7 @@ var codes = []struct {
 	{"partition_unsupported", ErrPartitionUnsupported, http.StatusConflict},
 	{"live_primary", ErrLivePrimary, http.StatusConflict},
 	{"no_backup", ErrNoBackup, http.StatusConflict},
+	{"unsafe_folder", ErrUnsafeFolder, http.StatusConflict},
 }
 
 // Codes returns every error that crosses the socket, by its wire code.

@@ -60,11 +60,31 @@ func (p *Plane) adminSocket(spec localapi.BalancerSpec) string {
 // PutBalancer creates, updates or restarts a load balancer in front of the
 // instance group with the same ID, and returns once it listens.
 func (p *Plane) PutBalancer(ctx context.Context, spec localapi.BalancerSpec) (localapi.Balancer, error) {
-	// the path goes into HAProxy's `option httpchk` line: a plain path only
-	if err := contract.CheckHealthPath(spec.Health.Path); err != nil {
-		return localapi.Balancer{}, fmt.Errorf("%w: load balancer %s: %w", localapi.ErrBadRequest, spec.ID(), err)
+	if err := checkBalancerSpec(spec); err != nil {
+		return localapi.Balancer{}, err
 	}
 	return p.applyBalancer(ctx, spec, true)
+}
+
+// checkBalancerSpec says why a balancer cannot be written into HAProxy's
+// configuration (nil when it can), as an ErrBadRequest. HAProxy reads a
+// line as words split at spaces, a # starting a comment, and has no
+// quoting bulwark would need: the names (which become a section name and
+// a comment, and the balancer's folder) must be names, the path (the
+// `option httpchk` line) a plain path, whatever the caller checked before.
+func checkBalancerSpec(spec localapi.BalancerSpec) error {
+	for _, n := range []struct{ what, value string }{{"environment", spec.Env}, {"region", spec.Region}, {"service", spec.Service}} {
+		if err := contract.CheckName(n.value); err != nil {
+			return fmt.Errorf("%w: load balancer %q: %s: %w", localapi.ErrBadRequest, spec.ID().String(), n.what, err)
+		}
+	}
+	if err := contract.CheckHealthPath(spec.Health.Path); err != nil {
+		return fmt.Errorf("%w: load balancer %s: %w", localapi.ErrBadRequest, spec.ID(), err)
+	}
+	if spec.Port < 1 || spec.Port > 65535 {
+		return fmt.Errorf("%w: load balancer %s: port %d is not between 1 and 65535", localapi.ErrBadRequest, spec.ID(), spec.Port)
+	}
+	return nil
 }
 
 // applyBalancer creates, updates or restarts a balancer; with wait it
@@ -133,7 +153,10 @@ func (b *balancerRunner) apply(haproxy string, spec localapi.BalancerSpec, backe
 	if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
 		return err
 	}
-	cfg := haproxyConfig(spec, listen, net.JoinHostPort(b.region.MetricsAddress(), strconv.Itoa(spec.Port)), backends, sock)
+	cfg, err := haproxyConfig(spec, listen, net.JoinHostPort(b.region.MetricsAddress(), strconv.Itoa(spec.Port)), backends, sock)
+	if err != nil {
+		return err
+	}
 	if b.proc == nil {
 		b.adoptRecorded(b.p, b.p.balancerName(spec), "haproxy", syscall.SIGTERM)
 		if old, err := os.ReadFile(filepath.Join(dir, "haproxy.cfg")); err == nil && b.proc != nil {
@@ -179,8 +202,13 @@ func (b *balancerRunner) apply(haproxy string, spec localapi.BalancerSpec, backe
 // haproxyConfig renders a balancer's configuration: the service's frontend
 // on listen, its instances as the backend, and HAProxy's built-in
 // Prometheus exporter on metrics (the frontend named prometheus, which the
-// SLO rules leave out of the request counts).
-func haproxyConfig(spec localapi.BalancerSpec, listen, metrics string, backends []string, adminSock string) string {
+// SLO rules leave out of the request counts). A spec that cannot be
+// written (checkBalancerSpec) is refused here too, so that one read back
+// from an older state file never reaches HAProxy either.
+func haproxyConfig(spec localapi.BalancerSpec, listen, metrics string, backends []string, adminSock string) (string, error) {
+	if err := checkBalancerSpec(spec); err != nil {
+		return "", err
+	}
 	h := spec.Health
 	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) + "ms" }
 	var b strings.Builder
@@ -221,7 +249,7 @@ backend instances
 	for i, be := range backends {
 		fmt.Fprintf(&b, "    server slot%d %s check\n", i, be)
 	}
-	return b.String()
+	return b.String(), nil
 }
 
 func (b *balancerRunner) status() localapi.Balancer {

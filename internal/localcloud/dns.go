@@ -44,6 +44,10 @@ func (p *Plane) dnsDir(env string) string { return filepath.Join(p.dir, "dns", e
 
 // PutDNSServer starts (or restarts) an environment's PowerDNS and waits for it.
 func (p *Plane) PutDNSServer(ctx context.Context, spec localapi.DNSServerSpec) (localapi.DNSServer, error) {
+	// the environment's name goes into pdns.conf and the server's folder
+	if err := contract.CheckName(spec.Env); err != nil {
+		return localapi.DNSServer{}, fmt.Errorf("%w: dns %q: environment: %w", localapi.ErrBadRequest, spec.Env, err)
+	}
 	bin, err := exec.LookPath("pdns_server")
 	if err != nil {
 		return localapi.DNSServer{}, fmt.Errorf("dns %s: pdns_server: %w (apt-get install pdns-server pdns-backend-bind)", spec.Env, localapi.ErrMissingProgram)
@@ -86,7 +90,7 @@ func (d *dnsRunner) writeConfig() (written []string, zonesChanged bool, err erro
 		return nil, false, err
 	}
 	host, port, _ := net.SplitHostPort(d.addr)
-	conf := fmt.Sprintf(`# Written by bulwark's local control plane for environment %s. Do not edit.
+	conf := fmt.Sprintf(`# Written by bulwark's local control plane for environment %q. Do not edit.
 launch=bind
 bind-config=%s
 bind-check-interval=0
@@ -120,7 +124,10 @@ loglevel=4
 	for _, zone := range slices.Sorted(maps.Keys(zones)) {
 		path := filepath.Join(dir, "zones", zone+".zone")
 		fmt.Fprintf(&named, "zone %q { type master; file %q; };\n", zone, path)
-		records := zoneRecords(zones[zone])
+		records, err := zoneRecords(zones[zone])
+		if err != nil {
+			return nil, false, err
+		}
 		if _, err := os.Stat(path); err == nil && d.zones[zone] == records {
 			continue
 		}
@@ -163,10 +170,19 @@ func zoneFile(zone, nsAddr string, serial int64, records string) string {
 // check times out after 1 s (PowerDNS's default is 2 s): a load balancer
 // on loopback answers in milliseconds, and one cut off by a partition never
 // answers, so the shorter timeout takes it out of the answers sooner.
-func zoneRecords(records []localapi.DNSRecordSpec) string {
+//
+// Each record's name, URL and addresses are written inside a LUA string
+// ('...') inside the zone file's quoted string ("..."), and the record's
+// label and zone as the file's words: a record that checkRecord refuses
+// is refused here too (one read back from an older state file), so
+// nothing written needs escaping for either syntax.
+func zoneRecords(records []localapi.DNSRecordSpec) (string, error) {
 	sort.Slice(records, func(i, j int) bool { return records[i].Name < records[j].Name })
 	var b strings.Builder
 	for _, r := range records {
+		if err := checkRecord(r); err != nil {
+			return "", err
+		}
 		var sets []string
 		for _, set := range r.Targets {
 			quoted := make([]string, len(set))
@@ -178,7 +194,44 @@ func zoneRecords(records []localapi.DNSRecordSpec) string {
 		url := fmt.Sprintf("http://%s:%d%s", r.FQDN(), r.Port, r.HealthPath)
 		fmt.Fprintf(&b, "%s %d IN LUA A \"ifurlup('%s', {%s}, {selector='all', timeout=1})\"\n", r.Name, r.TTL, url, strings.Join(sets, ", "))
 	}
-	return b.String()
+	return b.String(), nil
+}
+
+// checkRecord says why a record cannot be written into a zone file (nil
+// when it can), as an ErrBadRequest: the environment a name, the zone and
+// the full name DNS names, the label a label or @, the health path a
+// plain path, the targets loopback IPv4 addresses.
+func checkRecord(r localapi.DNSRecordSpec) error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: dns record %q: %s", localapi.ErrBadRequest, r.ID().String(), fmt.Sprintf(format, args...))
+	}
+	if r.TTL < 1 || r.Port < 1 || r.Port > 65535 || len(r.Targets) == 0 {
+		return bad("need a ttl, a port and targets")
+	}
+	if err := contract.CheckName(r.Env); err != nil {
+		return fmt.Errorf("%w: dns record %q: environment: %w", localapi.ErrBadRequest, r.ID().String(), err)
+	}
+	if err := contract.CheckDNSName(r.Zone); err != nil {
+		return fmt.Errorf("%w: dns record %q: zone: %w", localapi.ErrBadRequest, r.ID().String(), err)
+	}
+	if err := contract.CheckDNSLabel(r.Name); err != nil {
+		return fmt.Errorf("%w: dns record %q: name: %w", localapi.ErrBadRequest, r.ID().String(), err)
+	}
+	if err := contract.CheckDNSName(r.FQDN()); err != nil {
+		return fmt.Errorf("%w: dns record %q: %w", localapi.ErrBadRequest, r.ID().String(), err)
+	}
+	// the path goes into a LUA string of the zone file: a plain path only
+	if err := contract.CheckHealthPath(r.HealthPath); err != nil {
+		return fmt.Errorf("%w: dns record %q: %w", localapi.ErrBadRequest, r.ID().String(), err)
+	}
+	for _, set := range r.Targets {
+		for _, a := range set {
+			if ip := net.ParseIP(a); ip == nil || !ip.IsLoopback() || ip.To4() == nil || ip.String() != a {
+				return bad("target %q is not a loopback IPv4 address", a)
+			}
+		}
+	}
+	return nil
 }
 
 // start writes the configuration and starts PowerDNS unless it runs.
@@ -269,19 +322,8 @@ func (p *Plane) DeleteDNSServer(_ context.Context, id localapi.EnvID) error {
 
 // PutDNSRecord creates or updates a record and reloads the server.
 func (p *Plane) PutDNSRecord(_ context.Context, spec localapi.DNSRecordSpec) (localapi.DNSRecordSpec, error) {
-	if spec.TTL < 1 || spec.Port < 1 || len(spec.Targets) == 0 || !strings.HasPrefix(spec.HealthPath, "/") {
-		return spec, fmt.Errorf("dns record %s: need ttl, port, targets and a health path", spec.ID())
-	}
-	// the path goes into a LUA string of the zone file: a plain path only
-	if err := contract.CheckHealthPath(spec.HealthPath); err != nil {
-		return spec, fmt.Errorf("%w: dns record %s: %w", localapi.ErrBadRequest, spec.ID(), err)
-	}
-	for _, set := range spec.Targets {
-		for _, a := range set {
-			if ip := net.ParseIP(a); ip == nil || !ip.IsLoopback() || ip.To4() == nil {
-				return spec, fmt.Errorf("dns record %s: target %q is not a loopback IPv4 address", spec.ID(), a)
-			}
-		}
+	if err := checkRecord(spec); err != nil {
+		return spec, err
 	}
 	p.mu.Lock()
 	d, ok := p.dns[localapi.EnvID(spec.Env)]

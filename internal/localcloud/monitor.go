@@ -3,6 +3,7 @@ package localcloud
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/localapi"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,19 +69,19 @@ var monitorPrograms = map[string]string{
 // what does not run and has what runs reload it, and waits until
 // Prometheus is ready.
 func (p *Plane) PutMonitor(ctx context.Context, spec localapi.MonitorSpec) (localapi.Monitor, error) {
+	if spec.Retention == "" {
+		spec.Retention = "31d"
+	}
+	if err := checkMonitorSpec(spec); err != nil {
+		return localapi.Monitor{}, err
+	}
 	for _, name := range []string{"prometheus", "blackbox", "postgres"} {
 		if _, err := exec.LookPath(monitorPrograms[name]); err != nil {
 			return localapi.Monitor{}, fmt.Errorf("monitor %s: %s: %w (apt-get install prometheus prometheus-blackbox-exporter prometheus-postgres-exporter)", spec.Env, monitorPrograms[name], localapi.ErrMissingProgram)
 		}
 	}
-	if spec.Retention == "" {
-		spec.Retention = "31d"
-	}
 	regions := map[string]localapi.Region{}
 	for _, s := range spec.Services {
-		if s.Port < 1 || s.Port > 65535 || s.Name == "" {
-			return localapi.Monitor{}, fmt.Errorf("monitor %s: service %q needs a name and a port", spec.Env, s.Name)
-		}
 		for _, name := range s.Regions {
 			r, err := p.regionOf(localapi.RegionID{Env: spec.Env, Region: name})
 			if err != nil {
@@ -115,6 +117,64 @@ func (p *Plane) PutMonitor(ctx context.Context, spec localapi.MonitorSpec) (loca
 		return resp.StatusCode == http.StatusOK, nil
 	})
 	return m.status(), err
+}
+
+// promRetention is a Prometheus duration such as 31d or 1d12h, as
+// --storage.tsdb.retention.time takes it.
+var promRetention = regexp.MustCompile(`^([0-9]+(y|w|d|h|ms|m|s))+$`)
+
+// checkMonitorSpec says why a monitoring spec cannot be written into
+// Prometheus's and the blackbox exporter's configuration (nil when it
+// can), as an ErrBadRequest. The YAML files are marshalled, not
+// formatted, so a label value or a query name is escaped as YAML needs;
+// what is checked here is what YAML does not protect: the names become
+// label values that the rules' PromQL matches and alert templates print,
+// the folder's name and the files' first comment; the full names and
+// paths become the probes' queries and URLs; the retention a command-line
+// flag; and the rules must be a rule file.
+func checkMonitorSpec(spec localapi.MonitorSpec) error {
+	bad := func(what string, err error) error {
+		return fmt.Errorf("%w: monitor %q: %s: %w", localapi.ErrBadRequest, spec.Env, what, err)
+	}
+	if err := contract.CheckName(spec.Env); err != nil {
+		return bad("environment", err)
+	}
+	for _, s := range spec.Services {
+		if err := contract.CheckName(s.Name); err != nil {
+			return bad("service", err)
+		}
+		if s.Port < 1 || s.Port > 65535 {
+			return bad("service "+s.Name, fmt.Errorf("port %d is not between 1 and 65535", s.Port))
+		}
+		for _, r := range s.Regions {
+			if err := contract.CheckName(r); err != nil {
+				return bad("service "+s.Name+": region", err)
+			}
+		}
+		if err := contract.CheckDNSName(s.FQDN); err != nil {
+			return bad("service "+s.Name+": name", err)
+		}
+		if err := contract.CheckHealthPath(s.HealthPath); err != nil {
+			return bad("service "+s.Name, err)
+		}
+	}
+	if !promRetention.MatchString(spec.Retention) {
+		return bad("retention", fmt.Errorf("%q is not a Prometheus duration such as 31d", spec.Retention))
+	}
+	var rules struct {
+		Groups []struct {
+			Name string `yaml:"name"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal([]byte(spec.Rules), &rules); err != nil {
+		return bad("rules", fmt.Errorf("not a Prometheus rule file: %w", err))
+	}
+	for _, g := range rules.Groups {
+		if g.Name == "" {
+			return bad("rules", errors.New("a rule group without a name"))
+		}
+	}
+	return nil
 }
 
 // apply writes the configuration files, starts the exporter and every
@@ -333,7 +393,7 @@ func (m *monitorRunner) prometheusConfig(spec localapi.MonitorSpec, regions map[
 		"scrape_configs": jobs,
 	}
 	out, _ := yaml.Marshal(cfg)
-	return "# Written by bulwark's local control plane for environment " + m.env + ". Do not edit.\n" + string(out)
+	return "# Written by bulwark's local control plane for environment " + strconv.Quote(m.env) + ". Do not edit.\n" + string(out)
 }
 
 func dnsModule(service string) string { return "dns_" + service }
@@ -450,8 +510,18 @@ func (c planeCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c planeCollector) Collect(ch chan<- prometheus.Metric) {
+	// a label value the exposition format cannot carry (not UTF-8) leaves
+	// its series out, rather than panicking in the control plane
+	send := func(d *prometheus.Desc, kind prometheus.ValueType, v float64, region, service string) {
+		m, err := prometheus.NewConstMetric(d, kind, v, region, service)
+		if err != nil {
+			c.p.log.Printf("monitor %s: %v", c.env, err)
+			return
+		}
+		ch <- m
+	}
 	gauge := func(d *prometheus.Desc, v float64, region, service string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, region, service)
+		send(d, prometheus.GaugeValue, v, region, service)
 	}
 	for _, g := range inEnv(c.p, c.p.groups, c.env) {
 		st := g.status()
@@ -460,7 +530,7 @@ func (c planeCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descMin, float64(st.Min), st.Region, st.Service)
 		gauge(descInService, float64(st.Healthy()), st.Region, st.Service)
 		gauge(descUnhealthy, float64(peak), st.Region, st.Service)
-		ch <- prometheus.MustNewConstMetric(descReplaced, prometheus.CounterValue, float64(st.Replaced), st.Region, st.Service)
+		send(descReplaced, prometheus.CounterValue, float64(st.Replaced), st.Region, st.Service)
 	}
 	for _, d := range inEnv(c.p, c.p.databases, c.env) {
 		_, running := d.pid()
@@ -478,7 +548,7 @@ func (c planeCollector) Collect(ch chan<- prometheus.Metric) {
 		if !last.IsZero() {
 			gauge(descBackupOK, float64(last.UnixMilli())/1000, spec.Primary, spec.Service)
 		}
-		ch <- prometheus.MustNewConstMetric(descBackupBad, prometheus.CounterValue, float64(failures), spec.Primary, spec.Service)
+		send(descBackupBad, prometheus.CounterValue, float64(failures), spec.Primary, spec.Service)
 		gauge(descBackupInt, spec.Every.Seconds(), spec.Primary, spec.Service)
 	}
 }

@@ -6,12 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
-)
 
-// ErrUnsafeFolder is a folder outside the state directory that the control
-// plane would use but that someone else could tamper with: not a real
-// folder (a symbolic link), owned by another user, or writable by others.
-var ErrUnsafeFolder = errors.New("unsafe folder")
+	"github.com/bulwark-dev/bulwark/internal/localapi"
+)
 
 // ownFolder makes sure path is a folder of this process's user that no one
 // else may write, creating it with perm (which must grant others no write)
@@ -21,7 +18,7 @@ var ErrUnsafeFolder = errors.New("unsafe folder")
 // what the plane reads or writes in it.
 func ownFolder(path string, perm fs.FileMode) error {
 	if perm&0o022 != 0 {
-		return fmt.Errorf("%w: %s would be writable by others (%#o)", ErrUnsafeFolder, path, perm)
+		return fmt.Errorf("%w: %s would be writable by others (%#o)", localapi.ErrUnsafeFolder, path, perm)
 	}
 	if err := os.Mkdir(path, perm); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
@@ -39,13 +36,13 @@ func checkOwnFolder(path string, uid int) error {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("%w: %s is a symbolic link; remove it", ErrUnsafeFolder, path)
+		return fmt.Errorf("%w: %s is a symbolic link; remove it", localapi.ErrUnsafeFolder, path)
 	case !fi.IsDir():
-		return fmt.Errorf("%w: %s is not a folder; remove it", ErrUnsafeFolder, path)
+		return fmt.Errorf("%w: %s is not a folder; remove it", localapi.ErrUnsafeFolder, path)
 	case !ok || int(st.Uid) != uid:
-		return fmt.Errorf("%w: %s belongs to user %d, not %d; remove it", ErrUnsafeFolder, path, ownerOf(st), uid)
+		return fmt.Errorf("%w: %s belongs to user %d, not %d; remove it", localapi.ErrUnsafeFolder, path, ownerOf(st), uid)
 	case fi.Mode().Perm()&0o022 != 0:
-		return fmt.Errorf("%w: %s is writable by others (%#o); remove it or chmod go-w it", ErrUnsafeFolder, path, fi.Mode().Perm())
+		return fmt.Errorf("%w: %s is writable by others (%#o); remove it or chmod go-w it", localapi.ErrUnsafeFolder, path, fi.Mode().Perm())
 	}
 	return nil
 }

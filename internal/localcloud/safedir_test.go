@@ -33,7 +33,7 @@ func TestOwnFolder(t *testing.T) {
 	if err := ownFolder(mine, 0o755); err != nil {
 		t.Fatalf("the same folder again: %v", err)
 	}
-	if err := ownFolder(filepath.Join(base, "open"), 0o775); !errors.Is(err, ErrUnsafeFolder) {
+	if err := ownFolder(filepath.Join(base, "open"), 0o775); !errors.Is(err, localapi.ErrUnsafeFolder) {
 		t.Errorf("asked for a group-writable folder: %v", err)
 	}
 	open := filepath.Join(base, "world")
@@ -52,7 +52,7 @@ func TestOwnFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, path := range map[string]string{"world-writable": open, "a symbolic link to one of ours": link, "a file": file} {
-		if err := ownFolder(path, 0o755); !errors.Is(err, ErrUnsafeFolder) {
+		if err := ownFolder(path, 0o755); !errors.Is(err, localapi.ErrUnsafeFolder) {
 			t.Errorf("%s: %v, want ErrUnsafeFolder", name, err)
 		}
 	}
@@ -64,7 +64,7 @@ func TestOwnFolder(t *testing.T) {
 		if err := os.Chown(theirs, nobody, nobody); err != nil {
 			t.Fatal(err)
 		}
-		if err := ownFolder(theirs, 0o755); !errors.Is(err, ErrUnsafeFolder) {
+		if err := ownFolder(theirs, 0o755); !errors.Is(err, localapi.ErrUnsafeFolder) {
 			t.Errorf("another user's folder: %v, want ErrUnsafeFolder", err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -102,6 +103,12 @@ func layerOrder(layers []Layer, names []string) ([]string, []string) {
 	return order, nil
 }
 
+// terraformIdentifier is a Terraform variable name
+// (https://developer.hashicorp.com/terraform/language/syntax/configuration#identifiers):
+// a layer's variables are written, by name, into the JSON variables file
+// Terraform reads.
+var terraformIdentifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
+
 var layerSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 	{Name: "source", Required: true}, {Name: "before"}, {Name: "after"}, {Name: "vars"},
 }}
@@ -109,6 +116,8 @@ var layerSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 // layer reads a layer block.
 func (d *decoder) layer(b *hcl.Block, root string) Layer {
 	l := Layer{Name: b.Labels[0], DeclRange: b.DefRange, Vars: map[string]hcl.Expression{}}
+	// the name is the layer's working folder, where Terraform runs
+	d.checkName("layer", l.Name, b.LabelRanges[0])
 	c := d.content(b.Body, layerSchema)
 	if c == nil {
 		return l
@@ -133,8 +142,12 @@ func (d *decoder) layer(b *hcl.Block, root string) Layer {
 		}
 		for _, p := range pairs {
 			k, kd := p.Key.Value(nil)
-			if kd.HasErrors() || k.Type() != cty.String {
+			if kd.HasErrors() || k.Type() != cty.String || k.IsNull() || !k.IsKnown() {
 				d.errorf(p.Key.Range().Ptr(), "Invalid variable name", "A variable name must be a plain name.")
+				continue
+			}
+			if !terraformIdentifier.MatchString(k.AsString()) {
+				d.errorf(p.Key.Range().Ptr(), "Invalid variable name", "%q is not a Terraform variable name: letters, digits, _ and -, not starting with a digit or -.", clip(k.AsString()))
 				continue
 			}
 			l.Vars[k.AsString()] = p.Value

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
 )
 
@@ -158,18 +160,22 @@ var (
 )
 
 var (
-	// nameRE is a name that fits in a stack name, a DNS label and a file name.
-	nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}[a-z0-9]?$`)
 	// awsRegionRE matches AWS region codes such as us-east-1 or us-gov-west-1.
 	awsRegionRE = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
-	// dnsZoneRE is a DNS zone name without the trailing dot.
-	dnsZoneRE  = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	dnsLabelRE = regexp.MustCompile(`^(@|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$`)
-	stateRE    = regexp.MustCompile(`^(file|s3|gs|azblob|https?)://`)
+	stateRE     = regexp.MustCompile(`^(file|s3|gs|azblob|https?)://`)
 	// acmARN is an ACM certificate's ARN; the group is its region.
 	acmARN    = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):[0-9]{12}:certificate/[A-Za-z0-9-]+$`)
 	secretsRE = regexp.MustCompile(`^(passphrase|(awskms|gcpkms|azurekeyvault|hashivault)://.+)$`)
+	// urlChars is what a state backend or secrets provider URL may hold:
+	// the characters real backend and KMS URLs use (bucket and key names,
+	// paths, a query of key=value pairs, ARNs); anything else, spaces and
+	// non-ASCII letters of a file path included, is %XX-escaped. The URL
+	// goes to Pulumi's project file and command line.
+	urlChars = regexp.MustCompile(`^[A-Za-z0-9._~:/?=&%@+,-]*$`)
 )
+
+// URLMax is the longest state backend or secrets provider URL.
+const URLMax = 1024
 
 // Defaults applied where a file is silent; environments/README.md lists them.
 const (
@@ -323,12 +329,16 @@ func (d *decoder) environment(b *hcl.Block) Environment {
 		}
 	}
 	if state, rng := d.str(c.Attributes, "state", ""); state != "" && !stateRE.MatchString(state) {
-		d.errorf(rng, "Invalid state backend", "state must be a Pulumi backend URL (file://, s3://, gs://, azblob:// or https:// for Pulumi Cloud), not %q.", state)
+		d.errorf(rng, "Invalid state backend", "state must be a Pulumi backend URL (file://, s3://, gs://, azblob:// or https:// for Pulumi Cloud), not %q.", clip(state))
+	} else if err := checkURL(state); err != nil {
+		d.errorf(rng, "Invalid state backend", "state: %v.", err)
 	} else {
 		env.State = state
 	}
 	if secrets, rng := d.str(c.Attributes, "secrets", "passphrase"); !secretsRE.MatchString(secrets) {
-		d.errorf(rng, "Invalid secrets provider", `secrets must be "passphrase" or a KMS URL (awskms://, gcpkms://, azurekeyvault://, hashivault://), not %q.`, secrets)
+		d.errorf(rng, "Invalid secrets provider", `secrets must be "passphrase" or a KMS URL (awskms://, gcpkms://, azurekeyvault://, hashivault://), not %q.`, clip(secrets))
+	} else if err := checkURL(secrets); err != nil {
+		d.errorf(rng, "Invalid secrets provider", "secrets: %v.", err)
 	} else {
 		env.Secrets = secrets
 	}
@@ -418,16 +428,44 @@ func (d *decoder) checkRegions(t *Topology, missing hcl.Range) {
 			// (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html,
 			// https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBSubnetGroup.html)
 			d.errorf(&rng, "Too few zones for AWS", "region %q: AWS load balancers and databases need at least two zones; zones = %d.", r.Name, r.Zones)
-		case !nameRE.MatchString(r.Name):
-			d.errorf(&rng, "Invalid name", "region %q: names are 1-32 lower-case letters, digits and dashes, starting with a letter.", r.Name)
+		case contract.CheckName(r.Name) != nil:
+			d.errorf(&rng, "Invalid name", "region: %v.", contract.CheckName(r.Name))
 		}
 	}
 }
 
+// checkName reports a name that cannot name an environment, region,
+// service or layer: it reaches stack, file and AWS names and the
+// configuration of every program the local target runs.
 func (d *decoder) checkName(kind, name string, rng hcl.Range) {
-	if !nameRE.MatchString(name) {
-		d.errorf(&rng, "Invalid name", "%s %q: names are 1-32 lower-case letters, digits and dashes, starting with a letter.", kind, name)
+	if err := contract.CheckName(name); err != nil {
+		d.errorf(&rng, "Invalid name", "%s: %v.", kind, err)
 	}
+}
+
+// checkURL says why a state backend or secrets provider URL cannot be
+// handed to Pulumi (nil when it can).
+func checkURL(s string) error {
+	switch {
+	case len(s) > URLMax:
+		return fmt.Errorf("a URL has at most %d characters, not %d", URLMax, len(s))
+	case !urlChars.MatchString(s):
+		return fmt.Errorf("a URL holds letters, digits and - . _ ~ : / ? = & @ + , only, anything else written as %%XX; not %q", clip(s))
+	}
+	if _, err := url.Parse(s); err != nil {
+		return fmt.Errorf("not a URL: %v", err)
+	}
+	return nil
+}
+
+// clip shortens a refused value for a diagnostic: a 10,000-character
+// value is named by its beginning.
+func clip(s string) string {
+	const keep = 80
+	if len(s) <= keep {
+		return s
+	}
+	return s[:keep] + "..."
 }
 
 // regionRefs checks that every name in list is a region of the environment,

@@ -80,6 +80,10 @@ func (d *decoder) parameters(attrs hcl.Attributes) map[string]string {
 			d.errorf(at, "Invalid parameter value", "Parameter %q has no value.", name)
 		case len(value.AsString()) > MaxParameterValue:
 			d.errorf(at, "Parameter too long", "Parameter %q is %d bytes; a parameter holds at most %d (Parameter Store's standard tier).", name, len(value.AsString()), MaxParameterValue)
+		case strings.ContainsRune(value.AsString(), 0):
+			// an environment variable ends at its first NUL (execve's
+			// strings are NUL-terminated): the instance would get less
+			d.errorf(at, "Invalid parameter value", "Parameter %q holds a NUL character, which no environment variable can carry.", name)
 		default:
 			out[name] = value.AsString()
 		}

@@ -8,18 +8,36 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 func (d *decoder) dns(b *hcl.Block) DNS {
 	c := d.content(b.Body, dnsSchema)
 	n := DNS{DeclRange: b.DefRange}
+	// the zone and the name are written into PowerDNS's zone files and
+	// LUA records, the blackbox exporter's queries and Route 53
+	var zoneRange, nameRange *hcl.Range
+	n.Zone, zoneRange = d.str(c.Attributes, "zone", "")
+	zoneErr := contract.CheckDNSName(n.Zone)
+	if zoneRange != nil && zoneErr != nil {
+		d.errorf(zoneRange, "Invalid DNS zone", "zone: %v.", zoneErr)
+	}
+	n.Name, nameRange = d.str(c.Attributes, "name", DefaultDNSName)
+	nameErr := contract.CheckDNSLabel(n.Name)
+	if nameErr != nil {
+		d.errorf(nameRange, "Invalid DNS name", "name: %v.", nameErr)
+	}
+	if zoneRange != nil && zoneErr == nil && nameErr == nil {
+		if err := contract.CheckDNSName(n.FQDN()); err != nil {
+			at := nameRange
+			if at == nil {
+				at = zoneRange
+			}
+			d.errorf(at, "DNS name too long", "%s.%s: %v.", n.Name, clip(n.Zone), err)
+		}
+	}
 	var rng *hcl.Range
-	if n.Zone, rng = d.str(c.Attributes, "zone", ""); rng != nil && !dnsZoneRE.MatchString(n.Zone) {
-		d.errorf(rng, "Invalid DNS zone", "%q is not a DNS zone name (lower-case labels separated by dots, no trailing dot).", n.Zone)
-	}
-	if n.Name, rng = d.str(c.Attributes, "name", DefaultDNSName); !dnsLabelRE.MatchString(n.Name) {
-		d.errorf(rng, "Invalid DNS name", "%q is not a DNS label (use @ for the zone's apex).", n.Name)
-	}
 	if n.TTL, rng = d.duration(c.Attributes, "ttl", DefaultDNSTTL); n.TTL%time.Second != 0 || n.TTL < time.Second {
 		d.errorf(rng, "Invalid DNS TTL", "ttl is a whole number of seconds, at least 1s, not %s.", n.TTL)
 	}

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +27,10 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 	}
 	var imgRange *hcl.Range
 	s.Image, imgRange = d.str(c.Attributes, "image", "")
+	if imgRange != nil && (!imageName.MatchString(s.Image) || len(s.Image) > MaxImageName) {
+		d.errorf(imgRange, "Invalid image name", "image: names are 1-%d lower-case letters and digits, in words joined by one of . _ -, as a folder of images/ and an ECR repository name; not %q.", MaxImageName, clip(s.Image))
+		imgRange = nil
+	}
 	if imgRange != nil && d.images != nil && !d.images.HasImage(s.Image) {
 		d.errorf(imgRange, "Unknown image", "There is no image %q: expected a folder images/%s/.", s.Image, s.Image)
 		imgRange = nil
@@ -222,6 +227,15 @@ func (d *decoder) health(b *hcl.Block) Health {
 	}
 	return h
 }
+
+// MaxImageName is the longest image name.
+const MaxImageName = 64
+
+// imageName is what an image may be called: it names a folder of images/,
+// the local target's artifact and, on aws, an ECR repository (lower-case
+// words joined by . _ or -, https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html)
+// and a tag value on every AMI copy.
+var imageName = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*$`)
 
 // checkRelease reports a service whose image cannot run in one of its
 // regions: no copy of the AMI there (runtime "vm"), or no container image.
