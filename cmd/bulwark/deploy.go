@@ -32,6 +32,8 @@ type deployFlags struct {
 	ShowSecrets bool
 	Stack       string
 	Refresh     bool
+	// AllowDataLoss lets up apply a change that destroys data (up.go).
+	AllowDataLoss bool
 }
 
 func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errOut io.Writer) int {
@@ -44,6 +46,7 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 		}
 		if op == engine.OpUp {
 			fs.BoolVar(&f.Refresh, "refresh", false, "refresh each stack from what runs first, so drift is repaired")
+			addUpFlags(fs, &f)
 		}
 		p, t, code := parseAndLoad(fs, args, &f.envFlags, errOut)
 		if t == nil {
@@ -72,6 +75,11 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 		o, code := orchestrator(ctx, p, t, &f, out, errOut)
 		if o == nil {
 			return code
+		}
+		if op == engine.OpUp {
+			if code := refuseDataLoss(ctx, o, f.AllowDataLoss, errOut); code != exitOK {
+				return code
+			}
 		}
 		var steps *stepGraph
 		if op == engine.OpPreview {

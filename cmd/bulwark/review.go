@@ -16,6 +16,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
 	"github.com/bulwark-dev/bulwark/internal/layers"
+	"github.com/bulwark-dev/bulwark/internal/plan"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/review"
 	"github.com/bulwark-dev/bulwark/internal/target"
@@ -97,7 +98,7 @@ func runReview(ctx context.Context, args []string, out, errOut io.Writer) int {
 		envs = review.TouchedEnvironments(changed, prefix, every)
 		fmt.Fprintf(errOut, "review: %d changed files touch %d of %d environments: %s\n", len(changed), len(envs), len(every), strings.Join(envs, ", "))
 	}
-	var reviews []*review.Review
+	var reviews []reviewed
 	for _, e := range envs {
 		before, code := r.side(ctx, baseSide, e)
 		if code != exitOK {
@@ -112,12 +113,16 @@ func runReview(ctx context.Context, args []string, out, errOut io.Writer) int {
 		if *live {
 			rv.Live = livePreview(ctx, e, tgt, enginePreview, errOut)
 		}
-		reviews = append(reviews, rv)
+		losses := reviewDataLoss(before, after, rv)
+		if len(losses) > 0 {
+			fmt.Fprintf(errOut, "review: the change to %s would destroy the data of %s; the comment names it first\n", e, resources(len(losses)))
+		}
+		reviews = append(reviews, reviewed{Review: rv, DataLoss: append([]plan.DataLoss{}, losses...)})
 	}
 	if *format == "json" {
 		return writeJSON(out, errOut, reviews)
 	}
-	fmt.Fprint(out, review.Markdown(reviews))
+	fmt.Fprint(out, reviewMarkdown(reviews))
 	return exitOK
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulwark-dev/bulwark/internal/plan"
 	"github.com/bulwark-dev/bulwark/internal/review"
 	"github.com/bulwark-dev/bulwark/internal/target"
 	"github.com/bulwark-dev/bulwark/internal/topology"
@@ -58,14 +59,15 @@ func fixtureSide(t *testing.T, dir, label string) *review.Side {
 // against expected.md (rewrite with -update).
 func TestReviewGolden(t *testing.T) {
 	cases, err := filepath.Glob("testdata/review/*")
-	if err != nil || len(cases) < 6 {
+	if err != nil || len(cases) < 7 {
 		t.Fatalf("fixtures: %v %v", cases, err)
 	}
 	for _, dir := range cases {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			head := fixtureSide(t, filepath.Join(dir, "head"), "head")
-			rv := review.Diff(fixtureSide(t, filepath.Join(dir, "base"), "base"), head, targetNamed(topology.Target(head.Target), target.Options{}).ReplaceKeys)
-			got := review.Markdown([]*review.Review{rv})
+			base, head := fixtureSide(t, filepath.Join(dir, "base"), "base"), fixtureSide(t, filepath.Join(dir, "head"), "head")
+			rv := review.Diff(base, head, targetNamed(topology.Target(head.Target), target.Options{}).ReplaceKeys)
+			losses := reviewDataLoss(base, head, rv)
+			got := reviewMarkdown([]reviewed{{Review: rv, DataLoss: losses}})
 			golden := filepath.Join(dir, "expected.md")
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -79,18 +81,48 @@ func TestReviewGolden(t *testing.T) {
 			if got != string(want) {
 				t.Errorf("review differs from %s (go test ./cmd/bulwark -run TestReviewGolden -update):\n%s", golden, got)
 			}
-			checkReviewCase(t, filepath.Base(dir), rv, got)
+			checkReviewCase(t, filepath.Base(dir), rv, losses, got)
 		})
 	}
 }
 
 // checkReviewCase states what each fixture is for, so a regenerated golden
 // file cannot quietly lose it.
-func checkReviewCase(t *testing.T, name string, rv *review.Review, md string) {
+func checkReviewCase(t *testing.T, name string, rv *review.Review, losses []plan.DataLoss, md string) {
 	t.Helper()
 	n := rv.Counts()
+	if name != "replacement" && name != "copy-to-dropped" && len(losses) > 0 {
+		t.Errorf("%s destroys no data, yet the review says it does: %+v", name, losses)
+	}
 	switch name {
+	case "copy-to-dropped":
+		// prod keeps its backups in us-west-2 only: eu-west-1's vault goes,
+		// with its recovery points, and the key that encrypts them
+		var lost []string
+		for _, l := range losses {
+			lost = append(lost, l.Stack+" "+l.Op+" "+l.Type+": "+l.Lost)
+		}
+		want := []string{
+			"prod.eu-west-1 delete aws:backup/vault:Vault: the recovery points in backup vault bulwark-prod-shop in eu-west-1",
+			`prod.eu-west-1 delete aws:kms/key:Key: what KMS key "bulwark-prod-shop backups in eu-west-1" in eu-west-1 encrypts: unreadable once its 30-day deletion window ends`,
+		}
+		if strings.Join(lost, "\n") != strings.Join(want, "\n") {
+			t.Errorf("data lost:\n%s\nwant:\n%s", strings.Join(lost, "\n"), strings.Join(want, "\n"))
+		}
+		first := strings.Index(md, "### Data that this change would destroy")
+		if first < 0 || first > strings.Index(md, "### bulwark review") || !strings.Contains(md, "--allow-data-loss") {
+			t.Errorf("the warning does not come first, or does not name the flag:\n%s", md)
+		}
 	case "replacement":
+		// moving the primary replaces both members of the database and
+		// deletes east's backup plan, with the backups in west's vault
+		var lost []string
+		for _, l := range losses {
+			lost = append(lost, l.Stack+" "+l.Op+" "+l.Type)
+		}
+		if strings.Join(lost, ", ") != "dev.east delete bulwark:local:BackupPlan, dev.east replace bulwark:local:Database, dev.west replace bulwark:local:Database" {
+			t.Errorf("data lost: %v", lost)
+		}
 		var replaced []string
 		for _, s := range rv.Stacks {
 			for _, c := range s.Changes {

@@ -20,4 +20,11 @@
 // diffs. It is not a preview: it cannot know what the current state holds
 // or what AWS will refuse at create; values a provider would compute and
 // the mocks do not appear as "[unknown]", and secrets as "[secret]".
+//
+// DataLosses (dataloss.go) says which steps of a change would destroy data:
+// a delete or a replacement of a resource of a type that holds data on its
+// target (a database or table, a backup vault, the key that encrypts one,
+// a region's database member; see DataHolders), named with what would be
+// lost. It reads the steps of a review's diff of two plans as well as an
+// engine preview's, for the review's warning and for up's refusal.
 package plan
