@@ -7,7 +7,7 @@ FUZZTIME ?= 30s
 export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 
-.PHONY: terraform all build pulumi deps test test-aws lint fuzz bench demo golden clean
+.PHONY: terraform minio all build pulumi deps test test-aws lint fuzz bench demo golden clean
 
 all: build
 
@@ -35,6 +35,16 @@ terraform:
 		echo "building Terraform $(TERRAFORM_VERSION) from source (a few minutes the first time)..."; \
 		GOBIN=$(CURDIR)/bin $(GO) install github.com/hashicorp/terraform@$(TERRAFORM_VERSION); fi
 
+# MinIO for the team-state tests (an s3:// backend on loopback) and for
+# trying team state by hand: the pinned build from the Go module proxy into
+# bin/ (its go.mod has no replace directives; a few minutes the first
+# time). Only `make test` needs it; bin/minio.version says which it is.
+MINIO_VERSION = v0.0.0-20260212201848-7aac2a2c5b7c
+minio:
+	@if [ -x bin/minio ] && [ "$$(cat bin/minio.version 2>/dev/null)" = "$(MINIO_VERSION)" ]; then :; else \
+		echo "building MinIO $(MINIO_VERSION) from source (a few minutes the first time)..."; \
+		GOBIN=$(CURDIR)/bin $(GO) install github.com/minio/minio@$(MINIO_VERSION) && echo $(MINIO_VERSION) > bin/minio.version; fi
+
 # bin/bulwark is also the local target's provider plugin (under the name
 # pulumi-resource-bulwark) and its control plane, and identifies its build
 # from its own file (internal/localcloud.Build), so a plain `go build` or
@@ -45,8 +55,10 @@ build: bin/pulumi terraform
 	ln -f bin/bulwark bin/pulumi-resource-bulwark 2>/dev/null || cp -f bin/bulwark bin/pulumi-resource-bulwark
 	$(GO) build -o bin/shop ./images/shop
 
-test: deps build
-	$(GO) test -count=1 ./...
+# BULWARK_MINIO makes the team-state tests (internal/teamstate,
+# internal/envlock, internal/engine, cmd/bulwark) require MinIO.
+test: deps build minio
+	BULWARK_MINIO=$(CURDIR)/bin/minio $(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./internal/orchestrate/ ./internal/plan/ ./internal/topology/ ./internal/localcloud/
 
 # Rewrite the golden plans (cmd/bulwark/testdata/plan-<env>.json) after an

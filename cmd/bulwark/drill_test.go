@@ -173,6 +173,17 @@ func awsProject(t *testing.T) (*awsfake.Cloud, string, func(args ...string) (int
 	cloud := awsfake.NewCloud()
 	t.Cleanup(cloud.Close)
 	dir, bulwark := scratchProject(t)
+	// prod's state bucket is a placeholder nobody reaches from here, and a
+	// drill takes the environment's lease in it: state in the project instead
+	hcl := filepath.Join(dir, "environments", "prod.hcl")
+	src, err := os.ReadFile(hcl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := strings.Replace(string(src), `"s3://example-bulwark-state?region=us-east-1"`, `"file://`+filepath.Join(dir, "backend")+`"`, 1)
+	if err := os.WriteFile(hcl, []byte(local), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	manifest := `{"image": "shop", "build": "shop-b1", "source_region": "us-east-1", "source_image": "ami-0a1b2c3d4e5f60718",
   "regions": {"us-east-1": "ami-0a1b2c3d4e5f60718", "us-west-2": "ami-0b2c3d4e5f6071829", "eu-west-1": "ami-0c2c3d4e5f6071829"}}`
 	if err := os.WriteFile(filepath.Join(dir, "images", "shop", "manifest.json"), []byte(manifest), 0o644); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/awstarget"
@@ -14,6 +15,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/localtarget"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/target"
+	"github.com/bulwark-dev/bulwark/internal/teamstate/s3url"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
@@ -60,30 +62,56 @@ func targetFailed(errOut io.Writer, cmd string, err error) int {
 // holdEnvironment takes the environment for the operation (internal/envlock)
 // for as long as the command runs: a second operation on it waits up to
 // BULWARK_LOCK_WAIT (a duration; default 0) and then exits 1 naming the
-// one that holds it. release lets it go; nil and an exit code when it was
-// not taken.
+// one that holds it. With team state (an s3:// backend) the environment's
+// lease in the bucket is taken too, so an operator on another machine
+// waits as well; its term is BULWARK_LOCK_LEASE (default 30s). An
+// operation whose lease is lost (another operator took the environment
+// over after it went unrenewed) is interrupted as by Ctrl-C. release lets
+// it go; nil and an exit code when it was not taken.
 func holdEnvironment(ctx context.Context, t *topology.Topology, op string, errOut io.Writer) (release func(), code int) {
-	wait := time.Duration(0)
-	if v := os.Getenv("BULWARK_LOCK_WAIT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			fmt.Fprintf(errOut, "bulwark %s: BULWARK_LOCK_WAIT=%q: want a duration such as 5m\n", op, v)
-			return nil, exitBadInput
+	var o envlock.Options
+	for _, d := range []struct {
+		env string
+		to  *time.Duration
+		min time.Duration
+	}{{"BULWARK_LOCK_WAIT", &o.Wait, 0}, {envlock.LeaseEnv, &o.Lease, envlock.MinLease}} {
+		if v := os.Getenv(d.env); v != "" {
+			dur, err := time.ParseDuration(v)
+			if err != nil || dur < d.min {
+				fmt.Fprintf(errOut, "bulwark %s: %s=%q: want a duration of at least %s, such as 5m\n", op, d.env, v, d.min)
+				return nil, exitBadInput
+			}
+			*d.to = dur
 		}
-		wait = d
 	}
 	state, err := project.StateDir()
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark %s: %v\n", op, err)
 		return nil, exitFailed
 	}
-	l, err := envlock.Acquire(ctx, state, t.Environment.Name, op, wait)
+	o.Backend = t.Environment.State
+	l, err := envlock.AcquireWith(ctx, state, t.Environment.Name, op, o)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark %s: %v\n", op, err)
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return nil, exitInterrupted
+		case errors.Is(err, s3url.ErrInvalid):
+			return nil, exitBadInput
 		}
 		return nil, exitFailed
 	}
-	return l.Release, exitOK
+	if prev, ok := l.TookOver(); ok {
+		fmt.Fprintf(errOut, "bulwark %s: took environment %s over from %s\n", op, t.Environment.Name, prev)
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-l.Lost():
+			fmt.Fprintf(errOut, "bulwark %s: environment %s: %v; stopping\n", op, t.Environment.Name, l.Err())
+			_ = syscall.Kill(os.Getpid(), syscall.SIGINT) // main's context ends: the engine stops as on Ctrl-C
+		case <-done:
+		}
+	}()
+	return func() { close(done); l.Release() }, exitOK
 }

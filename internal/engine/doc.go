@@ -11,6 +11,14 @@
 // provider, and turns off every network reach: plugin acquisition and
 // update checks.
 //
+// Before each operation it clears what a killed update left that would
+// stop it: in a file backend, a stack lock whose process no longer runs on
+// this machine and a state sidecar cut short; in an s3:// backend (team
+// state), a stack lock taken on the host of a holder of the environment's
+// lease whose lease lapsed while it held it (internal/envlock records
+// those). An s3:// URL is checked as the engine will read it
+// (internal/teamstate/s3url) before the engine is started.
+//
 // It does not decide which stacks run or in what order (internal/orchestrate
 // does), and does not build programs (stacks/ does).
 package engine

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/blang/semver"
@@ -16,6 +17,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/teamstate"
+	"github.com/bulwark-dev/bulwark/internal/teamstate/s3url"
 )
 
 // PulumiVersion is the Pulumi CLI version bulwark is built and tested with
@@ -185,6 +189,12 @@ type Result struct {
 type Runner struct {
 	cfg Config
 	cmd auto.PulumiCommand
+	// s3 is the bucket's client of an s3:// backend (s3Client).
+	s3 struct {
+		once sync.Once
+		c    *teamstate.Client
+		err  error
+	}
 }
 
 // New checks the CLI (its version must be PulumiVersion) and returns a Runner.
@@ -288,11 +298,16 @@ func isFile(p string) bool {
 	return err == nil && fi.Mode().IsRegular()
 }
 
-// prepareBackend creates the folder of a file:// backend.
+// prepareBackend creates the folder of a file:// backend and checks an
+// s3:// one's URL as the engine will read it (s3url.ErrInvalid).
 func prepareBackend(backend string) error {
 	u, err := url.Parse(backend)
 	if err != nil {
 		return fmt.Errorf("state backend %q: %w", backend, err)
+	}
+	if u.Scheme == "s3" {
+		_, err := s3url.Parse(backend)
+		return err
 	}
 	if u.Scheme != "file" {
 		return nil

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,8 +38,8 @@ func (r *Runner) stateFile(root, stack, suffix string) string {
 // fails every later read of the stack with "failed to load checkpoint:
 // EOF". A missing sidecar is read as the defaults, so removing a broken one
 // loses nothing. It returns what it did.
-func (r *Runner) repairAfterCrash(stack string) []string {
-	notes := r.clearStaleLocks(stack)
+func (r *Runner) repairAfterCrash(ctx context.Context, stack string) []string {
+	notes := r.clearStaleLocks(ctx, stack)
 	root, ok := r.fileBackend()
 	if !ok {
 		return notes
@@ -60,8 +61,13 @@ func (r *Runner) repairAfterCrash(stack string) []string {
 // update whose process died on this machine (a kill -9, a power loss): its
 // lock names the host and the PID of the pulumi process that took it. A
 // lock of another host, or of a process that runs, is left alone (the
-// operation then fails with ErrLocked). It returns what it removed.
-func (r *Runner) clearStaleLocks(stack string) []string {
+// operation then fails with ErrLocked). In an s3:// backend it removes
+// those that lapsed holders of the environment's lease left
+// (clearLapsedLocks). It returns what it removed.
+func (r *Runner) clearStaleLocks(ctx context.Context, stack string) []string {
+	if strings.HasPrefix(r.cfg.Backend, "s3://") {
+		return r.clearLapsedLocks(ctx, stack)
+	}
 	root, ok := r.fileBackend()
 	if !ok {
 		return nil

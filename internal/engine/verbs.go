@@ -37,7 +37,7 @@ func (r *Runner) operate(ctx context.Context, op Op, stack string, program pulum
 	if err != nil {
 		return out, err
 	}
-	for _, note := range r.repairAfterCrash(stack) {
+	for _, note := range r.repairAfterCrash(ctx, stack) {
 		if progress != nil {
 			progress(Event{Stack: stack, Kind: EventDiagnostic, Severity: "decision", Message: note})
 		}
