@@ -3,6 +3,7 @@ package policies
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,9 @@ func (e Estimate) Miss() string {
 type Assessment struct {
 	Estimates []Estimate         `json:"estimates"`
 	Scenarios []ScenarioEstimate `json:"scenarios,omitempty"`
+	// Availability is each service's estimated availability, with what
+	// it needs in series.
+	Availability []ServiceAvailability `json:"availability,omitempty"`
 }
 
 // Worst returns, per disruption, the estimate with the longest RTO (then RPO).
@@ -83,8 +87,13 @@ func Assess(m *Model) Assessment {
 		tm = *m.Timings
 	}
 	var a Assessment
+	own := map[string][]ScenarioEstimate{}
 	for _, s := range m.Services {
-		scenarios := estimateScenarios(s, tm)
+		own[s.Decl.Name] = estimateScenarios(s, tm)
+	}
+	g := NewGraph(m.Topology)
+	for _, s := range m.Services {
+		scenarios := waitForNeeds(g, s.Decl.Name, own)
 		a.Scenarios = append(a.Scenarios, scenarios...)
 		for _, d := range topology.Disruptions {
 			e := worstOf(s, d, scenarios)
@@ -98,7 +107,45 @@ func Assess(m *Model) Assessment {
 			a.Estimates = append(a.Estimates, *e)
 		}
 	}
+	a.Availability = EstimateAvailability(m, DefaultReliability(tm), a)
 	return a
+}
+
+// waitForNeeds is a service's scenario estimates with what it needs: a
+// service is back when it is and every service it needs (hard, through
+// others too) is, from the same scenario in the same region; one that does
+// not recover leaves the service unrecovered.
+func waitForNeeds(g *Graph, service string, own map[string][]ScenarioEstimate) []ScenarioEstimate {
+	out := slices.Clone(own[service])
+	closure := g.hardClosure(service)
+	for i := range out {
+		e := &out[i]
+		if e.Region == "" || e.Unrecoverable {
+			continue
+		}
+		paths := slices.Clone(e.paths)
+		for _, on := range g.Order {
+			p, needed := closure[on]
+			if !needed {
+				continue
+			}
+			for _, d := range own[on] {
+				if d.Scenario != e.Scenario || d.Region != e.Region {
+					continue
+				}
+				if d.Unrecoverable {
+					e.Unrecoverable = true
+					e.RTOHow = fmt.Sprintf("needs %s (%s), which does not recover: %s", on, p, d.RTOHow)
+					continue
+				}
+				paths = append(paths, path{name: "needs " + on + " (" + p.String() + ")", terms: d.RTOTerms})
+			}
+		}
+		if !e.Unrecoverable && len(paths) > len(e.paths) {
+			settle(e, paths)
+		}
+	}
+	return out
 }
 
 // worstOf is a disruption's estimate: its scenario with the longest RTO

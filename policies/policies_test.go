@@ -358,7 +358,8 @@ func awsEnvModel(t *testing.T, env string) (*Model, []Configured) {
 
 func TestAWSAdapter(t *testing.T) {
 	m, cfg := awsEnvModel(t, "prod")
-	if !m.Adapted || len(m.Services) != 1 {
+	// shop, and payments which it needs
+	if !m.Adapted || len(m.Services) != 2 || m.Services[1].Decl.Name != "payments" {
 		t.Fatalf("adapted %v, %d services", m.Adapted, len(m.Services))
 	}
 	svc := m.Services[0]

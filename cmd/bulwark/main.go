@@ -63,6 +63,7 @@ func commands() []command {
 		{"validate", "check an environment file and print its diagnostics", runValidate},
 		{"plan", "offline plan: every stack's resources, policy verdicts and RTO/RPO estimates; no credentials", runPlan},
 		{"policies", "list the built-in redundancy policies and their parameters", runPolicies},
+		{"graph", "draw what each service needs and where it runs, with the hidden single points (SVG)", runGraph},
 		{"review", "review a change offline: resource, policy and RTO/RPO diffs between two git revisions, as Markdown", runReview},
 		{"up", "deploy every regional stack, then the global stack", engineVerb(engine.OpUp)},
 		{"preview", "show what up would change", engineVerb(engine.OpPreview)},

@@ -135,6 +135,18 @@ func writeJudgementText(w io.Writer, j judgement) {
 		}
 		fmt.Fprintf(w, "  %-9s %-12s %8s %8s %16s  %-7s %s; %s\n", e.Disruption, e.Service, rto, rpo, target, verdict, e.RTOTerms, e.RPOTerms)
 	}
+	if len(j.Assessment.Availability) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nAvailability (estimated, with what each service needs)\n  %-12s %9s %9s %9s  %-7s %s\n", "SERVICE", "OWN", "TOTAL", "SLO", "VERDICT", "HOW")
+	for _, a := range j.Assessment.Availability {
+		slo, verdict := "-", "-"
+		if a.SLO > 0 {
+			slo, verdict = policies.Nines(a.SLO), map[bool]string{true: "met", false: "MISSED"}[a.Total >= a.SLO]
+		}
+		fmt.Fprintf(w, "  %-12s %9s %9s %9s  %-7s %s\n", a.Service, policies.Nines(a.Own), policies.Nines(a.Total), slo, verdict, a.How)
+	}
+	fmt.Fprintf(w, "  %s\n", j.Assessment.Availability[0].Assumes)
 }
 
 func runPolicies(ctx context.Context, args []string, out, errOut io.Writer) int {

@@ -60,14 +60,15 @@ func TestAWSStatusFromCloudWatch(t *testing.T) {
 	if east.Budget == nil || east.Budget.Total != 1000 || math.Abs(east.Budget.Spent-12) > 1e-9 || *east.BudgetLeft > 0 {
 		t.Errorf("us-east-1 budget %+v, want 6 bad of 1,000 against 0.05%%: 12 times the budget, none left", east.Budget)
 	}
-	if len(r.Rows) != 3 || !east.Seen || r.Rows[1].Seen || r.Rows[1].RequestRate != nil {
-		t.Errorf("rows %+v, want us-west-2 and eu-west-1 with nothing deployed", r.Rows)
+	// shop's three regions, then payments' three, nothing deployed but shop in us-east-1
+	if len(r.Rows) != 6 || !east.Seen || r.Rows[1].Seen || r.Rows[1].RequestRate != nil || r.Rows[3].Service != "payments" || r.Rows[3].Seen {
+		t.Errorf("rows %+v, want shop in us-west-2 and eu-west-1 and payments everywhere with nothing deployed", r.Rows)
 	}
 	if len(r.Alerts) != 1 || r.Alerts[0].Region != "us-west-2" || r.Alerts[0].Service != "shop" || r.Alerts[0].Severity != "page" {
 		t.Errorf("alerts %+v, want the one page of us-west-2", r.Alerts)
 	}
 	code, out, _ = bulwark("status", "--env", "prod", "--endpoint-url", cloud.URL())
-	if code != exitFailed || !strings.Contains(out, "us-east-1  shop     4/4") || !strings.Contains(out, "bulwark-prod-us-west-2-shop-latency-p99") {
+	if code != exitFailed || !strings.Contains(out, "us-east-1  shop      4/4") || !strings.Contains(out, "bulwark-prod-us-west-2-shop-latency-p99") {
 		t.Errorf("text status = %d:\n%s", code, out)
 	}
 }

@@ -131,6 +131,7 @@ var (
 		{Type: "service", LabelNames: []string{"name"}},
 		{Type: "policy", LabelNames: []string{"id"}},
 		{Type: "layer", LabelNames: []string{"name"}},
+		{Type: "external", LabelNames: []string{"name"}},
 	}}
 	environmentSchema = &hcl.BodySchema{
 		Attributes: []hcl.AttributeSchema{{Name: "target", Required: true}, {Name: "state"}, {Name: "secrets"}},
@@ -146,6 +147,7 @@ var (
 		Attributes: []hcl.AttributeSchema{{Name: "mode", Required: true}, {Name: "image", Required: true}, {Name: "port", Required: true}, {Name: "regions"}, {Name: "runtime"}, {Name: "parameters"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "capacity"}, {Type: "scaling"}, {Type: "health"}, {Type: "dns"}, {Type: "database"}, {Type: "backup"}, {Type: "https"}, {Type: "rollout"}, {Type: "slo"},
+			{Type: "depends_on", LabelNames: []string{"on"}},
 		},
 	}
 	capacitySchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "min", Required: true}, {Name: "desired", Required: true}, {Name: "max", Required: true}}}
@@ -226,7 +228,7 @@ func (d *decoder) decodeFile(body hcl.Body) *Topology {
 	var envBlocks []*hcl.Block
 	regionSeen := map[string]*hcl.Range{}
 	serviceSeen := map[string]*hcl.Range{}
-	var serviceBlocks []*hcl.Block
+	var serviceBlocks, externalBlocks []*hcl.Block
 	for _, b := range c.Blocks {
 		switch b.Type {
 		case "environment":
@@ -241,6 +243,8 @@ func (d *decoder) decodeFile(body hcl.Body) *Topology {
 			topo.Regions = append(topo.Regions, r)
 		case "service":
 			serviceBlocks = append(serviceBlocks, b)
+		case "external":
+			externalBlocks = append(externalBlocks, b)
 		case "policy":
 			if pc, ok := d.policy(b, topo); ok {
 				topo.Policies = append(topo.Policies, pc)
@@ -268,6 +272,7 @@ func (d *decoder) decodeFile(body hcl.Body) *Topology {
 	}
 	d.checkRegions(topo, c.MissingItemRange)
 	d.checkLayers(topo)
+	d.externals(externalBlocks, topo)
 	for _, b := range serviceBlocks {
 		s := d.service(b, topo)
 		if prev, dup := serviceSeen[s.Name]; dup {
@@ -277,6 +282,7 @@ func (d *decoder) decodeFile(body hcl.Body) *Topology {
 		serviceSeen[s.Name] = b.LabelRanges[0].Ptr()
 		topo.Services = append(topo.Services, s)
 	}
+	d.checkDependencies(topo)
 	return topo
 }
 

@@ -14,23 +14,32 @@ import (
 
 var sloSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "availability", Required: true}, {Name: "latency_p99"}, {Name: "window"}}}
 
+// availability reads an availability attribute: a percentage at least 50
+// and under 100 (0 and nil when it is absent or invalid).
+func (d *decoder) availability(attrs hcl.Attributes) (float64, *hcl.Range) {
+	avail, rng := d.str(attrs, "availability", "")
+	if rng == nil {
+		return 0, nil
+	}
+	pct, err := strconv.ParseFloat(strings.TrimSuffix(avail, "%"), 64)
+	switch {
+	case err != nil || !strings.HasSuffix(avail, "%"):
+		d.errorf(rng, "Invalid availability", `availability is a percentage such as "99.9%%" or "99.95%%", not %q.`, avail)
+	case pct >= 100:
+		d.errorf(rng, "Invalid availability", "availability %s leaves no error budget: no system meets it, and no alert can tell a burn from noise; promise less than 100%%.", avail)
+	case pct < 50:
+		d.errorf(rng, "Invalid availability", "availability %s promises fewer good requests than bad ones; an objective is at least 50%%.", avail)
+	default:
+		return pct / 100, rng
+	}
+	return 0, nil
+}
+
 // slo reads a service's objectives.
 func (d *decoder) slo(b *hcl.Block) *SLO {
 	o := &SLO{Window: DefaultSLOWindow, DeclRange: b.DefRange}
 	c := d.content(b.Body, sloSchema)
-	if avail, rng := d.str(c.Attributes, "availability", ""); rng != nil {
-		pct, err := strconv.ParseFloat(strings.TrimSuffix(avail, "%"), 64)
-		switch {
-		case err != nil || !strings.HasSuffix(avail, "%"):
-			d.errorf(rng, "Invalid availability", `availability is a percentage such as "99.9%%" or "99.95%%", not %q.`, avail)
-		case pct >= 100:
-			d.errorf(rng, "Invalid availability", "availability %s leaves no error budget: no system meets it, and no alert can tell a burn from noise; promise less than 100%%.", avail)
-		case pct < 50:
-			d.errorf(rng, "Invalid availability", "availability %s promises fewer good requests than bad ones; an objective is at least 50%%.", avail)
-		default:
-			o.Availability = pct / 100
-		}
-	}
+	o.Availability, _ = d.availability(c.Attributes)
 	var rng *hcl.Range
 	if o.LatencyP99, rng = d.duration(c.Attributes, "latency_p99", 0); rng != nil && (o.LatencyP99 < time.Millisecond || o.LatencyP99 > time.Minute) {
 		d.errorf(rng, "Invalid latency objective", "latency_p99 must be between 1ms and 1m, not %s.", o.LatencyP99)

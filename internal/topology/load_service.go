@@ -68,6 +68,12 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 
 	blocks := map[string]*hcl.Block{}
 	for _, nb := range c.Blocks {
+		if nb.Type == "depends_on" {
+			if dep, ok := d.dependency(nb, s.Dependencies); ok {
+				s.Dependencies = append(s.Dependencies, dep)
+			}
+			continue
+		}
 		if prev, dup := blocks[nb.Type]; dup {
 			d.errorf(nb.DefRange.Ptr(), "Duplicate block", "Only one %s block is allowed; the first is at %s.", nb.Type, prev.DefRange)
 			continue

@@ -97,7 +97,9 @@ type Topology struct {
 	Environment Environment
 	Regions     []Region  // in file order
 	Services    []Service // in file order
-	Policies    []PolicyConfig
+	// Externals are endpoints outside the environment its services call.
+	Externals []External
+	Policies  []PolicyConfig
 	// Layers are Terraform root modules run in order with the stacks.
 	Layers []Layer
 	// File is the path the topology was loaded from.
@@ -179,8 +181,10 @@ type Service struct {
 	Parameters map[string]string
 	// SLO is the service's objectives (nil when it declares none): alarms,
 	// burn-rate alerts and the error budget come from it.
-	SLO       *SLO
-	DeclRange hcl.Range
+	SLO *SLO
+	// Dependencies are what the service calls, in file order.
+	Dependencies []Dependency
+	DeclRange    hcl.Range
 }
 
 // SLO is a service's slo block: its service-level objectives, measured at

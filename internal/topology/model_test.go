@@ -19,6 +19,7 @@ func TestTopologyHoldsOnlyTheFile(t *testing.T) {
 		"Services":    "the service blocks",
 		"Policies":    "the policy blocks",
 		"Layers":      "the layer blocks",
+		"Externals":   "the external blocks",
 		"File":        "the path the file was loaded from",
 	}
 	typ := reflect.TypeFor[Topology]()
