@@ -11,39 +11,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulwark-dev/bulwark/internal/hostile"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 
 	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
-
-// hostileStrings are what a caller that checked nothing could hand the
-// plane for any string of a spec, by what each tries.
-var hostileStrings = []struct{ what, value string }{
-	{"single quote", "it's"},
-	{"double quote", `say "hi"`},
-	{"backslash", `a\b`},
-	{"newline", "a\nb"},
-	{"carriage return", "a\rb"},
-	{"NUL", "a\x00b"},
-	{"LUA long bracket", "a]]b"},
-	{"LUA string breakout", "a')os.execute('id')--"},
-	{"LUA concatenation", "a'..os.getenv('HOME')..'b"},
-	{"HAProxy comment", "a#b"},
-	{"HAProxy space", "a b"},
-	{"HAProxy server line", "x\n  server evil 10.0.0.1:80"},
-	{"shell substitution", "$(rm -rf /)"},
-	{"backticks", "`id`"},
-	{"semicolon", "a;reboot"},
-	{"Go template", "{{ $labels }}"},
-	{"path traversal", "../../etc"},
-	{"invalid UTF-8", "a\xff\xfeb"},
-	{"non-ASCII", "café"},
-	{"10 000 characters", strings.Repeat("a", 10000)},
-	{"leading space", " shop"},
-	{"trailing space", "shop "},
-	{"uppercase", "UPPER"},
-}
 
 func ordinaryBalancer() localapi.BalancerSpec {
 	return localapi.BalancerSpec{Env: "t", Region: "east", Service: "shop", Port: 18097, Health: testHealth()}
@@ -174,17 +148,17 @@ func putMonitor(p *Plane, m localapi.MonitorSpec) error {
 func TestHostileSpecsAreRefused(t *testing.T) {
 	p := newTestPlane(t)
 	for _, f := range hostileFields {
-		for _, h := range hostileStrings {
-			err := f.put(p, h.value)
-			accepted := slices.Contains(f.accepted, h.what)
+		for _, h := range hostile.Strings {
+			err := f.put(p, h.Value)
+			accepted := slices.Contains(f.accepted, h.What)
 			if accepted == errors.Is(err, localapi.ErrBadRequest) {
-				t.Errorf("%s = %.40q: accepted %v, got %v", f.name, h.value, accepted, err)
+				t.Errorf("%s = %.40q: accepted %v, got %v", f.name, h.Value, accepted, err)
 			}
 			if f.render == nil {
 				continue
 			}
-			if err := f.render(h.value); accepted == errors.Is(err, localapi.ErrBadRequest) {
-				t.Errorf("rendering %s = %.40q: accepted %v, got %v", f.name, h.value, accepted, err)
+			if err := f.render(h.Value); accepted == errors.Is(err, localapi.ErrBadRequest) {
+				t.Errorf("rendering %s = %.40q: accepted %v, got %v", f.name, h.Value, accepted, err)
 			}
 		}
 	}
@@ -230,14 +204,14 @@ func TestOrdinarySpecsRender(t *testing.T) {
 // from a YAML parser as exactly the values they were, in the places they
 // were put, beside nothing they could have added.
 func TestHostileStringsInPrometheusFilesStayValues(t *testing.T) {
-	for _, h := range hostileStrings {
-		v := h.value
+	for _, h := range hostile.Strings {
+		v := h.Value
 		m := &monitorRunner{env: v, global: localapi.Region{Index: 9}}
 		spec := localapi.MonitorSpec{Env: v, Services: []localapi.MonitoredService{{Name: v, Port: 8080, Regions: []string{"east"}, FQDN: v, HealthPath: v, Database: true}}}
 		out := m.prometheusConfig(spec, map[string]localapi.Region{"east": {Index: 3}}, map[string][2]string{"127.0.3.2:8080": {"east", v}})
 		lines := strings.SplitN(out, "\n", 3)
 		if !strings.HasPrefix(lines[0], "# ") || lines[1] != "global:" {
-			t.Errorf("%s: the header comment spills over:\n%.300s", h.what, out)
+			t.Errorf("%s: the header comment spills over:\n%.300s", h.What, out)
 		}
 		var cfg struct {
 			Global        map[string]string `yaml:"global"`
@@ -265,7 +239,7 @@ func TestHostileStringsInPrometheusFilesStayValues(t *testing.T) {
 		dec := yaml.NewDecoder(strings.NewReader(out))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil {
-			t.Errorf("%s: prometheus.yml does not parse back: %v", h.what, err)
+			t.Errorf("%s: prometheus.yml does not parse back: %v", h.What, err)
 			continue
 		}
 		var jobs []string
@@ -273,22 +247,22 @@ func TestHostileStringsInPrometheusFilesStayValues(t *testing.T) {
 			jobs = append(jobs, j.JobName)
 		}
 		if want := []string{"haproxy", "instances", "bulwark", "probe-http", "probe-dns", "postgres"}; !slices.Equal(jobs, want) {
-			t.Errorf("%s: jobs %q, want %q", h.what, jobs, want)
+			t.Errorf("%s: jobs %q, want %q", h.What, jobs, want)
 			continue
 		}
 		balancer, probe, dns, db := cfg.ScrapeConfigs[0], cfg.ScrapeConfigs[3], cfg.ScrapeConfigs[4], cfg.ScrapeConfigs[5]
 		if l := balancer.Static[0].Labels; len(balancer.Static) != 1 || l["env"] != v || l["service"] != v || l["region"] != "east" || len(l) != 3 {
-			t.Errorf("%s: balancer labels %q", h.what, l)
+			t.Errorf("%s: balancer labels %q", h.What, l)
 		}
 		if got := probe.Static[0].Targets; !slices.Equal(got, []string{"http://127.0.3.1:8080" + v}) {
-			t.Errorf("%s: probe targets %.80q", h.what, got)
+			t.Errorf("%s: probe targets %.80q", h.What, got)
 		}
 		if got := dns.Static[0].Labels["__param_module"]; got != "dns_"+v {
-			t.Errorf("%s: dns module %.80q", h.what, got)
+			t.Errorf("%s: dns module %.80q", h.What, got)
 		}
 		if len(db.MetricRelabel) != 2 || db.MetricRelabel[0].Replacement != "east" || db.MetricRelabel[1].Replacement != v ||
 			db.MetricRelabel[1].TargetLabel != "service" || db.MetricRelabel[1].Regex != `127\.0\.3\.2:8080` {
-			t.Errorf("%s: database relabelling %q", h.what, db.MetricRelabel)
+			t.Errorf("%s: database relabelling %q", h.What, db.MetricRelabel)
 		}
 
 		var bb struct {
@@ -300,11 +274,11 @@ func TestHostileStringsInPrometheusFilesStayValues(t *testing.T) {
 			} `yaml:"modules"`
 		}
 		if err := yaml.Unmarshal([]byte(blackboxConfig(spec)), &bb); err != nil {
-			t.Errorf("%s: blackbox.yml does not parse back: %v", h.what, err)
+			t.Errorf("%s: blackbox.yml does not parse back: %v", h.What, err)
 			continue
 		}
 		if mod, ok := bb.Modules["dns_"+v]; len(bb.Modules) != 2 || !ok || mod.Prober != "dns" || mod.DNS.QueryName != v {
-			t.Errorf("%s: blackbox modules %.200q", h.what, bb.Modules)
+			t.Errorf("%s: blackbox modules %.200q", h.What, bb.Modules)
 		}
 	}
 }

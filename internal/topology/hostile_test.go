@@ -7,36 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulwark-dev/bulwark/internal/hostile"
+
 	"github.com/zclconf/go-cty/cty"
 )
-
-// hostileStrings are what a careless or hostile author could write into
-// any string of an environment file, by what each tries.
-var hostileStrings = []struct{ what, value string }{
-	{"single quote", "it's"},
-	{"double quote", `say "hi"`},
-	{"backslash", `a\b`},
-	{"newline", "a\nb"},
-	{"carriage return", "a\rb"},
-	{"NUL", "a\x00b"},
-	{"LUA long bracket", "a]]b"},
-	{"LUA string breakout", "a')os.execute('id')--"},
-	{"LUA concatenation", "a'..os.getenv('HOME')..'b"},
-	{"HAProxy comment", "a#b"},
-	{"HAProxy space", "a b"},
-	{"HAProxy server line", "x\n  server evil 10.0.0.1:80"},
-	{"shell substitution", "$(rm -rf /)"},
-	{"backticks", "`id`"},
-	{"semicolon", "a;reboot"},
-	{"Go template", "{{ $labels }}"},
-	{"HCL template", "${path.root}"},
-	{"invalid UTF-8", "a\xff\xfeb"},
-	{"non-ASCII", "café"},
-	{"10 000 characters", strings.Repeat("a", 10000)},
-	{"leading space", " shop"},
-	{"trailing space", "shop "},
-	{"uppercase", "UPPER"},
-}
 
 // hostileLocalEnv is a valid local environment in which every string
 // field is a «marker», each on its own line. A field under test takes a
@@ -205,8 +179,8 @@ func render(t *testing.T, template, field, value string) (src []byte, line int) 
 func TestHostileStrings(t *testing.T) {
 	everything := func() []string {
 		var all []string
-		for _, h := range hostileStrings {
-			all = append(all, h.what)
+		for _, h := range hostile.Strings {
+			all = append(all, h.What)
 		}
 		return all
 	}()
@@ -224,9 +198,9 @@ func TestHostileStrings(t *testing.T) {
 		loaded func(*Topology) string
 	}{
 		{field: "environment", template: hostileLocalEnv, summary: "Invalid name"},
-		{field: "state", template: hostileLocalEnv, summary: "Invalid state backend", accepted: []string{"uppercase"},
+		{field: "state", template: hostileLocalEnv, summary: "Invalid state backend", accepted: []string{"uppercase", "path traversal"},
 			loaded: func(t *Topology) string { return strings.TrimPrefix(t.Environment.State, "file:///tmp/") }},
-		{field: "secrets", template: hostileLocalEnv, summary: "Invalid secrets provider", accepted: []string{"uppercase"},
+		{field: "secrets", template: hostileLocalEnv, summary: "Invalid secrets provider", accepted: []string{"uppercase", "path traversal"},
 			loaded: func(t *Topology) string { return strings.TrimPrefix(t.Environment.Secrets, "awskms://alias/") }},
 		{field: "region", template: hostileLocalEnv, summary: "Invalid name"},
 		{field: "nat", template: hostileLocalEnv, summary: "Invalid NAT"},
@@ -247,7 +221,7 @@ func TestHostileStrings(t *testing.T) {
 		{field: "parameter_value", template: hostileLocalEnv, summary: "Invalid parameter value", otherwise: map[string]string{"10 000 characters": "Parameter too long"},
 			accepted: without(everything, "NUL", "invalid UTF-8", "10 000 characters"),
 			loaded:   func(t *Topology) string { return t.Services[0].Parameters["GREETING"] }},
-		{field: "health_path", template: hostileLocalEnv, summary: "Invalid health check path", accepted: []string{"uppercase"},
+		{field: "health_path", template: hostileLocalEnv, summary: "Invalid health check path", accepted: []string{"uppercase", "path traversal"},
 			loaded: func(t *Topology) string { return strings.TrimPrefix(t.Services[0].Health.Path, "/") }},
 		{field: "dns_zone", template: hostileLocalEnv, summary: "Invalid DNS zone"},
 		{field: "dns_name", template: hostileLocalEnv, summary: "Invalid DNS name"},
@@ -290,16 +264,16 @@ func TestHostileStrings(t *testing.T) {
 		}
 	}
 	for _, f := range fields {
-		for _, h := range hostileStrings {
-			t.Run(f.field+"/"+h.what, func(t *testing.T) {
-				src, line := render(t, f.template, f.field, h.value)
+		for _, h := range hostile.Strings {
+			t.Run(f.field+"/"+h.What, func(t *testing.T) {
+				src, line := render(t, f.template, f.field, h.Value)
 				topo, err := (&Loader{Root: "testdata"}).Load("hostile.hcl", src)
-				if slices.Contains(f.accepted, h.what) {
+				if slices.Contains(f.accepted, h.What) {
 					if err != nil {
 						t.Fatalf("refused, want it loaded as written: %v", err)
 					}
-					if got := f.loaded(topo); got != h.value {
-						t.Errorf("loaded %.80q, want %.80q", got, h.value)
+					if got := f.loaded(topo); got != h.Value {
+						t.Errorf("loaded %.80q, want %.80q", got, h.Value)
 					}
 					return
 				}
@@ -311,7 +285,7 @@ func TestHostileStrings(t *testing.T) {
 					t.Fatalf("err is %T, want *DiagnosticsError", err)
 				}
 				want := f.summary
-				if o, ok := f.otherwise[h.what]; ok {
+				if o, ok := f.otherwise[h.What]; ok {
 					want = o
 				}
 				var atLine []string
@@ -323,7 +297,7 @@ func TestHostileStrings(t *testing.T) {
 				switch {
 				case len(atLine) == 0:
 					t.Errorf("no diagnostic at line %d:\n%.2000s", line, de.Diags.Error())
-				case h.what == "invalid UTF-8":
+				case h.What == "invalid UTF-8":
 					// refused by HCL's parser, before any check of the field
 				case !slices.Contains(atLine, want):
 					t.Errorf("diagnostics at line %d are %q, want %q", line, atLine, want)
