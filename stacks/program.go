@@ -110,6 +110,11 @@ func FromStack(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	// a stock `pulumi preview` or `up` deploys: secret parameters' values
+	// come from the operator's environment, none from a placeholder
+	if err := t.CheckSecrets(os.LookupEnv); err != nil {
+		return fmt.Errorf("stack %s: %w", ref, err)
+	}
 	run, err := Program(t, RunInputs{}, ref) // a stock CLI run learned nothing
 	if err != nil {
 		return err

@@ -62,6 +62,11 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 			fmt.Fprintf(errOut, "bulwark destroy: this deletes every resource of environment %s (%s); run again with --yes\n", t.Environment.Name, scope(t, f.Region))
 			return exitBadInput
 		}
+		if op == engine.OpUp || op == engine.OpPreview {
+			if code := requireSecrets(t, string(op), errOut); code != exitOK {
+				return code
+			}
+		}
 		if op == engine.OpUp {
 			if code := policyGate(ctx, p, t, "up", errOut); code != exitOK {
 				return code

@@ -20,6 +20,9 @@ func runDrift(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if t == nil {
 		return code
 	}
+	if code := requireSecrets(t, "drift", errOut); code != exitOK {
+		return code
+	}
 	release, code := holdEnvironment(ctx, t, "drift", errOut)
 	if release == nil {
 		return code

@@ -41,6 +41,9 @@ func runRecreateRegion(ctx context.Context, args []string, out, errOut io.Writer
 	if err != nil {
 		return targetFailed(errOut, "recreate-region", err)
 	}
+	if code := requireSecrets(t, "recreate-region", errOut); code != exitOK {
+		return code
+	}
 	if code := policyGate(ctx, p, t, "recreate-region", errOut); code != exitOK {
 		return code
 	}

@@ -355,7 +355,18 @@ type ParameterSpec struct {
 	Service string `json:"service"`
 	Name    string `json:"name"`
 	Value   string `json:"value"`
+	// Secret marks a secret parameter: the plane keeps its value
+	// encrypted at rest (Sealed) and answers a read of it without the
+	// value (Value is RedactedValue); only a PUT carries it, on loopback.
+	Secret bool `json:"secret,omitempty"`
+	// Sealed is the value encrypted with the plane's key, as the plane
+	// stores it; never sent.
+	Sealed string `json:"sealed,omitempty"`
 }
+
+// RedactedValue is what a read of a secret parameter answers in place of
+// its value.
+const RedactedValue = "(secret)"
 
 // ID is env/region/service/name.
 func (s ParameterSpec) ID() ParameterID { return ParameterID{s.Env, s.Region, s.Service, s.Name} }

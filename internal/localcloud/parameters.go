@@ -9,15 +9,37 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/localapi"
 )
 
-// PutParameter creates or updates a parameter.
+// PutParameter creates or updates a parameter. A secret one is sealed
+// with the plane's key (secretstore.go) before it is stored, and the
+// answer carries no value.
 func (p *Plane) PutParameter(_ context.Context, spec localapi.ParameterSpec) (localapi.ParameterSpec, error) {
 	if spec.Env == "" || spec.Region == "" || spec.Service == "" || spec.Name == "" || strings.ContainsAny(spec.Name, "=/\x00") {
-		return spec, fmt.Errorf("parameter %s: need env, region, service and a name without '=' or '/'", spec.ID())
+		return redacted(spec), fmt.Errorf("parameter %s: need env, region, service and a name without '=' or '/'", spec.ID())
 	}
+	spec.Sealed = ""
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if spec.Secret {
+		key, err := loadSecretKey(p.dir)
+		if err != nil {
+			return redacted(spec), fmt.Errorf("parameter %s: %w", spec.ID(), err)
+		}
+		if spec.Sealed, err = sealSecret(key, spec.ID().String(), spec.Value); err != nil {
+			return redacted(spec), fmt.Errorf("parameter %s: %w", spec.ID(), err)
+		}
+		spec.Value = ""
+	}
 	p.state.Parameters[spec.ID()] = spec
-	return spec, p.save()
+	return redacted(spec), p.save()
+}
+
+// redacted is a parameter as the API answers it: a secret one without its
+// value, sealed or not.
+func redacted(s localapi.ParameterSpec) localapi.ParameterSpec {
+	if s.Secret {
+		s.Value, s.Sealed = localapi.RedactedValue, ""
+	}
+	return s
 }
 
 // GetParameter returns a parameter.
@@ -28,7 +50,7 @@ func (p *Plane) GetParameter(_ context.Context, id localapi.ParameterID) (locala
 	if !ok {
 		return localapi.ParameterSpec{}, fmt.Errorf("parameter %s: %w", id, localapi.ErrNotFound)
 	}
-	return s, nil
+	return redacted(s), nil
 }
 
 // DeleteParameter removes a parameter; instances that run keep its value
@@ -44,7 +66,9 @@ func (p *Plane) DeleteParameter(_ context.Context, id localapi.ParameterID) erro
 }
 
 // parameterEnv is what an instance of service in env/region starts with:
-// NAME=value for each of the service's parameters in that region, by name.
+// NAME=value for each of the service's parameters in that region, by name,
+// secret ones opened with the plane's key (one that does not open is left
+// out, and logged by name).
 func (p *Plane) parameterEnv(env, region, service string) []string {
 	svc := localapi.ServiceID{Env: env, Region: region, Service: service}
 	p.mu.Lock()
@@ -57,8 +81,23 @@ func (p *Plane) parameterEnv(env, region, service string) []string {
 	}
 	slices.SortFunc(specs, func(a, b localapi.ParameterSpec) int { return strings.Compare(a.Name, b.Name) })
 	var out []string
+	var key []byte
 	for _, s := range specs {
-		out = append(out, s.Name+"="+s.Value)
+		value := s.Value
+		if s.Secret {
+			var err error
+			if key == nil {
+				key, err = loadSecretKey(p.dir)
+			}
+			if err == nil {
+				value, err = openSecret(key, s.ID().String(), s.Sealed)
+			}
+			if err != nil {
+				p.log.Printf("parameter %s: left out of the instance's environment: %v", s.ID(), err)
+				continue
+			}
+		}
+		out = append(out, s.Name+"="+value)
 	}
 	return out
 }

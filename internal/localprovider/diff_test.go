@@ -80,7 +80,7 @@ func TestEveryKindHasItsReplaceKeys(t *testing.T) {
 			t.Errorf("no replace keys for bulwark:local:%s", typ)
 		}
 	}
-	if got := keys["bulwark:local:Parameter"]; !slices.Equal(got, []string{"env", "region", "service", "name"}) {
+	if got := keys["bulwark:local:Parameter"]; !slices.Equal(got, []string{"env", "region", "service", "name", "secret"}) {
 		t.Errorf("parameter replace keys %v", got)
 	}
 	for _, k := range kinds {

@@ -20,6 +20,10 @@ type ParameterArgs struct {
 	Service string `pulumi:"service" provider:"replaceOnChanges"`
 	Name    string `pulumi:"name" provider:"replaceOnChanges"`
 	Value   string `pulumi:"value"`
+	// Secret keeps the value encrypted in the plane's store and out of its
+	// answers; the program passes such a value as a Pulumi secret, so the
+	// state holds it encrypted too.
+	Secret bool `pulumi:"secret,optional" provider:"replaceOnChanges"`
 }
 
 // ParameterState is the parameter as stored.
@@ -33,7 +37,7 @@ func (*Parameter) Annotate(a infer.Annotator) {
 }
 
 func (a ParameterArgs) spec() localapi.ParameterSpec {
-	return localapi.ParameterSpec{Env: a.Env, Region: a.Region, Service: a.Service, Name: a.Name, Value: a.Value}
+	return localapi.ParameterSpec{Env: a.Env, Region: a.Region, Service: a.Service, Name: a.Name, Value: a.Value, Secret: a.Secret}
 }
 
 // put stores the parameter unless this is a preview.
@@ -60,13 +64,15 @@ func (*Parameter) Update(ctx context.Context, req infer.UpdateRequest[ParameterA
 }
 
 // Read is the parameter as the store holds it: a value changed there is
-// drift, a parameter gone from it is recreated.
+// drift, a parameter gone from it is recreated. The store does not answer
+// a secret's value: it stays the state's (secretRead).
 func (*Parameter) Read(ctx context.Context, req infer.ReadRequest[ParameterArgs, ParameterState]) (infer.ReadResponse[ParameterArgs, ParameterState], error) {
 	s, found, err := read(ctx, localapi.Parameters, req.ID)
 	if !found || err != nil {
 		return infer.ReadResponse[ParameterArgs, ParameterState]{}, wrap("parameter "+req.ID, err)
 	}
-	in := ParameterArgs{Env: s.Env, Region: s.Region, Service: s.Service, Name: s.Name, Value: s.Value}
+	in := ParameterArgs{Env: s.Env, Region: s.Region, Service: s.Service, Name: s.Name, Value: s.Value, Secret: s.Secret}
+	in.Value = secretRead(s, req.State.Value)
 	return infer.ReadResponse[ParameterArgs, ParameterState]{ID: req.ID, Inputs: in, State: ParameterState{in}}, nil
 }
 

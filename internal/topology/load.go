@@ -144,7 +144,7 @@ var (
 	objectiveSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "rto", Required: true}, {Name: "rpo", Required: true}}}
 	regionSchema    = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "primary"}, {Name: "zones"}, {Name: "nat"}}}
 	serviceSchema   = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "mode", Required: true}, {Name: "image", Required: true}, {Name: "port", Required: true}, {Name: "regions"}, {Name: "runtime"}, {Name: "parameters"}},
+		Attributes: []hcl.AttributeSchema{{Name: "mode", Required: true}, {Name: "image", Required: true}, {Name: "port", Required: true}, {Name: "regions"}, {Name: "runtime"}, {Name: "parameters"}, {Name: "secret_parameters"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "capacity"}, {Type: "scaling"}, {Type: "health"}, {Type: "dns"}, {Type: "database"}, {Type: "backup"}, {Type: "https"}, {Type: "rollout"}, {Type: "slo"},
 			{Type: "depends_on", LabelNames: []string{"on"}},

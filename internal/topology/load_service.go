@@ -61,6 +61,7 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 		d.checkRelease(catalog, t.Environment.Name, s, imgRange)
 	}
 	s.Parameters = d.parameters(c.Attributes)
+	s.SecretParameters = d.secretParameters(c.Attributes, s.Parameters)
 	if s.Mode == HotStandby && len(s.Regions) < 2 && len(t.Regions) > 0 {
 		d.errorf(c.Attributes["mode"].Range.Ptr(), "Hot standby needs two regions",
 			"Service %q is hot-standby in %d region(s); a standby needs a region to fail over to.", s.Name, len(s.Regions))

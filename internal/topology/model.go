@@ -179,6 +179,12 @@ type Service struct {
 	// parameter store of each of its regions, given to instances as
 	// environment variables; a change rolls the service out.
 	Parameters map[string]string
+	// SecretParameters name, sorted, the service's secret parameters: the
+	// file holds no value, which comes from the operator's environment at
+	// up and preview (SecretParameterEnv), stays a Pulumi secret, is kept
+	// encrypted by each region's store and is given to instances as an
+	// environment variable as a parameter is.
+	SecretParameters []string
 	// SLO is the service's objectives (nil when it declares none): alarms,
 	// burn-rate alerts and the error budget come from it.
 	SLO *SLO
@@ -216,13 +222,20 @@ const (
 
 // ParametersDigest identifies the service's parameters ("" when it has
 // none): instances started with other parameters are replaced.
+//
+// A secret parameter counts by name only: its value is in no file, and a
+// digest of it, written in clear where the plain digest goes, would let a
+// guess be checked. A new value reaches the store, not running instances.
 func (s Service) ParametersDigest() string {
-	if len(s.Parameters) == 0 {
+	if len(s.Parameters) == 0 && len(s.SecretParameters) == 0 {
 		return ""
 	}
 	h := sha256.New()
 	for _, name := range slices.Sorted(maps.Keys(s.Parameters)) {
 		fmt.Fprintf(h, "%s=%q\n", name, s.Parameters[name])
+	}
+	for _, name := range s.SecretParameters {
+		fmt.Fprintf(h, "%s=(secret)\n", name)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }

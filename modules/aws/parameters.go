@@ -8,6 +8,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/bulwark-dev/bulwark/internal/topology"
 )
 
 // parameters are a service's parameters in its region's Parameter Store,
@@ -24,23 +26,30 @@ type parameters struct {
 	path, digest string
 }
 
-// newParameters declares the service's parameters as String parameters of
-// the standard tier under /bulwark/<env>/<service>/ in the region (nil when
+// newParameters declares the service's parameters as String parameters (a
+// secret parameter as a SecureString) of the standard tier under /bulwark/<env>/<service>/ in the region (nil when
 // it has none): each region holds its own copy, so no region's instances
 // depend on another region's store.
 func newParameters(ctx *pulumi.Context, name string, a ServiceArgs, child pulumi.ResourceOption) (*parameters, error) {
 	s := a.Service
-	if len(s.Parameters) == 0 {
+	if len(s.Parameters) == 0 && len(s.SecretParameters) == 0 {
 		return nil, nil
 	}
-	p := &parameters{names: slices.Sorted(maps.Keys(s.Parameters)), path: a.Topology.ParameterPath(s), digest: s.ParametersDigest()}
+	p := &parameters{names: slices.Sorted(slices.Values(append(slices.Collect(maps.Keys(s.Parameters)), s.SecretParameters...))),
+		path: a.Topology.ParameterPath(s), digest: s.ParametersDigest()}
 	var arns pulumi.StringArray
 	for _, key := range p.names {
-		param, err := ssm.NewParameter(ctx, name+"-"+key, &ssm.ParameterArgs{
+		args := &ssm.ParameterArgs{
 			Name: pulumi.String(p.path + key), Type: pulumi.String("String"), Tier: pulumi.String("Standard"),
 			// plain, as in the environment file: a review shows the change
 			InsecureValue: pulumi.String(s.Parameters[key]), Tags: tags(a.Topology, a.Region.Name, s.Name),
-		}, child)
+		}
+		if slices.Contains(s.SecretParameters, key) {
+			// a SecureString (the account's aws/ssm key) whose value is a
+			// Pulumi secret: encrypted in the state, masked in previews
+			args.Type, args.InsecureValue, args.Value = pulumi.String("SecureString"), nil, secretValue(s, key)
+		}
+		param, err := ssm.NewParameter(ctx, name+"-"+key, args, child)
 		if err != nil {
 			return nil, err
 		}
@@ -61,4 +70,15 @@ func newParameters(ctx *pulumi.Context, name string, a ServiceArgs, child pulumi
 		return string(b), err
 	}).(pulumi.StringOutput)
 	return p, nil
+}
+
+// secretValue is a secret parameter's value as a Pulumi secret: from the
+// operator's environment, or topology.SecretPlaceholder where it is not
+// set (an offline plan; commands that deploy check it is set first).
+func secretValue(s topology.Service, key string) pulumi.StringOutput {
+	v, ok := s.SecretValue(key)
+	if !ok {
+		v = topology.SecretPlaceholder
+	}
+	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)
 }

@@ -94,10 +94,10 @@ func runtimeScript(a ServiceArgs, db map[string]string) string {
 	for _, k := range slices.Sorted(maps.Keys(plain)) {
 		w("put %s %s", k, shellQuote(plain[k]))
 	}
-	if len(s.Parameters) > 0 {
+	if len(s.Parameters) > 0 || len(s.SecretParameters) > 0 {
 		// the service's own parameters, by path (one level: the runtime
-		// values below it are read by name)
-		w("aws ssm get-parameters-by-path --region %s --path %s --no-recursive --output json |", region, shellQuote(a.Topology.ParameterPath(s)))
+		// values below it are read by name); SecureStrings decrypted
+		w("aws ssm get-parameters-by-path --region %s --path %s --no-recursive --with-decryption --output json |", region, shellQuote(a.Topology.ParameterPath(s)))
 		w("  python3 -c 'import json,sys; [print(p[\"Name\"].rsplit(\"/\",1)[1] + \"\\0\" + p[\"Value\"], end=\"\\0\") for p in json.load(sys.stdin)[\"Parameters\"]]' |")
 		w("  while IFS= read -r -d '' name && IFS= read -r -d '' value; do put \"$name\" \"$value\"; done")
 	}

@@ -142,6 +142,11 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			}
 			deps = append(deps, param)
 		}
+		secrets, err := secretParameters(ctx, env, a.Region.Name, s, parent)
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, secrets...)
 		if digest := s.ParametersDigest(); digest != "" {
 			groupArgs["vars"] = pulumi.StringMap{"BULWARK_PARAMETERS_DIGEST": pulumi.String(digest)}
 		}
