@@ -30,13 +30,16 @@ const module = "github.com/bulwark-dev/bulwark"
 var levels = [][]string{
 	// 0: vocabulary and utilities: import no bulwark package.
 	{"internal/contract", "internal/clock", "internal/steps", "internal/pgbin",
-		"internal/imagemanifest", "internal/envgen", "internal/engine", "internal/architecture", "internal/envlock"},
-	// 1: the model, the local control plane's wire API, and the test doubles.
-	{"internal/topology", "internal/localapi", "internal/awsfake", "internal/pgtest"},
-	// 2: read from the model.
-	{"internal/slo", "internal/project", "internal/layers"},
-	// 3: the targets' runtimes (the local control plane, the AWS operator steps).
-	{"internal/localcloud", "internal/awsrunbook"},
+		"internal/imagemanifest", "internal/envgen", "internal/architecture", "internal/teamstate/s3url", "internal/hostile"},
+	// 1: the model, the local control plane's wire API, the team state's
+	// object store client, and the test doubles.
+	{"internal/topology", "internal/localapi", "internal/awsfake", "internal/pgtest", "internal/teamstate"},
+	// 2: read from the model; the environment lock (on the object store
+	// for team state).
+	{"internal/slo", "internal/project", "internal/layers", "internal/envlock", "internal/teamstate/miniotest"},
+	// 3: the targets' runtimes (the local control plane, the AWS operator
+	// steps) and the engine's driver (which clears a lapsed holder's locks).
+	{"internal/localcloud", "internal/awsrunbook", "internal/engine"},
 	// 4: the targets' modules and the local provider plugin.
 	{"modules/aws", "modules/local", "internal/localprovider"},
 	// 5: the program.
@@ -89,7 +92,7 @@ var seams = map[edge]string{
 var knownExceptions = map[edge]string{}
 
 // Packages that only tests may import.
-var testOnly = []string{"internal/awsfake", "internal/pgtest"}
+var testOnly = []string{"internal/awsfake", "internal/pgtest", "internal/hostile", "internal/teamstate/miniotest"}
 
 // What the AWS fakes may import, tests included: they behave as AWS's API
 // references say, never as the code they serve (awsrunbook, imagerelease,

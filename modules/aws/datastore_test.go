@@ -23,7 +23,7 @@ func TestAuroraGlobalDatabaseAsAWSAcceptsIt(t *testing.T) {
 	topo, p := planOf(t, "prod")
 	primary := topo.Primary().Name
 	for _, r := range topo.Regions {
-		s := stack(t, p, "prod."+r.Name)
+		s := shopStack(t, p, "prod."+r.Name)
 		clusters := ofType(s, "aws:rds/cluster:Cluster")
 		if len(clusters) != 1 {
 			t.Fatalf("%s: %d clusters", r.Name, len(clusters))
@@ -56,7 +56,7 @@ func TestAuroraGlobalDatabaseAsAWSAcceptsIt(t *testing.T) {
 			}
 		}
 	}
-	s := stack(t, p, "prod."+primary)
+	s := shopStack(t, p, "prod."+primary)
 	// two secrets: the master user's (never rotated) and the application
 	// user's (rotated), both replicated to every other region, written once
 	secrets := map[string]plan.Resource{}
@@ -97,7 +97,7 @@ func TestAuroraGlobalDatabaseAsAWSAcceptsIt(t *testing.T) {
 	}
 	// instances are replaced within half a rotation period, so they never hold a retired user
 	for _, r := range topo.Regions {
-		for _, g := range ofType(stack(t, p, "prod."+r.Name), "aws:autoscaling/group:Group") {
+		for _, g := range ofType(shopStack(t, p, "prod."+r.Name), "aws:autoscaling/group:Group") {
 			if g.Inputs["maxInstanceLifetime"] != float64(15*24*3600) {
 				t.Errorf("%s: group %s lives %v s, want 15 days", r.Name, g.Name, g.Inputs["maxInstanceLifetime"])
 			}
