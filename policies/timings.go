@@ -39,6 +39,13 @@ type Timings struct {
 	// replays it); zero when the target has no such figure (Restore then
 	// stands for the whole restore, replay included).
 	Restore, RestoreSegment Figure
+	// RestoreProbe is how long each restore_command call that fetches no
+	// WAL segment takes (a pgBackRest process asked for a timeline's
+	// history file, or for a file the archive does not hold): a recovery
+	// from a backup older than the newest timeline makes two such calls
+	// per timeline after the backup's, which Restore (measured on one
+	// timeline) does not include. Zero when the target has no such figure.
+	RestoreProbe Figure
 	// Archive, when the target archives WAL continuously, is the most a
 	// restore misses: WAL reaches the vaults at least that often. Zero: a
 	// restore has the newest backup only.
@@ -93,6 +100,7 @@ func DefaultTimings(t topology.Target) Timings {
 		Replace:         Figure{1500 * time.Millisecond, measured + ": a new process and its first health checks"},
 		Lag:             Figure{100 * time.Millisecond, measured + ": asynchronous streaming replication on loopback"},
 		Restore:         Figure{3 * time.Second, measured + ": pgBackRest restore and WAL replay, however much WAL there is"},
+		RestoreProbe:    Figure{8 * time.Millisecond, measured + ": pgbackrest archive-get of a timeline history file the vault does not hold"},
 		Archive:         Figure{30 * time.Second, "the control plane sets PostgreSQL's archive_timeout to 30s for a database with a backup plan: WAL reaches the vaults at least that often"},
 		BalancerRetries: true,
 		RetriesSource:   "HAProxy retries a refused connection on another instance (retries 3, option redispatch, retry-on conn-failure)",

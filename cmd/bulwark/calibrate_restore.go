@@ -24,6 +24,12 @@ type localRestoreBench struct {
 	env     string
 	service topology.Service
 	vault   string // the region whose vault is restored, as backup-restore's default
+	// planeDir is the control plane's folder (the restore_command calls
+	// run beside the plane with its pgBackRest configuration); plan and
+	// probe the backup plan and the history file they ask for, read once
+	planeDir string
+	plan     localapi.BackupSpec
+	probe    string
 }
 
 var _ calibration.RestoreBench = (*localRestoreBench)(nil)
@@ -44,7 +50,7 @@ func newLocalRestoreBench(t *topology.Topology, stateDir string) (*localRestoreB
 		if localcloud.Running(dir) == 0 {
 			return nil, fmt.Errorf("no control plane runs for %s (bulwark up --env %s)", stateDir, t.Environment.Name)
 		}
-		return &localRestoreBench{plane: localcloud.Dial(dir), env: t.Environment.Name, service: s, vault: vault}, nil
+		return &localRestoreBench{plane: localcloud.Dial(dir), env: t.Environment.Name, service: s, vault: vault, planeDir: dir}, nil
 	}
 	return nil, fmt.Errorf("environment %s has no service with a database and a backup block to restore", t.Environment.Name)
 }
@@ -63,11 +69,14 @@ func (b *localRestoreBench) Backup(ctx context.Context) error {
 // of the service is touched) and switches to a new segment, k times, then
 // waits until the primary has archived the last one.
 func (b *localRestoreBench) SwitchSegments(ctx context.Context, k int) error {
-	addr, err := b.primary(ctx)
+	primary, err := b.primary(ctx)
 	if err != nil {
 		return err
 	}
-	conn, err := pgx.Connect(ctx, "postgres://"+localcloud.LocalDatabaseUser+"@"+addr+"/postgres?sslmode=disable&connect_timeout=3")
+	// switching WAL segments is the superuser's: over the member's socket,
+	// which lets the control plane's own user in without a password
+	addr := primary.Address
+	conn, err := pgx.Connect(ctx, primary.OperatorConnString())
 	if err != nil {
 		return fmt.Errorf("primary %s: %w", addr, err)
 	}
@@ -97,8 +106,8 @@ func (b *localRestoreBench) SwitchSegments(ctx context.Context, k int) error {
 	}
 }
 
-// primary is the address of the member that runs as the primary.
-func (b *localRestoreBench) primary(ctx context.Context) (string, error) {
+// primary is the member that runs as the primary.
+func (b *localRestoreBench) primary(ctx context.Context) (localapi.Database, error) {
 	var errs []error
 	for _, region := range b.service.Regions {
 		db, err := localapi.Get(ctx, b.plane, localapi.Databases, localapi.ServiceID{Env: b.env, Region: region, Service: b.service.Name})
@@ -107,10 +116,10 @@ func (b *localRestoreBench) primary(ctx context.Context) (string, error) {
 			continue
 		}
 		if db.Running && db.Role == "primary" {
-			return db.Address, nil
+			return db, nil
 		}
 	}
-	return "", errors.Join(append([]error{fmt.Errorf("no member of %s's database runs as the primary", b.service.Name)}, errs...)...)
+	return localapi.Database{}, errors.Join(append([]error{fmt.Errorf("no member of %s's database runs as the primary", b.service.Name)}, errs...)...)
 }
 
 // Restore times what backup-restore's injection and recovery do: the
@@ -136,4 +145,23 @@ func (b *localRestoreBench) Restore(ctx context.Context) (calibration.Restored, 
 		return calibration.Restored{}, fmt.Errorf("remove the restore copy: %w", err)
 	}
 	return calibration.Restored{Took: took, Segments: wal.SegmentsSince}, nil
+}
+
+// Probe times the restore_command call a recovery makes first: for the
+// history file of the timeline after the newest, which the vault does not
+// hold (PostgreSQL probes for a newer timeline), as the database's owner
+// and through the shell, with the plan's pgBackRest configuration.
+func (b *localRestoreBench) Probe(ctx context.Context) (time.Duration, error) {
+	if b.probe == "" {
+		st, err := localapi.Get(ctx, b.plane, localapi.Backups, b.backupID())
+		if err != nil {
+			return 0, err
+		}
+		wal, ok := st.WALIn(b.vault)
+		if !ok || wal.Timelines == nil {
+			return 0, fmt.Errorf("the control plane reports no timelines of the archive in %s's vault (a plane from an older build? bulwark local stop, then bulwark up)", b.vault)
+		}
+		b.plan, b.probe = st.BackupSpec, fmt.Sprintf("%08X.history", wal.Timelines.Newest+1)
+	}
+	return localcloud.TimeRestoreProbe(ctx, b.planeDir, b.plan, b.vault, b.probe)
 }

@@ -22,6 +22,10 @@ const (
 	// longer each archived WAL segment replayed makes it.
 	Restore        = "restore"
 	RestoreSegment = "restore_segment"
+	// RestoreProbe is a restore_command call that fetches no segment: what
+	// a recovery makes twice for each timeline after its backup's (a
+	// timeline's history file asked for).
+	RestoreProbe = "restore_probe"
 )
 
 // ErrTooFew is a measurement without a single run that shows a figure.
@@ -101,6 +105,7 @@ func (f *File) Apply(tm policies.Timings) policies.Timings {
 	set(&tm.Reconnect, Reconnect)
 	set(&tm.Restore, Restore)
 	set(&tm.RestoreSegment, RestoreSegment)
+	set(&tm.RestoreProbe, RestoreProbe)
 	return tm
 }
 
@@ -108,9 +113,11 @@ func (f *File) Apply(tm policies.Timings) policies.Timings {
 // db-primary-loss drill (the runbook promoting the replica through the
 // control plane), a reconnection the time from its end to the probe's
 // first acknowledged write; reports of failed drills are left out. A
-// restore's two figures come from the restore runs (MeasureRestores): the
+// restore's three figures come from the restore runs (MeasureRestores): the
 // base from the restore right after a fresh backup, the per-segment one
-// from the restore after more segments were archived (RestoreRun).
+// from the restore after more segments were archived (RestoreRun), the
+// per-call one from the restore_command calls timed after them (each call
+// a sample).
 func Measure(env string, reports []*drill.Report, restores []RestoreRun, at time.Time) (*File, error) {
 	samples := map[string][]float64{}
 	for _, r := range reports {
@@ -138,6 +145,11 @@ func Measure(env string, reports []*drill.Report, restores []RestoreRun, at time
 		samples[Restore] = append(samples[Restore], base)
 		samples[RestoreSegment] = append(samples[RestoreSegment], per)
 	}
+	for _, run := range restores {
+		for _, d := range run.Probes {
+			samples[RestoreProbe] = append(samples[RestoreProbe], d.Seconds())
+		}
+	}
 	how := map[string]string{
 		Promote:   "a replica promoted through the control plane (db-primary-loss's recovery step)",
 		Reconnect: "the first acknowledged write after the promotion (the instances' multi-host URL finding the new primary)",
@@ -145,9 +157,13 @@ func Measure(env string, reports []*drill.Report, restores []RestoreRun, at time
 			"(backup-restore's injection and recovery: the vault's status read, the control plane's restore copy)",
 		RestoreSegment: fmt.Sprintf("each archived WAL segment a restore replays: the restore after %d segments written, switched and archived past a fresh backup, "+
 			"less the one right after it, over the segments", SegmentsSwitched),
+		RestoreProbe: fmt.Sprintf("each restore_command call a recovery makes for a timeline history file, two per timeline after the backup's "+
+			"(PostgreSQL 15 probes the histories after the backup's timeline, then fetches them again): pgbackrest archive-get of the history file "+
+			"of the timeline after the newest, which the vault does not hold, run as the restore command runs (as the database's owner, through the shell), "+
+			"%d times after each restore run, each call a sample", ProbesPerRun),
 	}
 	f := &File{Target: "local", Environment: env, Measured: at.UTC(), Figures: map[string]Figure{}}
-	for _, name := range []string{Promote, Reconnect, Restore, RestoreSegment} {
+	for _, name := range []string{Promote, Reconnect, Restore, RestoreSegment, RestoreProbe} {
 		xs := samples[name]
 		if len(xs) == 0 {
 			return nil, fmt.Errorf("%w: %s (%s)", ErrTooFew, name, how[name])

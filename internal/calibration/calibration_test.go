@@ -43,12 +43,15 @@ func report(scenario drill.ScenarioName, rec, reconnect time.Duration, passed bo
 // with 9 (0.56 / 8 = 0.07 s a segment, base 1.2 - 0.07 = 1.13 s); 0.9 s
 // then 1.62 s, 8 more (0.09 s, base 0.9 s); one whose second restore found
 // no more segments, left out. Medians: base 1.0 s, a segment 0.09 s.
+// restore_command calls: every run's, that one's too: 10, 14, 12, 20, 11
+// and 13 ms, sorted 10 11 12 13 14 20, median (12 + 13) / 2 = 12.5 ms.
 func TestMeasure(t *testing.T) {
+	ms := time.Millisecond
 	restores := []RestoreRun{
-		{Fresh: Restored{time.Second, 0}, Replayed: Restored{1800 * time.Millisecond, 8}},
-		{Fresh: Restored{1200 * time.Millisecond, 1}, Replayed: Restored{1760 * time.Millisecond, 9}},
-		{Fresh: Restored{900 * time.Millisecond, 0}, Replayed: Restored{1620 * time.Millisecond, 8}},
-		{Fresh: Restored{900 * time.Millisecond, 2}, Replayed: Restored{5 * time.Second, 2}},
+		{Fresh: Restored{time.Second, 0}, Replayed: Restored{1800 * time.Millisecond, 8}, Probes: []time.Duration{10 * ms, 14 * ms}},
+		{Fresh: Restored{1200 * time.Millisecond, 1}, Replayed: Restored{1760 * time.Millisecond, 9}, Probes: []time.Duration{12 * ms}},
+		{Fresh: Restored{900 * time.Millisecond, 0}, Replayed: Restored{1620 * time.Millisecond, 8}, Probes: []time.Duration{20 * ms, 11 * ms}},
+		{Fresh: Restored{900 * time.Millisecond, 2}, Replayed: Restored{5 * time.Second, 2}, Probes: []time.Duration{13 * ms}},
 	}
 	f, err := Measure("dev", []*drill.Report{
 		report(drill.DatabasePrimaryLoss, 100*time.Millisecond, 0, true),
@@ -66,6 +69,7 @@ func TestMeasure(t *testing.T) {
 		Reconnect:      {Seconds: 0.01, Runs: 3, Min: 0, Max: 0.05},
 		Restore:        {Seconds: 1.0, Runs: 3, Min: 0.9, Max: 1.13},
 		RestoreSegment: {Seconds: 0.09, Runs: 3, Min: 0.07, Max: 0.1},
+		RestoreProbe:   {Seconds: 0.0125, Runs: 6, Min: 0.01, Max: 0.02},
 	} {
 		got := f.Figures[name]
 		if !near(got.Seconds, want.Seconds) || got.Runs != want.Runs || !near(got.Min, want.Min) || !near(got.Max, want.Max) || got.How == "" {
@@ -118,6 +122,12 @@ type fakeBench struct {
 	restores  int
 	failAt    int
 	switched  []int
+	probe     time.Duration // each restore_command call
+}
+
+func (b *fakeBench) Probe(context.Context) (time.Duration, error) {
+	b.calls = append(b.calls, "probe")
+	return b.probe, nil
 }
 
 func (b *fakeBench) Backup(context.Context) error {
@@ -141,7 +151,7 @@ func (b *fakeBench) Restore(context.Context) (Restored, error) {
 }
 
 func TestMeasureRestores(t *testing.T) {
-	b := &fakeBench{base: time.Second, per: 80 * time.Millisecond, failAt: 3}
+	b := &fakeBench{base: time.Second, per: 80 * time.Millisecond, failAt: 3, probe: 15 * time.Millisecond}
 	var lines []string
 	runs, err := MeasureRestores(context.Background(), b, 3, SegmentsSwitched, time.Minute, func(s string) { lines = append(lines, s) })
 	// the second run's first restore fails: it is left out, its error said
@@ -153,11 +163,11 @@ func TestMeasureRestores(t *testing.T) {
 	}
 	want := RestoreRun{Fresh: Restored{time.Second, 0}, Replayed: Restored{1640 * time.Millisecond, 8}} // 1 s + 8 × 80 ms
 	for i, r := range runs {
-		if r != want {
-			t.Errorf("run %d: %+v, want %+v", i, r, want)
+		if r.Fresh != want.Fresh || r.Replayed != want.Replayed || len(r.Probes) != ProbesPerRun || r.Probes[0] != 15*time.Millisecond {
+			t.Errorf("run %d: %+v, want %+v and %d calls of 15ms", i, r, want, ProbesPerRun)
 		}
 	}
-	if got := strings.Join(b.calls[:4], ","); got != "backup,restore,switch,restore" {
+	if got := strings.Join(b.calls[:4+ProbesPerRun+1], ","); got != "backup,restore,switch,restore"+strings.Repeat(",probe", ProbesPerRun)+",backup" {
 		t.Errorf("a run's steps: %s", got)
 	}
 	for _, k := range b.switched {
@@ -181,6 +191,7 @@ func TestSaveLoadApply(t *testing.T) {
 		Promote:        {Seconds: 0.12, Runs: 3, Min: 0.1, Max: 0.3, How: "a replica promoted"},
 		Restore:        {Seconds: 1.0, Runs: 2, Min: 0.9, Max: 1.1, How: "a restore"},
 		RestoreSegment: {Seconds: 0.085, Runs: 2, Min: 0.08, Max: 0.09, How: "a segment replayed"},
+		RestoreProbe:   {Seconds: 0.0144, Runs: 30, Min: 0.011, Max: 0.03, How: "a call"},
 	}}
 	if err := f.Save(root); err != nil {
 		t.Fatal(err)
@@ -199,6 +210,9 @@ func TestSaveLoadApply(t *testing.T) {
 	}
 	if tm.RestoreSegment.D != 85*time.Millisecond || !strings.Contains(tm.RestoreSegment.Source, "a segment replayed, median of 2 run(s) in dev") {
 		t.Errorf("restore segment: %+v", tm.RestoreSegment)
+	}
+	if tm.RestoreProbe.D != 14*time.Millisecond || !strings.Contains(tm.RestoreProbe.Source, "a call, median of 30 run(s) in dev on 2026-12-06, 11ms to 30ms") {
+		t.Errorf("restore probe: %+v", tm.RestoreProbe)
 	}
 	if err := os.WriteFile(filepath.Join(root, "calibration", "local.json"), []byte(`{"figures":{"promote":{"seconds":-1,"runs":1}}}`), 0o644); err != nil {
 		t.Fatal(err)

@@ -11,7 +11,10 @@
 // drills that promote; a restore in two parts, from restores it drives
 // itself (RestoreBench, MeasureRestores): one right after a fresh backup
 // (nothing to replay: the base) and one after a known number of WAL
-// segments were archived (the difference, per segment). The estimate
+// segments were archived (the difference, per segment); and a
+// restore_command call that fetches no segment (RestoreBench.Probe, timed
+// directly: a recovery makes two for each timeline after its backup's,
+// asking for their history files). The estimate
 // composes them with what the graph says (health checks, TTLs, replicas,
 // the backup interval), and game days judge the composition against what
 // a client saw. It is not the estimator (policies) nor the drills

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -26,7 +27,16 @@ type RestoreBench interface {
 	// scratch copy, as backup-restore's recovery does, and removes the
 	// copy.
 	Restore(ctx context.Context) (Restored, error)
+	// Probe makes once the restore_command call a recovery makes for a
+	// timeline's history file the vault does not hold, and returns how
+	// long it took.
+	Probe(ctx context.Context) (time.Duration, error)
 }
+
+// ProbesPerRun is how many restore_command calls the measurement times
+// after each run's restores: a call takes milliseconds, so many samples
+// cost nothing.
+const ProbesPerRun = 10
 
 // Restored is one restore: how long it took until the copy answered a
 // query, and how many WAL segments the vault held past the backup.
@@ -37,9 +47,10 @@ type Restored struct {
 
 // RestoreRun is one run of the restore measurement: a restore right after
 // a fresh backup (Fresh), then one after more segments were archived
-// (Replayed).
+// (Replayed), then restore_command calls that fetch nothing (Probes).
 type RestoreRun struct {
 	Fresh, Replayed Restored
+	Probes          []time.Duration
 }
 
 // PerSegment is how much longer the restore took per segment it replayed
@@ -65,7 +76,7 @@ func (r RestoreRun) Base() (float64, error) {
 
 // MeasureRestores runs the restore measurement runs times, each bounded by
 // perRun: a backup, a restore, k segments switched and archived, a
-// restore. A run that fails is left out, its error returned with the
+// restore, ProbesPerRun restore_command calls. A run that fails is left out, its error returned with the
 // others'; progress receives a line per run.
 func MeasureRestores(ctx context.Context, bench RestoreBench, runs, k int, perRun time.Duration, progress func(string)) ([]RestoreRun, error) {
 	var out []RestoreRun
@@ -82,8 +93,9 @@ func MeasureRestores(ctx context.Context, bench RestoreBench, runs, k int, perRu
 			continue
 		}
 		out = append(out, run)
-		progress(fmt.Sprintf("restore run %d of %d: %s right after a backup (%d segment(s) past it), %s with %d segment(s) past it",
-			i+1, runs, run.Fresh.Took.Round(time.Millisecond), run.Fresh.Segments, run.Replayed.Took.Round(time.Millisecond), run.Replayed.Segments))
+		progress(fmt.Sprintf("restore run %d of %d: %s right after a backup (%d segment(s) past it), %s with %d segment(s) past it; %d restore_command call(s) finding nothing, %s to %s",
+			i+1, runs, run.Fresh.Took.Round(time.Millisecond), run.Fresh.Segments, run.Replayed.Took.Round(time.Millisecond), run.Replayed.Segments,
+			len(run.Probes), slices.Min(run.Probes).Round(100*time.Microsecond), slices.Max(run.Probes).Round(100*time.Microsecond)))
 	}
 	return out, errors.Join(errs...)
 }
@@ -104,6 +116,13 @@ func measureRestore(ctx context.Context, bench RestoreBench, k int, limit time.D
 	}
 	if run.Replayed, err = bench.Restore(ctx); err != nil {
 		return run, fmt.Errorf("restore after %d WAL segment(s): %w", k, err)
+	}
+	for i := range ProbesPerRun {
+		d, err := bench.Probe(ctx)
+		if err != nil {
+			return run, fmt.Errorf("restore_command call %d of %d: %w", i+1, ProbesPerRun, err)
+		}
+		run.Probes = append(run.Probes, d)
 	}
 	return run, nil
 }

@@ -39,9 +39,11 @@ const (
 	// region (or the nearest one when the region holds no member), without
 	// credentials.
 	DatabaseReaderURL = "BULWARK_DATABASE_READER_URL"
-	// DatabaseUser and DatabasePassword are the database's credentials
-	// (aws: from Secrets Manager, never in user data, tags, state or the
-	// plan; local: the loopback cluster's user, whose password is empty).
+	// DatabaseUser and DatabasePassword are the database's credentials: its
+	// application role and that role's password (aws: from Secrets Manager,
+	// never in user data, tags, state or the plan; local: the role
+	// DatabaseAppUser names and the password generated at deploy, a Pulumi
+	// secret, handed over by the control plane from a file only it reads).
 	DatabaseUser     = "BULWARK_DATABASE_USER"
 	DatabasePassword = "BULWARK_DATABASE_PASSWORD"
 	// DatabaseTable names a DynamoDB global table (its replica in the

@@ -2,7 +2,9 @@ package localapi
 
 import (
 	"fmt"
+	"net"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -252,6 +254,14 @@ type DatabaseSpec struct {
 	// Port is where every member of the service's database listens, on
 	// its region's 127.0.R.2: the service's own port (0: the plane's default).
 	Port int `json:"port,omitempty"`
+	// Password is the application role's password, generated at deploy
+	// (the local provider's, a secret in the engine's state). It belongs
+	// to the database, not the member: the plane keeps the first one a
+	// member of the database was put with, in a file only its own user
+	// reads, and gives it to the service's instances (the runtime
+	// contract); it never writes it into its state. Empty: the one the
+	// plane holds (or, for a database it holds none of, one it generates).
+	Password string `json:"password,omitempty"`
 }
 
 // ID is env/region/service.
@@ -271,7 +281,29 @@ type Database struct {
 	Role string `json:"role"`
 	// Streaming names the regions whose replicas stream from a primary now.
 	Streaming []string `json:"streaming,omitempty"`
+	// Socket is the folder of the member's unix socket, the one way in
+	// that takes no password: as the superuser, for the control plane's
+	// own OS user and the server's (peer authentication). Everything else
+	// connects over TCP with a role's password (SCRAM).
+	Socket string `json:"socket,omitempty"`
+	// (Password, of DatabaseSpec, is set only in the answer to a put: the
+	// password in effect, which may be another member's first one. A get
+	// or the status never carries it.)
 }
+
+// OperatorConnString is a libpq keyword/value connection string for the
+// superuser through the unix socket in folder socket of the server at
+// address (host:port: the port names the socket): what the control
+// plane's own OS user (the CLI, a drill, the demo) connects with, without
+// a password.
+func OperatorConnString(socket, address string) string {
+	_, port, _ := net.SplitHostPort(address)
+	quoted := "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(socket) + "'"
+	return fmt.Sprintf("host=%s port=%s user=postgres dbname=postgres sslmode=disable connect_timeout=3", quoted, port)
+}
+
+// OperatorConnString connects to the member as the superuser over its socket.
+func (d Database) OperatorConnString() string { return OperatorConnString(d.Socket, d.Address) }
 
 // BackupSpec is a service database's backup plan: pgBackRest backups of the
 // primary, on a schedule, into the vault of every Vaults region (the local
@@ -318,6 +350,42 @@ type VaultWAL struct {
 	SegmentsSince int `json:"segments_since"`
 	// SegmentBytes is the cluster's WAL segment size the count used.
 	SegmentBytes int64 `json:"segment_bytes"`
+	// ArchiveID is the pgBackRest archive the WAL is in (15-1: the
+	// PostgreSQL version and the stanza's database id).
+	ArchiveID string `json:"archive_id,omitempty"`
+	// Timelines says what the restore finds of the timelines in the
+	// archive (nil when the plane could not list it).
+	Timelines *VaultTimelines `json:"timelines,omitempty"`
+}
+
+// VaultTimelines is what a recovery from a vault's newest backup does
+// about timelines (each promotion starts one): PostgreSQL (15) runs its
+// restore_command for timeline history files, each call a pgBackRest
+// process, before it replays a segment: it looks for the history of each
+// timeline after the backup's until one is missing (the newest is the
+// recovery's target), reads the target's, and then fetches again those
+// from the backup's up to the target's (restoreTimeLineHistoryFiles). A
+// WAL segment is fetched once, from the newest timeline of the target's
+// history that had begun by that segment: no call fails for a segment
+// whatever the timelines (measured: a restore across 6 promotions made 18
+// segment calls, each found, and 15 for history files).
+type VaultTimelines struct {
+	// Backup is the newest backup's timeline (of its start segment),
+	// Newest the recovery's target: the last of the consecutive timelines
+	// after Backup whose history file the archive holds.
+	Backup int `json:"backup"`
+	Newest int `json:"newest"`
+	// Histories counts the history files in the archive; Segments the
+	// archived segments per timeline (its number in hexadecimal, as in a
+	// segment's name), for the record.
+	Histories int            `json:"histories"`
+	Segments  map[string]int `json:"segments,omitempty"`
+	// HistoryCalls is how many restore_command calls for history files the
+	// recovery makes more than one whose backup is on the newest timeline
+	// (the restore the calibration's base figure measured): two per
+	// timeline after the backup's, one less when the backup's is the
+	// first (timeline 1 has no history file to fetch again).
+	HistoryCalls int `json:"history_calls"`
 }
 
 // Backup is a plan's spec and what its vaults hold.
@@ -430,7 +498,12 @@ type RestoreCopy struct {
 	PID     int    `json:"pid"`
 	// Ready is when the copy finished recovery and took queries.
 	Ready time.Time `json:"ready"`
+	// Socket is the folder of the copy's unix socket (see Database.Socket).
+	Socket string `json:"socket,omitempty"`
 }
+
+// OperatorConnString connects to the copy as the superuser over its socket.
+func (c RestoreCopy) OperatorConnString() string { return OperatorConnString(c.Socket, c.Address) }
 
 // Status is everything the control plane holds.
 type Status struct {

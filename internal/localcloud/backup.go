@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -331,6 +332,9 @@ func (b *backupRunner) status(ctx context.Context) localapi.Backup {
 		}
 		st.Backups = append(st.Backups, backups...)
 		if wal != nil {
+			if err := b.p.readTimelines(spec, region, wal); err != nil {
+				b.p.log.Printf("backup %s: %s's vault: %v", spec.ID(), region, err)
+			}
 			st.WAL = append(st.WAL, *wal)
 		}
 	}
@@ -344,6 +348,7 @@ type vaultInfo []struct {
 		Database struct {
 			ID int `json:"id"`
 		} `json:"database"`
+		ID  string `json:"id"`
 		Max string `json:"max"`
 	} `json:"archive"`
 	Backup []struct {
@@ -398,7 +403,7 @@ func readVaultInfo(out []byte, vault string, segmentBytes int64) ([]localapi.Bac
 				return backups, nil, fmt.Errorf("WAL archived after backup %s: %w", bk.Label, err)
 			}
 			wal = &localapi.VaultWAL{Vault: vault, NewestBackup: bk.Label, NewestStop: bk.Archive.Stop, ArchivedMax: a.Max,
-				SegmentsSince: n, SegmentBytes: segmentBytes}
+				SegmentsSince: n, SegmentBytes: segmentBytes, ArchiveID: a.ID}
 		}
 	}
 	return backups, wal, nil
@@ -443,6 +448,166 @@ func walPosition(name string, segmentBytes int64) (int64, error) {
 		return 0, fmt.Errorf("WAL segment name %q: segment %d past the %d of a log with %d-byte segments", name, seg, perLog, segmentBytes)
 	}
 	return int64(log)*perLog + int64(seg), nil
+}
+
+// readTimelines lists the vault's archive of wal's archive id and sets
+// what a recovery from its newest backup does about timelines
+// (wal.Timelines stays nil when the archive cannot be listed or read).
+func (p *Plane) readTimelines(spec localapi.BackupSpec, vault string, wal *localapi.VaultWAL) error {
+	if wal.ArchiveID == "" || strings.ContainsAny(wal.ArchiveID, `/\`) || strings.HasPrefix(wal.ArchiveID, ".") {
+		return fmt.Errorf("timelines: archive id %q: not one to list", wal.ArchiveID)
+	}
+	names, err := listArchive(filepath.Join(p.vaultDir(spec.Env, vault), "archive", stanza(spec), wal.ArchiveID))
+	if err != nil {
+		return fmt.Errorf("timelines: %w", err)
+	}
+	tl, err := archiveTimelines(names, wal.NewestStop)
+	if err != nil {
+		return fmt.Errorf("timelines: %w", err)
+	}
+	wal.Timelines = tl
+	return nil
+}
+
+// listArchive names what a pgBackRest archive folder (one archive id's)
+// holds: its files (the timelines' history files, TTTTTTTT.history), and
+// the files in its TTTTTTTTLLLLLLLL folders as folder/file (the segments,
+// TTTTTTTTLLLLLLLLSSSSSSSS-<sha1>[.gz]).
+func listArchive(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			names = append(names, e.Name())
+			continue
+		}
+		if !isHex(e.Name(), 16) {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			names = append(names, e.Name()+"/"+f.Name())
+		}
+	}
+	return names, nil
+}
+
+// archiveTimelines reads an archive's listing (listArchive) for a recovery
+// from the backup whose WAL ended in segment backupStop: the timelines
+// after the backup's whose history files the archive holds, and the
+// restore_command calls for history files that costs (VaultTimelines). A
+// name it does not know is skipped; a backup segment name it cannot read
+// is an error.
+func archiveTimelines(names []string, backupStop string) (*localapi.VaultTimelines, error) {
+	if !isHex(backupStop, 24) {
+		return nil, fmt.Errorf("WAL segment name %q: not 24 hexadecimal digits", backupStop)
+	}
+	backup := hexTimeline(backupStop)
+	histories := map[int]bool{}
+	tl := &localapi.VaultTimelines{Backup: backup, Segments: map[string]int{}}
+	for _, name := range names {
+		if id, ok := strings.CutSuffix(name, ".history"); ok && isHex(id, 8) {
+			histories[hexTimeline(id)] = true
+			tl.Histories++
+			continue
+		}
+		folder, file, ok := strings.Cut(name, "/")
+		// a segment: TTTTTTTTLLLLLLLLSSSSSSSS-<sha1>, compressed or not (a
+		// partial segment or a backup's history file has a dot after the 24
+		// digits)
+		if !ok || !isHex(folder, 16) || len(file) < 25 || !isHex(file[:24], 24) || file[24] != '-' || file[:16] != folder {
+			continue
+		}
+		tl.Segments[file[:8]]++
+	}
+	tl.Newest = backup
+	for histories[tl.Newest+1] {
+		tl.Newest++
+	}
+	// findNewestTimeLine fetches the histories of backup+1 to newest (and
+	// newest+1, missing), restoreTimeLineHistoryFiles those of backup to
+	// newest-1 but timeline 1's; a recovery on one timeline makes the
+	// missing probe and nothing else of these
+	after := tl.Newest - backup
+	tl.HistoryCalls = 2 * after
+	if backup == 1 && after > 0 {
+		tl.HistoryCalls--
+	}
+	return tl, nil
+}
+
+// isHex reports whether s is n upper-case hexadecimal digits (as WAL file
+// names are).
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'A' || c > 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// hexTimeline is the timeline of a WAL file name's first 8 hexadecimal
+// digits (checked by isHex).
+func hexTimeline(name string) int {
+	n, _ := strconv.ParseUint(name[:8], 16, 32)
+	return int(n)
+}
+
+// TimeRestoreProbe runs once, as the database's owner and through the
+// shell as PostgreSQL runs its restore_command, the pgBackRest call a
+// recovery from vault makes for name, a WAL file name the vault must not
+// hold (a timeline's history file, TTTTTTTT.history, or a segment), with
+// the configuration of the plane in planeDir; it returns how long the
+// call took. A call that finds the file, or fails otherwise than by not
+// finding it (pgBackRest's exit code 1), is an error. It is the
+// calibration's measure of a restore_command call that fetches no
+// segment: it runs beside the plane, not through it.
+func TimeRestoreProbe(ctx context.Context, planeDir string, plan localapi.BackupSpec, vault, name string) (time.Duration, error) {
+	id, ok := strings.CutSuffix(name, ".history")
+	if !(ok && isHex(id, 8)) && !isHex(name, 24) {
+		return 0, fmt.Errorf("restore probe: %q is not a WAL file name", name)
+	}
+	repo := slices.Index(plan.Vaults, vault) + 1
+	if repo == 0 {
+		return 0, fmt.Errorf("restore probe: %s is not one of the vaults %v of %s", vault, plan.Vaults, plan.ID())
+	}
+	cred, err := pgbin.Credential()
+	if err != nil {
+		return 0, err
+	}
+	p := &Plane{dir: planeDir}
+	conf := p.backupConfig(plan)
+	work := filepath.Join(filepath.Dir(conf), stanza(plan)) // the database owner's, as the configuration's lock and spool path
+	dest := filepath.Join(work, "probe-"+name)
+	restore := fmt.Sprintf(`pgbackrest --config=%s --stanza=%s --repo=%d archive-get %s "%s"`, conf, stanza(plan), repo, name, dest)
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", restore)
+	cmd.Dir = work
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err = cmd.Run()
+	took := time.Since(start)
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit) && exit.ExitCode() == 1:
+		return took, nil
+	case err == nil:
+		_ = os.Remove(dest)
+		return 0, fmt.Errorf("restore probe: %s's vault holds %s: not a call that finds nothing", vault, name)
+	default:
+		return 0, fmt.Errorf("restore probe %s: %w: %s", name, err, strings.TrimSpace(stderr.String()))
+	}
 }
 
 // walSegmentBytes is the size of the plan's cluster's WAL segments (read

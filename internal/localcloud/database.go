@@ -106,27 +106,20 @@ func dbAddress(r localapi.Region, port int) string {
 	return net.JoinHostPort(fmt.Sprintf("127.0.%d.2", r.Index), strconv.Itoa(databasePort(port)))
 }
 
-// connString is a libpq URL for one member, as the superuser.
-func connString(addr string, extra string) string {
-	host, port, _ := net.SplitHostPort(addr)
-	s := fmt.Sprintf("postgres://postgres@%s:%s/postgres?sslmode=disable&connect_timeout=2", host, port)
-	if extra != "" {
-		s += "&" + extra
-	}
-	return s
-}
-
-// LocalDatabaseUser is the loopback clusters' user; its password is empty
-// (the members trust loopback connections).
-const LocalDatabaseUser = "postgres"
-
 // DatabaseRuntime is the runtime contract's database part for a service's
 // instances in region own: the writer URL names every member, the first
 // writable one chosen (libpq's target_session_attrs), so a promoted
 // replica takes the writes after a failover without a redeploy; the reader
 // URL is own's member (the first region's when own holds none); the
-// credentials are apart from both, as on every target.
+// credentials are apart from both, as on every target: the application
+// role and the password the deploy generated, from the file the plane
+// keeps them in (an error wrapping ErrNoCredentials before the database
+// has a member).
 func (p *Plane) DatabaseRuntime(env, service string, port int, regions []string, own string) (map[string]string, error) {
+	creds, err := p.readCredentials(env, service)
+	if err != nil {
+		return nil, err
+	}
 	var hosts []string
 	reader := ""
 	for _, r := range regions {
@@ -145,17 +138,27 @@ func (p *Plane) DatabaseRuntime(env, service string, port int, regions []string,
 		contract.DatabaseEngine:    contract.EnginePostgres,
 		contract.DatabaseWriterURL: "postgres://" + strings.Join(hosts, ",") + "/postgres?" + q.Encode(),
 		contract.DatabaseReaderURL: "postgres://" + reader + "/postgres?" + rq.Encode(),
-		contract.DatabaseUser:      LocalDatabaseUser,
-		contract.DatabasePassword:  "",
+		contract.DatabaseUser:      creds.AppUser,
+		contract.DatabasePassword:  creds.AppPassword,
 	}, nil
 }
 
 // PutDatabase creates (initdb, or pg_basebackup from the primary), updates
-// (replication settings, reloaded) or restarts a member, and waits for it.
+// (replication settings, reloaded) or restarts a member, and waits for it;
+// on the member running as the primary it ensures the database's roles
+// and their passwords. The database's credentials are the first a member
+// of it was put with (spec.Password; generated when none was given): the
+// answer carries the application role's password in effect, and the
+// plane's state never holds it.
 func (p *Plane) PutDatabase(ctx context.Context, spec localapi.DatabaseSpec) (localapi.Database, error) {
 	if spec.Replication != "sync" && spec.Replication != "async" {
 		return localapi.Database{}, fmt.Errorf("database %s: replication must be sync or async", spec.ID())
 	}
+	creds, err := p.adoptCredentials(spec.Env, spec.Service, spec.Password)
+	if err != nil {
+		return localapi.Database{}, err
+	}
+	spec.Password = "" // kept in the credentials file only
 	bin, err := pgbin.Dir()
 	if err != nil {
 		return localapi.Database{}, fmt.Errorf("database %s: %w: %w", spec.ID(), localapi.ErrMissingProgram, err)
@@ -193,7 +196,20 @@ func (p *Plane) PutDatabase(ctx context.Context, spec localapi.DatabaseSpec) (lo
 		}
 		return d.ping(ctx) == nil, nil
 	})
-	return d.status(ctx), err
+	if err != nil {
+		return d.status(ctx), err
+	}
+	st := d.status(ctx)
+	if st.Role == "primary" {
+		err = d.withConn(ctx, 10*time.Second, func(ctx context.Context, c *pgx.Conn) error {
+			return ensureRoles(ctx, c, spec.Env, spec.Service, creds)
+		})
+		if err != nil {
+			return st, fmt.Errorf("database %s: %w", spec.ID(), err)
+		}
+	}
+	st.Password = creds.AppPassword
+	return st, nil
 }
 
 // hasData reports whether a member's data folder has been initialised.
@@ -299,12 +315,13 @@ func (d *dbRunner) running() bool {
 	return running
 }
 
-// withConn connects to the server at addr as the superuser, for at most
-// timeout, and runs fn.
-func withConn(ctx context.Context, addr string, timeout time.Duration, fn func(context.Context, *pgx.Conn) error) error {
+// withConn connects to the server at addr (host:port) as the superuser,
+// through its unix socket in folder socket (the plane's own way in: peer
+// authentication, no password), for at most timeout, and runs fn.
+func withConn(ctx context.Context, socket, addr string, timeout time.Duration, fn func(context.Context, *pgx.Conn) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, connString(addr, ""))
+	conn, err := pgx.Connect(ctx, localapi.OperatorConnString(socket, addr))
 	if err != nil {
 		return err
 	}
@@ -314,7 +331,8 @@ func withConn(ctx context.Context, addr string, timeout time.Duration, fn func(c
 
 // withConn runs fn on a connection to the member.
 func (d *dbRunner) withConn(ctx context.Context, timeout time.Duration, fn func(context.Context, *pgx.Conn) error) error {
-	return withConn(ctx, dbAddress(d.region, d.currentSpec().Port), timeout, fn)
+	spec := d.currentSpec()
+	return withConn(ctx, d.p.dbDir(spec), dbAddress(d.region, spec.Port), timeout, fn)
 }
 
 // exec runs one statement on the member.
@@ -358,6 +376,10 @@ func (d *dbRunner) apply(ctx context.Context, bin string, spec localapi.Database
 	if err != nil {
 		return false, err
 	}
+	creds, err := d.p.adoptCredentials(spec.Env, spec.Service, "")
+	if err != nil {
+		return false, err
+	}
 	if !d.p.hasData(spec) {
 		if err := d.p.mkdirTraversable(dir); err != nil {
 			return false, err
@@ -365,13 +387,16 @@ func (d *dbRunner) apply(ctx context.Context, bin string, spec localapi.Database
 		if err := pgbin.Chown(cred, dir); err != nil {
 			return false, err
 		}
+		if err := writeReplicationPassfile(dir, cred, creds); err != nil {
+			return false, fmt.Errorf("database %s: %w", spec.ID(), err)
+		}
 		_ = os.RemoveAll(data) // a half-made one of an interrupted create
 		upstream := d.p.livePrimary(ctx, spec)
 		if upstream == "" && !spec.IsPrimary() {
 			upstream = spec.Primary // waits for it
 		}
 		if upstream != "" {
-			err = d.cloneReplica(ctx, bin, data, cred, spec, upstream)
+			err = d.cloneReplica(ctx, bin, data, cred, spec, upstream, creds)
 		} else if plan, vault := d.p.restorableBackup(ctx, spec); vault != "" {
 			d.p.log.Printf("database %s: no member runs as the primary; restoring the newest backup from %s's vault", spec.ID(), vault)
 			err = d.p.restoreInto(ctx, plan, vault, data, cred, false)
@@ -383,7 +408,7 @@ func (d *dbRunner) apply(ctx context.Context, bin string, spec localapi.Database
 			return false, fmt.Errorf("database %s: %w", spec.ID(), err)
 		}
 	}
-	if err := d.writeSettings(ctx, data, cred, spec); err != nil {
+	if err := d.writeSettings(ctx, data, cred, spec, creds); err != nil {
 		return restored, err
 	}
 	if d.running() {
@@ -427,29 +452,20 @@ func runAsOutput(cred *syscall.Credential, dir string, name string, args ...stri
 	return string(out), nil
 }
 
+// initPrimary creates an empty cluster whose superuser has no password
+// (the roles that connect over TCP are made once it runs: ensureRoles);
+// writeSettings replaces initdb's pg_hba.conf before the server starts.
 func (d *dbRunner) initPrimary(ctx context.Context, bin, data string, cred *syscall.Credential) error {
-	if err := runAs(cred, filepath.Dir(data), filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-instructions"); err != nil {
-		return err
-	}
-	return d.loopbackHBA(data)
+	return runAs(cred, filepath.Dir(data), filepath.Join(bin, "initdb"), "-D", data, "-U", superuser,
+		"--auth-local=peer", "--auth-host=reject", "-E", "UTF8", "--no-instructions")
 }
 
-// loopbackHBA lets every loopback address in, for queries and replication:
-// nothing of the local target listens anywhere else.
-func (d *dbRunner) loopbackHBA(data string) error {
-	f, err := os.OpenFile(filepath.Join(data, "pg_hba.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = f.WriteString("\n# bulwark: the local target lives on loopback only\nhost all all 127.0.0.0/8 trust\nhost replication all 127.0.0.0/8 trust\n")
-	return err
-}
-
-// cloneReplica waits for the upstream region's member (the primary),
-// creates this member's replication slot there, and copies it with
-// pg_basebackup.
-func (d *dbRunner) cloneReplica(ctx context.Context, bin, data string, cred *syscall.Credential, spec localapi.DatabaseSpec, upstream string) error {
+// cloneReplica waits for the upstream region's member (the primary) and
+// the replication role on it (ensuring the database's roles there, as the
+// primary's own put does: whichever comes first), creates this member's
+// replication slot there, and copies it with pg_basebackup as the
+// replication role, its password read from the member's passfile.
+func (d *dbRunner) cloneReplica(ctx context.Context, bin, data string, cred *syscall.Credential, spec localapi.DatabaseSpec, upstream string, creds dbCredentials) error {
 	primaryID := localapi.ServiceID{Env: spec.Env, Region: upstream, Service: spec.Service}.String()
 	primary, err := d.p.regionOf(localapi.RegionID{Env: spec.Env, Region: upstream})
 	if err != nil {
@@ -459,15 +475,24 @@ func (d *dbRunner) cloneReplica(ctx context.Context, bin, data string, cred *sys
 		}
 	}
 	addr := dbAddress(primary, spec.Port)
+	socket := d.p.dbDir(localapi.DatabaseSpec{Env: spec.Env, Region: upstream, Service: spec.Service})
 	var conn *pgx.Conn
+	var rolesErr error // the primary answers but its roles cannot be made: say why
 	err = waitFor(ctx, "primary "+primaryID+" for replica "+spec.ID().String(), func() (bool, error) {
-		c, err := pgx.Connect(ctx, connString(addr, ""))
+		c, err := pgx.Connect(ctx, localapi.OperatorConnString(socket, addr))
 		if err != nil {
+			return false, nil
+		}
+		if rolesErr = ensureRoles(ctx, c, spec.Env, spec.Service, creds); rolesErr != nil {
+			c.Close(ctx)
 			return false, nil
 		}
 		conn = c
 		return true, nil
 	})
+	if err != nil && rolesErr != nil {
+		return fmt.Errorf("%w (on %s: %w)", err, primaryID, rolesErr)
+	}
 	if err != nil {
 		return fmt.Errorf("%w (deploy region %s, which holds the primary)", err, upstream)
 	}
@@ -477,24 +502,41 @@ func (d *dbRunner) cloneReplica(ctx context.Context, bin, data string, cred *sys
 		WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, slot); err != nil {
 		return fmt.Errorf("replication slot %s on %s: %w", slot, primaryID, err)
 	}
-	host, port, _ := net.SplitHostPort(addr)
-	conninfo := fmt.Sprintf("host=%s port=%s user=postgres application_name=%s", host, port, spec.Region)
+	conninfo := replicationConnInfo(addr, filepath.Dir(data), spec.Region)
 	if err := runAs(cred, filepath.Dir(data), filepath.Join(bin, "pg_basebackup"), "-d", conninfo, "-D", data, "-X", "stream", "-S", slot, "-R", "--no-sync"); err != nil {
 		return err
 	}
 	return nil
 }
 
+// replicationConnInfo is how the member whose folder is dir reaches its
+// upstream at addr, for pg_basebackup and as primary_conninfo: the
+// replication role, its password in the member's passfile.
+func replicationConnInfo(addr, dir, application string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	return fmt.Sprintf("host=%s port=%s user=%s passfile=%s application_name=%s",
+		host, port, ReplicationRole, replicationPassfile(dir), application)
+}
+
 func slotName(region string) string { return "bulwark_" + strings.ReplaceAll(region, "-", "_") }
 
 // writeSettings writes bulwark.conf, included by postgresql.conf, for the
 // member's role on disk: a standby streams from the member that runs as
-// the primary now (its spec's primary when none runs).
-func (d *dbRunner) writeSettings(ctx context.Context, data string, cred *syscall.Credential, spec localapi.DatabaseSpec) error {
+// the primary now (its spec's primary when none runs), as the replication
+// role. It also writes who may connect (pg_hba.conf, pg_ident.conf) and
+// the replication role's passfile.
+func (d *dbRunner) writeSettings(ctx context.Context, data string, cred *syscall.Credential, spec localapi.DatabaseSpec, creds dbCredentials) error {
+	if err := writeAccessFiles(data, cred, creds.AppUser); err != nil {
+		return fmt.Errorf("database %s: %w", spec.ID(), err)
+	}
+	if err := writeReplicationPassfile(filepath.Dir(data), cred, creds); err != nil {
+		return fmt.Errorf("database %s: %w", spec.ID(), err)
+	}
 	host, port, _ := net.SplitHostPort(dbAddress(d.region, spec.Port))
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by bulwark's local control plane for %s. Do not edit.\n", spec.ID())
 	fmt.Fprintf(&b, "listen_addresses = '%s'\nport = %s\nunix_socket_directories = '%s'\n", host, port, filepath.Dir(data))
+	b.WriteString(accessSettings)
 	b.WriteString(walSettings + "wal_keep_size = '64MB'\n")
 	b.WriteString("fsync = on\nsynchronous_commit = on\nlog_min_messages = warning\n")
 	// archiving is always on (changing archive_mode needs a restart); a backup
@@ -519,8 +561,14 @@ func (d *dbRunner) writeSettings(ctx context.Context, data string, cred *syscall
 		}
 		primary, err := d.p.regionOf(localapi.RegionID{Env: spec.Env, Region: upstream})
 		if err == nil {
-			ph, pp, _ := net.SplitHostPort(dbAddress(primary, spec.Port))
-			fmt.Fprintf(&b, "primary_conninfo = 'host=%s port=%s user=postgres application_name=%s'\nprimary_slot_name = '%s'\n", ph, pp, spec.Region, slotName(spec.Region))
+			conninfo := replicationConnInfo(dbAddress(primary, spec.Port), filepath.Dir(data), spec.Region)
+			fmt.Fprintf(&b, "primary_conninfo = '%s'\nprimary_slot_name = '%s'\n", conninfo, slotName(spec.Region))
+		}
+		// pg_basebackup -R (and older control planes) wrote a
+		// primary_conninfo into postgresql.auto.conf, which is read last:
+		// this file's is the one in effect
+		if err := dropAutoSetting(data, cred, "primary_conninfo"); err != nil {
+			return fmt.Errorf("database %s: %w", spec.ID(), err)
 		}
 	}
 	path := filepath.Join(data, "bulwark.conf")
@@ -569,7 +617,7 @@ func (d *dbRunner) reload(ctx context.Context) error {
 func (d *dbRunner) status(ctx context.Context) localapi.Database {
 	pid, running := d.pid()
 	d.mu.Lock()
-	st := localapi.Database{DatabaseSpec: d.spec, Address: dbAddress(d.region, d.spec.Port), Running: running, PID: pid}
+	st := localapi.Database{DatabaseSpec: d.spec, Address: dbAddress(d.region, d.spec.Port), Running: running, PID: pid, Socket: d.p.dbDir(d.spec)}
 	d.mu.Unlock()
 	if st.Running {
 		st.Role = "unknown"
@@ -633,6 +681,7 @@ func (p *Plane) DeleteDatabase(ctx context.Context, id localapi.ServiceID) error
 	if ok {
 		p.removeDBDir(p.dbDir(spec))
 		p.dropSlotOn(ctx, spec.Env, spec.Service, spec.Region)
+		p.forgetCredentials(spec.Env, spec.Service) // with its last member
 	}
 	return err
 }

@@ -30,9 +30,9 @@ func needPostgres(t *testing.T) {
 	}
 }
 
-func exec1(t *testing.T, ctx context.Context, addr, sql string, args ...any) error {
+func exec1(t *testing.T, ctx context.Context, dsn, sql string, args ...any) error {
 	t.Helper()
-	conn, err := pgx.Connect(ctx, connString(addr, ""))
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return err
 	}
@@ -41,9 +41,9 @@ func exec1(t *testing.T, ctx context.Context, addr, sql string, args ...any) err
 	return err
 }
 
-func count(t *testing.T, ctx context.Context, addr string) int {
+func count(t *testing.T, ctx context.Context, dsn string) int {
 	t.Helper()
-	conn, err := pgx.Connect(ctx, connString(addr, ""))
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,9 +58,9 @@ func count(t *testing.T, ctx context.Context, addr string) int {
 // commitAt runs a statement in a transaction on a member and commits it,
 // returning the WAL insert position read inside the transaction after the
 // statement: the commit's record ends past it.
-func commitAt(t *testing.T, ctx context.Context, addr, sql string, args ...any) string {
+func commitAt(t *testing.T, ctx context.Context, dsn, sql string, args ...any) string {
 	t.Helper()
-	conn, err := pgx.Connect(ctx, connString(addr, ""))
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func commitAt(t *testing.T, ctx context.Context, addr, sql string, args ...any) 
 // the rows are counted once replay has caught up, within a bound.
 func holdsCommits(t *testing.T, ctx context.Context, at, replica string, want int) {
 	t.Helper()
-	conn, err := pgx.Connect(ctx, connString(replica, ""))
+	conn, err := pgx.Connect(ctx, replica)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,15 +138,15 @@ func TestReplicatedDatabase(t *testing.T) {
 	if primary.Role != "primary" || replica.Role != "replica" {
 		t.Fatalf("roles: %s %s", primary.Role, replica.Role)
 	}
-	if err := exec1(t, ctx, primary.Address, "CREATE TABLE t (n int)"); err != nil {
+	if err := exec1(t, ctx, primary.OperatorConnString(), "CREATE TABLE t (n int)"); err != nil {
 		t.Fatal(err)
 	}
 	// synchronous: an acknowledged commit is already on the replica
 	var at string
 	for i := 0; i < 20; i++ {
-		at = commitAt(t, ctx, primary.Address, "INSERT INTO t VALUES ($1)", i)
+		at = commitAt(t, ctx, primary.OperatorConnString(), "INSERT INTO t VALUES ($1)", i)
 	}
-	holdsCommits(t, ctx, at, replica.Address, 20)
+	holdsCommits(t, ctx, at, replica.OperatorConnString(), 20)
 	// the instances' URL names every member and picks the writable one
 	rt, err := p.DatabaseRuntime("db", "shop", 0, []string{"east", "west"}, "west")
 	if err != nil {
@@ -159,12 +159,16 @@ func TestReplicatedDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// with the application role's credentials, which own what they create
+	if rt[contract.DatabaseUser] != contract.DatabaseAppUser("shop") || rt[contract.DatabasePassword] == "" {
+		t.Fatalf("the instances' credentials: user %q, a password of %d characters", rt[contract.DatabaseUser], len(rt[contract.DatabasePassword]))
+	}
 	cfg.User, cfg.Password = rt[contract.DatabaseUser], rt[contract.DatabasePassword]
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Exec(ctx, "INSERT INTO t VALUES (100)"); err != nil {
+	if _, err := conn.Exec(ctx, "CREATE TABLE service_rows (n int); INSERT INTO service_rows VALUES (100)"); err != nil {
 		t.Fatalf("write through the multi-host URL: %v", err)
 	}
 	conn.Close(ctx)
@@ -175,7 +179,7 @@ func TestReplicatedDatabase(t *testing.T) {
 	p.mu.Unlock()
 	rr.stop(10 * time.Second)
 	short, cancelShort := context.WithTimeout(ctx, 2*time.Second)
-	err = exec1(t, short, primary.Address, "INSERT INTO t VALUES (999)")
+	err = exec1(t, short, primary.OperatorConnString(), "INSERT INTO t VALUES (999)")
 	cancelShort()
 	if err == nil {
 		t.Fatal("a synchronous commit was acknowledged with no replica")
@@ -190,7 +194,7 @@ func TestReplicatedDatabase(t *testing.T) {
 	if err != nil || promoted.Role != "primary" {
 		t.Fatalf("promote: %+v %v", promoted, err)
 	}
-	if err := exec1(t, ctx, promoted.Address, "INSERT INTO t VALUES (200)"); err != nil {
+	if err := exec1(t, ctx, promoted.OperatorConnString(), "INSERT INTO t VALUES (200)"); err != nil {
 		t.Fatalf("write to the promoted replica: %v", err)
 	}
 
@@ -217,11 +221,11 @@ func TestReplicatedDatabase(t *testing.T) {
 }
 
 // waitArchived waits until the member has archived its last WAL segment.
-func waitArchived(t *testing.T, ctx context.Context, addr string) {
+func waitArchived(t *testing.T, ctx context.Context, dsn string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		conn, err := pgx.Connect(ctx, connString(addr, ""))
+		conn, err := pgx.Connect(ctx, dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,7 +262,7 @@ func TestRebuildAfterFailoverAndSwitchBack(t *testing.T) {
 	}
 	eastDB, _ := p.GetDatabase(ctx, east.ID())
 	westDB, _ := p.GetDatabase(ctx, west.ID())
-	if err := exec1(t, ctx, eastDB.Address, "CREATE TABLE t (n int); INSERT INTO t SELECT generate_series(1, 10)"); err != nil {
+	if err := exec1(t, ctx, eastDB.OperatorConnString(), "CREATE TABLE t (n int); INSERT INTO t SELECT generate_series(1, 10)"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.KillDatabase(east.ID()); err != nil {
@@ -267,7 +271,7 @@ func TestRebuildAfterFailoverAndSwitchBack(t *testing.T) {
 	if _, err := p.PromoteDatabase(ctx, west.ID()); err != nil {
 		t.Fatal(err)
 	}
-	if err := exec1(t, ctx, westDB.Address, "INSERT INTO t SELECT generate_series(11, 20)"); err != nil {
+	if err := exec1(t, ctx, westDB.OperatorConnString(), "INSERT INTO t SELECT generate_series(11, 20)"); err != nil {
 		t.Fatal(err)
 	}
 	// east's former primary may not come back as a second primary
@@ -295,7 +299,7 @@ func TestRebuildAfterFailoverAndSwitchBack(t *testing.T) {
 	if err != nil || rebuilt.Role != "replica" {
 		t.Fatalf("rebuild east: %+v %v", rebuilt, err)
 	}
-	if n := count(t, ctx, rebuilt.Address); n != 20 {
+	if n := count(t, ctx, rebuilt.OperatorConnString()); n != 20 {
 		t.Fatalf("rebuilt east holds %d rows, want 20", n)
 	}
 	if st, _ := p.GetDatabase(ctx, west.ID()); !slices.Contains(st.Streaming, "east") {
@@ -310,7 +314,7 @@ func TestRebuildAfterFailoverAndSwitchBack(t *testing.T) {
 	if eastDB.Role != "primary" || westDB.Role != "replica" || !slices.Contains(eastDB.Streaming, "west") {
 		t.Fatalf("after the switchover: east %+v, west %+v", eastDB, westDB)
 	}
-	holdsCommits(t, ctx, commitAt(t, ctx, eastDB.Address, "INSERT INTO t VALUES (21)"), westDB.Address, 21)
+	holdsCommits(t, ctx, commitAt(t, ctx, eastDB.OperatorConnString(), "INSERT INTO t VALUES (21)"), westDB.OperatorConnString(), 21)
 	if _, err := p.AbandonRegion(ctx, localapi.RegionID{Env: "rb", Region: "east"}); !errors.Is(err, localapi.ErrLivePrimary) {
 		t.Fatalf("abandon the region of the running primary: %v", err)
 	}
@@ -336,7 +340,7 @@ func TestBackupsIntoAnotherRegionsVault(t *testing.T) {
 		t.Fatalf("west's vault holds no backup: %v", err)
 	}
 	// WAL goes to the vault continuously
-	conn, err := pgx.Connect(ctx, connString(db.Address, ""))
+	conn, err := pgx.Connect(ctx, db.OperatorConnString())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +350,7 @@ func TestBackupsIntoAnotherRegionsVault(t *testing.T) {
 	if !strings.Contains(archive, "pgbackrest") || !strings.Contains(archive, "archive-push") {
 		t.Fatalf("archive_command = %q", archive)
 	}
-	if err := exec1(t, ctx, db.Address, "INSERT INTO t SELECT generate_series(101, 200)"); err != nil {
+	if err := exec1(t, ctx, db.OperatorConnString(), "INSERT INTO t SELECT generate_series(101, 200)"); err != nil {
 		t.Fatal(err)
 	}
 	b, err = p.RunBackup(ctx, plan.ID(), "diff")
@@ -357,15 +361,15 @@ func TestBackupsIntoAnotherRegionsVault(t *testing.T) {
 		t.Fatalf("after a differential backup: %+v", b.Backups)
 	}
 	// rows written after the backup come back too, from the archived WAL
-	if err := exec1(t, ctx, db.Address, "INSERT INTO t SELECT generate_series(201, 300); SELECT pg_switch_wal()"); err != nil {
+	if err := exec1(t, ctx, db.OperatorConnString(), "INSERT INTO t SELECT generate_series(201, 300); SELECT pg_switch_wal()"); err != nil {
 		t.Fatal(err)
 	}
-	waitArchived(t, ctx, db.Address)
+	waitArchived(t, ctx, db.OperatorConnString())
 	cp, err := p.PutRestoreCopy(ctx, localapi.RestoreCopySpec{Env: "bk", Service: "shop", Region: "west"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, ctx, cp.Address); n != 300 || !alive(cp.PID) || cp.Vault != "west" {
+	if n := count(t, ctx, cp.OperatorConnString()); n != 300 || !alive(cp.PID) || cp.Vault != "west" {
 		t.Fatalf("restore copy %+v holds %d rows, want 300", cp, n)
 	}
 	if err := p.DeleteRestoreCopy(ctx, localapi.ServiceID{Env: "bk", Region: "west", Service: "shop"}); err != nil || alive(cp.PID) {
@@ -389,13 +393,13 @@ func TestBackupsIntoAnotherRegionsVault(t *testing.T) {
 	if db, err = p.PutDatabase(ctx, spec); err != nil || db.Role != "primary" || db.PID == pid {
 		t.Fatalf("rebuild east from the vault: %+v %v", db, err)
 	}
-	if n := count(t, ctx, db.Address); n != 300 {
+	if n := count(t, ctx, db.OperatorConnString()); n != 300 {
 		t.Fatalf("the rebuilt primary holds %d rows, want 300", n)
 	}
 	if err := p.DeleteBackup(ctx, plan.ID()); err != nil {
 		t.Fatal(err)
 	}
-	conn, err = pgx.Connect(ctx, connString(db.Address, ""))
+	conn, err = pgx.Connect(ctx, db.OperatorConnString())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,6 +445,7 @@ func TestDatabasesOfTwoServicesInOneRegion(t *testing.T) {
 		}
 	}
 	addr := map[string]string{}
+	conn := map[string]string{} // the superuser's connection, over the member's socket
 	for name, pair := range specs {
 		d, err := p.GetDatabase(ctx, pair[0].ID())
 		if err != nil || d.Role != "primary" {
@@ -449,32 +454,32 @@ func TestDatabasesOfTwoServicesInOneRegion(t *testing.T) {
 		if want := fmt.Sprintf(":%d", pair[0].Port); !strings.HasSuffix(d.Address, want) {
 			t.Fatalf("%s's primary answers at %s, want its service's port %s", name, d.Address, want)
 		}
-		addr[name] = d.Address
-		if err := exec1(t, ctx, d.Address, "CREATE TABLE t (n int)"); err != nil {
+		addr[name], conn[name] = d.Address, d.OperatorConnString()
+		if err := exec1(t, ctx, d.OperatorConnString(), "CREATE TABLE t (n int)"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if addr["orders"] == addr["carts"] {
 		t.Fatalf("two services' databases share %s", addr["orders"])
 	}
-	if err := exec1(t, ctx, addr["orders"], "INSERT INTO t VALUES (1), (2)"); err != nil {
+	if err := exec1(t, ctx, conn["orders"], "INSERT INTO t VALUES (1), (2)"); err != nil {
 		t.Fatal(err)
 	}
 	replica, err := p.GetDatabase(ctx, specs["orders"][1].ID())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, ctx, replica.Address); n != 2 {
+	if n := count(t, ctx, replica.OperatorConnString()); n != 2 {
 		t.Fatalf("orders' replica has %d rows after 2 synchronous commits", n)
 	}
-	if n := count(t, ctx, addr["carts"]); n != 0 {
+	if n := count(t, ctx, conn["carts"]); n != 0 {
 		t.Fatalf("carts' database has %d of orders' rows", n)
 	}
 
 	// carts moves to another port: restarted there, its data kept
 	moved := specs["carts"][0]
 	moved.Port = 18083
-	if err := exec1(t, ctx, addr["carts"], "INSERT INTO t VALUES (7)"); err != nil {
+	if err := exec1(t, ctx, conn["carts"], "INSERT INTO t VALUES (7)"); err != nil {
 		t.Fatal(err)
 	}
 	d, err := p.PutDatabase(ctx, moved)
@@ -484,7 +489,7 @@ func TestDatabasesOfTwoServicesInOneRegion(t *testing.T) {
 	if !strings.HasSuffix(d.Address, ":18083") || d.Role != "primary" {
 		t.Fatalf("moved: %+v", d)
 	}
-	if n := count(t, ctx, d.Address); n != 1 {
+	if n := count(t, ctx, d.OperatorConnString()); n != 1 {
 		t.Fatalf("carts has %d rows after moving port, want 1", n)
 	}
 }

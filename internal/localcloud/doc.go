@@ -31,6 +31,20 @@
 // Load balancers are managed infrastructure, not supervised: one killed by
 // hand stays down and shows as drift on refresh, until `up` recreates it.
 //
+// Databases authenticate (dbauth.go): over TCP every role proves its
+// password with SCRAM-SHA-256 — the service's application role (the
+// password the deploy generated, handed to instances as the runtime
+// contract's credentials), the replication role replicas clone and stream
+// as, the monitoring role of the postgres exporter — and the superuser
+// comes in only through the member's own unix socket, as the plane's OS
+// user or the server's (peer). The passwords live in one file per
+// database readable by the plane's user only, never in its state.
+//
+// Secret parameters (secretstore.go) are sealed with AES-256-GCM under a
+// key of the plane's own (secret.key, 0600, created once) before they are
+// stored; a read answers without the value, and only an instance's start
+// opens it, into that instance's environment.
+//
 // It is not a general process manager, and it never binds outside
 // 127.0.0.0/8. It does not define the API's types (localapi does).
 package localcloud

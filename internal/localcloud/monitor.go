@@ -198,8 +198,16 @@ func (m *monitorRunner) apply(spec localapi.MonitorSpec, regions map[string]loca
 		}
 		for _, name := range s.Regions {
 			a := dbAddress(regions[name], s.Port)
-			dsns = append(dsns, "postgresql://postgres@"+a+"/postgres?sslmode=disable&connect_timeout=1")
 			members[a] = [2]string{name, s.Name}
+			// the exporter signs in as the monitoring role (pg_monitor)
+			dsn, err := m.p.monitorDSN(m.env, s.Name, a)
+			if errors.Is(err, ErrNoCredentials) {
+				continue // no member of it yet: nothing to watch
+			}
+			if err != nil {
+				return fmt.Errorf("monitor %s: %w", m.env, err)
+			}
+			dsns = append(dsns, dsn)
 		}
 	}
 	files := map[string]string{

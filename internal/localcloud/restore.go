@@ -122,10 +122,19 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, spec localapi.RestoreCopySpe
 	if err := p.restoreInto(ctx, st.BackupSpec, region, data, cred, true); err != nil {
 		return localapi.RestoreCopy{}, err
 	}
+	// the copy lets in whom a member does (its backup holds a member's
+	// files, which a cluster of an older control plane may not)
+	creds, err := p.readCredentials(env, service)
+	if err != nil {
+		return localapi.RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
+	}
+	if err := writeAccessFiles(data, cred, creds.AppUser); err != nil {
+		return localapi.RestoreCopy{}, fmt.Errorf("restore copy %s: %w", id, err)
+	}
 	addr := restoreCopyAddress(reg, p.specOf(env, st.Primary, service).Port)
 	host, port, _ := net.SplitHostPort(addr)
 	settings := fmt.Sprintf("# A scratch copy restored by bulwark's local control plane.\nlisten_addresses = '%s'\nport = %s\nunix_socket_directories = '%s'\n"+
-		walSettings+"archive_mode = off\nsynchronous_standby_names = ''\nlog_min_messages = warning\n", host, port, dir)
+		accessSettings+walSettings+"archive_mode = off\nsynchronous_standby_names = ''\nlog_min_messages = warning\n", host, port, dir)
 	conf := filepath.Join(data, "bulwark.conf")
 	if err := os.WriteFile(conf, []byte(settings), 0o600); err != nil {
 		return localapi.RestoreCopy{}, err
@@ -144,7 +153,7 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, spec localapi.RestoreCopySpe
 	}
 	started = true // from here DeleteRestoreCopy cleans up
 	proc.term = syscall.SIGINT
-	c := &copyRunner{RestoreCopy: localapi.RestoreCopy{RestoreCopySpec: spec, Vault: region, Address: addr, PID: proc.PID}, dir: dir}
+	c := &copyRunner{RestoreCopy: localapi.RestoreCopy{RestoreCopySpec: spec, Vault: region, Address: addr, PID: proc.PID, Socket: dir}, dir: dir}
 	c.proc = proc
 	p.mu.Lock()
 	p.copies[id] = c
@@ -155,7 +164,7 @@ func (p *Plane) PutRestoreCopy(ctx context.Context, spec localapi.RestoreCopySpe
 			return false, fmt.Errorf("restore copy %s: postgres exited: %s", id, logTail(filepath.Join(dir, "postgres.log"), 12))
 		}
 		recovering := true
-		_ = withConn(ctx, addr, 2*time.Second, func(ctx context.Context, c *pgx.Conn) error {
+		_ = withConn(ctx, dir, addr, 2*time.Second, func(ctx context.Context, c *pgx.Conn) error {
 			return c.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&recovering)
 		})
 		return !recovering, nil

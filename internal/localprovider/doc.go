@@ -12,6 +12,11 @@
 // kind in kinds, and the custom diffs replace on exactly those
 // (replacements).
 //
+// Database generates the application role's password when it creates a
+// member (crypto/rand) and keeps it across updates, as a secret output:
+// the engine's state holds it encrypted; the control plane keeps a
+// database's first and hands it to the instances.
+//
 // Read reports what actually runs, so `bulwark refresh` shows a killed load
 // balancer as drift, and the next `up` restores it. It is not the control
 // plane: it runs nothing itself, and it asks the plane only through the

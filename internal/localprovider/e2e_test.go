@@ -155,7 +155,11 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	if replicaAddr == "" {
 		t.Fatalf("no replica in the outputs: %v", sum.Results[1].Outputs)
 	}
-	conn, err := pgx.Connect(ctx, "postgres://postgres@"+replicaAddr+"/postgres?sslmode=disable")
+	replicaDB, err := localapi.Get(ctx, c, localapi.Databases, westShop)
+	if err != nil || replicaDB.Address != replicaAddr {
+		t.Fatalf("west's member %+v (%v), want the replica at %s", replicaDB, err, replicaAddr)
+	}
+	conn, err := pgx.Connect(ctx, replicaDB.OperatorConnString())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,11 +266,37 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	}
 	// every instance was started with the whole runtime contract
 	shopNeeds := contract.Needs{Engine: topo.Services[0].Database.Engine, Parameters: slices.Collect(maps.Keys(topo.Services[0].Parameters))}
+	passwords := map[string]bool{}
 	for _, g := range st.Groups {
 		for _, in := range g.Instances {
 			if err := contract.Missing(contract.Keys(shopNeeds), instanceEnv(t, in.PID)); err != nil {
 				t.Errorf("instance %s of %s: %v", in.Name, g.Region, err)
 			}
+			passwords[instanceVar(t, in.PID, contract.DatabasePassword)] = true
+		}
+	}
+	// every instance has the one password the deploy generated, and the
+	// engine's state (what pulumi stack export shows) holds it only
+	// encrypted, as the stacks' outputs do not hold it at all
+	if len(passwords) != 1 || passwords[""] {
+		t.Errorf("the instances were given %d passwords (an empty one: %v), want one", len(passwords), passwords[""])
+	}
+	for password := range passwords {
+		found := 0
+		_ = filepath.WalkDir(filepath.Join(state, "backend"), func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if b, _ := os.ReadFile(path); strings.Contains(string(b), password) {
+					t.Errorf("the engine's state %s holds the database password in clear", path)
+				}
+				found++
+			}
+			return nil
+		})
+		if found == 0 {
+			t.Errorf("no engine state under %s to check", filepath.Join(state, "backend"))
+		}
+		if out, _ := json.Marshal(sum.Results); strings.Contains(string(out), password) {
+			t.Errorf("the stacks' outputs hold the database password")
 		}
 	}
 	var eastLB localapi.Balancer
@@ -385,7 +415,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	if err != nil || westDB.Role != "primary" {
 		t.Fatalf("west after losing east: %+v %v", westDB, err)
 	}
-	rowsBefore := countWrites(t, ctx, westDB.Address)
+	rowsBefore := countWrites(t, ctx, westDB)
 	var steps []string
 	rb, err := localtarget.RecreateRegion(ctx, topo, c, target.RecreateRequest{Region: "east", Failback: true, Engine: r, Layers: o.Layers,
 		Progress: func(line string) { steps = append(steps, line) }})
@@ -401,7 +431,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	if err != nil || eastDB.Role != "primary" || westDB.Role != "replica" || !slices.Contains(eastDB.Streaming, "west") {
 		t.Fatalf("after recreate --failback: east %+v (%v), west %+v", eastDB, err, westDB)
 	}
-	if n := countWrites(t, ctx, eastDB.Address); n != rowsBefore {
+	if n := countWrites(t, ctx, eastDB); n != rowsBefore {
 		t.Errorf("east holds %d writes after the rebuild, west held %d", n, rowsBefore)
 	}
 	waitResolve(t, dnsServer, "shop.test", strings.Join(lbs, ","))
@@ -422,7 +452,7 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	if _, err := localtarget.RecreateRegion(ctx, topo, c, target.RecreateRequest{Region: "east", Failback: true, Engine: r, Layers: o.Layers}); err != nil {
 		t.Fatalf("recreate east again: %v", err)
 	}
-	if eastDB, err = localapi.Get(ctx, c, localapi.Databases, eastShop); err != nil || eastDB.Role != "primary" || countWrites(t, ctx, eastDB.Address) != rowsBefore {
+	if eastDB, err = localapi.Get(ctx, c, localapi.Databases, eastShop); err != nil || eastDB.Role != "primary" || countWrites(t, ctx, eastDB) != rowsBefore {
 		t.Fatalf("after a second recreate: %+v %v", eastDB, err)
 	}
 
@@ -482,10 +512,11 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	}
 }
 
-// countWrites counts the sample service's rows on one database member.
-func countWrites(t *testing.T, ctx context.Context, addr string) int {
+// countWrites counts the sample service's rows on one database member,
+// as the superuser over its socket.
+func countWrites(t *testing.T, ctx context.Context, db localapi.Database) int {
 	t.Helper()
-	conn, err := pgx.Connect(ctx, "postgres://postgres@"+addr+"/postgres?sslmode=disable")
+	conn, err := pgx.Connect(ctx, db.OperatorConnString())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -537,6 +568,22 @@ func instanceEnv(t *testing.T, pid int) map[string]bool {
 		}
 	}
 	return names
+}
+
+// instanceVar is the value of an environment variable a process started
+// with ("" when it has none).
+func instanceVar(t *testing.T, pid int, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range strings.Split(string(b), "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
 }
 
 // waitResolve asks the environment's DNS server until name resolves to want

@@ -18,8 +18,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/localapi"
 	"github.com/bulwark-dev/bulwark/internal/localcloud"
+	"github.com/bulwark-dev/bulwark/internal/pgbin"
 )
 
 // server runs the provider in-process against a control plane served by
@@ -195,4 +197,74 @@ func mustServiceID(t *testing.T, id string) localapi.ServiceID {
 		t.Fatal(err)
 	}
 	return sid
+}
+
+// The application role's password is generated at create, a secret output
+// (encrypted in the engine's state, never in clear in an export), the same
+// after an update, and the same in every region's member: the control
+// plane answers a second member's create with the database's first
+// password, the one the instances are given.
+func TestDatabasePasswordIsASecret(t *testing.T) {
+	if _, err := pgbin.Dir(); err != nil {
+		t.Skip(err)
+	}
+	s := server(t)
+	member := func(region string, protect bool) property.Map {
+		m := props(map[string]any{"env": "pw", "region": region, "service": "shop", "primary": "east",
+			"replication": "async", "deletionProtection": protect, "port": 18191})
+		return m.Set("replicas", property.New(property.NewArray([]property.Value{property.New("west")})))
+	}
+	secret := func(what string, m property.Map) string {
+		t.Helper()
+		v := m.Get("password")
+		if !v.Secret() || !v.IsString() || len(v.AsString()) < contract.DatabasePasswordMin {
+			t.Fatalf("%s: password output secret %v, a string of %d characters; want a secret password", what, v.Secret(), len(v.AsString()))
+		}
+		return v.AsString()
+	}
+	preview, err := s.Create(p.CreateRequest{Urn: urn("Database", "shop"), Properties: member("east", false), DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := preview.Properties.Get("password"); v.IsString() && v.AsString() != "" {
+		t.Errorf("a preview of the create shows a password")
+	}
+	east, err := s.Create(p.CreateRequest{Urn: urn("Database", "shop"), Properties: member("east", false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	password := secret("create", east.Properties)
+	if d, err := s.Diff(p.DiffRequest{ID: east.ID, Urn: urn("Database", "shop"), State: east.Properties, Inputs: member("east", false)}); err != nil || d.HasChanges {
+		t.Errorf("diff with nothing changed = %+v %v, want none", d, err)
+	}
+	// a member from before the database had credentials is updated to one
+	if d, err := s.Diff(p.DiffRequest{ID: east.ID, Urn: urn("Database", "shop"), State: east.Properties.Delete("password"), Inputs: member("east", false)}); err != nil || d.DetailedDiff["password"].Kind != p.Update {
+		t.Errorf("diff of a state without a password = %+v %v, want an update", d, err)
+	}
+	updated, err := s.Update(p.UpdateRequest{ID: east.ID, Urn: urn("Database", "shop"), State: east.Properties, Inputs: member("east", true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if secret("update", updated.Properties) != password || !updated.Properties.Get("deletionProtection").AsBool() {
+		t.Errorf("the update changed the password, or did not apply")
+	}
+	read, err := s.Read(p.ReadRequest{ID: east.ID, Urn: urn("Database", "shop"), Properties: updated.Properties, Inputs: member("east", true)})
+	if err != nil || secret("read", read.Properties) != password {
+		t.Errorf("a read lost or changed the password: %v", err)
+	}
+	west, err := s.Create(p.CreateRequest{Urn: urn("Database", "shop-west"), Properties: member("west", false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if secret("west's create", west.Properties) != password {
+		t.Errorf("west's member holds another password than east's")
+	}
+	if _, err := s.Update(p.UpdateRequest{ID: east.ID, Urn: urn("Database", "shop"), State: updated.Properties, Inputs: member("east", false)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []p.CreateResponse{west, east} {
+		if err := s.Delete(p.DeleteRequest{ID: m.ID, Urn: urn("Database", "x"), Properties: m.Properties}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -34,7 +34,10 @@ func init() {
 // Its estimate depends on what it finds (drill.Conditioned): the restore
 // replays every WAL segment archived since the newest backup, so the
 // estimate is the restore's base figure and the per-segment figure times
-// the segments the vault holds past the backup at the injection.
+// the segments the vault holds past the backup at the injection; and the
+// recovery asks for the history file of every timeline after the backup's
+// (each promotion since the backup started one), twice, so the estimate
+// adds those calls times the figure of a call that fetches no segment.
 type BackupRestore struct {
 	Plane    *localapi.Client
 	Topology *topology.Topology
@@ -50,6 +53,12 @@ type BackupRestore struct {
 	// backup at the injection; walKnown whether the plane said.
 	walSince int
 	walKnown bool
+	// historyCalls is how many more restore_command calls for timeline
+	// history files the recovery makes than one on a single timeline, for
+	// timelinesAfter timelines after the backup's; timelinesKnown whether
+	// the plane said.
+	historyCalls, timelinesAfter int
+	timelinesKnown               bool
 }
 
 var (
@@ -80,31 +89,45 @@ func (s *BackupRestore) Inject(ctx context.Context) (string, error) {
 	msg := fmt.Sprintf("%s's data declared lost (nothing is touched); newest backup in %s's vault finished %s ago",
 		s.Service.Name, s.Vault, time.Since(newest).Round(time.Second))
 	s.walSince, s.walKnown = 0, false
+	s.historyCalls, s.timelinesAfter, s.timelinesKnown = 0, 0, false
 	if w, ok := b.WALIn(s.Vault); ok {
 		s.walSince, s.walKnown = w.SegmentsSince, true
 		msg += fmt.Sprintf(", %d WAL segment(s) archived since it (%s to %s)", w.SegmentsSince, w.NewestStop, w.ArchivedMax)
+		if tl := w.Timelines; tl != nil {
+			s.historyCalls, s.timelinesAfter, s.timelinesKnown = tl.HistoryCalls, tl.Newest-tl.Backup, true
+			msg += fmt.Sprintf(", on timeline %d, the backup on %d", tl.Newest, tl.Backup)
+		}
 	}
 	return msg, nil
 }
 
 // Condition is the estimate for the WAL found at the injection: the
 // restore of the newest backup, then each segment archived since it
-// replayed. The RPO stays the typical one. It cannot tell (false) when the
-// plane did not report the vault's WAL, when the target has no per-segment
-// figure (its restore figure is the whole restore), or when there is no
-// typical estimate to take the RPO from.
+// replayed, and, when the target has a figure for a restore_command call
+// that fetches no segment and the plane listed the archive's timelines,
+// the calls for the history files of the timelines after the backup's.
+// The RPO stays the typical one. It cannot tell (false) when the plane did
+// not report the vault's WAL, when the target has no per-segment figure
+// (its restore figure is the whole restore), or when there is no typical
+// estimate to take the RPO from.
 func (s *BackupRestore) Condition(typical drill.Numbers) (drill.Numbers, bool) {
-	base, segment := s.Timings.Restore.D, s.Timings.RestoreSegment.D
+	base, segment, probe := s.Timings.Restore.D, s.Timings.RestoreSegment.D, s.Timings.RestoreProbe.D
 	if !s.walKnown || !typical.Known || segment <= 0 {
 		return typical, false
 	}
 	rto := base + time.Duration(s.walSince)*segment
+	timelines := ""
+	if probe > 0 && s.timelinesKnown {
+		rto += time.Duration(s.historyCalls) * probe
+		timelines = fmt.Sprintf(" + fetch %d timeline history file(s) for %d timeline(s) after the backup's × %s",
+			s.historyCalls, s.timelinesAfter, seconds(probe))
+	}
 	from := ""
 	if s.TimingsFrom != "" {
 		from = " (" + s.TimingsFrom + ")"
 	}
-	how := fmt.Sprintf("restore the newest backup %s + replay %d WAL segment(s) archived since it × %s%s = %s",
-		seconds(base), s.walSince, seconds(segment), from, seconds(rto))
+	how := fmt.Sprintf("restore the newest backup %s + replay %d WAL segment(s) archived since it × %s%s%s = %s",
+		seconds(base), s.walSince, seconds(segment), timelines, from, seconds(rto))
 	return drill.Numbers{RTOSeconds: rto.Seconds(), RPOSeconds: typical.RPOSeconds, Known: true, RPOUpTo: typical.RPOUpTo, How: how}, true
 }
 
@@ -130,7 +153,9 @@ func (s *BackupRestore) CopyPresent(ctx context.Context, first, last int64) ([]i
 	if s.copy.Address == "" {
 		return nil, fmt.Errorf("no restore copy to read")
 	}
-	conn, err := pgx.Connect(ctx, "postgres://postgres@"+s.copy.Address+"/postgres?sslmode=disable&connect_timeout=3")
+	// as the superuser, over the copy's socket: the drill runs as the
+	// control plane's user, the one the socket lets in without a password
+	conn, err := pgx.Connect(ctx, s.copy.OperatorConnString())
 	if err != nil {
 		return nil, fmt.Errorf("restore copy %s: %w", s.copy.Address, err)
 	}

@@ -72,3 +72,39 @@ func TestBackupRestoreKeepsTheTypicalEstimateWhenItCannotTell(t *testing.T) {
 		}
 	}
 }
+
+func TestBackupRestoreCountsTheTimelinesAfterTheBackup(t *testing.T) {
+	typical := drill.Numbers{RTOSeconds: 2.3, RPOSeconds: 30, Known: true, RPOUpTo: true}
+	tm := restoreTimings()
+	tm.RestoreProbe = policies.Figure{D: 15 * time.Millisecond, Source: "probe"}
+	// after six promotions since a backup on timeline 1: 11 calls more
+	s := &BackupRestore{Timings: tm, TimingsFrom: "calibration/local.json", walSince: 12, walKnown: true,
+		historyCalls: 11, timelinesAfter: 6, timelinesKnown: true}
+	got, ok := s.Condition(typical)
+	// by hand: 1.02 s + 12 × 0.085 s + 11 × 0.015 s = 1.02 + 1.02 + 0.165 = 2.205 s
+	if !ok || math.Abs(got.RTOSeconds-2.205) > 1e-9 || got.RPOSeconds != 30 {
+		t.Fatalf("conditioned %+v %v, want RTO 2.205 s", got, ok)
+	}
+	want := "restore the newest backup 1.02 s + replay 12 WAL segment(s) archived since it × 0.085 s + fetch 11 timeline history file(s) " +
+		"for 6 timeline(s) after the backup's × 0.015 s (calibration/local.json) = 2.205 s"
+	if got.How != want {
+		t.Errorf("how:\n got %q\nwant %q", got.How, want)
+	}
+
+	// the backup on the newest timeline: the term says 0 and adds nothing
+	s.historyCalls, s.timelinesAfter = 0, 0
+	if got, ok := s.Condition(typical); !ok || math.Abs(got.RTOSeconds-2.04) > 1e-9 || !strings.Contains(got.How, "+ fetch 0 timeline history file(s)") {
+		t.Errorf("no timeline after the backup: %+v %v, want 2.04 s", got, ok)
+	}
+
+	// the plane did not list the archive, or no figure for a call: the
+	// estimate of segments alone, its how without the term
+	s.historyCalls, s.timelinesAfter, s.timelinesKnown = 11, 6, false
+	if got, ok := s.Condition(typical); !ok || math.Abs(got.RTOSeconds-2.04) > 1e-9 || strings.Contains(got.How, "history") {
+		t.Errorf("timelines unknown: %+v %v, want 2.04 s", got, ok)
+	}
+	s.timelinesKnown, s.Timings.RestoreProbe = true, policies.Figure{}
+	if got, ok := s.Condition(typical); !ok || math.Abs(got.RTOSeconds-2.04) > 1e-9 || strings.Contains(got.How, "history") {
+		t.Errorf("no probe figure: %+v %v, want 2.04 s", got, ok)
+	}
+}

@@ -29,6 +29,12 @@ type Database struct {
 	pulumi.CustomResourceState
 	Address pulumi.StringOutput `pulumi:"address"`
 	Role    pulumi.StringOutput `pulumi:"role"`
+	// Password is the application role's password, which the provider
+	// generates at create and keeps: a secret output. The instances get
+	// it from the control plane (the runtime contract), as aws's get
+	// theirs from Secrets Manager, so no other resource's input and no
+	// stack output carries it.
+	Password pulumi.StringOutput `pulumi:"password"`
 }
 
 // Region is a region's loopback range.
