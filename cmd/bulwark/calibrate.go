@@ -11,6 +11,7 @@ import (
 	"github.com/bulwark-dev/bulwark/internal/calibration"
 	"github.com/bulwark-dev/bulwark/internal/drill"
 	"github.com/bulwark-dev/bulwark/internal/gameday"
+	"github.com/bulwark-dev/bulwark/internal/localtarget"
 	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/topology"
 )
@@ -60,7 +61,7 @@ func runCalibrate(ctx context.Context, args []string, out, errOut io.Writer) int
 		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
 		return exitFailed
 	}
-	bench, err := newLocalRestoreBench(t, state)
+	bench, err := localtarget.NewRestoreBench(t, state)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark calibrate: %v\n", err)
 		return exitFailed

@@ -1,4 +1,4 @@
-package main
+package localtarget
 
 import (
 	"context"
@@ -34,10 +34,11 @@ type localRestoreBench struct {
 
 var _ calibration.RestoreBench = (*localRestoreBench)(nil)
 
-// newLocalRestoreBench is the bench of the environment's first service
-// with a database and a backup block, restoring from the vault
-// backup-restore restores from by default.
-func newLocalRestoreBench(t *topology.Topology, stateDir string) (*localRestoreBench, error) {
+// NewRestoreBench is the restore measurement (`bulwark calibrate`) of the
+// environment's first service with a database and a backup block,
+// restoring from the vault backup-restore restores from by default, on
+// the control plane of stateDir.
+func NewRestoreBench(t *topology.Topology, stateDir string) (calibration.RestoreBench, error) {
 	for _, s := range t.Services {
 		if s.Database == nil || s.Backup == nil {
 			continue
