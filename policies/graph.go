@@ -198,29 +198,36 @@ type Amplification struct {
 }
 
 // WorstAmplification is, per service that calls anything, the path from it
-// whose product of tries is highest (cycles are cut at the first repeat).
+// whose product of tries is highest. Each node's best path is worked out
+// once (a call back to a node still being worked out is cut there), so a
+// graph of many services and many paths is judged in linear time.
 func (g *Graph) WorstAmplification() []Amplification {
+	best := map[string]Amplification{}
+	working := map[string]bool{}
+	var from func(n string) Amplification
+	from = func(n string) Amplification {
+		if a, done := best[n]; done {
+			return a
+		}
+		working[n] = true
+		a := Amplification{Path: Path{n}, Attempts: 1}
+		for _, e := range g.Edges[n] {
+			if working[e.On] {
+				continue
+			}
+			sub := from(e.On)
+			if attempts := max(e.Tries, 1) * sub.Attempts; attempts > a.Attempts || (attempts == a.Attempts && len(sub.Path)+1 > len(a.Path)) {
+				a = Amplification{Path: append(Path{n}, sub.Path...), Attempts: attempts}
+			}
+		}
+		working[n] = false
+		best[n] = a
+		return a
+	}
 	var out []Amplification
 	for _, name := range g.Order {
-		if len(g.Edges[name]) == 0 {
-			continue
-		}
-		best := Amplification{Attempts: 1}
-		var walk func(p Path, attempts int)
-		walk = func(p Path, attempts int) {
-			if attempts > best.Attempts || (attempts == best.Attempts && len(p) > len(best.Path)) {
-				best = Amplification{Path: slices.Clone(p), Attempts: attempts}
-			}
-			for _, e := range g.Edges[p[len(p)-1]] {
-				if slices.Contains(p, e.On) {
-					continue
-				}
-				walk(append(p, e.On), attempts*max(e.Tries, 1))
-			}
-		}
-		walk(Path{name}, 1)
-		if len(best.Path) > 1 {
-			out = append(out, best)
+		if a := from(name); len(a.Path) > 1 {
+			out = append(out, a)
 		}
 	}
 	return out
