@@ -150,7 +150,12 @@ func (b *balancerRunner) apply(haproxy string, spec localapi.BalancerSpec, backe
 	}
 	listen := net.JoinHostPort(b.region.BalancerAddress(), strconv.Itoa(spec.Port))
 	sock := b.p.adminSocket(spec)
-	if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
+	mkSockDir := func(dir string) error { return os.MkdirAll(dir, 0o700) }
+	if !strings.HasPrefix(sock, b.p.balancerDir(spec)) {
+		// the shared temporary folder: ours alone, checked before use
+		mkSockDir = func(dir string) error { return ownFolder(dir, 0o700) }
+	}
+	if err := mkSockDir(filepath.Dir(sock)); err != nil {
 		return err
 	}
 	cfg, err := haproxyConfig(spec, listen, net.JoinHostPort(b.region.MetricsAddress(), strconv.Itoa(spec.Port)), backends, sock)

@@ -76,6 +76,13 @@ func (p *Plane) dbDir(spec localapi.DatabaseSpec) string {
 // enterable by the postgres user.
 func (p *Plane) mkdirTraversable(dir string) error {
 	root := p.dbRoot()
+	if strings.HasPrefix(root, SystemDataDir+string(filepath.Separator)) {
+		// the system folder every plane of the machine shares: root's
+		// alone, checked before use
+		if err := ownFolder(SystemDataDir, 0o755); err != nil {
+			return err
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
