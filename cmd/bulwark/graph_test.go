@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -21,6 +23,40 @@ func TestHeldBackHiddenSinglePointRefused(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// The same findings reach code scanning: SARIF results with the rule, the
+// file and the line.
+func TestHeldBackFindingsInSARIF(t *testing.T) {
+	_, out, _ := inProject(t, "plan", "--env", "environments/held-back/hidden-single-point.hcl", "--format", "sarif")
+	var sarif struct {
+		Runs []struct {
+			Results []struct {
+				RuleID    string `json:"ruleId"`
+				Locations []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }    `json:"artifactLocation"`
+						Region           struct{ StartLine int } `json:"region"`
+					} `json:"physicalLocation"`
+				} `json:"locations"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(out), &sarif); err != nil || len(sarif.Runs) == 0 {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	found := map[string]bool{}
+	for _, r := range sarif.Runs[0].Results {
+		if len(r.Locations) > 0 {
+			loc := r.Locations[0].PhysicalLocation
+			found[fmt.Sprintf("%s %s:%d", r.RuleID, loc.ArtifactLocation.URI, loc.Region.StartLine)] = true
+		}
+	}
+	for _, want := range []string{"hidden-single-point environments/held-back/hidden-single-point.hcl:49", "retry-storm environments/held-back/hidden-single-point.hcl:74"} {
+		if !found[want] {
+			t.Errorf("SARIF lacks %s: %v", want, found)
 		}
 	}
 }
