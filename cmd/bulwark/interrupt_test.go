@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -143,20 +142,7 @@ func TestInterruptedUpConverges(t *testing.T) {
 			env := append(os.Environ(), "BULWARK_STATE_DIR="+state, engine.CheckpointsEnv+"="+string(checkpoints))
 			bulwark := func(args ...string) (int, string) {
 				t.Helper()
-				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-				defer cancel()
-				cmd := exec.CommandContext(ctx, bin, args...)
-				cmd.Dir, cmd.Env = project, env
-				out, err := cmd.CombinedOutput()
-				var exit *exec.ExitError
-				switch {
-				case err == nil:
-					return 0, string(out)
-				case errors.As(err, &exit):
-					return exit.ExitCode(), string(out)
-				}
-				t.Fatalf("bulwark %v: %v\n%s", args, err, out)
-				return -1, ""
+				return runBin(t, bin, project, env, args...)
 			}
 
 			killed := killMidway(t, bin, project, env, 30)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -93,21 +92,9 @@ func TestSecretParameterNeverInClear(t *testing.T) {
 	var outputs strings.Builder // every command's output, scanned at the end
 	bulwark := func(env []string, args ...string) (int, string) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Dir, cmd.Env = project, env
-		out, err := cmd.CombinedOutput()
+		code, out := runBin(t, bin, project, env, args...)
 		fmt.Fprintf(&outputs, "$ bulwark %s\n%s\n", strings.Join(args, " "), out)
-		var exit *exec.ExitError
-		switch {
-		case err == nil:
-			return 0, string(out)
-		case errors.As(err, &exit):
-			return exit.ExitCode(), string(out)
-		}
-		t.Fatalf("bulwark %v: %v\n%s", args, err, out)
-		return -1, ""
+		return code, out
 	}
 
 	// without the variable: refused before anything deploys, naming it

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -63,20 +62,7 @@ func TestTeamStateTwoOperators(t *testing.T) {
 	_, envB := operator()
 	bulwark := func(env []string, args ...string) (int, string) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Dir, cmd.Env = project, env
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		switch {
-		case err == nil:
-			return 0, string(out)
-		case errors.As(err, &exit):
-			return exit.ExitCode(), string(out)
-		}
-		t.Fatalf("bulwark %v: %v\n%s", args, err, out)
-		return -1, ""
+		return runBin(t, bin, project, env, args...)
 	}
 
 	// operator A's up, in a process group of its own
