@@ -160,6 +160,18 @@ func (r *Report) Gate(history []Record, maxGrowth float64) {
 	r.judge()
 }
 
+// conditionedRTO is an earlier game day's median RTO as this one's
+// conditions would have made it: where both estimates were conditioned on
+// what the drills found (the DNS checks' phase, the WAL to replay), the
+// earlier median scaled by the ratio of the estimates, so that the gate
+// sees the system grow slower, not one game day's luck of the phase.
+func conditionedRTO(rs RecordScenario, s Scenario) float64 {
+	if rs.Estimate.How == "" || s.Estimate.How == "" || rs.Estimate.RTOSeconds <= 0 || s.Estimate.RTOSeconds <= 0 {
+		return rs.Median.RTOSeconds
+	}
+	return rs.Median.RTOSeconds * s.Estimate.RTOSeconds / rs.Estimate.RTOSeconds
+}
+
 func gate(s Scenario, hist []Record, maxGrowth float64) Gate {
 	var g Gate
 	if s.RTO.N == 0 {
@@ -178,7 +190,7 @@ func gate(s Scenario, hist []Record, maxGrowth float64) Gate {
 	for j := len(hist) - 1; j >= 0 && len(rtos) < GateRecords; j-- {
 		for _, rs := range hist[j].Scenarios {
 			if rs.Key == s.Key && rs.Passed && rs.Median.Known {
-				rtos, rpos = append(rtos, rs.Median.RTOSeconds), append(rpos, rs.Median.RPOSeconds)
+				rtos, rpos = append(rtos, conditionedRTO(rs, s)), append(rpos, rs.Median.RPOSeconds)
 			}
 		}
 	}

@@ -145,3 +145,25 @@ func TestHistoryRecords(t *testing.T) {
 		t.Errorf("record %+v", r)
 	}
 }
+
+// Where both game days' estimates were conditioned on what the drills
+// found, the earlier median is scaled to this game day's conditions: a
+// partition measured 1.56 s against an estimate of 1.8 s, then 2.44 s
+// against 2.3 s, did not regress (1.56 × 2.3 / 1.8 = 1.993 s, +22 %); the
+// same 2.44 s against an unconditioned estimate did (+56 %).
+func TestGateScalesConditionedBaselines(t *testing.T) {
+	earlier := rec("t", 1, k, 1.56, 0, true)
+	earlier.Scenarios[0].Estimate = drill.Numbers{RTOSeconds: 1.8, Known: true, How: "the median of 3 runs' estimates, each for what its drill found"}
+	r := today(k, 2.44, 0, drill.Numbers{RTOSeconds: 60, Known: true})
+	r.Scenarios[0].Estimate = drill.Numbers{RTOSeconds: 2.3, Known: true, How: "the median of 3 runs' estimates, each for what its drill found"}
+	r.Gate([]Record{earlier}, 0.5)
+	g := r.Scenarios[0].Gate
+	if g.Regressed || g.Baseline == nil || g.Baseline.RTOSeconds < 1.9933 || g.Baseline.RTOSeconds > 1.9934 {
+		t.Errorf("conditioned: %+v baseline %+v, want not regressed over 1.993 s", g, g.Baseline)
+	}
+	r.Scenarios[0].Estimate.How = ""
+	r.Gate([]Record{earlier}, 0.5)
+	if g := r.Scenarios[0].Gate; !g.Regressed || g.Baseline.RTOSeconds != 1.56 {
+		t.Errorf("unconditioned: %+v, want regressed over 1.56 s", g)
+	}
+}
