@@ -17,27 +17,7 @@ import (
 // and no byte of the plan holds it.
 func TestSecretParameterIsSecretInPlan(t *testing.T) {
 	const value = "plan-secret-4b1e9"
-	t.Setenv(topology.SecretParameterEnv("shop", "API_TOKEN"), value)
-	path, err := filepath.Abs("../topology/testdata/valid/full.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	withSecret := strings.Replace(string(src), "port  = 8080\n", "port  = 8080\n  secret_parameters = [\"API_TOKEN\"]\n", 1)
-	if withSecret == string(src) {
-		t.Fatal("full.hcl has no `port  = 8080` line to add the secret after")
-	}
-	topo, err := (&topology.Loader{}).Load(path, []byte(withSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Build(context.Background(), topo, Options{Project: "shopco"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	topo, p := planWithSecret(t, "full.hcl", "port  = 8080", value)
 	found := 0
 	for _, s := range p.Stacks {
 		for _, r := range s.Resources {
@@ -66,27 +46,7 @@ func TestSecretParameterIsSecretInPlan(t *testing.T) {
 // secret (aws.hcl's service runs as containers: ECS reads it by ARN).
 func TestSecretParameterAWSSecureString(t *testing.T) {
 	const value = "aws-secret-0d93"
-	t.Setenv(topology.SecretParameterEnv("shop", "API_TOKEN"), value)
-	path, err := filepath.Abs("../topology/testdata/valid/aws.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	withSecret := strings.Replace(string(src), "port    = 8080\n", "port    = 8080\n  secret_parameters = [\"API_TOKEN\"]\n", 1)
-	if withSecret == string(src) {
-		t.Fatal("aws.hcl has no `port    = 8080` line to add the secret after")
-	}
-	topo, err := (&topology.Loader{}).Load(path, []byte(withSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Build(context.Background(), topo, Options{Project: "shopco"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	topo, p := planWithSecret(t, "aws.hcl", "port    = 8080", value)
 	found := 0
 	for _, s := range p.Stacks {
 		for _, r := range s.Resources {
@@ -108,4 +68,33 @@ func TestSecretParameterAWSSecureString(t *testing.T) {
 	if strings.Contains(string(b), value) {
 		t.Error("the plan holds the secret's value in clear")
 	}
+}
+
+// planWithSecret plans testdata file with shop's secret parameter
+// API_TOKEN (declared after the line after, its value in the operator's
+// environment).
+func planWithSecret(t *testing.T, file, after, value string) (*topology.Topology, *Plan) {
+	t.Helper()
+	t.Setenv(topology.SecretParameterEnv("shop", "API_TOKEN"), value)
+	path, err := filepath.Abs("../topology/testdata/valid/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSecret := strings.Replace(string(src), after+"\n", after+"\n  secret_parameters = [\"API_TOKEN\"]\n", 1)
+	if withSecret == string(src) {
+		t.Fatalf("%s has no `%s` line to add the secret after", file, after)
+	}
+	topo, err := (&topology.Loader{}).Load(path, []byte(withSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Build(context.Background(), topo, Options{Project: "shopco"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return topo, p
 }
