@@ -100,25 +100,33 @@ func TestProbeClientsWriteDistinctNumbers(t *testing.T) {
 // The DNS watch reports when the answer first changed after it started,
 // and nothing when it never did.
 func TestWatchDNS(t *testing.T) {
-	changeAt := time.Now().Add(150 * time.Millisecond)
-	lookup := func(context.Context, string) ([]string, error) {
-		if time.Now().After(changeAt) {
-			return []string{"127.0.2.1"}, nil
+	// changing answers moves 150ms after the watch starts; the case builds
+	// it when it starts, so the cases' order cannot spend the 150ms.
+	changing := func() func(context.Context, string) ([]string, error) {
+		changeAt := time.Now().Add(150 * time.Millisecond)
+		return func(context.Context, string) ([]string, error) {
+			if time.Now().After(changeAt) {
+				return []string{"127.0.2.1"}, nil
+			}
+			return []string{"127.0.2.1", "127.0.1.1"}, nil // an order the watch must not take for a change
 		}
-		return []string{"127.0.2.1", "127.0.1.1"}, nil // an order the watch must not take for a change
 	}
-	for name, c := range map[string]struct {
-		lookup  func(context.Context, string) ([]string, error)
+	steady := func() func(context.Context, string) ([]string, error) {
+		return func(context.Context, string) ([]string, error) { return []string{"127.0.1.1"}, nil }
+	}
+	for _, c := range []struct {
+		name    string
+		lookup  func() func(context.Context, string) ([]string, error)
 		changed bool
-	}{"changes": {lookup, true}, "steady": {func(context.Context, string) ([]string, error) { return []string{"127.0.1.1"}, nil }, false}} {
-		d := &run{probe: &Probe{Name: "www.shop.test", Lookup: c.lookup, Interval: 10 * time.Millisecond}, pc: probeClockOf(clock.OrReal(nil))}
+	}{{"steady", steady, false}, {"changes", changing, true}} {
+		d := &run{probe: &Probe{Name: "www.shop.test", Lookup: c.lookup(), Interval: 10 * time.Millisecond}, pc: probeClockOf(clock.OrReal(nil))}
 		ctx, cancel := context.WithCancel(context.Background())
 		moved := d.watchDNS(ctx)
 		time.Sleep(400 * time.Millisecond)
 		cancel()
 		m, changed := moved()
 		if changed != c.changed || (changed && (m < 150*time.Millisecond || m > 400*time.Millisecond)) {
-			t.Errorf("%s: moved %s, changed %v; want changed %v, after 150ms", name, m, changed, c.changed)
+			t.Errorf("%s: moved %s, changed %v; want changed %v, after 150ms", c.name, m, changed, c.changed)
 		}
 	}
 }
