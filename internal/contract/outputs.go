@@ -69,6 +69,12 @@ const (
 	OutputFISZoneLoss = "fis_zone_loss"
 	// OutputInstances are the local target's instances' addresses.
 	OutputInstances = "instances"
+	// OutputQueue is where the region's write queue answers (a NATS URL,
+	// an SQS queue URL); OutputCache is the cache's address (the local
+	// target's nginx in the region; aws: the CloudFront distribution's
+	// domain, in the global stack).
+	OutputQueue = "queue"
+	OutputCache = "cache"
 )
 
 // Inside OutputBlueGreen.
@@ -118,7 +124,7 @@ func RegionalOutputKeys() []string {
 func ServiceOutputKeys() []string {
 	return []string{OutputMode, OutputImage, OutputPort, OutputCapacity, OutputFQDN, OutputEndpoint, OutputEndpointZoneID,
 		OutputImageBuild, OutputBlueGreen, OutputDatabase, OutputDatabaseRole, OutputLoadBalancer, OutputTargetGroup,
-		OutputAlarmTopic, OutputAlarms, OutputFISZoneLoss, OutputInstances}
+		OutputAlarmTopic, OutputAlarms, OutputFISZoneLoss, OutputInstances, OutputQueue, OutputCache}
 }
 
 // BlueGreenOutputKeys: see RegionalOutputKeys.

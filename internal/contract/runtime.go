@@ -79,6 +79,10 @@ type Needs struct {
 	// Parameters are the service's own parameter names, delivered as
 	// variables of the same names.
 	Parameters []string
+	// Queue is the write queue's engine ("" without a write queue).
+	Queue string
+	// Dependencies: the service declares what it calls.
+	Dependencies bool
 }
 
 // Keys are the variables an instance of a service with these needs is
@@ -106,6 +110,16 @@ func Keys(n Needs) []Key {
 			Key{Name: DatabaseEngine, Meaning: "dynamodb"},
 			Key{Name: DatabaseTable, Meaning: "the global table's name"},
 		)
+	}
+	if n.Queue != "" {
+		keys = append(keys,
+			Key{Name: QueueEngine, Meaning: n.Queue},
+			Key{Name: QueueURL, Meaning: "the region's write queue"},
+			Key{Name: QueueName, Meaning: "the write queue's stream or queue name"},
+		)
+	}
+	if n.Dependencies {
+		keys = append(keys, Key{Name: Dependencies, Meaning: "what the service calls, where and with which budget (JSON)"})
 	}
 	for _, p := range slices.Sorted(slices.Values(n.Parameters)) {
 		keys = append(keys, Key{Name: p, Meaning: "the service's parameter " + p})

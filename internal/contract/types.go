@@ -34,6 +34,11 @@ const (
 	TypeLocalDnsServer     = "bulwark:local:DnsServer"
 	TypeLocalDnsRecord     = "bulwark:local:DnsRecord"
 	TypeLocalMonitor       = "bulwark:local:Monitor"
+	// The degradation parts: a service's write queue and its cache in a
+	// region, and a region's link to a service it calls.
+	TypeLocalWriteQueue = "bulwark:local:WriteQueue"
+	TypeLocalCache      = "bulwark:local:Cache"
+	TypeLocalLink       = "bulwark:local:Link"
 	// TypeLocalData is a trivial resource holding a value, for the
 	// engine's scale benchmark (bench/scalestack).
 	TypeLocalData = "bulwark:local:Data"
@@ -58,5 +63,6 @@ func TypeTokens() []string {
 	return []string{TypeTopologyRegion, TypeTopologyService, TypeTopologyEnvironment,
 		TypeAWSNetwork, TypeAWSService, TypeAWSDatastore, TypeAWSBackup, TypeAWSEndpoint,
 		TypeLocalRegion, TypeLocalImage, TypeLocalInstanceGroup, TypeLocalLoadBalancer, TypeLocalDatabase,
-		TypeLocalBackupPlan, TypeLocalParameter, TypeLocalDnsServer, TypeLocalDnsRecord, TypeLocalMonitor, TypeLocalData}
+		TypeLocalBackupPlan, TypeLocalParameter, TypeLocalDnsServer, TypeLocalDnsRecord, TypeLocalMonitor, TypeLocalData,
+		TypeLocalWriteQueue, TypeLocalCache, TypeLocalLink}
 }

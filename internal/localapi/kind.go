@@ -33,6 +33,9 @@ var (
 	Backups       = Kind[BackupID, BackupSpec, Backup]{Name: "backups", ID: BackupSpec.ID, Parse: ParseBackupID}
 	Monitors      = Kind[EnvID, MonitorSpec, Monitor]{Name: "monitors", ID: MonitorSpec.ID, Parse: ParseEnvID}
 	RestoreCopies = Kind[ServiceID, RestoreCopySpec, RestoreCopy]{Name: "restore-copies", ID: RestoreCopySpec.ID, Parse: ParseServiceID}
+	Queues        = Kind[ServiceID, QueueSpec, Queue]{Name: "queues", ID: QueueSpec.ID, Parse: ParseServiceID}
+	Caches        = Kind[ServiceID, CacheSpec, Cache]{Name: "caches", ID: CacheSpec.ID, Parse: ParseServiceID}
+	Links         = Kind[ServiceID, LinkSpec, Link]{Name: "links", ID: LinkSpec.ID, Parse: ParseServiceID}
 )
 
 // Action is an operation on one object of a kind that is not a create,
@@ -118,6 +121,10 @@ var (
 	SetZoneDown = action[ZoneRequest, Killed](Groups, "zone")
 	// ReadBalancerStats reads a balancer's requests and 5xx answers so far.
 	ReadBalancerStats = action[None, BalancerStats](Balancers, "stats")
+	// ReadQueueStats reads what a write queue holds now.
+	ReadQueueStats = action[None, QueueStats](Queues, "stats")
+	// SetLinkFault cuts, slows or heals a link (the zero fault heals it).
+	SetLinkFault = action[LinkFault, Link](Links, "fault")
 	// PromoteDatabase makes a replica the primary.
 	PromoteDatabase = action[None, Database](Databases, "promote")
 	// SetSynchronousStandbys changes (or resets) the replicas a primary waits for.

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
 // RegionSpec names a region of an environment.
@@ -95,6 +97,15 @@ type GroupSpec struct {
 	// SlotBase is the first slot of the serving range (0 or Max): the
 	// plane's own record of a blue-green group, not an input.
 	SlotBase int `json:"slot_base,omitempty"`
+	// Dependencies are what the service calls, as the topology declares
+	// them, their URLs empty: the plane gives instances the runtime
+	// contract's Dependencies key with each URL set to the region's link
+	// to that service (LinkSpec), or left empty when it holds no link for
+	// it (an external endpoint).
+	Dependencies []contract.Dependency `json:"dependencies,omitempty"`
+	// WriteQueue: instances get the runtime contract's queue keys, for
+	// the service's write queue in the region (QueueSpec).
+	WriteQueue bool `json:"write_queue,omitempty"`
 }
 
 // ID is env/region/service.
@@ -174,6 +185,12 @@ type BalancerSpec struct {
 	Service string      `json:"service"`
 	Port    int         `json:"port"`
 	Health  HealthCheck `json:"health"`
+	// CallerTimeout is the longest per-attempt timeout the service's
+	// callers declare (0: it has no callers): HAProxy's server timeout,
+	// so the balancer gives up no later than its callers do, and it
+	// retries only connections that failed, never a request that timed
+	// out, so the callers' tries are all the attempts there are.
+	CallerTimeout time.Duration `json:"caller_timeout,omitempty"`
 }
 
 // ID is env/region/service, the same as its group's.
@@ -519,6 +536,9 @@ type Status struct {
 	Backups    []Backup        `json:"backups"`
 	Parameters []ParameterSpec `json:"parameters"`
 	Monitors   []Monitor       `json:"monitors"`
+	Queues     []Queue         `json:"queues"`
+	Caches     []Cache         `json:"caches"`
+	Links      []Link          `json:"links"`
 }
 
 // Version is the running plane's API version and build.

@@ -190,7 +190,12 @@ type Service struct {
 	SLO *SLO
 	// Dependencies are what the service calls, in file order.
 	Dependencies []Dependency
-	DeclRange    hcl.Range
+	// WriteQueue is nil when the service's writes fail while its
+	// database cannot take them.
+	WriteQueue *WriteQueue
+	// Cache is nil when no cache stands in front of the service.
+	Cache     *Cache
+	DeclRange hcl.Range
 }
 
 // SLO is a service's slo block: its service-level objectives, measured at
