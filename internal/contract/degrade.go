@@ -24,7 +24,24 @@ const (
 	// Dependencies is what the service calls and how, as JSON: a list of
 	// Dependency, in the file's order.
 	Dependencies = "BULWARK_DEPENDENCIES"
+	// CacheControl is the Cache-Control header a service with a cache
+	// puts on its cached paths' answers ("public, max-age=2,
+	// stale-if-error=3600"): nginx and CloudFront both honour
+	// stale-if-error, so both targets' caches serve stale for as long as
+	// the environment file says.
+	CacheControl = "BULWARK_CACHE_CONTROL"
 )
+
+// QueueConsumer is the durable consumer of a write queue that a
+// service's instances in a region share (the local target's JetStream
+// consumer, which the control plane creates with the stream).
+const QueueConsumer = "drain"
+
+// CacheControlValue is CacheControl's value for a cache's TTL and how
+// long it serves stale.
+func CacheControlValue(ttl, staleFor time.Duration) string {
+	return fmt.Sprintf("public, max-age=%d, stale-if-error=%d", int64(ttl.Seconds()), int64(staleFor.Seconds()))
+}
 
 // Queue engines (QueueEngine's values).
 const (

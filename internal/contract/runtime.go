@@ -83,6 +83,8 @@ type Needs struct {
 	Queue string
 	// Dependencies: the service declares what it calls.
 	Dependencies bool
+	// Cache: a cache stands in front of the service.
+	Cache bool
 }
 
 // Keys are the variables an instance of a service with these needs is
@@ -120,6 +122,9 @@ func Keys(n Needs) []Key {
 	}
 	if n.Dependencies {
 		keys = append(keys, Key{Name: Dependencies, Meaning: "what the service calls, where and with which budget (JSON)"})
+	}
+	if n.Cache {
+		keys = append(keys, Key{Name: CacheControl, Meaning: "the Cache-Control header of the cached paths' answers"})
 	}
 	for _, p := range slices.Sorted(slices.Values(n.Parameters)) {
 		keys = append(keys, Key{Name: p, Meaning: "the service's parameter " + p})
