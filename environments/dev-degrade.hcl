@@ -34,7 +34,7 @@ service "shop" {
   capacity {
     min     = 2
     desired = 2
-    max     = 2
+    max     = 4
   }
   health {
     path            = "/healthz"
@@ -88,7 +88,7 @@ service "reviews" {
   capacity {
     min     = 2
     desired = 2
-    max     = 2
+    max     = 4
   }
   health {
     path            = "/healthz"

@@ -54,6 +54,12 @@ service "«service»" {
     engine      = "«engine»"
     replication = "«replication»"
   }
+  write_queue {
+    paths = ["/«write_queue_path»"]
+  }
+  cache {
+    paths = ["/«cache_path»"]
+  }
   backup {
     every   = "1h"
     keep    = "1d"
@@ -117,6 +123,7 @@ var hostileDefaults = map[string]string{
 	"service": "shop", "mode": "active-active", "image": "shop", "runtime": "vm", "regions": "west",
 	"parameter_name": "LOG_LEVEL", "parameter_value": "hello", "health_path": "healthz",
 	"dns_zone": "shop.test", "dns_name": "www", "dns_ttl": "5s", "engine": "postgres", "replication": "async",
+	"write_queue_path": "writes", "cache_path": "catalog",
 	"copy_to": "west", "canary": "west", "max_error_rate": "1%", "availability": "99.9%", "enforcement": "advisory",
 	"layer": "network", "layer_source": "layers/ok", "layer_after": "stacks", "layer_var_name": "region", "layer_var_value": "east",
 	"aws_region": "us-west-2", "certificate_region": "us-east-1",
@@ -228,6 +235,12 @@ func TestHostileStrings(t *testing.T) {
 		{field: "dns_ttl", template: hostileLocalEnv, summary: "Invalid duration"},
 		{field: "engine", template: hostileLocalEnv, summary: "Unsupported database engine"},
 		{field: "replication", template: hostileLocalEnv, summary: "Invalid replication"},
+		// "/../../etc" is a path the route checks take, but no request
+		// holds once resolved: refused as a prefix that matches nothing
+		{field: "write_queue_path", template: hostileLocalEnv, summary: "Invalid write queue path", accepted: []string{"uppercase"},
+			loaded: func(t *Topology) string { return strings.TrimPrefix(t.Services[0].WriteQueue.Paths[0], "/") }},
+		{field: "cache_path", template: hostileLocalEnv, summary: "Invalid cache path", accepted: []string{"uppercase"},
+			loaded: func(t *Topology) string { return strings.TrimPrefix(t.Services[0].Cache.Paths[0], "/") }},
 		{field: "copy_to", template: hostileLocalEnv, summary: "Unknown region"},
 		{field: "canary", template: hostileLocalEnv, summary: "Unknown canary region"},
 		{field: "max_error_rate", template: hostileLocalEnv, summary: "Invalid error rate"},

@@ -147,6 +147,7 @@ var (
 		Attributes: []hcl.AttributeSchema{{Name: "mode", Required: true}, {Name: "image", Required: true}, {Name: "port", Required: true}, {Name: "regions"}, {Name: "runtime"}, {Name: "parameters"}, {Name: "secret_parameters"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "capacity"}, {Type: "scaling"}, {Type: "health"}, {Type: "dns"}, {Type: "database"}, {Type: "backup"}, {Type: "https"}, {Type: "rollout"}, {Type: "slo"},
+			{Type: "write_queue"}, {Type: "cache"},
 			{Type: "depends_on", LabelNames: []string{"on"}},
 		},
 	}

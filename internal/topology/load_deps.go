@@ -16,13 +16,15 @@ var (
 	externalSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "availability", Required: true}, {Name: "regions"}}}
 )
 
-// dependency reads a service's depends_on block; the name it depends on
+// dependency reads a service's depends_on block, with its on_failure
+// attribute's range (nil when it is absent) for the checks of the service
+// that need its other blocks (checkQueuedWrites); the name it depends on
 // is checked once every service is read (checkDependencies).
-func (d *decoder) dependency(b *hcl.Block, earlier []Dependency) (Dependency, bool) {
+func (d *decoder) dependency(b *hcl.Block, earlier []Dependency) (Dependency, *hcl.Range, bool) {
 	dep := Dependency{On: b.Labels[0], DeclRange: b.DefRange}
 	if i := slices.IndexFunc(earlier, func(e Dependency) bool { return e.On == dep.On }); i >= 0 {
 		d.errorf(b.LabelRanges[0].Ptr(), "Duplicate dependency", "The dependency on %q is already declared at %s.", dep.On, earlier[i].DeclRange)
-		return dep, false
+		return dep, nil, false
 	}
 	c := d.content(b.Body, dependencySchema)
 	need, rng := d.str(c.Attributes, "need", "")
@@ -54,7 +56,7 @@ func (d *decoder) dependency(b *hcl.Block, earlier []Dependency) (Dependency, bo
 	if dep.Need == NeedHard && dep.OnFailure != FailRequest && rng != nil {
 		d.errorf(rng, "A hard dependency fails the request", "A service that answers (%s) when %s fails does not need it hard: make it need = \"soft\".", dep.OnFailure, dep.On)
 	}
-	return dep, true
+	return dep, rng, true
 }
 
 // externals reads the external blocks.

@@ -48,6 +48,8 @@ service "shop" {
     max     = 2
   }
   dns { zone = "shop.test" }
+  database { engine = "postgres" }
+  write_queue { paths = ["/orders"] }
   depends_on "payments" {
     need       = "soft"
     on_failure = "queue-writes"

@@ -68,10 +68,12 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 	}
 
 	blocks := map[string]*hcl.Block{}
+	var onFailure []*hcl.Range // each dependency's on_failure, for checkQueuedWrites
 	for _, nb := range c.Blocks {
 		if nb.Type == "depends_on" {
-			if dep, ok := d.dependency(nb, s.Dependencies); ok {
+			if dep, rng, ok := d.dependency(nb, s.Dependencies); ok {
 				s.Dependencies = append(s.Dependencies, dep)
+				onFailure = append(onFailure, rng)
 			}
 			continue
 		}
@@ -125,6 +127,15 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 	if ob := blocks["slo"]; ob != nil {
 		s.SLO = d.slo(ob)
 	}
+	// after the database and the health check, which they are checked
+	// against
+	if qb := blocks["write_queue"]; qb != nil {
+		s.WriteQueue = d.writeQueue(qb, s)
+	}
+	if cb := blocks["cache"]; cb != nil {
+		s.Cache = d.cache(cb, s)
+	}
+	d.checkQueuedWrites(s, onFailure)
 	return s
 }
 

@@ -46,7 +46,10 @@ type Cache struct {
 // 60 seconds and 14 days
 // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html,
 // MessageRetentionPeriod) and moves it to the dead-letter queue after
-// maxReceiveCount receives, 1 to 1,000.
+// maxReceiveCount receives, 1 to 1,000. CloudFront caches an answer for
+// at most a year (its largest TTL, 31536000 seconds:
+// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html),
+// which bounds a cache's TTL and how long it serves stale.
 const (
 	DefaultQueueMaxAge      = 5 * time.Minute
 	DefaultQueueKeep        = 4 * 24 * time.Hour
@@ -56,4 +59,5 @@ const (
 	MaxQueueMaxReceives     = 1000
 	DefaultCacheTTL         = 5 * time.Second
 	DefaultCacheStaleFor    = time.Hour
+	MaxCacheAge             = 365 * 24 * time.Hour
 )
