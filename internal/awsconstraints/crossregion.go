@@ -33,6 +33,10 @@ var crossRegionAllowed = []struct {
 	{"aws:route53/record:Record", "records.*", "a Route 53 record's value"},
 	{"aws:route53/record:Record", "aliases.*.name", "a Route 53 alias target"},
 	{"aws:route53/healthCheck:HealthCheck", "fqdn", "a Route 53 health check's endpoint"},
+	// CloudFront is a global service: a distribution's custom origins are
+	// endpoints in any Region (a cache's regional load balancers)
+	// (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/DownloadDistS3AndCustomOrigins.html)
+	{"aws:cloudfront/distribution:Distribution", "origins.*.domainName", "a CloudFront origin"},
 	// a dashboard's widgets each name the Region of their metrics
 	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_crossregion_dashboard.html)
 	{"aws:cloudwatch/dashboard:Dashboard", "dashboardBody", "a dashboard's widgets"},
@@ -154,7 +158,7 @@ func CrossRegionReferences(p *plan.Plan) []CrossRegionReference {
 
 var crossRegionRules = []Rule{{
 	ID:      "region-same",
-	Summary: "a regional resource names only resources of its own Region, except where AWS reaches across Regions by design (copy actions, replica keys, global table replicas, Route 53, dashboards, secret replicas)",
+	Summary: "a regional resource names only resources of its own Region, except where AWS reaches across Regions by design (copy actions, replica keys, global table replicas, Route 53, CloudFront origins, dashboards, secret replicas)",
 	Source:  "https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/regional-services.html",
 	check: func(ix *index, r subject) []string {
 		var out []string

@@ -1,7 +1,7 @@
 package awsconstraints
 
 // rules are every rule of the suite, by service.
-var rules = concat(crossRegionRules, elbRules, route53Rules, cloudwatchRules, rdsRules, backupRules, computeRules, serviceRules)
+var rules = concat(crossRegionRules, elbRules, route53Rules, cloudwatchRules, rdsRules, backupRules, computeRules, serviceRules, degradeRules)
 
 func concat(groups ...[]Rule) []Rule {
 	var out []Rule

@@ -65,6 +65,42 @@ func record(name string, in map[string]any) plan.Resource {
 
 const topicWest = "arn:aws:sns:us-west-2:123456789012:alarms"
 
+// distribution is a CloudFront distribution with an origin per Region
+// ("east", "west") and a default behaviour to east, in the global stack.
+func distribution(in map[string]any) plan.Resource {
+	base := map[string]any{"enabled": true,
+		"origins": []any{
+			map[string]any{"originId": "east", "domainName": "lb-1.us-east-1.elb.amazonaws.com"},
+			map[string]any{"originId": "west", "domainName": "lb-2.us-west-2.elb.amazonaws.com"},
+		},
+		"defaultCacheBehavior": behavior("", "east", "GET", "HEAD"),
+	}
+	for k, v := range in {
+		base[k] = v
+	}
+	return res(typeDistribution, "d", east, base)
+}
+
+func originGroup(codes []any, members ...string) map[string]any {
+	var ms []any
+	for _, m := range members {
+		ms = append(ms, map[string]any{"originId": m})
+	}
+	return map[string]any{"originId": "failover", "members": ms, "failoverCriteria": map[string]any{"statusCodes": codes}}
+}
+
+func behavior(path, target string, methods ...string) map[string]any {
+	var allowed []any
+	for _, m := range methods {
+		allowed = append(allowed, m)
+	}
+	b := map[string]any{"targetOriginId": target, "allowedMethods": allowed, "cachedMethods": []any{"GET", "HEAD"}, "viewerProtocolPolicy": "redirect-to-https"}
+	if path != "" {
+		b["pathPattern"] = path
+	}
+	return b
+}
+
 // failing maps each rule to plans that break it.
 var failing = map[string][]*plan.Plan{
 	"region-same": {planOf(
@@ -281,6 +317,47 @@ var failing = map[string][]*plan.Plan{
 			"parameters": []any{map[string]any{"key": "duration", "value": "PT13H"}}}}})),
 		planOf(res(typeExperiment, "x", east, map[string]any{"stopConditions": []any{
 			map[string]any{"source": "none"}, map[string]any{"source": "none"}, map[string]any{"source": "none"}, map[string]any{"source": "none"}, map[string]any{"source": "none"}, map[string]any{"source": "none"}}})),
+	},
+	"sqs-queue-name": {
+		planOf(res(typeQueue, "q", east, map[string]any{"name": strings.Repeat("q", 81)})),
+		planOf(res(typeQueue, "q", east, map[string]any{"name": "bulwark.prod.writes"})),
+		planOf(res(typeQueue, "q", east, map[string]any{"name": "writes", "fifoQueue": true})),
+	},
+	"sqs-queue-attributes": {
+		planOf(res(typeQueue, "q", east, map[string]any{"name": "q", "messageRetentionSeconds": 59.0})),
+		planOf(res(typeQueue, "q", east, map[string]any{"name": "q", "messageRetentionSeconds": 1209601.0})), // 14 days and a second
+		planOf(res(typeQueue, "q", east, map[string]any{"name": "q", "visibilityTimeoutSeconds": 43201.0})),
+		planOf(res(typeQueue, "q", east, map[string]any{"name": "q", "redrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq","maxReceiveCount":1001}`})),
+		planOf(res(typeQueue, "q", east, map[string]any{"name": "q", "redrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq","maxReceiveCount":0}`})),
+	},
+	"sqs-dead-letter-queue": {
+		planOf( // the dead-letter queue keeps messages 4 days (the default), the source 14
+			res(typeQueue, "dlq", east, map[string]any{"name": "dlq"}),
+			res(typeQueue, "q", east, map[string]any{"name": "q", "messageRetentionSeconds": 1209600.0,
+				"redrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq","maxReceiveCount":5}`}),
+		),
+		planOf( // a FIFO queue's dead-letter queue is standard
+			res(typeQueue, "dlq", east, map[string]any{"name": "dlq", "messageRetentionSeconds": 1209600.0}),
+			res(typeQueue, "q", east, map[string]any{"name": "q.fifo", "fifoQueue": true,
+				"redrivePolicy": `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:123456789012:dlq","maxReceiveCount":5}`}),
+		),
+	},
+	"cloudfront-origin-group": {
+		planOf(distribution(map[string]any{"originGroups": []any{originGroup([]any{500.0}, "east")}})),                 // one member
+		planOf(distribution(map[string]any{"originGroups": []any{originGroup([]any{500.0}, "east", "west", "east")}})), // three
+		planOf(distribution(map[string]any{"originGroups": []any{originGroup([]any{429.0, 500.0}, "east", "west")}})),  // 429 is not a failover code
+		planOf(distribution(map[string]any{"originGroups": []any{originGroup([]any{500.0}, "east", "elsewhere")}})),    // not an origin
+	},
+	"cloudfront-cache-behavior": {
+		planOf(distribution(map[string]any{"originGroups": []any{originGroup([]any{500.0}, "east", "west")},
+			"orderedCacheBehaviors": []any{behavior("/catalog*", "failover", "GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE")}})),
+		planOf(distribution(map[string]any{"orderedCacheBehaviors": []any{behavior("/catalog*", "east", "GET", "POST")}})),
+		planOf(distribution(map[string]any{"orderedCacheBehaviors": []any{behavior("/"+strings.Repeat("p", 255), "east", "GET", "HEAD")}})),
+		planOf(distribution(map[string]any{"orderedCacheBehaviors": []any{behavior("/catalog*", "nowhere", "GET", "HEAD")}})),
+	},
+	"cloudfront-cache-policy": {
+		planOf(res(typeCachePolicy, "c", east, map[string]any{"name": "c", "minTtl": 0.0, "defaultTtl": 10.0, "maxTtl": 5.0})),
+		planOf(res(typeCachePolicy, "c", east, map[string]any{"name": "c", "minTtl": 20.0, "defaultTtl": 10.0, "maxTtl": 50.0})),
 	},
 	"tags": {
 		planOf(res(typeVpc, "v", east, map[string]any{"tags": map[string]any{"aws:cloudformation:stack-name": "x"}})),

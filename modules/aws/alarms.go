@@ -71,7 +71,9 @@ type ServiceAlarms struct {
 //   - the p99 target response time against the latency objective;
 //   - unhealthy hosts, and healthy hosts below the capacity's minimum;
 //   - the database member's replication lag against the region RPO;
-//   - failed backup and copy jobs into the region's vault.
+//   - failed backup and copy jobs into the region's vault;
+//   - the write queue's oldest write against its max_age, and writes in
+//     its dead-letter queue.
 func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pulumi.ResourceOption) (*ServiceAlarms, error) {
 	t, s, region := a.Topology, a.Service, a.Region.Name
 	out := &ServiceAlarms{}
@@ -208,6 +210,26 @@ func newServiceAlarms(ctx *pulumi.Context, name string, a AlarmsArgs, opts ...pu
 			}); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if wq := s.WriteQueue; wq != nil {
+		// writes wait in the queue: the database, or the consumer, has been
+		// away for max_age; and writes the consumer failed max_receives
+		// times wait in the dead-letter queue for an operator
+		// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html)
+		if _, err := alarm("write-queue-age", fmt.Sprintf("%s's oldest queued write in %s is older than %s: its database or its consumer is away", s.Name, region, wq.MaxAge), &cloudwatch.MetricAlarmArgs{
+			Namespace: pulumi.String("AWS/SQS"), MetricName: pulumi.String("ApproximateAgeOfOldestMessage"), Statistic: pulumi.String("Maximum"),
+			Dimensions: pulumi.StringMap{"QueueName": pulumi.String(QueueName(t, s.Name))}, Period: pulumi.Int(60), EvaluationPeriods: pulumi.Int(1),
+			Threshold: pulumi.Float64(wq.MaxAge.Seconds()), ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+		}, slo.Page); err != nil {
+			return nil, err
+		}
+		if _, err := alarm("write-queue-dead-letters", fmt.Sprintf("writes of %s in %s failed %d times and wait in the dead-letter queue %s", s.Name, region, wq.MaxReceives, DeadLetterQueueName(t, s.Name)), &cloudwatch.MetricAlarmArgs{
+			Namespace: pulumi.String("AWS/SQS"), MetricName: pulumi.String("ApproximateNumberOfMessagesVisible"), Statistic: pulumi.String("Maximum"),
+			Dimensions: pulumi.StringMap{"QueueName": pulumi.String(DeadLetterQueueName(t, s.Name))}, Period: pulumi.Int(60), EvaluationPeriods: pulumi.Int(1),
+			Threshold: pulumi.Float64(0), ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+		}, slo.Ticket); err != nil {
+			return nil, err
 		}
 	}
 	if a.BackupVault != "" {

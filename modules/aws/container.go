@@ -137,7 +137,8 @@ func newContainers(ctx *pulumi.Context, name string, a ServiceArgs, front *front
 		return nil, err
 	}
 	// the execution role pulls the image and writes logs; the task role,
-	// what the code itself may do, is empty: least privilege
+	// what the code itself may do, holds only the write queue's policy
+	// (when the service has one): least privilege
 	execRole, err := iam.NewRole(ctx, name+"-execution", &iam.RoleArgs{AssumeRolePolicy: pulumi.String(assumeRolePolicy("ecs-tasks.amazonaws.com")), Tags: t}, child)
 	if err != nil {
 		return nil, err
@@ -161,6 +162,11 @@ func newContainers(ctx *pulumi.Context, name string, a ServiceArgs, front *front
 	}
 	taskRole, err := iam.NewRole(ctx, name+"-task", &iam.RoleArgs{AssumeRolePolicy: pulumi.String(assumeRolePolicy("ecs-tasks.amazonaws.com")), Tags: t}, child)
 	if err != nil {
+		return nil, err
+	}
+	// the task's code may use the region's write queue (its consumer runs
+	// in the tasks), and nothing else
+	if err := allowQueue(ctx, name, a, taskRole, child); err != nil {
 		return nil, err
 	}
 	env, secrets, err := containerRuntime(ctx, a, params)

@@ -13,11 +13,16 @@
 // encrypted, protected, tagged into the backup plan; its credentials and
 // their rotation in credentials.go) and, in the primary region, its Backup
 // (a vault with its own KMS key, a plan with the environment's schedule
-// and retention and a copy action to every copy_to region's vault); and,
-// in the global stack, an Endpoint per service: a Route 53 health check per
-// region and failover (hot standby) or latency (active-active) records tied
-// to them. Names that operations find resources by, within each API's
-// limits, are in names.go.
+// and retention and a copy action to every copy_to region's vault); a
+// service's write queue (queue.go: an SQS queue per region with its
+// dead-letter queue and alarms, used by the instances' or tasks' role
+// alone) and what it calls (dependencies.go: the runtime contract's
+// Dependencies); and, in the global stack, an Endpoint per service: a
+// Route 53 health check per region and failover (hot standby) or latency
+// (active-active) records tied to them, and a service's cache
+// (cache.go: a CloudFront distribution whose cached paths fail over
+// between regions' load balancers). Names that operations find resources
+// by, within each API's limits, are in names.go.
 //
 // It is not an operator: nothing here calls AWS APIs at deploy time beyond
 // what the Pulumi engine does (drills and image promotion use

@@ -27,6 +27,8 @@ type GlobalArgs struct {
 // and SECONDARY) or latency records (active-active) tied to them.
 type Endpoint struct {
 	pulumi.ResourceState
+	// Cache is the service's CloudFront distribution's domain name (cache.go), when it has a cache.
+	Cache pulumi.StringOutput
 }
 
 // RequestInterval is the Route 53 health check interval for a health
@@ -54,25 +56,43 @@ func DeployGlobal(ctx *pulumi.Context, a GlobalArgs) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := pulumi.Map{}
+	names, caches := pulumi.Map{}, pulumi.Map{}
 	for _, s := range a.Topology.Services {
-		if err := newEndpoint(ctx, s.Name, a, s, provider, topic); err != nil {
+		e, err := newEndpoint(ctx, s.Name, a, s, provider, topic)
+		if err != nil {
 			return nil, fmt.Errorf("service %s: %w", s.Name, err)
 		}
 		names[s.Name] = pulumi.String(s.DNS.FQDN())
+		if s.Cache != nil {
+			caches[s.Name] = e.Cache
+		}
 	}
 	dashboard, err := newDashboard(ctx, a, pulumi.Parent(a.Parent), pulumi.Provider(provider))
 	if err != nil {
 		return nil, err
 	}
-	return pulumi.Map{contract.OutputEndpoints: names, contract.OutputAlarmTopic: topic.Arn, contract.OutputDashboard: dashboard.DashboardName}, nil
+	outs := pulumi.Map{contract.OutputEndpoints: names, contract.OutputAlarmTopic: topic.Arn, contract.OutputDashboard: dashboard.DashboardName}
+	if len(caches) > 0 {
+		// each cached service's distribution's domain name
+		outs[contract.OutputCache] = caches
+	}
+	return outs, nil
 }
 
-func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Service, provider pulumi.ProviderResource, topic *sns.Topic) error {
+func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Service, provider pulumi.ProviderResource, topic *sns.Topic) (*Endpoint, error) {
 	e := &Endpoint{}
 	if err := ctx.RegisterComponentResource(contract.TypeAWSEndpoint, name, e, pulumi.Parent(a.Parent), pulumi.Provider(provider)); err != nil {
-		return err
+		return nil, err
 	}
+	if err := e.declare(ctx, name, a, s, provider, topic); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// declare declares the endpoint's health checks and records, and the
+// service's cache (cache.go) when it has one.
+func (e *Endpoint) declare(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Service, provider pulumi.ProviderResource, topic *sns.Topic) error {
 	child := []pulumi.ResourceOption{pulumi.Parent(e), pulumi.Provider(provider)}
 	zone, err := route53.LookupZone(ctx, &route53.LookupZoneArgs{Name: pulumi.StringRef(s.DNS.Zone), PrivateZone: pulumi.BoolRef(false)}, pulumi.Parent(e), pulumi.Provider(provider))
 	if err != nil {
@@ -139,7 +159,15 @@ func newEndpoint(ctx *pulumi.Context, name string, a GlobalArgs, s topology.Serv
 		}
 		records[region] = endpoint
 	}
-	return ctx.RegisterResourceOutputs(e, pulumi.Map{"name": pulumi.String(s.DNS.FQDN()), "targets": records})
+	outs := pulumi.Map{"name": pulumi.String(s.DNS.FQDN()), "targets": records}
+	if s.Cache != nil {
+		domain, err := newCache(ctx, name, a, s, child)
+		if err != nil {
+			return err
+		}
+		e.Cache, outs[contract.OutputCache] = domain, domain
+	}
+	return ctx.RegisterResourceOutputs(e, outs)
 }
 
 // AtApex reports whether a service's name is its hosted zone's apex,

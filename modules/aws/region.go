@@ -103,6 +103,9 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		}
 		alarms := AlarmsArgs{Topology: a.Topology, Region: a.Region, Service: s, Topic: topic, LoadBalancer: svc.LoadBalancer, TargetGroup: svc.TargetGroup}
 		outs[contract.OutputLoadBalancer], outs[contract.OutputTargetGroup], outs[contract.OutputAlarmTopic] = svc.LoadBalancer, svc.TargetGroup, topic.Arn
+		if s.WriteQueue != nil {
+			outs[contract.OutputQueue] = pulumi.String(QueueURL(a.Region.Name, account, QueueName(a.Topology, s.Name)))
+		}
 		if db != nil {
 			outs[contract.OutputDatabase] = db.Endpoint
 			outs[contract.OutputDatabaseRole] = pulumi.String(db.Role)

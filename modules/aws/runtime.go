@@ -43,12 +43,24 @@ const scriptDelimiter = "BULWARK_RUNTIME_SCRIPT"
 // or container of the service in the region (listen is the address to
 // serve on), without the instance's name and the database's.
 func plainRuntime(a ServiceArgs) map[string]string {
-	return map[string]string{
+	m := map[string]string{
 		contract.Environment: a.Topology.Environment.Name,
 		contract.Service:     a.Service.Name,
 		contract.Region:      a.Region.Name,
 		contract.Listen:      fmt.Sprintf("0.0.0.0:%d", a.Service.Port),
 	}
+	// graceful degradation: the region's write queue, what the service
+	// calls, and the Cache-Control its cached paths answer with
+	// (CloudFront serves stale on the origins' errors for as long as its
+	// stale-if-error says)
+	maps.Copy(m, queueRuntime(a))
+	if deps := dependenciesRuntime(a.Topology, a.Service); deps != "" {
+		m[contract.Dependencies] = deps
+	}
+	if c := a.Service.Cache; c != nil {
+		m[contract.CacheControl] = contract.CacheControlValue(c.TTL, c.StaleFor)
+	}
+	return m
 }
 
 // shellQuote quotes a string for bash: single quotes, each single quote

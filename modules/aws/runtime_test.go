@@ -153,6 +153,10 @@ func needsOf(s topology.Service) contract.Needs {
 	if s.Database != nil {
 		n.Engine = s.Database.Engine
 	}
+	if s.WriteQueue != nil {
+		n.Queue = contract.QueueEngineSQS
+	}
+	n.Dependencies, n.Cache = len(s.Dependencies) > 0, s.Cache != nil
 	return n
 }
 
@@ -164,7 +168,10 @@ func TestEveryAWSInstanceGetsTheRuntimeContract(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 (the stub AWS CLI) not installed")
 	}
-	topo, p := planFile(t, filepath.Join(root(), "modules", "aws", "testdata", "runtime.hcl"))
+	// with graceful degradation's parts (degraded: write queues, a cache,
+	// dependencies), which add their keys
+	topo := degraded(t)
+	p := planTopology(t, topo)
 	const password = "Pw0rdFromSecretsManager"
 	w := worldOf(p, password)
 	bin := stubs(t, w)
@@ -248,6 +255,24 @@ func TestEveryAWSInstanceGetsTheRuntimeContract(t *testing.T) {
 			}
 			if svc.Database != nil && svc.Database.Engine == topology.EngineDynamoDB {
 				want[contract.DatabaseTable] = "bulwark-rt-" + svc.Name
+			}
+			if svc.WriteQueue != nil {
+				name := "bulwark-rt-" + svc.Name + "-writes"
+				want[contract.QueueEngine], want[contract.QueueName] = "sqs", name
+				want[contract.QueueURL] = "https://sqs." + r.Name + ".amazonaws.com/123456789012/" + name
+			}
+			if c := svc.Cache; c != nil {
+				want[contract.CacheControl] = "public, max-age=2, stale-if-error=3600"
+			}
+			if len(svc.Dependencies) > 0 {
+				deps, err := contract.DecodeDependencies(got[contract.Dependencies])
+				wantDeps := []contract.Dependency{
+					{Name: "cart", URL: "http://" + serviceOf(topo, "cart").DNS.FQDN(), Need: "soft", TimeoutMS: 300, Tries: 2, BackoffMS: 50, OnFailure: "serve-cached"},
+					{Name: "cards", Need: "hard", TimeoutMS: 2000, Tries: 1, OnFailure: "queue-writes"},
+				}
+				if err != nil || !slices.Equal(deps, wantDeps) {
+					t.Errorf("%s/%s: dependencies %q (%v), want %+v", r.Name, svc.Name, got[contract.Dependencies], err, wantDeps)
+				}
 			}
 			for k, v := range want {
 				if got[k] != v {

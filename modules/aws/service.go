@@ -96,16 +96,25 @@ func NewService(ctx *pulumi.Context, name string, a ServiceArgs, opts ...pulumi.
 	if err != nil {
 		return nil, err
 	}
+	// the write queue before the instances or tasks that use it
+	queue, err := newWriteQueue(ctx, name, a, child)
+	if err != nil {
+		return nil, err
+	}
+	var afterQueue pulumi.ResourceOption = child
+	if len(queue) > 0 {
+		afterQueue = pulumi.Composite(child, pulumi.DependsOn(queue))
+	}
 	outs := pulumi.Map{"endpoint": front.alb.DnsName, "runtime": pulumi.String(string(a.Service.Runtime))}
 	switch a.Service.Runtime {
 	case topology.RuntimeContainer:
-		ecsService, err := newContainers(ctx, name, a, front, params, child)
+		ecsService, err := newContainers(ctx, name, a, front, params, afterQueue)
 		if err != nil {
 			return nil, err
 		}
 		outs["ecsService"], outs["image"] = ecsService.Name, pulumi.String(a.Container)
 	default:
-		groups, err := newInstances(ctx, name, a, front, params, child)
+		groups, err := newInstances(ctx, name, a, front, params, afterQueue)
 		if err != nil {
 			return nil, err
 		}
@@ -197,13 +206,18 @@ func newFrontDoor(ctx *pulumi.Context, name string, a ServiceArgs, child pulumi.
 	if err != nil {
 		return nil, err
 	}
-	alb, err := lb.NewLoadBalancer(ctx, name, &lb.LoadBalancerArgs{
+	albArgs := &lb.LoadBalancerArgs{
 		NamePrefix:       pulumi.String(loadBalancerPrefix(s.Name)),
 		LoadBalancerType: pulumi.String("application"), Internal: pulumi.Bool(false),
 		SecurityGroups: pulumi.StringArray{albSG.ID()}, Subnets: a.Network.PublicSubnetIDs,
 		EnableDeletionProtection: pulumi.Bool(s.Database != nil && s.Database.DeletionProtection),
 		DropInvalidHeaderFields:  pulumi.Bool(true), Tags: t,
-	}, child)
+	}
+	if idle := calleeIdleTimeout(a.Topology, s.Name); idle > 0 {
+		// a caller waits longer for an attempt than the default 60 s
+		albArgs.IdleTimeout = pulumi.Int(idle)
+	}
+	alb, err := lb.NewLoadBalancer(ctx, name, albArgs, child)
 	if err != nil {
 		return nil, err
 	}
@@ -321,6 +335,10 @@ func newInstances(ctx *pulumi.Context, name string, a ServiceArgs, front *frontD
 		if _, err := iam.NewRolePolicy(ctx, name+"-runtime", &iam.RolePolicyArgs{Role: role.Name, Policy: pulumi.String(policy)}, child); err != nil {
 			return nil, err
 		}
+	}
+	// and use the region's write queue (the consumer runs in the instances)
+	if err := allowQueue(ctx, name, a, role, child); err != nil {
+		return nil, err
 	}
 	profile, err := iam.NewInstanceProfile(ctx, name, &iam.InstanceProfileArgs{Role: role.Name, Tags: t}, child)
 	if err != nil {
