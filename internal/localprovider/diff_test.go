@@ -75,7 +75,7 @@ func TestReplaceOnChangesAgreesWithDiff(t *testing.T) {
 // the tags read are the ones the provider decodes.
 func TestEveryKindHasItsReplaceKeys(t *testing.T) {
 	keys := ReplaceOnChanges()
-	for _, typ := range []string{"Region", "Image", "InstanceGroup", "LoadBalancer", "DnsServer", "DnsRecord", "Database", "BackupPlan", "Parameter", "Monitor", "Data"} {
+	for _, typ := range []string{"Region", "Image", "InstanceGroup", "LoadBalancer", "DnsServer", "DnsRecord", "Database", "BackupPlan", "Parameter", "Monitor", "Data", "WriteQueue", "Cache", "Link"} {
 		if _, ok := keys["bulwark:local:"+typ]; !ok {
 			t.Errorf("no replace keys for bulwark:local:%s", typ)
 		}

@@ -2,7 +2,10 @@
 // (package "bulwark", module "local"), built with pulumi-go-provider's infer.
 // Its resources stand for the AWS parts: Region (a loopback range), Image (a
 // content-addressed build of images/<name>), InstanceGroup (the autoscaling
-// group) and LoadBalancer (HAProxy).
+// group) and LoadBalancer (HAProxy); for graceful degradation, WriteQueue
+// (NATS JetStream: SQS), Cache (nginx serving stale: CloudFront with an
+// origin group) and Link (a Toxiproxy proxy a region's callers reach a
+// service they call through, which drills slow or cut).
 //
 // The provider keeps no processes: every Create, Read, Update and Delete is a
 // call to the local control plane (internal/localcloud), started on demand,

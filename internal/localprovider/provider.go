@@ -27,7 +27,7 @@ const ControlPlaneArg = "control-plane"
 func New() (p.Provider, error) {
 	return infer.NewProviderBuilder().
 		WithDisplayName("bulwark local target").
-		WithDescription("Regions, images, instance groups and load balancers on this machine's loopback addresses.").
+		WithDescription("Regions, images, instance groups, load balancers, databases, write queues, caches and links on this machine's loopback addresses.").
 		WithNamespace("bulwark").
 		WithResources(resources()...).Build()
 }
@@ -55,6 +55,9 @@ var kinds = []kind{
 	{infer.Resource(&Parameter{}), ParameterArgs{}},
 	{infer.Resource(&Monitor{}), MonitorArgs{}},
 	{infer.Resource(&Data{}), DataArgs{}},
+	{infer.Resource(&WriteQueue{}), WriteQueueArgs{}},
+	{infer.Resource(&Cache{}), CacheArgs{}},
+	{infer.Resource(&Link{}), LinkArgs{}},
 }
 
 func resources() []infer.InferredResource {

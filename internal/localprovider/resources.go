@@ -154,6 +154,13 @@ type InstanceGroupArgs struct {
 	// switched at the load balancer, the previous kept for BakeMs.
 	BlueGreen bool `pulumi:"blueGreen,optional"`
 	BakeMs    int  `pulumi:"bakeMs,optional"`
+	// Dependencies are what the service calls, as the topology declares
+	// them: the control plane gives instances each one's URL, the
+	// region's link to it (none for an external endpoint).
+	Dependencies []DependencyArgs `pulumi:"dependencies,optional"`
+	// WriteQueue gives instances the keys of the service's write queue in
+	// the region.
+	WriteQueue bool `pulumi:"writeQueue,optional"`
 }
 
 // InstanceGroupState adds what runs.
@@ -171,7 +178,8 @@ func (a InstanceGroupArgs) spec() localapi.GroupSpec {
 	return localapi.GroupSpec{Env: a.Env, Region: a.Region, Service: a.Service, ImagePath: a.ImagePath, Digest: a.ImageDigest,
 		Port: a.Port, Min: a.Min, Desired: a.Desired, Max: a.Max, Zones: a.Zones, Health: a.Health.check(), Vars: a.Vars,
 		DatabaseRegions: a.DatabaseRegions, DatabasePort: a.DatabasePort, BlueGreen: a.BlueGreen, Bake: ms(a.BakeMs),
-		Scaling: localapi.Scaling{TargetRequests: a.TargetRequests, TargetCPU: a.TargetCpu, Cooldown: ms(a.CooldownMs)}}
+		Scaling:      localapi.Scaling{TargetRequests: a.TargetRequests, TargetCPU: a.TargetCpu, Cooldown: ms(a.CooldownMs)},
+		Dependencies: dependencies(a.Dependencies), WriteQueue: a.WriteQueue}
 }
 
 func groupState(args InstanceGroupArgs, g localapi.Group) InstanceGroupState {
@@ -235,6 +243,9 @@ type LoadBalancerArgs struct {
 	Health  HealthArgs `pulumi:"health"`
 	// BlueGreen balances both slot ranges of a blue-green group.
 	BlueGreen bool `pulumi:"blueGreen,optional"`
+	// CallerTimeoutMs is the longest per-attempt timeout the service's
+	// callers declare (0: none): the balancer's server timeout.
+	CallerTimeoutMs int `pulumi:"callerTimeoutMs,optional"`
 }
 
 // LoadBalancerState adds where it listens and whether it runs.
@@ -250,7 +261,8 @@ func (*LoadBalancer) Annotate(a infer.Annotator) {
 }
 
 func (a LoadBalancerArgs) spec() localapi.BalancerSpec {
-	return localapi.BalancerSpec{Env: a.Env, Region: a.Region, Service: a.Service, Port: a.Port, Health: a.Health.check()}
+	return localapi.BalancerSpec{Env: a.Env, Region: a.Region, Service: a.Service, Port: a.Port, Health: a.Health.check(),
+		CallerTimeout: ms(a.CallerTimeoutMs)}
 }
 
 func (*LoadBalancer) Create(ctx context.Context, req infer.CreateRequest[LoadBalancerArgs]) (infer.CreateResponse[LoadBalancerState], error) {
@@ -279,6 +291,9 @@ func (*LoadBalancer) Diff(ctx context.Context, req infer.DiffRequest[LoadBalance
 	}
 	if old.BlueGreen != new.BlueGreen {
 		diff.DetailedDiff["blueGreen"] = p.PropertyDiff{Kind: p.Update, InputDiff: true}
+	}
+	if old.CallerTimeoutMs != new.CallerTimeoutMs {
+		diff.DetailedDiff["callerTimeoutMs"] = p.PropertyDiff{Kind: p.Update, InputDiff: true}
 	}
 	if !req.State.Running {
 		diff.DetailedDiff["running"] = p.PropertyDiff{Kind: p.Update}

@@ -65,6 +65,24 @@ type LoadBalancer struct {
 	Running pulumi.BoolOutput   `pulumi:"running"`
 }
 
+// WriteQueue is a service's write queue in the region.
+type WriteQueue struct {
+	pulumi.CustomResourceState
+	Url pulumi.StringOutput `pulumi:"url"`
+}
+
+// Cache is a service's cache in front of its load balancers.
+type Cache struct {
+	pulumi.CustomResourceState
+	Address pulumi.StringOutput `pulumi:"address"`
+}
+
+// Link is the region's link to a service its services call.
+type Link struct {
+	pulumi.CustomResourceState
+	Address pulumi.StringOutput `pulumi:"address"`
+}
+
 // RegionArgs is what DeployRegion needs.
 type RegionArgs struct {
 	Topology *topology.Topology
@@ -81,7 +99,11 @@ type RegionArgs struct {
 }
 
 // DeployRegion declares the region's resources and returns, per service, its
-// outputs ("endpoint": the load balancer's address).
+// outputs ("endpoint": the load balancer's address). A service with a
+// write queue gets it before its instances; one that calls other
+// services of the environment, the region's link to each before its
+// instances (one link per service called, whichever of the region's
+// services call it); one with a cache, the cache after its load balancer.
 func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, error) {
 	env := a.Topology.Environment.Name
 	region := &Region{}
@@ -92,6 +114,7 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		return nil, fmt.Errorf("local region %s: %w", a.Region.Name, err)
 	}
 	out := map[string]pulumi.Map{}
+	links := map[string]*Link{} // by the service called
 	for _, s := range a.Topology.ServicesIn(a.Region.Name) {
 		parent := pulumi.Parent(a.Services[s.Name])
 		source := filepath.Join(a.ProjectRoot, "images", s.Image)
@@ -125,6 +148,9 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
 			"port": pulumi.Int(s.Port), "health": health,
 		}
+		if timeout := callerTimeout(a.Topology, s.Name); timeout > 0 {
+			lbArgs["callerTimeoutMs"] = pulumi.Int(int(timeout.Milliseconds()))
+		}
 		if s.Rollout.Strategy == topology.RolloutBlueGreen {
 			groupArgs["blueGreen"], groupArgs["bakeMs"] = pulumi.Bool(true), pulumi.Int(int(s.Rollout.Bake.Milliseconds()))
 			lbArgs["blueGreen"] = pulumi.Bool(true) // it balances both slot ranges
@@ -153,8 +179,15 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			return nil, err
 		}
 		deps = append(deps, secrets...)
+		vars := pulumi.StringMap{}
 		if digest := s.ParametersDigest(); digest != "" {
-			groupArgs["vars"] = pulumi.StringMap{"BULWARK_PARAMETERS_DIGEST": pulumi.String(digest)}
+			vars["BULWARK_PARAMETERS_DIGEST"] = pulumi.String(digest)
+		}
+		if s.Cache != nil { // the instances mark their cached paths' answers for the cache
+			vars[contract.CacheControl] = pulumi.String(contract.CacheControlValue(s.Cache.TTL, s.Cache.StaleFor))
+		}
+		if len(vars) > 0 {
+			groupArgs["vars"] = vars
 		}
 		var db *Database
 		if s.Database != nil {
@@ -188,6 +221,44 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 				}
 			}
 		}
+		var queue *WriteQueue
+		if s.WriteQueue != nil {
+			queue = &WriteQueue{}
+			err = ctx.RegisterResource(contract.TypeLocalWriteQueue, s.Name, pulumi.Map{
+				"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
+				"port": pulumi.Int(s.Port), "stream": pulumi.String(contract.QueueStreamName(env, s.Name)),
+				"keepSeconds": pulumi.Int(int(s.WriteQueue.Keep.Seconds())), "maxReceives": pulumi.Int(s.WriteQueue.MaxReceives),
+			}, queue, parent, pulumi.DependsOn([]pulumi.Resource{region}))
+			if err != nil {
+				return nil, err
+			}
+			deps = append(deps, queue)
+			groupArgs["writeQueue"] = pulumi.Bool(true)
+		}
+		for _, d := range s.Dependencies {
+			callee, ok := serviceNamed(a.Topology, d.On)
+			if d.External || !ok {
+				continue // an external endpoint: the instances reach it themselves
+			}
+			link, ok := links[callee.Name]
+			if !ok {
+				link = &Link{}
+				err = ctx.RegisterResource(contract.TypeLocalLink, callee.Name, pulumi.Map{
+					"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "callee": pulumi.String(callee.Name),
+					"port": pulumi.Int(callee.Port), "upstream": pulumi.String(linkUpstream(callee, a.Region.Name)),
+				}, link, pulumi.Parent(a.Parent), pulumi.DependsOn([]pulumi.Resource{region}))
+				if err != nil {
+					return nil, err
+				}
+				links[callee.Name] = link
+			}
+			if !slices.Contains(deps, pulumi.Resource(link)) {
+				deps = append(deps, link)
+			}
+		}
+		if len(s.Dependencies) > 0 {
+			groupArgs["dependencies"] = dependencyInputs(s.Dependencies)
+		}
 		group := &InstanceGroup{}
 		if err := ctx.RegisterResource(contract.TypeLocalInstanceGroup, s.Name, groupArgs, group, parent, pulumi.DependsOn(deps)); err != nil {
 			return nil, err
@@ -198,6 +269,22 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			return nil, err
 		}
 		out[s.Name] = pulumi.Map{contract.OutputEndpoint: lb.Address, contract.OutputImage: img.Digest, contract.OutputInstances: group.Addresses}
+		if queue != nil {
+			out[s.Name][contract.OutputQueue] = queue.Url
+		}
+		if s.Cache != nil {
+			cache := &Cache{}
+			err = ctx.RegisterResource(contract.TypeLocalCache, s.Name, pulumi.Map{
+				"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
+				"port": pulumi.Int(s.Port), "paths": pulumi.ToStringArray(s.Cache.Paths),
+				"ttlMs": pulumi.Int(int(s.Cache.TTL.Milliseconds())), "staleForMs": pulumi.Int(int(s.Cache.StaleFor.Milliseconds())),
+				"origins": pulumi.ToStringArray(cacheOrigins(s, a.Region.Name)),
+			}, cache, parent, pulumi.DependsOn([]pulumi.Resource{lb}))
+			if err != nil {
+				return nil, err
+			}
+			out[s.Name][contract.OutputCache] = cache.Address
+		}
 		if db != nil {
 			out[s.Name][contract.OutputDatabase] = db.Address
 			out[s.Name][contract.OutputDatabaseRole] = db.Role
