@@ -4,21 +4,40 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/bulwark-dev/bulwark/internal/contract"
 )
 
-// Config is what the service says about itself.
+// Config is what the service says about itself, and what it degrades
+// with.
 type Config struct {
 	Listen   string
 	Region   string
 	Instance string
 	Version  string
+
+	// Dependencies are what GET / calls (contract.Dependencies).
+	Dependencies []contract.Dependency
+	// Resilience are the dependencies' breakers and bulkheads; zero fields
+	// take DefaultResilience.
+	Resilience Resilience
+	// Client makes the dependency calls (nil: a plain http.Client; each
+	// attempt's timeout is its context's).
+	Client *http.Client
+	// CacheControl is the Cache-Control of the cached paths' answers
+	// (contract.CacheControl; none when empty).
+	CacheControl string
+	// Queue takes the writes the database cannot (nil: none).
+	Queue Queue
 }
 
 // ErrReadOnly is returned by a Store that cannot accept writes now (a
@@ -39,8 +58,33 @@ type Store interface {
 // maxRange bounds one GET /writes.
 const maxRange = 100000
 
+// catalog is GET /catalog's fixed list: a read-only page a cache can
+// serve stale while every origin is down.
+var catalog = []map[string]any{
+	{"sku": "tea-01", "name": "Green tea", "price_cents": 450},
+	{"sku": "tea-02", "name": "Black tea", "price_cents": 400},
+	{"sku": "cup-01", "name": "Cup", "price_cents": 1200},
+}
+
+// Service is the sample API: an http.Handler, and the consumer of its
+// write queue (Drain).
+type Service struct {
+	http.Handler
+	cfg    Config
+	store  Store
+	queued *prometheus.CounterVec
+}
+
 // NewHandler serves the sample API; store may be nil (no database).
-func NewHandler(cfg Config, store Store) http.Handler {
+func NewHandler(cfg Config, store Store) *Service {
+	reg := prometheus.NewRegistry()
+	svc := &Service{cfg: cfg, store: store,
+		queued: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shop_queued_writes_total",
+			Help: "Writes through the queue, by event: queued (202), publish-failed (503), applied (drained into the database), apply-failed (left for redelivery)."},
+			[]string{"event"})}
+	reg.MustRegister(svc.queued)
+	dm := newDepMetrics(reg)
+	deps, answers := newDependencies(cfg.Dependencies, cfg.Resilience, cfg.Client, dm), dm.answers
 	mux := http.NewServeMux()
 	ident := func() map[string]any {
 		return map[string]any{"region": cfg.Region, "instance": cfg.Instance, "version": cfg.Version}
@@ -60,7 +104,27 @@ func NewHandler(cfg Config, store Store) http.Handler {
 		reply(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, http.StatusOK, map[string]any{})
+		if len(deps) == 0 {
+			reply(w, http.StatusOK, map[string]any{})
+			return
+		}
+		code, degraded, body := compose(callAll(r.Context(), deps))
+		switch {
+		case code != http.StatusOK:
+			answers.WithLabelValues("failed").Inc()
+		case len(degraded) > 0:
+			answers.WithLabelValues("degraded").Inc()
+			w.Header().Set(contract.DegradedHeader, strings.Join(degraded, ","))
+		default:
+			answers.WithLabelValues("whole").Inc()
+		}
+		reply(w, code, body)
+	})
+	mux.HandleFunc("GET /catalog", func(w http.ResponseWriter, r *http.Request) {
+		if cfg.CacheControl != "" {
+			w.Header().Set("Cache-Control", cfg.CacheControl)
+		}
+		reply(w, http.StatusOK, map[string]any{"items": catalog, "served_at": time.Now().UTC().Format(time.RFC3339Nano)})
 	})
 	mux.HandleFunc("POST /writes", func(w http.ResponseWriter, r *http.Request) {
 		if store == nil {
@@ -72,13 +136,32 @@ func NewHandler(cfg Config, store Store) http.Handler {
 			fail(w, http.StatusBadRequest, errors.New("seq must be a non-negative integer"))
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		budget := directWriteTimeout
+		if cfg.Queue != nil {
+			budget = queuedWriteTimeout
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), budget)
 		defer cancel()
-		if err := store.Write(ctx, seq, cfg.Region+"/"+cfg.Instance); err != nil {
+		writer := cfg.Region + "/" + cfg.Instance
+		err = store.Write(ctx, seq, writer)
+		if err == nil {
+			reply(w, http.StatusCreated, map[string]any{"seq": seq})
+			return
+		}
+		if cfg.Queue == nil {
 			fail(w, http.StatusServiceUnavailable, err)
 			return
 		}
-		reply(w, http.StatusCreated, map[string]any{"seq": seq})
+		pub, cancel := context.WithTimeout(r.Context(), publishTimeout)
+		defer cancel()
+		if perr := cfg.Queue.Publish(pub, QueuedWrite{Seq: seq, Writer: writer, QueuedAt: time.Now().UTC()}); perr != nil {
+			svc.queued.WithLabelValues("publish-failed").Inc()
+			fail(w, http.StatusServiceUnavailable, fmt.Errorf("database: %v; queue: %v", err, perr))
+			return
+		}
+		svc.queued.WithLabelValues("queued").Inc()
+		w.Header().Set(contract.QueuedHeader, "true")
+		reply(w, http.StatusAccepted, map[string]any{"seq": seq, "queued": true})
 	})
 	mux.HandleFunc("GET /writes", func(w http.ResponseWriter, r *http.Request) {
 		if store == nil {
@@ -102,7 +185,26 @@ func NewHandler(cfg Config, store Store) http.Handler {
 		}
 		reply(w, http.StatusOK, map[string]any{"seqs": seqs})
 	})
-	return instrumented(mux)
+	svc.Handler = instrumented(reg, mux)
+	return svc
+}
+
+// Drain applies the queue's writes to the store until ctx is done (at
+// once without a queue or a store), each with drainWriteTimeout.
+func (s *Service) Drain(ctx context.Context) error {
+	if s.cfg.Queue == nil || s.store == nil {
+		return nil
+	}
+	return s.cfg.Queue.Drain(ctx, func(ctx context.Context, w QueuedWrite) error {
+		ctx, cancel := context.WithTimeout(ctx, drainWriteTimeout)
+		defer cancel()
+		if err := s.store.Write(ctx, w.Seq, w.Writer); err != nil {
+			s.queued.WithLabelValues("apply-failed").Inc()
+			return err
+		}
+		s.queued.WithLabelValues("applied").Inc()
+		return nil
+	})
 }
 
 // latencyBuckets bound the response-time histogram: fine below a second,
@@ -113,8 +215,7 @@ var latencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7
 // every other request's duration in http_request_duration_seconds, by
 // method and status code: the histogram a p99 latency objective is read
 // from.
-func instrumented(next http.Handler) http.Handler {
-	reg := prometheus.NewRegistry()
+func instrumented(reg *prometheus.Registry, next http.Handler) http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "http_request_duration_seconds", Help: "Time to answer a request, by method and status code.", Buckets: latencyBuckets,

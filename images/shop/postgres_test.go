@@ -18,8 +18,13 @@ func TestPostgresStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pg.Close()
-	if err := pg.Ping(ctx); err != nil {
-		t.Fatal(err)
+	// pgtest.Start returns once the server listens, which may be before
+	// it takes connections ("the database system is starting up", 57P03)
+	for err := pg.Ping(ctx); err != nil; err = pg.Ping(ctx) {
+		if ctx.Err() != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if seqs, err := pg.Seqs(ctx, 0, 10); err != nil || len(seqs) != 0 {
 		t.Fatalf("before any write (no table yet): %v, %v", seqs, err)
