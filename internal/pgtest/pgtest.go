@@ -79,9 +79,10 @@ func Start(t testing.TB) *Server {
 	t.Cleanup(func() { s.stop(exited) })
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
-		if err == nil {
-			c.Close()
+		// pg_isready answers 0 once the server takes queries; a TCP
+		// connection alone is accepted while it still starts up (57P03)
+		ready := exec.Command(filepath.Join(bin, "pg_isready"), "-q", "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-t", "1")
+		if ready.Run() == nil {
 			return s
 		}
 		select {
