@@ -110,6 +110,14 @@ var dataHolders = []DataHolder{
 		lost: func(s Step) string { return keyLost("KMS key", s) }},
 	{Target: "aws", Type: "aws:kms/replicaKey:ReplicaKey", Holds: "a region's replica of a multi-region key (a table replica's)",
 		lost: func(s Step) string { return keyLost("replica KMS key", s) }},
+	{Target: "aws", Type: "aws:sqs/queue:Queue", Holds: "a service's queued writes (or its dead-letter queue's), not yet in its database",
+		lost: func(s Step) string {
+			return fmt.Sprintf("the writes queued in SQS queue %s in %s and not yet drained into the database", s.input("name"), s.region())
+		}},
+	{Target: "local", Type: contract.TypeLocalWriteQueue, Holds: "a service's queued writes in a region (its JetStream stream), not yet in its database",
+		lost: func(s Step) string {
+			return fmt.Sprintf("the writes of %s queued in %s and not yet drained into its database", s.input("service"), s.region())
+		}},
 	{Target: "local", Type: contract.TypeLocalDatabase, Holds: "a region's member of a service's PostgreSQL: its data directory",
 		lost: func(s Step) string {
 			role := "its primary"

@@ -109,13 +109,13 @@ func TestDataHolders(t *testing.T) {
 	}
 	want := []string{
 		"aws aws:rds/globalCluster:GlobalCluster", "aws aws:rds/cluster:Cluster", "aws aws:dynamodb/table:Table",
-		"aws aws:backup/vault:Vault", "aws aws:kms/key:Key", "aws aws:kms/replicaKey:ReplicaKey",
-		"local bulwark:local:Database", "local bulwark:local:BackupPlan",
+		"aws aws:backup/vault:Vault", "aws aws:kms/key:Key", "aws aws:kms/replicaKey:ReplicaKey", "aws aws:sqs/queue:Queue",
+		"local bulwark:local:WriteQueue", "local bulwark:local:Database", "local bulwark:local:BackupPlan",
 	}
 	if !slices.Equal(types, want) {
 		t.Errorf("data holders %v, want %v", types, want)
 	}
-	for _, notData := range []string{"aws:rds/clusterInstance:ClusterInstance", "aws:backup/plan:Plan", contract.TypeLocalInstanceGroup, "bulwark:aws:Backup"} {
+	for _, notData := range []string{"aws:rds/clusterInstance:ClusterInstance", "aws:backup/plan:Plan", contract.TypeLocalInstanceGroup, "bulwark:aws:Backup", contract.TypeLocalCache, contract.TypeLocalLink, "aws:cloudfront/distribution:Distribution"} {
 		if _, ok := HoldsData(notData); ok {
 			t.Errorf("%s holds no data", notData)
 		}

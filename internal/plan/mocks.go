@@ -450,6 +450,39 @@ var awsMocks = map[string]func(r *awsResource) error{
 		return nil
 	},
 
+	// SQS: a queue's ID is its URL
+	// (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-message-identifiers.html:
+	// https://sqs.<region>.amazonaws.com/<account>/<name>); its ARN names
+	// its region and account.
+	"aws:sqs/queue:Queue": func(r *awsResource) error {
+		name := r.physicalName(naming{field: "name", prefix: "namePrefix", randlen: 7})
+		r.id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", r.region, MockAccount, name)
+		r.set("url", r.id)
+		r.set("arn", r.arn("sqs", name))
+		return nil
+	},
+
+	// CloudFront is global: its ARNs name no region, a distribution's ID is
+	// E and 13 upper-case letters and digits, its domain
+	// d<13 lower-case>.cloudfront.net, and every distribution's alias
+	// target zone is Z2FDTNDATAQYW2
+	// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-route53-aliastarget.html).
+	"aws:cloudfront/distribution:Distribution": func(r *awsResource) error {
+		e := r.rand("id")
+		r.id = "E" + e.from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 13)
+		r.set("arn", r.arn("cloudfront", "distribution/"+r.id))
+		r.set("domainName", "d"+e.from("abcdefghijklmnopqrstuvwxyz0123456789", 13)+".cloudfront.net")
+		r.set("hostedZoneId", "Z2FDTNDATAQYW2")
+		r.set("etag", "E"+e.from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 13))
+		r.set("status", "Deployed")
+		return nil
+	},
+	"aws:cloudfront/cachePolicy:CachePolicy": func(r *awsResource) error {
+		r.id = r.rand("id").uuid()
+		r.set("etag", "E"+r.rand("etag").from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 13))
+		return nil
+	},
+
 	// SNS
 	"aws:sns/topic:Topic": func(r *awsResource) error {
 		name := r.physicalName(autoname) // Maxlen 80, Randlen 7
