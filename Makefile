@@ -7,7 +7,7 @@ FUZZTIME ?= 30s
 export PULUMI_SKIP_UPDATE_CHECK := true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
 
-.PHONY: terraform minio all build pulumi deps test test-aws lint fuzz bench demo golden clean
+.PHONY: terraform minio toxiproxy all build pulumi deps test test-aws lint fuzz bench demo golden clean
 
 all: build
 
@@ -45,18 +45,27 @@ minio:
 		echo "building MinIO $(MINIO_VERSION) from source (a few minutes the first time)..."; \
 		GOBIN=$(CURDIR)/bin $(GO) install github.com/minio/minio@$(MINIO_VERSION) && echo $(MINIO_VERSION) > bin/minio.version; fi
 
+# Toxiproxy for the local target's links (latency and dependency-loss
+# drills): not a Debian package, so built from the module go.mod pins (a
+# tool) into bin/, where the control plane looks for it beside bulwark.
+toxiproxy:
+	@mkdir -p bin
+	$(GO) build -o bin/toxiproxy-server github.com/Shopify/toxiproxy/v2/cmd/server
+
 # bin/bulwark is also the local target's provider plugin (under the name
 # pulumi-resource-bulwark) and its control plane, and identifies its build
 # from its own file (internal/localcloud.Build), so a plain `go build` or
 # `go install` of cmd/bulwark works as well. bin/pulumi-resource-bulwark is
 # the same file, for `pulumi up` by hand (Pulumi.yaml's plugins.providers).
-build: bin/pulumi terraform
+build: bin/pulumi terraform toxiproxy
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/bulwark ./cmd/bulwark
 	ln -f bin/bulwark bin/pulumi-resource-bulwark 2>/dev/null || cp -f bin/bulwark bin/pulumi-resource-bulwark
 	$(GO) build -o bin/shop ./images/shop
 
 # BULWARK_MINIO makes the team-state tests (internal/teamstate,
-# internal/envlock, internal/engine, cmd/bulwark) require MinIO.
+# internal/envlock, internal/engine, cmd/bulwark) require MinIO;
+# BULWARK_TOXIPROXY hands the local target's link tests the server built.
+test: export BULWARK_TOXIPROXY := $(CURDIR)/bin/toxiproxy-server
 test: deps build minio
 	BULWARK_MINIO=$(CURDIR)/bin/minio $(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./internal/orchestrate/ ./internal/plan/ ./internal/topology/ ./internal/localcloud/

@@ -44,6 +44,9 @@ func (p *Plane) kinds() []kindRoute {
 		serveKind(localapi.Backups, p.PutBackup, p.GetBackup, p.DeleteBackup),
 		serveKind(localapi.Monitors, p.PutMonitor, p.GetMonitor, p.DeleteMonitor),
 		serveKind(localapi.RestoreCopies, p.PutRestoreCopy, p.GetRestoreCopy, p.DeleteRestoreCopy),
+		serveKind(localapi.Queues, p.PutQueue, p.GetQueue, p.DeleteQueue),
+		serveKind(localapi.Caches, p.PutCache, p.GetCache, p.DeleteCache),
+		serveKind(localapi.Links, p.PutLink, p.GetLink, p.DeleteLink),
 	}
 }
 
@@ -107,6 +110,10 @@ func (p *Plane) actions() []actionRoute {
 			notes, err := p.AbandonRegion(ctx, id)
 			return localapi.Notes{Notes: notes}, err
 		}),
+		serveAction(localapi.ReadQueueStats, func(ctx context.Context, id svc, _ none) (localapi.QueueStats, error) {
+			return p.QueueStats(ctx, id)
+		}),
+		serveAction(localapi.SetLinkFault, p.SetLinkFault),
 	}
 }
 

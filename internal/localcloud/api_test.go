@@ -225,7 +225,7 @@ func TestEveryKindAndActionIsServed(t *testing.T) {
 	}
 	for _, name := range []string{localapi.Regions.Name, localapi.Images.Name, localapi.Groups.Name, localapi.Balancers.Name,
 		localapi.DNSServers.Name, localapi.DNSRecords.Name, localapi.Parameters.Name, localapi.Databases.Name,
-		localapi.Backups.Name, localapi.Monitors.Name, localapi.RestoreCopies.Name} {
+		localapi.Backups.Name, localapi.Monitors.Name, localapi.RestoreCopies.Name, localapi.Queues.Name, localapi.Caches.Name, localapi.Links.Name} {
 		if served[name] != 1 {
 			t.Errorf("kind %s is served %d times", name, served[name])
 		}
@@ -242,7 +242,7 @@ func TestEveryKindAndActionIsServed(t *testing.T) {
 			t.Errorf("action %s is served %d times", key, n)
 		}
 	}
-	if len(actions) != 13 {
+	if len(actions) != 15 {
 		t.Errorf("%d actions served: %v", len(actions), actions)
 	}
 }

@@ -84,6 +84,9 @@ func checkBalancerSpec(spec localapi.BalancerSpec) error {
 	if spec.Port < 1 || spec.Port > 65535 {
 		return fmt.Errorf("%w: load balancer %s: port %d is not between 1 and 65535", localapi.ErrBadRequest, spec.ID(), spec.Port)
 	}
+	if spec.CallerTimeout < 0 {
+		return fmt.Errorf("%w: load balancer %s: caller timeout %s is negative", localapi.ErrBadRequest, spec.ID(), spec.CallerTimeout)
+	}
 	return nil
 }
 
@@ -207,7 +210,13 @@ func (b *balancerRunner) apply(haproxy string, spec localapi.BalancerSpec, backe
 // haproxyConfig renders a balancer's configuration: the service's frontend
 // on listen, its instances as the backend, and HAProxy's built-in
 // Prometheus exporter on metrics (the frontend named prometheus, which the
-// SLO rules leave out of the request counts). A spec that cannot be
+// SLO rules leave out of the request counts). A service whose callers
+// declare their timeouts (CallerTimeout) gets the longest of them as the
+// server timeout, and the balancer retries a request only when its
+// connection to an instance failed (once, on another instance): a request
+// that timed out or was answered is never sent again, so the callers'
+// declared tries are all the attempts there are, and the balancer gives up
+// no later than they do. A spec that cannot be
 // written (checkBalancerSpec) is refused here too, so that one read back
 // from an older state file never reaches HAProxy either.
 func haproxyConfig(spec localapi.BalancerSpec, listen, metrics string, backends []string, adminSock string) (string, error) {
@@ -216,6 +225,10 @@ func haproxyConfig(spec localapi.BalancerSpec, listen, metrics string, backends 
 	}
 	h := spec.Health
 	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) + "ms" }
+	serverTimeout, retries, retryOn := "30s", 3, "conn-failure empty-response response-timeout"
+	if spec.CallerTimeout > 0 {
+		serverTimeout, retries, retryOn = ms(max(spec.CallerTimeout, time.Millisecond)), 1, "conn-failure"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `# Written by bulwark's local control plane for %s. Do not edit.
 global
@@ -229,11 +242,11 @@ defaults
     option httplog
     timeout connect 500ms
     timeout client 30s
-    timeout server 30s
+    timeout server %s
     timeout check %s
-    retries 3
+    retries %d
     option redispatch 1
-    retry-on conn-failure empty-response response-timeout
+    retry-on %s
 
 frontend %s
     bind %s
@@ -250,7 +263,7 @@ backend instances
     option httpchk GET %s
     http-check expect status 200
     default-server inter %s fall %d rise %d
-`, spec.ID(), adminSock, ms(h.Timeout), strings.ReplaceAll(spec.ID().String(), "/", "_"), listen, slo.BalancerMetricsFrontend, metrics, h.Path, ms(h.Interval), h.UnhealthyAfter, max(h.HealthyAfter, 1))
+`, spec.ID(), adminSock, serverTimeout, ms(h.Timeout), retries, retryOn, strings.ReplaceAll(spec.ID().String(), "/", "_"), listen, slo.BalancerMetricsFrontend, metrics, h.Path, ms(h.Interval), h.UnhealthyAfter, max(h.HealthyAfter, 1))
 	for i, be := range backends {
 		fmt.Fprintf(&b, "    server slot%d %s check\n", i, be)
 	}

@@ -32,7 +32,7 @@ func otherBase(spec localapi.GroupSpec) int {
 
 // blueGreen runs one pass of a switch in progress; false when there is none.
 func (g *groupRunner) blueGreen(client *http.Client, spec localapi.GroupSpec) bool {
-	key := rolloutKey(spec)
+	key := g.p.rolloutKey(spec)
 	g.mu.Lock()
 	r := g.rollout
 	switching := spec.BlueGreen && r != nil && r.State == localapi.RolloutRolling && r.key == key && g.activeKeyDiffers(key)

@@ -1,7 +1,9 @@
 // Package localcloud is the local target's control plane: the long-running
 // owner of every process an environment deployed on this machine runs —
-// service instances, HAProxy load balancers — bound to loopback addresses
-// only.
+// service instances, HAProxy load balancers, PostgreSQL, PowerDNS,
+// Prometheus, and the parts that let a service degrade gracefully: NATS
+// write queues, nginx caches, Toxiproxy links — bound to loopback
+// addresses only.
 //
 // The Pulumi engine starts and stops provider plugins per operation, so the
 // plugin (cmd/pulumi-resource-bulwark) holds no processes: it asks the
@@ -19,7 +21,11 @@
 // (Plane.actions); one route serves them all. Dial returns a client.
 //
 // Address plan: region R of the machine has 127.0.R.0/24; its load balancers
-// listen on 127.0.R.1, instance slot i of a group on 127.0.R.(100+i). A
+// listen on 127.0.R.1, its database members on .2 (a restore copy on .3),
+// the balancers' metrics on .4, its write queues (queue.go) on .5, its
+// caches (cache.go) on .6, its links to the services it calls (link.go)
+// on .7 (their Toxiproxy API at port 8474), each at its service's port;
+// instance slot i of a group on 127.0.R.(100+i). A
 // replaced instance takes its slot again, so a load balancer's backends change
 // only when capacity does.
 //
@@ -30,6 +36,12 @@
 //
 // Load balancers are managed infrastructure, not supervised: one killed by
 // hand stays down and shows as drift on refresh, until `up` recreates it.
+// So are write queues, caches and the links' servers.
+//
+// Instances find their region's write queue and links in the runtime
+// contract (degradeenv.go): the queue's keys when their group writes
+// through one the plane holds, and their dependencies with each URL the
+// region's link to it; a queue or link that comes or goes rolls them.
 //
 // Databases authenticate (dbauth.go): over TCP every role proves its
 // password with SCRAM-SHA-256 — the service's application role (the

@@ -126,7 +126,7 @@ func (p *Plane) applyGroup(ctx context.Context, spec localapi.GroupSpec, wait bo
 			return false, fmt.Errorf("instance group %s: %w; free the address or choose another port in the environment", spec.ID(), err)
 		}
 		st, key := g.statusAndRolloutKey()
-		if r := st.Rollout; r != nil && key == rolloutKey(spec) {
+		if r := st.Rollout; r != nil && key == p.rolloutKey(spec) {
 			switch r.State {
 			case localapi.RolloutRolledBack:
 				// answer once the group is whole again on the previous image
@@ -213,7 +213,7 @@ func (g *groupRunner) adoptAll() {
 		s := &slot{idx: g.spec.SlotBase + len(g.slots)}
 		if pid := g.p.recordedPID(g.p.slotName(g.spec, s.idx)); pid != 0 {
 			if proc, ok := adopt(pid, g.spec.ImagePath); ok {
-				s.proc, s.key = proc, rolloutKey(g.spec)
+				s.proc, s.key = proc, g.p.rolloutKey(g.spec)
 				s.inst = g.instance(s, pid)
 				s.inst.State, s.inst.Digest = "starting", g.spec.Digest
 				g.p.log.Printf("group %s slot %d: adopted pid %d", g.spec.ID(), s.idx, pid)
@@ -235,9 +235,9 @@ func (g *groupRunner) update(spec localapi.GroupSpec) {
 		g.scaler.current = spec.Desired // a declared capacity wins over the autoscaler's
 	}
 	g.scaler.current = min(max(g.scaler.current, spec.Min), spec.Max)
-	if rolloutKey(old) != rolloutKey(spec) {
+	if g.p.rolloutKey(old) != g.p.rolloutKey(spec) {
 		g.previous, g.rolloutFailures = old, 0
-		g.rollout = &rollout{Rollout: localapi.Rollout{From: old.Digest, To: spec.Digest, State: localapi.RolloutRolling, Started: time.Now()}, key: rolloutKey(spec)}
+		g.rollout = &rollout{Rollout: localapi.Rollout{From: old.Digest, To: spec.Digest, State: localapi.RolloutRolling, Started: time.Now()}, key: g.p.rolloutKey(spec)}
 		g.green, g.bakeUntil = nil, time.Time{}
 		g.p.log.Printf("group %s: rolling out %s (from %s), one instance at a time", spec.ID(), ShortDigest(spec.Digest), ShortDigest(old.Digest))
 	}
@@ -249,14 +249,16 @@ func (g *groupRunner) update(spec localapi.GroupSpec) {
 // checks before a rollout is rolled back.
 const maxRolloutFailures = 2
 
-// rolloutKey identifies what an instance runs: a change replaces instances.
-func rolloutKey(s localapi.GroupSpec) string {
+// declaredKey identifies what an instance of s runs, as s declares it
+// (rolloutKey adds what the plane derives): a change replaces instances.
+func declaredKey(s localapi.GroupSpec) string {
 	keys := slices.Sorted(maps.Keys(s.Vars))
 	var vars []string
 	for _, k := range keys {
 		vars = append(vars, k+"="+s.Vars[k])
 	}
-	return fmt.Sprintf("%s|%d|%s|%s|%d", s.Digest, s.Port, strings.Join(vars, ","), strings.Join(s.DatabaseRegions, ","), s.DatabasePort)
+	return fmt.Sprintf("%s|%d|%s|%s|%d|%t|%s", s.Digest, s.Port, strings.Join(vars, ","), strings.Join(s.DatabaseRegions, ","), s.DatabasePort,
+		s.WriteQueue, contract.EncodeDependencies(s.Dependencies))
 }
 
 // ShortDigest is the first 12 hex digits of an image digest.
@@ -370,7 +372,7 @@ func (g *groupRunner) reconcile(client *http.Client) {
 		}
 		g.p.setPID(g.p.slotName(spec, s.idx), 0)
 	}
-	key := rolloutKey(spec)
+	key := g.p.rolloutKey(spec)
 	g.mu.Lock()
 	// the next instance rolls only once every instance of the new spec is healthy
 	newReady, anyOutdated := true, false
@@ -535,6 +537,10 @@ func (g *groupRunner) start(s *slot, spec localapi.GroupSpec) {
 	for k, v := range spec.Vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
+	// the write queue's and the dependencies' keys, read with the rollout
+	// key they are part of
+	key := g.p.rolloutKey(spec)
+	cmd.Env = append(cmd.Env, g.p.degradeEnv(spec)...)
 	if len(spec.DatabaseRegions) > 0 {
 		// the instance's own region's member first: after a failover to it,
 		// a new connection does not wait on a member it cannot reach
@@ -560,7 +566,7 @@ func (g *groupRunner) start(s *slot, spec localapi.GroupSpec) {
 	}
 	inst.PID, inst.Digest = proc.PID, spec.Digest
 	g.mu.Lock()
-	s.proc, s.inst, s.startErr, s.key = proc, inst, nil, rolloutKey(spec)
+	s.proc, s.inst, s.startErr, s.key = proc, inst, nil, key
 	g.mu.Unlock()
 	g.p.setPID(g.p.slotName(spec, s.idx), proc.PID)
 	go g.watch(proc)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/hostile"
 
@@ -26,6 +27,19 @@ func ordinaryBalancer() localapi.BalancerSpec {
 func ordinaryRecord() localapi.DNSRecordSpec {
 	return localapi.DNSRecordSpec{Env: "t", Zone: "shop.test", Name: "www", TTL: 1, Port: 8080,
 		Targets: [][]string{{"127.0.1.1", "127.0.2.1"}}, HealthPath: "/healthz"}
+}
+
+func ordinaryCache() localapi.CacheSpec {
+	return localapi.CacheSpec{Env: "t", Region: "east", Service: "shop", Port: 18098, Paths: []string{"/static"},
+		TTL: time.Second, StaleFor: time.Minute, Origins: []string{"east", "west"}}
+}
+
+func ordinaryQueue() localapi.QueueSpec {
+	return localapi.QueueSpec{Env: "t", Region: "east", Service: "shop", Port: 18099, Stream: "bulwark-t-shop-writes"}
+}
+
+func ordinaryLink() localapi.LinkSpec {
+	return localapi.LinkSpec{Env: "t", Region: "east", Callee: "pricing", Port: 18100, Upstream: "west"}
 }
 
 func ordinaryMonitor() localapi.MonitorSpec {
@@ -83,6 +97,37 @@ var hostileFields = []struct {
 	{name: "dns record target",
 		put:    func(p *Plane, v string) error { r := ordinaryRecord(); r.Targets[0][1] = v; return putRecord(p, r) },
 		render: func(v string) error { r := ordinaryRecord(); r.Targets[0][1] = v; return renderRecord(r) }},
+	{name: "cache environment",
+		put:    func(p *Plane, v string) error { s := ordinaryCache(); s.Env = v; return putCache(p, s) },
+		render: func(v string) error { s := ordinaryCache(); s.Env = v; return renderCache(s) }},
+	{name: "cache region",
+		put:    func(p *Plane, v string) error { s := ordinaryCache(); s.Region = v; return putCache(p, s) },
+		render: func(v string) error { s := ordinaryCache(); s.Region = v; return renderCache(s) }},
+	{name: "cache service",
+		put:    func(p *Plane, v string) error { s := ordinaryCache(); s.Service = v; return putCache(p, s) },
+		render: func(v string) error { s := ordinaryCache(); s.Service = v; return renderCache(s) }},
+	{name: "cache origin",
+		put:    func(p *Plane, v string) error { s := ordinaryCache(); s.Origins[1] = v; return putCache(p, s) },
+		render: func(v string) error { s := ordinaryCache(); s.Origins[1] = v; return renderCache(s) }},
+	{name: "cache path", accepted: []string{"uppercase", "path traversal"},
+		put: func(p *Plane, v string) error {
+			s := ordinaryCache()
+			s.Paths = append(s.Paths, "/"+v)
+			return putCache(p, s)
+		},
+		render: func(v string) error { s := ordinaryCache(); s.Paths = append(s.Paths, "/"+v); return renderCache(s) }},
+	{name: "queue environment",
+		put: func(p *Plane, v string) error { s := ordinaryQueue(); s.Env = v; return putQueue(p, s) }},
+	{name: "queue service",
+		put: func(p *Plane, v string) error { s := ordinaryQueue(); s.Service = v; return putQueue(p, s) }},
+	{name: "queue stream", accepted: []string{"uppercase"},
+		put: func(p *Plane, v string) error { s := ordinaryQueue(); s.Stream = v; return putQueue(p, s) }},
+	{name: "link region",
+		put: func(p *Plane, v string) error { s := ordinaryLink(); s.Region = v; return putLink(p, s) }},
+	{name: "link callee",
+		put: func(p *Plane, v string) error { s := ordinaryLink(); s.Callee = v; return putLink(p, s) }},
+	{name: "link upstream",
+		put: func(p *Plane, v string) error { s := ordinaryLink(); s.Upstream = v; return putLink(p, s) }},
 	{name: "monitor environment",
 		put: func(p *Plane, v string) error { m := ordinaryMonitor(); m.Env = v; return putMonitor(p, m) }},
 	{name: "monitor service",
@@ -135,13 +180,34 @@ func renderRecord(r localapi.DNSRecordSpec) error {
 	return err
 }
 
+func putCache(p *Plane, s localapi.CacheSpec) error {
+	_, err := p.PutCache(context.Background(), s)
+	return err
+}
+
+func renderCache(s localapi.CacheSpec) error {
+	_, err := nginxConfig(s, "127.0.1.6:18098", []string{"127.0.1.1:18098", "127.0.2.1:18098"}, true)
+	return err
+}
+
+func putQueue(p *Plane, s localapi.QueueSpec) error {
+	_, err := p.PutQueue(context.Background(), s)
+	return err
+}
+
+func putLink(p *Plane, s localapi.LinkSpec) error {
+	_, err := p.PutLink(context.Background(), s)
+	return err
+}
+
 func putMonitor(p *Plane, m localapi.MonitorSpec) error {
 	_, err := p.PutMonitor(context.Background(), m)
 	return err
 }
 
-// Every string of every spec the plane turns into HAProxy's, PowerDNS's
-// or Prometheus's configuration, fed every hostile string: the plane
+// Every string of every spec the plane turns into HAProxy's, PowerDNS's,
+// nginx's or Prometheus's configuration (or a program's flags, a
+// Toxiproxy proxy's name, a folder), fed every hostile string: the plane
 // refuses it as a bad request, whatever its caller checked, and writes no
 // configuration file; the renderers refuse it too when called directly
 // (a spec read back from an older state file).

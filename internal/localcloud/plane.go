@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/localapi"
@@ -33,6 +34,9 @@ type persisted struct {
 	Backups    map[localapi.BackupID]localapi.BackupSpec       `json:"backups"`
 	Parameters map[localapi.ParameterID]localapi.ParameterSpec `json:"parameters"`
 	Monitors   map[localapi.EnvID]localapi.MonitorSpec         `json:"monitors"`
+	Queues     map[localapi.ServiceID]localapi.QueueSpec       `json:"queues"`
+	Caches     map[localapi.ServiceID]localapi.CacheSpec       `json:"caches"`
+	Links      map[localapi.ServiceID]localapi.LinkSpec        `json:"links"`
 	// PIDs of running processes by name, for adoption after a crash.
 	PIDs map[string]int `json:"pids"`
 }
@@ -51,6 +55,15 @@ type Plane struct {
 	backups   map[localapi.BackupID]*backupRunner
 	monitors  map[localapi.EnvID]*monitorRunner
 	copies    map[localapi.ServiceID]*copyRunner // restore copies: scratch, not persisted
+	queues    map[localapi.ServiceID]*queueRunner
+	caches    map[localapi.ServiceID]*cacheRunner
+	links     map[localapi.ServiceID]*linkRunner
+	// linkServers are the regions' toxiproxy-servers; linkMu serialises
+	// the changes of links, which start and stop them.
+	linkServers map[localapi.RegionID]*linkServer
+	linkMu      sync.Mutex
+	// degrade is what instances' queue and dependency keys are made of.
+	degrade atomic.Pointer[degradeView]
 
 	cgroups *cgroupTree // where processes start, by region (partition.go)
 	builds  sync.Map    // one *sync.Mutex per image source being built
@@ -65,14 +78,17 @@ func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
 		groups: map[localapi.ServiceID]*groupRunner{}, balancers: map[localapi.ServiceID]*balancerRunner{},
 		dns: map[localapi.EnvID]*dnsRunner{}, databases: map[localapi.ServiceID]*dbRunner{},
 		backups: map[localapi.BackupID]*backupRunner{}, copies: map[localapi.ServiceID]*copyRunner{},
-		monitors: map[localapi.EnvID]*monitorRunner{}}
+		monitors: map[localapi.EnvID]*monitorRunner{}, queues: map[localapi.ServiceID]*queueRunner{},
+		caches: map[localapi.ServiceID]*cacheRunner{}, links: map[localapi.ServiceID]*linkRunner{},
+		linkServers: map[localapi.RegionID]*linkServer{}}
 	p.state = persisted{
 		Regions: map[localapi.RegionID]localapi.Region{}, Images: map[localapi.ImageID]localapi.Image{},
 		Groups: map[localapi.ServiceID]localapi.GroupSpec{}, Balancers: map[localapi.ServiceID]localapi.BalancerSpec{},
 		DNSServers: map[localapi.EnvID]localapi.DNSServerSpec{}, DNSRecords: map[localapi.RecordID]localapi.DNSRecordSpec{},
 		Databases: map[localapi.ServiceID]localapi.DatabaseSpec{}, Backups: map[localapi.BackupID]localapi.BackupSpec{},
 		Parameters: map[localapi.ParameterID]localapi.ParameterSpec{}, Monitors: map[localapi.EnvID]localapi.MonitorSpec{},
-		PIDs: map[string]int{}}
+		Queues: map[localapi.ServiceID]localapi.QueueSpec{}, Caches: map[localapi.ServiceID]localapi.CacheSpec{},
+		Links: map[localapi.ServiceID]localapi.LinkSpec{}, PIDs: map[string]int{}}
 	b, err := os.ReadFile(p.statePath())
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -83,6 +99,17 @@ func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
 			return nil, fmt.Errorf("control plane state %s: %w", p.statePath(), err)
 		}
 	}
+	// a state written before the degradation parts has none of their maps
+	if p.state.Queues == nil {
+		p.state.Queues = map[localapi.ServiceID]localapi.QueueSpec{}
+	}
+	if p.state.Caches == nil {
+		p.state.Caches = map[localapi.ServiceID]localapi.CacheSpec{}
+	}
+	if p.state.Links == nil {
+		p.state.Links = map[localapi.ServiceID]localapi.LinkSpec{}
+	}
+	p.degrade.Store(p.buildDegradeView())
 	return p, nil
 }
 
@@ -136,6 +163,9 @@ func (p *Plane) Start() {
 	balancers := slices.Collect(maps.Values(p.state.Balancers))
 	servers := slices.Collect(maps.Values(p.state.DNSServers))
 	monitors := slices.Collect(maps.Values(p.state.Monitors))
+	queues := slices.Collect(maps.Values(p.state.Queues))
+	caches := slices.Collect(maps.Values(p.state.Caches))
+	links := slices.Collect(maps.Values(p.state.Links))
 	p.mu.Unlock()
 	p.healAll() // a crashed plane's partitions
 	// members running as primaries (on disk) first, so replicas find them
@@ -161,6 +191,21 @@ func (p *Plane) Start() {
 		go b.schedule()
 	}
 	p.mu.Unlock()
+	// the queues and links before the instances that use them
+	for _, q := range queues {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if _, err := p.PutQueue(ctx, q); err != nil {
+			p.log.Printf("restart write queue %s: %v", q.ID(), err)
+		}
+		cancel()
+	}
+	for _, l := range links {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if _, err := p.PutLink(ctx, l); err != nil {
+			p.log.Printf("restart link %s: %v", l.ID(), err)
+		}
+		cancel()
+	}
 	for _, g := range groups {
 		if _, err := p.applyGroup(context.Background(), g, false); err != nil {
 			p.log.Printf("restart group %s: %v", g.ID(), err)
@@ -170,6 +215,13 @@ func (p *Plane) Start() {
 		if _, err := p.applyBalancer(context.Background(), b, false); err != nil {
 			p.log.Printf("restart balancer %s: %v", b.ID(), err)
 		}
+	}
+	for _, c := range caches {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if _, err := p.PutCache(ctx, c); err != nil {
+			p.log.Printf("restart cache %s: %v", c.ID(), err)
+		}
+		cancel()
 	}
 	for _, d := range servers {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -198,6 +250,9 @@ func (p *Plane) Shutdown() {
 	p.copies = map[localapi.ServiceID]*copyRunner{}
 	monitors := p.monitors
 	p.monitors = map[localapi.EnvID]*monitorRunner{}
+	queues, caches, linkServers := p.queues, p.caches, p.linkServers
+	p.queues, p.caches = map[localapi.ServiceID]*queueRunner{}, map[localapi.ServiceID]*cacheRunner{}
+	p.links, p.linkServers = map[localapi.ServiceID]*linkRunner{}, map[localapi.RegionID]*linkServer{}
 	p.mu.Unlock()
 	for _, m := range monitors {
 		m.stop()
@@ -213,14 +268,19 @@ func (p *Plane) Shutdown() {
 	for _, d := range dns {
 		d.stop(5 * time.Second)
 	}
+	var wg sync.WaitGroup
 	defer func() {
+		for _, q := range queues { // after the instances that use them
+			wg.Add(1)
+			go func(q *queueRunner) { defer wg.Done(); q.stop(10 * time.Second) }(q)
+		}
+		wg.Wait()
 		for _, d := range dbs { // after the instances that use them
 			d.stop(10 * time.Second)
 		}
 		p.healAll()
 		p.cgroups.removeGroups()
 	}()
-	var wg sync.WaitGroup
 	for _, g := range groups {
 		wg.Add(1)
 		go func(g *groupRunner) { defer wg.Done(); g.stop() }(g)
@@ -228,6 +288,14 @@ func (p *Plane) Shutdown() {
 	for _, b := range balancers {
 		wg.Add(1)
 		go func(b *balancerRunner) { defer wg.Done(); b.stop(5 * time.Second) }(b)
+	}
+	for _, c := range caches {
+		wg.Add(1)
+		go func(c *cacheRunner) { defer wg.Done(); c.stop(5 * time.Second) }(c)
+	}
+	for _, s := range linkServers {
+		wg.Add(1)
+		go func(s *linkServer) { defer wg.Done(); s.stop(5 * time.Second) }(s)
 	}
 	wg.Wait()
 }
@@ -293,6 +361,16 @@ func (p *Plane) freeRegion(id localapi.RegionID) error {
 	for _, g := range p.state.Groups {
 		if g.ID().RegionID() == id {
 			return fmt.Errorf("region %s still has instance group %s", id, g.ID())
+		}
+	}
+	for _, kind := range []struct {
+		what string
+		ids  []localapi.ServiceID
+	}{{"write queue", slices.Collect(maps.Keys(p.state.Queues))}, {"cache", slices.Collect(maps.Keys(p.state.Caches))}, {"link", slices.Collect(maps.Keys(p.state.Links))}} {
+		for _, sid := range kind.ids {
+			if sid.RegionID() == id {
+				return fmt.Errorf("region %s still has %s %s", id, kind.what, sid)
+			}
 		}
 	}
 	for env := range p.state.Monitors {
@@ -458,7 +536,22 @@ func (p *Plane) Status() localapi.Status {
 	dbs := slices.Collect(maps.Values(p.databases))
 	backups := slices.Collect(maps.Values(p.backups))
 	monitors := slices.Collect(maps.Values(p.monitors))
+	queues := slices.Collect(maps.Values(p.queues))
+	caches := slices.Collect(maps.Values(p.caches))
+	links := slices.Collect(maps.Values(p.links))
 	p.mu.Unlock()
+	for _, q := range queues {
+		st.Queues = append(st.Queues, q.status())
+	}
+	sort.Slice(st.Queues, func(i, j int) bool { return st.Queues[i].ID().String() < st.Queues[j].ID().String() })
+	for _, c := range caches {
+		st.Caches = append(st.Caches, c.status())
+	}
+	sort.Slice(st.Caches, func(i, j int) bool { return st.Caches[i].ID().String() < st.Caches[j].ID().String() })
+	for _, l := range links {
+		st.Links = append(st.Links, p.linkStatus(l))
+	}
+	sort.Slice(st.Links, func(i, j int) bool { return st.Links[i].ID().String() < st.Links[j].ID().String() })
 	for _, m := range monitors {
 		st.Monitors = append(st.Monitors, m.status())
 	}

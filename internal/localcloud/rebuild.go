@@ -15,8 +15,8 @@ import (
 )
 
 // AbandonRegion stops and forgets what is left of a region before it is
-// rebuilt from code (healing its partition first, if it is cut off): its instance groups, load balancers and database
-// members, whatever state they are in (dead processes included). It keeps
+// rebuilt from code (healing its partition first, if it is cut off): its instance groups, load balancers, caches,
+// links, write queues and database members, whatever state they are in (dead processes included). It keeps
 // the region's address range, the environment's DNS server and the backup
 // plans, whose vaults may hold the data the rebuild restores. A member that
 // acted as a primary (it may hold writes no replica received) is moved
@@ -39,6 +39,22 @@ func (p *Plane) AbandonRegion(ctx context.Context, rid localapi.RegionID) ([]str
 	for id, spec := range p.state.Databases {
 		if id.RegionID() == rid {
 			dbs = append(dbs, spec)
+		}
+	}
+	var caches, links, queues []localapi.ServiceID
+	for id := range p.state.Caches {
+		if id.RegionID() == rid {
+			caches = append(caches, id)
+		}
+	}
+	for id := range p.state.Links {
+		if id.RegionID() == rid {
+			links = append(links, id)
+		}
+	}
+	for id := range p.state.Queues {
+		if id.RegionID() == rid {
+			queues = append(queues, id)
 		}
 	}
 	p.mu.Unlock()
@@ -65,6 +81,25 @@ func (p *Plane) AbandonRegion(ctx context.Context, rid localapi.RegionID) ([]str
 			return notes, err
 		}
 		notes = append(notes, "load balancer "+id.String()+" removed")
+	}
+	for _, id := range caches {
+		if err := p.DeleteCache(ctx, id); err != nil {
+			return notes, err
+		}
+		notes = append(notes, "cache "+id.String()+" removed")
+	}
+	for _, id := range links {
+		if err := p.DeleteLink(ctx, id); err != nil {
+			return notes, err
+		}
+		notes = append(notes, "link "+id.String()+" removed")
+	}
+	for _, id := range queues {
+		note, err := p.abandonQueue(id)
+		if err != nil {
+			return notes, err
+		}
+		notes = append(notes, note)
 	}
 	if n := p.forgetParameters(rid); n > 0 {
 		notes = append(notes, fmt.Sprintf("%d parameters of %s/%s removed", n, env, region))

@@ -11,7 +11,7 @@ import (
 )
 
 // SuspendRegion kills every process of a region (instances, load balancers,
-// database members) with SIGKILL, as the loss of the region would, and keeps
+// database members, write queues, caches, the links' server) with SIGKILL, as the loss of the region would, and keeps
 // its instance groups from replacing instances until ResumeRegion. The DNS
 // server (global) is untouched: its health checks see the region go.
 func (p *Plane) SuspendRegion(rid localapi.RegionID) ([]string, error) {
@@ -28,6 +28,9 @@ func (p *Plane) SuspendRegion(rid localapi.RegionID) ([]string, error) {
 	}
 	var procs []*managed
 	var names []string
+	// group: the processes whose whole process group goes (nginx's
+	// workers hold its listening socket; its master alone is not it)
+	group := map[int]bool{}
 	for id, b := range p.balancers {
 		if id.RegionID() == rid {
 			procs, names = append(procs, &b.managed), append(names, "load balancer "+id.String())
@@ -38,12 +41,29 @@ func (p *Plane) SuspendRegion(rid localapi.RegionID) ([]string, error) {
 			procs, names = append(procs, &d.managed), append(names, "database "+id.String())
 		}
 	}
+	for id, q := range p.queues {
+		if id.RegionID() == rid {
+			procs, names = append(procs, &q.managed), append(names, "write queue "+id.String())
+		}
+	}
+	for id, c := range p.caches {
+		if id.RegionID() == rid {
+			group[len(procs)] = true
+			procs, names = append(procs, &c.managed), append(names, "cache "+id.String())
+		}
+	}
+	if s, ok := p.linkServers[rid]; ok {
+		procs, names = append(procs, &s.managed), append(names, "links of "+rid.String())
+	}
 	p.mu.Unlock()
 	for _, g := range groups {
 		killed = append(killed, g.suspend()...)
 	}
 	for i, m := range procs {
 		if pid, running := m.pid(); running {
+			if group[i] {
+				_ = syscall.Kill(-pid, syscall.SIGKILL)
+			}
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 			killed = append(killed, fmt.Sprintf("%s (pid %d)", names[i], pid))
 		}
@@ -67,7 +87,8 @@ func (g *groupRunner) suspend() []string {
 }
 
 // ResumeRegion brings a suspended region back: its groups replace their
-// instances, its load balancers and database members restart. A member that
+// instances, its load balancers, database members, write queues, caches and
+// links restart (the links healed of their faults). A member that
 // was the primary is not restarted when another member has been promoted
 // meanwhile (two primaries would split the data): it stays down until the
 // region is rebuilt, and the returned notes say so.
@@ -91,6 +112,24 @@ func (p *Plane) ResumeRegion(ctx context.Context, rid localapi.RegionID) ([]stri
 			dbs = append(dbs, d)
 		}
 	}
+	var queues []localapi.QueueSpec
+	for id, q := range p.state.Queues {
+		if id.RegionID() == rid {
+			queues = append(queues, q)
+		}
+	}
+	var caches []localapi.CacheSpec
+	for id, c := range p.state.Caches {
+		if id.RegionID() == rid {
+			caches = append(caches, c)
+		}
+	}
+	var links []localapi.LinkSpec
+	for id, l := range p.state.Links {
+		if id.RegionID() == rid {
+			links = append(links, l)
+		}
+	}
 	p.mu.Unlock()
 	var notes []string
 	for _, spec := range dbs {
@@ -104,6 +143,18 @@ func (p *Plane) ResumeRegion(ctx context.Context, rid localapi.RegionID) ([]stri
 			notes = append(notes, "database "+spec.ID().String()+" restarted")
 		}
 	}
+	for _, spec := range queues {
+		if _, err := p.PutQueue(ctx, spec); err != nil {
+			return notes, err
+		}
+		notes = append(notes, "write queue "+spec.ID().String()+" restarted")
+	}
+	for _, spec := range links {
+		if _, err := p.PutLink(ctx, spec); err != nil {
+			return notes, err
+		}
+		notes = append(notes, "link "+spec.ID().String()+" restarted")
+	}
 	for _, g := range groups {
 		g.mu.Lock()
 		g.suspended = false
@@ -115,6 +166,12 @@ func (p *Plane) ResumeRegion(ctx context.Context, rid localapi.RegionID) ([]stri
 			return notes, err
 		}
 		notes = append(notes, "load balancer "+spec.ID().String()+" restarted")
+	}
+	for _, spec := range caches {
+		if _, err := p.PutCache(ctx, spec); err != nil {
+			return notes, err
+		}
+		notes = append(notes, "cache "+spec.ID().String()+" restarted")
 	}
 	return notes, nil
 }
