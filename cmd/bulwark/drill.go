@@ -60,10 +60,12 @@ func (af *awsDrillFlags) register(fs *flag.FlagSet) {
 func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	var f envFlags
 	fs := newFlagSet("drill", errOut, &f)
-	scenario := fs.String("scenario", "", "what to lose: instance-loss, zone-loss, region-loss, region-partition, db-primary-loss, backup-restore")
+	scenario := fs.String("scenario", "", "what to lose: instance-loss, zone-loss, region-loss, region-partition, db-primary-loss, backup-restore; or what the service is to ride out degraded: dependency-loss, latency, origin-loss")
 	zone := fs.Int("zone", 1, "the zone to lose (zone-loss)")
-	region := fs.String("region", "", "the region to disrupt (default: the primary; backup-restore: the vault region to restore from, default the first copy_to region)")
-	noRestore := fs.Bool("no-restore", false, "stay failed over: skip the return to the steady state (recreate-region brings a lost region back)")
+	region := fs.String("region", "", "the region to disrupt (default: the primary; backup-restore: the vault region to restore from, default the first copy_to region; dependency-loss, latency, origin-loss: the service's regions, comma-separated, whose links or origins the fault reaches, default every one)")
+	noRestore := fs.Bool("no-restore", false, "stay failed over: skip the return to the steady state (recreate-region brings a lost region back; not for the degradations, which are always healed)")
+	var fault faultFlags
+	fault.register(fs)
 	service := fs.String("service", "", "the service to probe (default: the first)")
 	reportDir := fs.String("report-dir", "", "where the report goes (default: a timestamped folder under the state directory)")
 	var deadline deadlineFlag
@@ -75,7 +77,11 @@ func runDrill(ctx context.Context, args []string, out, errOut io.Writer) int {
 	if t == nil {
 		return code
 	}
-	opts, sc, code := drillOptions(ctx, p, t, drillChoice{*scenario, *region, *service, *zone, af}, errOut)
+	if *noRestore && drill.IsDegradation(drill.ScenarioName(*scenario)) {
+		fmt.Fprintf(errOut, "bulwark drill: --no-restore is for failovers; %s is always healed\n", *scenario)
+		return exitBadInput
+	}
+	opts, sc, code := drillOptions(ctx, p, t, drillChoice{*scenario, *region, *service, *zone, af, fault.fault()}, errOut)
 	if sc == nil {
 		return code
 	}
@@ -132,6 +138,26 @@ type drillChoice struct {
 	scenario, region, service string
 	zone                      int
 	aws                       awsDrillFlags
+	// fault is a degradation's (the regions come from region)
+	fault drill.Fault
+}
+
+// faultFlags are the degradation scenarios' flags.
+type faultFlags struct {
+	dependency                  string
+	hold, latency, jitter, ramp time.Duration
+}
+
+func (ff *faultFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&ff.dependency, "dependency", "", "dependency-loss, latency: what the service loses or waits on: a service it declares a depends_on block for, or (dependency-loss) \"database\", its own database")
+	fs.DurationVar(&ff.hold, "hold", 0, fmt.Sprintf("dependency-loss, latency, origin-loss: how long the failure is held (default %s; latency: after the ramp)", drill.DefaultHold))
+	fs.DurationVar(&ff.latency, "latency", 0, "latency: the delay added to each chunk of data each way (default twice the dependency's per-attempt timeout)")
+	fs.DurationVar(&ff.jitter, "jitter", 0, "latency: the delay's variation, ± (default a tenth of --latency)")
+	fs.DurationVar(&ff.ramp, "ramp", 0, "latency: how long the delay takes to reach --latency, in steps (default 4 × the dependency's budget)")
+}
+
+func (ff *faultFlags) fault() drill.Fault {
+	return drill.Fault{Dependency: ff.dependency, Hold: ff.hold, Latency: ff.latency, Jitter: ff.jitter, Ramp: ff.ramp}
 }
 
 // drillOptions resolves the scenario, service and region, asks the
@@ -147,15 +173,28 @@ func drillOptions(ctx context.Context, p *project.Project, t *topology.Topology,
 		fmt.Fprintf(errOut, "bulwark drill: --scenario must be one of %v on target %s, not %q\n", tgt.Scenarios(), t.Environment.Target, choice.scenario)
 		return drill.Options{}, nil, exitBadInput
 	}
-	svc, region, err := drill.Choose(t, scenario, choice.service, choice.region)
+	chosen := choice.region
+	if drill.IsDegradation(scenario) && chosen != "" {
+		// the fault's regions; the drill's own is the primary
+		choice.fault.Regions, chosen = strings.Split(chosen, ","), ""
+	}
+	svc, region, err := drill.Choose(t, scenario, choice.service, chosen)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
+		return drill.Options{}, nil, exitBadInput
+	}
+	fault, err := drill.ResolveFault(t, svc, scenario, choice.fault)
 	if err != nil {
 		fmt.Fprintf(errOut, "bulwark drill: %v\n", err)
 		return drill.Options{}, nil, exitBadInput
 	}
 	opts, err := tgt.Drill(ctx, target.DrillRequest{Scenario: scenario, Service: svc, Region: region, Zone: choice.zone,
-		Experiment: choice.aws.fisTemplate, RestoreRole: choice.aws.restoreRole, DNSServer: choice.aws.dnsServer, Wait: choice.aws.wait})
+		Experiment: choice.aws.fisTemplate, RestoreRole: choice.aws.restoreRole, DNSServer: choice.aws.dnsServer, Wait: choice.aws.wait, Fault: fault})
 	if err != nil {
 		return drill.Options{}, nil, targetFailed(errOut, "drill", err)
+	}
+	if drill.IsDegradation(scenario) {
+		return opts, opts.Scenario, exitOK // judged by what was served, not by an RTO estimate
 	}
 	return withEstimate(ctx, p, t, opts, errOut), opts.Scenario, exitOK
 }

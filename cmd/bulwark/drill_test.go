@@ -191,3 +191,54 @@ func awsProject(t *testing.T) (*awsfake.Cloud, string, func(args ...string) (int
 	}
 	return cloud, dir, bulwark
 }
+
+// The degradation scenarios' flags are checked against the environment
+// before anything is asked of the target: a bad combination exits 2 with
+// what to change, and nothing is written to the state folder; a good one
+// gets as far as the local target, which runs nothing here (exit 1).
+func TestDrillDegradationFlags(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("BULWARK_STATE_DIR", state)
+	drillDegrade := []string{"drill", "--env", "dev-degrade"}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--scenario", "dependency-loss", "--service", "shop"}, "dependency-loss needs --dependency: one of [reviews database]"},
+		{[]string{"--scenario", "dependency-loss", "--service", "shop", "--dependency", "payments"}, `unknown dependency "payments"`},
+		{[]string{"--scenario", "dependency-loss", "--service", "reviews", "--dependency", "shop"}, "service reviews does not declare a dependency on shop"},
+		{[]string{"--scenario", "dependency-loss", "--service", "reviews", "--dependency", "database"}, "service reviews has no database to lose"},
+		{[]string{"--scenario", "latency", "--service", "shop", "--dependency", "database"}, "the database has none"},
+		{[]string{"--scenario", "latency", "--service", "shop", "--dependency", "reviews", "--latency", "1s", "--jitter", "2s"}, "--jitter (2s) must not exceed --latency (1s)"},
+		{[]string{"--scenario", "dependency-loss", "--service", "shop", "--dependency", "reviews", "--ramp", "4s"}, "--latency, --jitter and --ramp are for the latency scenario"},
+		{[]string{"--scenario", "dependency-loss", "--service", "shop", "--dependency", "reviews", "--region", "east,north"}, `does not run in region "north"`},
+		{[]string{"--scenario", "origin-loss", "--service", "reviews"}, "service reviews has no cache block"},
+		{[]string{"--scenario", "origin-loss", "--service", "shop", "--dependency", "reviews"}, "--dependency is for dependency-loss and latency"},
+		{[]string{"--scenario", "origin-loss", "--service", "shop", "--no-restore"}, "--no-restore is for failovers"},
+		{[]string{"--scenario", "zone-loss", "--service", "shop", "--dependency", "reviews"}, "are for [dependency-loss latency origin-loss], not zone-loss"},
+		{[]string{"--scenario", "latency", "--service", "shop", "--dependency", "reviews", "--hold", "-1s"}, "must not be negative"},
+	} {
+		code, out, errOut := inProject(t, append(drillDegrade, c.args...)...)
+		if code != exitBadInput || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, want 2 and %q\n%s%s", c.args, code, c.want, out, errOut)
+		}
+	}
+	// the aws target offers none of them yet
+	if code, _, errOut := inProject(t, "drill", "--env", "prod", "--scenario", "latency", "--dependency", "reviews"); code != exitBadInput || !strings.Contains(errOut, "--scenario must be one of") {
+		t.Errorf("latency on aws: exit %d\n%s", code, errOut)
+	}
+	if entries, _ := os.ReadDir(state); len(entries) != 0 {
+		t.Errorf("refused drills wrote into the state directory: %v", entries)
+	}
+	for _, args := range [][]string{
+		{"--scenario", "dependency-loss", "--service", "shop", "--dependency", "reviews"},
+		{"--scenario", "dependency-loss", "--service", "shop", "--dependency", "database"},
+		{"--scenario", "latency", "--service", "shop", "--dependency", "reviews", "--latency", "1s", "--jitter", "100ms", "--ramp", "4s", "--region", "west"},
+		{"--scenario", "origin-loss", "--service", "shop"},
+	} {
+		code, out, errOut := inProject(t, append(drillDegrade, args...)...)
+		if code != exitFailed || !strings.Contains(errOut, "deploy it first") {
+			t.Errorf("%v: exit %d, want 1 from the local target that runs nothing\n%s%s", args, code, out, errOut)
+		}
+	}
+}

@@ -86,6 +86,10 @@ func runGameday(ctx context.Context, args []string, out, errOut io.Writer) int {
 				fmt.Fprintf(errOut, "bulwark gameday: --scenario: %v\n", err)
 				return exitBadInput
 			}
+			if drill.IsDegradation(n) {
+				fmt.Fprintf(errOut, "bulwark gameday: --scenario: a game day runs %v; drill %s on its own (bulwark drill --scenario %s)\n", drill.ScenarioNames, n, n)
+				return exitBadInput
+			}
 			names = append(names, n)
 		}
 	}

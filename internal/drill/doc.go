@@ -24,6 +24,18 @@
 // first success after its last failure; RPO from the acknowledged writes
 // missing afterwards.
 //
+// A degradation (dependency-loss, latency, origin-loss: Degrader) is
+// not recovered from but ridden out: the drill holds the failure for the
+// fault's hold (ResolveFault) while the probe asks what the degradation
+// names (GET / of the caller, the numbered writes when they are queued,
+// the cached path at every cache), heals it, waits until the service
+// answers whole again, drains the write queues (Drainer) and reads the
+// writes back. Each answer is whole, degraded or failed (Classify), and
+// the report gives their counts, shares and p50/p99 per phase (baseline,
+// disrupted, after recovery), the error budget the disruption spent and
+// what became of the queued writes; the rules that judge it are
+// degradeChecks'.
+//
 // The scenarios themselves are each target's (internal/awstarget,
 // internal/localtarget: one file per scenario); this package names them
 // (ScenarioName), runs any of them and measures it, and knows no target.

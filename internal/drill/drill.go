@@ -3,6 +3,7 @@ package drill
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/clock"
@@ -102,8 +103,13 @@ type Options struct {
 	// fakes' and the scenarios', to run AWS's minutes compressed.
 	Clock clock.Clock
 	// NoRestore leaves the environment failed over: the restore step is
-	// skipped (recreate-region brings the lost region back).
+	// skipped (recreate-region brings the lost region back). A
+	// degradation (Degrader) is always healed.
 	NoRestore bool
+	// DrainWait bounds how long, after a degradation's restore, the drill
+	// waits for the service's write queues to drain (Drainer; default
+	// 60 s, on Clock).
+	DrainWait time.Duration
 	// Checks run in the preflight before the probe (the Terraform layers
 	// are applied, ...); one that fails stops the drill.
 	Checks []PreflightCheck
@@ -160,6 +166,14 @@ func (o *Options) defaults() {
 	}
 	if o.StopSettle <= 0 {
 		o.StopSettle = 30 * time.Second
+	}
+	if o.DrainWait <= 0 {
+		o.DrainWait = time.Minute
+	}
+	if g, ok := o.Scenario.(Degrader); ok && len(o.BlastRadius) == 0 && len(g.Degradation().Fault.Regions) > 0 {
+		// the caller's regions the fault reaches: its answers there are
+		// what the drill judges
+		o.BlastRadius = slices.Clone(g.Degradation().Fault.Regions)
 	}
 	if len(o.BlastRadius) == 0 {
 		o.BlastRadius = DefaultBlastRadius(o.Topology, o.Service, o.Region, o.Scenario.Disruption())

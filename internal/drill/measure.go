@@ -16,6 +16,24 @@ type Attempt struct {
 	Latency time.Duration `json:"latency_ns"`
 	Region  string        `json:"region,omitempty"` // who answered
 	Error   string        `json:"error,omitempty"`
+	// Ask is what a read asked ("GET /"); empty for the numbered write.
+	Ask string `json:"ask,omitempty"`
+	// Degraded says why a served answer was degraded (Classify): "without
+	// reviews", "queued", "cache STALE"; empty when whole or failed.
+	Degraded string `json:"degraded,omitempty"`
+	// Queued is set on a write the service acknowledged queued (202).
+	Queued bool `json:"queued,omitempty"`
+}
+
+// IsWrite says whether the attempt was a numbered write.
+func (a Attempt) IsWrite() bool { return a.Ask == "" }
+
+// Request names what the attempt asked: "POST /writes" or its Ask.
+func (a Attempt) Request() string {
+	if a.Ask == "" {
+		return WriteAsk().String()
+	}
+	return a.Ask
 }
 
 // Outage is what the probe's clients saw of one disruption.
@@ -129,7 +147,7 @@ func MeasureDataLoss(attempts []Attempt, present []int64) DataLoss {
 	var d DataLoss
 	var first, last time.Time
 	for _, a := range attempts {
-		if !a.OK {
+		if !a.OK || !a.IsWrite() {
 			continue
 		}
 		d.Acknowledged++

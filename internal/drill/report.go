@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/slo"
 	"github.com/bulwark-dev/bulwark/internal/steps"
 )
@@ -60,6 +61,10 @@ type Report struct {
 	// ErrorBudget is the share of the service's SLO error budget the
 	// drill's failed requests spent (nil when it declares no slo).
 	ErrorBudget *slo.Budget `json:"error_budget,omitempty"`
+	// Degradation is what a degradation drill measured (Degrader): the
+	// answers whole, degraded and failed of each phase, their latencies,
+	// and the queued writes (nil for a failure recovered from).
+	Degradation *DegradeReport `json:"degradation,omitempty"`
 }
 
 // Check is one verdict of the drill (a JUnit test case).
@@ -139,6 +144,9 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "\nError budget: the drill spent %s of the %s objective's %s budget: %g failed of %g requests, against %.0f allowed in the window at the probe's rate.\n",
 			slo.Percent(e.Spent), slo.Percent(e.Objective), slo.PromDuration(e.Window), e.Bad, e.Total, e.Allowed)
 	}
+	if r.Degradation != nil {
+		r.Degradation.markdown(&b)
+	}
 	fmt.Fprintf(&b, "\n## Checks\n\n")
 	for _, c := range r.Checks {
 		fmt.Fprintf(&b, "- %s **%s**: %s\n", map[bool]string{true: "✅", false: "❌"}[c.Passed], c.Name, c.Message)
@@ -150,6 +158,18 @@ func (r *Report) Markdown() string {
 			detail += " (error: " + s.Error + ")"
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", s.Name, s.Start.Format("15:04:05.000"), s.End.Sub(s.Start).Round(time.Millisecond), detail)
+	}
+	if dr := r.Degradation; dr != nil {
+		var whole, degraded, failed int
+		for _, rf := range dr.Requests {
+			for _, p := range rf.Phases {
+				if p.Phase != PhaseBaseline {
+					whole, degraded, failed = whole+p.Whole, degraded+p.Degraded, failed+p.Failed
+				}
+			}
+		}
+		fmt.Fprintf(&b, "\nThe probe made %d requests: after the injection %d whole, %d degraded, %d failed. Timeline: drill.svg.\n", len(r.Attempts), whole, degraded, failed)
+		return b.String()
 	}
 	fmt.Fprintf(&b, "\nThe probe made %d writes, %d acknowledged, %d failed after the injection. Timeline: drill.svg.\n", len(r.Attempts), r.Data.Acknowledged, r.Outage.Failed)
 	return b.String()
@@ -189,7 +209,8 @@ func (r *Report) JUnit() []byte {
 }
 
 // SVG is the probe's timeline: one bar per attempt (green acknowledged,
-// red failed), with the injection, detection and recovery marked.
+// red failed, amber served degraded), with the injection, detection and
+// recovery marked (a degradation: the injection and the restore).
 func (r *Report) SVG() string {
 	const w, h, left, right, top, barTop, barH = 960, 220, 40, 20, 40, 70, 60
 	start, end := r.Started, r.Finished
@@ -214,11 +235,14 @@ func (r *Report) SVG() string {
 	barW := max((w-left-right)/float64(max(len(r.Attempts)/rows, 1)), 1)
 	for _, a := range r.Attempts {
 		color := "#2e9e44"
-		if !a.OK {
+		switch {
+		case !a.OK:
 			color = "#d7263d"
+		case a.Degraded != "":
+			color = degradedColor
 		}
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>`+"\n",
-			x(a.At), barTop+float64(a.Client)*rowH, barW, rowH-1, color, html.EscapeString(fmt.Sprintf("client %d, seq %d at +%s: ok=%v %s %s", a.Client, a.Seq, a.At.Sub(start).Round(time.Millisecond), a.OK, a.Region, a.Error)))
+			x(a.At), barTop+float64(a.Client)*rowH, barW, rowH-1, color, html.EscapeString(attemptTitle(a, start)))
 	}
 	mark := func(t time.Time, label, color string, row int) {
 		if t.IsZero() {
@@ -228,12 +252,25 @@ func (r *Report) SVG() string {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="%s">%s</text>`+"\n", x(t)+3, barTop+barH+25+15*row, color, html.EscapeString(label))
 	}
 	mark(r.Injected, "inject", "#333", 0)
-	mark(r.Outage.FirstFailure, "first failure", "#d7263d", 1)
-	mark(r.Outage.Recovered, fmt.Sprintf("recovered (RTO %s typically, %s for the slowest client)", r.Outage.RTO().Round(time.Millisecond), r.Outage.Longest().Round(time.Millisecond)), "#2e9e44", 2)
+	if dr := r.Degradation; dr != nil {
+		mark(dr.Restored, "restored", "#2e9e44", 1)
+	} else {
+		mark(r.Outage.FirstFailure, "first failure", "#d7263d", 1)
+		mark(r.Outage.Recovered, fmt.Sprintf("recovered (RTO %s typically, %s for the slowest client)", r.Outage.RTO().Round(time.Millisecond), r.Outage.Longest().Round(time.Millisecond)), "#2e9e44", 2)
+	}
 	if len(r.StopAlarms) > 0 {
 		mark(r.Steps[len(r.Steps)-1].Start, "aborted: "+r.StopAlarms[0], "#b35c00", 3)
 	}
 	var notes []string
+	if dr := r.Degradation; dr != nil {
+		for _, rf := range dr.Requests {
+			p := rf.Phase(PhaseDisrupted)
+			notes = append(notes, fmt.Sprintf("%s disrupted: %d whole, %d degraded, %d failed, p99 %s", rf.Request, p.Whole, p.Degraded, p.Failed, msStr(p.P99Ms)))
+		}
+		if q := dr.Queue; q != nil {
+			notes = append(notes, fmt.Sprintf("writes: %d acknowledged (%d queued), %d lost, %d applied twice", q.Acknowledged, q.Queued, len(q.Lost), len(q.AppliedTwice)))
+		}
+	}
 	if e := r.ErrorBudget; e != nil {
 		notes = append(notes, fmt.Sprintf("error budget spent: %s of %s's %s budget", slo.Percent(e.Spent), slo.Percent(e.Objective), slo.PromDuration(e.Window)))
 	}
@@ -242,4 +279,45 @@ func (r *Report) SVG() string {
 		left, h-8, w-right, h-8, html.EscapeString(strings.Join(notes, " · ")))
 	b.WriteString("</svg>\n")
 	return b.String()
+}
+
+// degradedColor marks an answer served degraded in the timeline.
+const degradedColor = "#f0a202"
+
+// attemptTitle is an attempt's tooltip in the timeline.
+func attemptTitle(a Attempt, start time.Time) string {
+	t := fmt.Sprintf("client %d, seq %d at +%s: ok=%v %s %s", a.Client, a.Seq, a.At.Sub(start).Round(time.Millisecond), a.OK, a.Region, a.Error)
+	if a.Ask != "" || a.Degraded != "" {
+		t += fmt.Sprintf(" [%s in %s] %s", a.Request(), a.Latency.Round(time.Millisecond), a.Degraded)
+	}
+	return t
+}
+
+// markdown renders a degradation's figures: the fault, each ask's answers
+// phase by phase, the budget and the queued writes.
+func (dr *DegradeReport) markdown(b *strings.Builder) {
+	fmt.Fprintf(b, "\n## Degradation\n\n%s.", dr.What)
+	if dr.Fault.How != "" {
+		fmt.Fprintf(b, " The fault's %s.", dr.Fault.How)
+	}
+	fmt.Fprintf(b, " An answer is degraded when served without a soft dependency (%s), as a queued write (202) or stale from a cache (%s STALE or UPDATING); failed when a server error, a refusal or a timeout.\n\n", contract.DegradedHeader, CacheStatusHeader)
+	fmt.Fprintf(b, "| request | phase | requests | whole | degraded | failed | p50 | p99 |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	for _, rf := range dr.Requests {
+		for _, p := range rf.Phases {
+			fmt.Fprintf(b, "| %s | %s | %d | %d (%s) | %d (%s) | %d (%s) | %s | %s |\n", rf.Request, p.Phase, p.Requests,
+				p.Whole, slo.Percent(p.WholeShare), p.Degraded, slo.Percent(p.DegradedShare), p.Failed, slo.Percent(p.FailedShare), msStr(p.P50Ms), msStr(p.P99Ms))
+		}
+	}
+	if e := dr.DisruptionBudget; e != nil {
+		fmt.Fprintf(b, "\nDuring the disruption %g of %g requests failed: %s of their own error budget at the %s objective (failed ÷ (requests × (1 − availability)), %.3g allowed).\n",
+			e.Bad, e.Total, slo.Percent(e.Spent), slo.Percent(e.Objective), e.Allowed)
+	}
+	if q := dr.Queue; q != nil {
+		drained := fmt.Sprintf("the queues drained %s after the restore", secs(q.DrainSeconds))
+		if !q.Drained {
+			drained = "the queues did not drain"
+		}
+		fmt.Fprintf(b, "\nWrites: %d acknowledged (%d queued), %d present afterwards, %d lost, %d applied twice; %s (%s).\n",
+			q.Acknowledged, q.Queued, q.Present, len(q.Lost), len(q.AppliedTwice), drained, describeLeft(q.Left))
+	}
 }

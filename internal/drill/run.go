@@ -91,8 +91,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if obj, ok := o.Topology.Environment.Objective(o.Scenario.Disruption()); ok {
 		d.r.Target = Numbers{RTOSeconds: obj.RTO.Seconds(), RPOSeconds: obj.RPO.Seconds(), Known: true}
 	}
+	g, degrades := o.Scenario.(Degrader)
+	if degrades {
+		d.degradation = g.Degradation()
+	}
 	d.probe = d.newProbe(o.Interval)
 	d.first = time.Now().UnixMilli() * 1000 // numbers no earlier drill used
+	if degrades {
+		o.Progress(fmt.Sprintf("%s; deadline: %s after the restore to answer whole again (%s)", d.degradation.Fault.Describe(o.Scenario.Name(), o.Service.Name), o.Deadline, o.deadlineHow))
+		return d.degrade(ctx, d.degradation)
+	}
 	o.Progress(fmt.Sprintf("deadline: %s after the recovery steps (%s)", o.Deadline, o.deadlineHow))
 
 	if err := d.step("preflight", func() (string, error) { return d.preflight(ctx) }); err != nil {
@@ -192,6 +200,8 @@ type run struct {
 	probe *Probe
 	first int64 // the first write's number
 	watch *stopWatch
+	// degradation is a Degrader's (zero for a failure recovered from)
+	degradation Degradation
 }
 
 // step failed.
@@ -204,7 +214,23 @@ func (d *run) step(name string, fn func() (string, error)) error {
 
 func (d *run) newProbe(interval time.Duration) *Probe {
 	o := d.o
-	return &Probe{DNSServer: o.DNSServer, Lookup: o.Lookup, Name: o.Service.DNS.FQDN(), Port: o.Port, HTTPS: o.HTTPS, Interval: d.pc.wall(interval), TTL: d.pc.wall(o.Service.DNS.TTL)}
+	p := &Probe{DNSServer: o.DNSServer, Lookup: o.Lookup, Name: o.Service.DNS.FQDN(), Port: o.Port, HTTPS: o.HTTPS, Interval: d.pc.wall(interval), TTL: d.pc.wall(o.Service.DNS.TTL)}
+	if len(d.degradation.Asks) > 0 {
+		p.Asks, p.Timeout = d.degradation.Asks, degradeTimeout(o)
+	}
+	return p
+}
+
+// degradeTimeout bounds one request of a degradation's probe: twice the
+// longest budget the service declares for a dependency, plus a second,
+// and at least 2 s (a caller that keeps its budgets answers well within
+// it; one that does not is counted failed at it).
+func degradeTimeout(o Options) time.Duration {
+	var longest time.Duration
+	for _, dep := range o.Service.Dependencies {
+		longest = max(longest, dep.Budget())
+	}
+	return max(2*time.Second, 2*longest+time.Second)
 }
 
 // watchDNS asks the DNS server for the service's name every interval from
@@ -299,6 +325,9 @@ func (d *run) preflight(ctx context.Context) (string, error) {
 	defer cancel()
 	pre := d.newProbe(d.pc.clockOf(100 * time.Millisecond))
 	pre.Clients = 1
+	if len(pre.Asks) > 1 {
+		pre.Asks = pre.Asks[:1] // the first ask: the page or the cached path
+	}
 	done := make(chan struct{})
 	go func() { defer close(done); pre.Run(pctx, d.first-100) }()
 	for answered := false; !answered; {
@@ -318,9 +347,16 @@ func (d *run) preflight(ctx context.Context) (string, error) {
 		if at := pre.Attempts(); len(at) > 0 {
 			last = at[len(at)-1].Error
 		}
+		if len(pre.Asks) > 0 && !pre.Asks[0].IsWrite() {
+			return "", fmt.Errorf("%w: %s does not answer %s: %s", ErrPreflight, probeWhere(pre), pre.Asks[0], last)
+		}
 		return "", fmt.Errorf("%w: %s does not accept writes: %s", ErrPreflight, d.probe.Name, last)
 	}
-	passed = append(passed, fmt.Sprintf("%s takes writes", d.probe.Name))
+	if len(pre.Asks) > 0 && !pre.Asks[0].IsWrite() {
+		passed = append(passed, fmt.Sprintf("%s answers %s", probeWhere(pre), pre.Asks[0]))
+	} else {
+		passed = append(passed, fmt.Sprintf("%s takes writes", d.probe.Name))
+	}
 	if o.StopConditions != nil {
 		if err := d.settle(ctx); err != nil {
 			return "", err
@@ -329,6 +365,15 @@ func (d *run) preflight(ctx context.Context) (string, error) {
 	}
 	passed = append(passed, fmt.Sprintf("deadline %s (%s)", o.Deadline, o.deadlineHow))
 	return strings.Join(passed, "; "), nil
+}
+
+// probeWhere names where a probe's first ask goes: its own addresses, or
+// the service's name.
+func probeWhere(p *Probe) string {
+	if len(p.Asks) > 0 && len(p.Asks[0].Addresses) > 0 {
+		return strings.Join(p.Asks[0].Addresses, ", ")
+	}
+	return p.Name
 }
 
 // settle waits for alarms of an earlier disruption to clear: they do

@@ -3,6 +3,7 @@ package drill
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/bulwark-dev/bulwark/internal/topology"
@@ -22,17 +23,45 @@ const (
 	BackupRestore       ScenarioName = "backup-restore"
 )
 
-// ScenarioNames are every scenario, in the order the CLI lists them.
+// The degradation scenarios: a service is to ride them out degraded, not
+// recover from them (Degrader).
+const (
+	// DependencyLoss cuts what a service depends on: another service's
+	// link from the caller's regions, or the service's own database.
+	DependencyLoss ScenarioName = "dependency-loss"
+	// Latency slows a dependency's link, with jitter, ramped up.
+	Latency ScenarioName = "latency"
+	// OriginLoss takes every origin behind a service's cache down.
+	OriginLoss ScenarioName = "origin-loss"
+)
+
+// ScenarioNames are the scenarios a service recovers from, in the order
+// the CLI lists them: the assessment estimates each (policies.Scenarios)
+// and the game day plans them.
 var ScenarioNames = []ScenarioName{InstanceLoss, ZoneLoss, RegionLoss, RegionPartition, DatabasePrimaryLoss, BackupRestore}
+
+// DegradationNames are the scenarios a service rides out degraded, listed
+// after ScenarioNames: no RTO estimate covers them (they are judged by
+// what the probe was served: Degrader), and the game day leaves them out.
+var DegradationNames = []ScenarioName{DependencyLoss, Latency, OriginLoss}
+
+// AllScenarioNames are ScenarioNames then DegradationNames: every name a
+// target may register, in the order the CLI lists them.
+func AllScenarioNames() []ScenarioName {
+	return append(append([]ScenarioName(nil), ScenarioNames...), DegradationNames...)
+}
+
+// IsDegradation says whether a scenario is one of DegradationNames.
+func IsDegradation(n ScenarioName) bool { return slices.Contains(DegradationNames, n) }
 
 // ParseScenarioName checks a name given on the command line.
 func ParseScenarioName(s string) (ScenarioName, error) {
-	for _, n := range ScenarioNames {
+	for _, n := range AllScenarioNames() {
 		if string(n) == s {
 			return n, nil
 		}
 	}
-	return "", fmt.Errorf("%w: unknown scenario %q (one of %v)", ErrUnknownScenario, s, ScenarioNames)
+	return "", fmt.Errorf("%w: unknown scenario %q (one of %v)", ErrUnknownScenario, s, AllScenarioNames())
 }
 
 // ErrUnknownScenario is a scenario name that is not one of ScenarioNames,

@@ -191,6 +191,9 @@ func Timing() drill.Timing {
 
 // build is what a scenario is made from.
 type build struct {
+	// ctx bounds what a builder asks the control plane (the degradation
+	// scenarios look up their links and caches).
+	ctx   context.Context
 	req   target.DrillRequest
 	topo  *topology.Topology
 	plane *localapi.Client
@@ -228,7 +231,7 @@ func register(name drill.ScenarioName, make func(b *build) (drill.Scenario, erro
 	scenarios.Register(name, make)
 }
 
-// Scenarios are the scenarios registered, in drill.ScenarioNames' order.
+// Scenarios are the scenarios registered, in drill.AllScenarioNames' order.
 func (*Target) Scenarios() []drill.ScenarioName { return scenarios.Names() }
 
 // Drill makes a scenario of the local target, its probe asking the
@@ -249,7 +252,7 @@ func (t *Target) Drill(ctx context.Context, req target.DrillRequest) (drill.Opti
 		return drill.Options{}, target.Errorf(target.ErrNotDeployed, "environment %s has no DNS server running: %v (bulwark up --env %s)", env, err, env)
 	}
 	tm, from := t.scenarioTimings()
-	sc, err := make(&build{req: req, topo: t.opts.Topology, plane: plane, timings: tm, timingsFrom: from})
+	sc, err := make(&build{ctx: ctx, req: req, topo: t.opts.Topology, plane: plane, timings: tm, timingsFrom: from})
 	if err != nil {
 		return drill.Options{}, err
 	}

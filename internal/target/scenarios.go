@@ -27,10 +27,10 @@ func (s *Scenarios[B]) Register(name drill.ScenarioName, b B) {
 	s.builders[name] = b
 }
 
-// Names are the scenarios registered, in drill.ScenarioNames' order.
+// Names are the scenarios registered, in drill.AllScenarioNames' order.
 func (s *Scenarios[B]) Names() []drill.ScenarioName {
 	var out []drill.ScenarioName
-	for _, n := range drill.ScenarioNames {
+	for _, n := range drill.AllScenarioNames() {
 		if _, ok := s.builders[n]; ok {
 			out = append(out, n)
 		}

@@ -116,6 +116,13 @@ type DrillRequest struct {
 	// Wait bounds each of the target's operations (failover, restore,
 	// experiment); 0: the target's default.
 	Wait time.Duration
+	// Fault is what a degradation scenario (drill.DegradationNames) does:
+	// the dependency it cuts or slows, the caller's regions, the latency,
+	// jitter and ramp, the hold. The command line resolves it
+	// (drill.ResolveFault); a target resolves it again, so that a caller
+	// that left it zero gets the defaults, and refuses what does not fit
+	// its environment as ErrBadRequest.
+	Fault drill.Fault
 }
 
 // Recreator rebuilds one region of an environment from code.
