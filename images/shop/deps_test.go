@@ -298,7 +298,10 @@ func (q *memQueue) Publish(_ context.Context, w QueuedWrite) error {
 }
 
 // Drain applies what is queued once, keeping what apply refused.
-func (q *memQueue) Drain(ctx context.Context, apply func(context.Context, QueuedWrite) error) error {
+func (q *memQueue) Drain(ctx context.Context, ready func(context.Context) error, apply func(context.Context, QueuedWrite) error) error {
+	if err := ready(ctx); err != nil {
+		return nil
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	var left []QueuedWrite

@@ -195,7 +195,12 @@ func (s *Service) Drain(ctx context.Context) error {
 	if s.cfg.Queue == nil || s.store == nil {
 		return nil
 	}
-	return s.cfg.Queue.Drain(ctx, func(ctx context.Context, w QueuedWrite) error {
+	ready := func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, drainWriteTimeout)
+		defer cancel()
+		return s.store.Ping(ctx)
+	}
+	return s.cfg.Queue.Drain(ctx, ready, func(ctx context.Context, w QueuedWrite) error {
 		ctx, cancel := context.WithTimeout(ctx, drainWriteTimeout)
 		defer cancel()
 		if err := s.store.Write(ctx, w.Seq, w.Writer); err != nil {

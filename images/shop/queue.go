@@ -26,8 +26,14 @@ type Queue interface {
 	Publish(ctx context.Context, w QueuedWrite) error
 	// Drain receives queued writes and gives each to apply, acknowledging
 	// it only when apply returned nil and leaving it to be delivered again
-	// otherwise, until ctx is done; it returns nil then.
-	Drain(ctx context.Context, apply func(context.Context, QueuedWrite) error) error
+	// otherwise, until ctx is done; it returns nil then. It asks ready
+	// before each receive and receives nothing while ready fails: every
+	// receive counts toward the queue's max_receives (JetStream's
+	// MaxDeliver, SQS's maxReceiveCount), and a database that is down
+	// must not spend them, else a write queued during an outage longer
+	// than max_receives tries is given up (dead-lettered) instead of
+	// written.
+	Drain(ctx context.Context, ready func(context.Context) error, apply func(context.Context, QueuedWrite) error) error
 	// Close lets go of the broker.
 	Close() error
 }

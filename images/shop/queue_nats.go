@@ -62,9 +62,13 @@ func (q *natsQueue) Publish(ctx context.Context, w QueuedWrite) error {
 // database refused is negatively acknowledged with a delay (NakWithDelay),
 // and so is the rest of its batch, untried, since the database is likely
 // down for them too; a message that is no write is terminated (Term).
-func (q *natsQueue) Drain(ctx context.Context, apply func(context.Context, QueuedWrite) error) error {
+func (q *natsQueue) Drain(ctx context.Context, ready func(context.Context) error, apply func(context.Context, QueuedWrite) error) error {
 	var cons jetstream.Consumer
 	for ctx.Err() == nil {
+		if err := ready(ctx); err != nil {
+			pause(ctx, q.retry)
+			continue
+		}
 		if cons == nil {
 			bind, cancel := context.WithTimeout(ctx, drainWait)
 			c, err := q.js.Consumer(bind, q.stream, contract.QueueConsumer)

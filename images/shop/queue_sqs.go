@@ -81,8 +81,12 @@ func (q *sqsQueue) Publish(ctx context.Context, w QueuedWrite) error {
 // for them too): each is visible again after the queue's visibility
 // timeout, and after the redrive policy's maxReceiveCount receives SQS
 // moves it to the dead-letter queue.
-func (q *sqsQueue) Drain(ctx context.Context, apply func(context.Context, QueuedWrite) error) error {
+func (q *sqsQueue) Drain(ctx context.Context, ready func(context.Context) error, apply func(context.Context, QueuedWrite) error) error {
 	for ctx.Err() == nil {
+		if err := ready(ctx); err != nil {
+			pause(ctx, q.retry)
+			continue
+		}
 		out, err := q.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(q.url), MaxNumberOfMessages: drainBatch,
 			WaitTimeSeconds: q.wait, MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameApproximateReceiveCount}})
 		if err != nil {
