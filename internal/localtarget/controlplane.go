@@ -130,6 +130,29 @@ func (i *Inventory) WriteText(w io.Writer) {
 			fmt.Fprintf(w, "  last error: %s\n", b.LastError)
 		}
 	}
+	down := func(running bool) string {
+		if running {
+			return "running"
+		}
+		return "DOWN (drift: `bulwark up --refresh` restores it)"
+	}
+	for _, q := range st.Queues {
+		fmt.Fprintf(w, "\nwrite queue %s: %s pid %d %s (stream %s, kept %s, %d deliveries at most)\n", q.ID(), q.URL, q.PID, down(q.Running), q.Stream, q.Keep, q.MaxReceives)
+	}
+	for _, c := range st.Caches {
+		fmt.Fprintf(w, "\ncache %s: %s pid %d %s, caching %s for %s (stale for %s), origins %s\n", c.ID(), c.Address, c.PID, down(c.Running),
+			strings.Join(c.Paths, ", "), c.TTL, c.StaleFor, strings.Join(c.OriginAddresses, ", "))
+	}
+	for _, l := range st.Links {
+		fault := "healthy"
+		switch f := l.Fault; {
+		case f.Down:
+			fault = "CUT (a drill's fault)"
+		case f.Latency > 0:
+			fault = fmt.Sprintf("SLOWED by %s ± %s (a drill's fault)", f.Latency, f.Jitter)
+		}
+		fmt.Fprintf(w, "\nlink %s: %s -> %s (%s), toxiproxy pid %d %s, %s\n", l.ID(), l.Address, l.UpstreamAddress, l.Upstream, l.PID, down(l.Running), fault)
+	}
 	for _, d := range st.DNSServers {
 		state := "running"
 		if !d.Running {
