@@ -12,7 +12,11 @@
 //     Backup restores, FIS experiments and Secrets Manager on one
 //     endpoint, for drills; Elastic Load Balancing target groups and
 //     their targets' health, and CloudWatch's alarms and GetMetricData
-//     over datapoints a test puts, for bakes and status.
+//     over datapoints a test puts, for bakes and status;
+//   - SQS (NewSQS, its own endpoint; AWS JSON 1.0): queues per region
+//     and account, visibility timeouts, receive counts, long polling,
+//     retention and redrive to a dead-letter queue, for the sample
+//     service's write queue.
 //
 // A fake speaks the API's real wire protocol: the Query protocol
 // (form-encoded requests, XML answers, <ErrorResponse> documents) for EC2,
