@@ -68,6 +68,11 @@ type scenario struct {
 	// afterExperiment is what runs after an experiment injected it (the
 	// runbook's recovery and restore); nil: nothing.
 	afterExperiment func(b *build) drill.Scenario
+	// noGivenTemplate: the scenario finds and checks its own templates
+	// (a degradation, measured by its own checks), and refuses one given
+	// with --fis-template, which the generic experiment would measure as a
+	// recovery.
+	noGivenTemplate bool
 }
 
 // build is what a scenario is made from.
@@ -116,6 +121,13 @@ func (t *Target) Drill(ctx context.Context, req target.DrillRequest) (drill.Opti
 		return drill.Options{}, err
 	}
 	b := &build{req: req, topo: topo, ops: ops, opts: t.clientOptions()}
+	if sc.noGivenTemplate && req.Experiment != "" {
+		if _, err := sc.build(ctx, b); err != nil {
+			return drill.Options{}, err // what no template makes possible: its own refusal
+		}
+		return drill.Options{}, target.Errorf(target.ErrBadRequest, "%s on aws takes no --fis-template: its templates, one per region of the fault, are found by their tags (%s, %s, %s, %s=%s) and checked before the drill starts them",
+			req.Scenario, contract.TagEnvironment, contract.TagRegion, contract.TagService, contract.TagScenario, req.Scenario)
+	}
 	var s drill.Scenario
 	if template == "" {
 		if s, err = sc.build(ctx, b); err != nil {

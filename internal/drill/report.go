@@ -112,12 +112,9 @@ func secs(f float64) string {
 	return (time.Duration(f * float64(time.Second))).Round(time.Millisecond).String()
 }
 
-// Markdown is a human summary.
-func (r *Report) Markdown() string {
-	var b strings.Builder
-	verdict := map[bool]string{true: "passed", false: "FAILED"}[r.Passed()]
-	fmt.Fprintf(&b, "# Drill: %s of %s in %s (%s): %s\n\n", r.Scenario, r.Service, r.Region, r.Environment, verdict)
-	fmt.Fprintf(&b, "| | RTO | RPO | writes lost |\n| --- | --- | --- | --- |\n")
+// recoveryTable is the measured, estimated and target RTO and RPO.
+func (r *Report) recoveryTable(b *strings.Builder) {
+	fmt.Fprintf(b, "| | RTO | RPO | writes lost |\n| --- | --- | --- | --- |\n")
 	lost := func(n Numbers) string {
 		if n.WritesLost == nil {
 			return "-"
@@ -129,10 +126,20 @@ func (r *Report) Markdown() string {
 		n    Numbers
 	}{{"measured", r.Measured}, {"estimated", r.Estimated}, {"target", r.Target}} {
 		if !row.n.Known {
-			fmt.Fprintf(&b, "| %s | - | - | - |\n", row.name)
+			fmt.Fprintf(b, "| %s | - | - | - |\n", row.name)
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", row.name, secs(row.n.RTOSeconds), secs(row.n.RPOSeconds), lost(row.n))
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", row.name, secs(row.n.RTOSeconds), secs(row.n.RPOSeconds), lost(row.n))
+	}
+}
+
+// Markdown is a human summary.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	verdict := map[bool]string{true: "passed", false: "FAILED"}[r.Passed()]
+	fmt.Fprintf(&b, "# Drill: %s of %s in %s (%s): %s\n\n", r.Scenario, r.Service, r.Region, r.Environment, verdict)
+	if r.Degradation == nil { // a degradation has no RTO: its table is the answers'
+		r.recoveryTable(&b)
 	}
 	if r.DNSMovedSeconds != nil {
 		fmt.Fprintf(&b, "\nThe service's DNS answer changed %s after the injection.\n", secs(*r.DNSMovedSeconds))
