@@ -22,11 +22,13 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	toxiproxy "github.com/Shopify/toxiproxy/v2/client"
 
 	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/localapi"
+	"github.com/bulwark-dev/bulwark/internal/slo"
 )
 
 func needProgram(t *testing.T, name, pkg string) {
@@ -166,6 +168,29 @@ func TestQueueKeepsWritesAcrossARestart(t *testing.T) {
 	stats, err = p.QueueStats(ctx, spec.ID())
 	if err != nil || stats.Messages != 1 || stats.OldestAge <= 0 {
 		t.Fatalf("stats after the restart: %+v, %v", stats, err)
+	}
+	// the control plane's exporter shows it to Prometheus (the queue age
+	// alert's series), labelled with its region and service
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(planeCollector{p: p, env: "t"})
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["region"] == "east" && labels["service"] == "shop" {
+				exported[f.GetName()] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	if exported[slo.MetricQueueMessages] != 1 || exported[slo.MetricQueueOldestAge] <= 0 {
+		t.Errorf("exported %v, want 1 write queued and its age", exported)
 	}
 
 	// an instance drains it through the shared consumer

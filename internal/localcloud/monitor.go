@@ -501,6 +501,8 @@ var (
 	descBackupBad = prometheus.NewDesc(slo.MetricBackupFailures, "Backups into a vault that failed.", []string{slo.LabelRegion, slo.LabelService}, nil)
 	descDBUp      = prometheus.NewDesc(slo.MetricDatabaseUp, "1 when the region's database member runs (0: down).", []string{slo.LabelRegion, slo.LabelService}, nil)
 	descBackupInt = prometheus.NewDesc(slo.MetricBackupEvery, "How often the plan takes a backup.", []string{slo.LabelRegion, slo.LabelService}, nil)
+	descQueueMsgs = prometheus.NewDesc(slo.MetricQueueMessages, "Writes the region's write queue holds, not yet drained into the database.", []string{slo.LabelRegion, slo.LabelService}, nil)
+	descQueueAge  = prometheus.NewDesc(slo.MetricQueueOldestAge, "The age of the oldest write the region's write queue holds (0: none).", []string{slo.LabelRegion, slo.LabelService}, nil)
 )
 
 // planeCollector exports what the control plane knows of an environment:
@@ -512,7 +514,7 @@ type planeCollector struct {
 }
 
 func (c planeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDesired, descMin, descInService, descUnhealthy, descReplaced, descBackupOK, descBackupBad, descBackupInt, descDBUp} {
+	for _, d := range []*prometheus.Desc{descDesired, descMin, descInService, descUnhealthy, descReplaced, descBackupOK, descBackupBad, descBackupInt, descDBUp, descQueueMsgs, descQueueAge} {
 		ch <- d
 	}
 }
@@ -550,6 +552,17 @@ func (c planeCollector) Collect(ch chan<- prometheus.Metric) {
 			up = 1
 		}
 		gauge(descDBUp, up, spec.Region, spec.Service)
+	}
+	for _, q := range inEnv(c.p, c.p.queues, c.env) {
+		id := q.status().ID()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		st, err := c.p.QueueStats(ctx, id)
+		cancel()
+		if err != nil { // a queue that does not answer has no figures (its balancer's and DB's alerts say why)
+			continue
+		}
+		gauge(descQueueMsgs, float64(st.Messages), id.Region, id.Service)
+		gauge(descQueueAge, st.OldestAge.Seconds(), id.Region, id.Service)
 	}
 	for _, b := range inEnv(c.p, c.p.backups, c.env) {
 		last, failures, spec := b.outcomes()

@@ -45,6 +45,11 @@ const (
 	MetricBackupFailures  = "bulwark_backup_failures_total"
 	MetricBackupEvery     = "bulwark_backup_interval_seconds"
 	MetricDatabaseUp      = "bulwark_database_up"
+	// MetricQueueMessages and MetricQueueOldestAge are a write queue's
+	// writes not yet drained and the age of the oldest (SQS's
+	// ApproximateNumberOfMessagesVisible and ApproximateAgeOfOldestMessage).
+	MetricQueueMessages  = "bulwark_write_queue_messages"
+	MetricQueueOldestAge = "bulwark_write_queue_oldest_age_seconds"
 	MetricRequestDuration = "http_request_duration_seconds" // the sample service's histogram
 	// BalancerMetricsFrontend is the HAProxy frontend that serves the
 	// exporter: its own requests are not the service's.
@@ -76,6 +81,7 @@ const (
 	AlertReplicationLag = "BulwarkReplicationLag"
 	AlertBackupFailed   = "BulwarkBackupFailed"
 	AlertBackupStale    = "BulwarkBackupStale"
+	AlertQueueStale     = "BulwarkWriteQueueStale"
 )
 
 // Recorded series (per env, region and service).
@@ -203,6 +209,10 @@ func serviceRules(t *topology.Topology, s topology.Service) []rule {
 			fmt.Sprintf("a backup or vault copy of %s failed within the hour", s.Name), nil)
 		alert(AlertBackupStale, fmt.Sprintf(`time() - %s{%s} > %g`, MetricBackupLastOK, sel, BackupStaleAfter(*s.Backup).Seconds()), "", Page,
 			fmt.Sprintf("%s's newest backup is older than %s (it is taken every %s)", s.Name, BackupStaleAfter(*s.Backup), s.Backup.Every), nil)
+	}
+	if q := s.WriteQueue; q != nil {
+		alert(AlertQueueStale, fmt.Sprintf(`%s{%s} > %g`, MetricQueueOldestAge, sel, q.MaxAge.Seconds()), "", Page,
+			fmt.Sprintf("%s's oldest queued write in {{ $labels.region }} is {{ $value | humanizeDuration }} old, past its max_age %s: the database has been away that long, or the consumer is stuck", s.Name, q.MaxAge), nil)
 	}
 	return rules
 }

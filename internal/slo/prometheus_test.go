@@ -130,3 +130,54 @@ func TestBurnRateAlertsFire(t *testing.T) {
 		t.Fatalf("promtool test rules: %s", out)
 	}
 }
+
+// A write queue pages when its oldest write is older than the service's
+// max_age (dev-degrade's shop: 1m), evaluated by promtool: west's queue
+// holds a write from minute 0 that no consumer drains (its age grows a
+// minute a minute), east's drains within a minute; at 1m30s only west
+// pages, and once west's write is drained (age 0) nothing does.
+func TestWriteQueueStaleAlertFires(t *testing.T) {
+	promtool := needPromtool(t)
+	rules, err := PrometheusRules(loadEnv(t, "dev-degrade"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(rules, []byte(`bulwark_write_queue_oldest_age_seconds{env="dev-degrade",service="shop"} > 60`)) {
+		t.Fatalf("no write queue alert at shop's max_age of 60s:\n%s", rules)
+	}
+	if bytes.Contains(rules, []byte(`service="reviews"} > 60`)) {
+		t.Error("reviews has no write queue, yet an alert on one")
+	}
+	var f ruleFile
+	if err := yaml.Unmarshal(rules, &f); err != nil {
+		t.Fatal(err)
+	}
+	for gi := range f.Groups {
+		for ri := range f.Groups[gi].Rules {
+			f.Groups[gi].Rules[ri].Annotations = nil
+		}
+	}
+	dir := t.TempDir()
+	stripped, _ := yaml.Marshal(f)
+	if err := os.WriteFile(filepath.Join(dir, "rules.yml"), stripped, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	series := func(region, values string) string {
+		return "      - series: '" + MetricQueueOldestAge + `{job="bulwark",env="dev-degrade",region="` + region + `",service="shop"}'` + "\n        values: '" + values + "'\n"
+	}
+	test := "rule_files: [rules.yml]\nevaluation_interval: 30s\ntests:\n  - interval: 30s\n    input_series:\n" +
+		series("west", "0+30x5 0x4") + // 0, 30, ... 150s old; drained at 3m
+		series("east", "0 30 0x8") +
+		"    alert_rule_test:\n" +
+		"      - eval_time: 90s\n        alertname: " + AlertQueueStale + "\n        exp_alerts:\n" +
+		"          - exp_labels: {alertname: " + AlertQueueStale + ", severity: page, job: bulwark, env: dev-degrade, region: west, service: shop}\n" +
+		"      - eval_time: 4m\n        alertname: " + AlertQueueStale + "\n        exp_alerts: []\n"
+	if err := os.WriteFile(filepath.Join(dir, "test.yml"), []byte(test), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(promtool, "test", "rules", "test.yml")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "SUCCESS") {
+		t.Fatalf("promtool test rules: %v\n%s\n%s", err, out, test)
+	}
+}
