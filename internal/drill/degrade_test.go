@@ -472,8 +472,14 @@ func TestRunDegradation(t *testing.T) {
 	if p := writes.Phase(PhaseAfter); p.Requests == 0 || p.Whole != p.Requests {
 		t.Errorf("writes after: %+v", p)
 	}
+	// every 202 was a queued write, whichever phase it fell in (one sent
+	// just before the restore may be answered just after it)
+	queued202 := 0
+	for _, ph := range []string{PhaseBaseline, PhaseDisrupted, PhaseAfter} {
+		queued202 += writes.Phase(ph).Degraded
+	}
 	q := dr.Queue
-	if q == nil || q.Queued == 0 || q.Queued != writes.Phase(PhaseDisrupted).Degraded || q.Present != q.Acknowledged || len(q.Lost) != 0 || !q.Drained {
+	if q == nil || q.Queued == 0 || q.Queued != queued202 || q.Present != q.Acknowledged || len(q.Lost) != 0 || !q.Drained {
 		t.Errorf("queue %+v", q)
 	}
 	if dr.DisruptionBudget == nil || dr.DisruptionBudget.Spent != 0 || r.Region != "east" {
