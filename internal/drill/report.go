@@ -114,7 +114,7 @@ func secs(f float64) string {
 
 // recoveryTable is the measured, estimated and target RTO and RPO.
 func (r *Report) recoveryTable(b *strings.Builder) {
-	fmt.Fprintf(b, "| | RTO | RPO | writes lost |\n| --- | --- | --- | --- |\n")
+	fmt.Fprintf(b, "\n| | RTO | RPO | writes lost |\n| --- | --- | --- | --- |\n")
 	lost := func(n Numbers) string {
 		if n.WritesLost == nil {
 			return "-"
@@ -137,7 +137,7 @@ func (r *Report) recoveryTable(b *strings.Builder) {
 func (r *Report) Markdown() string {
 	var b strings.Builder
 	verdict := map[bool]string{true: "passed", false: "FAILED"}[r.Passed()]
-	fmt.Fprintf(&b, "# Drill: %s of %s in %s (%s): %s\n\n", r.Scenario, r.Service, r.Region, r.Environment, verdict)
+	fmt.Fprintf(&b, "# Drill: %s of %s in %s (%s): %s\n", r.Scenario, r.Service, r.Region, r.Environment, verdict)
 	if r.Degradation == nil { // a degradation has no RTO: its table is the answers'
 		r.recoveryTable(&b)
 	}
@@ -320,7 +320,7 @@ func (dr *DegradeReport) markdown(b *strings.Builder) {
 			e.Bad, e.Total, slo.Percent(e.Spent), slo.Percent(e.Objective), e.Allowed)
 	}
 	if q := dr.Queue; q != nil {
-		drained := fmt.Sprintf("the queues drained %s after the restore", secs(q.DrainSeconds))
+		drained := fmt.Sprintf("the queues empty at most %s after the restore", secs(q.DrainSeconds))
 		if !q.Drained {
 			drained = "the queues did not drain"
 		}
