@@ -39,17 +39,17 @@ const (
 	// MetricGroupUnhealthy is the most instances out of service at once
 	// since the previous scrape (CloudWatch's Maximum statistic), so an
 	// instance replaced between two scrapes still shows.
-	MetricGroupUnhealthy  = "bulwark_group_unhealthy_instances"
-	MetricGroupReplaced   = "bulwark_group_replaced_instances_total"
-	MetricBackupLastOK    = "bulwark_backup_last_success_timestamp_seconds"
-	MetricBackupFailures  = "bulwark_backup_failures_total"
-	MetricBackupEvery     = "bulwark_backup_interval_seconds"
-	MetricDatabaseUp      = "bulwark_database_up"
+	MetricGroupUnhealthy = "bulwark_group_unhealthy_instances"
+	MetricGroupReplaced  = "bulwark_group_replaced_instances_total"
+	MetricBackupLastOK   = "bulwark_backup_last_success_timestamp_seconds"
+	MetricBackupFailures = "bulwark_backup_failures_total"
+	MetricBackupEvery    = "bulwark_backup_interval_seconds"
+	MetricDatabaseUp     = "bulwark_database_up"
 	// MetricQueueMessages and MetricQueueOldestAge are a write queue's
 	// writes not yet drained and the age of the oldest (SQS's
 	// ApproximateNumberOfMessagesVisible and ApproximateAgeOfOldestMessage).
-	MetricQueueMessages  = "bulwark_write_queue_messages"
-	MetricQueueOldestAge = "bulwark_write_queue_oldest_age_seconds"
+	MetricQueueMessages   = "bulwark_write_queue_messages"
+	MetricQueueOldestAge  = "bulwark_write_queue_oldest_age_seconds"
 	MetricRequestDuration = "http_request_duration_seconds" // the sample service's histogram
 	// BalancerMetricsFrontend is the HAProxy frontend that serves the
 	// exporter: its own requests are not the service's.
