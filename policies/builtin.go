@@ -13,7 +13,7 @@ import (
 // Builtin returns the built-in policies, in report order: the policies that
 // judge services, then the resource-level ones.
 func Builtin() []Policy {
-	return append(append(servicePolicies(), graphPolicies()...), resourcePolicies()...)
+	return append(append(append(servicePolicies(), graphPolicies()...), resourcePolicies()...), budgetPolicy())
 }
 
 func servicePolicies() []Policy {

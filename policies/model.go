@@ -25,6 +25,9 @@ type Model struct {
 	// defaults (DefaultTimings). The local target's come from its
 	// calibration (calibration/local.json) when the project has one.
 	Timings *Timings
+	// Spend is the plan's monthly cost, from the caller's bill; nil when
+	// it was not priced (the budget policy then finds nothing).
+	Spend *Spend
 }
 
 // Service is one service across its regions.

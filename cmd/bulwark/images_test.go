@@ -32,6 +32,10 @@ func scratchProject(t *testing.T) (dir string, runIn func(args ...string) (int, 
 			t.Fatal(err)
 		}
 	}
+	// plan prices the environment from the project's price folder
+	if err := os.CopyFS(filepath.Join(dir, "pricing", "aws"), os.DirFS("../../pricing/aws")); err != nil {
+		t.Fatal(err)
+	}
 	return dir, func(args ...string) (int, string, string) {
 		wd, _ := os.Getwd()
 		if err := os.Chdir(dir); err != nil {

@@ -2,23 +2,42 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"slices"
 	"strings"
+	"sync"
 
+	awsprices "github.com/bulwark-dev/bulwark/pricing/aws"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/bulwark-dev/bulwark/internal/cost"
 	"github.com/bulwark-dev/bulwark/internal/plan"
+	"github.com/bulwark-dev/bulwark/internal/pricing"
+	"github.com/bulwark-dev/bulwark/internal/project"
 	"github.com/bulwark-dev/bulwark/internal/target"
+	"github.com/bulwark-dev/bulwark/internal/topology"
 	"github.com/bulwark-dev/bulwark/policies"
 )
 
 func runPlan(ctx context.Context, args []string, out, errOut io.Writer) int {
 	f := envFlags{extraFormats: []string{"sarif"}}
 	fs := newFlagSet("plan", errOut, &f)
+	climb := fs.Bool("ladder", false, "show every service's steps of resilience (one region ... active-active, as declared): cost, RTO/RPO, availability")
+	picture := fs.String("output", "", "with --ladder: also write the ladder's picture (cost against region-loss RTO) to this .svg file")
 	p, t, code := parseAndLoad(fs, args, &f, errOut)
 	if t == nil {
 		return code
 	}
-	pl, j, code := planAndJudge(ctx, p, t, errOut)
+	if *climb || *picture != "" {
+		return runLadder(ctx, p, t, f.Format, *climb, *picture, out, errOut)
+	}
+	pl, bill, j, code := planPriceAndJudge(ctx, p, t, errOut, true)
 	if pl == nil {
 		return code
 	}
@@ -36,13 +55,15 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) int {
 			Assessment  policies.Assessment `json:"assessment"`
 			Reason      string              `json:"policies_reason,omitempty"`
 			Constraints *target.Constraints `json:"aws_constraints,omitempty"`
-		}{pl, j.Results, j.Assessment, j.Reason, constraints})
+			Cost        cost.Document       `json:"cost"`
+		}{pl, j.Results, j.Assessment, j.Reason, constraints, bill.Document()})
 	case "sarif":
 		code = writeJSON(out, errOut, constraintsSARIF(policies.SARIF(j.Results, version), constraints))
 	default:
 		writePlanText(out, pl)
 		writeJudgementText(out, j)
 		writeConstraintsText(out, constraints)
+		writeCostText(out, bill)
 	}
 	if code != exitOK {
 		return code
@@ -148,5 +169,147 @@ func writePlanText(w io.Writer, p *plan.Plan) {
 			}
 		}
 		walk(roots, 0)
+	}
+}
+
+// planPriceAndJudge builds the offline plan, prices it when asked (the
+// bill's total goes to the budget policy) and judges it; a nil plan
+// means stop with the returned exit code (diagnostics or errors already
+// printed). A price folder that does not load is bad input (exit 2),
+// named with its file.
+func planPriceAndJudge(ctx context.Context, p *project.Project, t *topology.Topology, errOut io.Writer, price bool) (*plan.Plan, *cost.Bill, judgement, int) {
+	opts := plan.Options{Project: p.Name}
+	pl, err := plan.Build(ctx, t, opts)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark plan: %v\n", err)
+		return nil, nil, judgement{}, exitFailed
+	}
+	var bill *cost.Bill
+	var spend *policies.Spend
+	if price {
+		b, code := billOf(ctx, t, pl, opts, errOut)
+		if b == nil {
+			return nil, nil, judgement{}, code
+		}
+		bill, spend = b, &policies.Spend{MonthlyUSD: b.Total(), Basis: b.On()}
+	}
+	j, diags := judge(t, pl, estimateTimings(p, t, errOut), spend)
+	if diags.HasErrors() {
+		writeDiagnostics(errOut, &topology.DiagnosticsError{Diags: diags, Files: sourceFiles(t)}, t.File)
+		return nil, nil, judgement{}, exitBadInput
+	}
+	return pl, bill, j, exitOK
+}
+
+// budgeted reports whether the environment declares a budget (policy
+// budget with monthly_usd above 0, not disabled): only then does a gate
+// that does not show the cost price the plan.
+func budgeted(t *topology.Topology) bool {
+	for _, pc := range t.Policies {
+		if pc.ID != "budget" || pc.Enforcement == string(policies.Disabled) {
+			continue
+		}
+		if v, ok := pc.Params["monthly_usd"]; ok && v.Value.Type() == cty.Number && !v.Value.IsNull() && v.Value.AsBigFloat().Sign() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// catalogs are the price folders loaded by this process, by path.
+var catalogs sync.Map // string -> *pricing.Catalog
+
+// loadPrices loads the environment's price folder once per process. An
+// environment that names none (`prices` absent), in a project without its
+// own pricing/aws, is priced from the extract built into the binary; a
+// folder the file names must be there.
+func loadPrices(t *topology.Topology) (*pricing.Catalog, error) {
+	dir := t.Environment.Prices
+	if t.Environment.PricesRange == nil {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			dir = awsprices.Name
+		}
+	}
+	if v, ok := catalogs.Load(dir); ok {
+		return v.(*pricing.Catalog), nil
+	}
+	var c *pricing.Catalog
+	var err error
+	if dir == awsprices.Name {
+		c, err = pricing.LoadFS(awsprices.Extract, dir)
+	} else {
+		c, err = pricing.Load(dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	catalogs.Store(dir, c)
+	return c, nil
+}
+
+// billOf prices a plan from the environment's price folder; nil and an
+// exit code when the folder does not load or a rate cannot be read.
+func billOf(ctx context.Context, t *topology.Topology, pl *plan.Plan, opts plan.Options, errOut io.Writer) (*cost.Bill, int) {
+	c, err := loadPrices(t)
+	if err != nil {
+		where := ""
+		if t.Environment.PricesRange != nil {
+			where = fmt.Sprintf(" (prices at %s:%d)", t.Environment.PricesRange.Filename, t.Environment.PricesRange.Start.Line)
+		}
+		fmt.Fprintf(errOut, "bulwark plan: the monthly cost cannot be priced%s: %v\n", where, err)
+		return nil, exitBadInput
+	}
+	b, err := cost.Of(ctx, t, pl, opts, c)
+	if err != nil {
+		fmt.Fprintf(errOut, "bulwark plan: the monthly cost cannot be priced: %v\n", err)
+		if errors.Is(err, pricing.ErrPriceFile) {
+			return nil, exitBadInput
+		}
+		return nil, exitFailed
+	}
+	b.Prices = project.RelativeIfInside(c.Dir()) // the built-in extract when the project has none
+	for i := range b.Lines {
+		b.Lines[i].File = project.RelativeIfInside(b.Lines[i].File)
+	}
+	return &b, exitOK
+}
+
+// writeCostText prints the monthly cost per stack, service and resource
+// kind, what it rests on, and what it leaves unpriced.
+func writeCostText(w io.Writer, b *cost.Bill) {
+	if b == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nMonthly cost %s: %s (on-demand, %d h a month; usage from the environment's usage blocks)\n", b.On(), cost.USD(b.Total()), b.HoursPerMonth)
+	if b.MappingNote != "" {
+		fmt.Fprintf(w, "  (%s)\n", b.MappingNote)
+	}
+	dates := map[string][]string{} // publication date -> offers
+	for _, offer := range slices.Sorted(maps.Keys(b.Published)) {
+		dates[b.Published[offer]] = append(dates[b.Published[offer]], offer)
+	}
+	var published []string
+	for _, d := range slices.Sorted(maps.Keys(dates)) {
+		published = append(published, fmt.Sprintf("%s (%d files)", d, len(dates[d])))
+	}
+	fmt.Fprintf(w, "  prices: %s", b.Prices)
+	if len(published) > 0 {
+		fmt.Fprintf(w, ", published %s", strings.Join(published, ", "))
+	}
+	fmt.Fprintln(w)
+	for _, part := range []struct {
+		title string
+		subs  []cost.Subtotal
+	}{{"stack", b.ByStack()}, {"service", b.ByService()}, {"kind", b.ByKind()}} {
+		fmt.Fprintf(w, "  by %s:\n", part.title)
+		for _, s := range part.subs {
+			fmt.Fprintf(w, "    %-32s %12s\n", s.Name, cost.USD(s.MonthlyUSD))
+		}
+	}
+	if len(b.Unpriced) > 0 {
+		fmt.Fprintf(w, "  not priced (not counted above):\n")
+		for _, u := range b.Unpriced {
+			fmt.Fprintf(w, "    %-32s ×%-3d %s\n", u.Kind, u.Count, u.Why)
+		}
 	}
 }

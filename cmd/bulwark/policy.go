@@ -30,13 +30,13 @@ func (j judgement) mandatory() []policies.Finding { return policies.MandatoryFin
 // judge configures the policies from the environment and evaluates them,
 // with the assessment, over the plan's graph. Configuration errors are
 // diagnostics of the environment file.
-func judge(t *topology.Topology, pl *plan.Plan, timings *policies.Timings) (judgement, hcl.Diagnostics) {
+func judge(t *topology.Topology, pl *plan.Plan, timings *policies.Timings, spend *policies.Spend) (judgement, hcl.Diagnostics) {
 	cfg, diags := policies.Configure(t)
 	if diags.HasErrors() {
 		return judgement{}, diags
 	}
 	m := policies.FromPlan(t, pl)
-	m.Timings = timings
+	m.Timings, m.Spend = timings, spend
 	j := judgement{Results: policies.Evaluate(m, cfg), Assessment: policies.Assess(m)}
 	if !m.Adapted {
 		j.Reason = "the target's services are not modelled yet: service policies and the assessment wait for its modules"
@@ -62,17 +62,8 @@ func estimateTimings(p *project.Project, t *topology.Topology, errOut io.Writer)
 // planAndJudge builds the offline plan and judges it; a nil plan means stop
 // with the returned exit code (diagnostics or errors already printed).
 func planAndJudge(ctx context.Context, p *project.Project, t *topology.Topology, errOut io.Writer) (*plan.Plan, judgement, int) {
-	pl, err := plan.Build(ctx, t, plan.Options{Project: p.Name})
-	if err != nil {
-		fmt.Fprintf(errOut, "bulwark plan: %v\n", err)
-		return nil, judgement{}, exitFailed
-	}
-	j, diags := judge(t, pl, estimateTimings(p, t, errOut))
-	if diags.HasErrors() {
-		writeDiagnostics(errOut, &topology.DiagnosticsError{Diags: diags, Files: sourceFiles(t)}, t.File)
-		return nil, judgement{}, exitBadInput
-	}
-	return pl, j, exitOK
+	pl, _, j, code := planPriceAndJudge(ctx, p, t, errOut, budgeted(t)) // priced when a budget is to be judged
+	return pl, j, code
 }
 
 // sourceFiles re-reads the environment file for diagnostic snippets.
@@ -225,7 +216,7 @@ func judgePreview(ctx context.Context, p *project.Project, t *topology.Topology,
 		}
 		pl, source = offline, "the offline plan (the engine previewed only some stacks)"
 	}
-	j, diags := judge(t, pl, estimateTimings(p, t, errOut))
+	j, diags := judge(t, pl, estimateTimings(p, t, errOut), nil)
 	if diags.HasErrors() {
 		fmt.Fprintf(errOut, "policies: %v\n", diags)
 		return

@@ -41,8 +41,8 @@ func TestPreviewStepsAreJudgedLikeThePlan(t *testing.T) {
 		for _, s := range pl.Stacks {
 			fromSteps.Stacks = append(fromSteps.Stacks, plan.StackGraph{Stack: s.Stack, Resources: g.stacks[s.Stack]})
 		}
-		a, diags := judge(topo, pl, nil)
-		b, diags2 := judge(topo, fromSteps, nil)
+		a, diags := judge(topo, pl, nil, nil)
+		b, diags2 := judge(topo, fromSteps, nil, nil)
 		if diags.HasErrors() || diags2.HasErrors() {
 			t.Fatal(diags, diags2)
 		}

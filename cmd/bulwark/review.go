@@ -203,7 +203,7 @@ func (r *reviewer) side(ctx context.Context, rev revision, env string) (*review.
 			}
 			return nil, exitBadInput
 		}
-		pl, j, code := planAndJudge(ctx, p, t, r.errOut)
+		pl, bill, j, code := planPriceAndJudge(ctx, p, t, r.errOut, true)
 		if pl == nil {
 			return nil, code
 		}
@@ -211,6 +211,7 @@ func (r *reviewer) side(ctx context.Context, rev revision, env string) (*review.
 			fmt.Fprintf(r.errOut, "bulwark review: %v\n", err)
 			return nil, exitFailed
 		}
+		s.Cost = bill
 	} else {
 		doc, code := r.planWithOwnBulwark(ctx, &rev, env)
 		if code != exitOK {

@@ -42,6 +42,10 @@ func fixtureSide(t *testing.T, dir, label string) *review.Side {
 	if err := os.MkdirAll(filepath.Join(project, "images", "shop"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// the bill's prices: the project's shipped extract
+	if err := os.CopyFS(filepath.Join(project, "pricing", "aws"), os.DirFS("../../pricing/aws")); err != nil {
+		t.Fatal(err)
+	}
 	envs := environmentNames(project)
 	if len(envs) != 1 {
 		t.Fatalf("%s: want one environment, have %v", dir, envs)
@@ -209,6 +213,9 @@ func TestReviewGitRepository(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(repo, f), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := os.CopyFS(filepath.Join(repo, "pricing", "aws"), os.DirFS("../../pricing/aws")); err != nil {
+		t.Fatal(err)
 	}
 	gitIn(t, repo, "init", "-q", "-b", "main")
 	gitIn(t, repo, "add", ".")

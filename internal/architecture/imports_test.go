@@ -30,7 +30,8 @@ const module = "github.com/bulwark-dev/bulwark"
 var levels = [][]string{
 	// 0: vocabulary and utilities: import no bulwark package.
 	{"internal/contract", "internal/clock", "internal/steps", "internal/pgbin",
-		"internal/imagemanifest", "internal/envgen", "internal/architecture", "internal/teamstate/s3url", "internal/hostile"},
+		"internal/imagemanifest", "internal/envgen", "internal/architecture", "internal/teamstate/s3url", "internal/hostile",
+		"internal/pricing", "pricing/aws"},
 	// 1: the model, the local control plane's wire API, the team state's
 	// object store client, and the test doubles.
 	{"internal/topology", "internal/localapi", "internal/awsfake", "internal/pgtest", "internal/teamstate"},
@@ -46,10 +47,10 @@ var levels = [][]string{
 	{"stacks"},
 	// 6: planning and running the program.
 	{"internal/plan", "internal/orchestrate", "internal/drift"},
-	// 7: judging a plan.
-	{"policies", "internal/awsconstraints"},
+	// 7: judging a plan: its policies, its API constraints, its monthly bill.
+	{"policies", "internal/awsconstraints", "internal/cost"},
 	// 8: operations.
-	{"internal/drill", "internal/status", "internal/review", "internal/imagerelease"},
+	{"internal/drill", "internal/status", "internal/review", "internal/imagerelease", "internal/ladder"},
 	// 9: what the operations need of a target, and the game day (drills
 	// in turn through its caller's callbacks).
 	{"internal/target", "internal/gameday", "internal/calibration"},

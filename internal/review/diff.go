@@ -32,6 +32,7 @@ type Review struct {
 	Policies    PolicyDiff        `json:"policies"`
 	Estimates   []EstimateChange  `json:"estimates"`
 	Images      []ImageChange     `json:"images,omitempty"`
+	Cost        *CostChange       `json:"cost,omitempty"`
 	Notes       []string          `json:"notes,omitempty"` // what the head could not plan
 	Live        map[string]string `json:"live,omitempty"`  // stack -> the engine's preview, when asked for
 }
@@ -131,7 +132,8 @@ func (r *Review) Empty() bool {
 			return false
 		}
 	}
-	return len(r.Policies.New) == 0 && len(r.Policies.Fixed) == 0 && len(r.Estimates) == 0 && len(r.Images) == 0
+	return len(r.Policies.New) == 0 && len(r.Policies.Fixed) == 0 && len(r.Estimates) == 0 && len(r.Images) == 0 &&
+		(r.Cost == nil || len(r.Cost.Lines) == 0)
 }
 
 // Diff compares the base side with the head side; replace says which
@@ -145,6 +147,7 @@ func Diff(base, head *Side, replace ReplaceKeys) *Review {
 	r.Policies = diffPolicies(base, head)
 	r.Estimates = diffEstimates(base, head)
 	r.Images = diffImages(base.Images, head.Images)
+	r.Cost = diffCost(base, head)
 	r.Notes = head.Notes
 	return r
 }

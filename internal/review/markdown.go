@@ -38,6 +38,9 @@ func (r *Review) summary() string {
 	if len(r.Images) > 0 {
 		parts = append(parts, fmt.Sprintf("images: %d changed", len(r.Images)))
 	}
+	if r.Cost != nil {
+		parts = append(parts, r.Cost.summary())
+	}
 	return strings.Join(parts, " · ")
 }
 
@@ -122,7 +125,7 @@ func (r *Review) markdown(b *strings.Builder) {
 		}
 	}
 	if len(r.Estimates) > 0 {
-		b.WriteString("\n#### RTO/RPO\n\n| service | disruption | RTO | RPO | target | meets it |\n| --- | --- | --- | --- | --- | --- |\n")
+		b.WriteString("\n#### RTO/RPO\n\n| service | disruption | RTO | RPO | target | meets it | service's monthly cost |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, e := range r.Estimates {
 			target, met := "none", "yes"
 			if e.After != nil && e.After.Target != nil {
@@ -134,9 +137,12 @@ func (r *Review) markdown(b *strings.Builder) {
 			if e.After == nil {
 				met = "(gone)"
 			}
-			fmt.Fprintf(b, "| %s | %s | %s → %s | %s → %s | %s | %s |\n", e.Service, e.Disruption,
-				rto(e.Before), rto(e.After), rpo(e.Before), rpo(e.After), target, met)
+			fmt.Fprintf(b, "| %s | %s | %s → %s | %s → %s | %s | %s | %s |\n", e.Service, e.Disruption,
+				rto(e.Before), rto(e.After), rpo(e.Before), rpo(e.After), target, met, r.costOf(e.Service))
 		}
+	}
+	if r.Cost != nil {
+		r.Cost.markdown(b)
 	}
 	for _, img := range r.Images {
 		fmt.Fprintf(b, "\n#### Image `%s`: build %s → %s\n\n", img.Image, orNone(img.BuildBefore), orNone(img.BuildAfter))

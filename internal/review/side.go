@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/bulwark-dev/bulwark/internal/cost"
 	"github.com/bulwark-dev/bulwark/internal/imagemanifest"
 	"github.com/bulwark-dev/bulwark/internal/plan"
 	"github.com/bulwark-dev/bulwark/policies"
@@ -20,8 +21,12 @@ type Side struct {
 	plan.Plan
 	Policies   []policies.Result `json:"policies"`
 	Assessment struct {
-		Estimates []Estimate `json:"estimates"`
+		Estimates    []Estimate     `json:"estimates"`
+		Availability []Availability `json:"availability,omitempty"`
 	} `json:"assessment"`
+	// Cost is the plan's monthly bill (nil: a plan document of a bulwark
+	// that did not price plans).
+	Cost   *cost.Bill                         `json:"cost,omitempty"`
 	Reason string                             `json:"policies_reason,omitempty"`
 	Images map[string]*imagemanifest.Manifest `json:"images,omitempty"`
 	// Notes say what could not be planned (a Terraform layer, ...).
@@ -40,6 +45,13 @@ type Estimate struct {
 		RPOSeconds float64 `json:"rpo_seconds"`
 	} `json:"target,omitempty"`
 	Met bool `json:"met"`
+}
+
+// Availability is a service's estimated availability as the plan document writes it.
+type Availability struct {
+	Service string  `json:"service"`
+	Own     float64 `json:"own"`
+	Total   float64 `json:"total"`
 }
 
 // ParseSide reads a plan document.

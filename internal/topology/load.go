@@ -134,8 +134,8 @@ var (
 		{Type: "external", LabelNames: []string{"name"}},
 	}}
 	environmentSchema = &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "target", Required: true}, {Name: "state"}, {Name: "secrets"}},
-		Blocks:     []hcl.BlockHeaderSchema{{Type: "targets"}},
+		Attributes: []hcl.AttributeSchema{{Name: "target", Required: true}, {Name: "state"}, {Name: "secrets"}, {Name: "prices"}},
+		Blocks:     []hcl.BlockHeaderSchema{{Type: "targets"}, {Type: "usage"}},
 	}
 	targetsSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 		{Type: string(DisruptionInstance)}, {Type: string(DisruptionZone)},
@@ -147,7 +147,7 @@ var (
 		Attributes: []hcl.AttributeSchema{{Name: "mode", Required: true}, {Name: "image", Required: true}, {Name: "port", Required: true}, {Name: "regions"}, {Name: "runtime"}, {Name: "parameters"}, {Name: "secret_parameters"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "capacity"}, {Type: "scaling"}, {Type: "health"}, {Type: "dns"}, {Type: "database"}, {Type: "backup"}, {Type: "https"}, {Type: "rollout"}, {Type: "slo"},
-			{Type: "write_queue"}, {Type: "cache"},
+			{Type: "write_queue"}, {Type: "cache"}, {Type: "usage"},
 			{Type: "depends_on", LabelNames: []string{"on"}},
 		},
 	}
@@ -349,8 +349,10 @@ func (d *decoder) environment(b *hcl.Block) Environment {
 	} else {
 		env.Secrets = secrets
 	}
+	env.Prices, env.PricesRange = d.pricesDir(c.Attributes)
+	env.Usage = d.environmentUsage(c.Blocks.OfType("usage"))
 	seen := map[string]bool{}
-	for _, tb := range c.Blocks {
+	for _, tb := range c.Blocks.OfType("targets") {
 		tc := d.content(tb.Body, targetsSchema)
 		for _, ob := range tc.Blocks {
 			if seen[ob.Type] {

@@ -108,6 +108,10 @@ func (d *decoder) service(b *hcl.Block, t *Topology) Service {
 			d.errorf(rc, "Invalid scaling cooldown", "cooldown must be at least 1s, not %s.", s.Scaling.Cooldown)
 		}
 	}
+	s.Usage = t.Environment.Usage
+	if ub := blocks["usage"]; ub != nil {
+		s.Usage = d.usage(ub, s.Usage, UsageService)
+	}
 	s.Health = d.health(blocks["health"])
 	if db := blocks["dns"]; db != nil {
 		s.DNS = d.dns(db)

@@ -74,6 +74,7 @@ func TestLoadFull(t *testing.T) {
 		Backup:   &Backup{Every: time.Hour, Keep: 35 * 24 * time.Hour, CopyTo: []string{"west"}},
 		Rollout:  Rollout{Strategy: RolloutCanary, Canary: "west", Bake: 45 * time.Second, MaxErrorRate: 0.005},
 		SLO:      &SLO{Availability: 0.9995, LatencyP99: 300 * time.Millisecond, Window: 30 * 24 * time.Hour},
+		Usage:    DefaultUsage(),
 	}
 	if diff := compareIgnoringRanges(s, want); diff != "" {
 		t.Errorf("service: %s", diff)

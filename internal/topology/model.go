@@ -117,7 +117,14 @@ type Environment struct {
 	Secrets string
 	// Objectives are the declared RTO/RPO targets, one per disruption at most.
 	Objectives []Objective
-	DeclRange  hcl.Range
+	// Prices is the folder of AWS price list offer files the bill reads,
+	// resolved against the project root (DefaultPrices when the file
+	// names none); PricesRange is where the file names it (nil: default).
+	Prices      string
+	PricesRange *hcl.Range
+	// Usage is the environment's usage block (DefaultUsage when it has none).
+	Usage     Usage
+	DeclRange hcl.Range
 }
 
 // PolicyConfig is a policy block: a policy's enforcement and parameters in
@@ -194,7 +201,10 @@ type Service struct {
 	// database cannot take them.
 	WriteQueue *WriteQueue
 	// Cache is nil when no cache stands in front of the service.
-	Cache     *Cache
+	Cache *Cache
+	// Usage is the environment's usage with the service's own usage block
+	// over it: what the bill assumes of the service.
+	Usage     Usage
 	DeclRange hcl.Range
 }
 
