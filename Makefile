@@ -101,7 +101,7 @@ bin/terraform-$(TERRAFORM_VERSION)/terraform:
 
 bench: build bin/terraform-$(TERRAFORM_VERSION)/terraform
 	$(GO) build -o bin/scalestack ./bench/scalestack
-	$(GO) test -run='^$$' -bench=. -benchmem ./internal/plan/ ./policies/
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/plan/ ./policies/ ./internal/pricing/ ./internal/cost/
 	$(GO) run ./bench
 
 demo: deps build
