@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bulwark-dev/bulwark/internal/contract"
 	"github.com/bulwark-dev/bulwark/internal/plan"
 	"github.com/bulwark-dev/bulwark/internal/pricing"
 	"github.com/bulwark-dev/bulwark/internal/topology"
@@ -146,12 +147,12 @@ func kindName(typ string) string {
 func (e *estimator) serviceOf(r *plan.Resource) string {
 	switch tags := r.Inputs["tags"].(type) {
 	case map[string]any:
-		if s, ok := tags["bulwark:service"].(string); ok {
+		if s, ok := tags[contract.TagService].(string); ok {
 			return s
 		}
 	case []any: // an autoscaling group's tags
 		for _, x := range tags {
-			if m, ok := x.(map[string]any); ok && m["key"] == "bulwark:service" {
+			if m, ok := x.(map[string]any); ok && m["key"] == contract.TagService {
 				if s, ok := m["value"].(string); ok {
 					return s
 				}
@@ -159,7 +160,7 @@ func (e *estimator) serviceOf(r *plan.Resource) string {
 		}
 	}
 	for p := e.byURN[r.Parent]; p != nil; p = e.byURN[p.Parent] {
-		if p.Type == "bulwark:topology:Service" {
+		if p.Type == contract.TypeTopologyService {
 			return p.Name
 		}
 	}

@@ -128,17 +128,8 @@ func (p *Plane) applyBalancer(ctx context.Context, spec localapi.BalancerSpec, w
 		return b.status(), nil
 	}
 	addr := net.JoinHostPort(region.BalancerAddress(), strconv.Itoa(spec.Port))
-	err = waitFor(ctx, "load balancer "+spec.ID().String(), func() (bool, error) {
-		if !b.status().Running {
-			return false, fmt.Errorf("load balancer %s exited at start; see %s", spec.ID(), filepath.Join(p.balancerDir(spec), "haproxy.log"))
-		}
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			return false, nil
-		}
-		c.Close()
-		return true, nil
-	})
+	err = waitListening(ctx, "load balancer "+spec.ID().String(), addr, func() bool { return b.status().Running },
+		filepath.Join(p.balancerDir(spec), "haproxy.log"))
 	return b.status(), err
 }
 

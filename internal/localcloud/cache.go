@@ -120,17 +120,8 @@ func (p *Plane) PutCache(ctx context.Context, spec localapi.CacheSpec) (localapi
 		return c.status(), err
 	}
 	addr := net.JoinHostPort(region.CacheAddress(), strconv.Itoa(spec.Port))
-	err = waitFor(ctx, "cache "+spec.ID().String(), func() (bool, error) {
-		if !c.status().Running {
-			return false, fmt.Errorf("cache %s exited at start; see %s", spec.ID(), filepath.Join(p.cacheDir(spec), "error.log"))
-		}
-		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			return false, nil
-		}
-		conn.Close()
-		return true, nil
-	})
+	err = waitListening(ctx, "cache "+spec.ID().String(), addr, func() bool { return c.status().Running },
+		filepath.Join(p.cacheDir(spec), "error.log"))
 	return c.status(), err
 }
 

@@ -65,17 +65,8 @@ func (p *Plane) PutDNSServer(ctx context.Context, spec localapi.DNSServerSpec) (
 	if err := d.start(bin); err != nil {
 		return d.status(), err
 	}
-	err = waitFor(ctx, "dns "+spec.Env, func() (bool, error) {
-		if !d.status().Running {
-			return false, fmt.Errorf("dns %s: pdns_server exited at start; see %s", spec.Env, filepath.Join(p.dnsDir(spec.Env), "pdns.log"))
-		}
-		c, err := net.DialTimeout("tcp", d.addr, 200*time.Millisecond)
-		if err != nil {
-			return false, nil
-		}
-		c.Close()
-		return true, nil
-	})
+	err = waitListening(ctx, "dns "+spec.Env+" (pdns_server)", d.addr, func() bool { return d.status().Running },
+		filepath.Join(p.dnsDir(spec.Env), "pdns.log"))
 	return d.status(), err
 }
 

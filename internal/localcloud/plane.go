@@ -10,6 +10,7 @@ import (
 	"io"
 	"log"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -584,6 +585,22 @@ func (p *Plane) Status() localapi.Status {
 }
 
 // waitFor polls cond every 100 ms until it holds or ctx ends.
+// waitListening waits until addr takes TCP connections, failing at once,
+// pointing at its log, when the process that is to listen exits.
+func waitListening(ctx context.Context, what, addr string, running func() bool, log string) error {
+	return waitFor(ctx, what, func() (bool, error) {
+		if !running() {
+			return false, fmt.Errorf("%s exited at start; see %s", what, log)
+		}
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return false, nil
+		}
+		c.Close()
+		return true, nil
+	})
+}
+
 func waitFor(ctx context.Context, what string, cond func() (bool, error)) error {
 	for {
 		ok, err := cond()

@@ -131,17 +131,8 @@ func (p *Plane) PutQueue(ctx context.Context, spec localapi.QueueSpec) (localapi
 		return q.status(), err
 	}
 	addr := q.address()
-	err = waitFor(ctx, "write queue "+spec.ID().String(), func() (bool, error) {
-		if !q.status().Running {
-			return false, fmt.Errorf("write queue %s exited at start; see %s", spec.ID(), filepath.Join(p.queueDir(spec), "nats.log"))
-		}
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err != nil {
-			return false, nil
-		}
-		c.Close()
-		return true, nil
-	})
+	err = waitListening(ctx, "write queue "+spec.ID().String(), addr, func() bool { return q.status().Running },
+		filepath.Join(p.queueDir(spec), "nats.log"))
 	if err != nil {
 		return q.status(), err
 	}
