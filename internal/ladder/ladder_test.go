@@ -108,8 +108,9 @@ func TestProdShopVariants(t *testing.T) {
 // The fake catalog's bill of prod's shop, worked out by hand from what
 // modules/aws plans per region the service runs in: an Auto Scaling group
 // at its desired capacity, an Aurora instance per zone (3), a load
-// balancer, a backup vault where it runs; a Route 53 health check per
-// region; a copy action per copy_to region.
+// balancer, a backup vault where it runs and in every copy_to region
+// (backup and restore's second region holds only its vault); a Route 53
+// health check per region; a copy action per copy_to region.
 const (
 	shopRegion = 4*50 + 3*200 + 20 + 5 // 825: a serving region
 	// the standby regions: the pilot light's group at 0, the warm
@@ -118,7 +119,7 @@ const (
 	warmRegion  = 2*50 + 3*200 + 20 + 5 // 725
 
 	shopOneRegion = shopRegion + 1                     // 826
-	shopBackup    = shopRegion + 1 + fakeCopyPrice     // 834
+	shopBackup    = shopRegion + 1 + fakeCopyPrice + 5 // 839: the copy region's vault
 	shopPilot     = shopRegion + pilotRegion + 2 + 8   // 1460
 	shopWarm      = shopRegion + warmRegion + 2 + 8    // 1560
 	shopActive    = 3*shopRegion + 3 + 2*fakeCopyPrice // 2494
@@ -208,7 +209,7 @@ func TestProdShopLadderFigures(t *testing.T) {
 
 	var text strings.Builder
 	l.WriteText(&text)
-	for _, want := range []string{"shop (SLO 99.950%)", "* as declared", "$5,108.00 ($2,494.00)", "-$1,668.00", "never MISSED", "30m45s/30m MISSED", "5m/1s MISSED", "1m30s/1s met", "+$8.00 (backup and restore, 4 nines)", "instance group of 0 instances"} {
+	for _, want := range []string{"shop (SLO 99.950%)", "* as declared", "$5,108.00 ($2,494.00)", "-$1,668.00", "never MISSED", "30m45s/30m MISSED", "5m/1s MISSED", "1m30s/1s met", "+$13.00 (backup and restore, 4 nines)", "instance group of 0 instances"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, text.String())
 		}

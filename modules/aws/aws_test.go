@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -639,5 +640,47 @@ func TestAlarmsPerRegion(t *testing.T) {
 		if len(regions) != len(topo.Regions) {
 			t.Errorf("dashboard row %d: regions %v, want every region side by side", y, regions)
 		}
+	}
+}
+
+// A service that runs in one region and copies its backups to another
+// has its vault there too: the region's stack declares it although no
+// instance of the service runs in it, so the primary's copy rule names a
+// vault that exists.
+func TestCopyVaultWhereTheServiceDoesNotRun(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(root(), "environments", "staging.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(src), `  mode    = "hot-standby"`, `  mode    = "active-active"
+  regions = ["us-east-1"]`, 1)
+	s = strings.Replace(s, `      "us-west-2" = "arn:aws:acm:us-west-2:123456789012:certificate/1c2d3e4f-5061-7283-94a5-b6c7d8e9f0a1"
+`, "", 1)
+	dir, err := os.MkdirTemp(root(), ".test-env-") // inside the project, which plans it
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(dir, "one-region.hcl")
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, p := planFile(t, path)
+	west := ofType(stack(t, p, "staging.us-west-2"), "aws:backup/vault:Vault")
+	if len(west) != 1 {
+		t.Fatalf("us-west-2 holds %d backup vaults, want shop's copy vault", len(west))
+	}
+	if n := len(ofType(stack(t, p, "staging.us-west-2"), "aws:rds/cluster:Cluster")); n != 0 {
+		t.Errorf("us-west-2 has %d database clusters: shop does not run there", n)
+	}
+	// the primary's plan copies into that vault's ARN
+	copied := false
+	for _, plan := range ofType(stack(t, p, "staging.us-east-1"), "aws:backup/plan:Plan") {
+		if strings.Contains(fmt.Sprint(plan.Inputs), "arn:aws:backup:us-west-2:") {
+			copied = true
+		}
+	}
+	if !copied {
+		t.Error("the primary's backup plan copies nowhere in us-west-2")
 	}
 }

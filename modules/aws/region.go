@@ -131,6 +131,18 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 		outs[contract.OutputFISZoneLoss] = tmpl.ID()
 		out[s.Name] = outs
 	}
+	// a copy_to region keeps the service's vault even where the service
+	// does not run (a one-region service backed up to another region): the
+	// primary's plan copies into it, and a restore there reads it
+	for _, s := range a.Topology.Services {
+		if s.Backup == nil || s.Database == nil || slices.Contains(s.Regions, a.Region.Name) || !slices.Contains(s.Backup.CopyTo, a.Region.Name) {
+			continue
+		}
+		if _, err := NewBackup(ctx, s.Name, BackupArgs{Topology: a.Topology, Region: a.Region, Service: s, CopyOnly: true, Account: account},
+			append(opts, pulumi.Parent(a.Parent))...); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
