@@ -181,12 +181,15 @@ func TestDataAPIRunsTheRoleStatements(t *testing.T) {
 // restored copy holds the roles and passwords its source had at the
 // recovery point, not what changed after.
 func TestCatalogMovesWithTheVolume(t *testing.T) {
-	c, _, _ := catalogCloud(t, time.Second)
+	// a minute's lag (100 ms at the fake's 600x): the failover below must
+	// come before the last changes replicate, which a second's (under 2 ms)
+	// did not guarantee on a loaded machine
+	c, _, _ := catalogCloud(t, time.Minute)
 	ctx := context.Background()
 	if err := c.PutRole("us-east-1", "g-east", "shop_app", "before"); err != nil {
 		t.Fatal(err)
 	}
-	sleepOn(t, c.clock(), 2*time.Second)
+	sleepOn(t, c.clock(), 2*time.Minute)
 	point := c.AddRecoveryPoint(RecoveryPoint{Vault: "v", Region: "us-west-2", ResourceType: "Aurora", ResourceARN: "arn:aws:rds:us-east-1:123456789012:cluster:g-east"})
 	sleepOn(t, c.clock(), time.Second)
 	if err := c.PutRole("us-east-1", "g-east", "shop_app", "after"); err != nil {
