@@ -96,3 +96,27 @@ func forget[K localapi.ID, R any, S any](p *Plane, runners map[K]R, specs map[K]
 	delete(specs, id)
 	return r, spec, ok, p.save()
 }
+
+// inRegion lists the values of m whose ID lies in region rid, in no
+// particular order; callers hold the plane's lock.
+func inRegion[V any](m map[localapi.ServiceID]V, rid localapi.RegionID) []V {
+	var out []V
+	for id, v := range m {
+		if id.RegionID() == rid {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// idsInRegion lists the IDs of m that lie in region rid; callers hold the
+// plane's lock.
+func idsInRegion[V any](m map[localapi.ServiceID]V, rid localapi.RegionID) []localapi.ServiceID {
+	var out []localapi.ServiceID
+	for id := range m {
+		if id.RegionID() == rid {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -24,39 +24,9 @@ import (
 func (p *Plane) AbandonRegion(ctx context.Context, rid localapi.RegionID) ([]string, error) {
 	env, region := rid.Env, rid.Region
 	p.mu.Lock()
-	var groups, balancers []localapi.ServiceID
-	var dbs []localapi.DatabaseSpec
-	for id := range p.state.Groups {
-		if id.RegionID() == rid {
-			groups = append(groups, id)
-		}
-	}
-	for id := range p.state.Balancers {
-		if id.RegionID() == rid {
-			balancers = append(balancers, id)
-		}
-	}
-	for id, spec := range p.state.Databases {
-		if id.RegionID() == rid {
-			dbs = append(dbs, spec)
-		}
-	}
-	var caches, links, queues []localapi.ServiceID
-	for id := range p.state.Caches {
-		if id.RegionID() == rid {
-			caches = append(caches, id)
-		}
-	}
-	for id := range p.state.Links {
-		if id.RegionID() == rid {
-			links = append(links, id)
-		}
-	}
-	for id := range p.state.Queues {
-		if id.RegionID() == rid {
-			queues = append(queues, id)
-		}
-	}
+	groups, balancers := idsInRegion(p.state.Groups, rid), idsInRegion(p.state.Balancers, rid)
+	dbs := inRegion(p.state.Databases, rid)
+	caches, links, queues := idsInRegion(p.state.Caches, rid), idsInRegion(p.state.Links, rid), idsInRegion(p.state.Queues, rid)
 	p.mu.Unlock()
 	for _, spec := range dbs {
 		if d, err := lookup(p, p.databases, "database", spec.ID()); err == nil && d.status(ctx).Role == "primary" {

@@ -20,12 +20,7 @@ func (p *Plane) SuspendRegion(rid localapi.RegionID) ([]string, error) {
 	}
 	var killed []string
 	p.mu.Lock()
-	var groups []*groupRunner
-	for id, g := range p.groups {
-		if id.RegionID() == rid {
-			groups = append(groups, g)
-		}
-	}
+	groups := inRegion(p.groups, rid)
 	var procs []*managed
 	var names []string
 	// group: the processes whose whole process group goes (nginx's
@@ -94,42 +89,12 @@ func (g *groupRunner) suspend() []string {
 // region is rebuilt, and the returned notes say so.
 func (p *Plane) ResumeRegion(ctx context.Context, rid localapi.RegionID) ([]string, error) {
 	p.mu.Lock()
-	var groups []*groupRunner
-	for id, g := range p.groups {
-		if id.RegionID() == rid {
-			groups = append(groups, g)
-		}
-	}
-	var balancers []localapi.BalancerSpec
-	for id, b := range p.state.Balancers {
-		if id.RegionID() == rid {
-			balancers = append(balancers, b)
-		}
-	}
-	var dbs []localapi.DatabaseSpec
-	for id, d := range p.state.Databases {
-		if id.RegionID() == rid {
-			dbs = append(dbs, d)
-		}
-	}
-	var queues []localapi.QueueSpec
-	for id, q := range p.state.Queues {
-		if id.RegionID() == rid {
-			queues = append(queues, q)
-		}
-	}
-	var caches []localapi.CacheSpec
-	for id, c := range p.state.Caches {
-		if id.RegionID() == rid {
-			caches = append(caches, c)
-		}
-	}
-	var links []localapi.LinkSpec
-	for id, l := range p.state.Links {
-		if id.RegionID() == rid {
-			links = append(links, l)
-		}
-	}
+	groups := inRegion(p.groups, rid)
+	balancers := inRegion(p.state.Balancers, rid)
+	dbs := inRegion(p.state.Databases, rid)
+	queues := inRegion(p.state.Queues, rid)
+	caches := inRegion(p.state.Caches, rid)
+	links := inRegion(p.state.Links, rid)
 	p.mu.Unlock()
 	var notes []string
 	for _, spec := range dbs {
