@@ -30,7 +30,10 @@ func TestShippedEnvironments(t *testing.T) {
 	if testing.Short() {
 		t.Skip("plans every shipped environment")
 	}
-	files, _ := filepath.Glob("../../environments/*.hcl")
+	files, err := filepath.Glob("../../environments/*.hcl")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no shipped environments found (%v): nothing would be checked", err)
+	}
 	c, err := pricing.Load("../../pricing/aws")
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package ladder
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -173,7 +174,7 @@ func Build(ctx context.Context, t *topology.Topology, c Costing, opts Options) (
 			}
 			sl.Steps = append(sl.Steps, step)
 		}
-		settleLadder(&sl, l)
+		settleLadder(&sl)
 		l.Services = append(l.Services, sl)
 	}
 	return l, nil
@@ -206,7 +207,7 @@ func climb(ctx context.Context, v Variant, c Costing, opts Options, tm policies.
 		}
 		var mapped []string
 		for _, r := range v.StandbyRegions {
-			mapped = append(mapped, cmpOr(mapping[r], r))
+			mapped = append(mapped, cmp.Or(mapping[r], r))
 		}
 		ReduceStandby(pricedPlan, priced.Environment.Name, v.Service, mapped, v.Standby)
 	}
@@ -380,7 +381,7 @@ func recovery(service string, d topology.Disruption, scenarios []policies.Scenar
 
 // settleLadder fills in each step's difference from the declared bill and
 // what its next nine costs.
-func settleLadder(sl *ServiceLadder, _ *Ladder) {
+func settleLadder(sl *ServiceLadder) {
 	decl := sl.Declared()
 	for i := range sl.Steps {
 		s := &sl.Steps[i]
@@ -474,11 +475,4 @@ func howTerms(terms []policies.Term) string {
 		s += t.What + " " + fmtD(t.D)
 	}
 	return s
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

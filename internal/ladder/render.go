@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwark-dev/bulwark/internal/cost"
 	"github.com/bulwark-dev/bulwark/policies"
 )
 
@@ -15,7 +16,7 @@ import (
 func (l *Ladder) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "Resilience ladder of environment %s (target %s): each step of one service, the others as declared\n", l.Environment, l.Target)
 	if len(l.Mapping) > 0 {
-		fmt.Fprintf(w, "  priced as on aws, regions mapped: %s\n", mappingText(l.Mapping))
+		fmt.Fprintf(w, "  priced as on aws, regions mapped: %s\n", cost.MappingText(l.Mapping))
 	}
 	fmt.Fprintf(w, "  monthly cost: the environment's bill with the step (the service's share in brackets); Δ against the bill as declared\n")
 	fmt.Fprintf(w, "  targets: region %s, zone %s\n", objectiveText(l.RegionTarget), objectiveText(l.ZoneTarget))
@@ -95,14 +96,6 @@ func objectiveText(o *Objective) string {
 	return "RTO " + short(o.RTO) + " / RPO " + short(o.RPO)
 }
 
-func mappingText(m map[string]string) string {
-	var parts []string
-	for _, k := range sortedKeys(m) {
-		parts = append(parts, k+" → "+m[k])
-	}
-	return strings.Join(parts, ", ")
-}
-
 // short prints a duration rounded for a table: 90.2s as 1m30s, 30m45.05s
 // as 30m45s, 50ms as 50ms.
 func short(d time.Duration) string {
@@ -115,29 +108,8 @@ func short(d time.Duration) string {
 	return d.String()
 }
 
-// Money prints US dollars a month: $3,424.00.
-func Money(v float64) string {
-	neg := v < 0
-	v = math.Abs(v)
-	whole := int64(v)
-	cents := int64(math.Round((v - float64(whole)) * 100))
-	if cents == 100 {
-		whole, cents = whole+1, 0
-	}
-	digits := fmt.Sprint(whole)
-	var b strings.Builder
-	for i, c := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	s := fmt.Sprintf("$%s.%02d", b.String(), cents)
-	if neg {
-		s = "-" + s
-	}
-	return s
-}
+// Money prints US dollars a month: $3,424.00 (the bill's own format).
+func Money(v float64) string { return cost.USD(v) }
 
 // Delta prints a difference in dollars with its sign: +$626.00, -$1,652.00, ±$0.
 func Delta(v float64) string {

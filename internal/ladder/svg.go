@@ -5,9 +5,10 @@ import (
 	"html"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/bulwark-dev/bulwark/internal/cost"
 )
 
 // SVG draws each service's ladder as a chart of monthly cost (x) against
@@ -25,7 +26,7 @@ func (l *Ladder) SVG(title string) string {
 	fmt.Fprintf(&b, `<text x="%d" y="28" font-size="16">%s</text>`+"\n", left-60, html.EscapeString(title))
 	note := "monthly cost (x) against the region-loss RTO (y); ringed: as declared; red dashed: the region RTO target"
 	if len(l.Mapping) > 0 {
-		note += "; priced as on aws (" + mappingText(l.Mapping) + ")"
+		note += "; priced as on aws (" + cost.MappingText(l.Mapping) + ")"
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="48" fill="#555">%s</text>`+"\n", left-60, html.EscapeString(note))
 	for i, sl := range l.Services {
@@ -173,13 +174,4 @@ func ninesText(a float64) string {
 		return fmt.Sprintf("%.4f%%", a*100)
 	}
 	return fmt.Sprintf("%.3f%%", a*100)
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -71,7 +71,8 @@ func diffCost(base, head *Side) *CostChange {
 	for _, s := range c.Services {
 		add(s.Service)
 	}
-	for _, e := range diffEstimates(base, head) {
+	changed := diffEstimates(base, head)
+	for _, e := range changed {
 		add(e.Service)
 	}
 	for _, name := range order {
@@ -79,7 +80,7 @@ func diffCost(base, head *Side) *CostChange {
 			AvailabilityBefore: avail(base, name), AvailabilityAfter: avail(head, name)}
 		t.ChangeUSD = t.AfterUSD - t.BeforeUSD
 		t.Region = EstimateChange{Service: name, Disruption: "region", Before: estimateOf(base, name, "region"), After: estimateOf(head, name, "region")}
-		for _, e := range diffEstimates(base, head) {
+		for _, e := range changed {
 			if e.Service == name {
 				t.Estimates = append(t.Estimates, e)
 			}
