@@ -24,13 +24,13 @@ func (e ScenarioEstimate) GivenDNSMove(moved time.Duration) (rto time.Duration, 
 	if dns == nil {
 		return e.RTO, "", false
 	}
-	typical := sum(dns.terms[:dns.detect])
+	typical := Sum(dns.terms[:dns.detect])
 	rest := dns.terms[dns.detect:]
-	rto = moved + sum(rest)
+	rto = moved + Sum(rest)
 	why = fmt.Sprintf("DNS answer changed %s after the injection (typically %s) + %s", fmtD(moved.Round(time.Millisecond)), fmtD(typical), how(rest))
 	for _, p := range e.paths {
-		if p.name != "DNS" && sum(p.terms) > rto {
-			rto = sum(p.terms)
+		if p.name != "DNS" && Sum(p.terms) > rto {
+			rto = Sum(p.terms)
 			why = fmt.Sprintf("%s back in %s, slower than DNS given its answer changed %s after the injection", p.name, fmtD(rto), fmtD(moved.Round(time.Millisecond)))
 		}
 	}

@@ -99,24 +99,24 @@ func settle(e *ScenarioEstimate, paths []path) *ScenarioEstimate {
 	e.paths = paths
 	slow := -1
 	for i := range paths {
-		if slow < 0 || sum(paths[i].terms) > sum(paths[slow].terms) {
+		if slow < 0 || Sum(paths[i].terms) > Sum(paths[slow].terms) {
 			slow = i
 		}
 	}
 	if slow >= 0 {
-		e.RTOTerms, e.RTO = paths[slow].terms, sum(paths[slow].terms)
+		e.RTOTerms, e.RTO = paths[slow].terms, Sum(paths[slow].terms)
 		e.RTOHow = how(paths[slow].terms)
 		if len(paths) > 1 {
 			var others []string
 			for i, p := range paths {
 				if i != slow {
-					others = append(others, fmt.Sprintf("%s back in %s", p.name, fmtD(sum(p.terms))))
+					others = append(others, fmt.Sprintf("%s back in %s", p.name, fmtD(Sum(p.terms))))
 				}
 			}
 			e.RTOHow = paths[slow].name + ": " + e.RTOHow + " (" + strings.Join(others, "; ") + ")"
 		}
 	}
-	e.RPO = sum(e.RPOTerms)
+	e.RPO = Sum(e.RPOTerms)
 	if e.RPOHow == "" {
 		e.RPOHow = how(e.RPOTerms)
 	}

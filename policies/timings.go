@@ -124,8 +124,8 @@ func (t Term) String() string {
 	return fmt.Sprintf("%s %s (%s)", t.What, fmtD(t.D), t.Source)
 }
 
-// sum adds the terms up.
-func sum(terms []Term) time.Duration {
+// Sum adds the terms up: an estimate from its terms.
+func Sum(terms []Term) time.Duration {
 	var d time.Duration
 	for _, t := range terms {
 		d += t.D

@@ -306,7 +306,7 @@ func scaleUp(e *policies.ScenarioEstimate, tm policies.Timings) {
 	}
 	terms := []policies.Term{{What: "the runbook acts", D: tm.Detect.D, Source: tm.Detect.Source},
 		{What: "the standby's group scaled up from 0: a new instance", D: tm.Replace.D, Source: tm.Replace.Source}}
-	d := sumTerms(terms)
+	d := policies.Sum(terms)
 	if d > e.RTO {
 		e.RTOHow = fmt.Sprintf("scale-up: %s (the assessment's failover alone: %s: %s)", howTerms(terms), fmtD(e.RTO), e.RTOHow)
 		e.RTO, e.RTOTerms = d, terms
@@ -335,7 +335,7 @@ func restoreElsewhere(e *policies.ScenarioEstimate, s topology.Service, into str
 	launch := []policies.Term{{What: "the runbook acts", D: tm.Detect.D, Source: tm.Detect.Source},
 		{What: "the service deployed in " + into + ": a new instance", D: tm.Replace.D, Source: tm.Replace.Source}}
 	slow := restore
-	if sumTerms(launch) > sumTerms(restore) {
+	if policies.Sum(launch) > policies.Sum(restore) {
 		slow = launch
 	}
 	terms := append(slices.Clone(slow), policies.Term{What: "clients keep the old answer", D: s.DNS.TTL / 2, Source: fmt.Sprintf("TTL %s: half of it, typically", fmtD(s.DNS.TTL))})
@@ -344,9 +344,9 @@ func restoreElsewhere(e *policies.ScenarioEstimate, s topology.Service, into str
 		rpo = []policies.Term{{What: "writes not yet archived", D: tm.Archive.D / 2, Source: tm.Archive.Source + ": half of it, typically"}}
 	}
 	e.Unrecoverable = false
-	e.RTO, e.RTOTerms = sumTerms(terms), terms
+	e.RTO, e.RTOTerms = policies.Sum(terms), terms
 	e.RTOHow = "restored in " + into + " (the ladder's terms; the assessment has no restore into another region): " + howTerms(terms)
-	e.RPO, e.RPOTerms, e.RPOHow = sumTerms(rpo), rpo, howTerms(rpo)
+	e.RPO, e.RPOTerms, e.RPOHow = policies.Sum(rpo), rpo, howTerms(rpo)
 }
 
 // recovery is a disruption's estimate for a service: its worst scenario
@@ -456,14 +456,6 @@ func ReduceStandby(p *plan.Plan, env, service string, regions []string, c *topol
 			r.Inputs = in
 		}
 	}
-}
-
-func sumTerms(terms []policies.Term) time.Duration {
-	var d time.Duration
-	for _, t := range terms {
-		d += t.D
-	}
-	return d
 }
 
 func howTerms(terms []policies.Term) string {
