@@ -552,7 +552,7 @@ func TestDegradeEnvironment(t *testing.T) {
 		{Name: "payments-api", Need: "hard", TimeoutMS: 1000, Tries: 1, OnFailure: "fail"},
 	}
 	spec := localapi.GroupSpec{Env: "t", Region: "east", Service: "shop", WriteQueue: true, Dependencies: deps}
-	if env := p.degradeEnv(spec); len(env) != 1 || !strings.HasPrefix(env[0], contract.Dependencies+"=") {
+	if env := p.degrade.Load().env(spec); len(env) != 1 || !strings.HasPrefix(env[0], contract.Dependencies+"=") {
 		t.Fatalf("without a queue or links: %q", env)
 	}
 	before := p.rolloutKey(spec)
@@ -561,7 +561,7 @@ func TestDegradeEnvironment(t *testing.T) {
 	g := &groupRunner{p: p, spec: spec, kick: make(chan struct{}, 1)}
 	p.groups[spec.ID()] = g
 	p.refreshDegrade()
-	env := p.degradeEnv(spec)
+	env := p.degrade.Load().env(spec)
 	want := []string{contract.QueueEngine + "=nats", contract.QueueURL + "=nats://127.0.7.5:8080", contract.QueueName + "=bulwark-t-shop-writes"}
 	if len(env) != 4 || !slices.Equal(env[:3], want) {
 		t.Fatalf("env = %q", env)
@@ -577,7 +577,7 @@ func TestDegradeEnvironment(t *testing.T) {
 		t.Errorf("the group does not roll: %+v", g.rollout)
 	}
 	spec.WriteQueue, spec.Dependencies = false, nil
-	if env := p.degradeEnv(spec); len(env) != 0 {
+	if env := p.degrade.Load().env(spec); len(env) != 0 {
 		t.Errorf("a group that declares neither: %q", env)
 	}
 }

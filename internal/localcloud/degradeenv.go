@@ -63,11 +63,6 @@ func (v *degradeView) env(spec localapi.GroupSpec) []string {
 	return env
 }
 
-// degradeEnv is the degradation keys of an instance of spec now.
-func (p *Plane) degradeEnv(spec localapi.GroupSpec) []string {
-	return p.degrade.Load().env(spec)
-}
-
 // refreshDegrade rebuilds the view after a queue or link changed; a group
 // whose instances' keys change rolls, as on a changed variable.
 func (p *Plane) refreshDegrade() {

@@ -539,8 +539,9 @@ func (g *groupRunner) start(s *slot, spec localapi.GroupSpec) {
 	}
 	// the write queue's and the dependencies' keys, read with the rollout
 	// key they are part of
-	key := g.p.rolloutKey(spec)
-	cmd.Env = append(cmd.Env, g.p.degradeEnv(spec)...)
+	view := g.p.degrade.Load() // one view: the key recorded is the environment given
+	key := rolloutKeyWith(spec, view)
+	cmd.Env = append(cmd.Env, view.env(spec)...)
 	if len(spec.DatabaseRegions) > 0 {
 		// the instance's own region's member first: after a failover to it,
 		// a new connection does not wait on a member it cannot reach

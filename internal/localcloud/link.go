@@ -288,10 +288,7 @@ func (p *Plane) SetLinkFault(_ context.Context, id localapi.ServiceID, fault loc
 	srv := p.linkServers[id.RegionID()]
 	region := p.state.Regions[id.RegionID()]
 	p.mu.Unlock()
-	if srv == nil {
-		return localapi.Link{}, fmt.Errorf("link %s: its region's toxiproxy-server does not run: %w", id, localapi.ErrNotReady)
-	}
-	if _, running := srv.pid(); !running {
+	if srv == nil || !srvRunning(srv) {
 		return localapi.Link{}, fmt.Errorf("link %s: its region's toxiproxy-server does not run: %w", id, localapi.ErrNotReady)
 	}
 	client := toxiproxy.NewClient(linkAPI(region))
@@ -382,4 +379,10 @@ func (p *Plane) DeleteLink(_ context.Context, id localapi.ServiceID) error {
 		}
 	}
 	return err
+}
+
+// srvRunning reports whether a region's toxiproxy-server runs.
+func srvRunning(s *linkServer) bool {
+	_, running := s.pid()
+	return running
 }

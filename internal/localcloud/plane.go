@@ -584,7 +584,6 @@ func (p *Plane) Status() localapi.Status {
 	return st
 }
 
-// waitFor polls cond every 100 ms until it holds or ctx ends.
 // waitListening waits until addr takes TCP connections, failing at once,
 // pointing at its log, when the process that is to listen exits.
 func waitListening(ctx context.Context, what, addr string, running func() bool, log string) error {
@@ -601,6 +600,7 @@ func waitListening(ctx context.Context, what, addr string, running func() bool, 
 	})
 }
 
+// waitFor polls cond every 100 ms until it holds or ctx ends.
 func waitFor(ctx context.Context, what string, cond func() (bool, error)) error {
 	for {
 		ok, err := cond()
