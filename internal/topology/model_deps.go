@@ -81,3 +81,18 @@ const (
 	// become along a call chain unless the environment says otherwise.
 	DefaultRetryAmplification = 10
 )
+
+// LongestCallerTimeout is the longest per-attempt timeout among the
+// environment's dependencies on the service (0: nothing calls it): its
+// load balancer must wait at least that long for an answer.
+func (t *Topology) LongestCallerTimeout(service string) time.Duration {
+	var longest time.Duration
+	for _, s := range t.Services {
+		for _, d := range s.Dependencies {
+			if !d.External && d.On == service {
+				longest = max(longest, d.Timeout)
+			}
+		}
+	}
+	return longest
+}

@@ -77,14 +77,7 @@ func dependenciesRuntime(t *topology.Topology, s topology.Service) string {
 // timeout of a call to it, when that is longer than ALBIdleTimeout, in
 // the 1 to 4000 s an ALB accepts.
 func calleeIdleTimeout(t *topology.Topology, callee string) int {
-	longest := time.Duration(0)
-	for _, s := range t.Services {
-		for _, d := range s.Dependencies {
-			if !d.External && d.On == callee {
-				longest = max(longest, d.Timeout)
-			}
-		}
-	}
+	longest := t.LongestCallerTimeout(callee)
 	if longest <= ALBIdleTimeout {
 		return 0
 	}

@@ -1,7 +1,7 @@
 package local
 
 import (
-	"time"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -18,28 +18,11 @@ func serviceNamed(t *topology.Topology, name string) (topology.Service, bool) {
 	return topology.Service{}, false
 }
 
-// callerTimeout is the longest per-attempt timeout among the environment's
-// dependencies on the service (0: nothing calls it): its load balancer
-// gives up no later than its callers do.
-func callerTimeout(t *topology.Topology, service string) time.Duration {
-	var longest time.Duration
-	for _, s := range t.Services {
-		for _, d := range s.Dependencies {
-			if !d.External && d.On == service {
-				longest = max(longest, d.Timeout)
-			}
-		}
-	}
-	return longest
-}
-
 // linkUpstream is the region whose balancer of callee a link in region
 // leads to: region itself when callee runs there, else callee's first.
 func linkUpstream(callee topology.Service, region string) string {
-	for _, r := range callee.Regions {
-		if r == region {
-			return r
-		}
+	if slices.Contains(callee.Regions, region) {
+		return region
 	}
 	if len(callee.Regions) == 0 {
 		return region

@@ -148,7 +148,7 @@ func DeployRegion(ctx *pulumi.Context, a RegionArgs) (map[string]pulumi.Map, err
 			"env": pulumi.String(env), "region": pulumi.String(a.Region.Name), "service": pulumi.String(s.Name),
 			"port": pulumi.Int(s.Port), "health": health,
 		}
-		if timeout := callerTimeout(a.Topology, s.Name); timeout > 0 {
+		if timeout := a.Topology.LongestCallerTimeout(s.Name); timeout > 0 {
 			lbArgs["callerTimeoutMs"] = pulumi.Int(int(timeout.Milliseconds()))
 		}
 		if s.Rollout.Strategy == topology.RolloutBlueGreen {
