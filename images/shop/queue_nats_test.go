@@ -21,8 +21,9 @@ import (
 )
 
 // countingStore is a Store whose writes count: how many times each seq
-// was committed for the first time (the table's primary key makes a
-// second commit a no-op), and how many writes it refused while down.
+// was committed, every time (so a write applied twice shows, which the
+// real table's primary key would hide), and how many writes it refused
+// while down.
 type countingStore struct {
 	mu       sync.Mutex
 	applied  map[int64]int

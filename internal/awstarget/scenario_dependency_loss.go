@@ -388,13 +388,8 @@ var (
 	_ drill.Clocked  = (*FISDegradation)(nil)
 )
 
-func (s *FISDegradation) Name() drill.ScenarioName { return s.Scenario }
-func (s *FISDegradation) Disruption() topology.Disruption {
-	if s.Scenario == drill.OriginLoss {
-		return drill.DisruptionOrigin
-	}
-	return drill.DisruptionDependency
-}
+func (s *FISDegradation) Name() drill.ScenarioName        { return s.Scenario }
+func (s *FISDegradation) Disruption() topology.Disruption { return drill.DisruptionDependency } // origin-loss never builds one on aws
 func (s *FISDegradation) Degradation() drill.Degradation {
 	return drill.Degradation{Fault: s.Fault, Asks: s.Asks}
 }

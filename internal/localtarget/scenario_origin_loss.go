@@ -122,19 +122,15 @@ func (s *OriginLoss) Restore(ctx context.Context) (string, error) {
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for id := range groups {
-		for {
+		err := wait(ctx, time.Until(deadline), func() bool {
 			g, err := localapi.Get(ctx, s.Plane, localapi.Groups, id)
-			if err == nil && g.Current > 0 && g.Healthy() == g.Current {
-				break
-			}
-			if time.Now().After(deadline) {
-				return "", fmt.Errorf("%s not whole again within 60s", id)
-			}
-			select {
-			case <-ctx.Done():
-				return "", ctx.Err()
-			case <-time.After(100 * time.Millisecond):
-			}
+			return err == nil && g.Current > 0 && g.Healthy() == g.Current
+		})
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		if err != nil {
+			return "", fmt.Errorf("%s not whole again within 60s", id)
 		}
 	}
 	return fmt.Sprintf("every zone of %s in %s back, each group whole", s.Service.Name, strings.Join(s.Fault.Regions, ", ")), nil
