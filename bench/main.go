@@ -24,6 +24,7 @@ func main() {
 	terraform := flag.String("terraform", "bin/terraform-v1.5.7/terraform", "the Terraform the scale table compares with (\"\" skips it)")
 	scalestack := flag.String("scalestack", "bin/scalestack", "the one-stack Pulumi driver (bench/scalestack)")
 	scale := flag.String("scale", "100,1500", "resource counts of the scale table (\"\" skips it)")
+	allLevers := flag.Bool("levers", false, "add the scale table's rows that undo one lever each (minutes more)")
 	flag.Parse()
 	if *runs < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -runs must be at least 1")
@@ -39,7 +40,7 @@ func main() {
 			}
 			sizes = append(sizes, n)
 		}
-		if err := runScale(*terraform, *scalestack, *bulwark, ".", sizes); err != nil {
+		if err := runScale(*terraform, *scalestack, *bulwark, ".", sizes, *allLevers); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: scale: %v\n", err)
 			os.Exit(1)
 		}

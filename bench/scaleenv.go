@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
@@ -95,11 +94,8 @@ func scaleBulwark(bin, repo string, n int, lever bulwarkLever) (scaleRow, error)
 		if s.cmd == "destroy" {
 			args = append(args, "--yes")
 		}
-		// a no-change preview takes seconds and varies with the machine's
-		// other load: the median of three
-		runs := map[string]int{"no-change": 3}[s.verb]
 		var ms []measurement
-		for range max(runs, 1) {
+		for range noChangeRuns(s.verb) {
 			m, out, err := measure(project, env, bin, args...)
 			if err != nil {
 				return row, fmt.Errorf("%s %s: %w\n%s", s.cmd, name, err, out)
@@ -113,8 +109,7 @@ func scaleBulwark(bin, repo string, n int, lever bulwarkLever) (scaleRow, error)
 			}
 			ms = append(ms, m)
 		}
-		sort.Slice(ms, func(i, j int) bool { return ms[i].wall < ms[j].wall })
-		row.times[s.verb] = ms[len(ms)/2]
+		row.times[s.verb] = median(ms)
 	}
 	return row, nil
 }

@@ -121,8 +121,17 @@ func Program(project, stack string, body func(*pulumi.Context) (pulumi.Map, erro
 }
 
 func runProgram(project, stack string, body func(*pulumi.Context) (pulumi.Map, error), published map[string]map[string]any) (*StackGraph, error) {
-	m := &recorder{stackRefs: published, stack: stack, project: project, providerRegions: map[string]string{}}
+	g, _, err := runRecorded(&recorder{stackRefs: published, stack: stack, project: project, providerRegions: map[string]string{}}, body)
+	return g, err
+}
+
+// runRecorded runs body under m and returns the stack's graph; when m
+// keeps a digest, also the digest of what the program asked of the engine
+// and its outputs, secrets in clear.
+func runRecorded(m *recorder, body func(*pulumi.Context) (pulumi.Map, error)) (*StackGraph, []byte, error) {
+	project, stack := m.project, m.stack
 	resolved := map[string]any{}
+	clear := resource.PropertyMap{}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		outputs, err := body(ctx)
 		if err != nil {
@@ -132,6 +141,9 @@ func runProgram(project, stack string, body func(*pulumi.Context) (pulumi.Map, e
 		// their own goroutines, and RunErr does not wait for bare applies.
 		for k, v := range outputs {
 			r, err := internals.UnsafeAwaitOutput(ctx.Context(), pulumi.ToOutput(v))
+			if err == nil && m.digest != nil {
+				clear[resource.PropertyKey(k)] = outputValue(r.Known, r.Secret, r.Value)
+			}
 			switch {
 			case err != nil:
 				return fmt.Errorf("output %s: %w", k, err)
@@ -146,10 +158,18 @@ func runProgram(project, stack string, body func(*pulumi.Context) (pulumi.Map, e
 		return nil
 	}, pulumi.WithMocks(project, stack, m))
 	if err != nil {
-		return nil, fmt.Errorf("%w: stack %s: %w", ErrProgram, stack, err)
+		return nil, nil, fmt.Errorf("%w: stack %s: %w", ErrProgram, stack, err)
 	}
 	sort.Slice(m.resources, func(i, j int) bool { return m.resources[i].URN < m.resources[j].URN })
-	return &StackGraph{Stack: stack, Resources: m.resources, Outputs: resolved, Invokes: sortInvokes(m.invokes)}, nil
+	g := &StackGraph{Stack: stack, Resources: m.resources, Outputs: resolved, Invokes: sortInvokes(m.invokes)}
+	if m.digest == nil {
+		return g, nil, nil
+	}
+	sum, err := m.digest.sum(clear)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: stack %s: digest: %w", ErrProgram, stack, err)
+	}
+	return g, sum, nil
 }
 
 // recorder is a pulumi.MockResourceMonitor that records registrations and
@@ -164,6 +184,8 @@ type recorder struct {
 	stackRefs       map[string]map[string]any
 	stack           string
 	project         string
+	// digest, when set, keeps every request the program made (Digest).
+	digest *requestDigest
 }
 
 var _ pulumi.MockResourceMonitor = (*recorder)(nil)
@@ -181,6 +203,11 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		id = args.ID
 	}
 	res.URN = r.urn(res)
+	if r.digest != nil {
+		if err := r.digest.addResource(args); err != nil {
+			return "", nil, fmt.Errorf("%s %s: %w", args.TypeToken, args.Name, err)
+		}
+	}
 	switch {
 	case args.TypeToken == AWSProviderType:
 		id = newEntropy("provider", res.URN).uuid()
@@ -228,6 +255,11 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 // Call answers the data sources the programs read: pulumi-aws's as the
 // caller's region would (see callAWS), others with nothing.
 func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	if r.digest != nil {
+		if err := r.digest.addCall(args); err != nil {
+			return nil, fmt.Errorf("%s: %w", args.Token, err)
+		}
+	}
 	if !strings.HasPrefix(args.Token, "aws:") {
 		return resource.PropertyMap{}, nil
 	}
