@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/bulwark-dev/bulwark/internal/localcloud"
 )
 
 // degradeReport is what the test reads of a degradation drill's
@@ -81,21 +77,11 @@ func TestDegradationDrills(t *testing.T) {
 		t.Fatal(err)
 	}
 	state := t.TempDir()
-	plane := localcloud.Dir(state)
-	t.Cleanup(func() {
-		if err := localcloud.Stop(context.Background(), plane); err != nil {
-			t.Error(err)
-		}
-	})
+	plane := localPlane(t, state)
 	env := append(os.Environ(), "BULWARK_STATE_DIR="+state)
 	bulwark := func(args ...string) string {
 		t.Helper()
-		code, out := runBin(t, bin, project, env, args...)
-		if code != exitOK {
-			planeLog, _ := os.ReadFile(localcloud.LogPath(plane))
-			t.Fatalf("bulwark %s exits %d:\n%s\ncontrol plane log (tail):\n%s", strings.Join(args, " "), code, out, tail(string(planeLog), 3000))
-		}
-		return out
+		return mustRun(t, bin, project, plane, env, args...)
 	}
 	bulwark("up", "--env", "dev-degrade")
 	t.Cleanup(func() { runBin(t, bin, project, env, "destroy", "--env", "dev-degrade", "--yes") })

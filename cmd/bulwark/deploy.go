@@ -34,6 +34,9 @@ type deployFlags struct {
 	Refresh     bool
 	// AllowDataLoss lets up apply a change that destroys data (up.go).
 	AllowDataLoss bool
+	// Engine runs the engine for every stack of a preview, receipts or
+	// not (receipts.go).
+	Engine bool
 }
 
 func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errOut io.Writer) int {
@@ -47,6 +50,9 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 		if op == engine.OpUp {
 			fs.BoolVar(&f.Refresh, "refresh", false, "refresh each stack from what runs first, so drift is repaired")
 			addUpFlags(fs, &f)
+		}
+		if op == engine.OpPreview {
+			fs.BoolVar(&f.Engine, "engine", false, "run the engine for every stack, even one whose receipt says nothing it reads changed since the engine found nothing to change")
 		}
 		p, t, code := parseAndLoad(fs, args, &f.envFlags, errOut)
 		if t == nil {
@@ -185,6 +191,9 @@ func orchestrator(ctx context.Context, p *project.Project, t *topology.Topology,
 		return nil, code
 	}
 	o := &orchestrate.Orchestrator{Engine: r, Topology: t, Parallel: f.Parallel, Region: f.Region, Progress: progress}
+	if !f.Engine {
+		o.Receipts = receiptsFor(p, t, r)
+	}
 	if o.Layers, code = layerRunnerFor(p, t, errOut); code != exitOK {
 		return nil, code
 	}

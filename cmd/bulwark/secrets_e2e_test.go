@@ -63,28 +63,14 @@ service "vault-web" {
 func TestSecretParameterNeverInClear(t *testing.T) {
 	bin := builtBulwark(t)
 	project := t.TempDir()
-	files := map[string]string{
+	writeFiles(t, project, map[string]string{
 		"Pulumi.yaml":          "name: sec\nruntime: go\n",
 		"environments/sec.hcl": secretEnv,
 		"images/web/go.mod":    "module web\n\ngo 1.22\n",
 		"images/web/main.go":   webMain,
-	}
-	for name, content := range files {
-		path := filepath.Join(project, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	state, tmp := t.TempDir(), t.TempDir()
-	plane := localcloud.Dir(state)
-	t.Cleanup(func() {
-		if err := localcloud.Stop(context.Background(), plane); err != nil {
-			t.Error(err)
-		}
 	})
+	state, tmp := t.TempDir(), t.TempDir()
+	plane := localPlane(t, state)
 	const secret = "sEcReT-e2e-91c4d7a0"
 	variable := topology.SecretParameterEnv("vault-web", "API_TOKEN")
 	base := append(os.Environ(), "BULWARK_STATE_DIR="+state, "TMPDIR="+tmp)

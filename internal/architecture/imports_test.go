@@ -47,8 +47,9 @@ var levels = [][]string{
 	{"stacks"},
 	// 6: planning and running the program.
 	{"internal/plan", "internal/orchestrate", "internal/drift"},
-	// 7: judging a plan: its policies, its API constraints, its monthly bill.
-	{"policies", "internal/awsconstraints", "internal/cost"},
+	// 7: judging a plan: its policies, its API constraints, its monthly
+	// bill, and whether a preview needs the engine (its receipts).
+	{"policies", "internal/awsconstraints", "internal/cost", "internal/receipt"},
 	// 8: operations.
 	{"internal/drill", "internal/status", "internal/review", "internal/imagerelease", "internal/ladder"},
 	// 9: what the operations need of a target, and the game day (drills

@@ -137,12 +137,44 @@ type Orchestrator struct {
 	// nil: nothing runs.
 	AfterPrimaries func(ctx context.Context, regions []string) (string, error)
 
+	// Receipts answers a preview of a stack without the engine when
+	// nothing the engine's preview of it reads changed since the engine
+	// last found it had nothing to change, and keeps what the engine finds
+	// (internal/receipt). nil: the engine runs every preview.
+	Receipts Receipts
+
 	// program builds a stack's program from the topology and the run's
 	// inputs (stacks.Program when nil).
 	program func(t *topology.Topology, in stacks.RunInputs, ref stacks.Ref) (pulumi.RunFunc, error)
 }
 
 type verb func(ctx context.Context, stack string, program pulumi.RunFunc, progress engine.Progress) (engine.Result, error)
+
+// Receipts are the receipts of the engine's answers (Orchestrator.Receipts).
+type Receipts interface {
+	// Begin starts the check of a preview or an up of the stack ref given
+	// in, before the engine runs; reads are the stacks whose outputs its
+	// program reads.
+	Begin(op engine.Op, ref stacks.Ref, in stacks.RunInputs, reads []stacks.Ref) ReceiptCheck
+}
+
+// ReceiptCheck is one stack's check (Receipts.Begin).
+type ReceiptCheck interface {
+	// Answer is the engine's earlier answer to a preview, when nothing it
+	// read changed since (ok false: run the engine).
+	Answer() (Answer, bool)
+	// Done records what the engine reported once the operation succeeded.
+	Done(changes map[string]int)
+}
+
+// Answer is a preview answered from a receipt: the changes and steps the
+// engine reported (only unchanged ones), and a note saying so (the stack
+// result's Reason).
+type Answer struct {
+	Changes map[string]int
+	Steps   []engine.Event
+	Note    string
+}
 
 func (o *Orchestrator) regions() ([]stacks.Ref, error) {
 	var refs []stacks.Ref
@@ -473,6 +505,18 @@ func (o *Orchestrator) oneWith(ctx context.Context, op engine.Op, run verb, ref 
 		return StackResult{Stack: ref.String(), Op: op, Status: StatusFailed, Err: err}
 	}
 	start := time.Now()
+	var check ReceiptCheck
+	if o.Receipts != nil && (op == engine.OpPreview || op == engine.OpUp) {
+		check = o.Receipts.Begin(op, ref, in, o.reads(ref))
+		if a, ok := check.Answer(); ok && op == engine.OpPreview {
+			if o.Progress != nil {
+				for _, e := range a.Steps {
+					o.Progress(e)
+				}
+			}
+			return StackResult{Stack: ref.String(), Op: op, Status: StatusOK, Changes: a.Changes, Duration: time.Since(start), Reason: a.Note}
+		}
+	}
 	res, err := run(ctx, ref.String(), program, o.Progress)
 	r := StackResult{Stack: ref.String(), Op: op, Status: StatusOK, Changes: res.Changes, Outputs: res.Outputs, Duration: time.Since(start)}
 	if err != nil {
@@ -480,8 +524,25 @@ func (o *Orchestrator) oneWith(ctx context.Context, op engine.Op, run verb, ref 
 		if ctx.Err() != nil {
 			r.Status = StatusCancelled
 		}
+		return r
+	}
+	if check != nil {
+		check.Done(res.Changes)
 	}
 	return r
+}
+
+// reads are the stacks whose outputs ref's program reads: every region's,
+// for the global stack.
+func (o *Orchestrator) reads(ref stacks.Ref) []stacks.Ref {
+	if !ref.IsGlobal() {
+		return nil
+	}
+	var refs []stacks.Ref
+	for _, r := range o.Topology.Regions {
+		refs = append(refs, stacks.Ref{Env: o.Topology.Environment.Name, Region: r.Name})
+	}
+	return refs
 }
 
 // WriteTable writes the summary as people read it: a row per stack (its
