@@ -175,6 +175,7 @@ func runnerFor(ctx context.Context, p *project.Project, t *topology.Topology, pa
 		RefreshBeforeUp: refresh,
 	}
 	cfg.Checkpoints = engine.Checkpoints(os.Getenv(engine.CheckpointsEnv)) // the target checks it
+	cfg.Profile = os.Getenv(engine.ProfileEnv)
 	tgt, err := targetOf(p, t, "")
 	if err != nil {
 		return nil, err

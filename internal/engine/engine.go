@@ -71,7 +71,14 @@ type Config struct {
 	// Checkpoints is when the engine writes a stack's state during an
 	// operation (the zero value: after every step).
 	Checkpoints Checkpoints
+	// Profile, when set, makes every run of the engine's CLI write its CPU
+	// and memory profiles and an execution trace (its --profiling flag) to
+	// Profile.<pid>.{cpu,mem,trace}, for `go tool pprof` (ProfileEnv).
+	Profile string
 }
+
+// ProfileEnv names the file prefix of the engine's profiles (Config.Profile).
+const ProfileEnv = "BULWARK_ENGINE_PROFILE"
 
 // Checkpoints is when the engine writes a stack's state during an operation.
 type Checkpoints string
@@ -224,7 +231,36 @@ func New(cfg Config) (*Runner, error) {
 	if stamp != "" && string(prev) != stamp && os.MkdirAll(cfg.Home, 0o700) == nil {
 		_ = os.WriteFile(checked, []byte(stamp), 0o600)
 	}
+	if cfg.Profile != "" {
+		if cmd, err = profilingCommand(cfg); err != nil {
+			return nil, err
+		}
+	}
 	return &Runner{cfg: cfg, cmd: cmd}, nil
+}
+
+// profilingCommand is the CLI run with --profiling cfg.Profile: a script
+// in the engine's home that adds the flag to every run of the checked CLI.
+func profilingCommand(cfg Config) (auto.PulumiCommand, error) {
+	prefix, err := filepath.Abs(cfg.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("%s=%s: %w", ProfileEnv, cfg.Profile, err)
+	}
+	root := filepath.Join(cfg.Home, "profiling-cli")
+	if err := os.MkdirAll(filepath.Join(root, "bin"), 0o700); err != nil {
+		return nil, fmt.Errorf("%s: %w", ProfileEnv, err)
+	}
+	script := fmt.Sprintf("#!/bin/sh\nexec %s \"$@\" --profiling %s\n", shellQuote(filepath.Join(cfg.PulumiRoot, "bin", "pulumi")), shellQuote(prefix))
+	if err := os.WriteFile(filepath.Join(root, "bin", "pulumi"), []byte(script), 0o700); err != nil {
+		return nil, fmt.Errorf("%s: %w", ProfileEnv, err)
+	}
+	return auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root, Version: semver.MustParse(PulumiVersion), SkipVersionCheck: true})
+}
+
+// shellQuote quotes s for a POSIX shell: single quotes, each single quote
+// in s closed, escaped and reopened.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // cliStamp identifies one build of the CLI at path: its path, size and
