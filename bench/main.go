@@ -60,6 +60,10 @@ func main() {
 type measurement struct {
 	wall   time.Duration
 	maxRSS int64 // KiB
+	// cpu is the command's CPU time with its children's (user + system);
+	// others, what every other process used meanwhile, by program (cpu.go).
+	cpu    time.Duration
+	others map[string]time.Duration
 }
 
 func run(bin string, runs int) error {
@@ -218,14 +222,16 @@ func measure(dir string, env []string, bin string, args ...string) (measurement,
 	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer // progress; shown only when the command fails, to keep the tables readable
 	cmd.Stderr = &stderr
+	before := snapshotCPU()
 	start := time.Now()
 	out, err := cmd.Output()
 	wall := time.Since(start)
-	m := measurement{wall: wall}
+	m := measurement{wall: wall, others: othersCPU(before, snapshotCPU(), os.Getpid())}
 	if cmd.ProcessState != nil { // a policy verdict's exit 1 still ran the whole plan
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			m.maxRSS = ru.Maxrss
 		}
+		m.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	if err != nil {
 		return m, out, fmt.Errorf("%s %v: %w\n%s", bin, args, err, stderr.Bytes())

@@ -106,6 +106,16 @@ func runScale(terraform, scalestack, bulwark, root string, sizes []int, allLever
 		fmt.Printf(" %8.1f MiB\n", float64(r.peak())/1024)
 	}
 	fmt.Printf("\nThe machine: %s before the table, %s after.\n", loadBefore, loadAverage())
+	fmt.Printf("\nWhere the CPU went in bulwark's runs (%d cores; the command with the engine and plugins it ran, then every other process meanwhile):\n", runtime.NumCPU())
+	for _, r := range rows {
+		if !strings.HasPrefix(r.label, "bulwark") {
+			continue
+		}
+		for _, v := range scaleVerbs {
+			m := r.times[v]
+			fmt.Printf("  %-10s %8s wall: %s\n", v, m.wall.Round(10*time.Millisecond), cpuLine(m))
+		}
+	}
 	if missed := printScaleTargets(rows); missed > 0 {
 		fmt.Printf("\n%d target(s) missed.\n", missed)
 	}
