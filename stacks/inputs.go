@@ -20,6 +20,14 @@ type RunInputs struct {
 	// global stack's program, when the orchestrator reads them from the
 	// state; absent, the program reads them by stack references.
 	RegionOutputs map[string]map[string]any
+	// AwaitRegionOutputs, when RegionOutputs is nil, gives the global
+	// stack's program the regions' outputs once their stacks are up: the
+	// program calls it before it registers anything, so that the
+	// orchestrator can start the global stack's engine beside the regions
+	// (its start, plugins and state are ready when they are). An error (a
+	// region did not succeed) fails the program; nil outputs mean stack
+	// references, as when both are absent.
+	AwaitRegionOutputs func() (map[string]map[string]any, error)
 	// ImageOverrides pin a service's instances, by service, to an image
 	// other than the one its source builds: the orchestrator rolling a
 	// canary back to the image it ran before.

@@ -210,6 +210,13 @@ func serviceOutputs(s topology.Service) pulumi.Map {
 }
 
 func global(ctx *pulumi.Context, t *topology.Topology, in RunInputs) (pulumi.Map, error) {
+	if in.RegionOutputs == nil && in.AwaitRegionOutputs != nil {
+		outs, err := in.AwaitRegionOutputs()
+		if err != nil {
+			return nil, fmt.Errorf("environment %s: the regions' outputs: %w", t.Environment.Name, err)
+		}
+		in.RegionOutputs = outs
+	}
 	env := &Environment{}
 	if err := ctx.RegisterComponentResource(contract.TypeTopologyEnvironment, t.Environment.Name, env); err != nil {
 		return nil, fmt.Errorf("environment %s: %w", t.Environment.Name, err)

@@ -215,7 +215,8 @@ func (o *Orchestrator) Drift(ctx context.Context) (Summary, error) {
 	return o.forward(ctx, engine.OpDrift, o.Engine.DriftCheck, true, stacks.RunInputs{})
 }
 
-// Destroy destroys the global stack first, then the regional stacks.
+// Destroy destroys the global stack first, then the regional stacks (on
+// the local target, all at once).
 func (o *Orchestrator) Destroy(ctx context.Context) (Summary, error) {
 	return o.withLayers(ctx, engine.OpDestroy, func(in stacks.RunInputs) (Summary, error) { return o.destroyStacks(ctx, in) })
 }
@@ -228,6 +229,14 @@ func (o *Orchestrator) destroyStacks(ctx context.Context, in stacks.RunInputs) (
 		return Summary{}, err
 	}
 	sum := Summary{Op: engine.OpDestroy}
+	if o.Topology.Environment.Target == topology.TargetLocal {
+		// a destroy runs no program and reads no stack's outputs, and on
+		// the local target nothing of a region outlives the region (the
+		// global stack's DNS records only name its balancers): every
+		// stack at once
+		sum.Results = o.concurrently(ctx, engine.OpDestroy, o.Engine.Destroy, append([]stacks.Ref{stacks.Global(o.Topology.Environment.Name)}, refs...), in)
+		return sum, sum.Err()
+	}
 	global := o.one(ctx, engine.OpDestroy, o.Engine.Destroy, stacks.Global(o.Topology.Environment.Name), in)
 	sum.Results = append(sum.Results, global)
 	if global.Status != StatusOK {
@@ -282,7 +291,12 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 		}
 	}
 	sum := Summary{Op: op}
-	for i, wave := range o.waves(op, refs) {
+	waves := o.waves(op, refs)
+	var early func(error) StackResult
+	if op == engine.OpUp && len(waves) == 1 && o.Topology.Environment.Target == topology.TargetLocal {
+		early = o.earlyGlobal(ctx, run, global, in)
+	}
+	for i, wave := range waves {
 		sum.Results = append(sum.Results, o.concurrently(ctx, op, run, wave.refs, in)...)
 		for _, r := range sum.Results {
 			if r.Status == StatusOK {
@@ -290,6 +304,9 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 			}
 			for _, later := range wave.after {
 				sum.Results = append(sum.Results, skipped(ctx, later, op, fmt.Sprintf("stack %s did not succeed and %s", r.Stack, wave.why)))
+			}
+			if early != nil {
+				early(fmt.Errorf("%w: %s", ErrRegionsFailed, r.Stack)) // its program stops before it registers anything
 			}
 			sum.Results = append(sum.Results, skipped(ctx, global, op, "a regional stack did not succeed; the global stack reads them all"))
 			return sum, sum.Err()
@@ -311,6 +328,10 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 		res := skipped(ctx, global, op, fmt.Sprintf("stack %s is not deployed yet and the global stack reads its outputs; it is previewed once the regions are up", undeployed))
 		res.Status = StatusOK // nothing failed: there is nothing to preview yet
 		sum.Results = append(sum.Results, res)
+		return sum, sum.Err()
+	}
+	if early != nil {
+		sum.Results = append(sum.Results, early(nil))
 		return sum, sum.Err()
 	}
 	sum.Results = append(sum.Results, o.one(ctx, op, run, global, in))
@@ -463,10 +484,47 @@ func (o *Orchestrator) one(ctx context.Context, op engine.Op, run verb, ref stac
 			return o.oneWith(ctx, op, run, ref, in)
 		}
 	}
-	if ref.IsGlobal() && op != engine.OpDestroy {
+	if ref.IsGlobal() && op != engine.OpDestroy && in.AwaitRegionOutputs == nil {
 		in.RegionOutputs = o.regionOutputs()
 	}
 	return o.oneWith(ctx, op, run, ref, in)
+}
+
+// ErrRegionsFailed is what the global stack's program, started beside the
+// regions (earlyGlobal), is told when a region did not succeed.
+var ErrRegionsFailed = errors.New("a regional stack did not succeed")
+
+// earlyGlobal starts an up of the global stack beside the regional stacks'
+// ups, when the global program reads their outputs from the state (the
+// local target): its engine starts, loads its plugins and state while the
+// regions deploy, and its program waits for their outputs before it
+// registers anything. finish tells it how the regions ended (nil: all
+// succeeded) and returns its result.
+func (o *Orchestrator) earlyGlobal(ctx context.Context, run verb, global stacks.Ref, in stacks.RunInputs) (finish func(regionsErr error) StackResult) {
+	ready := make(chan struct{})
+	var regionsErr error
+	var waited time.Duration // from the global stack's start to the regions' end
+	in.AwaitRegionOutputs = func() (map[string]map[string]any, error) {
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if regionsErr != nil {
+			return nil, regionsErr
+		}
+		return o.regionOutputs(), nil
+	}
+	result := make(chan StackResult, 1)
+	start := time.Now()
+	go func() { result <- o.one(ctx, engine.OpUp, run, global, in) }()
+	return func(err error) StackResult {
+		regionsErr, waited = err, time.Since(start)
+		close(ready)
+		r := <-result
+		r.Duration = max(0, r.Duration-waited) // its own time, as when it ran after them
+		return r
+	}
 }
 
 // regionOutputs is every region's outputs as its state records them, by

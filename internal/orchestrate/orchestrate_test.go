@@ -30,20 +30,72 @@ type fakeEngine struct {
 	existing map[string]bool           // for Exists; nil means every stack exists
 	empty    map[string]bool           // stacks that exist with nothing in them (destroyed)
 	state    map[string]map[string]any // for StateOutputs; absent: not readable
+	// runPrograms runs each operation's program (built by programs) once
+	// the operation started; maxRegions counts regional stacks only.
+	runPrograms bool
+	regionsIn   int
+	maxRegions  int
+	seen        map[string]map[string]map[string]any // the region outputs each program got
+}
+
+// programs builds programs that behave as the real one does about the
+// regions' outputs: the global stack's waits for them
+// (AwaitRegionOutputs) before it registers anything, which the log
+// records as "program <stack>", with the outputs it got.
+func (f *fakeEngine) programs() func(*topology.Topology, stacks.RunInputs, stacks.Ref) (pulumi.RunFunc, error) {
+	f.runPrograms = true
+	return func(_ *topology.Topology, in stacks.RunInputs, ref stacks.Ref) (pulumi.RunFunc, error) {
+		return func(*pulumi.Context) error {
+			if in.RegionOutputs == nil && in.AwaitRegionOutputs != nil {
+				outs, err := in.AwaitRegionOutputs()
+				if err != nil {
+					return err
+				}
+				in.RegionOutputs = outs
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.log = append(f.log, "program "+ref.String())
+			if f.seen == nil {
+				f.seen = map[string]map[string]map[string]any{}
+			}
+			f.seen[ref.String()] = in.RegionOutputs
+			return nil
+		}, nil
+	}
 }
 
 var _ Engine = (*fakeEngine)(nil)
 
-func (f *fakeEngine) op(ctx context.Context, verb engine.Op, stack string) (engine.Result, error) {
+func (f *fakeEngine) op(ctx context.Context, verb engine.Op, stack string, program pulumi.RunFunc) (engine.Result, error) {
+	regional := !strings.HasSuffix(stack, ".global")
 	f.mu.Lock()
 	f.log = append(f.log, "start "+stack)
 	f.inFlight++
-	if f.inFlight > f.maxIn {
-		f.maxIn = f.inFlight
+	f.maxIn = max(f.maxIn, f.inFlight)
+	if regional {
+		f.regionsIn++
+		f.maxRegions = max(f.maxRegions, f.regionsIn)
 	}
 	f.mu.Unlock()
+	defer func() {
+		if regional {
+			f.mu.Lock()
+			f.regionsIn--
+			f.mu.Unlock()
+		}
+	}()
 	if f.started != nil {
 		f.started <- stack
+	}
+	if f.runPrograms && program != nil && verb != engine.OpDestroy {
+		if err := program(nil); err != nil {
+			f.mu.Lock()
+			f.inFlight--
+			f.log = append(f.log, "end "+stack)
+			f.mu.Unlock()
+			return engine.Result{Stack: stack, Op: verb}, fmt.Errorf("%w: %s %s: program: %w", engine.ErrEngine, verb, stack, err)
+		}
 	}
 	var err error
 	if f.block {
@@ -66,20 +118,20 @@ func (f *fakeEngine) op(ctx context.Context, verb engine.Op, stack string) (engi
 	return engine.Result{Stack: stack, Op: verb, Changes: map[string]int{"create": 1}}, err
 }
 
-func (f *fakeEngine) Up(ctx context.Context, s string, _ pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
-	return f.op(ctx, engine.OpUp, s)
+func (f *fakeEngine) Up(ctx context.Context, s string, p pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
+	return f.op(ctx, engine.OpUp, s, p)
 }
-func (f *fakeEngine) Preview(ctx context.Context, s string, _ pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
-	return f.op(ctx, engine.OpPreview, s)
+func (f *fakeEngine) Preview(ctx context.Context, s string, p pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
+	return f.op(ctx, engine.OpPreview, s, p)
 }
-func (f *fakeEngine) Refresh(ctx context.Context, s string, _ pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
-	return f.op(ctx, engine.OpRefresh, s)
+func (f *fakeEngine) Refresh(ctx context.Context, s string, p pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
+	return f.op(ctx, engine.OpRefresh, s, p)
 }
-func (f *fakeEngine) DriftCheck(ctx context.Context, s string, _ pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
-	return f.op(ctx, engine.OpDrift, s)
+func (f *fakeEngine) DriftCheck(ctx context.Context, s string, p pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
+	return f.op(ctx, engine.OpDrift, s, p)
 }
-func (f *fakeEngine) Destroy(ctx context.Context, s string, _ pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
-	return f.op(ctx, engine.OpDestroy, s)
+func (f *fakeEngine) Destroy(ctx context.Context, s string, p pulumi.RunFunc, _ engine.Progress) (engine.Result, error) {
+	return f.op(ctx, engine.OpDestroy, s, p)
 }
 func (f *fakeEngine) Outputs(ctx context.Context, s string, _ bool) (map[string]any, error) {
 	if f.existing != nil && !f.existing[s] {
@@ -123,21 +175,28 @@ func topo(t *testing.T, regions ...string) *topology.Topology {
 	return tp
 }
 
+// An up runs the regions at once, then the global stack's program, which
+// reads their outputs; on the local target the global stack's engine
+// starts beside the regions, and its program waits for them.
 func TestUpRunsRegionsThenGlobal(t *testing.T) {
 	f := &fakeEngine{delay: 20 * time.Millisecond}
 	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west", "north")}
+	o.program = f.programs()
 	sum, err := o.Up(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := f.index("start dev.global")
+	g := f.index("program dev.global")
 	for _, r := range []string{"dev.east", "dev.west", "dev.north"} {
 		if e := f.index("end " + r); e < 0 || e > g {
-			t.Errorf("%s ended at %d, global started at %d: %v", r, e, g, f.log)
+			t.Errorf("%s ended at %d, the global program ran at %d: %v", r, e, g, f.log)
 		}
 	}
-	if f.maxIn != 3 {
-		t.Errorf("regions ran %d at a time, want all 3 concurrently", f.maxIn)
+	if s := f.index("start dev.global"); s < 0 || s > f.index("end dev.east") {
+		t.Errorf("the global stack's engine did not start beside the regions: %v", f.log)
+	}
+	if f.maxRegions != 3 {
+		t.Errorf("regions ran %d at a time, want all 3 concurrently", f.maxRegions)
 	}
 	var order []string
 	for _, r := range sum.Results {
@@ -157,8 +216,8 @@ func TestConcurrencyBound(t *testing.T) {
 	if _, err := o.Up(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if f.maxIn != 2 {
-		t.Errorf("max concurrent = %d, want 2", f.maxIn)
+	if f.maxRegions != 2 {
+		t.Errorf("max concurrent regions = %d, want 2", f.maxRegions)
 	}
 	if len(f.log) != 14 {
 		t.Errorf("log = %v", f.log)
@@ -168,6 +227,7 @@ func TestConcurrencyBound(t *testing.T) {
 func TestRegionFailureSkipsGlobalNotSiblings(t *testing.T) {
 	f := &fakeEngine{fail: map[string]bool{"dev.west": true}}
 	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west", "north")}
+	o.program = f.programs()
 	sum, err := o.Up(context.Background())
 	if !errors.Is(err, ErrFailed) || !errors.Is(err, engine.ErrEngine) {
 		t.Fatalf("err = %v", err)
@@ -178,14 +238,23 @@ func TestRegionFailureSkipsGlobalNotSiblings(t *testing.T) {
 			t.Errorf("%s = %s, want %s", r.Stack, r.Status, want[r.Stack])
 		}
 	}
-	if f.index("start dev.global") >= 0 {
-		t.Errorf("global ran after a failed region: %v", f.log)
+	if len(sum.Results) != 4 {
+		t.Errorf("%d results, want 4: %+v", len(sum.Results), sum.Results)
+	}
+	if f.index("program dev.global") >= 0 {
+		t.Errorf("the global program ran after a failed region: %v", f.log)
+	}
+	if f.index("start dev.global") >= 0 && f.index("end dev.global") < 0 {
+		t.Errorf("the global stack's engine, started beside the regions, did not end: %v", f.log)
 	}
 }
 
+// On aws the global stack is destroyed first (its records alias the
+// regions' load balancers), and a failure there keeps the regions.
 func TestDestroyGlobalFirst(t *testing.T) {
 	f := &fakeEngine{}
 	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west")}
+	o.Topology.Environment.Target = topology.TargetAWS
 	if _, err := o.Destroy(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -209,6 +278,29 @@ func TestDestroyGlobalFirst(t *testing.T) {
 	}
 }
 
+// On the local target every stack is destroyed at once (a destroy runs no
+// program and reads no outputs), the global stack's line first, and one
+// that fails stops no other.
+func TestLocalDestroyRunsEveryStackAtOnce(t *testing.T) {
+	f := &fakeEngine{delay: 20 * time.Millisecond, fail: map[string]bool{"dev.global": true}}
+	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west", "north")}
+	sum, err := o.Destroy(context.Background())
+	if !errors.Is(err, ErrFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	if f.maxIn != 4 {
+		t.Errorf("%d stacks destroyed at once, want 4: %v", f.maxIn, f.log)
+	}
+	want := []string{"dev.global failed", "dev.east ok", "dev.west ok", "dev.north ok"}
+	var got []string
+	for _, r := range sum.Results {
+		got = append(got, r.Stack+" "+string(r.Status))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("results %v, want %v", got, want)
+	}
+}
+
 func TestCancelStopsRunningAndStartsNothing(t *testing.T) {
 	f := &fakeEngine{block: true, started: make(chan string, 10)}
 	o := &Orchestrator{Engine: f, Topology: topo(t, "a", "b", "c", "d"), Parallel: 2}
@@ -218,8 +310,11 @@ func TestCancelStopsRunningAndStartsNothing(t *testing.T) {
 		sum, _ := o.Up(ctx)
 		done <- sum
 	}()
-	<-f.started
-	<-f.started
+	for regional := 0; regional < 2; { // the global stack's engine starts beside them
+		if s := <-f.started; !strings.HasSuffix(s, ".global") {
+			regional++
+		}
+	}
 	cancel()
 	var sum Summary
 	select {
@@ -227,8 +322,14 @@ func TestCancelStopsRunningAndStartsNothing(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Up did not return after cancel")
 	}
-	if len(f.log) != 4 {
-		t.Errorf("operations started after cancel: %v", f.log)
+	started := 0
+	for _, e := range f.log {
+		if strings.HasPrefix(e, "start ") && !strings.HasSuffix(e, ".global") {
+			started++
+		}
+	}
+	if started != 2 { // the global stack's engine may have started beside them, and waits for them
+		t.Errorf("regional operations started after cancel: %v", f.log)
 	}
 	for _, r := range sum.Results {
 		if r.Status != StatusCancelled {
@@ -322,17 +423,11 @@ func TestTableRowsReadWhatWriteTableWrote(t *testing.T) {
 func TestGlobalProgramGetsRegionOutputsFromState(t *testing.T) {
 	f := &fakeEngine{state: map[string]map[string]any{"dev.east": {"a": "1"}, "dev.west": {"b": "2"}}}
 	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west")}
-	var mu sync.Mutex
-	seen := map[string]map[string]map[string]any{}
-	o.program = func(_ *topology.Topology, in stacks.RunInputs, ref stacks.Ref) (pulumi.RunFunc, error) {
-		mu.Lock()
-		seen[ref.String()] = in.RegionOutputs
-		mu.Unlock()
-		return func(*pulumi.Context) error { return nil }, nil
-	}
+	o.program = f.programs()
 	if _, err := o.Up(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	seen := f.seen
 	if got := seen["dev.global"]; !reflect.DeepEqual(got, map[string]map[string]any{"east": {"a": "1"}, "west": {"b": "2"}}) {
 		t.Errorf("the global program got region outputs %v", got)
 	}
