@@ -197,6 +197,38 @@ func projectRoot(t *topology.Topology) (string, error) {
 	return p.Root, nil
 }
 
+// awaitedRegions are the regions' outputs as outputs that resolve once
+// await returns them (RunInputs.AwaitRegionOutputs): what reads no region
+// (the DNS server) registers at once, the rest when they resolve. An error
+// from await, or a region it has no outputs of, fails what reads them.
+func awaitedRegions(ctx *pulumi.Context, t *topology.Topology, await func() (map[string]map[string]any, error)) map[string]pulumi.MapOutput {
+	type promise struct {
+		resolve func(any)
+		reject  func(error)
+	}
+	outs := map[string]pulumi.MapOutput{}
+	promises := map[string]promise{}
+	for _, r := range t.Regions {
+		out, resolve, reject := ctx.NewOutput()
+		promises[r.Name] = promise{resolve, reject}
+		outs[r.Name] = out.ApplyT(func(v any) map[string]any { return v.(map[string]any) }).(pulumi.MapOutput)
+	}
+	go func() {
+		all, err := await()
+		for name, p := range promises {
+			switch m, ok := all[name]; {
+			case err != nil:
+				p.reject(fmt.Errorf("the outputs of region %s: %w", name, err))
+			case !ok:
+				p.reject(fmt.Errorf("the outputs of region %s cannot be read from its state", name))
+			default:
+				p.resolve(m)
+			}
+		}
+	}()
+	return outs
+}
+
 func serviceOutputs(s topology.Service) pulumi.Map {
 	return pulumi.Map{
 		contract.OutputMode:  pulumi.String(string(s.Mode)),
@@ -210,20 +242,22 @@ func serviceOutputs(s topology.Service) pulumi.Map {
 }
 
 func global(ctx *pulumi.Context, t *topology.Topology, in RunInputs) (pulumi.Map, error) {
-	if in.RegionOutputs == nil && in.AwaitRegionOutputs != nil {
-		outs, err := in.AwaitRegionOutputs()
-		if err != nil {
-			return nil, fmt.Errorf("environment %s: the regions' outputs: %w", t.Environment.Name, err)
-		}
-		in.RegionOutputs = outs
-	}
 	env := &Environment{}
 	if err := ctx.RegisterComponentResource(contract.TypeTopologyEnvironment, t.Environment.Name, env); err != nil {
 		return nil, fmt.Errorf("environment %s: %w", t.Environment.Name, err)
 	}
 	regions := pulumi.Map{}
 	regionOutputs := map[string]pulumi.MapOutput{}
+	if in.RegionOutputs == nil && in.AwaitRegionOutputs != nil {
+		regionOutputs = awaitedRegions(ctx, t, in.AwaitRegionOutputs)
+		for name, out := range regionOutputs {
+			regions[name] = out
+		}
+	}
 	for _, r := range t.Regions {
+		if _, awaited := regionOutputs[r.Name]; awaited {
+			continue
+		}
 		if outs, ok := in.RegionOutputs[r.Name]; ok {
 			m := pulumi.ToMap(outs)
 			regions[r.Name], regionOutputs[r.Name] = m, m.ToMapOutput()

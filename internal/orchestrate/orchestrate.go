@@ -293,7 +293,9 @@ func (o *Orchestrator) forward(ctx context.Context, op engine.Op, run verb, need
 	sum := Summary{Op: op}
 	waves := o.waves(op, refs)
 	var early func(error) StackResult
-	if op == engine.OpUp && len(waves) == 1 && o.Topology.Environment.Target == topology.TargetLocal {
+	if op == engine.OpUp && len(waves) == 1 && o.Topology.Environment.Target == topology.TargetLocal && len(in.LayerSensitive) == 0 {
+		// (a sensitive layer output makes every region's outputs secret:
+		// the global program reads them by stack references then)
 		early = o.earlyGlobal(ctx, run, global, in)
 	}
 	for i, wave := range waves {
@@ -513,7 +515,20 @@ func (o *Orchestrator) earlyGlobal(ctx context.Context, run verb, global stacks.
 		if regionsErr != nil {
 			return nil, regionsErr
 		}
-		return o.regionOutputs(), nil
+		if outs := o.regionOutputs(); outs != nil {
+			return outs, nil
+		}
+		// a state the orchestrator cannot read itself: through the engine
+		outs := map[string]map[string]any{}
+		for _, r := range o.Topology.Regions {
+			ref := stacks.Ref{Env: o.Topology.Environment.Name, Region: r.Name}
+			m, err := o.Engine.Outputs(ctx, ref.String(), false)
+			if err != nil {
+				return nil, err
+			}
+			outs[r.Name] = m
+		}
+		return outs, nil
 	}
 	result := make(chan StackResult, 1)
 	start := time.Now()
