@@ -382,7 +382,7 @@ func (r *Runner) options(folder string) ([]auto.LocalWorkspaceOption, error) {
 	}
 	maps.Copy(env, r.cfg.Env)
 	return []auto.LocalWorkspaceOption{
-		auto.Pulumi(r.cmd), auto.Project(proj), auto.WorkDir(work), auto.EnvVars(env), auto.PulumiHome(r.cfg.Home),
+		auto.Pulumi(checkpointReads{PulumiCommand: r.cmd, r: r}), auto.Project(proj), auto.WorkDir(work), auto.EnvVars(env), auto.PulumiHome(r.cfg.Home),
 		auto.SecretsProvider(r.cfg.SecretsProvider),
 	}, nil
 }
