@@ -312,29 +312,108 @@ func (g *groupRunner) run() {
 		g.mu.Lock()
 		interval := g.spec.Health.Interval
 		g.mu.Unlock()
-		select {
-		case <-g.quit:
-			g.mu.Lock()
-			slots := append(g.slots, g.green...) // a switch's new instances stop too
-			g.slots, g.green = nil, nil
-			g.mu.Unlock()
-			var wg sync.WaitGroup
-			for _, s := range slots {
-				wg.Add(1)
-				go func(s *slot) {
-					defer wg.Done()
-					if s.proc != nil {
-						_ = s.proc.stop(5 * time.Second)
-					}
-					g.p.setPID(g.p.slotName(g.spec, s.idx), 0)
-				}(s)
-			}
-			wg.Wait()
+		if g.awaitNextPass(client, interval) {
+			g.stopAll()
 			return
-		case <-g.kick:
-		case <-time.After(interval):
 		}
 	}
+}
+
+// startProbe is how often a new instance is probed until it first passes
+// its health check: a group answers its put once every instance is
+// healthy, so an instance that listens 50 ms after its start is not left
+// waiting a whole health check interval (10 s by default) for it.
+const startProbe = 100 * time.Millisecond
+
+// awaitNextPass waits for the next pass of reconcile (the group's health
+// check interval, or a kick) and meanwhile probes its starting instances
+// every startProbe (probeStarting). It returns true when the group is to
+// stop.
+func (g *groupRunner) awaitNextPass(client *http.Client, interval time.Duration) bool {
+	next := time.NewTimer(interval)
+	defer next.Stop()
+	for {
+		var probe <-chan time.Time
+		if g.anyStarting() {
+			probe = time.After(startProbe)
+		}
+		select {
+		case <-g.quit:
+			return true
+		case <-g.kick:
+			return false
+		case <-next.C:
+			return false
+		case <-probe:
+			g.probeStarting(client)
+		}
+	}
+}
+
+// anyStarting reports whether a running instance of the group's serving
+// slots has not passed a health check yet.
+func (g *groupRunner) anyStarting() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, s := range g.slots {
+		if s.proc.running() && s.inst.State == "starting" {
+			return true
+		}
+	}
+	return false
+}
+
+// probeStarting health-checks the starting instances once and marks those
+// that pass healthy. A failed probe counts nothing: failures are counted,
+// and instances replaced, by reconcile's checks at the group's interval,
+// as before, so a probe only makes a success seen sooner. Only the
+// supervisor goroutine calls it, as it does start.
+func (g *groupRunner) probeStarting(client *http.Client) {
+	g.mu.Lock()
+	health := g.spec.Health
+	type probe struct {
+		s    *slot
+		proc *process
+		addr string
+	}
+	var probes []probe
+	for _, s := range g.slots {
+		if s.proc.running() && s.inst.State == "starting" {
+			probes = append(probes, probe{s, s.proc, s.inst.Address})
+		}
+	}
+	g.mu.Unlock()
+	for _, pr := range probes {
+		if !healthy(client, pr.addr, health) {
+			continue
+		}
+		g.mu.Lock()
+		if pr.s.proc == pr.proc && pr.s.inst.State == "starting" {
+			pr.s.inst.Failures, pr.s.inst.State = 0, "healthy"
+		}
+		g.mu.Unlock()
+	}
+}
+
+// stopAll stops every instance of the group (a switch's new ones too) and
+// forgets their PIDs.
+func (g *groupRunner) stopAll() {
+	g.mu.Lock()
+	slots := append(g.slots, g.green...) // a switch's new instances stop too
+	g.slots, g.green = nil, nil
+	g.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, s := range slots {
+		wg.Add(1)
+		go func(s *slot) {
+			defer wg.Done()
+			if s.proc != nil {
+				_ = s.proc.stop(5 * time.Second)
+			}
+			g.p.setPID(g.p.slotName(g.spec, s.idx), 0)
+		}(s)
+	}
+	wg.Wait()
 }
 
 // reconcile brings the slots to the spec and checks every instance once.

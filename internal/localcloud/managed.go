@@ -75,26 +75,28 @@ func lookup[K localapi.ID, T any](p *Plane, objects map[K]T, kind string, id K) 
 // and records its spec in the persisted state, under the plane's lock.
 func register[K localapi.ID, R any, S any](p *Plane, runners map[K]R, specs map[K]S, id K, spec S, create func() R) (R, bool, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	r, exists := runners[id]
 	if !exists {
 		r = create()
 		runners[id] = r
 	}
 	specs[id] = spec
-	return r, exists, p.save()
+	gen := p.changed()
+	p.mu.Unlock()
+	return r, exists, p.commit(gen)
 }
 
 // forget removes id's runner and spec, returning the runner and its spec if
 // there was one; the caller stops it.
 func forget[K localapi.ID, R any, S any](p *Plane, runners map[K]R, specs map[K]S, id K) (R, S, bool, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	r, ok := runners[id]
 	spec := specs[id]
 	delete(runners, id)
 	delete(specs, id)
-	return r, spec, ok, p.save()
+	gen := p.changed()
+	p.mu.Unlock()
+	return r, spec, ok, p.commit(gen)
 }
 
 // inRegion lists the values of m whose ID lies in region rid, in no

@@ -17,20 +17,26 @@ func (p *Plane) PutParameter(_ context.Context, spec localapi.ParameterSpec) (lo
 		return redacted(spec), fmt.Errorf("parameter %s: need env, region, service and a name without '=' or '/'", spec.ID())
 	}
 	spec.Sealed = ""
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.mu.Lock() // the first secret creates the key: one at a time
 	if spec.Secret {
 		key, err := loadSecretKey(p.dir)
 		if err != nil {
+			p.mu.Unlock()
 			return redacted(spec), fmt.Errorf("parameter %s: %w", spec.ID(), err)
 		}
 		if spec.Sealed, err = sealSecret(key, spec.ID().String(), spec.Value); err != nil {
+			p.mu.Unlock()
 			return redacted(spec), fmt.Errorf("parameter %s: %w", spec.ID(), err)
 		}
 		spec.Value = ""
 	}
 	p.state.Parameters[spec.ID()] = spec
-	return redacted(spec), p.save()
+	gen := p.changed()
+	p.mu.Unlock()
+	if err := p.commit(gen); err != nil {
+		return redacted(spec), fmt.Errorf("parameter %s: %w", spec.ID(), err)
+	}
+	return redacted(spec), nil
 }
 
 // redacted is a parameter as the API answers it: a secret one without its
@@ -57,12 +63,17 @@ func (p *Plane) GetParameter(_ context.Context, id localapi.ParameterID) (locala
 // until they are replaced.
 func (p *Plane) DeleteParameter(_ context.Context, id localapi.ParameterID) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if _, ok := p.state.Parameters[id]; !ok {
+		p.mu.Unlock()
 		return fmt.Errorf("parameter %s: %w", id, localapi.ErrNotFound)
 	}
 	delete(p.state.Parameters, id)
-	return p.save()
+	gen := p.changed()
+	p.mu.Unlock()
+	if err := p.commit(gen); err != nil {
+		return fmt.Errorf("parameter %s: %w", id, err)
+	}
+	return nil
 }
 
 // parameterEnv is what an instance of service in env/region starts with:

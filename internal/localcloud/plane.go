@@ -47,8 +47,11 @@ type Plane struct {
 	dir string
 	log *log.Logger
 
-	mu        sync.Mutex
-	state     persisted
+	mu    sync.Mutex
+	state persisted
+	// gen counts the changes of state; writer writes them (statefile.go)
+	gen       uint64
+	writer    *stateWriter
 	groups    map[localapi.ServiceID]*groupRunner
 	balancers map[localapi.ServiceID]*balancerRunner
 	dns       map[localapi.EnvID]*dnsRunner
@@ -68,6 +71,8 @@ type Plane struct {
 
 	cgroups *cgroupTree // where processes start, by region (partition.go)
 	builds  sync.Map    // one *sync.Mutex per image source being built
+	// digests are the images' files hashed already, by path (imagecheck.go)
+	digests sync.Map
 }
 
 // NewPlane loads the state in dir. Call Start to run what it holds.
@@ -75,7 +80,7 @@ func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	p := &Plane{dir: dir, log: logger, cgroups: newCgroupTree(dir),
+	p := &Plane{dir: dir, log: logger, cgroups: newCgroupTree(dir), writer: newStateWriter(),
 		groups: map[localapi.ServiceID]*groupRunner{}, balancers: map[localapi.ServiceID]*balancerRunner{},
 		dns: map[localapi.EnvID]*dnsRunner{}, databases: map[localapi.ServiceID]*dbRunner{},
 		backups: map[localapi.BackupID]*backupRunner{}, copies: map[localapi.ServiceID]*copyRunner{},
@@ -116,29 +121,17 @@ func NewPlane(dir string, logger *log.Logger) (*Plane, error) {
 
 func (p *Plane) statePath() string { return filepath.Join(p.dir, "state.json") }
 
-// save writes the state atomically; callers hold p.mu.
-func (p *Plane) save() error {
-	b, err := json.MarshalIndent(p.state, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := p.statePath() + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, p.statePath())
-}
-
 // setPID records (or, with pid 0, forgets) a process for adoption.
 func (p *Plane) setPID(name string, pid int) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if pid == 0 {
 		delete(p.state.PIDs, name)
 	} else {
 		p.state.PIDs[name] = pid
 	}
-	if err := p.save(); err != nil {
+	gen := p.changed()
+	p.mu.Unlock()
+	if err := p.commit(gen); err != nil {
 		p.log.Printf("save state: %v", err)
 	}
 }
@@ -414,7 +407,7 @@ func (p *Plane) BuildImage(ctx context.Context, spec localapi.ImageSpec) (locala
 	}
 	defer os.RemoveAll(tmpDir)
 	out := filepath.Join(tmpDir, spec.Name)
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", out, pkg)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return localapi.Image{}, fmt.Errorf("build image %s from %s: %w\n%s", spec.Name, spec.Source, err, b)
@@ -436,6 +429,7 @@ func (p *Plane) BuildImage(ctx context.Context, spec localapi.ImageSpec) (locala
 		if err := os.Chmod(img.Path, 0o555); err != nil {
 			return localapi.Image{}, err
 		}
+		p.noteDigest(img.Path, sum)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -470,7 +464,7 @@ func (p *Plane) GetImage(_ context.Context, digest localapi.ImageID) (localapi.I
 	if !ok {
 		return localapi.Image{}, fmt.Errorf("image %s: %w", digest, localapi.ErrNotFound)
 	}
-	sum, err := fileDigest(img.Path)
+	sum, err := p.imageDigest(img.Path)
 	if err != nil || "sha256:"+sum != string(digest) {
 		return localapi.Image{}, fmt.Errorf("image %s: its file %s is gone or changed: %w", digest, img.Path, localapi.ErrNotFound)
 	}
@@ -600,8 +594,12 @@ func waitListening(ctx context.Context, what, addr string, running func() bool, 
 	})
 }
 
-// waitFor polls cond every 100 ms until it holds or ctx ends.
+// waitFor polls cond until it holds or ctx ends: after 10 ms at first,
+// doubling to every 100 ms, so that what is ready at once (a balancer
+// listens some 10 ms after its start) is not answered a whole period late,
+// and what takes long is not polled more often than before.
 func waitFor(ctx context.Context, what string, cond func() (bool, error)) error {
+	pause := 10 * time.Millisecond
 	for {
 		ok, err := cond()
 		if err != nil {
@@ -613,8 +611,9 @@ func waitFor(ctx context.Context, what string, cond func() (bool, error)) error 
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s: %w: %v", what, localapi.ErrNotReady, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(pause):
 		}
+		pause = min(2*pause, 100*time.Millisecond)
 	}
 }
 

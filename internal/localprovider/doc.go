@@ -10,7 +10,9 @@
 // The provider keeps no processes: every Create, Read, Update and Delete is a
 // call to the local control plane (internal/localcloud), started on demand,
 // through localapi's generic client (localapi.Put, and read and remove for
-// every kind). A kind's replace-on-change inputs are its arguments' fields
+// every kind). The plugin keeps one client, and its connections, for as
+// long as the plane it found (or started) runs, rather than checking the
+// plane again before every call. A kind's replace-on-change inputs are its arguments' fields
 // tagged provider:"replaceOnChanges": ReplaceOnChanges lists them for every
 // kind in kinds, and the custom diffs replace on exactly those
 // (replacements).

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
+	"syscall"
 	"time"
 
 	p "github.com/pulumi/pulumi-go-provider"
@@ -69,21 +71,48 @@ func resources() []infer.InferredResource {
 }
 
 // client returns a client of the control plane, starting it if needed.
+//
+// The plugin serves hundreds of steps at once, each asking for a client:
+// once a plane of this build answered for the state directory, the plugin
+// keeps that client (one connection pool, kept alive) for as long as the
+// plane's process lives, instead of checking the plane's PID file, socket
+// and version, and dialling afresh, at every step. A plane that exits, or
+// another state directory, is checked (and started) again.
 func client(ctx context.Context) (*localapi.Client, error) {
 	state, err := project.StateDir()
 	if err != nil {
 		return nil, err
 	}
 	dir := localcloud.Dir(state)
+	planeMu.Lock()
+	defer planeMu.Unlock()
+	if known.c != nil && known.dir == dir && syscall.Kill(known.pid, 0) == nil {
+		return known.c, nil
+	}
 	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("the provider's own file: %w", err)
+	}
+	pid, err := localcloud.EnsureRunning(ctx, dir, []string{exe, ControlPlaneArg})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := localcloud.EnsureRunning(ctx, dir, []string{exe, ControlPlaneArg}); err != nil {
-		return nil, err
-	}
-	return localcloud.Dial(dir), nil
+	known = knownPlane{dir: dir, pid: pid, c: localcloud.Dial(dir)}
+	return known.c, nil
 }
+
+// knownPlane is the control plane the plugin last found running, by its
+// folder and PID.
+type knownPlane struct {
+	dir string
+	pid int
+	c   *localapi.Client
+}
+
+var (
+	planeMu sync.Mutex
+	known   knownPlane
+)
 
 // gone reports whether err says the object no longer exists.
 func gone(err error) bool { return errors.Is(err, localapi.ErrNotFound) }
