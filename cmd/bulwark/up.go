@@ -86,8 +86,11 @@ func checkDataLoss(ctx context.Context, o *orchestrate.Orchestrator) error {
 	return nil
 }
 
-// anyDeployed reports whether a stack the up runs exists.
+// anyDeployed reports whether a stack the up runs exists and holds
+// resources (one a destroy emptied has nothing to lose), when the engine
+// can count them without running.
 func anyDeployed(ctx context.Context, o *orchestrate.Orchestrator) (bool, error) {
+	counter, _ := o.Engine.(interface{ StateResources(string) (int, bool) })
 	env := o.Topology.Environment.Name
 	refs := []stacks.Ref{stacks.Global(env)}
 	for _, r := range o.Topology.Regions {
@@ -100,9 +103,15 @@ func anyDeployed(ctx context.Context, o *orchestrate.Orchestrator) (bool, error)
 		if err != nil {
 			return false, fmt.Errorf("does stack %s exist: %w", ref, err)
 		}
-		if exists {
-			return true, nil
+		if !exists {
+			continue
 		}
+		if counter != nil {
+			if n, ok := counter.StateResources(ref.String()); ok && n == 0 {
+				continue
+			}
+		}
+		return true, nil
 	}
 	return false, nil
 }

@@ -87,3 +87,24 @@ func TestCheckpointReadsAnswerThePostUpdateReads(t *testing.T) {
 		t.Errorf("an s3 backend's history answered %q, want the CLI's", out)
 	}
 }
+
+// A stack's resources are counted from a file backend's checkpoint: none
+// once a destroy emptied it; another backend cannot say.
+func TestStateResources(t *testing.T) {
+	dir := t.TempDir()
+	r := &Runner{cfg: Config{Project: "p", Backend: "file://" + dir}}
+	writeFile(t, r.stateFile(dir, "e.east", ".json"), `{"version":3,"checkpoint":{"latest":{"resources":[{"type":"pulumi:pulumi:Stack"},{"type":"x"}]}}}`)
+	writeFile(t, r.stateFile(dir, "e.west", ".json"), `{"version":3,"checkpoint":{"stack":"e.west","latest":{"manifest":{}}}}`)
+	if n, ok := r.StateResources("e.east"); n != 2 || !ok {
+		t.Errorf("e.east holds %d (%v), want 2", n, ok)
+	}
+	if n, ok := r.StateResources("e.west"); n != 0 || !ok {
+		t.Errorf("destroyed e.west holds %d (%v), want 0", n, ok)
+	}
+	if _, ok := r.StateResources("e.north"); ok {
+		t.Error("a stack without state was counted")
+	}
+	if _, ok := (&Runner{cfg: Config{Project: "p", Backend: "s3://b"}}).StateResources("e.east"); ok {
+		t.Error("an s3 backend's stack was counted")
+	}
+}

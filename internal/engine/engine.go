@@ -108,8 +108,12 @@ const LocalParallel = 32
 
 // LocalMemoryLimit is the engine's and the provider plugin's GOMEMLIMIT on
 // the local target, where they run with GOGC=off: they, not a cloud's API,
-// are what an operation waits on, and each lives for one operation.
-const LocalMemoryLimit = "1GiB"
+// are what an operation waits on, and each lives for one operation, so
+// they collect garbage only near this limit. At 1,500 resources an engine
+// holds some 40 MB live at most; with 64 MiB its resident set stays under
+// 150 MiB (the CLI's own pages are a third of it) for about 5 % more CPU
+// and no measurable wall time, where 1 GiB let it grow to 320 MiB.
+const LocalMemoryLimit = "64MiB"
 
 // CheckpointsFor is a target's checkpoint setting: at the end for a
 // target that adopts what an interrupted update created (the local

@@ -159,6 +159,34 @@ func (r *Runner) StateOutputs(stack string) (map[string]any, bool) {
 	return nil, false
 }
 
+// StateResources counts the resources a stack's state holds, read from a
+// file backend without the CLI (ok false: another backend, or no state
+// the runner can read). A stack an earlier destroy emptied holds none.
+func (r *Runner) StateResources(stack string) (int, bool) {
+	root, ok := r.fileBackend()
+	if !ok {
+		return 0, false
+	}
+	b, err := os.ReadFile(r.stateFile(root, stack, ".json"))
+	if err != nil {
+		return 0, false
+	}
+	var state struct {
+		Checkpoint struct {
+			Latest *struct {
+				Resources []json.RawMessage `json:"resources"`
+			} `json:"latest"`
+		} `json:"checkpoint"`
+	}
+	if json.Unmarshal(b, &state) != nil {
+		return 0, false
+	}
+	if state.Checkpoint.Latest == nil {
+		return 0, true
+	}
+	return len(state.Checkpoint.Latest.Resources), true
+}
+
 // hasSecret reports whether a value from a state file holds a secret (or
 // another of the engine's special values, all marked by sig.Key).
 func hasSecret(v any) bool {

@@ -67,8 +67,7 @@ func (t *Target) ConfigureEngine(ctx context.Context, cfg *engine.Config, passph
 	if _, set := os.LookupEnv("GOGC"); !set {
 		// the engine and the plugin are CPU-bound on this machine, not
 		// waiting on a cloud, and live for one operation: they collect
-		// garbage only near a memory limit (a no-change preview of
-		// 1,500 resources: about a quarter less CPU, 190 MiB at most)
+		// garbage only near a memory limit (engine.LocalMemoryLimit)
 		if cfg.Env == nil {
 			cfg.Env = map[string]string{}
 		}
