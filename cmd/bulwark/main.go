@@ -37,6 +37,7 @@ func main() {
 	if localtarget.ProviderInvoked(os.Args) {
 		os.Exit(localtarget.ProviderMain(os.Args[1:]))
 	}
+	tuneGC(os.Args[1:])
 	engine.ProvideFromExecutable()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// BULWARK_CPUPROFILE=file writes a CPU profile of this process (the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -49,14 +50,7 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) int {
 	constraints := tgt.CheckPlan(pl)
 	switch f.Format {
 	case "json":
-		code = writeJSON(out, errOut, struct {
-			*plan.Plan
-			Policies    []policies.Result   `json:"policies"`
-			Assessment  policies.Assessment `json:"assessment"`
-			Reason      string              `json:"policies_reason,omitempty"`
-			Constraints *target.Constraints `json:"aws_constraints,omitempty"`
-			Cost        cost.Document       `json:"cost"`
-		}{pl, j.Results, j.Assessment, j.Reason, constraints, bill.Document()})
+		code = writeJSON(out, errOut, planDocument{pl, j.Results, j.Assessment, j.Reason, constraints, bill.Document()})
 	case "sarif":
 		code = writeJSON(out, errOut, constraintsSARIF(policies.SARIF(j.Results, version), constraints))
 	default:
@@ -81,6 +75,16 @@ func runPlan(ctx context.Context, args []string, out, errOut io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// planDocument is what `plan --format json` prints.
+type planDocument struct {
+	*plan.Plan
+	Policies    []policies.Result   `json:"policies"`
+	Assessment  policies.Assessment `json:"assessment"`
+	Reason      string              `json:"policies_reason,omitempty"`
+	Constraints *target.Constraints `json:"aws_constraints,omitempty"`
+	Cost        cost.Document       `json:"cost"`
 }
 
 // writeConstraintsText prints the violations as policy failures print:
@@ -179,21 +183,42 @@ func writePlanText(w io.Writer, p *plan.Plan) {
 // named with its file.
 func planPriceAndJudge(ctx context.Context, p *project.Project, t *topology.Topology, errOut io.Writer, price bool) (*plan.Plan, *cost.Bill, judgement, int) {
 	opts := plan.Options{Project: p.Name}
+	// The bill of another target than aws plans AsAWS(t) afresh (cost.Of)
+	// and the estimate reads the target's figures: neither needs this
+	// plan, so both run beside it. What they print waits in buffers and
+	// is printed in the order a run one after the other would print it.
+	priced, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var bill *cost.Bill
+	var billCode int
+	var billErr, timingsErr bytes.Buffer
+	var timings *policies.Timings
+	var wg sync.WaitGroup
+	if price && t.Environment.Target != topology.TargetAWS {
+		wg.Go(func() { bill, billCode = billOf(priced, t, nil, opts, &billErr) })
+	}
+	wg.Go(func() { timings = estimateTimings(p, t, &timingsErr) })
 	pl, err := plan.Build(ctx, t, opts)
 	if err != nil {
+		cancel()
+		wg.Wait()
 		fmt.Fprintf(errOut, "bulwark plan: %v\n", err)
 		return nil, nil, judgement{}, exitFailed
 	}
-	var bill *cost.Bill
+	if price && t.Environment.Target == topology.TargetAWS {
+		bill, billCode = billOf(ctx, t, pl, opts, &billErr)
+	}
+	wg.Wait()
 	var spend *policies.Spend
 	if price {
-		b, code := billOf(ctx, t, pl, opts, errOut)
-		if b == nil {
-			return nil, nil, judgement{}, code
+		if bill == nil {
+			errOut.Write(billErr.Bytes())
+			return nil, nil, judgement{}, billCode
 		}
-		bill, spend = b, &policies.Spend{MonthlyUSD: b.Total(), Basis: b.On()}
+		spend = &policies.Spend{MonthlyUSD: bill.Total(), Basis: bill.On()}
 	}
-	j, diags := judge(t, pl, estimateTimings(p, t, errOut), spend)
+	errOut.Write(timingsErr.Bytes())
+	j, diags := judge(t, pl, timings, spend)
 	if diags.HasErrors() {
 		writeDiagnostics(errOut, &topology.DiagnosticsError{Diags: diags, Files: sourceFiles(t)}, t.File)
 		return nil, nil, judgement{}, exitBadInput

@@ -153,7 +153,9 @@ func Identity(m map[string]string) bool {
 // here with opts), its region mapping in the bill. What an image is does
 // not change the bill, and another target's project need not have AWS
 // images: each service without a pinned image is pinned to a placeholder
-// (PlaceholderAMI, PlaceholderContainer) for that plan.
+// (PlaceholderAMI, PlaceholderContainer) for that plan. Only an aws bill
+// reads p: another target's plans AsAWS(t) afresh, so a caller may run it
+// beside the environment's own plan and pass a nil p.
 func Of(ctx context.Context, t *topology.Topology, p *plan.Plan, opts plan.Options, c Prices) (Bill, error) {
 	if t.Environment.Target == topology.TargetAWS {
 		return Estimate(t, p, c)

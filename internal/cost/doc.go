@@ -10,7 +10,9 @@
 // its group) are named in freeKinds with why.
 //
 // The local target is priced as the same topology would cost on AWS
-// (AsAWS, with its region mapping stated in the bill).
+// (AsAWS, with its region mapping stated in the bill): Of plans it afresh
+// and does not read the environment's own plan, so a caller may run it
+// beside that plan.
 //
 // It is not an invoice: no free tier, no savings plans or reserved
 // instances, no tax; on-demand prices of the offer files' date.

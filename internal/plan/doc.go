@@ -4,6 +4,13 @@
 // parent, inputs), the data sources it reads and each stack's outputs, in
 // a deterministic order.
 //
+// Build runs the regional stacks' programs at once, then the global
+// stack's (it reads theirs by stack references); each program runs on a
+// goroutine of its own (the SDK records the Go stack at every
+// registration, so a shallow one is cheaper), and no more regional
+// programs run at once in the process than GOMAXPROCS, whichever Build
+// starts them.
+//
 // For pulumi-aws the mocks answer as AWS would (mocks.go, awsregions.go):
 // each resource's region (its own region argument, else its provider's),
 // Pulumi's autonames and Terraform's generated names, IDs, ARNs with

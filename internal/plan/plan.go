@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -83,15 +84,46 @@ type Options struct {
 	Inputs stacks.RunInputs
 }
 
-// Build plans every stack of t: the regional stacks in file order, then the
+// Build plans every stack of t: the regional stacks, each on its own
+// goroutine (they read nothing of one another; see running), then the
 // global stack, whose stack references resolve to the regional outputs.
+// The plan lists them in file order, then global, whatever order they
+// finish in; an error is the first stack's in that order.
 func Build(ctx context.Context, t *topology.Topology, opts Options) (*Plan, error) {
 	if opts.Project == "" {
 		opts.Project = "bulwark"
 	}
-	p := &Plan{Environment: t.Environment.Name, Target: string(t.Environment.Target)}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	refs := stacks.All(t)
+	graphs := make([]*StackGraph, len(refs))
+	errs := make([]error, len(refs))
+	var wg sync.WaitGroup
+	for i, ref := range refs {
+		if ref.IsGlobal() {
+			continue
+		}
+		wg.Go(func() {
+			running <- struct{}{}
+			defer func() { <-running }()
+			graphs[i], errs[i] = planStack(t, opts.Inputs, ref, opts.Project, nil)
+		})
+	}
+	wg.Wait()
 	published := map[string]map[string]any{} // qualified stack name -> outputs
-	for _, ref := range stacks.All(t) {
+	for i, ref := range refs {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		if graphs[i] != nil {
+			published[stacks.QualifiedName("", opts.Project, ref)] = graphs[i].Outputs // mocks run with no organization
+		}
+	}
+	for i, ref := range refs {
+		if !ref.IsGlobal() {
+			continue
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -99,7 +131,11 @@ func Build(ctx context.Context, t *topology.Topology, opts Options) (*Plan, erro
 		if err != nil {
 			return nil, err
 		}
-		published[stacks.QualifiedName("", opts.Project, ref)] = g.Outputs // mocks run with no organization
+		graphs[i] = g
+		published[stacks.QualifiedName("", opts.Project, ref)] = g.Outputs
+	}
+	p := &Plan{Environment: t.Environment.Name, Target: string(t.Environment.Target), Stacks: make([]StackGraph, 0, len(refs))}
+	for _, g := range graphs {
 		p.Stacks = append(p.Stacks, *g)
 	}
 	return p, nil
@@ -129,10 +165,14 @@ func runProgram(project, stack string, body func(*pulumi.Context) (pulumi.Map, e
 // keeps a digest, also the digest of what the program asked of the engine
 // and its outputs, secrets in clear.
 func runRecorded(m *recorder, body func(*pulumi.Context) (pulumi.Map, error)) (*StackGraph, []byte, error) {
-	project, stack := m.project, m.stack
+	stack := m.stack
 	resolved := map[string]any{}
 	clear := resource.PropertyMap{}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	// The program runs on a goroutine of its own: the SDK captures the
+	// whole Go stack at each registration (Context.getStackTrace, a source
+	// position per frame), so every frame below the program's own costs
+	// each of its resources; a fresh goroutine has none of the caller's.
+	program := func(ctx *pulumi.Context) error {
 		outputs, err := body(ctx)
 		if err != nil {
 			return err
@@ -156,7 +196,14 @@ func runRecorded(m *recorder, body func(*pulumi.Context) (pulumi.Map, error)) (*
 			}
 		}
 		return nil
-	}, pulumi.WithMocks(project, stack, m))
+	}
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err = pulumi.RunErr(program, pulumi.WithMocks(m.project, stack, m))
+	}()
+	<-done
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: stack %s: %w", ErrProgram, stack, err)
 	}
@@ -171,6 +218,15 @@ func runRecorded(m *recorder, body func(*pulumi.Context) (pulumi.Map, error)) (*
 	}
 	return g, sum, nil
 }
+
+// running holds a token for each regional stack Build is running: at most
+// GOMAXPROCS at once in the process, whichever Build starts them (a bill's
+// plan runs beside the environment's). More would not run faster, only
+// hold more of their SDK state live at once. A regional program only
+// computes; the global stack's may wait on its caller
+// (stacks.RunInputs.AwaitRegionOutputs), so neither it nor Digest and
+// Program take a token.
+var running = make(chan struct{}, runtime.GOMAXPROCS(0))
 
 // recorder is a pulumi.MockResourceMonitor that records registrations and
 // answers for AWS as mocks.go describes.
