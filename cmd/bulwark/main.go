@@ -71,7 +71,7 @@ func commands() []command {
 		{"refresh", "read the actual state of every resource into the stacks' state", engineVerb(engine.OpRefresh)},
 		{"status", "per region and service: health, traffic, errors, p99, replication lag, backup age, error budget left, alerts", runStatus},
 		{"drift", "what runs differs from the stacks' state, per resource and property (nothing changed); exit 1 on drift", runDrift},
-		{"destroy", "delete every resource: the global stack, then the regions", engineVerb(engine.OpDestroy)},
+		{"destroy", "delete every resource: on aws the global stack, then the regions; on the local target all at once", engineVerb(engine.OpDestroy)},
 		{"outputs", "print every stack's outputs", runOutputs},
 		{"unlock", "clear the lock a crashed update left on a stack", runUnlock},
 		{"drill", "rehearse a disaster: inject, observe, recover, measure RTO/RPO, report", runDrill},
