@@ -15,10 +15,11 @@ import (
 const clockTicks = 100
 
 // processCPU is every running process's CPU time so far (user + system,
-// itself only), by PID, with its program's name.
+// itself only), by PID, with its program's name and its start time (which
+// tells a reused PID from the same process).
 type processCPU map[int]struct {
-	name  string
-	ticks int64
+	name         string
+	ticks, start int64
 }
 
 // snapshotCPU reads /proc/<pid>/stat of every process (nil off Linux).
@@ -42,15 +43,20 @@ func snapshotCPU() processCPU {
 			continue
 		}
 		f := strings.Fields(s[closing+1:])
-		if len(f) < 13 {
+		if len(f) < 20 {
 			continue
 		}
 		utime, _ := strconv.ParseInt(f[11], 10, 64)
 		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		start, _ := strconv.ParseInt(f[19], 10, 64)
+		name := s[open+1 : closing]
+		if strings.HasPrefix(name, "kworker/") {
+			name = "kworker (the kernel's)" // its name says its current work item
+		}
 		snap[pid] = struct {
-			name  string
-			ticks int64
-		}{s[open+1 : closing], utime + stime}
+			name         string
+			ticks, start int64
+		}{name, utime + stime, start}
 	}
 	return snap
 }
@@ -67,7 +73,7 @@ func othersCPU(before, after processCPU, self int) map[string]time.Duration {
 			continue
 		}
 		d := a.ticks - before[pid].ticks
-		if b, ok := before[pid]; ok && b.name != a.name {
+		if b, ok := before[pid]; ok && b.start != a.start {
 			d = a.ticks // the PID was reused
 		}
 		if d > 0 {
