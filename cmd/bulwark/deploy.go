@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -112,7 +113,8 @@ func engineVerb(op engine.Op) func(ctx context.Context, args []string, out, errO
 		}
 		code = finish(ctx, sum, err, f.Format, out, errOut)
 		if steps != nil && code == exitOK && f.Format == "text" {
-			judgePreview(ctx, p, t, steps, out, errOut)
+			answered := slices.ContainsFunc(sum.Results, func(r orchestrate.StackResult) bool { return r.Answered })
+			judgePreview(ctx, p, t, steps, answered, out, errOut)
 		}
 		if code == exitFailed && op == engine.OpUp {
 			fmt.Fprintf(errOut, "\nSome stacks may be half-deployed. Once the cause is fixed, `bulwark up --env %s` converges;"+
@@ -306,10 +308,12 @@ func finish(ctx context.Context, sum orchestrate.Summary, err error, format stri
 			DurationMS int64          `json:"duration_ms"`
 			Error      string         `json:"error,omitempty"`
 			Note       string         `json:"note,omitempty"`
+			// Answered: a preview answered from the stack's receipt
+			Answered bool `json:"answered_from_receipt,omitempty"`
 		}
 		rows := []row{}
 		for _, r := range sum.Results {
-			rw := row{Stack: r.Stack, Status: string(r.Status), Changes: r.Changes, Outputs: r.Outputs, DurationMS: r.Duration.Milliseconds(), Note: r.Reason}
+			rw := row{Stack: r.Stack, Status: string(r.Status), Changes: r.Changes, Outputs: r.Outputs, DurationMS: r.Duration.Milliseconds(), Note: r.Reason, Answered: r.Answered}
 			if r.Err != nil {
 				rw.Error = r.Err.Error()
 			}

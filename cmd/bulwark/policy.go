@@ -193,10 +193,12 @@ func (g *stepGraph) add(e engine.Event) {
 	g.stacks[e.Stack] = append(g.stacks[e.Stack], plan.Resource{URN: e.URN, Type: e.Type, Name: e.Name, Parent: e.Parent, Custom: e.Custom, Inputs: e.Inputs})
 }
 
-// judgePreview judges the graph the engine previewed: each step's inputs.
-// When the engine previewed only some stacks (the global stack waits for
-// its regions), it judges the offline plan and says so.
-func judgePreview(ctx context.Context, p *project.Project, t *topology.Topology, g *stepGraph, out, errOut io.Writer) {
+// judgePreview judges the graph the preview reported: each step's inputs
+// (answered: some stacks' steps came from their receipts, the program's
+// requests under the plan's mocks). When only some stacks were previewed
+// (the global stack waits for its regions), it judges the offline plan and
+// says so.
+func judgePreview(ctx context.Context, p *project.Project, t *topology.Topology, g *stepGraph, answered bool, out, errOut io.Writer) {
 	g.mu.Lock()
 	pl := &plan.Plan{Environment: t.Environment.Name, Target: string(t.Environment.Target)}
 	complete := true
@@ -209,6 +211,9 @@ func judgePreview(ctx context.Context, p *project.Project, t *topology.Topology,
 	}
 	g.mu.Unlock()
 	source := "the engine's preview (each step's inputs)"
+	if answered {
+		source = "the preview's steps (each step's inputs; from the receipts, the program's requests, where the engine was not run)"
+	}
 	if !complete {
 		offline, _, code := planAndJudge(ctx, p, t, errOut)
 		if code != exitOK {

@@ -120,6 +120,24 @@ func TestPreviewReceiptsFindEveryChange(t *testing.T) {
 		}
 	}
 
+	// --format json says it too, per stack
+	var doc struct {
+		Stacks []struct {
+			Stack    string         `json:"stack"`
+			Changes  map[string]int `json:"changes"`
+			Answered bool           `json:"answered_from_receipt"`
+		} `json:"stacks"`
+	}
+	out := bulwark(env, "preview", "--env", "rcpt", "--format", "json") // stdout and stderr: the document is one object
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):strings.LastIndex(out, "}")+1]), &doc); err != nil || len(doc.Stacks) != 2 {
+		t.Fatalf("preview --format json: %v, %+v", err, doc)
+	}
+	for _, st := range doc.Stacks {
+		if !st.Answered || st.Changes["same"] == 0 {
+			t.Errorf("preview --format json after up, %s: %+v; want answered from its receipt, unchanged", st.Stack, st)
+		}
+	}
+
 	// a changed input: the engine runs and finds the update
 	hcl := filepath.Join(project, "environments", "rcpt.hcl")
 	if err := os.WriteFile(hcl, []byte(strings.Replace(receiptEnv, `"hello"`, `"hello again"`, 1)), 0o644); err != nil {

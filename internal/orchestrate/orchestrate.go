@@ -61,6 +61,9 @@ type StackResult struct {
 	Err      error
 	// Reason explains a skip.
 	Reason string
+	// Answered is a preview answered from the stack's receipt, without
+	// the engine (Receipts); Reason says so.
+	Answered bool
 }
 
 // ChangeSummary is the stack's changes by operation, sorted ("create 9,
@@ -587,7 +590,7 @@ func (o *Orchestrator) oneWith(ctx context.Context, op engine.Op, run verb, ref 
 					o.Progress(e)
 				}
 			}
-			return StackResult{Stack: ref.String(), Op: op, Status: StatusOK, Changes: a.Changes, Duration: time.Since(start), Reason: a.Note}
+			return StackResult{Stack: ref.String(), Op: op, Status: StatusOK, Changes: a.Changes, Duration: time.Since(start), Reason: a.Note, Answered: true}
 		}
 	}
 	res, err := run(ctx, ref.String(), program, o.Progress)
