@@ -377,7 +377,17 @@ func TestLocalTargetEndToEnd(t *testing.T) {
 	}
 
 	// a backup-restore drill: the newest backup and the archived WAL from
-	// west's vault come back in a scratch database, which is removed after
+	// west's vault come back in a scratch database, which is removed after.
+	// The environment is seconds old, younger than archive_timeout: a
+	// segment switch first puts the service's table in the archive, as
+	// time would
+	bench, err := localtarget.NewRestoreBench(topo, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bench.SwitchSegments(ctx, 1); err != nil {
+		t.Fatalf("switch a WAL segment before the backup-restore drill: %v", err)
+	}
 	rep, err = drill.Run(ctx, drill.Options{Topology: topo, Service: topo.Services[0], Region: "west",
 		Scenario: &localtarget.BackupRestore{Plane: c, Topology: topo, Service: topo.Services[0], Vault: "west"}, DNSServer: dnsServer,
 		Baseline: time.Second, Deadline: 20 * time.Second})
