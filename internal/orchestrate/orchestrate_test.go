@@ -598,3 +598,19 @@ func TestAfterPrimariesWithOneWave(t *testing.T) {
 		t.Errorf("summary %+v", sum.Results)
 	}
 }
+
+// The global program started beside the regions gets their outputs from
+// their state once they are up, and through the engine when the state
+// cannot be read directly.
+func TestEarlyGlobalReadsOutputsThroughTheEngineWhenTheStateCannotBe(t *testing.T) {
+	f := &fakeEngine{delay: 10 * time.Millisecond} // no state readable: StateOutputs says so
+	o := &Orchestrator{Engine: f, Topology: topo(t, "east", "west")}
+	o.program = f.programs()
+	if _, err := o.Up(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]any{"east": {"stack": "dev.east"}, "west": {"stack": "dev.west"}}
+	if got := f.seen["dev.global"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("the global program got %v, want the engine's outputs %v", got, want)
+	}
+}

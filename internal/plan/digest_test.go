@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"github.com/bulwark-dev/bulwark/internal/topology"
@@ -82,5 +83,26 @@ func TestDigestChangesWithWhatTheProgramRegisters(t *testing.T) {
 
 	if bytes.Equal(baseGlobal, digestOf(t, topo, regionOutputs("2"), global)) {
 		t.Fatal("a region's changed output, read by the global stack, left its digest as it was")
+	}
+}
+
+// The global program asks the same of the engine whether it is given the
+// regions' outputs or waits for them (an up that starts it beside the
+// regions): a receipt written after an up answers the next preview.
+func TestDigestOfAwaitedRegionOutputs(t *testing.T) {
+	topo := loadFull(t)
+	global := stacks.Global(topo.Environment.Name)
+	outs := map[string]map[string]any{}
+	for _, r := range topo.Regions {
+		outs[r.Name] = map[string]any{"services": map[string]any{topo.Services[0].Name: map[string]any{"endpoint": "127.0.1.1:8080"}}}
+	}
+	given := digestOf(t, topo, stacks.RunInputs{RegionOutputs: outs}, global)
+	awaited := digestOf(t, topo, stacks.RunInputs{AwaitRegionOutputs: func() (map[string]map[string]any, error) { return outs, nil }}, global)
+	if !bytes.Equal(given, awaited) {
+		t.Errorf("digest with the outputs given %x, awaited %x", given, awaited)
+	}
+	failed := stacks.RunInputs{AwaitRegionOutputs: func() (map[string]map[string]any, error) { return nil, errors.New("a region failed") }}
+	if _, _, err := Digest(topo, failed, global, "shopco", nil); err == nil {
+		t.Error("a global program whose regions failed planned")
 	}
 }
