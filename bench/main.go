@@ -25,10 +25,19 @@ func main() {
 	scalestack := flag.String("scalestack", "bin/scalestack", "the one-stack Pulumi driver (bench/scalestack)")
 	scale := flag.String("scale", "100,1500", "resource counts of the scale table (\"\" skips it)")
 	allLevers := flag.Bool("levers", false, "add the scale table's rows that undo one lever each (minutes more)")
+	profile := flag.String("profile", "", "a folder: profile bulwark's runs of the scale table (CLI, engine, plugins, control plane) there and print where their CPU went")
 	flag.Parse()
 	if *runs < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -runs must be at least 1")
 		os.Exit(2)
+	}
+	if *profile != "" {
+		abs, err := filepath.Abs(*profile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "bench: -profile: %v\n", err)
+			os.Exit(2)
+		}
+		*profile = abs
 	}
 	if *scale != "" {
 		var sizes []int
@@ -40,7 +49,7 @@ func main() {
 			}
 			sizes = append(sizes, n)
 		}
-		if err := runScale(*terraform, *scalestack, *bulwark, ".", sizes, *allLevers); err != nil {
+		if err := runScale(*terraform, *scalestack, *bulwark, ".", sizes, *allLevers, *profile); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: scale: %v\n", err)
 			os.Exit(1)
 		}
@@ -168,7 +177,7 @@ func benchReview(wd, bin string, runs int) error {
 		peak = max(peak, m.maxRSS)
 	}
 	verdict := "met"
-	if ms[len(ms)/2].wall >= 5*time.Second {
+	if median(ms).wall >= 5*time.Second {
 		verdict = "MISSED"
 	}
 	fmt.Printf("\nReview of a change (bulwark review --env prod --base main: both revisions planned), warm, %d runs\n\n", runs)

@@ -15,7 +15,10 @@ import (
 type scaleRow struct {
 	label string
 	n     int
-	times map[string]measurement // plan, up, no-change, destroy
+	times map[string]measurement // plan, up, no-change, destroy (and engine-preview, profiled)
+	// upOutput is bulwark's up's standard output: a line per step, timed;
+	// profile, the folder of its runs' profiles (none: "").
+	upOutput, profile string
 }
 
 // scaleVerbs are the table's columns, in order.
@@ -31,7 +34,7 @@ var scaleVerbs = []string{"plan", "up", "no-change", "destroy"}
 // that always runs the engine for bulwark): minutes more at 1,500. A
 // missing Terraform skips its rows. The machine's load is printed before
 // and after, since every figure is a wall time on shared cores.
-func runScale(terraform, scalestack, bulwark, root string, sizes []int, allLevers bool) error {
+func runScale(terraform, scalestack, bulwark, root string, sizes []int, allLevers bool, profile string) error {
 	for _, p := range []*string{&terraform, &scalestack, &bulwark, &root} {
 		if *p == "" {
 			continue
@@ -81,6 +84,12 @@ func runScale(terraform, scalestack, bulwark, root string, sizes []int, allLever
 		if !allLevers {
 			levers = levers[:1]
 		}
+		if profile != "" {
+			levers[0].profile = filepath.Join(profile, fmt.Sprint(n))
+			if err := os.MkdirAll(levers[0].profile, 0o755); err != nil {
+				return err
+			}
+		}
 		for _, lever := range levers {
 			fmt.Fprintf(os.Stderr, "bench: %s, %s...\n", lever.label, scaleSize(n).Name())
 			r, err := scaleBulwark(bulwark, root, n, lever)
@@ -118,6 +127,15 @@ func runScale(terraform, scalestack, bulwark, root string, sizes []int, allLever
 	}
 	if missed := printScaleTargets(rows); missed > 0 {
 		fmt.Printf("\n%d target(s) missed.\n", missed)
+	}
+	if profile != "" {
+		for _, r := range rows {
+			if r.profile != "" {
+				if err := printProfiles(r.profile, bulwark, filepath.Join(root, "bin", "pulumi"), r); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }

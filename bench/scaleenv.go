@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/bulwark-dev/bulwark/internal/engine"
@@ -30,6 +31,9 @@ type bulwarkLever struct {
 	label string
 	env   []string
 	args  []string // for up, preview and destroy
+	// profile, when set, is the folder each verb's CPU profiles go to
+	// (profile.go), with an engine preview of no change profiled too.
+	profile string
 }
 
 // bulwarkLevers are the local target's defaults, then each lever undone.
@@ -82,21 +86,37 @@ func scaleBulwark(bin, repo string, n int, lever bulwarkLever) (scaleRow, error)
 	defer localcloud.Stop(context.Background(), plane) //nolint:errcheck // best effort at exit
 	env := append([]string{"BULWARK_STATE_DIR=" + state}, lever.env...)
 	name := size.Name()
-	row := scaleRow{label: lever.label, times: map[string]measurement{}}
+	row := scaleRow{label: lever.label, times: map[string]measurement{}, profile: lever.profile}
 
-	m, out, err := measure(project, env, bin, "plan", "--env", name, "--format", "json")
+	profiled := func(verb string) []string {
+		if lever.profile == "" {
+			return env
+		}
+		return append(slices.Clone(env), profileEnv(lever.profile, verb)...)
+	}
+	m, out, err := measure(project, profiled("plan"), bin, "plan", "--env", name, "--format", "json")
 	if err != nil {
 		return row, fmt.Errorf("plan %s: %w", name, err)
 	}
 	row.n, row.times["plan"] = countResources(out), m
-	for _, s := range []struct{ verb, cmd string }{{"up", "up"}, {"no-change", "preview"}, {"destroy", "destroy"}} {
+	steps := []struct{ verb, cmd string }{{"up", "up"}, {"no-change", "preview"}, {"destroy", "destroy"}}
+	if lever.profile != "" { // the engine's own no-change preview, profiled, not in the table
+		steps = slices.Insert(steps, 2, struct{ verb, cmd string }{enginePreview, "preview"})
+	}
+	for _, s := range steps {
 		args := append([]string{s.cmd, "--env", name}, lever.args...)
-		if s.cmd == "destroy" {
+		switch s.verb {
+		case "destroy":
 			args = append(args, "--yes")
+		case enginePreview:
+			args = append(args, "--engine")
 		}
 		var ms []measurement
 		for range noChangeRuns(s.verb) {
-			m, out, err := measure(project, env, bin, args...)
+			m, out, err := measure(project, profiled(s.verb), bin, args...)
+			if s.verb == "up" {
+				row.upOutput = string(out)
+			}
 			if err != nil {
 				return row, fmt.Errorf("%s %s: %w\n%s", s.cmd, name, err, out)
 			}

@@ -36,7 +36,7 @@ func main() {
 	// the plane from it too, so the three are one build however it was
 	// built (make build, go build, go install)
 	if localtarget.ProviderInvoked(os.Args) {
-		stop := profilePlugin()
+		stop := cpuProfile("plugin", true)
 		code := localtarget.ProviderMain(os.Args[1:])
 		stop()
 		os.Exit(code)
@@ -44,20 +44,13 @@ func main() {
 	tuneGC(os.Args[1:])
 	engine.ProvideFromExecutable()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// BULWARK_CPUPROFILE=file writes a CPU profile of this process (the
-	// CLI and its inline Pulumi programs), for `go tool pprof`; the
-	// control plane it starts writes its own to file.plane.<pid>, and the
-	// provider plugins theirs (profilePlugin)
-	if path := os.Getenv("BULWARK_CPUPROFILE"); path != "" {
-		if len(os.Args) > 2 && os.Args[1] == "local" && os.Args[2] == "serve" {
-			path = fmt.Sprintf("%s.plane.%d", path, os.Getpid())
-		}
-		if f, err := os.Create(path); err == nil && pprof.StartCPUProfile(f) == nil {
-			defer f.Close()
-		}
+	role := "" // the CLI; the control plane it starts is this file too
+	if len(os.Args) > 2 && os.Args[1] == "local" && os.Args[2] == "serve" {
+		role = "plane"
 	}
+	stopProfile := cpuProfile(role, false)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	pprof.StopCPUProfile()
+	stopProfile()
 	stop()
 	os.Exit(code)
 }
@@ -225,28 +218,36 @@ func runVersion(ctx context.Context, args []string, out, errOut io.Writer) int {
 // version is stamped by the Makefile (-ldflags -X main.version=...).
 var version = "dev"
 
-// profilePlugin writes a CPU profile of this process run as the provider
-// plugin to $BULWARK_CPUPROFILE.plugin.<pid> (one file per plugin
-// process), until it returns or the engine stops it with a signal; the
-// returned function stops it.
-func profilePlugin() (stop func()) {
+// cpuProfile writes a CPU profile of this process, for `go tool pprof`,
+// when BULWARK_CPUPROFILE=file is set: the CLI's (and its inline Pulumi
+// programs') to file, a process of another role (the control plane, a
+// provider plugin, which the CLI starts from this same file and which
+// inherit the variable) to file.<role>.<pid>. onSignal also stops it at
+// SIGINT or SIGTERM (then delivered again), for a process its parent ends
+// so. The returned function stops it.
+func cpuProfile(role string, onSignal bool) (stop func()) {
 	path := os.Getenv("BULWARK_CPUPROFILE")
 	if path == "" {
 		return func() {}
 	}
-	f, err := os.Create(fmt.Sprintf("%s.plugin.%d", path, os.Getpid()))
+	if role != "" {
+		path = fmt.Sprintf("%s.%s.%d", path, role, os.Getpid())
+	}
+	f, err := os.Create(path)
 	if err != nil || pprof.StartCPUProfile(f) != nil {
 		return func() {}
 	}
 	var once sync.Once
 	stop = func() { once.Do(func() { pprof.StopCPUProfile(); f.Close() }) }
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		s := <-signals
-		stop()
-		signal.Reset(s)
-		_ = syscall.Kill(os.Getpid(), s.(syscall.Signal))
-	}()
+	if onSignal {
+		signals := make(chan os.Signal, 1)
+		signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			s := <-signals
+			stop()
+			signal.Reset(s)
+			_ = syscall.Kill(os.Getpid(), s.(syscall.Signal))
+		}()
+	}
 	return stop
 }

@@ -267,14 +267,14 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// cliStamp identifies one build of the CLI at path: its path, size and
-// modification time, with the version it must be ("" when it is missing).
+// cliStamp identifies one build of the CLI at path (buildIdentity), with
+// the version it must be ("" when it is missing).
 func cliStamp(path string) string {
-	fi, err := os.Stat(path)
+	id, err := buildIdentity(path)
 	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("%s %d %d v%s\n", path, fi.Size(), fi.ModTime().UnixNano(), PulumiVersion)
+	return fmt.Sprintf("%s v%s\n", id, PulumiVersion)
 }
 
 // FindPulumi returns the folder holding bin/pulumi: $BULWARK_PULUMI (the

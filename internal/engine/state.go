@@ -124,28 +124,11 @@ func (r *Runner) inFileBackend(stack string) (exists, known bool) {
 // target: reading them through stack references costs the engine a key
 // derivation of the passphrase secrets manager per region.
 func (r *Runner) StateOutputs(stack string) (map[string]any, bool) {
-	root, ok := r.fileBackend()
+	resources, ok := r.checkpointResources(stack)
 	if !ok {
 		return nil, false
 	}
-	b, err := os.ReadFile(r.stateFile(root, stack, ".json"))
-	if err != nil {
-		return nil, false // absent, or gzipped: the CLI reads it
-	}
-	var state struct {
-		Checkpoint struct {
-			Latest struct {
-				Resources []struct {
-					Type    string         `json:"type"`
-					Outputs map[string]any `json:"outputs"`
-				} `json:"resources"`
-			} `json:"latest"`
-		} `json:"checkpoint"`
-	}
-	if json.Unmarshal(b, &state) != nil {
-		return nil, false
-	}
-	for _, res := range state.Checkpoint.Latest.Resources {
+	for _, res := range resources {
 		if res.Type == "pulumi:pulumi:Stack" {
 			if hasSecret(res.Outputs) {
 				return nil, false
@@ -163,28 +146,40 @@ func (r *Runner) StateOutputs(stack string) (map[string]any, bool) {
 // file backend without the CLI (ok false: another backend, or no state
 // the runner can read). A stack an earlier destroy emptied holds none.
 func (r *Runner) StateResources(stack string) (int, bool) {
+	resources, ok := r.checkpointResources(stack)
+	return len(resources), ok
+}
+
+// checkpointResource is what the runner reads of a resource in a
+// stack's checkpoint.
+type checkpointResource struct {
+	Type    string         `json:"type"`
+	Outputs map[string]any `json:"outputs"`
+}
+
+// checkpointResources are the resources of a stack's checkpoint in a file
+// backend (ok false: another backend, a stack without state, or a
+// compressed one, which the CLI reads).
+func (r *Runner) checkpointResources(stack string) ([]checkpointResource, bool) {
 	root, ok := r.fileBackend()
 	if !ok {
-		return 0, false
+		return nil, false
 	}
 	b, err := os.ReadFile(r.stateFile(root, stack, ".json"))
 	if err != nil {
-		return 0, false
+		return nil, false
 	}
 	var state struct {
 		Checkpoint struct {
-			Latest *struct {
-				Resources []json.RawMessage `json:"resources"`
+			Latest struct {
+				Resources []checkpointResource `json:"resources"`
 			} `json:"latest"`
 		} `json:"checkpoint"`
 	}
 	if json.Unmarshal(b, &state) != nil {
-		return 0, false
+		return nil, false
 	}
-	if state.Checkpoint.Latest == nil {
-		return 0, true
-	}
-	return len(state.Checkpoint.Latest.Resources), true
+	return state.Checkpoint.Latest.Resources, true
 }
 
 // hasSecret reports whether a value from a state file holds a secret (or

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+
 	"github.com/bulwark-dev/bulwark/internal/engine"
 	"github.com/bulwark-dev/bulwark/internal/orchestrate"
 	"github.com/bulwark-dev/bulwark/internal/plan"
@@ -167,8 +170,9 @@ func (c *check) steps() []engine.Event {
 	if project == "" {
 		project = "bulwark"
 	}
-	root := fmt.Sprintf("urn:pulumi:%s::%s::pulumi:pulumi:Stack::%s-%s", c.stack, project, project, c.stack)
-	step := engine.Event{Stack: c.stack, Kind: engine.EventStep, Op: "same", URN: root, Type: "pulumi:pulumi:Stack", Name: project + "-" + c.stack}
+	name := project + "-" + c.stack // the engine's name of a stack's root
+	root := resource.NewURN(tokens.QName(c.stack), tokens.PackageName(project), "", resource.RootStackType, name)
+	step := engine.Event{Stack: c.stack, Kind: engine.EventStep, Op: "same", URN: string(root), Type: string(resource.RootStackType), Name: name}
 	events := []engine.Event{step}
 	for _, r := range c.graph.Resources {
 		op := "same"
